@@ -1,0 +1,69 @@
+# govsync — the two commands that matter: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV     := .venv
+SAM_VENV := .venv-sam
+PY       := $(VENV)/bin/python
+SAM      := $(SAM_VENV)/bin/sam
+SAM_CLI_VERSION := 1.170.0
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+# sam build looks for the runtime's interpreter (python3.13) on PATH: the project venv has it.
+SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+
+.PHONY: help venv sam-cli lint validate test unit integration e2e demo up bench build clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml layers/govsync/requirements.txt
+	@PY313=$$(scripts/find-python) && echo "creating $(VENV) with $$PY313" && $$PY313 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $@
+
+$(SAM_VENV)/.installed:
+	@PY313=$$(scripts/find-python) && echo "creating $(SAM_VENV) (aws-sam-cli $(SAM_CLI_VERSION))" && $$PY313 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "aws-sam-cli==$(SAM_CLI_VERSION)"
+	@touch $@
+
+venv: $(VENV)/.installed ## create the project venv (python3.13) and install govsync with its dev tools
+
+sam-cli: $(SAM_VENV)/.installed ## install the SAM CLI in its own venv (it pins boto3, pydantic, click)
+
+lint: venv ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+validate: sam-cli ## sam validate and sam validate --lint
+	$(SAM) validate --template template.yaml --region $(AWS_DEFAULT_REGION)
+	$(SAM) validate --template template.yaml --region $(AWS_DEFAULT_REGION) --lint
+
+test: venv sam-cli lint validate ## everything CI runs: lint, template validation, all tests
+	$(VENV)/bin/pytest -q
+
+unit: venv ## unit tests only (no sockets)
+	$(VENV)/bin/pytest -q tests/unit
+
+integration: venv ## handler tests against moto
+	$(VENV)/bin/pytest -q tests/integration
+
+e2e: venv ## the local stack driven as a user would
+	$(VENV)/bin/pytest -q tests/e2e
+
+build: venv sam-cli ## sam build (no container needed)
+	$(SAM_ENV) $(SAM) build --template template.yaml
+
+demo: venv ## the whole workflow on the embedded local AWS
+	$(VENV)/bin/govsync demo
+
+up: venv ## start the local stack in the foreground (Ctrl-C stops it)
+	$(VENV)/bin/govsync local up
+
+bench: venv ## benchmarks: figures as ratios against a floor measured in the same run
+	$(PY) benchmarks/run.py
+
+clean: ## remove build output and venvs
+	rm -rf .aws-sam $(VENV) $(SAM_VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,41 @@
+"""SageMaker Model Registry adapter: the source of truth is read here, and only here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from govsync.adapters import aws
+from govsync.domain.errors import ModelPackageNotFound
+
+
+class SageMakerRegistry:
+    def __init__(self, client: Any | None = None) -> None:
+        self._client = client
+
+    def _sm(self, region: str) -> Any:
+        return self._client or aws.client("sagemaker", region)
+
+    def describe_package(self, arn: str, region: str) -> dict[str, Any]:
+        try:
+            return self._sm(region).describe_model_package(ModelPackageName=arn)
+        except ClientError as exc:
+            message = str(exc.response.get("Error", {}).get("Message", ""))
+            if aws.error_code(exc) in {"ValidationException", "ResourceNotFound"} and (
+                "not exist" in message or "not found" in message.lower()
+            ):
+                raise ModelPackageNotFound(f"model package {arn} does not exist", code="NotFound") from exc
+            raise aws.translate(exc, "DescribeModelPackage") from exc
+        except BotoCoreError as exc:
+            raise aws.translate(exc, "DescribeModelPackage") from exc
+
+    def group_tags(self, group_arn: str, region: str) -> dict[str, str]:
+        tags: dict[str, str] = {}
+        try:
+            paginator = self._sm(region).get_paginator("list_tags")
+            for page in paginator.paginate(ResourceArn=group_arn):
+                tags.update({t["Key"]: t["Value"] for t in page.get("Tags", [])})
+        except (ClientError, BotoCoreError) as exc:
+            raise aws.translate(exc, "ListTags") from exc
+        return tags

@@ -1,0 +1,284 @@
+"""DynamoDB adapter (PynamoDB): the governance table, single-table design.
+
+Items of one model version share a partition `MODEL#<group>#<version>`:
+
+- `V#HEAD`          the version head: last applied registry change (`source_version`, the idempotency
+                    mark) and the audit chain head (`audit_seq`, `audit_head`); every write is
+                    conditional on it
+- `V#STAGE#<stage>` one stage record per stage (GSIs `by_stage_status`, `by_use_case`)
+- `AUDIT#<seq>`     append-only audit entries, hash-chained
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from govsync.domain.audit import GENESIS, AuditEntry
+from govsync.domain.errors import ConcurrentChange, RetryableError
+from govsync.domain.records import STATUSES, StageRecord
+
+HEAD_SK = "V#HEAD"
+STAGE_PREFIX = "V#STAGE#"
+AUDIT_PREFIX = "AUDIT#"
+
+
+def version_pk(group: str, version: int) -> str:
+    return f"MODEL#{group}#{version}"
+
+
+def model_ref(group: str, version: int) -> str:
+    return f"{group}#{version:010d}"
+
+
+class GovernanceItem(Model):
+    class Meta:
+        table_name = "unbound"  # bound at run time by GovernanceStore (no import-time settings)
+        region = "us-east-1"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+
+
+class ByStageStatus(GlobalSecondaryIndex["StageRecordItem"]):
+    class Meta:
+        index_name = "by_stage_status"
+        projection = AllProjection()
+
+    stage_status = UnicodeAttribute(hash_key=True)
+    model_ref = UnicodeAttribute(range_key=True)
+
+
+class ByUseCase(GlobalSecondaryIndex["StageRecordItem"]):
+    class Meta:
+        index_name = "by_use_case"
+        projection = AllProjection()
+
+    use_case_id = UnicodeAttribute(hash_key=True)
+    model_ref = UnicodeAttribute(range_key=True)
+
+
+class VersionHeadItem(GovernanceItem, discriminator="head"):
+    model_group = UnicodeAttribute()
+    model_version = NumberAttribute()
+    source_version = UnicodeAttribute(null=True)
+    audit_seq = NumberAttribute(default=0)
+    audit_head = UnicodeAttribute()
+
+
+class StageRecordItem(GovernanceItem, discriminator="stage"):
+    by_stage_status = ByStageStatus()
+    by_use_case = ByUseCase()
+
+    stage_status = UnicodeAttribute()
+    model_ref = UnicodeAttribute()
+    model_group = UnicodeAttribute()
+    model_version = NumberAttribute()
+    model_stage = UnicodeAttribute()
+    model_status = UnicodeAttribute()
+    use_case_id = UnicodeAttribute(null=True)
+    use_case_name = UnicodeAttribute(null=True)
+    use_case_stage = UnicodeAttribute(null=True)
+    model_owner = UnicodeAttribute(null=True)
+    model_lob = UnicodeAttribute(null=True)
+    model_project = UnicodeAttribute(null=True)
+    model_risk = UnicodeAttribute(null=True)
+    model_validation_metrics = MapAttribute(default=dict)
+    model_monitoring_metrics = MapAttribute(default=dict)
+    model_audit_timestamp = UnicodeAttribute()
+    model_audit_user = UnicodeAttribute()
+    model_package_arn = UnicodeAttribute()
+    source_account = UnicodeAttribute()
+    registry_last_modified = UnicodeAttribute()
+    metadata_complete = BooleanAttribute()
+    metadata_missing = ListAttribute(of=UnicodeAttribute, default=list)
+    stage_description = UnicodeAttribute(null=True)
+
+    @classmethod
+    def from_record(cls, record: StageRecord) -> StageRecordItem:
+        data = record.to_json()
+        return cls(
+            version_pk(record.model_group, record.model_version),
+            STAGE_PREFIX + record.model_stage,
+            stage_status=f"{record.model_stage}#{record.model_status}",
+            model_ref=model_ref(record.model_group, record.model_version),
+            **data,
+        )
+
+    def to_record(self) -> StageRecord:
+        return StageRecord(
+            **{name: getattr(self, name) for name in StageRecord.__dataclass_fields__ if name != "metadata_missing"},
+            metadata_missing=tuple(self.metadata_missing or ()),
+        )
+
+
+class AuditItem(GovernanceItem, discriminator="audit"):
+    model_group = UnicodeAttribute()
+    model_version = NumberAttribute()
+    seq = NumberAttribute()
+    event_id = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    action = UnicodeAttribute()
+    changes = MapAttribute(default=dict)
+    source_time = UnicodeAttribute()
+    recorded_at = UnicodeAttribute()
+    prev_hash = UnicodeAttribute()
+    hash = UnicodeAttribute()
+
+    @classmethod
+    def from_entry(cls, entry: AuditEntry) -> AuditItem:
+        return cls(
+            version_pk(entry.model_group, entry.model_version),
+            f"{AUDIT_PREFIX}{entry.seq:010d}",
+            **{name: getattr(entry, name) for name in AuditEntry.__dataclass_fields__},
+        )
+
+    def to_entry(self) -> AuditEntry:
+        values = {name: getattr(self, name) for name in AuditEntry.__dataclass_fields__}
+        values["model_version"] = int(values["model_version"])
+        values["seq"] = int(values["seq"])
+        values["changes"] = _plain(self.changes)
+        return AuditEntry(**values)
+
+
+def _plain(value: Any) -> Any:
+    """MapAttribute/Decimal values back to plain JSON types (so hashes recompute identically)."""
+    if isinstance(value, MapAttribute):
+        value = value.as_dict()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "as_tuple"):  # Decimal
+        return int(value) if value == int(value) else float(value)
+    return value
+
+
+@dataclass
+class VersionState:
+    """What the table holds for one version: its head and its stage records."""
+
+    group: str
+    version: int
+    head: VersionHeadItem | None = None
+    records: dict[str, StageRecord] = field(default_factory=dict)
+
+    @property
+    def source_version(self) -> str | None:
+        return self.head.source_version if self.head else None
+
+    @property
+    def audit_seq(self) -> int:
+        return int(self.head.audit_seq) if self.head else 0
+
+    @property
+    def audit_head(self) -> str:
+        return self.head.audit_head if self.head else GENESIS
+
+
+_MODELS: tuple[type[Model], ...] = (GovernanceItem, VersionHeadItem, StageRecordItem, AuditItem)
+
+
+class GovernanceStore:
+    def __init__(self, table_name: str, region: str, host: str | None = None) -> None:
+        for model in _MODELS:
+            model.Meta.table_name = table_name
+            model.Meta.region = region
+            model.Meta.host = host
+            model._connection = None
+        self._connection = Connection(region=region, host=host)
+
+    # ------------------------------------------------------------------ reads
+    def load_version(self, group: str, version: int) -> VersionState:
+        state = VersionState(group, version)
+        try:
+            for item in GovernanceItem.query(
+                version_pk(group, version), GovernanceItem.sk.startswith("V#"), consistent_read=True
+            ):
+                if isinstance(item, VersionHeadItem):
+                    state.head = item
+                elif isinstance(item, StageRecordItem):
+                    state.records[item.model_stage] = item.to_record()
+        except PynamoDBException as exc:
+            raise RetryableError(f"Query version {group}/{version}: {exc.msg}") from exc
+        return state
+
+    def audit_entries(self, group: str, version: int) -> list[AuditEntry]:
+        return [
+            item.to_entry()
+            for item in AuditItem.query(
+                version_pk(group, version), AuditItem.sk.startswith(AUDIT_PREFIX), consistent_read=True
+            )
+        ]
+
+    def records_by_stage_status(self, stage: str, status: str) -> Iterator[StageRecord]:
+        for item in StageRecordItem.by_stage_status.query(f"{stage}#{status}"):
+            yield item.to_record()
+
+    def records_by_use_case(self, use_case_id: str) -> Iterator[StageRecord]:
+        for item in StageRecordItem.by_use_case.query(use_case_id):
+            yield item.to_record()
+
+    def all_records(self, stages: Iterable[str]) -> Iterator[StageRecord]:
+        """Every stage record, through the by_stage_status index (no Scan)."""
+        for stage in stages:
+            for status in STATUSES:
+                yield from self.records_by_stage_status(stage, status)
+
+    # ------------------------------------------------------------------ the one write
+    def commit(
+        self,
+        state: VersionState,
+        records: Iterable[StageRecord],
+        entry: AuditEntry,
+        source_version: str | None,
+    ) -> None:
+        """Stage records + audit entry + head (idempotency mark, chain head) in one transaction.
+
+        The head's condition makes the whole change fail if anyone wrote since `state` was read, or if
+        the registry change is not newer than the one applied (never go back in source time).
+        """
+        pk = version_pk(state.group, state.version)
+        new_source = source_version if source_version is not None else state.source_version
+        head = VersionHeadItem(
+            pk,
+            HEAD_SK,
+            model_group=state.group,
+            model_version=state.version,
+            source_version=new_source,
+            audit_seq=entry.seq,
+            audit_head=entry.hash,
+        )
+        if state.head is None:
+            condition = VersionHeadItem.pk.does_not_exist()
+        else:
+            condition = VersionHeadItem.audit_seq == state.audit_seq
+            if source_version is not None and state.source_version is not None:
+                condition &= VersionHeadItem.source_version < source_version
+        try:
+            with TransactWrite(connection=self._connection) as transaction:
+                transaction.save(head, condition=condition)
+                for record in records:
+                    transaction.save(StageRecordItem.from_record(record))
+                transaction.save(AuditItem.from_entry(entry), condition=AuditItem.pk.does_not_exist())
+        except TransactWriteError as exc:
+            reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
+            if "ConditionalCheckFailed" in reasons:
+                raise ConcurrentChange(f"version {state.group}/{state.version} changed concurrently") from exc
+            raise RetryableError(f"TransactWriteItems: {exc.cause_response_code or exc.msg}") from exc

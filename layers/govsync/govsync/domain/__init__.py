@@ -1,0 +1,1 @@
+"""The pure domain: no AWS imports, no I/O."""

@@ -1,0 +1,96 @@
+"""The append-only audit trail: one entry per observed change, hash-chained per model version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    model_group: str
+    model_version: int
+    seq: int
+    event_id: str
+    actor: str
+    action: str
+    changes: dict[str, dict[str, list[Any]]]
+    source_time: str
+    recorded_at: str
+    prev_hash: str
+    hash: str = ""
+
+    def payload(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("hash")
+        return data
+
+    def compute_hash(self) -> str:
+        canonical = json.dumps(self.payload(), sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def sealed(self) -> AuditEntry:
+        return replace(self, hash=self.compute_hash())
+
+
+def new_entry(
+    *,
+    group: str,
+    version: int,
+    seq: int,
+    prev_hash: str,
+    event_id: str,
+    actor: str,
+    action: str,
+    changes: dict[str, dict[str, list[Any]]],
+    source_time: str,
+    recorded_at: str,
+) -> AuditEntry:
+    return AuditEntry(
+        model_group=group,
+        model_version=version,
+        seq=seq,
+        event_id=event_id,
+        actor=actor,
+        action=action,
+        changes=changes,
+        source_time=source_time,
+        recorded_at=recorded_at,
+        prev_hash=prev_hash,
+    ).sealed()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainVerdict:
+    ok: bool
+    checked: int
+    broken_seq: int | None = None
+    reason: str = ""
+
+
+def verify_chain(entries: Iterable[AuditEntry], head_seq: int, head_hash: str) -> ChainVerdict:
+    """Check that entries 1..head_seq are all there, in order, unedited, and end at the head.
+
+    Catches an edited entry (its hash no longer matches), a deleted or reordered one (sequence gap or
+    prev_hash mismatch) and a deleted last entry (the head names a later one).
+    """
+    expected_prev = GENESIS
+    count = 0
+    for count, entry in enumerate(sorted(entries, key=lambda e: e.seq), start=1):
+        if entry.seq != count:
+            return ChainVerdict(False, count - 1, count, f"entry {count} is missing (found {entry.seq} next)")
+        if entry.compute_hash() != entry.hash:
+            return ChainVerdict(False, count - 1, entry.seq, f"entry {entry.seq} was edited (hash mismatch)")
+        if entry.prev_hash != expected_prev:
+            return ChainVerdict(False, count - 1, entry.seq, f"entry {entry.seq} does not follow entry {count - 1}")
+        expected_prev = entry.hash
+    if count != head_seq:
+        return ChainVerdict(False, count, count + 1, f"entry {count + 1} is missing (head is at {head_seq})")
+    if head_seq and expected_prev != head_hash:
+        return ChainVerdict(False, count, count, f"entry {count} does not match the chain head")
+    return ChainVerdict(True, count)

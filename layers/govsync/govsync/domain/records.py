@@ -1,0 +1,213 @@
+"""Stage records: one per (model package group, version, stage), with the governance attributes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from govsync.domain.package import PackageSnapshot
+
+# Statuses a stage record can have.
+PENDING = "pending"
+APPROVED = "approved"
+REJECTED = "rejected"
+DEPLOYING = "deploying"
+DEPLOYED = "deployed"
+DEPLOY_FAILED = "deploy_failed"
+RETIRED = "retired"
+STATUSES = (PENDING, APPROVED, REJECTED, DEPLOYING, DEPLOYED, DEPLOY_FAILED, RETIRED)
+
+APPROVAL_STATUS = {"PendingManualApproval": PENDING, "Approved": APPROVED, "Rejected": REJECTED}
+STAGE_STATUS = {"PendingApproval": PENDING, "Approved": APPROVED, "Rejected": REJECTED}
+
+# Record field -> metadata key looked up in CustomerMetadataProperties, group tags and the model
+# card's custom details. Configurable through settings.
+DEFAULT_METADATA_KEYS: dict[str, str] = {
+    "use_case_id": "UseCaseId",
+    "use_case_name": "UseCaseName",
+    "use_case_stage": "UseCaseStage",
+    "model_owner": "ModelOwner",
+    "model_lob": "ModelLoB",
+    "model_project": "ModelProject",
+    "model_risk": "ModelRisk",
+}
+
+# Record field -> structured model card path, consulted before the card's custom details.
+CARD_PATHS: dict[str, tuple[str, str]] = {
+    "model_owner": ("model_overview", "model_owner"),
+    "model_risk": ("intended_uses", "risk_rating"),
+    "model_lob": ("business_details", "line_of_business"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StageConfig:
+    """The promotion chain and how ModelLifeCycle stage names map onto it."""
+
+    stages: tuple[str, ...] = ("development", "test", "production")
+    aliases: dict[str, str] = field(default_factory=lambda: {"staging": "test", "prod": "production"})
+    metadata_keys: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_METADATA_KEYS))
+
+    @property
+    def first(self) -> str:
+        return self.stages[0]
+
+    def stage_for(self, lifecycle_stage: str) -> str | None:
+        """Configured stage names match case-insensitively; aliases map the rest."""
+        wanted = lifecycle_stage.strip().lower()
+        for stage in self.stages:
+            if stage.lower() == wanted:
+                return stage
+        alias = {k.lower(): v for k, v in self.aliases.items()}.get(wanted)
+        return alias if alias in self.stages else None
+
+
+@dataclass(frozen=True, slots=True)
+class Governance:
+    values: dict[str, str | None]
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StageRecord:
+    model_group: str
+    model_version: int
+    model_stage: str
+    model_status: str
+    use_case_id: str | None
+    use_case_name: str | None
+    use_case_stage: str | None
+    model_owner: str | None
+    model_lob: str | None
+    model_project: str | None
+    model_risk: str | None
+    model_validation_metrics: dict[str, Any]
+    model_monitoring_metrics: dict[str, Any]
+    model_audit_timestamp: str
+    model_audit_user: str
+    model_package_arn: str
+    source_account: str
+    registry_last_modified: str
+    metadata_complete: bool
+    metadata_missing: tuple[str, ...]
+    stage_description: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["metadata_missing"] = list(self.metadata_missing)
+        return data
+
+
+# Fields that say who/when rather than what: they change with every write, so a diff skips them.
+BOOKKEEPING = frozenset({"model_audit_timestamp", "model_audit_user", "registry_last_modified"})
+
+
+def _card_value(card: dict[str, Any], field_name: str, key: str) -> str | None:
+    if path := CARD_PATHS.get(field_name):
+        section = card.get(path[0])
+        if isinstance(section, dict) and section.get(path[1]) not in (None, ""):
+            return str(section[path[1]])
+    info = card.get("additional_information")
+    custom = info.get("custom_details") if isinstance(info, dict) else None
+    if isinstance(custom, dict) and custom.get(key) not in (None, ""):
+        return str(custom[key])
+    return None
+
+
+def missing_without_tags(pkg: PackageSnapshot, keys: dict[str, str]) -> bool:
+    """Whether the card and CustomerMetadataProperties leave a key unset (so group tags are needed)."""
+    return bool(resolve_governance(pkg, {}, keys).missing)
+
+
+def resolve_governance(pkg: PackageSnapshot, group_tags: dict[str, str], keys: dict[str, str]) -> Governance:
+    """Model card first, then CustomerMetadataProperties, then the group's tags."""
+    values: dict[str, str | None] = {}
+    missing: list[str] = []
+    for field_name, key in keys.items():
+        value = _card_value(pkg.model_card, field_name, key)
+        if value is None:
+            value = pkg.customer_metadata.get(key) or group_tags.get(key) or None
+        values[field_name] = value
+        if value is None:
+            missing.append(key)
+    return Governance(values=values, missing=tuple(missing))
+
+
+def build_stage_records(pkg: PackageSnapshot, governance: Governance, config: StageConfig) -> dict[str, StageRecord]:
+    """The stage records this package state implies, keyed by stage.
+
+    The first stage follows ModelApprovalStatus; a ModelLifeCycle naming a later stage sets that
+    stage's record. An unknown lifecycle stage or status sets nothing.
+    """
+    common = {
+        "model_group": pkg.group,
+        "model_version": pkg.version,
+        "model_validation_metrics": {},
+        "model_monitoring_metrics": {},
+        "model_audit_timestamp": pkg.last_modified_time.isoformat(),
+        "model_audit_user": pkg.actor,
+        "model_package_arn": pkg.arn,
+        "source_account": pkg.account,
+        "registry_last_modified": pkg.last_modified_time.isoformat(),
+        "metadata_complete": not governance.missing,
+        "metadata_missing": governance.missing,
+        **{name: governance.values.get(name) for name in DEFAULT_METADATA_KEYS},
+    }
+    records = {
+        config.first: StageRecord(
+            model_stage=config.first,
+            model_status=APPROVAL_STATUS.get(pkg.approval_status, PENDING),
+            **common,
+        )
+    }
+    if pkg.lifecycle is not None:
+        stage = config.stage_for(pkg.lifecycle.stage)
+        status = STAGE_STATUS.get(pkg.lifecycle.stage_status)
+        if stage is not None and stage != config.first and status is not None:
+            records[stage] = StageRecord(
+                model_stage=stage,
+                model_status=status,
+                stage_description=pkg.lifecycle.stage_description,
+                **common,
+            )
+    return records
+
+
+def merge_records(before: dict[str, StageRecord], implied: dict[str, StageRecord]) -> dict[str, StageRecord]:
+    """Records after applying a package state: stages it names are replaced, the others keep their
+    status but take the version-wide governance attributes."""
+    after = dict(before)
+    template = next(iter(implied.values()))
+    shared = {
+        name: getattr(template, name)
+        for name in (
+            *DEFAULT_METADATA_KEYS,
+            "metadata_complete",
+            "metadata_missing",
+            "model_package_arn",
+            "source_account",
+            "registry_last_modified",
+        )
+    }
+    for stage, record in before.items():
+        if stage not in implied:
+            after[stage] = replace(record, **shared)
+    after.update(implied)
+    return after
+
+
+def diff_records(before: dict[str, StageRecord], after: dict[str, StageRecord]) -> dict[str, dict[str, list[Any]]]:
+    """Per stage, the fields that changed as [before, after] (bookkeeping fields left out)."""
+    changes: dict[str, dict[str, list[Any]]] = {}
+    for stage, new in after.items():
+        old = before.get(stage)
+        new_json = new.to_json()
+        old_json = old.to_json() if old else {}
+        fields = {
+            name: [old_json.get(name), value]
+            for name, value in new_json.items()
+            if name not in BOOKKEEPING and old_json.get(name) != value
+        }
+        if fields:
+            changes[stage] = fields
+    return changes

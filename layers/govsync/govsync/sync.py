@@ -1,0 +1,144 @@
+"""Registry sync: an event names a package; the registry says what it is; the table follows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Protocol
+
+from aws_lambda_powertools.utilities.parser import ValidationError, parse
+
+from govsync.domain.audit import new_entry
+from govsync.domain.errors import ConcurrentChange, RejectedEvent, RetryableError, is_retryable
+from govsync.domain.events import EventEnvelope, PackageRef, check_model_package_event, rejection_reason
+from govsync.domain.package import PackageSnapshot, snapshot_from_describe
+from govsync.domain.records import (
+    build_stage_records,
+    diff_records,
+    merge_records,
+    missing_without_tags,
+    resolve_governance,
+)
+from govsync.observability import MetricUnit, logger, metrics
+from govsync.settings import Settings
+
+MAX_RACE_ATTEMPTS = 3
+
+
+class Outcome(StrEnum):
+    UPSERTED = "upserted"
+    DUPLICATE = "duplicate"
+    STALE = "stale"
+    REJECTED = "rejected"
+
+
+class Registry(Protocol):
+    def describe_package(self, arn: str, region: str) -> dict: ...
+    def group_tags(self, group_arn: str, region: str) -> dict[str, str]: ...
+
+
+class DeadLetter(Protocol):
+    def send(self, body: str, *, reason: str, event_id: str | None, message_id: str) -> None: ...
+
+
+class RegistrySync:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Registry,
+        store,  # GovernanceStore (kept untyped: the adapter imports PynamoDB)
+        dead_letter: DeadLetter,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._settings = settings
+        self._registry = registry
+        self._store = store
+        self._dead_letter = dead_letter
+        self._clock = clock
+
+    def handle_message(self, body: str, message_id: str) -> Outcome:
+        """One SQS message. Retryable failures raise (the batch reports the item); the rest is
+        acknowledged, rejected messages after being sent to the dead-letter queue with a reason."""
+        event_id: str | None = None
+        try:
+            try:
+                envelope = parse(event=body, model=EventEnvelope)
+            except ValidationError as exc:
+                raise RejectedEvent(rejection_reason(exc)) from exc
+            event_id = envelope.id
+            logger.set_correlation_id(event_id)
+            ref = check_model_package_event(envelope, self._settings.event_policy)
+            return self.sync(ref)
+        except Exception as exc:
+            if is_retryable(exc):
+                raise
+            reason = getattr(exc, "reason", None) or str(exc)
+            logger.warning("event rejected", reason=reason, event_id=event_id, message_id=message_id)
+            metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=1)
+            self._dead_letter.send(body, reason=reason, event_id=event_id, message_id=message_id)
+            return Outcome.REJECTED
+
+    def sync(self, ref: PackageRef) -> Outcome:
+        """Bring the version's records in line with what the registry holds now."""
+        pkg = snapshot_from_describe(self._registry.describe_package(ref.arn, ref.region))
+        tags: dict[str, str] | None = None
+        for _ in range(MAX_RACE_ATTEMPTS):
+            state = self._store.load_version(pkg.group, pkg.version)
+            if state.source_version is not None and state.source_version >= pkg.source_version:
+                outcome = Outcome.DUPLICATE if state.source_version == pkg.source_version else Outcome.STALE
+                logger.info(
+                    "change already applied",
+                    outcome=outcome.value,
+                    model_group=pkg.group,
+                    model_version=pkg.version,
+                    source_version=pkg.source_version,
+                )
+                metrics.add_metric(
+                    name="Duplicates" if outcome is Outcome.DUPLICATE else "StaleEvents", unit=MetricUnit.Count, value=1
+                )
+                return outcome
+            if tags is None:
+                tags = self._group_tags(pkg)
+            governance = resolve_governance(pkg, tags, self._settings.metadata_keys)
+            after = merge_records(state.records, build_stage_records(pkg, governance, self._settings.stage_config))
+            changes = diff_records(state.records, after)
+            entry = new_entry(
+                group=pkg.group,
+                version=pkg.version,
+                seq=state.audit_seq + 1,
+                prev_hash=state.audit_head,
+                event_id=ref.event_id,
+                actor=pkg.actor,
+                action="registry-sync",
+                changes=changes,
+                source_time=pkg.last_modified_time.isoformat(),
+                recorded_at=self._clock().isoformat(),
+            )
+            changed = [after[stage] for stage in after if after[stage] != state.records.get(stage)]
+            try:
+                self._store.commit(state, changed, entry, pkg.source_version)
+            except ConcurrentChange:
+                logger.info("lost a race, re-reading", model_group=pkg.group, model_version=pkg.version)
+                continue
+            logger.info(
+                "record upserted",
+                model_group=pkg.group,
+                model_version=pkg.version,
+                stages=sorted(changes),
+                audit_seq=entry.seq,
+                metadata_complete=not governance.missing,
+            )
+            metrics.add_metric(name="RecordsUpserted", unit=MetricUnit.Count, value=1)
+            if governance.missing:
+                metrics.add_metric(name="MetadataIncomplete", unit=MetricUnit.Count, value=1)
+            return Outcome.UPSERTED
+        raise RetryableError(f"version {pkg.group}/{pkg.version} kept changing under us")
+
+    def _group_tags(self, pkg: PackageSnapshot) -> dict[str, str]:
+        """Group tags are the last fallback: read only when card and metadata leave keys unset."""
+        if not missing_without_tags(pkg, self._settings.metadata_keys):
+            return {}
+        partition = pkg.arn.split(":")[1]
+        group_arn = f"arn:{partition}:sagemaker:{pkg.region}:{pkg.account}:model-package-group/{pkg.group}"
+        return self._registry.group_tags(group_arn, pkg.region)

@@ -1,0 +1,115 @@
+"""Faithful SageMaker behaviour that moto 5.2.5 lacks, added as an extension of moto.
+
+Installed in-process (the local stack's moto server and the tests), never in the functions:
+
+- `ModelLifeCycle` and `ModelCard` on model packages (create, update, describe);
+- `update_model_package` keeps `CustomerMetadataProperties`, `ModelApprovalStatus` and
+  `ApprovalDescription` unless told to change them, merges new properties, and honours
+  `CustomerMetadataPropertiesToRemove`;
+- `LastModifiedBy` names the calling IAM identity, as SageMaker does;
+- hooks (`on_model_package_change`) so the local stack can emit SageMaker's events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.sagemaker.models import ModelPackage, ValidationError
+from moto.sagemaker.responses import SageMakerResponse
+
+PackageListener = Callable[[ModelPackage, str, str], None]
+_listeners: list[PackageListener] = []
+_installed = False
+
+
+def on_model_package_change(listener: PackageListener) -> None:
+    """Call `listener(package, account_id, region)` after every create or update of a model package."""
+    _listeners.append(listener)
+
+
+def clear_listeners() -> None:
+    _listeners.clear()
+
+
+def _notify(package: ModelPackage, account_id: str, region: str) -> None:
+    for listener in list(_listeners):
+        listener(package, account_id, region)
+
+
+def _caller_arn(response: SageMakerResponse) -> str | None:
+    try:
+        from moto.sts.models import sts_backends
+
+        access_key = response.get_access_key()
+        backend = sts_backends[response.current_account]["global"]
+        return backend.get_caller_identity(access_key, response.region)[1]
+    except Exception:  # best effort: unknown credentials keep moto's default identity
+        return None
+
+
+def _find(response: SageMakerResponse, arn: str) -> ModelPackage:
+    backend = response.sagemaker_backend
+    package = backend.model_packages.get(backend.model_package_name_mapping.get(arn, arn))
+    if package is None:
+        raise ValidationError(f"Model package {arn} not found")
+    return package
+
+
+def install() -> None:
+    """Patch moto's SageMaker model packages (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+
+    original_response_object = ModelPackage.gen_response_object
+    original_create = SageMakerResponse.create_model_package
+
+    def gen_response_object(self: ModelPackage) -> dict[str, Any]:
+        response = original_response_object(self)
+        if getattr(self, "model_life_cycle", None):
+            response["ModelLifeCycle"] = self.model_life_cycle
+        if getattr(self, "model_card", None):
+            response["ModelCard"] = self.model_card
+        if not response.get("CustomerMetadataProperties"):
+            response.pop("CustomerMetadataProperties", None)
+        return response
+
+    def create_model_package(self: SageMakerResponse) -> ActionResult:
+        result = original_create(self)
+        package = _find(self, result.result["ModelPackageArn"])
+        package.model_life_cycle = self._get_param("ModelLifeCycle")
+        package.model_card = self._get_param("ModelCard")
+        if caller := _caller_arn(self):
+            package.created_by = {"IamIdentity": {"Arn": caller}}
+        _notify(package, self.current_account, self.region)
+        return result
+
+    def update_model_package(self: SageMakerResponse) -> ActionResult:
+        package = _find(self, self._get_param("ModelPackageArn"))
+        if (status := self._get_param("ModelApprovalStatus")) is not None:
+            package.set_model_approval_status(status)
+        if (description := self._get_param("ApprovalDescription")) is not None:
+            package.approval_description = description
+        properties = dict(package.customer_metadata_properties or {})
+        properties.update(self._get_param("CustomerMetadataProperties") or {})
+        for key in self._get_param("CustomerMetadataPropertiesToRemove") or []:
+            properties.pop(key, None)
+        package.customer_metadata_properties = properties or None
+        if additional := self._get_param("AdditionalInferenceSpecificationsToAdd"):
+            package.add_additional_inference_specifications(additional)
+        if (life_cycle := self._get_param("ModelLifeCycle")) is not None:
+            package.model_life_cycle = life_cycle
+        if (card := self._get_param("ModelCard")) is not None:
+            package.model_card = card
+        package.modifications_done()
+        if caller := _caller_arn(self):
+            package.last_modified_by = {"IamIdentity": {"Arn": caller}}
+        _notify(package, self.current_account, self.region)
+        return ActionResult({"ModelPackageArn": package.arn})
+
+    ModelPackage.gen_response_object = gen_response_object
+    SageMakerResponse.create_model_package = create_model_package
+    SageMakerResponse.update_model_package = update_model_package

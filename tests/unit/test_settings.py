@@ -1,0 +1,43 @@
+"""Settings are read from the environment once, with clear errors."""
+
+import pytest
+
+from govsync.settings import ConfigurationError, Settings
+
+ENV = {"GOVSYNC_TABLE": "gov", "AWS_REGION": "us-east-1", "GOVSYNC_ALLOWED_ACCOUNTS": "111111111111, 222222222222"}
+
+
+def test_defaults():
+    settings = Settings.from_env(ENV)
+    assert settings.allowed_accounts == {"111111111111", "222222222222"}
+    assert settings.allowed_regions == {"us-east-1"}
+    assert settings.stages == ("development", "test", "production")
+    assert settings.stage_config.stage_for("Staging") == "test"
+
+
+def test_overrides():
+    settings = Settings.from_env(
+        {
+            **ENV,
+            "GOVSYNC_STAGES": "dev,qa,live",
+            "GOVSYNC_STAGE_ALIASES": '{"staging": "qa"}',
+            "GOVSYNC_METADATA_KEYS": '{"model_owner": "Owner"}',
+        }
+    )
+    assert settings.stages == ("dev", "qa", "live")
+    assert settings.metadata_keys["model_owner"] == "Owner"
+    assert settings.metadata_keys["model_risk"] == "ModelRisk"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({**ENV, "GOVSYNC_TABLE": ""}, "governance_table"),
+        ({**ENV, "GOVSYNC_STAGE_ALIASES": "{not json"}, "invalid govsync configuration"),
+        ({**ENV, "GOVSYNC_METADATA_KEYS": '{"colour": "Colour"}'}, "unknown record fields"),
+        ({**ENV, "GOVSYNC_STAGES": "test,TEST"}, "distinct"),
+    ],
+)
+def test_bad_configuration_names_the_problem(env, message):
+    with pytest.raises(ConfigurationError, match=message):
+        Settings.from_env(env)

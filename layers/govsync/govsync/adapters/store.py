@@ -122,10 +122,10 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
         )
 
     def to_record(self) -> StageRecord:
-        return StageRecord(
-            **{name: getattr(self, name) for name in StageRecord.__dataclass_fields__ if name != "metadata_missing"},
-            metadata_missing=tuple(self.metadata_missing or ()),
-        )
+        values = {name: _plain(getattr(self, name)) for name in StageRecord.__dataclass_fields__}
+        values["model_version"] = int(values["model_version"])
+        values["metadata_missing"] = tuple(values["metadata_missing"] or ())
+        return StageRecord(**values)
 
 
 class AuditItem(GovernanceItem, discriminator="audit"):

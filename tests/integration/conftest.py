@@ -1,0 +1,172 @@
+"""Handlers against moto: tables and queues from template.yaml, environment from the template."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.client
+import pytest
+from moto import mock_aws
+
+from govsync import wiring
+from govsync_local import motoext
+from govsync_local import template as tpl
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+CENTRAL = "111111111111"
+REGION = "us-east-1"
+GROUP = "fraud-detector"
+
+motoext.install()
+
+
+@dataclass
+class Stack:
+    table: str
+    dead_letter_queue_url: str
+    handler: Any
+    sagemaker: Any
+    sqs: Any
+    calls: Counter
+
+    def invoke(self, *bodies: str | dict) -> dict:
+        """Run the function on one SQS batch, as Lambda's event source mapping would."""
+        records = []
+        for body in bodies:
+            text = body if isinstance(body, str) else json.dumps(body)
+            records.append(
+                {
+                    "messageId": str(uuid.uuid4()),
+                    "receiptHandle": "handle",
+                    "body": text,
+                    "attributes": {"ApproximateReceiveCount": "1"},
+                    "messageAttributes": {},
+                    "md5OfBody": "",
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": f"arn:aws:sqs:{REGION}:{CENTRAL}:queue",
+                    "awsRegion": REGION,
+                }
+            )
+        return self.handler({"Records": records}, LambdaContext())
+
+    def dead_letters(self) -> list[dict]:
+        messages = self.sqs.receive_message(
+            QueueUrl=self.dead_letter_queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        return messages
+
+    def aws_calls(self, *services: str) -> list[str]:
+        return [f"{s}:{op}" for (s, op), n in self.calls.items() for _ in range(n) if not services or s in services]
+
+
+class LambdaContext:
+    function_name = "govsync-registry-sync"
+    memory_limit_in_mb = 512
+    invoked_function_arn = f"arn:aws:lambda:{REGION}:{CENTRAL}:function:govsync-registry-sync"
+    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def load_handler(logical_id: str) -> Any:
+    spec = tpl.function_specs(tpl.load())[logical_id]
+    module_file = spec.code_dir / (spec.handler.rsplit(".", 1)[0] + ".py")
+    module_spec = importlib.util.spec_from_file_location(f"fn_{logical_id}", module_file)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return getattr(module, spec.handler.rsplit(".", 1)[1])
+
+
+def load_event(name: str) -> dict:
+    return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+@pytest.fixture
+def call_counter(monkeypatch) -> Counter:
+    """Counts every AWS API call made through botocore (boto3 and PynamoDB alike)."""
+    calls: Counter = Counter()
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self, operation_name, api_params):
+        calls[(self.meta.service_model.service_name, operation_name)] += 1
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
+    return calls
+
+
+@functools.cache
+def local_cfn() -> dict:
+    """template.yaml through the SAM transform, Lambda resources left to the test (once per session)."""
+    return tpl.without_lambda(tpl.transformed(tpl.load(), REGION))
+
+
+@pytest.fixture
+def stack(monkeypatch, call_counter) -> Iterator[Stack]:
+    with mock_aws():
+        template = tpl.load()
+        cfn = local_cfn()
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        table = "govsync-GovernanceTable-TEST"
+        for args in tpl.table_definitions(cfn).values():
+            ddb.create_table(TableName=table, **args)
+        sqs = boto3.client("sqs", region_name=REGION)
+        dlq = sqs.create_queue(QueueName="govsync-RegistryEventsDLQ-TEST")["QueueUrl"]
+        ctx = tpl.Context(
+            template=template,
+            account_id=CENTRAL,
+            region=REGION,
+            refs={"GovernanceTable": table, "RegistryEventsDLQ": dlq},
+        )
+        spec = tpl.function_specs(template)["RegistrySyncFunction"]
+        for name, value in tpl.function_environment(spec, ctx).items():
+            monkeypatch.setenv(name, value)
+        wiring.reset()
+        sagemaker = boto3.client("sagemaker", region_name=REGION)
+        sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+        call_counter.clear()
+        yield Stack(table, dlq, load_handler("RegistrySyncFunction"), sagemaker, sqs, call_counter)
+        wiring.reset()
+
+
+FULL_METADATA = {
+    "UseCaseId": "uc-fraud",
+    "UseCaseName": "Card fraud",
+    "UseCaseStage": "development",
+    "ModelOwner": "alice",
+    "ModelLoB": "payments",
+    "ModelProject": "fraud-v2",
+    "ModelRisk": "high",
+}
+
+
+def register(sagemaker, group: str = GROUP, metadata: dict | None = None, **extra) -> str:
+    """create_model_package as seed 000 does."""
+    return sagemaker.create_model_package(
+        ModelPackageGroupName=group,
+        ModelPackageDescription="Fraud detector",
+        ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification={
+            "Containers": [
+                {
+                    "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/xgb:1.7-1",
+                    "ModelDataUrl": "s3://dev/model.tar.gz",
+                }
+            ],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        CustomerMetadataProperties=FULL_METADATA if metadata is None else metadata,
+        **extra,
+    )["ModelPackageArn"]

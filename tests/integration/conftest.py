@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import uuid
 from collections import Counter
@@ -18,7 +17,7 @@ import pytest
 from moto import mock_aws
 
 from govsync import wiring
-from govsync_local import motoext
+from govsync_local import invoke, motoext
 from govsync_local import template as tpl
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +56,8 @@ class Stack:
                     "awsRegion": REGION,
                 }
             )
-        return self.handler({"Records": records}, LambdaContext())
+        handler, context = self.handler
+        return handler({"Records": records}, context)
 
     def dead_letters(self) -> list[dict]:
         messages = self.sqs.receive_message(
@@ -69,23 +69,9 @@ class Stack:
         return [f"{s}:{op}" for (s, op), n in self.calls.items() for _ in range(n) if not services or s in services]
 
 
-class LambdaContext:
-    function_name = "govsync-registry-sync"
-    memory_limit_in_mb = 512
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:{CENTRAL}:function:govsync-registry-sync"
-    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
 def load_handler(logical_id: str) -> Any:
     spec = tpl.function_specs(tpl.load())[logical_id]
-    module_file = spec.code_dir / (spec.handler.rsplit(".", 1)[0] + ".py")
-    module_spec = importlib.util.spec_from_file_location(f"fn_{logical_id}", module_file)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    return getattr(module, spec.handler.rsplit(".", 1)[1])
+    return invoke.load_handler(spec), invoke.LocalContext(spec)
 
 
 def load_event(name: str) -> dict:

@@ -1,0 +1,217 @@
+"""Registry sync: AWS calls per event and handler time per event against a raw-boto3 floor.
+
+The floor makes the minimal calls a sync needs (DescribeModelPackage, one Query of the version,
+one TransactWriteItems of head + record + audit entry; a duplicate needs the first two) with plain
+boto3 on the same moto server. Handler and floor alternate event by event, so both see the same
+table size and the same machine noise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import uuid
+from typing import Any
+
+import boto3
+
+from benchmarks.harness import CallCounter, median, report, timed
+
+REGION = "us-east-1"
+ACCOUNT = "111111111111"
+
+
+def _sqs_event(body: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "h",
+                "body": json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:q",
+                "awsRegion": REGION,
+            }
+        ]
+    }
+
+
+def _event(arn: str, group: str, version: int) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "SageMaker Model Package State Change",
+        "source": "aws.sagemaker",
+        "account": ACCOUNT,
+        "time": "2026-11-23T10:00:00Z",
+        "region": REGION,
+        "resources": [arn],
+        "detail": {"ModelPackageGroupName": group, "ModelPackageVersion": version, "ModelPackageArn": arn},
+    }
+
+
+class Context:
+    function_name = "bench"
+    memory_limit_in_mb = 512
+    invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:bench"
+    aws_request_id = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def _floor_items(table: str, group: str, version: int, n: int) -> list[dict[str, Any]]:
+    pk = {"S": f"MODEL#{group}#{version}"}
+    record = {
+        "pk": pk,
+        "sk": {"S": "V#STAGE#development"},
+        "kind": {"S": "stage"},
+        **{
+            name: {"S": "x" * 24}
+            for name in (
+                "stage_status",
+                "model_ref",
+                "model_group",
+                "model_stage",
+                "model_status",
+                "use_case_id",
+                "use_case_name",
+                "use_case_stage",
+                "model_owner",
+                "model_lob",
+                "model_project",
+                "model_risk",
+                "model_audit_timestamp",
+                "model_audit_user",
+                "model_package_arn",
+                "source_account",
+                "registry_last_modified",
+            )
+        },
+        "model_version": {"N": str(version)},
+        "model_validation_metrics": {"M": {}},
+        "model_monitoring_metrics": {"M": {}},
+        "metadata_complete": {"BOOL": True},
+        "metadata_missing": {"L": []},
+    }
+    head = {
+        "pk": pk,
+        "sk": {"S": "V#HEAD"},
+        "kind": {"S": "head"},
+        "source_version": {"S": f"{n:015d}#abc"},
+        "audit_seq": {"N": "1"},
+        "audit_head": {"S": "f" * 64},
+    }
+    audit = {
+        "pk": pk,
+        "sk": {"S": "AUDIT#0000000001"},
+        "kind": {"S": "audit"},
+        "changes": {"M": {"development": {"M": {"model_status": {"L": [{"NULL": True}, {"S": "pending"}]}}}}},
+        **{name: {"S": "y" * 40} for name in ("event_id", "actor", "action", "source_time", "recorded_at")},
+        "prev_hash": {"S": "0" * 64},
+        "hash": {"S": "e" * 64},
+    }
+    return [
+        {"Put": {"TableName": table, "Item": head, "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Put": {"TableName": table, "Item": record}},
+        {"Put": {"TableName": table, "Item": audit, "ConditionExpression": "attribute_not_exists(pk)"}},
+    ]
+
+
+def _quiet(handler: Any) -> Any:
+    """The handler with its EMF metric lines captured (they are still built and flushed)."""
+
+    def call(event: dict[str, Any], context: Any) -> Any:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return handler(event, context)
+
+    return call
+
+
+def run(endpoint: str, table: str, handler: Any, versions: int = 120) -> list[str]:
+    handler = _quiet(handler)
+    sm = boto3.client("sagemaker", region_name=REGION, endpoint_url=endpoint)
+    ddb = boto3.client("dynamodb", region_name=REGION, endpoint_url=endpoint)
+    metadata = {
+        "UseCaseId": "uc",
+        "UseCaseName": "n",
+        "UseCaseStage": "development",
+        "ModelOwner": "o",
+        "ModelLoB": "l",
+        "ModelProject": "p",
+        "ModelRisk": "low",
+    }
+    spec = {
+        "Containers": [{"Image": "img", "ModelDataUrl": "s3://b/m.tar.gz"}],
+        "SupportedContentTypes": ["text/csv"],
+        "SupportedResponseMIMETypes": ["text/csv"],
+    }
+    for group in ("bench-handler", "bench-floor"):
+        sm.create_model_package_group(ModelPackageGroupName=group)
+    packages = []
+    for _ in range(versions):
+        pair = []
+        for group in ("bench-handler", "bench-floor"):
+            arn = sm.create_model_package(
+                ModelPackageGroupName=group,
+                InferenceSpecification=spec,
+                ModelApprovalStatus="PendingManualApproval",
+                CustomerMetadataProperties=metadata,
+            )["ModelPackageArn"]
+            pair.append(arn)
+        packages.append(pair)
+
+    handler_new, handler_dup, floor_new, floor_dup = [], [], [], []
+    calls_new, calls_dup = [], []
+    with CallCounter() as counter:
+        handler(_sqs_event(_event(packages[0][0], "bench-handler", 1)), Context())  # cold start, not measured
+        for index, (handler_arn, floor_arn) in enumerate(packages[1:], start=2):
+            event = _sqs_event(_event(handler_arn, "bench-handler", index))
+            counter.reset()
+            handler_new.append(timed(lambda event=event: handler(event, Context())))
+            calls_new.append(counter.total())
+            counter.reset()
+            handler_dup.append(timed(lambda event=event: handler(event, Context())))
+            calls_dup.append(counter.total())
+
+            items = _floor_items(table, "bench-floor", index, index)
+
+            def floor_sync(arn: str = floor_arn, items: list = items, version: int = index) -> None:
+                sm.describe_model_package(ModelPackageName=arn)
+                ddb.query(
+                    TableName=table,
+                    KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
+                    ExpressionAttributeValues={":pk": {"S": f"MODEL#bench-floor#{version}"}, ":v": {"S": "V#"}},
+                    ConsistentRead=True,
+                )
+                ddb.transact_write_items(TransactItems=items)
+
+            def floor_duplicate(arn: str = floor_arn, version: int = index) -> None:
+                sm.describe_model_package(ModelPackageName=arn)
+                ddb.query(
+                    TableName=table,
+                    KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
+                    ExpressionAttributeValues={":pk": {"S": f"MODEL#bench-floor#{version}"}, ":v": {"S": "V#"}},
+                    ConsistentRead=True,
+                )
+
+            floor_new.append(timed(floor_sync))
+            floor_dup.append(timed(floor_duplicate))
+
+    new_ratio = median(handler_new) / median(floor_new)
+    dup_ratio = median(handler_dup) / median(floor_dup)
+    worst_new, worst_dup = max(calls_new), max(calls_dup)
+    return [
+        f"registry sync ({versions - 1} new versions, each delivered twice; medians; server: moto in a child process)",
+        report("AWS calls per new-version event (max)", worst_new, "<= 3", worst_new <= 3),
+        report("AWS calls per duplicate event (max)", worst_dup, "<= 2", worst_dup <= 2),
+        report("handler time per new-version event / floor (ratio)", new_ratio, "<= 1.3", new_ratio <= 1.3),
+        report("handler time per duplicate event / floor (ratio)", dup_ratio, "<= 1.3", dup_ratio <= 1.3),
+        f"    floor medians: new {median(floor_new) * 1000:.1f} ms, duplicate {median(floor_dup) * 1000:.1f} ms"
+        f" (pid {os.getpid()})",
+    ]

@@ -7,6 +7,7 @@ Installed in-process (the local stack's moto server and the tests), never in the
   `ApprovalDescription` unless told to change them, merges new properties, and honours
   `CustomerMetadataPropertiesToRemove`;
 - `LastModifiedBy` names the calling IAM identity, as SageMaker does;
+- `account` on events EventBridge delivers to targets;
 - hooks (`on_model_package_change`) so the local stack can emit SageMaker's events.
 """
 
@@ -109,6 +110,13 @@ def install() -> None:
             package.last_modified_by = {"IamIdentity": {"Arn": caller}}
         _notify(package, self.current_account, self.region)
         return ActionResult({"ModelPackageArn": package.arn})
+
+    # Events delivered to targets carry `account`, as EventBridge's do.
+    from moto.events.utils import EventTemplateParser
+
+    EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE.replace(
+        '"version": "0",', '"version": "0", "account": "<account>",'
+    )
 
     ModelPackage.gen_response_object = gen_response_object
     SageMakerResponse.create_model_package = create_model_package

@@ -1,0 +1,386 @@
+"""govsync: read the governance record, verify the audit trail, run the local stack and its demo.
+
+Honours AWS_ENDPOINT_URL, AWS_PROFILE and AWS_REGION like the AWS CLI. Tables by default, --json
+for scripts. Exit codes: 0 ok, 1 a check failed (audit verify), 2 usage or input errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+class CliError(Exception):
+    """A user-facing error: printed as `govsync: <message>`, exit 2."""
+
+
+# ---------------------------------------------------------------------------- environment
+def _prepare_aws(args: argparse.Namespace) -> None:
+    """--endpoint-url/--region/--profile as environment, and test credentials for a loopback endpoint."""
+    if args.endpoint_url:
+        os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url
+    if args.region:
+        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
+    if args.profile:
+        os.environ["AWS_PROFILE"] = args.profile
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        import boto3
+
+        region = boto3.session.Session().region_name or "us-east-1"
+        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if urlparse(endpoint).hostname in {"127.0.0.1", "localhost", "::1"} and not args.profile:
+        import boto3
+
+        if boto3.session.Session().get_credentials() is None:
+            os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+            os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+
+
+def _table_name(args: argparse.Namespace) -> str:
+    if args.table or os.environ.get("GOVSYNC_TABLE"):
+        return args.table or os.environ["GOVSYNC_TABLE"]
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        stacks = boto3.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"]
+    except (ClientError, BotoCoreError) as exc:
+        where = os.environ.get("AWS_ENDPOINT_URL") or "AWS"
+        raise CliError(
+            f"cannot find stack {args.stack!r} at {where} ({exc}); pass --table, set GOVSYNC_TABLE, or start the "
+            "local stack (make up) and export the AWS_ENDPOINT_URL it prints"
+        ) from exc
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    if "GovernanceTableName" not in outputs:
+        raise CliError(f"stack {args.stack!r} has no GovernanceTableName output")
+    return outputs["GovernanceTableName"]
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from govsync.adapters.store import GovernanceStore
+
+    return GovernanceStore(_table_name(args), os.environ["AWS_REGION"])
+
+
+def _stages() -> tuple[str, ...]:
+    from govsync_local import template as tpl
+
+    default = tpl.load()["Parameters"]["StageNames"]["Default"]
+    return tuple(s.strip() for s in (os.environ.get("GOVSYNC_STAGES") or default).split(",") if s.strip())
+
+
+# ---------------------------------------------------------------------------- output
+def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
+    if not rows:
+        return "(none)"
+    cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()  # noqa: E731
+    return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)])
+
+
+def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    print(json.dumps(data, indent=2, default=str) if getattr(args, "json", False) else text)
+
+
+RECORD_COLUMNS = ("model_group", "model_version", "model_stage", "model_status", "use_case_id", "model_owner",
+                  "model_risk", "metadata_complete", "model_audit_user", "model_audit_timestamp")  # fmt: skip
+
+
+def _version(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"version must be a positive whole number, not {value!r}")
+    return int(value)
+
+
+# ---------------------------------------------------------------------------- records
+def cmd_records_list(args: argparse.Namespace) -> int:
+    store = _store(args)
+    if args.use_case:
+        records = list(store.records_by_use_case(args.use_case))
+    elif args.stage and args.status:
+        records = list(store.records_by_stage_status(args.stage, args.status))
+    else:
+        records = list(store.all_records([args.stage] if args.stage else _stages()))
+    records = [r for r in records if (not args.stage or r.model_stage == args.stage)]
+    records = [r for r in records if (not args.status or r.model_status == args.status)]
+    records.sort(
+        key=lambda r: (
+            r.model_group,
+            r.model_version,
+            _stages().index(r.model_stage) if r.model_stage in _stages() else 99,
+        )
+    )
+    data = [r.to_json() for r in records]
+    _emit(args, data, _table(data, RECORD_COLUMNS))
+    return EXIT_OK
+
+
+def cmd_records_show(args: argparse.Namespace) -> int:
+    state = _store(args).load_version(args.group, args.version)
+    if not state.records:
+        raise CliError(f"no governance record for {args.group} version {args.version}")
+    stages = _stages()
+    records = sorted(
+        state.records.values(), key=lambda r: stages.index(r.model_stage) if r.model_stage in stages else 99
+    )
+    data = [r.to_json() for r in records]
+    if args.json:
+        _emit(args, data, "")
+        return EXIT_OK
+    blocks = []
+    for record in data:
+        width = max(len(k) for k in record)
+        blocks.append(
+            "\n".join(
+                f"{k.ljust(width)}  {json.dumps(v) if isinstance(v, dict | list) else v}" for k, v in record.items()
+            )
+        )
+    print("\n\n".join(blocks))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- audit
+def _change_summary(changes: dict[str, dict[str, list[Any]]]) -> str:
+    parts = []
+    for stage, fields in changes.items():
+        for name, (before, after) in fields.items():
+            if name in {"model_validation_metrics", "model_monitoring_metrics"}:
+                continue
+            parts.append(f"{stage}.{name}: {before} -> {after}")
+    return "; ".join(parts) or "(bookkeeping only)"
+
+
+def cmd_audit_show(args: argparse.Namespace) -> int:
+    entries = _store(args).audit_entries(args.group, args.version)
+    if not entries:
+        raise CliError(f"no audit trail for {args.group} version {args.version}")
+    data = [{**e.payload(), "hash": e.hash} for e in entries]
+    rows = [
+        {"seq": e.seq, "source_time": e.source_time, "actor": e.actor, "event_id": e.event_id,
+         "changes": _change_summary(e.changes), "hash": e.hash[:12]}
+        for e in entries
+    ]  # fmt: skip
+    _emit(args, data, _table(rows, ("seq", "source_time", "actor", "event_id", "changes", "hash")))
+    return EXIT_OK
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from govsync.domain.audit import verify_chain
+
+    store = _store(args)
+    if args.group:
+        if args.version is None:
+            raise CliError("audit verify takes GROUP VERSION, or nothing for every version")
+        versions = [(args.group, args.version)]
+    else:
+        versions = sorted({(r.model_group, r.model_version) for r in store.all_records(_stages())})
+    results, broken = [], 0
+    for group, version in versions:
+        state = store.load_version(group, version)
+        if state.head is None:
+            raise CliError(f"no audit trail for {group} version {version}")
+        verdict = verify_chain(store.audit_entries(group, version), state.audit_seq, state.audit_head)
+        broken += not verdict.ok
+        results.append(
+            {"model_group": group, "model_version": version, "ok": verdict.ok, "entries": verdict.checked,
+             "broken_seq": verdict.broken_seq, "reason": verdict.reason}
+        )  # fmt: skip
+        if not args.json:
+            status = "ok" if verdict.ok else f"BROKEN at entry {verdict.broken_seq}: {verdict.reason}"
+            print(f"{group} v{version}: {verdict.checked} entries, {status}")
+    if args.json:
+        _emit(args, results, "")
+    elif not versions:
+        print("no versions to verify")
+    return EXIT_FAILED if broken else EXIT_OK
+
+
+# ---------------------------------------------------------------------------- invoke
+def cmd_invoke(args: argparse.Namespace) -> int:
+    from govsync_local import invoke
+    from govsync_local import stack as local
+    from govsync_local import template as tpl
+
+    template = tpl.load(str(Path(args.template).resolve()))
+    specs = tpl.function_specs(template, Path(args.template).resolve().parent)
+    if args.function_id not in specs:
+        raise CliError(f"no function {args.function_id!r} in {args.template} (functions: {', '.join(sorted(specs))})")
+    spec = specs[args.function_id]
+    try:
+        event = json.loads(Path(args.event).read_text())
+    except (OSError, ValueError) as exc:
+        raise CliError(f"cannot read event {args.event}: {exc}") from exc
+    overrides: dict[str, Any] = {}
+    if args.env_vars:
+        try:
+            overrides = json.loads(Path(args.env_vars).read_text())
+        except (OSError, ValueError) as exc:
+            raise CliError(f"cannot read env vars {args.env_vars}: {exc}") from exc
+    env: dict[str, str] = {}
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        with contextlib.suppress(local.LocalStackError):
+            parameters = overrides.get("Parameters", {})
+            ctx = local.stack_context(endpoint, local.Accounts.from_env(), args.stack, parameters)
+            env = tpl.function_environment(spec, ctx)
+    env.update({k: str(v) for k, v in overrides.get("Parameters", {}).items() if k.isupper()})
+    env.update({k: str(v) for k, v in overrides.get(args.function_id, {}).items()})
+    missing = [k for k, v in spec.environment.items() if k not in env and not isinstance(v, str)]
+    if missing:
+        raise CliError(
+            f"environment of {args.function_id} needs {', '.join(missing)}: start the local stack and export its "
+            "AWS_ENDPOINT_URL, or give them in --env-vars"
+        )
+    os.environ.update({k: v for k, v in spec.environment.items() if isinstance(v, str)})
+    os.environ.update(env)
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    handler = invoke.load_handler(spec)
+    with contextlib.redirect_stdout(sys.stderr):  # logs to stderr, the response alone on stdout
+        response = handler(event, invoke.LocalContext(spec, region=os.environ["AWS_REGION"]))
+    print(json.dumps(response, default=str))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- local stack
+def _port(args: argparse.Namespace) -> int:
+    from govsync_local.stack import DEFAULT_PORT
+
+    if args.port:
+        return args.port
+    raw = os.environ.get("GOVSYNC_LOCAL_PORT", str(DEFAULT_PORT))
+    if not raw.isdigit():
+        raise CliError(f"GOVSYNC_LOCAL_PORT must be a port number, not {raw!r}")
+    return int(raw)
+
+
+def cmd_local_up(args: argparse.Namespace) -> int:
+    from govsync_local.stack import LocalStack, LocalStackError
+
+    stack = LocalStack(port=_port(args), stack_name=args.stack, duplicate_events=args.duplicate_events,
+                       log=lambda line: print(f"[local] {line}", file=sys.stderr, flush=True))  # fmt: skip
+    try:
+        stack.start()
+    except LocalStackError as exc:
+        stack.stop()
+        raise CliError(str(exc)) from exc
+    print(f"AWS_ENDPOINT_URL={stack.endpoint}", flush=True)
+    print("[local] ready: function logs in .govsync/logs/, Ctrl-C stops", file=sys.stderr, flush=True)
+    stack.run_forever()
+    return EXIT_OK
+
+
+def cmd_local_info(args: argparse.Namespace) -> int:
+    from govsync_local.stack import Accounts, LocalStackError, info
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{_port(args)}"
+    try:
+        data = info(endpoint, Accounts.from_env(), args.stack)
+    except LocalStackError as exc:
+        raise CliError(str(exc)) from exc
+    lines = [f"{k:<16} {v}" for k, v in data.items() if k not in {"accounts", "queues"}]
+    lines += [f"account {k:<8} {v}" for k, v in data["accounts"].items()]
+    lines += [f"queue {fn}: {q['queue_url']}  (DLQ {q['dlq_url']})" for fn, q in data["queues"].items()]
+    _emit(args, data, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from govsync_local.demo import run_demo
+
+    return run_demo(port=args.port)
+
+
+# ---------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="govsync", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--endpoint-url", help="AWS endpoint (default: AWS_ENDPOINT_URL)")
+    parser.add_argument("--region", help="AWS region (default: AWS_REGION / profile)")
+    parser.add_argument("--profile", help="AWS profile (default: AWS_PROFILE)")
+    parser.add_argument(
+        "--stack", default=os.environ.get("GOVSYNC_STACK", "govsync"), help="stack name (default: govsync)"
+    )
+    parser.add_argument("--table", help="governance table (default: GOVSYNC_TABLE, else the stack's output)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    records = commands.add_parser("records", help="the governance records").add_subparsers(dest="sub", required=True)
+    p = records.add_parser("list", help="stage records, filtered (uses the by_stage_status / by_use_case indexes)")
+    p.add_argument("--stage"), p.add_argument("--status"), p.add_argument("--use-case")
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    p.set_defaults(func=cmd_records_list)
+    p = records.add_parser("show", help="every stage record of a model version")
+    p.add_argument("group"), p.add_argument("version", type=_version)
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    p.set_defaults(func=cmd_records_show)
+
+    audit = commands.add_parser("audit", help="the audit trail").add_subparsers(dest="sub", required=True)
+    p = audit.add_parser("show", help="the audit entries of a model version")
+    p.add_argument("group"), p.add_argument("version", type=_version)
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    p.set_defaults(func=cmd_audit_show)
+    p = audit.add_parser("verify", help="check the hash chain (exit 1 naming the first broken entry)")
+    p.add_argument("group", nargs="?"), p.add_argument("version", nargs="?", type=_version)
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    p.set_defaults(func=cmd_audit_verify)
+
+    p = commands.add_parser("invoke", help="run a function's handler in-process (like sam local invoke, no Docker)")
+    p.add_argument("function_id", metavar="FUNCTION_ID", help="logical id in the template, e.g. RegistrySyncFunction")
+    p.add_argument("-e", "--event", required=True, help="event JSON file")
+    p.add_argument(
+        "-n", "--env-vars", help="sam local invoke style JSON: {FunctionId: {VAR: value}, Parameters: {...}}"
+    )
+    p.add_argument("-t", "--template", default="template.yaml", help="SAM template (default: template.yaml)")
+    p.set_defaults(func=cmd_invoke)
+
+    local = commands.add_parser("local", help="the embedded local AWS").add_subparsers(dest="sub", required=True)
+    p = local.add_parser(
+        "up", help="start moto, deploy template.yaml, emit SageMaker events, poll queues (Ctrl-C stops)"
+    )
+    p.add_argument("--port", type=int, help="port (default: GOVSYNC_LOCAL_PORT or 5050)")
+    p.add_argument("--duplicate-events", action="store_true", help="put every SageMaker event twice (at-least-once)")
+    p.set_defaults(func=cmd_local_up)
+    p = local.add_parser("info", help="where the running local stack's resources are")
+    p.add_argument("--port", type=int, help="port (default: GOVSYNC_LOCAL_PORT or 5050)")
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    p.set_defaults(func=cmd_local_info)
+
+    p = commands.add_parser("demo", help="the blog's workflow on the local stack, start to finish")
+    p.add_argument("--port", type=int, default=0, help="port for the local stack (default: a free one)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        _prepare_aws(args)
+        return args.func(args)
+    except CliError as exc:
+        print(f"govsync: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # botocore and friends: one line, not a traceback
+        from govsync.domain.errors import GovsyncError
+
+        if isinstance(exc, GovsyncError) or type(exc).__module__.startswith(("botocore", "pynamodb")):
+            print(f"govsync: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        raise
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,211 @@
+"""`make demo`: the blog's workflow on the embedded local AWS, with plain boto3 calls as a user makes them.
+
+1. The platform team's central account holds the model package group.
+2. A data scientist uploads model.tar.gz to the dev account's bucket.
+3. create_model_package (seed 000): inference specification, governance metadata, PendingManualApproval.
+4. The governance officer approves it.
+The stack reacts to SageMaker's events; the demo waits for them and prints the record and audit trail.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from govsync_local.stack import Accounts, client, dev_bucket_name
+
+GROUP = "fraud-detector"
+READY_TIMEOUT = 180
+EVENT_TIMEOUT = 60
+LOG_FILE = Path(".govsync") / "demo-local-stack.log"
+
+
+class DemoError(Exception):
+    pass
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_local_stack(port: int) -> tuple[subprocess.Popen[str], str]:
+    """`govsync local up` in a child process; returns it and the endpoint it printed."""
+    LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
+    log = LOG_FILE.open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "govsync_local.cli", "local", "up", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    found: list[str] = []
+
+    def read() -> None:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            if line.startswith("AWS_ENDPOINT_URL="):
+                found.append(line.strip().split("=", 1)[1])
+
+    threading.Thread(target=read, daemon=True).start()
+    started = time.monotonic()
+    while not found:
+        if proc.poll() is not None:
+            raise DemoError(f"the local stack exited ({proc.returncode}); see {LOG_FILE}")
+        if time.monotonic() - started > READY_TIMEOUT:
+            proc.kill()
+            raise DemoError(f"the local stack did not start in {READY_TIMEOUT}s; see {LOG_FILE}")
+        time.sleep(0.1)
+    return proc, found[0]
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = EVENT_TIMEOUT) -> Any:
+    """Poll until check() is truthy, with a progress line."""
+    started = time.monotonic()
+    tty = sys.stdout.isatty()
+    last = -1
+    while True:
+        result = check()
+        elapsed = time.monotonic() - started
+        if result:
+            print(f"\r  {what}: done in {elapsed:.1f}s" + " " * 10, flush=True)
+            return result
+        if elapsed > timeout:
+            print(flush=True)
+            raise DemoError(f"timed out after {timeout:.0f}s waiting for {what}")
+        if tty:
+            print(f"\r  waiting for {what} ... {elapsed:.1f}s", end="", flush=True)
+        elif int(elapsed) // 5 != last:
+            last = int(elapsed) // 5
+            print(f"  waiting for {what} ... {elapsed:.0f}s", flush=True)
+        time.sleep(0.2)
+
+
+def model_tarball() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        payload = json.dumps({"booster": "xgboost", "trees": 128}).encode()
+        info = tarfile.TarInfo("xgboost-model")
+        info.size = len(payload)
+        tar.addfile(info, io.BytesIO(payload))
+    return buffer.getvalue()
+
+
+def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
+    from govsync_local import stack as local
+
+    details = local.info(endpoint, accounts)
+    os.environ.update({"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": local.REGION, "AWS_DEFAULT_REGION": local.REGION})
+    os.environ.update({name.upper(): value for name, value in local.CREDENTIALS.items()})
+    from govsync.adapters.store import GovernanceStore
+
+    store = GovernanceStore(details["governance_table"], "us-east-1")
+
+    _say(f"1. central account {accounts.central}: model package group {GROUP!r}")
+    sagemaker = client("sagemaker", endpoint)
+    sagemaker.create_model_package_group(
+        ModelPackageGroupName=GROUP,
+        ModelPackageGroupDescription="Card-not-present fraud models",
+        Tags=[{"Key": "ModelLoB", "Value": "payments"}, {"Key": "ModelProject", "Value": "fraud-v2"}],
+    )
+
+    bucket = dev_bucket_name(accounts)
+    key = f"{GROUP}/training-job-2026-11-23/output/model.tar.gz"
+    _say(f"2. dev account {accounts.dev}: upload s3://{bucket}/{key}")
+    client("s3", endpoint, accounts.dev, accounts).put_object(Bucket=bucket, Key=key, Body=model_tarball())
+
+    _say("3. data scientist: create_model_package (PendingManualApproval)")
+    arn = sagemaker.create_model_package(
+        ModelPackageGroupName=GROUP,
+        ModelPackageDescription="XGBoost fraud detector trained on 2026-11 data",
+        InferenceSpecification={
+            "Containers": [
+                {
+                    "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+                    "ModelDataUrl": f"s3://{bucket}/{key}",
+                }
+            ],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        ModelApprovalStatus="PendingManualApproval",
+        CustomerMetadataProperties={
+            "UseCaseId": "uc-fraud",
+            "UseCaseName": "Card fraud detection",
+            "UseCaseStage": "development",
+            "ModelOwner": "alice@example.com",
+        },
+        ModelCard={
+            "ModelCardStatus": "Draft",
+            "ModelCardContent": json.dumps({"intended_uses": {"risk_rating": "High"}}),
+        },
+    )["ModelPackageArn"]
+    _say(f"   {arn}")
+    version = int(arn.rsplit("/", 1)[1])
+
+    def status() -> str | None:
+        record = store.load_version(GROUP, version).records.get("development")
+        return record.model_status if record else None
+
+    wait_for("the development record", lambda: status() == "pending")
+
+    _say("4. governance officer: update_model_package(ModelApprovalStatus='Approved')")
+    sagemaker.update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="Validated on the hold-out set"
+    )
+    wait_for("the approval to reach the record", lambda: status() == "approved")
+    return GROUP, version
+
+
+def run_demo(port: int = 0) -> int:
+    from govsync_local import cli
+
+    accounts = Accounts.from_env()
+    port = port or _free_port()
+    _say(f"starting the local stack on 127.0.0.1:{port} (moto + template.yaml; log: {LOG_FILE})")
+    try:
+        proc, endpoint = start_local_stack(port)
+    except DemoError as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
+    _say(f"AWS_ENDPOINT_URL={endpoint}\n")
+    try:
+        group, version = scenario(endpoint, accounts)
+        _say(f"\ngovsync records show {group} {version}")
+        cli.main(["--endpoint-url", endpoint, "records", "show", group, str(version)])
+        _say("\ngovsync records list")
+        cli.main(["--endpoint-url", endpoint, "records", "list"])
+        _say(f"\ngovsync audit show {group} {version}")
+        cli.main(["--endpoint-url", endpoint, "audit", "show", group, str(version)])
+        _say(f"\ngovsync audit verify {group} {version}")
+        verified = cli.main(["--endpoint-url", endpoint, "audit", "verify", group, str(version)])
+        if verified != 0:
+            raise DemoError("the audit chain did not verify")
+        _say("\ndemo complete")
+        return 0
+    except DemoError as exc:
+        print(f"demo: {exc} (local stack log: {LOG_FILE})", file=sys.stderr)
+        return 1
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,271 @@
+"""The embedded local AWS: a moto server, the real template deployed into it, SageMaker's events,
+and Lambda's SQS event-source mapping played in-process.
+
+Everything here is the local stack's; the functions run unchanged against it through
+AWS_ENDPOINT_URL, exactly as they would against AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from govsync_local import motoext
+from govsync_local import template as tpl
+from govsync_local.emitter import SageMakerEventEmitter
+from govsync_local.poller import QueuePoller
+
+DEFAULT_PORT = 5050
+REGION = "us-east-1"
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+LOCAL_ROLE = "govsync-local-operator"
+
+
+class LocalStackError(Exception):
+    """The local stack cannot start, or is not running."""
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """Seed 000's accounts as moto account ids (configurable: GOVSYNC_LOCAL_ACCOUNTS=central=…,dev=…)."""
+
+    central: str = "111111111111"
+    dev: str = "222222222222"
+    test: str = "333333333333"
+    prod: str = "444444444444"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Accounts:
+        raw = (env if env is not None else os.environ).get("GOVSYNC_LOCAL_ACCOUNTS", "")
+        values: dict[str, str] = {}
+        for part in filter(None, (p.strip() for p in raw.split(","))):
+            name, _, account = part.partition("=")
+            if name not in cls.__dataclass_fields__ or not (account.isdigit() and len(account) == 12):
+                raise LocalStackError(f"GOVSYNC_LOCAL_ACCOUNTS: bad entry {part!r} (want name=12-digit-id)")
+            values[name] = account
+        return cls(**values)
+
+
+def dev_bucket_name(accounts: Accounts) -> str:
+    return f"govsync-dev-artifacts-{accounts.dev}"
+
+
+def client(service: str, endpoint: str, account: str | None = None, accounts: Accounts | None = None) -> Any:
+    """A client on the local endpoint, in the central account or (by sts:AssumeRole) another one."""
+    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=30)
+    central = (accounts or Accounts()).central
+    if account is None or account == central:
+        return boto3.client(service, region_name=REGION, endpoint_url=endpoint, config=config, **CREDENTIALS)
+    sts = boto3.client("sts", region_name=REGION, endpoint_url=endpoint, config=config, **CREDENTIALS)
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{LOCAL_ROLE}", RoleSessionName="govsync-local")[
+        "Credentials"
+    ]
+    return boto3.client(
+        service,
+        region_name=REGION,
+        endpoint_url=endpoint,
+        config=config,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def stack_context(endpoint: str, accounts: Accounts, stack_name: str, parameters: dict[str, str]) -> tpl.Context:
+    """Resolve Ref/GetAtt of the deployed stack's resources by asking the local endpoint."""
+    cfn = client("cloudformation", endpoint)
+    try:
+        summaries = cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
+    except Exception as exc:
+        raise LocalStackError(f"no stack {stack_name!r} at {endpoint}: is the local stack running?") from exc
+    ctx = tpl.Context(
+        template=tpl.load(), account_id=accounts.central, region=REGION, stack_name=stack_name, parameters=parameters
+    )
+    sqs, ddb, events = client("sqs", endpoint), client("dynamodb", endpoint), client("events", endpoint)
+    for summary in summaries:
+        logical, physical, kind = summary["LogicalResourceId"], summary["PhysicalResourceId"], summary["ResourceType"]
+        ctx.refs[logical] = physical
+        match kind:
+            case "AWS::SQS::Queue":
+                ctx.attributes[(logical, "Arn")] = sqs.get_queue_attributes(
+                    QueueUrl=physical, AttributeNames=["QueueArn"]
+                )["Attributes"]["QueueArn"]
+                ctx.attributes[(logical, "QueueName")] = physical.rsplit("/", 1)[-1]
+            case "AWS::DynamoDB::Table":
+                ctx.attributes[(logical, "Arn")] = ddb.describe_table(TableName=physical)["Table"]["TableArn"]
+            case "AWS::Events::Rule":
+                ctx.attributes[(logical, "Arn")] = events.describe_rule(Name=physical)["Arn"]
+            case "AWS::KMS::Key":
+                ctx.attributes[(logical, "Arn")] = f"arn:aws:kms:{REGION}:{accounts.central}:key/{physical}"
+            case "AWS::IAM::Role":
+                ctx.attributes[(logical, "Arn")] = f"arn:aws:iam::{accounts.central}:role/{physical}"
+            case "AWS::Logs::LogGroup":
+                ctx.attributes[(logical, "Arn")] = f"arn:aws:logs:{REGION}:{accounts.central}:log-group:{physical}:*"
+            case "AWS::S3::Bucket":
+                ctx.attributes[(logical, "Arn")] = f"arn:aws:s3:::{physical}"
+    for logical, resource in ctx.template["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function" and logical not in ctx.refs:
+            name = resource.get("Properties", {}).get("FunctionName")
+            ctx.refs[logical] = str(tpl.resolve(name, ctx)) if name else logical
+    return ctx
+
+
+def info(endpoint: str, accounts: Accounts | None = None, stack_name: str = "govsync") -> dict[str, Any]:
+    """What `govsync local info --json` prints: where everything of the running local stack is."""
+    accounts = accounts or Accounts.from_env()
+    cfn = client("cloudformation", endpoint)
+    try:
+        stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+    except Exception as exc:
+        raise LocalStackError(
+            f"no local stack at {endpoint} (start it with `make up` or `govsync local up`): {exc}"
+        ) from exc
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
+    ctx = stack_context(endpoint, accounts, stack_name, parameters)
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    queues = {}
+    for logical, spec in tpl.function_specs(ctx.template).items():
+        if spec.sqs_queue is None:
+            continue
+        queue_logical = spec.sqs_queue["Fn::GetAtt"][0]
+        redrive = ctx.template["Resources"][queue_logical]["Properties"].get("RedrivePolicy", {})
+        dlq_logical = redrive.get("deadLetterTargetArn", {}).get("Fn::GetAtt", [None])[0]
+        queues[logical] = {"queue_url": ctx.refs[queue_logical], "dlq_url": ctx.refs.get(dlq_logical)}
+    return {
+        "endpoint_url": endpoint,
+        "region": REGION,
+        "stack_name": stack_name,
+        "accounts": asdict(accounts),
+        "dev_bucket": dev_bucket_name(accounts),
+        "central_bucket": outputs.get("ArtifactBucketName"),
+        "governance_table": outputs.get("GovernanceTableName"),
+        "queues": queues,
+    }
+
+
+class LocalStack:
+    """A moto server with the stack deployed, SageMaker's events emitted and the functions polled."""
+
+    def __init__(
+        self,
+        port: int = DEFAULT_PORT,
+        accounts: Accounts | None = None,
+        stack_name: str = "govsync",
+        duplicate_events: bool = False,
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.port = port
+        self.accounts = accounts or Accounts.from_env()
+        self.stack_name = stack_name
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.duplicate_events = duplicate_events
+        self.log = log
+        self._server: Any = None
+        self._pollers: list[QueuePoller] = []
+        self._stopping = threading.Event()
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        return {"AllowedArtifactBuckets": dev_bucket_name(self.accounts)}
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                raise LocalStackError(f"port {self.port} is in use (set GOVSYNC_LOCAL_PORT or --port)")
+        os.environ.update({"MOTO_ACCOUNT_ID": self.accounts.central, "AWS_DEFAULT_REGION": REGION})
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])
+        motoext.install()
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        started = time.monotonic()
+        self.deploy()
+        self.log(f"deployed template.yaml as stack {self.stack_name!r} ({time.monotonic() - started:.1f}s)")
+        emitter = SageMakerEventEmitter(duplicate=self.duplicate_events)
+        motoext.on_model_package_change(emitter.model_package_changed)
+        self.start_pollers()
+
+    def deploy(self) -> None:
+        template = tpl.load()
+        cfn_doc = tpl.without_lambda(tpl.transformed(template, REGION))
+        cfn = client("cloudformation", self.endpoint)
+        cfn.create_stack(
+            StackName=self.stack_name,
+            TemplateBody=json.dumps(cfn_doc),
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in self.parameters.items()],
+            Capabilities=["CAPABILITY_IAM"],
+        )
+        stack = cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0]
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            raise LocalStackError(f"stack {self.stack_name}: {stack['StackStatus']} {stack.get('StackStatusReason')}")
+        self.context = stack_context(self.endpoint, self.accounts, self.stack_name, self.parameters)
+        self._apply_unsupported(cfn_doc)
+        dev_s3 = client("s3", self.endpoint, self.accounts.dev, self.accounts)
+        dev_s3.create_bucket(Bucket=dev_bucket_name(self.accounts))
+
+    def _apply_unsupported(self, cfn_doc: dict[str, Any]) -> None:
+        """Resource types moto's CloudFormation skips, created from the template's own properties."""
+        for logical, resource in cfn_doc["Resources"].items():
+            props = tpl.resolve(resource.get("Properties", {}), self.context)
+            match resource["Type"]:
+                case "AWS::SQS::QueuePolicy":
+                    for queue_url in props["Queues"]:
+                        client("sqs", self.endpoint).set_queue_attributes(
+                            QueueUrl=queue_url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
+                        )
+                case "AWS::CloudWatch::Alarm":
+                    props.setdefault("AlarmName", f"{self.stack_name}-{logical}")
+                    client("cloudwatch", self.endpoint).put_metric_alarm(**props)
+
+    def start_pollers(self) -> None:
+        for spec in tpl.function_specs(self.context.template).values():
+            if spec.sqs_queue is None:
+                continue
+            queue_arn = tpl.resolve(spec.sqs_queue, self.context)
+            queue_url = next(
+                url
+                for (logical, attr), arn in self.context.attributes.items()
+                if attr == "Arn" and arn == queue_arn
+                for url in [self.context.refs[logical]]
+            )
+            env = {
+                **tpl.function_environment(spec, self.context),
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "AWS_REGION": REGION,
+                "AWS_DEFAULT_REGION": REGION,
+                **{k.upper(): v for k, v in CREDENTIALS.items()},
+                "AWS_LAMBDA_FUNCTION_NAME": str(self.context.refs.get(spec.logical_id, spec.logical_id)),
+                "POWERTOOLS_TRACE_DISABLED": "true",
+            }
+            poller = QueuePoller(spec, queue_url, queue_arn, env, client("sqs", self.endpoint), self.log)
+            poller.start()
+            self._pollers.append(poller)
+
+    def stop(self) -> None:
+        for poller in self._pollers:
+            poller.stop()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        motoext.clear_listeners()
+
+    def run_forever(self) -> None:
+        try:
+            while not self._stopping.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            self.log("stopping")
+        finally:
+            self.stop()

@@ -155,10 +155,13 @@ def cmd_records_show(args: argparse.Namespace) -> int:
 def _change_summary(changes: dict[str, dict[str, list[Any]]]) -> str:
     parts = []
     for stage, fields in changes.items():
+        status = fields.get("model_status")
+        if "model_stage" in fields and fields["model_stage"][0] is None:
+            parts.append(f"{stage} record created ({status[1] if status else 'no status'})")
+            continue
         for name, (before, after) in fields.items():
-            if name in {"model_validation_metrics", "model_monitoring_metrics"}:
-                continue
-            parts.append(f"{stage}.{name}: {before} -> {after}")
+            if name not in {"model_validation_metrics", "model_monitoring_metrics"}:
+                parts.append(f"{stage}.{name}: {before} -> {after}")
     return "; ".join(parts) or "(bookkeeping only)"
 
 
@@ -247,7 +250,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     os.environ.update(env)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     handler = invoke.load_handler(spec)
-    with contextlib.redirect_stdout(sys.stderr):  # logs to stderr, the response alone on stdout
+    with invoke.stdout_to_stderr():  # logs to stderr, the response alone on stdout (as sam local invoke)
         response = handler(event, invoke.LocalContext(spec, region=os.environ["AWS_REGION"]))
     print(json.dumps(response, default=str))
     return EXIT_OK

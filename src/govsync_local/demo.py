@@ -108,6 +108,22 @@ def model_tarball() -> bytes:
     return buffer.getvalue()
 
 
+def user_client(service: str, endpoint: str, user: str) -> Any:
+    """A client acting as an IAM user of the central account (so the audit trail names who acted)."""
+    import boto3
+
+    iam = client("iam", endpoint)
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return boto3.client(
+        service,
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+    )
+
+
 def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     from govsync_local import stack as local
 
@@ -120,6 +136,8 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
 
     _say(f"1. central account {accounts.central}: model package group {GROUP!r}")
     sagemaker = client("sagemaker", endpoint)
+    scientist = user_client("sagemaker", endpoint, "alice-data-scientist")
+    officer = user_client("sagemaker", endpoint, "bob-governance-officer")
     sagemaker.create_model_package_group(
         ModelPackageGroupName=GROUP,
         ModelPackageGroupDescription="Card-not-present fraud models",
@@ -132,7 +150,7 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     client("s3", endpoint, accounts.dev, accounts).put_object(Bucket=bucket, Key=key, Body=model_tarball())
 
     _say("3. data scientist: create_model_package (PendingManualApproval)")
-    arn = sagemaker.create_model_package(
+    arn = scientist.create_model_package(
         ModelPackageGroupName=GROUP,
         ModelPackageDescription="XGBoost fraud detector trained on 2026-11 data",
         InferenceSpecification={
@@ -167,7 +185,7 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     wait_for("the development record", lambda: status() == "pending")
 
     _say("4. governance officer: update_model_package(ModelApprovalStatus='Approved')")
-    sagemaker.update_model_package(
+    officer.update_model_package(
         ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="Validated on the hold-out set"
     )
     wait_for("the approval to reach the record", lambda: status() == "approved")

@@ -96,6 +96,8 @@ def stack_context(endpoint: str, accounts: Accounts, stack_name: str, parameters
         ctx.refs[logical] = physical
         match kind:
             case "AWS::SQS::Queue":
+                name = physical.rsplit("/", 1)[-1]
+                physical = ctx.refs[logical] = sqs.get_queue_url(QueueName=name)["QueueUrl"]  # on this endpoint
                 ctx.attributes[(logical, "Arn")] = sqs.get_queue_attributes(
                     QueueUrl=physical, AttributeNames=["QueueArn"]
                 )["Attributes"]["QueueArn"]

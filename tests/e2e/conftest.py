@@ -1,0 +1,90 @@
+"""The local stack in a child process, driven as a user drives it: boto3 and the govsync CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_", "GOVSYNC_"))}
+
+
+@dataclass
+class Local:
+    endpoint: str
+    workdir: Path
+    info: dict
+
+    def client(self, service: str):
+        return boto3.client(
+            service,
+            region_name="us-east-1",
+            endpoint_url=self.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def govsync(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**CLEAN_ENV, "AWS_ENDPOINT_URL": self.endpoint}
+        return subprocess.run(
+            [sys.executable, "-m", "govsync_local.cli", *args],
+            env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def function_log(self, function: str = "RegistrySyncFunction") -> str:
+        path = self.workdir / ".govsync" / "logs" / f"{function}.log"
+        return path.read_text() if path.exists() else ""
+
+
+def wait_until(check, timeout: float = 30.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def local(tmp_path_factory) -> Iterator[Local]:
+    """`govsync local up --duplicate-events`: every SageMaker event is delivered twice."""
+    workdir = tmp_path_factory.mktemp("local-stack")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = (workdir / "local-up.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "govsync_local.cli", "local", "up", "--port", str(port), "--duplicate-events"],
+        cwd=workdir, env=CLEAN_ENV, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
+    try:
+        wait_until(lambda: any(line.startswith("AWS_ENDPOINT_URL=") for line in lines) or proc.poll() is not None,
+                   timeout=180, what="the local stack")  # fmt: skip
+        assert proc.poll() is None, (workdir / "local-up.log").read_text()
+        endpoint = next(line for line in lines if line.startswith("AWS_ENDPOINT_URL=")).strip().split("=", 1)[1]
+        assert endpoint == f"http://127.0.0.1:{port}"
+        env = {**CLEAN_ENV, "AWS_ENDPOINT_URL": endpoint}
+        shown = subprocess.run(
+            [sys.executable, "-m", "govsync_local.cli", "local", "info", "--json"],
+            env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        yield Local(endpoint, workdir, json.loads(shown.stdout))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,174 @@
+"""The whole system on the local stack: registry calls in, governance record and audit trail out."""
+
+import json
+import uuid
+
+import pytest
+
+from .conftest import wait_until
+
+pytestmark = pytest.mark.e2e
+
+SPEC = {
+    "Containers": [{"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+                    "ModelDataUrl": "s3://govsync-dev-artifacts-222222222222/m/model.tar.gz"}],
+    "SupportedContentTypes": ["text/csv"],
+    "SupportedResponseMIMETypes": ["text/csv"],
+}  # fmt: skip
+METADATA = {"UseCaseId": "uc-e2e", "UseCaseName": "E2E", "UseCaseStage": "development", "ModelOwner": "alice",
+            "ModelLoB": "payments", "ModelProject": "p", "ModelRisk": "low"}  # fmt: skip
+
+
+def new_group(local) -> str:
+    group = f"e2e-{uuid.uuid4().hex[:10]}"
+    local.client("sagemaker").create_model_package_group(ModelPackageGroupName=group)
+    return group
+
+
+def register(local, group: str) -> str:
+    return local.client("sagemaker").create_model_package(
+        ModelPackageGroupName=group, InferenceSpecification=SPEC, ModelApprovalStatus="PendingManualApproval",
+        CustomerMetadataProperties=METADATA,
+    )["ModelPackageArn"]  # fmt: skip
+
+
+def record(local, group: str, version: int = 1) -> dict:
+    shown = local.govsync("records", "show", group, str(version), "--json")
+    return {r["model_stage"]: r for r in json.loads(shown.stdout)} if shown.returncode == 0 else {}
+
+
+def test_info_names_every_resource(local):
+    info = local.info
+    assert info["endpoint_url"] == local.endpoint
+    assert info["accounts"] == {"central": "111111111111", "dev": "222222222222", "test": "333333333333",
+                                "prod": "444444444444"}  # fmt: skip
+    assert info["dev_bucket"] == "govsync-dev-artifacts-222222222222"
+    assert info["central_bucket"].startswith("govsync-artifacts-111111111111")
+    assert info["governance_table"]
+    queues = info["queues"]["RegistrySyncFunction"]
+    assert queues["queue_url"].startswith(local.endpoint) and queues["dlq_url"].startswith(local.endpoint)
+
+
+def test_register_then_approve_shows_record_and_audit(local):
+    # Given a version registered and then approved with plain boto3, as the seeds do
+    group = new_group(local)
+    arn = register(local, group)
+    wait_until(lambda: record(local, group).get("development", {}).get("model_status") == "pending", what="pending")
+    local.client("sagemaker").update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    # When the events have flowed
+    final = wait_until(lambda: (r := record(local, group)) and r["development"]["model_status"] == "approved" and r,
+                       what="approved")  # fmt: skip
+    # Then the record is approved and complete, and the audit trail has one entry per change
+    assert final["development"]["use_case_id"] == "uc-e2e"
+    assert final["development"]["metadata_complete"] is True
+    audit = json.loads(local.govsync("audit", "show", group, "1", "--json").stdout)
+    assert [e["seq"] for e in audit] == [1, 2]
+    assert audit[1]["changes"]["development"]["model_status"] == ["pending", "approved"]
+    verified = local.govsync("audit", "verify", group, "1")
+    assert verified.returncode == 0, verified.stderr
+    assert "2 entries, ok" in verified.stdout
+
+
+def test_duplicate_emitted_events_still_give_one_audit_entry(local):
+    # Given the stack puts every SageMaker event twice (at-least-once delivery)
+    group = new_group(local)
+    register(local, group)
+    wait_until(lambda: record(local, group), what="record")
+    # When both copies have been consumed
+    wait_until(lambda: local.function_log().count(group) >= 2 and "change already applied" in local.function_log(),
+               what="the duplicate to be processed")  # fmt: skip
+    # Then there is still exactly one audit entry
+    audit = json.loads(local.govsync("audit", "show", group, "1", "--json").stdout)
+    assert len(audit) == 1
+
+
+def test_lifecycle_stage_reaches_the_test_record(local):
+    group = new_group(local)
+    arn = register(local, group)
+    sagemaker = local.client("sagemaker")
+    sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    sagemaker.update_model_package(ModelPackageArn=arn, ModelLifeCycle={"Stage": "Staging", "StageStatus": "Approved"})
+    final = wait_until(lambda: (r := record(local, group)).get("test") and r, what="test record")
+    assert final["test"]["model_status"] == "approved"
+    assert final["development"]["model_status"] == "approved"
+
+
+def test_tampered_audit_entry_fails_verification(local):
+    # Given a synced version whose first audit entry is then edited in the table
+    group = new_group(local)
+    register(local, group)
+    wait_until(lambda: record(local, group), what="record")
+    local.client("dynamodb").update_item(
+        TableName=local.info["governance_table"],
+        Key={"pk": {"S": f"MODEL#{group}#1"}, "sk": {"S": "AUDIT#0000000001"}},
+        UpdateExpression="SET actor = :a",
+        ExpressionAttributeValues={":a": {"S": "mallory"}},
+    )
+    # When verified
+    verified = local.govsync("audit", "verify", group, "1")
+    # Then it fails and names the entry
+    assert verified.returncode == 1
+    assert "BROKEN at entry 1" in verified.stdout and "edited" in verified.stdout
+
+
+def test_foreign_event_on_the_bus_ends_in_the_dead_letter_queue(local):
+    # Given a forged event claiming to come from SageMaker, naming a path-like group
+    detail = {"ModelPackageGroupName": "../../etc", "ModelPackageArn": "arn:aws:sagemaker:us-east-1:111111111111:x"}
+    local.client("events").put_events(
+        Entries=[{"Source": "aws.sagemaker", "DetailType": "SageMaker Model Package State Change",
+                  "Detail": json.dumps(detail)}]
+    )  # fmt: skip
+    # Then it lands in the DLQ with its reason
+    sqs = local.client("sqs")
+    dlq = local.info["queues"]["RegistrySyncFunction"]["dlq_url"]
+
+    def dead_letter():
+        messages = sqs.receive_message(QueueUrl=dlq, MessageAttributeNames=["All"], WaitTimeSeconds=1).get("Messages")
+        return [m for m in messages or [] if "../../etc" in m["Body"]]
+
+    (message,) = wait_until(dead_letter, what="dead letter")
+    assert "ModelPackageGroupName" in message["MessageAttributes"]["govsync-rejection-reason"]["StringValue"]
+
+
+def test_invoke_runs_a_handler_on_an_event_file_without_docker(local):
+    # Given the package the events/ files name exists in the local registry
+    sagemaker = local.client("sagemaker")
+    sagemaker.create_model_package_group(ModelPackageGroupName="fraud-detector")
+    sagemaker.create_model_package(ModelPackageGroupName="fraud-detector", InferenceSpecification=SPEC,
+                                   ModelApprovalStatus="PendingManualApproval")  # fmt: skip
+    # When the handler is invoked on the SQS-wrapped event file
+    invoked = local.govsync("invoke", "RegistrySyncFunction", "-e", "events/sqs-model-package-created.json")
+    # Then it answers like Lambda would, on stdout alone
+    assert invoked.returncode == 0, invoked.stderr
+    assert json.loads(invoked.stdout) == {"batchItemFailures": []}
+    assert record(local, "fraud-detector")["development"]["model_status"] == "pending"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("records", "show", "no-such-group", "1"), "no governance record for no-such-group version 1"),
+        (("audit", "show", "no-such-group", "1"), "no audit trail"),
+        (("records", "show", "g", "zero"), "version must be a positive whole number"),
+        (("invoke", "NoSuchFunction", "-e", "events/model-package-created.json"), "no function 'NoSuchFunction'"),
+        (("invoke", "RegistrySyncFunction", "-e", "events/missing.json"), "cannot read event"),
+    ],
+)
+def test_cli_errors_are_clear_and_non_zero(local, args, message):
+    result = local.govsync(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_cli_without_a_running_stack_says_so(local):
+    import subprocess
+    import sys
+
+    from .conftest import CLEAN_ENV, ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-m", "govsync_local.cli", "--endpoint-url", "http://127.0.0.1:9", "records", "list"],
+        env=CLEAN_ENV, cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "cannot find stack 'govsync'" in result.stderr

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
+ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
 
 
 def _epoch_millis(value: Any) -> Any:
@@ -26,8 +27,6 @@ class SageMakerEventEmitter:
         self.emitted = 0
 
     def model_package_changed(self, package: Any, account_id: str, region: str) -> None:
-        from moto.events.models import events_backends
-
         detail = package.gen_response_object()
         if package.model_package_group_name:
             detail["ModelPackageName"] = f"{package.model_package_group_name}/{package.model_package_version}"
@@ -37,6 +36,32 @@ class SageMakerEventEmitter:
             "Detail": json.dumps(detail, default=_epoch_millis),
             "Resources": [package.arn],
         }
+        self._put(entry, account_id, region)
+
+    def endpoint_changed(self, endpoint: dict[str, Any], status: str, account_id: str, region: str) -> None:
+        detail = {
+            "EndpointName": endpoint.get("EndpointName"),
+            "EndpointArn": endpoint.get("EndpointArn"),
+            "EndpointConfigName": endpoint.get("EndpointConfigName"),
+            "ProductionVariants": endpoint.get("ProductionVariants", []),
+            "EndpointStatus": status,
+            "CreationTime": endpoint.get("CreationTime"),
+            "LastModifiedTime": endpoint.get("LastModifiedTime"),
+            "Tags": endpoint.get("Tags", {}),
+        }
+        if status == "FAILED" and endpoint.get("FailureReason"):
+            detail["FailureReason"] = endpoint["FailureReason"]
+        entry = {
+            "Source": "aws.sagemaker",
+            "DetailType": ENDPOINT_STATE_CHANGE,
+            "Detail": json.dumps(detail, default=_epoch_millis),
+            "Resources": [str(endpoint.get("EndpointArn"))],
+        }
+        self._put(entry, account_id, region)
+
+    def _put(self, entry: dict[str, Any], account_id: str, region: str) -> None:
+        from moto.events.models import events_backends
+
         backend = events_backends[account_id][region]
         for _ in range(2 if self.duplicate else 1):
             backend.put_events([entry])

@@ -8,7 +8,8 @@ Installed in-process (the local stack's moto server and the tests), never in the
   `CustomerMetadataPropertiesToRemove`;
 - `LastModifiedBy` names the calling IAM identity, as SageMaker does;
 - `account` on events EventBridge delivers to targets;
-- hooks (`on_model_package_change`) so the local stack can emit SageMaker's events.
+- hooks (`on_model_package_change`, `on_endpoint_change`) so the local stack can emit SageMaker's
+  events (endpoints go CREATING -> IN_SERVICE, as SageMaker reports them).
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from moto.sagemaker.models import ModelPackage, ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
 PackageListener = Callable[[ModelPackage, str, str], None]
+EndpointListener = Callable[[dict[str, Any], str, str, str], None]
 _listeners: list[PackageListener] = []
+_endpoint_listeners: list[EndpointListener] = []
 _installed = False
 
 
@@ -30,8 +33,26 @@ def on_model_package_change(listener: PackageListener) -> None:
     _listeners.append(listener)
 
 
+def on_endpoint_change(listener: EndpointListener) -> None:
+    """Call `listener(endpoint, status, account_id, region)` on each endpoint status transition."""
+    _endpoint_listeners.append(listener)
+
+
 def clear_listeners() -> None:
     _listeners.clear()
+    _endpoint_listeners.clear()
+
+
+def _endpoint_notify(response: SageMakerResponse, name: str, statuses: tuple[str, ...]) -> None:
+    endpoint = response.sagemaker_backend.endpoints.get(name)
+    if endpoint is None:
+        return
+    described = dict(endpoint.response_object)
+    tags = getattr(endpoint, "tags", None)
+    described["Tags"] = {t["Key"]: t["Value"] for t in tags or []}
+    for status in statuses:
+        for listener in list(_endpoint_listeners):
+            listener(described, status, response.current_account, response.region)
 
 
 def _notify(package: ModelPackage, account_id: str, region: str) -> None:
@@ -118,6 +139,21 @@ def install() -> None:
         '"version": "0",', '"version": "0", "account": "<account>",'
     )
 
+    original_create_endpoint = SageMakerResponse.create_endpoint
+    original_delete_endpoint = SageMakerResponse.delete_endpoint
+
+    def create_endpoint(self: SageMakerResponse) -> ActionResult:
+        result = original_create_endpoint(self)
+        # moto's endpoints are InService at once; SageMaker passes through Creating first.
+        _endpoint_notify(self, self._get_param("EndpointName"), ("CREATING", "IN_SERVICE"))
+        return result
+
+    def delete_endpoint(self: SageMakerResponse) -> Any:
+        _endpoint_notify(self, self._get_param("EndpointName"), ("DELETING",))
+        return original_delete_endpoint(self)
+
+    SageMakerResponse.create_endpoint = create_endpoint
+    SageMakerResponse.delete_endpoint = delete_endpoint
     ModelPackage.gen_response_object = gen_response_object
     SageMakerResponse.create_model_package = create_model_package
     SageMakerResponse.update_model_package = update_model_package

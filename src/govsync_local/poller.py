@@ -67,7 +67,14 @@ class FunctionWorker:
 
 class QueuePoller(threading.Thread):
     def __init__(
-        self, spec: FunctionSpec, queue_url: str, queue_arn: str, env: dict[str, str], sqs: Any, log: Any
+        self,
+        spec: FunctionSpec,
+        queue_url: str,
+        queue_arn: str,
+        env: dict[str, str],
+        sqs: Any,
+        log: Any,
+        retry_delay: int = RETRY_DELAY_SECONDS,
     ) -> None:
         super().__init__(name=f"poller-{spec.logical_id}", daemon=True)
         self.spec, self.queue_url, self.queue_arn, self.env, self.sqs, self.log = (
@@ -78,6 +85,7 @@ class QueuePoller(threading.Thread):
             sqs,
             log,
         )
+        self.retry_delay = retry_delay
         self._stop = threading.Event()
         self.worker = FunctionWorker(spec, env)
         self.invocations = 0
@@ -128,7 +136,7 @@ class QueuePoller(threading.Thread):
                 self.sqs.change_message_visibility(
                     QueueUrl=self.queue_url,
                     ReceiptHandle=message["ReceiptHandle"],
-                    VisibilityTimeout=RETRY_DELAY_SECONDS,
+                    VisibilityTimeout=self.retry_delay,
                 )
         outcome = f"{len(done)} ok, {len(failed)} to retry" + (f" ({result})" if status == "error" else "")
         self.log(f"{self.spec.logical_id}: batch of {len(messages)}: {outcome}")

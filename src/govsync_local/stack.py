@@ -197,6 +197,7 @@ class LocalStack:
         self.log(f"deployed template.yaml as stack {self.stack_name!r} ({time.monotonic() - started:.1f}s)")
         emitter = SageMakerEventEmitter(duplicate=self.duplicate_events)
         motoext.on_model_package_change(emitter.model_package_changed)
+        motoext.on_endpoint_change(emitter.endpoint_changed)
         self.start_pollers()
 
     def deploy(self) -> None:

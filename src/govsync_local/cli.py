@@ -299,6 +299,33 @@ def cmd_local_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_local_env_vars(args: argparse.Namespace) -> int:
+    """The `sam local invoke --env-vars` file for every function, resolved against the running stack."""
+    from govsync_local import stack as local
+    from govsync_local import template as tpl
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{_port(args)}"
+    try:
+        stack = local.client("cloudformation", endpoint).describe_stacks(StackName=args.stack)["Stacks"][0]
+    except Exception as exc:
+        raise CliError(f"no local stack at {endpoint} (start it with `make up`): {exc}") from exc
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
+    ctx = local.stack_context(endpoint, local.Accounts.from_env(), args.stack, parameters)
+    container_endpoint = args.container_endpoint or endpoint.replace("127.0.0.1", "host.docker.internal")
+    data = {
+        logical: {**tpl.function_environment(spec, ctx), "AWS_ENDPOINT_URL": container_endpoint}
+        for logical, spec in tpl.function_specs(ctx.template).items()
+    }
+    text = json.dumps(data, indent=2)
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(text + "\n")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        print(text)
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from govsync_local.demo import run_demo
 
@@ -359,6 +386,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port (default: GOVSYNC_LOCAL_PORT or 5050)")
     p.add_argument("--json", action="store_true", help="JSON for scripts")
     p.set_defaults(func=cmd_local_info)
+
+    p = local.add_parser("env-vars", help="write the sam local invoke --env-vars file for the running stack")
+    p.add_argument("--port", type=int, help="port (default: GOVSYNC_LOCAL_PORT or 5050)")
+    p.add_argument("-o", "--output", help="file to write (default: stdout)")
+    p.add_argument("--container-endpoint", help="endpoint as seen from a container (default: host.docker.internal)")
+    p.set_defaults(func=cmd_local_env_vars)
 
     p = commands.add_parser("demo", help="the blog's workflow on the local stack, start to finish")
     p.add_argument("--port", type=int, default=0, help="port for the local stack (default: a free one)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import traceback
@@ -26,12 +27,16 @@ LOG_DIR = Path(".govsync") / "logs"
 def _worker(spec: FunctionSpec, env: dict[str, str], log_file: str, conn: Any) -> None:
     """The function's process: environment first, then the handler, then one batch at a time."""
     os.environ.update(env)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the local stack stops us by closing the pipe
     with open(log_file, "a", buffering=1) as log:
         os.dup2(log.fileno(), sys.stdout.fileno())
         os.dup2(log.fileno(), sys.stderr.fileno())
         handler = load_handler(spec)
         while True:
-            event = conn.recv()
+            try:
+                event = conn.recv()
+            except EOFError:
+                return
             if event is None:
                 return
             try:

@@ -8,10 +8,13 @@ AWS_ENDPOINT_URL, exactly as they would against AWS.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import signal
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -190,6 +193,11 @@ class LocalStack:
         motoext.install()
         from moto.server import ThreadedMotoServer
 
+        # Quiet console: no per-request lines, no warnings for the resource types created below.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        logging.getLogger("moto").setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
+
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         started = time.monotonic()
@@ -228,6 +236,10 @@ class LocalStack:
                         client("sqs", self.endpoint).set_queue_attributes(
                             QueueUrl=queue_url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
                         )
+                case "AWS::S3::BucketPolicy":
+                    client("s3", self.endpoint).put_bucket_policy(
+                        Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"])
+                    )
                 case "AWS::CloudWatch::Alarm":
                     props.setdefault("AlarmName", f"{self.stack_name}-{logical}")
                     client("cloudwatch", self.endpoint).put_metric_alarm(**props)
@@ -265,10 +277,17 @@ class LocalStack:
         motoext.clear_listeners()
 
     def run_forever(self) -> None:
+        """Serve until Ctrl-C or SIGTERM (handlers installed even where SIGINT was inherited ignored)."""
+
+        def request_stop(signum: int, _frame: Any) -> None:
+            self.log(f"stopping ({signal.Signals(signum).name})")
+            self._stopping.set()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, request_stop)
         try:
             while not self._stopping.wait(0.5):
                 pass
-        except KeyboardInterrupt:
-            self.log("stopping")
         finally:
             self.stop()
+            self.log("stopped")

@@ -88,3 +88,7 @@ def local(tmp_path_factory) -> Iterator[Local]:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+            raise
+        log.close()
+        stopped = (workdir / "local-up.log").read_text()
+        assert proc.returncode == 0 and "[local] stopped" in stopped, stopped[-2000:]

@@ -144,6 +144,17 @@ def test_invoke_runs_a_handler_on_an_event_file_without_docker(local):
     assert record(local, "fraud-detector")["development"]["model_status"] == "pending"
 
 
+def test_env_vars_file_for_sam_local_invoke(local, tmp_path):
+    out = tmp_path / "env.json"
+    result = local.govsync("local", "env-vars", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    env = json.loads(out.read_text())["RegistrySyncFunction"]
+    assert env["GOVSYNC_TABLE"] == local.info["governance_table"]
+    assert env["GOVSYNC_DEAD_LETTER_QUEUE_URL"] == local.info["queues"]["RegistrySyncFunction"]["dlq_url"]
+    assert env["GOVSYNC_ALLOWED_ACCOUNTS"] == "111111111111"
+    assert env["AWS_ENDPOINT_URL"].startswith("http://host.docker.internal:")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

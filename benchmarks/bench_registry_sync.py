@@ -181,16 +181,6 @@ def run(endpoint: str, table: str, handler: Any, versions: int = 120) -> list[st
 
             items = _floor_items(table, "bench-floor", index, index)
 
-            def floor_sync(arn: str = floor_arn, items: list = items, version: int = index) -> None:
-                sm.describe_model_package(ModelPackageName=arn)
-                ddb.query(
-                    TableName=table,
-                    KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
-                    ExpressionAttributeValues={":pk": {"S": f"MODEL#bench-floor#{version}"}, ":v": {"S": "V#"}},
-                    ConsistentRead=True,
-                )
-                ddb.transact_write_items(TransactItems=items)
-
             def floor_duplicate(arn: str = floor_arn, version: int = index) -> None:
                 sm.describe_model_package(ModelPackageName=arn)
                 ddb.query(
@@ -199,6 +189,10 @@ def run(endpoint: str, table: str, handler: Any, versions: int = 120) -> list[st
                     ExpressionAttributeValues={":pk": {"S": f"MODEL#bench-floor#{version}"}, ":v": {"S": "V#"}},
                     ConsistentRead=True,
                 )
+
+            def floor_sync(arn: str = floor_arn, items: list = items, version: int = index) -> None:
+                floor_duplicate(arn, version)
+                ddb.transact_write_items(TransactItems=items)
 
             floor_new.append(timed(floor_sync))
             floor_dup.append(timed(floor_duplicate))

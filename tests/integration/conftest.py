@@ -20,6 +20,8 @@ from govsync import wiring
 from govsync_local import invoke, motoext
 from govsync_local import template as tpl
 
+from ..unit.helpers import FULL_METADATA
+
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 CENTRAL = "111111111111"
@@ -124,17 +126,6 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
         call_counter.clear()
         yield Stack(table, dlq, load_handler("RegistrySyncFunction"), sagemaker, sqs, call_counter)
         wiring.reset()
-
-
-FULL_METADATA = {
-    "UseCaseId": "uc-fraud",
-    "UseCaseName": "Card fraud",
-    "UseCaseStage": "development",
-    "ModelOwner": "alice",
-    "ModelLoB": "payments",
-    "ModelProject": "fraud-v2",
-    "ModelRisk": "high",
-}
 
 
 def register(sagemaker, group: str = GROUP, metadata: dict | None = None, **extra) -> str:

@@ -1,7 +1,7 @@
 """RegistrySyncFunction on events/*.json against moto, with the template's tables and environment."""
 
-import copy
 import json
+import uuid
 
 import botocore.client
 import pytest
@@ -21,6 +21,15 @@ def records(version: int = 1) -> dict:
 
 def audit(version: int = 1) -> list:
     return wiring.governance_store().audit_entries(GROUP, version)
+
+
+def created_event_for_version(version: int) -> dict:
+    """The "created" event of events/, re-aimed at another version of the same group, with its own id."""
+    event = load_event("model-package-created")
+    event["id"] = str(uuid.uuid4())
+    event["detail"]["ModelPackageArn"] = event["detail"]["ModelPackageArn"].rsplit("/", 1)[0] + f"/{version}"
+    event["detail"]["ModelPackageVersion"] = version
+    return event
 
 
 def test_new_version_gets_a_pending_development_record_and_one_audit_entry(stack):
@@ -109,11 +118,7 @@ def test_missing_metadata_is_flagged_and_group_tags_fill_gaps(stack):
 def test_poison_message_in_the_middle_of_a_batch_fails_alone(stack):
     register(stack.sagemaker)
     register(stack.sagemaker)
-    first = load_event("model-package-created")
-    second = copy.deepcopy(first)
-    second["id"] = "9d0e1f2a-4b5c-4d6e-8f70-5b6c7d8e9f0a"
-    second["detail"]["ModelPackageArn"] = second["detail"]["ModelPackageArn"][:-1] + "2"
-    second["detail"]["ModelPackageVersion"] = 2
+    first, second = load_event("model-package-created"), created_event_for_version(2)
     # When a batch holds a good event, an unparseable one, and another good one
     result = stack.invoke(first, "{not json", second)
     # Then both good events are synced and the poison is dead-lettered with its reason
@@ -198,11 +203,7 @@ def test_throttled_transaction_is_retried_not_lost(stack, monkeypatch):
 def test_throttled_registry_read_fails_only_that_message(stack, monkeypatch):
     register(stack.sagemaker)
     register(stack.sagemaker)
-    first = load_event("model-package-created")
-    second = copy.deepcopy(first)
-    second["id"] = "0e1f2a3b-5c6d-4e7f-9a81-6c7d8e9f0a1b"
-    second["detail"]["ModelPackageArn"] = second["detail"]["ModelPackageArn"][:-1] + "2"
-    second["detail"]["ModelPackageVersion"] = 2
+    first, second = load_event("model-package-created"), created_event_for_version(2)
     original = botocore.client.BaseClient._make_api_call
 
     def flaky(self, operation_name, api_params):

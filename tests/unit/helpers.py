@@ -9,6 +9,15 @@ CENTRAL = "111111111111"
 REGION = "us-east-1"
 GROUP = "fraud-detector"
 ARN = f"arn:aws:sagemaker:{REGION}:{CENTRAL}:model-package/{GROUP}/1"
+FULL_METADATA = {
+    "UseCaseId": "uc-fraud",
+    "UseCaseName": "Card fraud",
+    "UseCaseStage": "development",
+    "ModelOwner": "alice",
+    "ModelLoB": "payments",
+    "ModelProject": "fraud-v2",
+    "ModelRisk": "high",
+}
 
 
 def described(**overrides: Any) -> dict[str, Any]:
@@ -21,15 +30,7 @@ def described(**overrides: Any) -> dict[str, Any]:
         "ModelPackageStatus": "Completed",
         "ModelApprovalStatus": "PendingManualApproval",
         "CreatedBy": {"IamIdentity": {"Arn": "arn:aws:sts::222222222222:assumed-role/DataScientist/alice"}},
-        "CustomerMetadataProperties": {
-            "UseCaseId": "uc-fraud",
-            "UseCaseName": "Card fraud",
-            "UseCaseStage": "development",
-            "ModelOwner": "alice",
-            "ModelLoB": "payments",
-            "ModelProject": "fraud-v2",
-            "ModelRisk": "high",
-        },
+        "CustomerMetadataProperties": dict(FULL_METADATA),
     }
     base.update(overrides)
     return base

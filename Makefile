@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam build looks for the runtime's interpreter (python3.13) on PATH: the project venv has it.
 SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: help venv sam-cli lint validate test unit integration e2e demo up bench build clean
+.PHONY: help venv sam-cli lint validate test unit integration e2e demo up bench build package-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,6 +21,13 @@ $(VENV)/.installed: pyproject.toml layers/govsync/requirements.txt
 	@PY313=$$(scripts/find-python) && echo "creating $(VENV) with $$PY313" && $$PY313 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $@
+
+# What the Lambda runtime provides besides the layer: boto3.
+LAMBDA_VENV := .venv-lambda
+$(LAMBDA_VENV)/.installed:
+	@PY313=$$(scripts/find-python) && $$PY313 -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check boto3
 	@touch $@
 
 $(SAM_VENV)/.installed:
@@ -41,7 +48,7 @@ validate: sam-cli ## sam validate and sam validate --lint
 	$(SAM) validate --template template.yaml --region $(AWS_DEFAULT_REGION)
 	$(SAM) validate --template template.yaml --region $(AWS_DEFAULT_REGION) --lint
 
-test: venv sam-cli lint validate ## everything CI runs: lint, template validation, all tests
+test: venv sam-cli lint validate package-check ## everything CI runs: lint, template validation, build check, all tests
 	$(VENV)/bin/pytest -q
 
 unit: venv ## unit tests only (no sockets)
@@ -56,6 +63,9 @@ e2e: venv ## the local stack driven as a user would
 build: venv sam-cli ## sam build (no container needed)
 	$(SAM_ENV) $(SAM) build --template template.yaml
 
+package-check: build $(LAMBDA_VENV)/.installed ## the sam build output syncs an event with boto3 + the layer only
+	$(PY) scripts/check_package.py $(LAMBDA_VENV)/bin/python
+
 demo: venv ## the whole workflow on the embedded local AWS
 	$(VENV)/bin/govsync demo
 
@@ -66,4 +76,4 @@ bench: venv ## benchmarks: figures as ratios against a floor measured in the sam
 	$(PY) benchmarks/run.py
 
 clean: ## remove build output and venvs
-	rm -rf .aws-sam $(VENV) $(SAM_VENV) .pytest_cache .ruff_cache
+	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(LAMBDA_VENV) .pytest_cache .ruff_cache

@@ -6,18 +6,15 @@ machines are noisy, so absolute times mean little.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import botocore.session
+
+from govsync_local.server import free_port, moto_server  # noqa: F401  (re-exported for the benchmarks)
 
 ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -28,38 +25,6 @@ ENV = {
     "POWERTOOLS_METRICS_NAMESPACE": "GovSync",
     "POWERTOOLS_LOG_LEVEL": "ERROR",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def moto_server(account_id: str = "111111111111") -> Iterator[str]:
-    """A moto server in a child process (its CPU time is not the client's); yields its endpoint."""
-    port = free_port()
-    env = {**os.environ, **ENV, "MOTO_ACCOUNT_ID": account_id}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-            time.sleep(0.05)
-        else:
-            raise RuntimeError("moto server did not start")
-        yield endpoint
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 class CallCounter:

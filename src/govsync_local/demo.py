@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from govsync_local.server import free_port
 from govsync_local.stack import Accounts, client, dev_bucket_name
 
 GROUP = "fraud-detector"
@@ -36,14 +37,6 @@ class DemoError(Exception):
 
 def _say(message: str) -> None:
     print(message, flush=True)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_local_stack(port: int) -> tuple[subprocess.Popen[str], str]:
@@ -196,7 +189,7 @@ def run_demo(port: int = 0) -> int:
     from govsync_local import cli
 
     accounts = Accounts.from_env()
-    port = port or _free_port()
+    port = port or free_port()
     _say(f"starting the local stack on 127.0.0.1:{port} (moto + template.yaml; log: {LOG_FILE})")
     try:
         proc, endpoint = start_local_stack(port)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import boto3
 import pytest
+
+from govsync_local.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_", "GOVSYNC_"))}
@@ -60,9 +61,7 @@ def wait_until(check, timeout: float = 30.0, what: str = "condition"):
 def local(tmp_path_factory) -> Iterator[Local]:
     """`govsync local up --duplicate-events`: every SageMaker event is delivered twice."""
     workdir = tmp_path_factory.mktemp("local-stack")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     log = (workdir / "local-up.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "govsync_local.cli", "local", "up", "--port", str(port), "--duplicate-events"],

@@ -80,6 +80,12 @@ def _stages() -> tuple[str, ...]:
     return tuple(s.strip() for s in (os.environ.get("GOVSYNC_STAGES") or default).split(",") if s.strip())
 
 
+def _record_order(stages: tuple[str, ...]) -> Any:
+    """Sort key: group, version, then stage in promotion order (unknown stages last)."""
+    rank = {stage: i for i, stage in enumerate(stages)}
+    return lambda r: (r.model_group, r.model_version, rank.get(r.model_stage, len(rank)))
+
+
 # ---------------------------------------------------------------------------- output
 def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
     if not rows:
@@ -115,13 +121,7 @@ def cmd_records_list(args: argparse.Namespace) -> int:
         records = list(store.all_records([args.stage] if args.stage else _stages()))
     records = [r for r in records if (not args.stage or r.model_stage == args.stage)]
     records = [r for r in records if (not args.status or r.model_status == args.status)]
-    records.sort(
-        key=lambda r: (
-            r.model_group,
-            r.model_version,
-            _stages().index(r.model_stage) if r.model_stage in _stages() else 99,
-        )
-    )
+    records.sort(key=_record_order(_stages()))
     data = [r.to_json() for r in records]
     _emit(args, data, _table(data, RECORD_COLUMNS))
     return EXIT_OK

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from govsync_local.server import free_port
+from govsync_local.server import free_port, stop_process
 from govsync_local.stack import Accounts, client, dev_bucket_name
 
 GROUP = "fraud-detector"
@@ -215,8 +215,4 @@ def run_demo(port: int = 0) -> int:
         print(f"demo: {exc} (local stack log: {LOG_FILE})", file=sys.stderr)
         return 1
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, signal.SIGINT)

@@ -15,7 +15,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from govsync_local.server import free_port
+from govsync_local.server import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_", "GOVSYNC_"))}
@@ -82,12 +82,7 @@ def local(tmp_path_factory) -> Iterator[Local]:
         )  # fmt: skip
         yield Local(endpoint, workdir, json.loads(shown.stdout))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
+        stop_process(proc)
         log.close()
         stopped = (workdir / "local-up.log").read_text()
         assert proc.returncode == 0 and "[local] stopped" in stopped, stopped[-2000:]

@@ -235,10 +235,11 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         with contextlib.suppress(local.LocalStackError):
-            parameters = overrides.get("Parameters", {})
-            ctx = local.stack_context(endpoint, local.Accounts.from_env(), args.stack, parameters)
-            env = tpl.function_environment(spec, ctx)
-    env.update({k: str(v) for k, v in overrides.get("Parameters", {}).items() if k.isupper()})
+            env = tpl.function_environment(
+                spec, local.deployed_stack(endpoint, local.Accounts.from_env(), args.stack)[1]
+            )
+    # as in sam local invoke: "Parameters" applies to every function, "<FunctionId>" to that one
+    env.update({k: str(v) for k, v in overrides.get("Parameters", {}).items()})
     env.update({k: str(v) for k, v in overrides.get(args.function_id, {}).items()})
     missing = [k for k, v in spec.environment.items() if k not in env and not isinstance(v, str)]
     if missing:
@@ -306,11 +307,9 @@ def cmd_local_env_vars(args: argparse.Namespace) -> int:
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{_port(args)}"
     try:
-        stack = local.client("cloudformation", endpoint).describe_stacks(StackName=args.stack)["Stacks"][0]
-    except Exception as exc:
-        raise CliError(f"no local stack at {endpoint} (start it with `make up`): {exc}") from exc
-    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
-    ctx = local.stack_context(endpoint, local.Accounts.from_env(), args.stack, parameters)
+        _, ctx = local.deployed_stack(endpoint, local.Accounts.from_env(), args.stack)
+    except local.LocalStackError as exc:
+        raise CliError(str(exc)) from exc
     container_endpoint = args.container_endpoint or endpoint.replace("127.0.0.1", "host.docker.internal")
     data = {
         logical: {**tpl.function_environment(spec, ctx), "AWS_ENDPOINT_URL": container_endpoint}

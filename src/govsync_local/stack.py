@@ -124,24 +124,30 @@ def stack_context(endpoint: str, accounts: Accounts, stack_name: str, parameters
     return ctx
 
 
-def info(endpoint: str, accounts: Accounts | None = None, stack_name: str = "govsync") -> dict[str, Any]:
-    """What `govsync local info --json` prints: where everything of the running local stack is."""
-    accounts = accounts or Accounts.from_env()
-    cfn = client("cloudformation", endpoint)
+def deployed_stack(
+    endpoint: str, accounts: Accounts, stack_name: str = "govsync"
+) -> tuple[dict[str, Any], tpl.Context]:
+    """The running local stack's description, and a context resolving the template against it."""
     try:
-        stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+        stack = client("cloudformation", endpoint).describe_stacks(StackName=stack_name)["Stacks"][0]
     except Exception as exc:
         raise LocalStackError(
             f"no local stack at {endpoint} (start it with `make up` or `govsync local up`): {exc}"
         ) from exc
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
-    ctx = stack_context(endpoint, accounts, stack_name, parameters)
+    return stack, stack_context(endpoint, accounts, stack_name, parameters)
+
+
+def info(endpoint: str, accounts: Accounts | None = None, stack_name: str = "govsync") -> dict[str, Any]:
+    """What `govsync local info --json` prints: where everything of the running local stack is."""
+    accounts = accounts or Accounts.from_env()
+    stack, ctx = deployed_stack(endpoint, accounts, stack_name)
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     queues = {}
     for logical, spec in tpl.function_specs(ctx.template).items():
-        if spec.sqs_queue is None:
+        queue_logical = spec.queue_logical_id
+        if queue_logical is None:
             continue
-        queue_logical = spec.sqs_queue["Fn::GetAtt"][0]
         redrive = ctx.template["Resources"][queue_logical]["Properties"].get("RedrivePolicy", {})
         dlq_logical = redrive.get("deadLetterTargetArn", {}).get("Fn::GetAtt", [None])[0]
         queues[logical] = {"queue_url": ctx.refs[queue_logical], "dlq_url": ctx.refs.get(dlq_logical)}
@@ -246,15 +252,10 @@ class LocalStack:
 
     def start_pollers(self) -> None:
         for spec in tpl.function_specs(self.context.template).values():
-            if spec.sqs_queue is None:
+            queue = spec.queue_logical_id
+            if queue is None:
                 continue
-            queue_arn = tpl.resolve(spec.sqs_queue, self.context)
-            queue_url = next(
-                url
-                for (logical, attr), arn in self.context.attributes.items()
-                if attr == "Arn" and arn == queue_arn
-                for url in [self.context.refs[logical]]
-            )
+            queue_url, queue_arn = self.context.refs[queue], self.context.attributes[(queue, "Arn")]
             env = {
                 **tpl.function_environment(spec, self.context),
                 "AWS_ENDPOINT_URL": self.endpoint,

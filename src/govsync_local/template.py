@@ -42,6 +42,14 @@ class FunctionSpec:
     report_batch_item_failures: bool = False
     schedules: list[str] = field(default_factory=list)
 
+    @property
+    def queue_logical_id(self) -> str | None:
+        """The template queue this function consumes (`Queue: !GetAtt <Queue>.Arn`), if any."""
+        if isinstance(self.sqs_queue, dict) and "Fn::GetAtt" in self.sqs_queue:
+            target = self.sqs_queue["Fn::GetAtt"]
+            return target[0] if isinstance(target, list) else str(target).split(".")[0]
+        return None
+
 
 class _NoManagedPolicies:
     """samtranslator asks IAM for managed policy ARNs; the template uses none."""

@@ -14,10 +14,10 @@ from govsync.domain.errors import ConcurrentChange, RejectedEvent, RetryableErro
 from govsync.domain.events import EventEnvelope, PackageRef, check_model_package_event, rejection_reason
 from govsync.domain.package import PackageSnapshot, snapshot_from_describe
 from govsync.domain.records import (
+    Governance,
     build_stage_records,
     diff_records,
     merge_records,
-    missing_without_tags,
     resolve_governance,
 )
 from govsync.observability import MetricUnit, logger, metrics
@@ -82,7 +82,7 @@ class RegistrySync:
     def sync(self, ref: PackageRef) -> Outcome:
         """Bring the version's records in line with what the registry holds now."""
         pkg = snapshot_from_describe(self._registry.describe_package(ref.arn, ref.region))
-        tags: dict[str, str] | None = None
+        governance: Governance | None = None  # resolved once, after the duplicate check (no tag read for those)
         for _ in range(MAX_RACE_ATTEMPTS):
             state = self._store.load_version(pkg.group, pkg.version)
             if state.source_version is not None and state.source_version >= pkg.source_version:
@@ -98,9 +98,8 @@ class RegistrySync:
                     name="Duplicates" if outcome is Outcome.DUPLICATE else "StaleEvents", unit=MetricUnit.Count, value=1
                 )
                 return outcome
-            if tags is None:
-                tags = self._group_tags(pkg)
-            governance = resolve_governance(pkg, tags, self._settings.metadata_keys)
+            if governance is None:
+                governance = self._governance(pkg)
             after = merge_records(state.records, build_stage_records(pkg, governance, self._settings.stage_config))
             changes = diff_records(state.records, after)
             entry = new_entry(
@@ -135,10 +134,12 @@ class RegistrySync:
             return Outcome.UPSERTED
         raise RetryableError(f"version {pkg.group}/{pkg.version} kept changing under us")
 
-    def _group_tags(self, pkg: PackageSnapshot) -> dict[str, str]:
-        """Group tags are the last fallback: read only when card and metadata leave keys unset."""
-        if not missing_without_tags(pkg, self._settings.metadata_keys):
-            return {}
+    def _governance(self, pkg: PackageSnapshot) -> Governance:
+        """Card and metadata first; the group's tags are read only when those leave keys unset."""
+        keys = self._settings.metadata_keys
+        governance = resolve_governance(pkg, {}, keys)
+        if not governance.missing:
+            return governance
         partition = pkg.arn.split(":")[1]
         group_arn = f"arn:{partition}:sagemaker:{pkg.region}:{pkg.account}:model-package-group/{pkg.group}"
-        return self._registry.group_tags(group_arn, pkg.region)
+        return resolve_governance(pkg, self._registry.group_tags(group_arn, pkg.region), keys)

@@ -114,11 +114,6 @@ def _card_value(card: dict[str, Any], field_name: str, key: str) -> str | None:
     return None
 
 
-def missing_without_tags(pkg: PackageSnapshot, keys: dict[str, str]) -> bool:
-    """Whether the card and CustomerMetadataProperties leave a key unset (so group tags are needed)."""
-    return bool(resolve_governance(pkg, {}, keys).missing)
-
-
 def resolve_governance(pkg: PackageSnapshot, group_tags: dict[str, str], keys: dict[str, str]) -> Governance:
     """Model card first, then CustomerMetadataProperties, then the group's tags."""
     values: dict[str, str | None] = {}

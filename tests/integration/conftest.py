@@ -27,6 +27,10 @@ EVENTS = ROOT / "events"
 CENTRAL = "111111111111"
 REGION = "us-east-1"
 GROUP = "fraud-detector"
+DEV_BUCKET = "dev-models-111111111111"
+MODEL_KEY = "fraud-detector/train-1/output/model.tar.gz"
+MODEL_URI = f"s3://{DEV_BUCKET}/{MODEL_KEY}"
+CENTRAL_BUCKET = f"govsync-artifacts-{CENTRAL}-{REGION}"
 
 motoext.install()
 
@@ -39,6 +43,8 @@ class Stack:
     sagemaker: Any
     sqs: Any
     calls: Counter
+    s3: Any
+    key_arn: str
 
     def invoke(self, *bodies: str | dict) -> dict:
         """Run the function on one SQS batch, as Lambda's event source mapping would."""
@@ -111,11 +117,25 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
             ddb.create_table(TableName=table, **args)
         sqs = boto3.client("sqs", region_name=REGION)
         dlq = sqs.create_queue(QueueName="govsync-RegistryEventsDLQ-TEST")["QueueUrl"]
+        key_arn = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=CENTRAL_BUCKET)
+        s3.put_bucket_versioning(Bucket=CENTRAL_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        s3.create_bucket(Bucket=DEV_BUCKET)
+        s3.put_object(
+            Bucket=DEV_BUCKET,
+            Key=MODEL_KEY,
+            Body=b"model bytes" * 1000,
+            ContentType="application/x-gzip",
+            Metadata={"training-job": "train-1"},
+        )
         ctx = tpl.Context(
             template=template,
             account_id=CENTRAL,
             region=REGION,
-            refs={"GovernanceTable": table, "RegistryEventsDLQ": dlq},
+            parameters={"AllowedArtifactBuckets": DEV_BUCKET},
+            refs={"GovernanceTable": table, "RegistryEventsDLQ": dlq, "ArtifactBucket": CENTRAL_BUCKET},
+            attributes={("GovernanceKey", "Arn"): key_arn},
         )
         spec = tpl.function_specs(template)["RegistrySyncFunction"]
         for name, value in tpl.function_environment(spec, ctx).items():
@@ -124,26 +144,30 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
         sagemaker = boto3.client("sagemaker", region_name=REGION)
         sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
         call_counter.clear()
-        yield Stack(table, dlq, load_handler("RegistrySyncFunction"), sagemaker, sqs, call_counter)
+        yield Stack(table, dlq, load_handler("RegistrySyncFunction"), sagemaker, sqs, call_counter, s3, key_arn)
         wiring.reset()
 
 
 def register(sagemaker, group: str = GROUP, metadata: dict | None = None, **extra) -> str:
     """create_model_package as seed 000 does."""
-    return sagemaker.create_model_package(
-        ModelPackageGroupName=group,
-        ModelPackageDescription="Fraud detector",
-        ModelApprovalStatus="PendingManualApproval",
-        InferenceSpecification={
+    spec = extra.pop(
+        "InferenceSpecification",
+        {
             "Containers": [
                 {
                     "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/xgb:1.7-1",
-                    "ModelDataUrl": "s3://dev/model.tar.gz",
+                    "ModelDataUrl": MODEL_URI,
                 }
             ],
             "SupportedContentTypes": ["text/csv"],
             "SupportedResponseMIMETypes": ["text/csv"],
         },
+    )
+    return sagemaker.create_model_package(
+        ModelPackageGroupName=group,
+        ModelPackageDescription="Fraud detector",
+        ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification=spec,
         CustomerMetadataProperties=FULL_METADATA if metadata is None else metadata,
         **extra,
     )["ModelPackageArn"]

@@ -34,6 +34,13 @@ class Settings(BaseModel):
     metadata_keys: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_METADATA_KEYS))
     artifact_buckets: frozenset[str] = frozenset()
     dead_letter_queue_url: str | None = None
+    # central artifact copies
+    artifact_bucket: str | None = None
+    artifact_key_arn: str | None = None
+    source_role_name: str | None = None
+    copy_threshold_mib: int = Field(default=256, ge=5, le=5 * 1024)
+    copy_part_mib: int = Field(default=128, ge=5, le=5 * 1024)
+    copy_concurrency: int = Field(default=8, ge=1, le=64)
 
     @field_validator("stages")
     @classmethod
@@ -61,7 +68,17 @@ class Settings(BaseModel):
             "allowed_regions": _csv(env.get("GOVSYNC_ALLOWED_REGIONS")) or [region],
             "artifact_buckets": _csv(env.get("GOVSYNC_ARTIFACT_BUCKETS")),
             "dead_letter_queue_url": env.get("GOVSYNC_DEAD_LETTER_QUEUE_URL") or None,
+            "artifact_bucket": env.get("GOVSYNC_ARTIFACT_BUCKET") or None,
+            "artifact_key_arn": env.get("GOVSYNC_ARTIFACT_KEY_ARN") or None,
+            "source_role_name": env.get("GOVSYNC_SOURCE_ROLE_NAME") or None,
         }
+        for name, var in (
+            ("copy_threshold_mib", "GOVSYNC_COPY_THRESHOLD_MIB"),
+            ("copy_part_mib", "GOVSYNC_COPY_PART_MIB"),
+            ("copy_concurrency", "GOVSYNC_COPY_CONCURRENCY"),
+        ):
+            if env.get(var):
+                raw[name] = env[var]
         if stages := _csv(env.get("GOVSYNC_STAGES")):
             raw["stages"] = tuple(stages)
         try:
@@ -71,6 +88,13 @@ class Settings(BaseModel):
             return cls.model_validate(raw)
         except (ValidationError, ValueError) as exc:
             raise ConfigurationError(f"invalid govsync configuration: {exc}") from exc
+
+    @field_validator("artifact_key_arn")
+    @classmethod
+    def _key_arn(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("arn:"):
+            raise ValueError("artifact_key_arn must be a KMS key ARN (copies are encrypted with the key by its ARN)")
+        return value
 
     @property
     def event_policy(self) -> EventPolicy:

@@ -14,6 +14,7 @@ from govsync.domain.errors import ConcurrentChange, RejectedEvent, RetryableErro
 from govsync.domain.events import EventEnvelope, PackageRef, check_model_package_event, rejection_reason
 from govsync.domain.package import PackageSnapshot, snapshot_from_describe
 from govsync.domain.records import (
+    Artifacts,
     Governance,
     build_stage_records,
     diff_records,
@@ -42,6 +43,10 @@ class DeadLetter(Protocol):
     def send(self, body: str, *, reason: str, event_id: str | None, message_id: str) -> None: ...
 
 
+class ArtifactCopies(Protocol):
+    def sync(self, pkg: PackageSnapshot, prior: list[dict], prior_metrics: dict) -> Artifacts: ...
+
+
 class RegistrySync:
     def __init__(
         self,
@@ -49,9 +54,11 @@ class RegistrySync:
         registry: Registry,
         store,  # GovernanceStore (kept untyped: the adapter imports PynamoDB)
         dead_letter: DeadLetter,
+        artifacts: ArtifactCopies | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
+        self._artifacts = artifacts
         self._registry = registry
         self._store = store
         self._dead_letter = dead_letter
@@ -82,7 +89,9 @@ class RegistrySync:
     def sync(self, ref: PackageRef) -> Outcome:
         """Bring the version's records in line with what the registry holds now."""
         pkg = snapshot_from_describe(self._registry.describe_package(ref.arn, ref.region))
-        governance: Governance | None = None  # resolved once, after the duplicate check (no tag read for those)
+        # resolved once, after the duplicate check (no tag read or copy for those)
+        governance: Governance | None = None
+        artifacts: Artifacts | None = None
         for _ in range(MAX_RACE_ATTEMPTS):
             state = self._store.load_version(pkg.group, pkg.version)
             if state.source_version is not None and state.source_version >= pkg.source_version:
@@ -100,7 +109,10 @@ class RegistrySync:
                 return outcome
             if governance is None:
                 governance = self._governance(pkg)
-            after = merge_records(state.records, build_stage_records(pkg, governance, self._settings.stage_config))
+            if artifacts is None:
+                artifacts = self._copy_artifacts(pkg, state.records)
+            implied = build_stage_records(pkg, governance, self._settings.stage_config, artifacts)
+            after = merge_records(state.records, implied)
             changes = diff_records(state.records, after)
             entry = new_entry(
                 group=pkg.group,
@@ -127,12 +139,22 @@ class RegistrySync:
                 stages=sorted(changes),
                 audit_seq=entry.seq,
                 metadata_complete=not governance.missing,
+                artifact_status=artifacts.status,
             )
             metrics.add_metric(name="RecordsUpserted", unit=MetricUnit.Count, value=1)
             if governance.missing:
                 metrics.add_metric(name="MetadataIncomplete", unit=MetricUnit.Count, value=1)
             return Outcome.UPSERTED
         raise RetryableError(f"version {pkg.group}/{pkg.version} kept changing under us")
+
+    def _copy_artifacts(self, pkg: PackageSnapshot, records: dict) -> Artifacts:
+        """Copies before the transaction: the record never says "copied" before the copy exists."""
+        if self._artifacts is None:
+            return Artifacts()
+        current = next(iter(records.values()), None)
+        prior = current.artifacts if current else []
+        prior_metrics = current.model_validation_metrics if current else {}
+        return self._artifacts.sync(pkg, prior, prior_metrics)
 
     def _governance(self, pkg: PackageSnapshot) -> Governance:
         """Card and metadata first; the group's tags are read only when those leave keys unset."""

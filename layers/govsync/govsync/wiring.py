@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 
+from s3transfer.manager import TransferConfig
+
+from govsync.adapters.artifacts import S3Artifacts
 from govsync.adapters.deadletter import SqsDeadLetter
 from govsync.adapters.registry import SageMakerRegistry
 from govsync.adapters.store import GovernanceStore
-from govsync.settings import get_settings
+from govsync.artifacts import ArtifactSync
+from govsync.settings import Settings, get_settings
 from govsync.sync import RegistrySync
+
+MIB = 1024 * 1024
 
 
 @lru_cache(maxsize=1)
@@ -17,14 +24,34 @@ def governance_store() -> GovernanceStore:
     return GovernanceStore(settings.governance_table, settings.region)
 
 
+def artifact_storage(settings: Settings) -> S3Artifacts | None:
+    if not settings.artifact_bucket or not settings.artifact_key_arn:
+        return None
+    return S3Artifacts(
+        central_bucket=settings.artifact_bucket,
+        kms_key_arn=settings.artifact_key_arn,
+        region=settings.region,
+        source_role_name=settings.source_role_name,
+        partition=settings.artifact_key_arn.split(":")[1],
+        transfer_config=TransferConfig(
+            multipart_threshold=settings.copy_threshold_mib * MIB,
+            multipart_chunksize=settings.copy_part_mib * MIB,
+            max_request_concurrency=settings.copy_concurrency,
+        ),
+    )
+
+
 @lru_cache(maxsize=1)
 def registry_sync() -> RegistrySync:
     settings = get_settings()
+    clock = lambda: datetime.now(UTC)  # noqa: E731
     return RegistrySync(
         settings=settings,
         registry=SageMakerRegistry(),
         store=governance_store(),
         dead_letter=SqsDeadLetter(settings.dead_letter_queue_url, settings.region),
+        artifacts=ArtifactSync(artifact_storage(settings), settings.artifact_buckets, clock),
+        clock=clock,
     )
 
 

@@ -109,6 +109,8 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
     metadata_complete = BooleanAttribute()
     metadata_missing = ListAttribute(of=UnicodeAttribute, default=list)
     stage_description = UnicodeAttribute(null=True)
+    artifacts = ListAttribute(default=list)
+    artifact_status = UnicodeAttribute(default="none")
 
     @classmethod
     def from_record(cls, record: StageRecord) -> StageRecordItem:
@@ -125,6 +127,7 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
         values = {name: _plain(getattr(self, name)) for name in StageRecord.__dataclass_fields__}
         values["model_version"] = int(values["model_version"])
         values["metadata_missing"] = tuple(values["metadata_missing"] or ())
+        values["artifacts"] = list(values["artifacts"] or [])
         return StageRecord(**values)
 
 

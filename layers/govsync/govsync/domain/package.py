@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from govsync.domain.artifacts import ArtifactSpec, artifact_specs
 from govsync.domain.events import MODEL_PACKAGE_ARN
 
 
@@ -35,6 +36,7 @@ class PackageSnapshot:
     customer_metadata: dict[str, str] = field(default_factory=dict)
     model_card: dict[str, Any] = field(default_factory=dict)
     content_hash: str = ""
+    artifacts: tuple[ArtifactSpec, ...] = ()
 
     @property
     def actor(self) -> str:
@@ -113,4 +115,5 @@ def snapshot_from_describe(described: dict[str, Any]) -> PackageSnapshot:
         customer_metadata={str(k): str(v) for k, v in (described.get("CustomerMetadataProperties") or {}).items()},
         model_card=card,
         content_hash=_content_hash(described),
+        artifacts=artifact_specs(described),
     )

@@ -91,6 +91,8 @@ class StageRecord:
     metadata_complete: bool
     metadata_missing: tuple[str, ...]
     stage_description: str | None = None
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+    artifact_status: str = "none"
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -128,16 +130,30 @@ def resolve_governance(pkg: PackageSnapshot, group_tags: dict[str, str], keys: d
     return Governance(values=values, missing=tuple(missing))
 
 
-def build_stage_records(pkg: PackageSnapshot, governance: Governance, config: StageConfig) -> dict[str, StageRecord]:
+@dataclass(frozen=True, slots=True)
+class Artifacts:
+    """What the version's artifact copies came to (shared by all its stage records)."""
+
+    entries: tuple[dict[str, Any], ...] = ()
+    status: str = "none"
+    validation_metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def build_stage_records(
+    pkg: PackageSnapshot, governance: Governance, config: StageConfig, artifacts: Artifacts | None = None
+) -> dict[str, StageRecord]:
     """The stage records this package state implies, keyed by stage.
 
     The first stage follows ModelApprovalStatus; a ModelLifeCycle naming a later stage sets that
     stage's record. An unknown lifecycle stage or status sets nothing.
     """
+    artifacts = artifacts or Artifacts()
     common = {
         "model_group": pkg.group,
         "model_version": pkg.version,
-        "model_validation_metrics": {},
+        "model_validation_metrics": dict(artifacts.validation_metrics),
+        "artifacts": [dict(e) for e in artifacts.entries],
+        "artifact_status": artifacts.status,
         "model_monitoring_metrics": {},
         "model_audit_timestamp": pkg.last_modified_time.isoformat(),
         "model_audit_user": pkg.actor,
@@ -182,6 +198,9 @@ def merge_records(before: dict[str, StageRecord], implied: dict[str, StageRecord
             "model_package_arn",
             "source_account",
             "registry_last_modified",
+            "model_validation_metrics",
+            "artifacts",
+            "artifact_status",
         )
     }
     for stage, record in before.items():

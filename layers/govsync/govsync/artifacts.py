@@ -1,0 +1,195 @@
+"""Artifact sync: copy every artifact a package references into the central bucket, verified.
+
+Run by the registry sync before its one transaction, so the record never says "copied" before the
+copy exists. A copy that cannot succeed (a URI that breaks the rules, a missing source, access or key
+denied) is recorded as `copy_failed` with its reason; a copy that may succeed later (throttling, a
+source that changed mid-copy) raises, and the event is retried with nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any, Protocol
+
+from govsync.domain.artifacts import (
+    COPIED,
+    COPY_FAILED,
+    REPORT,
+    VALIDATION_REPORT,
+    ArtifactSpec,
+    InvalidArtifact,
+    ObjectInfo,
+    entry,
+    manifest_checksum,
+    parse_s3_uri,
+    relative_key,
+    same_content,
+    summary_status,
+    validation_metrics,
+)
+from govsync.domain.errors import PermanentAwsError, RetryableError
+from govsync.domain.package import PackageSnapshot
+from govsync.domain.records import Artifacts
+from govsync.observability import MetricUnit, logger, metrics
+
+REPORT_MAX_BYTES = 1024 * 1024  # the statistics report parsed into model_validation_metrics
+
+
+class ArtifactStorage(Protocol):
+    central_bucket: str
+
+    def head(self, bucket: str, key: str, *, account: str | None = None) -> ObjectInfo | None: ...
+    def list_prefix(self, bucket: str, prefix: str, *, account: str) -> Iterator[str]: ...
+    def read_central(self, key: str, max_bytes: int) -> bytes: ...
+    def copy(self, source: ObjectInfo, dest_key: str, *, account: str) -> ObjectInfo: ...
+
+
+def _checksum_text(info: ObjectInfo) -> str | None:
+    return f"{info.checksum_algorithm}:{info.checksum}" if info.checksum else None
+
+
+class ArtifactSync:
+    def __init__(
+        self,
+        storage: ArtifactStorage | None,
+        allowed_buckets: frozenset[str],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._storage = storage
+        self._allowed = allowed_buckets
+        self._clock = clock
+
+    def sync(self, pkg: PackageSnapshot, prior: list[dict[str, Any]], prior_metrics: dict[str, Any]) -> Artifacts:
+        """Entries for every artifact of `pkg`; ones already copied from the same source are kept as
+        they are (no S3 call), failed ones are tried again."""
+        done = {e.get("name"): e for e in prior if e.get("status") == COPIED}
+        entries: list[dict[str, Any]] = []
+        reused: set[str] = set()
+        for spec in pkg.artifacts:
+            previous = done.get(spec.name)
+            if previous is not None and previous.get("source_uri") == spec.source_uri:
+                entries.append(previous)
+                reused.add(spec.name)
+                continue
+            try:
+                entries.append(self._copy(pkg, spec))
+            except (InvalidArtifact, PermanentAwsError) as exc:
+                reason = getattr(exc, "reason", None) or str(exc)
+                logger.warning(
+                    "artifact copy failed",
+                    model_group=pkg.group,
+                    model_version=pkg.version,
+                    artifact=spec.name,
+                    source_uri=spec.source_uri[:300],
+                    reason=reason,
+                )
+                metrics.add_metric(name="ArtifactCopyFailed", unit=MetricUnit.Count, value=1)
+                entries.append(entry(spec, status=COPY_FAILED, error=reason[:500], failed_at=self._clock().isoformat()))
+        report_name = f"report/{VALIDATION_REPORT}"
+        if report_name in reused:
+            found = prior_metrics
+        else:
+            found = self._validation_metrics(pkg, next((e for e in entries if e["name"] == report_name), None))
+        return Artifacts(tuple(entries), summary_status(entries), found)
+
+    # ------------------------------------------------------------------ copies
+    def _copy(self, pkg: PackageSnapshot, spec: ArtifactSpec) -> dict[str, Any]:
+        source = parse_s3_uri(spec.source_uri, self._allowed, prefix=spec.prefix)
+        if self._storage is None:
+            raise InvalidArtifact("no central artifact bucket is configured (GOVSYNC_ARTIFACT_BUCKET)")
+        if spec.prefix:
+            return self._copy_prefix(pkg, spec, source.bucket, source.key)
+        info = self._storage.head(source.bucket, source.key, account=pkg.account)
+        if info is None:
+            raise PermanentAwsError(f"source object {source.uri} does not exist", code="NoSuchKey")
+        file_name = source.key.rsplit("/", 1)[-1]
+        copy, verified = self._copy_object(info, spec.dest_key(pkg.group, pkg.version, file_name), pkg.account)
+        return entry(
+            spec,
+            status=COPIED,
+            central_uri=copy.uri,
+            size=copy.size,
+            checksum=_checksum_text(copy),
+            source_checksum=_checksum_text(info),
+            source_etag=info.etag,
+            source_version_id=info.version_id,
+            central_version_id=copy.version_id,
+            content_type=copy.content_type,
+            verified=verified,
+            copied_at=self._clock().isoformat(),
+        )
+
+    def _copy_prefix(self, pkg: PackageSnapshot, spec: ArtifactSpec, bucket: str, prefix: str) -> dict[str, Any]:
+        storage = self._storage
+        assert storage is not None
+        dest_prefix = spec.dest_prefix(pkg.group, pkg.version)
+        manifest: list[tuple[str, str]] = []
+        total = 0
+        verified = "checksum"
+        for key in storage.list_prefix(bucket, prefix, account=pkg.account):
+            rel = relative_key(prefix, key)
+            info = storage.head(bucket, key, account=pkg.account)
+            if info is None:
+                raise RetryableError(f"s3://{bucket}/{key} was listed but is gone")
+            copy, how = self._copy_object(info, dest_prefix + rel, pkg.account)
+            manifest.append((rel, _checksum_text(copy) or f"size:{copy.size}"))
+            total += copy.size
+            if how == "size":
+                verified = "size"
+        if not manifest:
+            raise PermanentAwsError(f"no objects under s3://{bucket}/{prefix}", code="NoSuchKey")
+        return entry(
+            spec,
+            status=COPIED,
+            central_uri=f"s3://{storage.central_bucket}/{dest_prefix}",
+            size=total,
+            objects=len(manifest),
+            checksum=manifest_checksum(manifest),
+            verified=verified,
+            copied_at=self._clock().isoformat(),
+        )
+
+    def _copy_object(self, source: ObjectInfo, dest_key: str, account: str) -> tuple[ObjectInfo, str]:
+        """Copy unless an identical copy (same size and full-object checksum) is already there."""
+        storage = self._storage
+        assert storage is not None
+        present = storage.head(storage.central_bucket, dest_key)
+        if present is not None and same_content(source, present) == "checksum":
+            logger.info("artifact already copied", central_uri=present.uri, checksum=_checksum_text(present))
+            return present, "checksum"
+        copy = storage.copy(source, dest_key, account=account)
+        verified = same_content(source, copy)
+        if verified is None:
+            raise RetryableError(
+                f"copy of {source.uri} does not match its source "
+                f"(size {source.size} vs {copy.size}, {_checksum_text(source)} vs {_checksum_text(copy)})"
+            )
+        metrics.add_metric(name="ArtifactsCopied", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="ArtifactBytesCopied", unit=MetricUnit.Bytes, value=source.size)
+        logger.info(
+            "artifact copied",
+            source_uri=source.uri,
+            central_uri=copy.uri,
+            size=source.size,
+            checksum=_checksum_text(copy),
+            verified=verified,
+        )
+        return copy, verified
+
+    # ------------------------------------------------------------------ validation metrics
+    def _validation_metrics(self, pkg: PackageSnapshot, report: dict[str, Any] | None) -> dict[str, Any]:
+        if report is None or report.get("status") != COPIED or report.get("kind") != REPORT:
+            return {}
+        if int(report.get("size") or 0) > REPORT_MAX_BYTES:
+            logger.warning("statistics report too large to parse", size=report.get("size"), limit=REPORT_MAX_BYTES)
+            return {}
+        storage = self._storage
+        assert storage is not None
+        key = str(report["central_uri"]).removeprefix(f"s3://{storage.central_bucket}/")
+        try:
+            return validation_metrics(json.loads(storage.read_central(key, REPORT_MAX_BYTES)))
+        except (ValueError, PermanentAwsError):
+            logger.warning("statistics report unreadable or not JSON", model_group=pkg.group, model_version=pkg.version)
+            return {}

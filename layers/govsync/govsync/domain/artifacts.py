@@ -1,0 +1,278 @@
+"""Model artifacts: which objects a package references, where their central copies go, what a verified
+copy is, and the model-quality metrics a statistics report carries.
+
+Pure: no AWS imports. The S3 checks run before any AWS call; the destination key is derived from the
+package's identity and the source key's file name, never taken from the event or the package as is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+# What a package references (DescribeModelPackage shapes).
+MODEL = "model"
+REPORT = "report"
+
+# ModelMetrics / DriftCheckBaselines: (path in the response, destination folder name)
+REPORT_PATHS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("ModelMetrics", "ModelQuality", "Statistics"), "model-quality-statistics"),
+    (("ModelMetrics", "ModelQuality", "Constraints"), "model-quality-constraints"),
+    (("ModelMetrics", "ModelDataQuality", "Statistics"), "data-quality-statistics"),
+    (("ModelMetrics", "ModelDataQuality", "Constraints"), "data-quality-constraints"),
+    (("ModelMetrics", "Bias", "Report"), "bias-report"),
+    (("ModelMetrics", "Bias", "PreTrainingReport"), "bias-pre-training-report"),
+    (("ModelMetrics", "Bias", "PostTrainingReport"), "bias-post-training-report"),
+    (("ModelMetrics", "Explainability", "Report"), "explainability-report"),
+    (("DriftCheckBaselines", "Bias", "ConfigFile"), "drift-bias-config"),
+    (("DriftCheckBaselines", "Bias", "PreTrainingConstraints"), "drift-bias-pre-training-constraints"),
+    (("DriftCheckBaselines", "Bias", "PostTrainingConstraints"), "drift-bias-post-training-constraints"),
+    (("DriftCheckBaselines", "Explainability", "Constraints"), "drift-explainability-constraints"),
+    (("DriftCheckBaselines", "Explainability", "ConfigFile"), "drift-explainability-config"),
+    (("DriftCheckBaselines", "ModelQuality", "Statistics"), "drift-model-quality-statistics"),
+    (("DriftCheckBaselines", "ModelQuality", "Constraints"), "drift-model-quality-constraints"),
+    (("DriftCheckBaselines", "ModelDataQuality", "Statistics"), "drift-data-quality-statistics"),
+    (("DriftCheckBaselines", "ModelDataQuality", "Constraints"), "drift-data-quality-constraints"),
+)
+VALIDATION_REPORT = "model-quality-statistics"
+
+# Artifact entry statuses and the record-level summary.
+COPIED = "copied"
+COPY_FAILED = "copy_failed"
+NO_ARTIFACTS = "none"
+
+# S3's bucket naming rules (general purpose buckets).
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
+MAX_KEY_LENGTH = 1024
+_ENCODED = re.compile(r"%[0-9a-fA-F]{2}")
+
+# Checksum algorithms S3 can compute as a full-object checksum on a copy.
+FULL_OBJECT_ALGORITHMS = ("CRC64NVME", "CRC32", "CRC32C")
+
+
+class InvalidArtifact(ValueError):
+    """An artifact reference that is not allowed: the reason says exactly what is wrong."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class S3Location:
+    bucket: str
+    key: str
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def _check_key(key: str, *, prefix: bool) -> None:
+    if not key:
+        raise InvalidArtifact("empty object key")
+    if len(key.encode()) > MAX_KEY_LENGTH:
+        raise InvalidArtifact("object key longer than 1024 bytes")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
+        raise InvalidArtifact("object key contains control characters")
+    if key.startswith("/"):
+        raise InvalidArtifact("object key starts with '/'")
+    if "//" in key:
+        raise InvalidArtifact("object key contains '//'")
+    if _ENCODED.search(key):
+        raise InvalidArtifact("object key contains percent-encoded characters")
+    if "\\" in key:
+        raise InvalidArtifact("object key contains '\\'")
+    segments = key.split("/")
+    if segments[-1] == "":
+        if not prefix:
+            raise InvalidArtifact("object key ends with '/' (a folder, not an object)")
+        segments = segments[:-1]
+    if any(segment in ("", ".", "..") for segment in segments):
+        raise InvalidArtifact("object key contains a '.' or '..' segment")
+
+
+def parse_s3_uri(uri: Any, allowed_buckets: frozenset[str], *, prefix: bool = False) -> S3Location:
+    """Check an S3 URI from a package against the allow-list and the key rules; raise InvalidArtifact."""
+    if not isinstance(uri, str) or not uri:
+        raise InvalidArtifact("artifact URI is missing")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in uri):
+        raise InvalidArtifact("artifact URI contains control characters")
+    if not uri.startswith("s3://"):
+        raise InvalidArtifact(f"not an s3:// URI: {uri[:80]!r}")
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    if not BUCKET_NAME.fullmatch(bucket) or ".." in bucket:
+        raise InvalidArtifact(f"invalid bucket name {bucket[:70]!r}")
+    if bucket not in allowed_buckets:
+        raise InvalidArtifact(
+            f"bucket {bucket!r} is not on the artifact bucket allow-list (template parameter AllowedArtifactBuckets)"
+        )
+    _check_key(key, prefix=prefix)
+    return S3Location(bucket, key)
+
+
+def relative_key(prefix_key: str, key: str) -> str:
+    """The part of `key` below a prefix, checked like any key (it becomes part of a destination key)."""
+    if not key.startswith(prefix_key):
+        raise InvalidArtifact("listed object is not below its prefix")
+    rest = key[len(prefix_key) :].removeprefix("/")
+    _check_key(rest, prefix=False)
+    return rest
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactSpec:
+    """One artifact the package references: a model object/prefix or a metrics report."""
+
+    name: str  # stable id within the version, e.g. "model/primary/0" or "report/bias-report"
+    kind: str  # MODEL | REPORT
+    source_uri: str
+    prefix: bool  # an S3Prefix data source (every object below it)
+    content_type: str | None = None
+
+    def dest_key(self, group: str, version: int, file_name: str) -> str:
+        """`<group>/<version>/<name>/<file name>` in the central bucket."""
+        return f"{group}/{version}/{self.name}/{file_name}"
+
+    def dest_prefix(self, group: str, version: int) -> str:
+        return f"{group}/{version}/{self.name}/"
+
+
+def _dig(data: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
+
+
+def _containers(spec: Any) -> list[dict[str, Any]]:
+    containers = spec.get("Containers") if isinstance(spec, dict) else None
+    return [c for c in containers or [] if isinstance(c, dict)]
+
+
+def _model_specs(folder: str, containers: list[dict[str, Any]]) -> list[ArtifactSpec]:
+    specs = []
+    for index, container in enumerate(containers):
+        name = f"model/{folder}/{index}"
+        if container.get("ModelDataUrl"):
+            specs.append(ArtifactSpec(name, MODEL, container["ModelDataUrl"], prefix=False))
+        source = _dig(container, ("ModelDataSource", "S3DataSource"))
+        if isinstance(source, dict) and source.get("S3Uri"):
+            is_prefix = source.get("S3DataType", "S3Prefix") == "S3Prefix"
+            specs.append(ArtifactSpec(f"{name}/data-source", MODEL, source["S3Uri"], prefix=is_prefix))
+    return specs
+
+
+def artifact_specs(described: dict[str, Any]) -> tuple[ArtifactSpec, ...]:
+    """Every artifact a DescribeModelPackage response references, in a stable order.
+
+    Inference containers (up to 15), every additional inference specification's containers, and the
+    ModelMetrics / DriftCheckBaselines reports.
+    """
+    specs = _model_specs("primary", _containers(described.get("InferenceSpecification")))
+    for index, extra in enumerate(described.get("AdditionalInferenceSpecifications") or []):
+        specs += _model_specs(f"additional-{index}", _containers(extra))
+    for path, folder in REPORT_PATHS:
+        source = _dig(described, path)
+        if isinstance(source, dict) and source.get("S3Uri"):
+            specs.append(
+                ArtifactSpec(
+                    f"report/{folder}", REPORT, source["S3Uri"], prefix=False, content_type=source.get("ContentType")
+                )
+            )
+    return tuple(specs)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """What a HEAD (with checksum mode) says about one object."""
+
+    bucket: str
+    key: str
+    size: int
+    etag: str
+    version_id: str | None = None
+    checksum_algorithm: str | None = None
+    checksum: str | None = None  # base64, as S3 returns it; composite checksums end in "-<parts>"
+    checksum_type: str | None = None  # FULL_OBJECT | COMPOSITE
+    content_type: str | None = None
+    metadata: dict[str, str] | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def full_object_checksum(self) -> tuple[str, str] | None:
+        """(algorithm, value) when the checksum covers the whole object (comparable across copies)."""
+        if not self.checksum or not self.checksum_algorithm or self.checksum_algorithm not in FULL_OBJECT_ALGORITHMS:
+            return None
+        if self.checksum_type == "COMPOSITE" or "-" in self.checksum:
+            return None
+        return self.checksum_algorithm, self.checksum
+
+
+def copy_algorithm(source: ObjectInfo, *, multipart: bool) -> str:
+    """The checksum S3 computes on the copy: the source's own full-object algorithm when a single
+    CopyObject can reproduce it; CRC64NVME otherwise (always full-object, also for multipart copies)."""
+    own = source.full_object_checksum
+    if own and (not multipart or own[0] == "CRC64NVME"):
+        return own[0]
+    return "CRC64NVME"
+
+
+def same_content(source: ObjectInfo, copy: ObjectInfo) -> str | None:
+    """How a copy is known to equal its source: "checksum" (size and full-object checksum), "size"
+    (sizes match, checksums not comparable) or None (it differs)."""
+    if source.size != copy.size:
+        return None
+    mine, theirs = source.full_object_checksum, copy.full_object_checksum
+    if mine and theirs and mine[0] == theirs[0]:
+        return "checksum" if mine[1] == theirs[1] else None
+    return "size"
+
+
+def manifest_checksum(objects: list[tuple[str, str]]) -> str:
+    """One checksum for a prefix artifact: sha256 over its sorted (relative key, object checksum) pairs."""
+    digest = hashlib.sha256()
+    for key, checksum in sorted(objects):
+        digest.update(f"{key}\0{checksum}\n".encode())
+    return "MANIFEST-SHA256:" + digest.hexdigest()
+
+
+def entry(spec: ArtifactSpec, **fields: Any) -> dict[str, Any]:
+    """A record's artifact entry (JSON types only)."""
+    return {"name": spec.name, "kind": spec.kind, "source_uri": spec.source_uri, **fields}
+
+
+def summary_status(entries: list[dict[str, Any]]) -> str:
+    if not entries:
+        return NO_ARTIFACTS
+    return COPY_FAILED if any(e.get("status") != COPIED for e in entries) else COPIED
+
+
+def validation_metrics(report: Any) -> dict[str, Any]:
+    """The metric values of a model-quality statistics report (SageMaker Model Monitor / Clarify shape):
+    every `<problem>_metrics` section's `{name: {"value": x}}` entries, flattened to `{name: x}`.
+    A name found in two sections is qualified with its section."""
+    if not isinstance(report, dict):
+        return {}
+    values: dict[str, Any] = {}
+    seen: dict[str, int] = {}
+    sections = [(k, v) for k, v in report.items() if k.endswith("_metrics") and isinstance(v, dict)]
+    for _, section in sections:
+        for name in section:
+            seen[name] = seen.get(name, 0) + 1
+    for section_name, section in sections:
+        for name, metric in section.items():
+            value = metric.get("value") if isinstance(metric, dict) else None
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            values[name if seen[name] == 1 else f"{section_name}.{name}"] = value
+    if values:
+        problem = [k.removesuffix("_metrics") for k, _ in sections]
+        values["problem_type"] = ",".join(problem)
+    return values

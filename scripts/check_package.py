@@ -59,16 +59,27 @@ def main() -> int:
         for definition in tpl.table_definitions(tpl.without_lambda(tpl.transformed(template))).values():
             ddb.create_table(TableName=table, **definition)
         dlq = sqs.create_queue(QueueName="package-check-dlq")["QueueUrl"]
+        s3, kms = boto3.client("s3", **kwargs), boto3.client("kms", **kwargs)
+        key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+        for bucket in ("package-check-dev", "package-check-central"):
+            s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket="package-check-dev", Key="model/model.tar.gz", Body=b"model" * 1000)
         sm.create_model_package_group(ModelPackageGroupName="fraud-detector")
         sm.create_model_package(
             ModelPackageGroupName="fraud-detector",
             ModelApprovalStatus="PendingManualApproval",
-            InferenceSpecification={"Containers": [{"Image": "img"}], "SupportedContentTypes": ["text/csv"],
-                                    "SupportedResponseMIMETypes": ["text/csv"]},
+            InferenceSpecification={"Containers": [{"Image": "img",
+                                                    "ModelDataUrl": "s3://package-check-dev/model/model.tar.gz"}],
+                                    "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
             CustomerMetadataProperties={"ModelOwner": "alice"},
         )  # fmt: skip
         ctx = tpl.Context(
-            template, "111111111111", "us-east-1", refs={"GovernanceTable": table, "RegistryEventsDLQ": dlq}
+            template,
+            "111111111111",
+            "us-east-1",
+            parameters={"AllowedArtifactBuckets": "package-check-dev"},
+            refs={"GovernanceTable": table, "RegistryEventsDLQ": dlq, "ArtifactBucket": "package-check-central"},
+            attributes={("GovernanceKey", "Arn"): key_arn},
         )
         spec = tpl.function_specs(template)["RegistrySyncFunction"]
         env = {
@@ -94,10 +105,11 @@ def main() -> int:
         item = ddb.get_item(
             TableName=table, Key={"pk": {"S": "MODEL#fraud-detector#1"}, "sk": {"S": "V#STAGE#development"}}
         )
-        if response != {"batchItemFailures": []} or "Item" not in item:
-            print(f"check-package: unexpected result {response}, record present: {'Item' in item}", file=sys.stderr)
+        status = item.get("Item", {}).get("artifact_status", {}).get("S")
+        if response != {"batchItemFailures": []} or status != "copied":
+            print(f"check-package: unexpected result {response}, artifact status: {status}", file=sys.stderr)
             return 1
-    print("check-package: the sam build output synced an event with boto3 + the layer only: ok")
+    print("check-package: the sam build output synced an event and copied its artifact with the layer only: ok")
     return 0
 
 

@@ -101,7 +101,8 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
 
 
 RECORD_COLUMNS = ("model_group", "model_version", "model_stage", "model_status", "use_case_id", "model_owner",
-                  "model_risk", "metadata_complete", "model_audit_user", "model_audit_timestamp")  # fmt: skip
+                  "model_risk", "metadata_complete", "artifact_status", "model_audit_user",
+                  "model_audit_timestamp")  # fmt: skip
 
 
 def _version(value: str) -> int:
@@ -142,13 +143,27 @@ def cmd_records_show(args: argparse.Namespace) -> int:
     blocks = []
     for record in data:
         width = max(len(k) for k in record)
-        blocks.append(
-            "\n".join(
-                f"{k.ljust(width)}  {json.dumps(v) if isinstance(v, dict | list) else v}" for k, v in record.items()
-            )
-        )
+        lines = []
+        for k, v in record.items():
+            if k == "artifacts":
+                lines.append(f"{k.ljust(width)}  {len(v)}")
+                lines.extend(f"{''.ljust(width)}  - {_artifact_line(a)}" for a in v)
+            else:
+                lines.append(f"{k.ljust(width)}  {json.dumps(v) if isinstance(v, dict | list) else v}")
+        blocks.append("\n".join(lines))
     print("\n\n".join(blocks))
     return EXIT_OK
+
+
+def _artifact_line(artifact: dict[str, Any]) -> str:
+    name = artifact.get("name")
+    if artifact.get("status") != "copied":
+        return f"{name}: {artifact.get('status')} {artifact.get('source_uri')}: {artifact.get('error')}"
+    objects = f", {artifact['objects']} objects" if artifact.get("objects") else ""
+    return (
+        f"{name}: {artifact.get('source_uri')} -> {artifact.get('central_uri')} "
+        f"({artifact.get('size')} bytes{objects}, {artifact.get('checksum')}, verified by {artifact.get('verified')})"
+    )
 
 
 # ---------------------------------------------------------------------------- audit
@@ -160,7 +175,9 @@ def _change_summary(changes: dict[str, dict[str, list[Any]]]) -> str:
             parts.append(f"{stage} record created ({status[1] if status else 'no status'})")
             continue
         for name, (before, after) in fields.items():
-            if name not in {"model_validation_metrics", "model_monitoring_metrics"}:
+            if name == "artifacts":
+                parts.append(f"{stage}.artifacts: {len(before or [])} -> {len(after or [])} entries")
+            elif name not in {"model_validation_metrics", "model_monitoring_metrics"}:
                 parts.append(f"{stage}.{name}: {before} -> {after}")
     return "; ".join(parts) or "(bookkeeping only)"
 

@@ -26,6 +26,17 @@ from govsync_local.server import free_port, stop_process
 from govsync_local.stack import Accounts, client, dev_bucket_name
 
 GROUP = "fraud-detector"
+# A model-quality statistics report as SageMaker Model Monitor / Clarify write it.
+EVALUATION_REPORT = {
+    "version": 0.0,
+    "dataset": {"item_count": 20000},
+    "binary_classification_metrics": {
+        "accuracy": {"value": 0.9712, "standard_deviation": 0.0021},
+        "precision": {"value": 0.8844, "standard_deviation": 0.0075},
+        "recall": {"value": 0.8123, "standard_deviation": 0.0093},
+        "auc": {"value": 0.9876, "standard_deviation": 0.0011},
+    },
+}
 READY_TIMEOUT = 180
 EVENT_TIMEOUT = 60
 LOG_FILE = Path(".govsync") / "demo-local-stack.log"
@@ -139,8 +150,24 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
 
     bucket = dev_bucket_name(accounts)
     key = f"{GROUP}/training-job-2026-11-23/output/model.tar.gz"
-    _say(f"2. dev account {accounts.dev}: upload s3://{bucket}/{key}")
-    client("s3", endpoint, accounts.dev, accounts).put_object(Bucket=bucket, Key=key, Body=model_tarball())
+    report_key = f"{GROUP}/training-job-2026-11-23/evaluation/statistics.json"
+    _say(f"2. dev account {accounts.dev}: upload s3://{bucket}/{key} and its evaluation report")
+    dev_s3 = client("s3", endpoint, accounts.dev, accounts)
+    dev_s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=model_tarball(),
+        ContentType="application/x-gzip",
+        Metadata={"training-job": "fraud-xgb-2026-11-23"},
+        ChecksumAlgorithm="CRC64NVME",
+    )
+    dev_s3.put_object(
+        Bucket=bucket,
+        Key=report_key,
+        Body=json.dumps(EVALUATION_REPORT).encode(),
+        ContentType="application/json",
+        ChecksumAlgorithm="CRC64NVME",
+    )
 
     _say("3. data scientist: create_model_package (PendingManualApproval)")
     arn = scientist.create_model_package(
@@ -155,6 +182,9 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
             ],
             "SupportedContentTypes": ["text/csv"],
             "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        ModelMetrics={
+            "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": f"s3://{bucket}/{report_key}"}}
         },
         ModelApprovalStatus="PendingManualApproval",
         CustomerMetadataProperties={
@@ -176,6 +206,11 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
         return record.model_status if record else None
 
     wait_for("the development record", lambda: status() == "pending")
+    record = store.load_version(GROUP, version).records["development"]
+    if record.artifact_status != "copied":
+        raise DemoError(f"artifacts not copied: {record.artifacts}")
+    for artifact in record.artifacts:
+        _say(f"   copied {artifact['source_uri']}\n       -> {artifact['central_uri']} ({artifact['checksum']})")
 
     _say("4. governance officer: update_model_package(ModelApprovalStatus='Approved')")
     officer.update_model_package(

@@ -243,9 +243,17 @@ class LocalStack:
                             QueueUrl=queue_url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
                         )
                 case "AWS::S3::BucketPolicy":
-                    client("s3", self.endpoint).put_bucket_policy(
-                        Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"])
-                    )
+                    # moto evaluates bucket policies without their conditions, so a conditional Deny
+                    # (TLS only, central key only) would deny everything: those statements stay out.
+                    document = dict(props["PolicyDocument"])
+                    statements = document["Statement"]
+                    document["Statement"] = [st for st in statements if "Condition" not in st]
+                    left_out = [st.get("Sid", "?") for st in statements if "Condition" in st]
+                    if document["Statement"]:
+                        client("s3", self.endpoint).put_bucket_policy(
+                            Bucket=props["Bucket"], Policy=json.dumps(document)
+                        )
+                    self.log(f"bucket policy {logical}: conditional statements left out locally: {', '.join(left_out)}")
                 case "AWS::CloudWatch::Alarm":
                     props.setdefault("AlarmName", f"{self.stack_name}-{logical}")
                     client("cloudwatch", self.endpoint).put_metric_alarm(**props)

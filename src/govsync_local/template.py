@@ -214,15 +214,21 @@ class Context:
         return bool(resolve(self.template["Conditions"][name], self))
 
 
+NO_VALUE = object()  # AWS::NoValue: the list item or property is left out
+
+
 def resolve(node: Any, ctx: Context) -> Any:
     """Evaluate the intrinsic functions the template uses."""
     if isinstance(node, list):
-        return [resolve(item, ctx) for item in node]
+        return [item for item in (resolve(item, ctx) for item in node) if item is not NO_VALUE]
     if not isinstance(node, dict):
         return node
     if len(node) != 1:
-        return {key: resolve(value, ctx) for key, value in node.items()}
+        resolved = {key: resolve(value, ctx) for key, value in node.items()}
+        return {key: value for key, value in resolved.items() if value is not NO_VALUE}
     ((key, value),) = node.items()
+    if key == "Ref" and value == "AWS::NoValue":
+        return NO_VALUE
     pseudo = {
         "AWS::AccountId": ctx.account_id,
         "AWS::Region": ctx.region,

@@ -69,6 +69,35 @@ def test_register_then_approve_shows_record_and_audit(local):
     assert "2 entries, ok" in verified.stdout
 
 
+def test_registered_model_is_copied_to_the_central_bucket(local):
+    # Given a model uploaded to the dev account's bucket (moto serves buckets across accounts)
+    group = new_group(local)
+    s3 = local.client("s3")
+    dev_bucket, central_bucket = local.info["dev_bucket"], local.info["central_bucket"]
+    s3.put_object(
+        Bucket=dev_bucket, Key=f"{group}/model.tar.gz", Body=b"weights" * 4096, ContentType="application/x-gzip"
+    )
+    spec = {
+        **SPEC,
+        "Containers": [{**SPEC["Containers"][0], "ModelDataUrl": f"s3://{dev_bucket}/{group}/model.tar.gz"}],
+    }
+    # When the version is registered
+    local.client("sagemaker").create_model_package(
+        ModelPackageGroupName=group, InferenceSpecification=spec, CustomerMetadataProperties=METADATA
+    )
+    # Then the record lists the central copy, which exists with the source's checksum and content type
+    final = wait_until(lambda: (r := record(local, group)) and r["development"]["artifact_status"] == "copied" and r,
+                       what="the artifact copy")  # fmt: skip
+    (artifact,) = final["development"]["artifacts"]
+    assert artifact["central_uri"] == f"s3://{central_bucket}/{group}/1/model/primary/0/model.tar.gz"
+    head = s3.head_object(Bucket=central_bucket, Key=f"{group}/1/model/primary/0/model.tar.gz", ChecksumMode="ENABLED")
+    source = s3.head_object(Bucket=dev_bucket, Key=f"{group}/model.tar.gz", ChecksumMode="ENABLED")
+    assert head["ContentType"] == "application/x-gzip" and head["ContentLength"] == 7 * 4096
+    assert artifact["checksum"] == f"CRC32:{source['ChecksumCRC32']}" == f"CRC32:{head['ChecksumCRC32']}"
+    shown = local.govsync("records", "show", group, "1")
+    assert f"-> s3://{central_bucket}/{group}/1/model/primary/0/model.tar.gz" in shown.stdout
+
+
 def test_duplicate_emitted_events_still_give_one_audit_entry(local):
     # Given the stack puts every SageMaker event twice (at-least-once delivery)
     group = new_group(local)

@@ -5,46 +5,96 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.harness import ENV, moto_server  # noqa: E402
 
+REGION = "us-east-1"
+DEV_BUCKET = "bench-dev-artifacts"
+CENTRAL_BUCKET = "bench-central-artifacts"
 
-def registry_sync(args: argparse.Namespace) -> list[str]:
+
+@dataclass
+class Deployed:
+    endpoint: str
+    table: str
+    handler: Any
+    key_arn: str
+
+
+@contextmanager
+def deployed() -> Iterator[Deployed]:
+    """A moto server (with the local stack's extension) holding the template's table, the central and
+    dev buckets and a key; the function's environment resolved from template.yaml."""
     import boto3
 
-    from benchmarks import bench_registry_sync
     from govsync import wiring
     from govsync_local import template as tpl
     from govsync_local.invoke import load_handler
 
-    with moto_server() as endpoint:
+    with moto_server(extended=True) as endpoint:
         os.environ["AWS_ENDPOINT_URL"] = endpoint
         template = tpl.load()
         cfn = tpl.without_lambda(tpl.transformed(template))
-        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb = boto3.client("dynamodb", region_name=REGION)
         table = "govsync-bench"
         for definition in tpl.table_definitions(cfn).values():
             ddb.create_table(TableName=table, **definition)
+        s3 = boto3.client("s3", region_name=REGION)
+        for bucket in (DEV_BUCKET, CENTRAL_BUCKET):
+            s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=CENTRAL_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        key_arn = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
         ctx = tpl.Context(
-            template, "111111111111", "us-east-1", refs={"GovernanceTable": table, "RegistryEventsDLQ": ""}
+            template,
+            "111111111111",
+            REGION,
+            parameters={"AllowedArtifactBuckets": DEV_BUCKET},
+            refs={"GovernanceTable": table, "RegistryEventsDLQ": "", "ArtifactBucket": CENTRAL_BUCKET},
+            attributes={("GovernanceKey", "Arn"): key_arn},
         )
         spec = tpl.function_specs(template)["RegistrySyncFunction"]
         os.environ.update(tpl.function_environment(spec, ctx))
         wiring.reset()
-        return bench_registry_sync.run(endpoint, table, load_handler(spec), versions=args.versions)
+        yield Deployed(endpoint, table, load_handler(spec), key_arn)
+
+
+def registry_sync(args: argparse.Namespace) -> list[str]:
+    from benchmarks import bench_registry_sync
+
+    with deployed() as stack:
+        return bench_registry_sync.run(stack.endpoint, stack.table, stack.handler, versions=args.versions)
+
+
+def artifact_copy(args: argparse.Namespace) -> list[str]:
+    from benchmarks import bench_artifact_copy
+
+    with deployed() as stack:
+        lines = bench_artifact_copy.calls_and_time(
+            stack.endpoint, stack.table, stack.handler, DEV_BUCKET, CENTRAL_BUCKET, stack.key_arn, args.versions // 2
+        )
+        return lines + bench_artifact_copy.memory(stack.endpoint, DEV_BUCKET, args.big_mib)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--versions", type=int, default=120, help="model versions for the registry sync benchmark")
+    parser.add_argument("--big-mib", type=int, default=2048, help="size of the large artifact for the memory figure")
+    parser.add_argument("--only", choices=("registry-sync", "artifact-copy"), help="run one benchmark")
     args = parser.parse_args()
     os.environ.update(ENV)
     failed = False
-    for bench in (registry_sync,):
+    benches = {"registry-sync": registry_sync, "artifact-copy": artifact_copy}
+    for name, bench in benches.items():
+        if args.only and name != args.only:
+            continue
         lines = bench(args)
         print("\n".join(lines), flush=True)
         failed |= any(line.rstrip().endswith("MISSED") for line in lines)

@@ -12,7 +12,8 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
-    return wiring.registry_sync().handle_message(record.body, record.message_id).value
+    receive_count = int(record.attributes.approximate_receive_count or 1)
+    return wiring.registry_sync().handle_message(record.body, record.message_id, receive_count).value
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -35,12 +35,17 @@ def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, grace: float
 
 
 @contextlib.contextmanager
-def moto_server(account_id: str = "111111111111") -> Iterator[str]:
-    """A plain moto server in a child process (its CPU time is not the caller's); yields its endpoint."""
+def moto_server(account_id: str = "111111111111", *, extended: bool = False) -> Iterator[str]:
+    """A moto server in a child process (its CPU time is not the caller's); yields its endpoint.
+    `extended` installs the local stack's moto extension in it first."""
     port = free_port()
     env = {**os.environ, **CREDENTIALS_ENV, "MOTO_ACCOUNT_ID": account_id}
+    command = ["-m", "moto.server"]
+    if extended:
+        command = ["-c", "import sys; from govsync_local import motoext; motoext.install(); "
+                   "from moto.server import main; main(sys.argv[1:])"]  # fmt: skip
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, *command, "-H", "127.0.0.1", "-p", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

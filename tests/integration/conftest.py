@@ -46,7 +46,7 @@ class Stack:
     s3: Any
     key_arn: str
 
-    def invoke(self, *bodies: str | dict) -> dict:
+    def invoke(self, *bodies: str | dict, receive_count: int = 1) -> dict:
         """Run the function on one SQS batch, as Lambda's event source mapping would."""
         records = []
         for body in bodies:
@@ -56,7 +56,7 @@ class Stack:
                     "messageId": str(uuid.uuid4()),
                     "receiptHandle": "handle",
                     "body": text,
-                    "attributes": {"ApproximateReceiveCount": "1"},
+                    "attributes": {"ApproximateReceiveCount": str(receive_count)},
                     "messageAttributes": {},
                     "md5OfBody": "",
                     "eventSource": "aws:sqs",

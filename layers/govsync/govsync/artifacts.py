@@ -39,6 +39,7 @@ REPORT_MAX_BYTES = 1024 * 1024  # the statistics report parsed into model_valida
 
 class ArtifactStorage(Protocol):
     central_bucket: str
+    multipart_threshold: int
 
     def head(self, bucket: str, key: str, *, account: str | None = None) -> ObjectInfo | None: ...
     def list_prefix(self, bucket: str, prefix: str, *, account: str) -> Iterator[str]: ...
@@ -61,9 +62,15 @@ class ArtifactSync:
         self._allowed = allowed_buckets
         self._clock = clock
 
-    def sync(self, pkg: PackageSnapshot, prior: list[dict[str, Any]], prior_metrics: dict[str, Any]) -> Artifacts:
+    def sync(
+        self, pkg: PackageSnapshot, prior: list[dict[str, Any]], prior_metrics: dict[str, Any], *, fresh: bool = False
+    ) -> Artifacts:
         """Entries for every artifact of `pkg`; ones already copied from the same source are kept as
-        they are (no S3 call), failed ones are tried again."""
+        they are (no S3 call), failed ones are tried again.
+
+        Before copying, the destination is checked for an identical copy (one HEAD, then no copy) unless
+        `fresh` (first delivery of a version never synced: no earlier attempt can have left a copy) and
+        the copy is a single CopyObject, which costs what the HEAD would."""
         done = {e.get("name"): e for e in prior if e.get("status") == COPIED}
         entries: list[dict[str, Any]] = []
         reused: set[str] = set()
@@ -74,7 +81,7 @@ class ArtifactSync:
                 reused.add(spec.name)
                 continue
             try:
-                entries.append(self._copy(pkg, spec))
+                entries.append(self._copy(pkg, spec, fresh))
             except (InvalidArtifact, PermanentAwsError) as exc:
                 reason = getattr(exc, "reason", None) or str(exc)
                 logger.warning(
@@ -95,17 +102,18 @@ class ArtifactSync:
         return Artifacts(tuple(entries), summary_status(entries), found)
 
     # ------------------------------------------------------------------ copies
-    def _copy(self, pkg: PackageSnapshot, spec: ArtifactSpec) -> dict[str, Any]:
+    def _copy(self, pkg: PackageSnapshot, spec: ArtifactSpec, fresh: bool) -> dict[str, Any]:
         source = parse_s3_uri(spec.source_uri, self._allowed, prefix=spec.prefix)
         if self._storage is None:
             raise InvalidArtifact("no central artifact bucket is configured (GOVSYNC_ARTIFACT_BUCKET)")
         if spec.prefix:
-            return self._copy_prefix(pkg, spec, source.bucket, source.key)
+            return self._copy_prefix(pkg, spec, source.bucket, source.key, fresh)
         info = self._storage.head(source.bucket, source.key, account=pkg.account)
         if info is None:
             raise PermanentAwsError(f"source object {source.uri} does not exist", code="NoSuchKey")
         file_name = source.key.rsplit("/", 1)[-1]
-        copy, verified = self._copy_object(info, spec.dest_key(pkg.group, pkg.version, file_name), pkg.account)
+        dest_key = spec.dest_key(pkg.group, pkg.version, file_name)
+        copy, verified = self._copy_object(info, dest_key, pkg.account, fresh)
         return entry(
             spec,
             status=COPIED,
@@ -121,7 +129,9 @@ class ArtifactSync:
             copied_at=self._clock().isoformat(),
         )
 
-    def _copy_prefix(self, pkg: PackageSnapshot, spec: ArtifactSpec, bucket: str, prefix: str) -> dict[str, Any]:
+    def _copy_prefix(
+        self, pkg: PackageSnapshot, spec: ArtifactSpec, bucket: str, prefix: str, fresh: bool
+    ) -> dict[str, Any]:
         storage = self._storage
         assert storage is not None
         dest_prefix = spec.dest_prefix(pkg.group, pkg.version)
@@ -133,7 +143,7 @@ class ArtifactSync:
             info = storage.head(bucket, key, account=pkg.account)
             if info is None:
                 raise RetryableError(f"s3://{bucket}/{key} was listed but is gone")
-            copy, how = self._copy_object(info, dest_prefix + rel, pkg.account)
+            copy, how = self._copy_object(info, dest_prefix + rel, pkg.account, fresh)
             manifest.append((rel, _checksum_text(copy) or f"size:{copy.size}"))
             total += copy.size
             if how == "size":
@@ -151,11 +161,12 @@ class ArtifactSync:
             copied_at=self._clock().isoformat(),
         )
 
-    def _copy_object(self, source: ObjectInfo, dest_key: str, account: str) -> tuple[ObjectInfo, str]:
+    def _copy_object(self, source: ObjectInfo, dest_key: str, account: str, fresh: bool) -> tuple[ObjectInfo, str]:
         """Copy unless an identical copy (same size and full-object checksum) is already there."""
         storage = self._storage
         assert storage is not None
-        present = storage.head(storage.central_bucket, dest_key)
+        look = not fresh or source.size >= storage.multipart_threshold
+        present = storage.head(storage.central_bucket, dest_key) if look else None
         if present is not None and same_content(source, present) == "checksum":
             logger.info("artifact already copied", central_uri=present.uri, checksum=_checksum_text(present))
             return present, "checksum"

@@ -44,7 +44,7 @@ class DeadLetter(Protocol):
 
 
 class ArtifactCopies(Protocol):
-    def sync(self, pkg: PackageSnapshot, prior: list[dict], prior_metrics: dict) -> Artifacts: ...
+    def sync(self, pkg: PackageSnapshot, prior: list[dict], prior_metrics: dict, *, fresh: bool) -> Artifacts: ...
 
 
 class RegistrySync:
@@ -64,9 +64,10 @@ class RegistrySync:
         self._dead_letter = dead_letter
         self._clock = clock
 
-    def handle_message(self, body: str, message_id: str) -> Outcome:
+    def handle_message(self, body: str, message_id: str, receive_count: int = 1) -> Outcome:
         """One SQS message. Retryable failures raise (the batch reports the item); the rest is
-        acknowledged, rejected messages after being sent to the dead-letter queue with a reason."""
+        acknowledged, rejected messages after being sent to the dead-letter queue with a reason.
+        `receive_count` > 1 means an earlier attempt failed, perhaps after copying artifacts."""
         event_id: str | None = None
         try:
             try:
@@ -76,7 +77,7 @@ class RegistrySync:
             event_id = envelope.id
             logger.set_correlation_id(event_id)
             ref = check_model_package_event(envelope, self._settings.event_policy)
-            return self.sync(ref)
+            return self.sync(ref, redelivered=receive_count > 1)
         except Exception as exc:
             if is_retryable(exc):
                 raise
@@ -86,8 +87,10 @@ class RegistrySync:
             self._dead_letter.send(body, reason=reason, event_id=event_id, message_id=message_id)
             return Outcome.REJECTED
 
-    def sync(self, ref: PackageRef) -> Outcome:
-        """Bring the version's records in line with what the registry holds now."""
+    def sync(self, ref: PackageRef, *, redelivered: bool = True) -> Outcome:
+        """Bring the version's records in line with what the registry holds now. `redelivered=False`
+        (a first delivery of a version never synced before) lets small copies skip the look for a copy
+        an earlier attempt left."""
         pkg = snapshot_from_describe(self._registry.describe_package(ref.arn, ref.region))
         # resolved once, after the duplicate check (no tag read or copy for those)
         governance: Governance | None = None
@@ -110,7 +113,7 @@ class RegistrySync:
             if governance is None:
                 governance = self._governance(pkg)
             if artifacts is None:
-                artifacts = self._copy_artifacts(pkg, state.records)
+                artifacts = self._copy_artifacts(pkg, state.records, fresh=not redelivered and state.head is None)
             implied = build_stage_records(pkg, governance, self._settings.stage_config, artifacts)
             after = merge_records(state.records, implied)
             changes = diff_records(state.records, after)
@@ -147,14 +150,14 @@ class RegistrySync:
             return Outcome.UPSERTED
         raise RetryableError(f"version {pkg.group}/{pkg.version} kept changing under us")
 
-    def _copy_artifacts(self, pkg: PackageSnapshot, records: dict) -> Artifacts:
+    def _copy_artifacts(self, pkg: PackageSnapshot, records: dict, *, fresh: bool) -> Artifacts:
         """Copies before the transaction: the record never says "copied" before the copy exists."""
         if self._artifacts is None:
             return Artifacts()
         current = next(iter(records.values()), None)
         prior = current.artifacts if current else []
         prior_metrics = current.model_validation_metrics if current else {}
-        return self._artifacts.sync(pkg, prior, prior_metrics)
+        return self._artifacts.sync(pkg, prior, prior_metrics, fresh=fresh)
 
     def _governance(self, pkg: PackageSnapshot) -> Governance:
         """Card and metadata first; the group's tags are read only when those leave keys unset."""

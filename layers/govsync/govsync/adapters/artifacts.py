@@ -74,6 +74,7 @@ class S3Artifacts:
         sts_client: Any = None,
     ) -> None:
         self.central_bucket = central_bucket
+        self.multipart_threshold = transfer_config.multipart_threshold
         self._kms_key_arn = kms_key_arn
         self._region = region
         self._transfer_config = transfer_config

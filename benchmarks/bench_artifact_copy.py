@@ -3,8 +3,9 @@ floor, and the handler's peak RSS copying a 2 GiB artifact vs a 1 MiB one.
 
 The floor makes the calls a verified server-side copy and sync cannot do without: DescribeModelPackage,
 one Query of the version, HeadObject of the source (size, ETag, checksum, metadata), one CopyObject
-(conditional on the ETag, checksum requested), one TransactWriteItems. The handler also HEADs the
-destination first (a copy already there is not made again).
+(conditional on the ETag, checksum requested), one TransactWriteItems. On a redelivery the handler
+also HEADs the destination first (a copy an earlier attempt left is not made again); the events here
+are first deliveries.
 
 Peak RSS runs the handler once per size in a fresh child process against the same moto server (with
 the local stack's moto extension): the copy is server-side, so the artifact's size must not show.
@@ -112,8 +113,8 @@ def calls_and_time(
     return [
         f"artifact copy ({versions - 1} new versions with one 1 MiB artifact; medians)",
         report("AWS calls per new version with one artifact (max)", worst, "<= 4", worst <= 4),
-        "    (floor: 5 = describe, query, HEAD source, CopyObject, transaction; the handler adds a HEAD of the"
-        " destination)",
+        "    (the floor makes 5: describe, query, HEAD source, CopyObject, transaction; a verified copy"
+        " needs the source HEAD, so 4 is below the floor)",
         report("handler time per new version / floor (ratio)", ratio, "<= 1.3", ratio <= 1.3),
         f"    floor median: {median(floor_times) * 1000:.1f} ms",
     ]

@@ -29,6 +29,19 @@ def test_overrides():
     assert settings.metadata_keys["model_risk"] == "ModelRisk"
 
 
+def test_artifact_copy_settings():
+    settings = Settings.from_env(
+        {
+            **ENV,
+            "GOVSYNC_ARTIFACT_BUCKET": "central",
+            "GOVSYNC_ARTIFACT_KEY_ARN": "arn:aws:kms:us-east-1:111111111111:key/abc",
+            "GOVSYNC_COPY_THRESHOLD_MIB": "512",
+        }
+    )
+    assert (settings.artifact_bucket, settings.copy_threshold_mib, settings.copy_part_mib) == ("central", 512, 128)
+    assert settings.source_role_name is None
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -36,6 +49,9 @@ def test_overrides():
         ({**ENV, "GOVSYNC_STAGE_ALIASES": "{not json"}, "invalid govsync configuration"),
         ({**ENV, "GOVSYNC_METADATA_KEYS": '{"colour": "Colour"}'}, "unknown record fields"),
         ({**ENV, "GOVSYNC_STAGES": "test,TEST"}, "distinct"),
+        ({**ENV, "GOVSYNC_ARTIFACT_KEY_ARN": "alias/govsync"}, "KMS key ARN"),
+        ({**ENV, "GOVSYNC_COPY_PART_MIB": "1"}, "copy_part_mib"),
+        ({**ENV, "GOVSYNC_COPY_CONCURRENCY": "many"}, "copy_concurrency"),
     ],
 )
 def test_bad_configuration_names_the_problem(env, message):

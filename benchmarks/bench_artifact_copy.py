@@ -22,15 +22,12 @@ from typing import Any
 
 import boto3
 
-from benchmarks.bench_registry_sync import Context, _event, _floor_items, _quiet, _sqs_event
+from benchmarks.bench_registry_sync import Context, _event, _floor_items, _quiet, _sqs_event, floor_read, register
 from benchmarks.harness import CallCounter, median, report, timed
 
 REGION = "us-east-1"
 MIB = 1024 * 1024
 ROOT = Path(__file__).resolve().parents[1]
-SPEC_BASE = {"SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]}
-METADATA = {"UseCaseId": "uc", "UseCaseName": "n", "UseCaseStage": "development", "ModelOwner": "o",
-            "ModelLoB": "l", "ModelProject": "p", "ModelRisk": "low"}  # fmt: skip
 
 
 def upload(s3: Any, bucket: str, key: str, size: int) -> None:
@@ -49,16 +46,6 @@ def upload(s3: Any, bucket: str, key: str, size: int) -> None:
         parts.append({"ETag": etag, "PartNumber": number})
         offset, number = offset + len(body), number + 1
     s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})
-
-
-def register(sm: Any, group: str, uri: str) -> str:
-    spec = {**SPEC_BASE, "Containers": [{"Image": "img", "ModelDataUrl": uri}]}
-    return sm.create_model_package(
-        ModelPackageGroupName=group,
-        InferenceSpecification=spec,
-        ModelApprovalStatus="PendingManualApproval",
-        CustomerMetadataProperties=METADATA,
-    )["ModelPackageArn"]
 
 
 def calls_and_time(
@@ -85,13 +72,7 @@ def calls_and_time(
             items = _floor_items(table, "copy-floor", index, index)
 
             def floor(arn: str = floor_arn, items: list = items, version: int = index) -> None:
-                sm.describe_model_package(ModelPackageName=arn)
-                ddb.query(
-                    TableName=table,
-                    KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
-                    ExpressionAttributeValues={":pk": {"S": f"MODEL#copy-floor#{version}"}, ":v": {"S": "V#"}},
-                    ConsistentRead=True,
-                )
+                floor_read(sm, ddb, table, "copy-floor", arn, version)
                 head = s3.head_object(Bucket=dev_bucket, Key="bench/model.tar.gz", ChecksumMode="ENABLED")
                 s3.copy_object(
                     CopySource={"Bucket": dev_bucket, "Key": "bench/model.tar.gz"},

@@ -133,38 +133,44 @@ def _quiet(handler: Any) -> Any:
     return call
 
 
+METADATA = {"UseCaseId": "uc", "UseCaseName": "n", "UseCaseStage": "development", "ModelOwner": "o",
+            "ModelLoB": "l", "ModelProject": "p", "ModelRisk": "low"}  # fmt: skip
+
+
+def register(sm: Any, group: str, model_data_url: str | None = None) -> str:
+    """A pending version with complete metadata; with one model artifact when a URL is given."""
+    container = {"Image": "img", **({"ModelDataUrl": model_data_url} if model_data_url else {})}
+    return sm.create_model_package(
+        ModelPackageGroupName=group,
+        InferenceSpecification={
+            "Containers": [container],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        ModelApprovalStatus="PendingManualApproval",
+        CustomerMetadataProperties=METADATA,
+    )["ModelPackageArn"]
+
+
+def floor_read(sm: Any, ddb: Any, table: str, group: str, arn: str, version: int) -> None:
+    """The floor's reads: the package, and one consistent Query of the version's items."""
+    sm.describe_model_package(ModelPackageName=arn)
+    ddb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
+        ExpressionAttributeValues={":pk": {"S": f"MODEL#{group}#{version}"}, ":v": {"S": "V#"}},
+        ConsistentRead=True,
+    )
+
+
 def run(endpoint: str, table: str, handler: Any, versions: int = 120) -> list[str]:
     handler = _quiet(handler)
     sm = boto3.client("sagemaker", region_name=REGION, endpoint_url=endpoint)
     ddb = boto3.client("dynamodb", region_name=REGION, endpoint_url=endpoint)
-    metadata = {
-        "UseCaseId": "uc",
-        "UseCaseName": "n",
-        "UseCaseStage": "development",
-        "ModelOwner": "o",
-        "ModelLoB": "l",
-        "ModelProject": "p",
-        "ModelRisk": "low",
-    }
-    spec = {  # no artifact: this benchmark is the sync alone (bench_artifact_copy adds one)
-        "Containers": [{"Image": "img"}],
-        "SupportedContentTypes": ["text/csv"],
-        "SupportedResponseMIMETypes": ["text/csv"],
-    }
     for group in ("bench-handler", "bench-floor"):
         sm.create_model_package_group(ModelPackageGroupName=group)
-    packages = []
-    for _ in range(versions):
-        pair = []
-        for group in ("bench-handler", "bench-floor"):
-            arn = sm.create_model_package(
-                ModelPackageGroupName=group,
-                InferenceSpecification=spec,
-                ModelApprovalStatus="PendingManualApproval",
-                CustomerMetadataProperties=metadata,
-            )["ModelPackageArn"]
-            pair.append(arn)
-        packages.append(pair)
+    # no artifact: this benchmark is the sync alone (bench_artifact_copy adds one)
+    packages = [(register(sm, "bench-handler"), register(sm, "bench-floor")) for _ in range(versions)]
 
     handler_new, handler_dup, floor_new, floor_dup = [], [], [], []
     calls_new, calls_dup = [], []
@@ -182,13 +188,7 @@ def run(endpoint: str, table: str, handler: Any, versions: int = 120) -> list[st
             items = _floor_items(table, "bench-floor", index, index)
 
             def floor_duplicate(arn: str = floor_arn, version: int = index) -> None:
-                sm.describe_model_package(ModelPackageName=arn)
-                ddb.query(
-                    TableName=table,
-                    KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
-                    ExpressionAttributeValues={":pk": {"S": f"MODEL#bench-floor#{version}"}, ":v": {"S": "V#"}},
-                    ConsistentRead=True,
-                )
+                floor_read(sm, ddb, table, "bench-floor", arn, version)
 
             def floor_sync(arn: str = floor_arn, items: list = items, version: int = index) -> None:
                 floor_duplicate(arn, version)

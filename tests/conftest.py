@@ -10,9 +10,15 @@ os.environ.update(
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
-        "MOTO_ACCOUNT_ID": "111111111111",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "GovSync",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
     }
 )
+
+# The central account for requests with the test credentials; keys from sts:AssumeRole act in the
+# role's account (MOTO_ACCOUNT_ID would pin those to one account too).
+os.environ.pop("MOTO_ACCOUNT_ID", None)
+from govsync_local import motoext  # noqa: E402
+
+motoext.set_default_account("111111111111")

@@ -39,22 +39,10 @@ class SageMakerEventEmitter:
         self._put(entry, account_id, region)
 
     def endpoint_changed(self, endpoint: dict[str, Any], status: str, account_id: str, region: str) -> None:
-        detail = {
-            "EndpointName": endpoint.get("EndpointName"),
-            "EndpointArn": endpoint.get("EndpointArn"),
-            "EndpointConfigName": endpoint.get("EndpointConfigName"),
-            "ProductionVariants": endpoint.get("ProductionVariants", []),
-            "EndpointStatus": status,
-            "CreationTime": endpoint.get("CreationTime"),
-            "LastModifiedTime": endpoint.get("LastModifiedTime"),
-            "Tags": endpoint.get("Tags", {}),
-        }
-        if status == "FAILED" and endpoint.get("FailureReason"):
-            detail["FailureReason"] = endpoint["FailureReason"]
         entry = {
             "Source": "aws.sagemaker",
             "DetailType": ENDPOINT_STATE_CHANGE,
-            "Detail": json.dumps(detail, default=_epoch_millis),
+            "Detail": json.dumps(endpoint_detail(endpoint, status), default=_epoch_millis),
             "Resources": [str(endpoint.get("EndpointArn"))],
         }
         self._put(entry, account_id, region)
@@ -66,3 +54,20 @@ class SageMakerEventEmitter:
         for _ in range(2 if self.duplicate else 1):
             backend.put_events([entry])
             self.emitted += 1
+
+
+def endpoint_detail(endpoint: dict[str, Any], status: str) -> dict[str, Any]:
+    """The detail of "SageMaker Endpoint State Change" for a described endpoint (with its tags)."""
+    detail = {
+        "EndpointName": endpoint.get("EndpointName"),
+        "EndpointArn": endpoint.get("EndpointArn"),
+        "EndpointConfigName": endpoint.get("EndpointConfigName"),
+        "ProductionVariants": endpoint.get("ProductionVariants", []),
+        "EndpointStatus": status,
+        "CreationTime": endpoint.get("CreationTime"),
+        "LastModifiedTime": endpoint.get("LastModifiedTime"),
+        "Tags": endpoint.get("Tags", {}),
+    }
+    if status == "FAILED" and endpoint.get("FailureReason"):
+        detail["FailureReason"] = endpoint["FailureReason"]
+    return json.loads(json.dumps(detail, default=_epoch_millis))

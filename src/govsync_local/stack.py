@@ -62,6 +62,26 @@ def dev_bucket_name(accounts: Accounts) -> str:
     return f"govsync-dev-artifacts-{accounts.dev}"
 
 
+def stage_targets(accounts: Accounts) -> dict[str, dict[str, object]]:
+    """The local stage chain: development (registered in dev) -> test (333…) -> production (444…)."""
+    return {
+        "test": {"account": accounts.test, "instance_type": "ml.m5.large"},
+        "production": {"account": accounts.prod, "instance_type": "ml.m5.xlarge", "instance_count": 2},
+    }
+
+
+def stack_parameters(accounts: Accounts) -> dict[str, str]:
+    return {
+        "AllowedArtifactBuckets": dev_bucket_name(accounts),
+        "StageTargets": json.dumps(stage_targets(accounts)),
+        "DeployAccounts": f"{accounts.test},{accounts.prod}",
+    }
+
+
+WORKLOAD_TEMPLATE = tpl.ROOT / "workload-account.yaml"
+WORKLOAD_STACK = "govsync-workload"
+
+
 def client(service: str, endpoint: str, account: str | None = None, accounts: Accounts | None = None) -> Any:
     """A client on the local endpoint, in the central account or (by sts:AssumeRole) another one."""
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=30)
@@ -186,17 +206,19 @@ class LocalStack:
 
     @property
     def parameters(self) -> dict[str, str]:
-        return {"AllowedArtifactBuckets": dev_bucket_name(self.accounts)}
+        return stack_parameters(self.accounts)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", self.port)) == 0:
                 raise LocalStackError(f"port {self.port} is in use (set GOVSYNC_LOCAL_PORT or --port)")
-        os.environ.update({"MOTO_ACCOUNT_ID": self.accounts.central, "AWS_DEFAULT_REGION": REGION})
+        os.environ.pop("MOTO_ACCOUNT_ID", None)  # it would pin assumed roles to one account too
+        os.environ["AWS_DEFAULT_REGION"] = REGION
         os.environ.setdefault("AWS_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])
         motoext.install()
+        motoext.set_default_account(self.accounts.central)
         from moto.server import ThreadedMotoServer
 
         # Quiet console: no per-request lines, no warnings for the resource types created below.
@@ -231,10 +253,38 @@ class LocalStack:
         self._apply_unsupported(cfn_doc)
         dev_s3 = client("s3", self.endpoint, self.accounts.dev, self.accounts)
         dev_s3.create_bucket(Bucket=dev_bucket_name(self.accounts))
+        for account in (self.accounts.test, self.accounts.prod):
+            self.deploy_workload(account, cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0])
+
+    def deploy_workload(self, account: str, central: dict[str, Any]) -> None:
+        """workload-account.yaml in a stage account: deploy role, execution role, event forwarding."""
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in central.get("Outputs", [])}
+        parameters = {
+            "CentralAccountId": self.accounts.central,
+            "CentralDeployRoleArn": outputs["DeployFunctionRoleArn"],
+            "CentralArtifactBucket": outputs["ArtifactBucketName"],
+            "CentralKeyArn": outputs["GovernanceKeyArn"],
+            "ModelArtifactBuckets": dev_bucket_name(self.accounts),
+        }
+        cfn = client("cloudformation", self.endpoint, account, self.accounts)
+        cfn.create_stack(
+            StackName=WORKLOAD_STACK,
+            TemplateBody=WORKLOAD_TEMPLATE.read_text(),
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+            Capabilities=["CAPABILITY_NAMED_IAM"],
+        )
+        stack = cfn.describe_stacks(StackName=WORKLOAD_STACK)["Stacks"][0]
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            raise LocalStackError(
+                f"workload stack in {account}: {stack['StackStatus']} {stack.get('StackStatusReason')}"
+            )
+        self.log(f"deployed workload-account.yaml in account {account}")
 
     def _apply_unsupported(self, cfn_doc: dict[str, Any]) -> None:
         """Resource types moto's CloudFormation skips, created from the template's own properties."""
         for logical, resource in cfn_doc["Resources"].items():
+            if "Condition" in resource and not self.context.condition(resource["Condition"]):
+                continue
             props = tpl.resolve(resource.get("Properties", {}), self.context)
             match resource["Type"]:
                 case "AWS::SQS::QueuePolicy":
@@ -254,6 +304,12 @@ class LocalStack:
                             Bucket=props["Bucket"], Policy=json.dumps(document)
                         )
                     self.log(f"bucket policy {logical}: conditional statements left out locally: {', '.join(left_out)}")
+                case "AWS::Events::EventBusPolicy":
+                    statement = {"Sid": props["StatementId"], **props["Statement"]}
+                    client("events", self.endpoint).put_permission(
+                        EventBusName=props.get("EventBusName", "default"),
+                        Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+                    )
                 case "AWS::CloudWatch::Alarm":
                     props.setdefault("AlarmName", f"{self.stack_name}-{logical}")
                     client("cloudwatch", self.endpoint).put_metric_alarm(**props)

@@ -19,6 +19,7 @@ from moto import mock_aws
 from govsync import wiring
 from govsync_local import invoke, motoext
 from govsync_local import template as tpl
+from govsync_local.emitter import endpoint_detail
 
 from ..unit.helpers import FULL_METADATA
 
@@ -31,6 +32,12 @@ DEV_BUCKET = "dev-models-111111111111"
 MODEL_KEY = "fraud-detector/train-1/output/model.tar.gz"
 MODEL_URI = f"s3://{DEV_BUCKET}/{MODEL_KEY}"
 CENTRAL_BUCKET = f"govsync-artifacts-{CENTRAL}-{REGION}"
+TEST_ACCOUNT = "333333333333"
+PROD_ACCOUNT = "444444444444"
+STAGE_TARGETS = {
+    "test": {"account": TEST_ACCOUNT, "instance_type": "ml.m5.large"},
+    "production": {"account": PROD_ACCOUNT, "instance_type": "ml.m5.xlarge", "instance_count": 2},
+}
 
 motoext.install()
 
@@ -45,9 +52,20 @@ class Stack:
     calls: Counter
     s3: Any
     key_arn: str
+    ctx: Any = None
+    monkeypatch: Any = None
+    queues: dict[str, str] | None = None
+    endpoint_changes: list | None = None
 
     def invoke(self, *bodies: str | dict, receive_count: int = 1) -> dict:
-        """Run the function on one SQS batch, as Lambda's event source mapping would."""
+        """Run the registry sync function on one SQS batch, as Lambda's event source mapping would."""
+        return self.invoke_function("RegistrySyncFunction", *bodies, receive_count=receive_count)
+
+    def invoke_function(self, logical_id: str, *bodies: str | dict, receive_count: int = 1) -> dict:
+        """Run a function of the template on one SQS batch, with that function's environment."""
+        if logical_id != self.current:
+            use_function_environment(self.monkeypatch, logical_id, self.ctx)
+            self.current = logical_id
         records = []
         for body in bodies:
             text = body if isinstance(body, str) else json.dumps(body)
@@ -64,8 +82,37 @@ class Stack:
                     "awsRegion": REGION,
                 }
             )
-        handler, context = self.handler
+        handler, context = load_handler(logical_id)
         return handler({"Records": records}, context)
+
+    current: str = "RegistrySyncFunction"
+
+    def drain(self, queue: str) -> list[str]:
+        """Receive what waits on one of the stack's queues (and delete it)."""
+        bodies = []
+        while True:
+            messages = self.sqs.receive_message(QueueUrl=self.queues[queue], MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return bodies
+            for message in messages:
+                bodies.append(message["Body"])
+                self.sqs.delete_message(QueueUrl=self.queues[queue], ReceiptHandle=message["ReceiptHandle"])
+
+    def run_deployments(self, rounds: int = 4) -> list[dict]:
+        """Play the deploy and deployment status functions until their queues are empty: deploy
+        requests to the deploy function, endpoint state changes (as EventBridge delivers them from
+        the stage accounts) to the status function."""
+        results = []
+        for _ in range(rounds):
+            requests = self.drain("DeployRequestsQueue")
+            if requests:
+                results.append(self.invoke_function("DeployFunction", *requests))
+            changes, self.endpoint_changes[:] = list(self.endpoint_changes), []
+            if changes:
+                results.append(self.invoke_function("DeploymentStatusFunction", *changes))
+            if not requests and not changes:
+                break
+        return results
 
     def dead_letters(self) -> list[dict]:
         messages = self.sqs.receive_message(
@@ -100,6 +147,28 @@ def call_counter(monkeypatch) -> Counter:
     return calls
 
 
+def use_function_environment(monkeypatch, logical_id: str, ctx: Any) -> None:
+    spec = tpl.function_specs(tpl.load())[logical_id]
+    for name, value in tpl.function_environment(spec, ctx).items():
+        monkeypatch.setenv(name, value)
+    wiring.reset()
+
+
+def endpoint_event(endpoint: dict, status: str, account: str, region: str = REGION) -> dict:
+    """A "SageMaker Endpoint State Change" as the central bus delivers it, forwarded from `account`."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "SageMaker Endpoint State Change",
+        "source": "aws.sagemaker",
+        "account": account,
+        "time": "2026-11-23T10:00:00Z",
+        "region": region,
+        "resources": [endpoint.get("EndpointArn")],
+        "detail": endpoint_detail(endpoint, status),
+    }
+
+
 @functools.cache
 def local_cfn() -> dict:
     """template.yaml through the SAM transform, Lambda resources left to the test (once per session)."""
@@ -117,6 +186,11 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
             ddb.create_table(TableName=table, **args)
         sqs = boto3.client("sqs", region_name=REGION)
         dlq = sqs.create_queue(QueueName="govsync-RegistryEventsDLQ-TEST")["QueueUrl"]
+        queues = {
+            name: sqs.create_queue(QueueName=f"govsync-{name}-TEST")["QueueUrl"]
+            for name in ("DeployRequestsQueue", "DeployRequestsDLQ", "EndpointEventsDLQ")
+        }
+        queues["RegistryEventsDLQ"] = dlq
         key_arn = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=CENTRAL_BUCKET)
@@ -133,18 +207,36 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
             template=template,
             account_id=CENTRAL,
             region=REGION,
-            parameters={"AllowedArtifactBuckets": DEV_BUCKET},
-            refs={"GovernanceTable": table, "RegistryEventsDLQ": dlq, "ArtifactBucket": CENTRAL_BUCKET},
+            parameters={
+                "AllowedArtifactBuckets": DEV_BUCKET,
+                "StageTargets": json.dumps(STAGE_TARGETS),
+                "DeployAccounts": f"{TEST_ACCOUNT},{PROD_ACCOUNT}",
+            },
+            refs={"GovernanceTable": table, "ArtifactBucket": CENTRAL_BUCKET, **queues},
             attributes={("GovernanceKey", "Arn"): key_arn},
         )
-        spec = tpl.function_specs(template)["RegistrySyncFunction"]
-        for name, value in tpl.function_environment(spec, ctx).items():
-            monkeypatch.setenv(name, value)
-        wiring.reset()
+        use_function_environment(monkeypatch, "RegistrySyncFunction", ctx)
         sagemaker = boto3.client("sagemaker", region_name=REGION)
         sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+        changes: list[dict] = []
+        motoext.on_endpoint_change(lambda endpoint, status, account, region: changes.append(
+            endpoint_event(endpoint, status, account, region)))  # fmt: skip
         call_counter.clear()
-        yield Stack(table, dlq, load_handler("RegistrySyncFunction"), sagemaker, sqs, call_counter, s3, key_arn)
+        yield Stack(
+            table,
+            dlq,
+            load_handler("RegistrySyncFunction"),
+            sagemaker,
+            sqs,
+            call_counter,
+            s3,
+            key_arn,
+            ctx=ctx,
+            monkeypatch=monkeypatch,
+            queues=queues,
+            endpoint_changes=changes,
+        )
+        motoext.clear_listeners()
         wiring.reset()
 
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from botocore.exceptions import ClientError
 
 from govsync import wiring
-from govsync.adapters.deadletter import REASON_ATTRIBUTE
+from govsync.adapters.sqs import REASON_ATTRIBUTE
 from govsync.domain.audit import verify_chain
 
 from .conftest import GROUP, load_event, register

@@ -7,11 +7,13 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from govsync.domain.errors import GovsyncError
-from govsync.domain.events import EventPolicy
+from govsync.domain.events import ACCOUNT_ID, EventPolicy
+from govsync.domain.promotion import StageTarget, Target, resolve_targets
 from govsync.domain.records import DEFAULT_METADATA_KEYS, StageConfig
+from govsync.domain.usecases import DEFAULT_USE_CASE_MAP, USE_CASE_STAGES
 
 
 class ConfigurationError(GovsyncError):
@@ -41,6 +43,14 @@ class Settings(BaseModel):
     copy_threshold_mib: int = Field(default=256, ge=5, le=5 * 1024)
     copy_part_mib: int = Field(default=128, ge=5, le=5 * 1024)
     copy_concurrency: int = Field(default=8, ge=1, le=64)
+    # stage promotion
+    account_id: str | None = None
+    partition: str = "aws"
+    stage_targets: dict[str, StageTarget] = Field(default_factory=dict)
+    deploy_role_name: str = Field(default="govsync-deploy", pattern=r"^[\w+=,.@-]{1,64}$")
+    deploy_queue_url: str | None = None
+    # None: the default map, limited to the stages the chain has
+    use_case_stage_map: dict[str, str] | None = None
 
     @field_validator("stages")
     @classmethod
@@ -57,6 +67,33 @@ class Settings(BaseModel):
             raise ValueError(f"unknown record fields {sorted(unknown)}")
         return {**DEFAULT_METADATA_KEYS, **value}
 
+    @field_validator("account_id")
+    @classmethod
+    def _account(cls, value: str | None) -> str | None:
+        if value is not None and not ACCOUNT_ID.fullmatch(value):
+            raise ValueError("account_id must be a 12-digit account id")
+        return value
+
+    @model_validator(mode="after")
+    def _promotion(self) -> Settings:
+        unknown = sorted(set(self.stage_targets) - set(self.stages))
+        if unknown:
+            raise ValueError(f"stage_targets names stages that are not in the chain: {unknown}")
+        if self.stages[0] in self.stage_targets:
+            raise ValueError(
+                f"stage_targets: {self.stages[0]!r} is the first stage (where versions are registered); "
+                "approving it deploys into the next stage, so it takes no target"
+            )
+        explicit = self.use_case_stage_map or {}
+        bad_keys = sorted(set(explicit) - set(USE_CASE_STAGES))
+        bad_values = sorted(set(explicit.values()) - set(self.stages))
+        if bad_keys or bad_values:
+            raise ValueError(
+                f"use_case_stage_map: unknown use-case stages {bad_keys} or model stages {bad_values} "
+                f"(use-case stages are {list(USE_CASE_STAGES)})"
+            )
+        return self
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Build settings from GOVSYNC_* variables; raise ConfigurationError naming what is wrong."""
@@ -71,7 +108,12 @@ class Settings(BaseModel):
             "artifact_bucket": env.get("GOVSYNC_ARTIFACT_BUCKET") or None,
             "artifact_key_arn": env.get("GOVSYNC_ARTIFACT_KEY_ARN") or None,
             "source_role_name": env.get("GOVSYNC_SOURCE_ROLE_NAME") or None,
+            "account_id": env.get("GOVSYNC_ACCOUNT_ID") or None,
+            "partition": env.get("GOVSYNC_PARTITION") or "aws",
+            "deploy_queue_url": env.get("GOVSYNC_DEPLOY_QUEUE_URL") or None,
         }
+        if env.get("GOVSYNC_DEPLOY_ROLE_NAME"):
+            raw["deploy_role_name"] = env["GOVSYNC_DEPLOY_ROLE_NAME"]
         for name, var in (
             ("copy_threshold_mib", "GOVSYNC_COPY_THRESHOLD_MIB"),
             ("copy_part_mib", "GOVSYNC_COPY_PART_MIB"),
@@ -82,7 +124,12 @@ class Settings(BaseModel):
         if stages := _csv(env.get("GOVSYNC_STAGES")):
             raw["stages"] = tuple(stages)
         try:
-            for name, var in (("stage_aliases", "GOVSYNC_STAGE_ALIASES"), ("metadata_keys", "GOVSYNC_METADATA_KEYS")):
+            for name, var in (
+                ("stage_aliases", "GOVSYNC_STAGE_ALIASES"),
+                ("metadata_keys", "GOVSYNC_METADATA_KEYS"),
+                ("stage_targets", "GOVSYNC_STAGE_TARGETS"),
+                ("use_case_stage_map", "GOVSYNC_USE_CASE_STAGES"),
+            ):
                 if env.get(var):
                     raw[name] = json.loads(env[var])
             return cls.model_validate(raw)
@@ -99,6 +146,30 @@ class Settings(BaseModel):
     @property
     def event_policy(self) -> EventPolicy:
         return EventPolicy(allowed_accounts=self.allowed_accounts, allowed_regions=self.allowed_regions)
+
+    @property
+    def targets(self) -> dict[str, Target]:
+        """The stage targets with their defaults resolved (deploy role, execution role, bus)."""
+        return resolve_targets(
+            self.stage_targets,
+            role_name=self.deploy_role_name,
+            region=self.region,
+            partition=self.partition,
+            central_account=self.account_id,
+        )
+
+    @property
+    def use_case_stages(self) -> dict[str, str]:
+        if self.use_case_stage_map is not None:
+            return dict(self.use_case_stage_map)
+        return {k: v for k, v in DEFAULT_USE_CASE_MAP.items() if v in self.stages}
+
+    @property
+    def deploy_policy(self) -> EventPolicy:
+        """Endpoint events come from the stage targets' accounts, in the allowed regions."""
+        accounts = frozenset(t.account for t in self.stage_targets.values())
+        regions = frozenset(t.region for t in self.stage_targets.values() if t.region) | self.allowed_regions
+        return EventPolicy(allowed_accounts=accounts, allowed_regions=regions)
 
     @property
     def stage_config(self) -> StageConfig:

@@ -13,9 +13,12 @@ from govsync.domain.audit import new_entry
 from govsync.domain.errors import ConcurrentChange, RejectedEvent, RetryableError, is_retryable
 from govsync.domain.events import EventEnvelope, PackageRef, check_model_package_event, rejection_reason
 from govsync.domain.package import PackageSnapshot, snapshot_from_describe
+from govsync.domain.promotion import DeployRequest, open_requests, plan_promotions, plan_rollbacks
 from govsync.domain.records import (
+    APPROVED,
     Artifacts,
     Governance,
+    StageRecord,
     build_stage_records,
     diff_records,
     merge_records,
@@ -47,6 +50,40 @@ class ArtifactCopies(Protocol):
     def sync(self, pkg: PackageSnapshot, prior: list[dict], prior_metrics: dict, *, fresh: bool) -> Artifacts: ...
 
 
+class Requests(Protocol):
+    configured: bool
+
+    def send_json(self, body: dict) -> None: ...
+
+
+class UseCases(Protocol):
+    def evaluate(self, record: StageRecord, *, trigger: str, actor: str) -> None: ...
+
+
+def send_requests(queue: Requests | None, requests: list[DeployRequest]) -> None:
+    """Hand open deploy requests to the deploy function (idempotent there: a repeat is skipped)."""
+    if queue is None or not queue.configured:
+        return
+    for request in requests:
+        queue.send_json(
+            {
+                "action": request.action,
+                "model_group": request.model_group,
+                "model_version": request.model_version,
+                "stage": request.stage,
+                "event_id": request.event_id,
+            }
+        )
+        logger.info(
+            "deploy requested",
+            action=request.action,
+            model_group=request.model_group,
+            model_version=request.model_version,
+            stage=request.stage,
+        )
+        metrics.add_metric(name="DeploysRequested", unit=MetricUnit.Count, value=1)
+
+
 class RegistrySync:
     def __init__(
         self,
@@ -56,8 +93,13 @@ class RegistrySync:
         dead_letter: DeadLetter,
         artifacts: ArtifactCopies | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        deploy_requests: Requests | None = None,
+        use_cases: UseCases | None = None,
     ) -> None:
         self._settings = settings
+        self._targets = settings.targets
+        self._deploy_requests = deploy_requests
+        self._use_cases = use_cases
         self._artifacts = artifacts
         self._registry = registry
         self._store = store
@@ -109,13 +151,19 @@ class RegistrySync:
                 metrics.add_metric(
                     name="Duplicates" if outcome is Outcome.DUPLICATE else "StaleEvents", unit=MetricUnit.Count, value=1
                 )
+                # an earlier attempt may have committed and then failed to hand on its deploy requests
+                send_requests(self._deploy_requests, open_requests(state.records))
                 return outcome
             if governance is None:
                 governance = self._governance(pkg)
             if artifacts is None:
                 artifacts = self._copy_artifacts(pkg, state.records, fresh=not redelivered and state.head is None)
-            implied = build_stage_records(pkg, governance, self._settings.stage_config, artifacts)
+            config = self._settings.stage_config
+            implied = build_stage_records(pkg, governance, config, artifacts)
             after = merge_records(state.records, implied)
+            now = self._clock().isoformat()
+            after = plan_promotions(state.records, after, config, self._targets, event_id=ref.event_id, now=now)
+            after = plan_rollbacks(state.records, after, config, self._targets, event_id=ref.event_id, now=now)
             changes = diff_records(state.records, after)
             entry = new_entry(
                 group=pkg.group,
@@ -127,7 +175,7 @@ class RegistrySync:
                 action="registry-sync",
                 changes=changes,
                 source_time=pkg.last_modified_time.isoformat(),
-                recorded_at=self._clock().isoformat(),
+                recorded_at=now,
             )
             changed = [after[stage] for stage in after if after[stage] != state.records.get(stage)]
             try:
@@ -147,8 +195,22 @@ class RegistrySync:
             metrics.add_metric(name="RecordsUpserted", unit=MetricUnit.Count, value=1)
             if governance.missing:
                 metrics.add_metric(name="MetadataIncomplete", unit=MetricUnit.Count, value=1)
+            send_requests(self._deploy_requests, open_requests(after))
+            self._evaluate_use_case(state.records, after, ref.event_id, pkg.actor)
             return Outcome.UPSERTED
         raise RetryableError(f"version {pkg.group}/{pkg.version} kept changing under us")
+
+    def _evaluate_use_case(
+        self, before: dict[str, StageRecord], after: dict[str, StageRecord], event_id: str, actor: str
+    ) -> None:
+        """A new approval may complete its use case's stage."""
+        if self._use_cases is None:
+            return
+        for stage, record in after.items():
+            old = before.get(stage)
+            if record.use_case_id and record.model_status == APPROVED and (old is None or old.model_status != APPROVED):
+                self._use_cases.evaluate(record, trigger=event_id, actor=actor)
+                return
 
     def _copy_artifacts(self, pkg: PackageSnapshot, records: dict, *, fresh: bool) -> Artifacts:
         """Copies before the transaction: the record never says "copied" before the copy exists."""

@@ -8,12 +8,19 @@ from functools import lru_cache
 from s3transfer.manager import TransferConfig
 
 from govsync.adapters.artifacts import S3Artifacts
-from govsync.adapters.deadletter import SqsDeadLetter
+from govsync.adapters.aws import AssumedRoles
+from govsync.adapters.endpoints import SageMakerEndpoints
+from govsync.adapters.eventbus import EventBusDeployments
+from govsync.adapters.pipelines import CodePipelines
 from govsync.adapters.registry import SageMakerRegistry
+from govsync.adapters.sqs import SqsDeadLetter, SqsQueue
 from govsync.adapters.store import GovernanceStore
 from govsync.artifacts import ArtifactSync
+from govsync.deploy import Deployments
 from govsync.settings import Settings, get_settings
+from govsync.status import DeploymentStatus
 from govsync.sync import RegistrySync
+from govsync.usecases import UseCaseLifecycle
 
 MIB = 1024 * 1024
 
@@ -52,6 +59,32 @@ def registry_sync() -> RegistrySync:
         dead_letter=SqsDeadLetter(settings.dead_letter_queue_url, settings.region),
         artifacts=ArtifactSync(artifact_storage(settings), settings.artifact_buckets, clock),
         clock=clock,
+        deploy_requests=SqsQueue(settings.deploy_queue_url, settings.region),
+        use_cases=UseCaseLifecycle(governance_store(), settings.use_case_stages, clock),
+    )
+
+
+@lru_cache(maxsize=1)
+def deployments() -> Deployments:
+    settings = get_settings()
+    roles = AssumedRoles("govsync-deploy", settings.region)
+    deployers = [SageMakerEndpoints(roles), CodePipelines(roles), EventBusDeployments(settings.region)]
+    return Deployments(
+        settings=settings,
+        registry=SageMakerRegistry(),
+        store=governance_store(),
+        deployers={d.strategy: d for d in deployers},
+        dead_letter=SqsDeadLetter(settings.dead_letter_queue_url, settings.region),
+    )
+
+
+@lru_cache(maxsize=1)
+def deployment_status() -> DeploymentStatus:
+    settings = get_settings()
+    return DeploymentStatus(
+        settings=settings,
+        store=governance_store(),
+        dead_letter=SqsDeadLetter(settings.dead_letter_queue_url, settings.region),
     )
 
 
@@ -59,5 +92,5 @@ def reset() -> None:
     """Forget settings and services (tests change the environment between cases)."""
     from govsync.adapters import aws
 
-    for cached in (get_settings, governance_store, registry_sync, aws.client):
+    for cached in (get_settings, governance_store, registry_sync, deployments, deployment_status, aws.client):
         cached.cache_clear()

@@ -62,3 +62,43 @@ def translate(exc: Exception, action: str) -> Exception:
     if isinstance(exc, BotoCoreError):
         return RetryableError(f"{action}: {exc}")
     return exc
+
+
+_CREDENTIAL_MARGIN = 300  # refresh assumed-role credentials this long before they expire
+
+
+class AssumedRoles:
+    """Clients signed by roles assumed in other accounts, cached until shortly before expiry."""
+
+    def __init__(self, session_name: str, region: str, sts: Any | None = None) -> None:
+        self._session_name = session_name
+        self._region = region
+        self._sts = sts
+        self._sessions: dict[tuple[str, str | None], tuple[boto3.session.Session, float]] = {}
+        self._clients: dict[tuple[str, str | None, str, str], Any] = {}
+
+    def client(self, service: str, role_arn: str, region: str, external_id: str | None = None) -> Any:
+        import time
+
+        key = (role_arn, external_id)
+        cached = self._sessions.get(key)
+        if cached is None or cached[1] - _CREDENTIAL_MARGIN < time.time():
+            request = {"RoleArn": role_arn, "RoleSessionName": self._session_name}
+            if external_id:
+                request["ExternalId"] = external_id
+            try:
+                creds = (self._sts or client("sts", self._region)).assume_role(**request)["Credentials"]
+            except (ClientError, BotoCoreError) as exc:
+                raise translate(exc, f"AssumeRole {role_arn}") from exc
+            session = boto3.session.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+            )
+            cached = (session, creds["Expiration"].timestamp())
+            self._sessions[key] = cached
+            self._clients = {k: v for k, v in self._clients.items() if k[:2] != key}
+        client_key = (role_arn, external_id, service, region)
+        if client_key not in self._clients:
+            self._clients[client_key] = cached[0].client(service, region_name=region, config=CLIENT_CONFIG)
+        return self._clients[client_key]

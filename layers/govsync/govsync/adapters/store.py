@@ -7,6 +7,9 @@ Items of one model version share a partition `MODEL#<group>#<version>`:
                     conditional on it
 - `V#STAGE#<stage>` one stage record per stage (GSIs `by_stage_status`, `by_use_case`)
 - `AUDIT#<seq>`     append-only audit entries, hash-chained
+
+A use case has its own partition `USECASE#<id>`: one item `U#HEAD` with its lifecycle stage and the
+append-only history of its transitions (every write conditional on the number of transitions).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -32,10 +35,12 @@ from pynamodb.transactions import TransactWrite
 from govsync.domain.audit import GENESIS, AuditEntry
 from govsync.domain.errors import ConcurrentChange, RetryableError
 from govsync.domain.records import STATUSES, StageRecord
+from govsync.domain.usecases import UseCase
 
 HEAD_SK = "V#HEAD"
 STAGE_PREFIX = "V#STAGE#"
 AUDIT_PREFIX = "AUDIT#"
+USE_CASE_SK = "U#HEAD"
 
 
 def version_pk(group: str, version: int) -> str:
@@ -111,6 +116,8 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
     stage_description = UnicodeAttribute(null=True)
     artifacts = ListAttribute(default=list)
     artifact_status = UnicodeAttribute(default="none")
+    registry_status = UnicodeAttribute(null=True)
+    deployment = MapAttribute(default=dict)
 
     @classmethod
     def from_record(cls, record: StageRecord) -> StageRecordItem:
@@ -128,6 +135,7 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
         values["model_version"] = int(values["model_version"])
         values["metadata_missing"] = tuple(values["metadata_missing"] or ())
         values["artifacts"] = list(values["artifacts"] or [])
+        values["deployment"] = dict(values["deployment"] or {})
         return StageRecord(**values)
 
 
@@ -158,6 +166,27 @@ class AuditItem(GovernanceItem, discriminator="audit"):
         values["seq"] = int(values["seq"])
         values["changes"] = _plain(self.changes)
         return AuditEntry(**values)
+
+
+class UseCaseItem(GovernanceItem, discriminator="usecase"):
+    use_case_id = UnicodeAttribute()
+    use_case_name = UnicodeAttribute(null=True)
+    use_case_stage = UnicodeAttribute()
+    seq = NumberAttribute(default=0)
+    history = ListAttribute(default=list)
+
+    def to_use_case(self) -> UseCase:
+        return UseCase(
+            use_case_id=self.use_case_id,
+            use_case_name=self.use_case_name,
+            stage=self.use_case_stage,
+            seq=int(self.seq),
+            history=tuple(_plain(list(self.history or []))),
+        )
+
+
+def use_case_pk(use_case_id: str) -> str:
+    return f"USECASE#{use_case_id}"
 
 
 def _plain(value: Any) -> Any:
@@ -195,7 +224,7 @@ class VersionState:
         return self.head.audit_head if self.head else GENESIS
 
 
-_MODELS: tuple[type[Model], ...] = (GovernanceItem, VersionHeadItem, StageRecordItem, AuditItem)
+_MODELS: tuple[type[Model], ...] = (GovernanceItem, VersionHeadItem, StageRecordItem, AuditItem, UseCaseItem)
 
 
 class GovernanceStore:
@@ -238,11 +267,59 @@ class GovernanceStore:
         for item in StageRecordItem.by_use_case.query(use_case_id):
             yield item.to_record()
 
+    def group_records_in_stage(
+        self, group: str, stage: str, statuses: Iterable[str], before_version: int
+    ) -> list[StageRecord]:
+        """The group's records in `stage` with one of `statuses`, of versions before `before_version`
+        (by_stage_status index, keys of this group only)."""
+        found: list[StageRecord] = []
+        low, high = model_ref(group, 0), model_ref(group, max(before_version - 1, 0))
+        try:
+            for status in statuses:
+                found.extend(
+                    item.to_record()
+                    for item in StageRecordItem.by_stage_status.query(
+                        f"{stage}#{status}", StageRecordItem.model_ref.between(low, high)
+                    )
+                )
+        except PynamoDBException as exc:
+            raise RetryableError(f"Query {stage} records of {group}: {exc.msg}") from exc
+        return found
+
     def all_records(self, stages: Iterable[str]) -> Iterator[StageRecord]:
         """Every stage record, through the by_stage_status index (no Scan)."""
         for stage in stages:
             for status in STATUSES:
                 yield from self.records_by_stage_status(stage, status)
+
+    # ------------------------------------------------------------------ use cases
+    def load_use_case(self, use_case_id: str) -> UseCase | None:
+        try:
+            item = UseCaseItem.get(use_case_pk(use_case_id), USE_CASE_SK, consistent_read=True)
+        except UseCaseItem.DoesNotExist:
+            return None
+        except PynamoDBException as exc:
+            raise RetryableError(f"GetItem use case {use_case_id}: {exc.msg}") from exc
+        return item.to_use_case()
+
+    def save_use_case(self, use_case: UseCase, expected_seq: int | None) -> None:
+        """Write the use case if nobody did since it was read (`expected_seq` None: a new one)."""
+        item = UseCaseItem(
+            use_case_pk(use_case.use_case_id),
+            USE_CASE_SK,
+            use_case_id=use_case.use_case_id,
+            use_case_name=use_case.use_case_name,
+            use_case_stage=use_case.stage,
+            seq=len(use_case.history),
+            history=list(use_case.history),
+        )
+        condition = UseCaseItem.pk.does_not_exist() if expected_seq is None else UseCaseItem.seq == expected_seq
+        try:
+            item.save(condition=condition)
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise ConcurrentChange(f"use case {use_case.use_case_id} changed concurrently") from exc
+            raise RetryableError(f"PutItem use case {use_case.use_case_id}: {exc.msg}") from exc
 
     # ------------------------------------------------------------------ the one write
     def commit(

@@ -19,6 +19,8 @@ STATUSES = (PENDING, APPROVED, REJECTED, DEPLOYING, DEPLOYED, DEPLOY_FAILED, RET
 
 APPROVAL_STATUS = {"PendingManualApproval": PENDING, "Approved": APPROVED, "Rejected": REJECTED}
 STAGE_STATUS = {"PendingApproval": PENDING, "Approved": APPROVED, "Rejected": REJECTED}
+# Statuses a deployment sets; a registry "pending" (not decided yet) does not override them.
+DEPLOYMENT_STATUSES = frozenset({DEPLOYING, DEPLOYED, DEPLOY_FAILED, RETIRED})
 
 # Record field -> metadata key looked up in CustomerMetadataProperties, group tags and the model
 # card's custom details. Configurable through settings.
@@ -51,6 +53,14 @@ class StageConfig:
     @property
     def first(self) -> str:
         return self.stages[0]
+
+    def next_stage(self, stage: str) -> str | None:
+        index = self.stages.index(stage)
+        return self.stages[index + 1] if index + 1 < len(self.stages) else None
+
+    def previous_stage(self, stage: str) -> str | None:
+        index = self.stages.index(stage)
+        return self.stages[index - 1] if index > 0 else None
 
     def stage_for(self, lifecycle_stage: str) -> str | None:
         """Configured stage names match case-insensitively; aliases map the rest."""
@@ -93,6 +103,10 @@ class StageRecord:
     stage_description: str | None = None
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     artifact_status: str = "none"
+    # what the registry last decided for this stage (ModelApprovalStatus / ModelLifeCycle), or None
+    registry_status: str | None = None
+    # the stage's deployment: request, kick, endpoint state, rollback (see domain.promotion)
+    deployment: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -164,11 +178,10 @@ def build_stage_records(
         "metadata_missing": governance.missing,
         **{name: governance.values.get(name) for name in DEFAULT_METADATA_KEYS},
     }
+    first_status = APPROVAL_STATUS.get(pkg.approval_status, PENDING)
     records = {
         config.first: StageRecord(
-            model_stage=config.first,
-            model_status=APPROVAL_STATUS.get(pkg.approval_status, PENDING),
-            **common,
+            model_stage=config.first, model_status=first_status, registry_status=first_status, **common
         )
     }
     if pkg.lifecycle is not None:
@@ -178,15 +191,27 @@ def build_stage_records(
             records[stage] = StageRecord(
                 model_stage=stage,
                 model_status=status,
+                registry_status=status,
                 stage_description=pkg.lifecycle.stage_description,
                 **common,
             )
     return records
 
 
+def _decided(old: StageRecord | None, new: StageRecord) -> StageRecord:
+    """A stage the registry names: its decision applies when it is a new one. A repeated decision
+    keeps the status deployments set since, and "pending" never hides a deployment's status."""
+    if old is None:
+        return new
+    keep_status = old.registry_status == new.registry_status or (
+        new.model_status == PENDING and old.model_status in DEPLOYMENT_STATUSES
+    )
+    return replace(new, model_status=old.model_status if keep_status else new.model_status, deployment=old.deployment)
+
+
 def merge_records(before: dict[str, StageRecord], implied: dict[str, StageRecord]) -> dict[str, StageRecord]:
-    """Records after applying a package state: stages it names are replaced, the others keep their
-    status but take the version-wide governance attributes."""
+    """Records after applying a package state: stages it names take its decision (see `_decided`),
+    the others keep their status; all take the version-wide governance attributes."""
     after = dict(before)
     template = next(iter(implied.values()))
     shared = {
@@ -206,7 +231,8 @@ def merge_records(before: dict[str, StageRecord], implied: dict[str, StageRecord
     for stage, record in before.items():
         if stage not in implied:
             after[stage] = replace(record, **shared)
-    after.update(implied)
+    for stage, record in implied.items():
+        after[stage] = _decided(before.get(stage), record)
     return after
 
 

@@ -1,7 +1,9 @@
-"""SQS adapter for rejected messages: they go to the dead-letter queue at once, with their reason."""
+"""SQS adapter: rejected messages go to the dead-letter queue at once, with their reason; requests go to
+the queues that carry them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -36,3 +38,26 @@ class SqsDeadLetter:
             )
         except (ClientError, BotoCoreError) as exc:
             raise aws.translate(exc, "SendMessage to dead-letter queue") from exc
+
+
+class SqsQueue:
+    """A queue we send JSON requests to (the deploy requests queue)."""
+
+    def __init__(self, queue_url: str | None, region: str, client: Any | None = None) -> None:
+        self._queue_url = queue_url
+        self._region = region
+        self._client = client
+
+    @property
+    def configured(self) -> bool:
+        return bool(self._queue_url)
+
+    def send_json(self, body: dict[str, Any]) -> None:
+        if not self._queue_url:
+            raise RetryableError("no queue configured to send to")
+        try:
+            (self._client or aws.client("sqs", self._region)).send_message(
+                QueueUrl=self._queue_url, MessageBody=json.dumps(body, sort_keys=True)
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise aws.translate(exc, "SendMessage") from exc

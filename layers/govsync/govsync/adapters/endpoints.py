@@ -1,0 +1,99 @@
+"""SageMaker endpoints in a stage's account (through its deploy role): model, endpoint config, and
+the endpoint created or updated to the new config (blue/green by SageMaker). Every name is
+deterministic, so a retried kick finds what an earlier attempt made instead of making it twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from govsync.adapters.aws import AssumedRoles, error_code, translate
+from govsync.domain.errors import RetryableError
+from govsync.domain.promotion import TAG_VERSION, Target
+
+
+def _message(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Message", ""))
+
+
+def _exists(exc: ClientError) -> bool:
+    return error_code(exc) == "ValidationException" and "already exist" in _message(exc)
+
+
+def _missing(exc: ClientError) -> bool:
+    return error_code(exc) == "ValidationException" and "Could not find" in _message(exc)
+
+
+class SageMakerEndpoints:
+    strategy = "sagemaker-endpoint"
+
+    def __init__(self, roles: AssumedRoles) -> None:
+        self._roles = roles
+
+    def kick(self, target: Target, spec: dict[str, Any]) -> dict[str, Any]:
+        sm = self._roles.client("sagemaker", target.role_arn, target.region, target.external_id)
+        model, config = spec["model"], spec["endpoint_config"]
+        name, config_name = spec["endpoint_name"], config["EndpointConfigName"]
+        try:
+            self._create(sm.create_model, model)
+            self._create(sm.create_endpoint_config, config)
+            result: dict[str, Any] = {
+                "endpoint_name": name,
+                "endpoint_config_name": config_name,
+                "model_name": model["ModelName"],
+                "role_arn": target.role_arn,
+            }
+            current = self._describe(sm, name)
+            if current is None:
+                try:
+                    created = sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=spec["tags"])
+                    result["endpoint_arn"] = created["EndpointArn"]
+                    return result
+                except ClientError as exc:
+                    if not _exists(exc):
+                        raise
+                    current = self._describe(sm, name)  # created by a concurrent kick
+                    if current is None:
+                        raise
+            result["endpoint_arn"] = current["EndpointArn"]
+            if current["EndpointConfigName"] == config_name:
+                return result  # an earlier attempt already pointed it at this version
+            status = current.get("EndpointStatus")
+            if status == "Failed":
+                # SageMaker cannot update a failed endpoint: delete it, the retried kick creates it anew
+                sm.delete_endpoint(EndpointName=name)
+                raise RetryableError(f"endpoint {name} in {target.account} was Failed; deleted it to recreate")
+            if status not in ("InService", None):
+                raise RetryableError(f"endpoint {name} in {target.account} is {status}; cannot update it yet")
+            tags = sm.list_tags(ResourceArn=current["EndpointArn"]).get("Tags", [])
+            previous = next((t["Value"] for t in tags if t["Key"] == TAG_VERSION), None)
+            if previous and previous.isdigit():
+                result["previous_version"] = int(previous)
+            result["previous_endpoint_config_name"] = current["EndpointConfigName"]
+            sm.add_tags(ResourceArn=current["EndpointArn"], Tags=spec["tags"])
+            sm.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
+            return result
+        except ClientError as exc:
+            if error_code(exc) == "ValidationException" and "in-progress" in _message(exc).lower():
+                raise RetryableError(f"endpoint {name}: {_message(exc)[:200]}") from exc
+            raise translate(exc, f"SageMaker in {target.account}") from exc
+        except BotoCoreError as exc:
+            raise translate(exc, f"SageMaker in {target.account}") from exc
+
+    @staticmethod
+    def _create(call: Any, request: dict[str, Any]) -> None:
+        try:
+            call(**request)
+        except ClientError as exc:
+            if not _exists(exc):
+                raise
+
+    @staticmethod
+    def _describe(sm: Any, name: str) -> dict[str, Any] | None:
+        try:
+            return sm.describe_endpoint(EndpointName=name)
+        except ClientError as exc:
+            if _missing(exc):
+                return None
+            raise

@@ -1,0 +1,267 @@
+"""Deploy function's service: take a deploy request, check the registry still approves the version,
+kick the stage's strategy in the stage's account, and record the kick.
+
+A kick never deploys a version the registry does not approve for the stage (the request is refused
+and the record says why). A failure that cannot heal (role assumption denied, no instance type, a
+missing pipeline) marks the record `deploy_failed` with the error and sends the request to the
+dead-letter queue; a transient one fails the message so SQS redelivers it. Kicks are idempotent:
+deterministic names and request tokens make a retried kick find what an earlier one made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from govsync.changes import supersede_previous, update_version
+from govsync.domain.errors import PermanentAwsError, RejectedEvent, is_retryable
+from govsync.domain.package import PackageSnapshot, snapshot_from_describe
+from govsync.domain.promotion import (
+    FAILED,
+    KICKED,
+    LIVE,
+    NO_ROLLBACK,
+    PROMOTE,
+    REQUESTED,
+    ROLLBACK,
+    ROLLBACK_CANDIDATE_STATUSES,
+    ROLLED_BACK,
+    DeployRequest,
+    Target,
+    approved_in,
+    deployment_spec,
+    kick_failed,
+    kicked,
+    parse_deploy_request,
+    refused,
+    rollback_candidate,
+)
+from govsync.domain.records import StageRecord
+from govsync.observability import MetricUnit, logger, metrics
+from govsync.settings import Settings
+
+ACTOR = "govsync-deploy"
+
+
+class Outcome(StrEnum):
+    KICKED = "kicked"
+    SKIPPED = "skipped"
+    REFUSED = "refused"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled_back"
+    NO_ROLLBACK = "no_rollback"
+    REJECTED = "rejected"
+
+
+class Deployer(Protocol):
+    strategy: str
+
+    def kick(self, target: Target, spec: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class Registry(Protocol):
+    def describe_package(self, arn: str, region: str) -> dict: ...
+
+
+class DeadLetter(Protocol):
+    def send(self, body: str, *, reason: str, event_id: str | None, message_id: str) -> None: ...
+
+
+class Deployments:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: Registry,
+        store,  # GovernanceStore
+        deployers: dict[str, Deployer],
+        dead_letter: DeadLetter,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._settings = settings
+        self._config = settings.stage_config
+        self._targets = settings.targets
+        self._registry = registry
+        self._store = store
+        self._deployers = deployers
+        self._dead_letter = dead_letter
+        self._clock = clock
+
+    def handle_message(self, body: str, message_id: str) -> Outcome:
+        event_id: str | None = None
+        try:
+            request = parse_deploy_request(body, self._config.stages)
+            event_id = request.event_id or None
+            logger.set_correlation_id(event_id)
+            if request.action == ROLLBACK:
+                return self.rollback(request)
+            return self.promote(request)
+        except Exception as exc:
+            if is_retryable(exc):
+                raise
+            reason = getattr(exc, "reason", None) or str(exc)
+            logger.warning("deploy request dead-lettered", reason=reason, message_id=message_id)
+            metrics.add_metric(name="DeployRequestsRejected", unit=MetricUnit.Count, value=1)
+            self._dead_letter.send(body, reason=reason, event_id=event_id, message_id=message_id)
+            return Outcome.REJECTED
+
+    # ------------------------------------------------------------------ promote (and redeploy)
+    def promote(self, request: DeployRequest) -> Outcome:
+        group, version, stage = request.model_group, request.model_version, request.stage
+        record = self._store.load_version(group, version).records.get(stage)
+        if record is None or record.deployment.get("status") != REQUESTED:
+            logger.info("deploy request already handled", model_group=group, model_version=version, stage=stage)
+            return Outcome.SKIPPED
+        target = self._targets.get(stage)
+        previous_stage = self._config.previous_stage(stage)
+        if target is None or previous_stage is None:
+            return self._refuse(request, f"stage {stage} has no deployment target")
+        region = record.model_package_arn.split(":")[3]
+        described = self._registry.describe_package(record.model_package_arn, region)
+        pkg = snapshot_from_describe(described)
+        if not approved_in(pkg, previous_stage, self._config):
+            return self._refuse(
+                request,
+                f"version {version} is not approved in {previous_stage} in the registry "
+                f"(ModelApprovalStatus {pkg.approval_status}, ModelLifeCycle "
+                f"{pkg.lifecycle.stage + '/' + pkg.lifecycle.stage_status if pkg.lifecycle else 'none'})",
+            )
+        try:
+            result = self._kick(target, pkg, described, record)
+        except (PermanentAwsError, ValueError) as exc:
+            reason = str(exc)
+            self._update(request, lambda r: kick_failed(r, reason, self._now()), "deploy-failed")
+            metrics.add_metric(name="DeploysFailed", unit=MetricUnit.Count, value=1)
+            raise RejectedEvent(f"deploy of {group}/{version} to {stage} failed: {reason}") from exc
+        action = record.deployment.get("action", PROMOTE)
+
+        def record_kick(current: StageRecord) -> StageRecord | None:
+            status = current.deployment.get("status")
+            if status == KICKED:
+                return None
+            if status in (LIVE, FAILED):  # the endpoint's state change arrived before this write
+                return _with_deployment(current, {**result, "status": status, "kicked_at": self._now()})
+            return kicked(current, result, action=action, now=self._now(), event_id=request.event_id)
+
+        self._update(request, record_kick, "deploy-kicked")
+        current = self._store.load_version(group, version).records[stage].deployment
+        if current.get("status") == LIVE and isinstance(result.get("previous_version"), int):
+            # live before the kick was written: the status function could not know what it replaced
+            supersede_previous(
+                self._store,
+                group,
+                stage,
+                endpoint_name=result.get("endpoint_name", ""),
+                previous=result["previous_version"],
+                by_version=version,
+                event_id=request.event_id,
+                actor=ACTOR,
+                now=self._now(),
+            )
+        logger.info("deployment kicked", model_group=group, model_version=version, stage=stage, **_loggable(result))
+        metrics.add_metric(name="DeploysKicked", unit=MetricUnit.Count, value=1)
+        return Outcome.KICKED
+
+    def _kick(self, target: Target, pkg: PackageSnapshot, described: dict, record: StageRecord) -> dict[str, Any]:
+        spec = deployment_spec(pkg, described, target)
+        spec["artifacts"] = [
+            {"source_uri": a.get("source_uri"), "central_uri": a.get("central_uri"), "checksum": a.get("checksum")}
+            for a in record.artifacts
+        ]
+        deployer = self._deployers.get(target.strategy)
+        if deployer is None:
+            raise ValueError(f"no deployer for strategy {target.strategy}")
+        return deployer.kick(target, spec)
+
+    def _refuse(self, request: DeployRequest, reason: str) -> Outcome:
+        logger.warning("deploy refused", reason=reason, model_group=request.model_group, stage=request.stage)
+        metrics.add_metric(name="DeploysRefused", unit=MetricUnit.Count, value=1)
+        self._update(request, lambda r: refused(r, reason, self._now()), "deploy-refused")
+        return Outcome.REFUSED
+
+    # ------------------------------------------------------------------ rollback
+    def rollback(self, request: DeployRequest) -> Outcome:
+        """Redeploy the newest earlier version live in the stage, then mark the rejected one. Each
+        step is idempotent, so a redelivered request finishes what an interrupted one started."""
+        group, version, stage = request.model_group, request.model_version, request.stage
+        rejected = self._store.load_version(group, version).records.get(stage)
+        if rejected is None or (rejected.deployment.get("rollback") or {}).get("status") != REQUESTED:
+            return Outcome.SKIPPED
+        candidates = self._store.group_records_in_stage(group, stage, ROLLBACK_CANDIDATE_STATUSES, version)
+        candidate = rollback_candidate(candidates, version)
+        reason = None if candidate else f"no earlier version of {group} was live in {stage}"
+        if candidate is not None and candidate.deployment.get("rolled_back_from") != version:
+            previous_stage = self._config.previous_stage(stage) or stage
+            arn = candidate.model_package_arn
+            if not approved_in(snapshot_from_describe(self._registry.describe_package(arn, arn.split(":")[3])),
+                               previous_stage, self._config):  # fmt: skip
+                reason = f"version {candidate.model_version} is no longer approved in {previous_stage}"
+            else:
+                ask = {
+                    "status": REQUESTED,
+                    "action": ROLLBACK,
+                    "rolled_back_from": version,
+                    "requested_at": self._now(),
+                }
+                self._update(
+                    DeployRequest(ROLLBACK, group, candidate.model_version, stage, request.event_id),
+                    lambda r: _with_deployment(r, ask),
+                    "rollback-requested",
+                )
+        if candidate is None or reason is not None:
+            self._update(request, lambda r: _rollback_done(r, NO_ROLLBACK, None, reason, self._now()), "rollback-none")
+            logger.warning("nothing to roll back to", reason=reason, model_group=group, stage=stage)
+            return Outcome.NO_ROLLBACK
+        self.promote(DeployRequest(PROMOTE, group, candidate.model_version, stage, request.event_id))
+        to_version = candidate.model_version
+        self._update(
+            request, lambda r: _rollback_done(r, KICKED, to_version, f"{stage} rejected", self._now()), "rolled-back"
+        )
+        logger.info("rolled back", model_group=group, stage=stage, rejected=version, to_version=to_version)
+        metrics.add_metric(name="Rollbacks", unit=MetricUnit.Count, value=1)
+        return Outcome.ROLLED_BACK
+
+    # ------------------------------------------------------------------ helpers
+    def _update(self, request: DeployRequest, change: Callable[[StageRecord], StageRecord | None], action: str) -> None:
+        def apply(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
+            record = records.get(request.stage)
+            updated = change(record) if record is not None else None
+            return None if updated is None else {**records, request.stage: updated}
+
+        update_version(
+            self._store,
+            request.model_group,
+            request.model_version,
+            apply,
+            event_id=request.event_id,
+            actor=ACTOR,
+            action=action,
+            now=self._now(),
+        )
+
+    def _now(self) -> str:
+        return self._clock().isoformat()
+
+
+def _with_deployment(record: StageRecord, changes: dict[str, Any]) -> StageRecord:
+    return replace(record, deployment={**record.deployment, **changes})
+
+
+def _rollback_done(
+    record: StageRecord, status: str, to_version: int | None, reason: str | None, now: str
+) -> StageRecord:
+    rollback = {**(record.deployment.get("rollback") or {}), "status": status, "at": now}
+    if to_version is not None:
+        rollback["to_version"] = to_version
+    if reason:
+        rollback["reason"] = reason
+    changes: dict[str, Any] = {"rollback": rollback}
+    if status == KICKED:
+        changes["status"] = ROLLED_BACK
+    return _with_deployment(record, changes)
+
+
+def _loggable(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if isinstance(v, str | int)}

@@ -1,0 +1,125 @@
+"""Deployment status function's service: "SageMaker Endpoint State Change" events (forwarded from the
+stage accounts) move the record they are tagged with: IN_SERVICE -> deployed, FAILED -> deploy_failed.
+
+Correlation is by the endpoint's tags (package ARN and stage), checked against the stage's account
+and the record's own deployment; an event for a deployment that is no longer current changes
+nothing. Once a version is live, the version it replaced on the endpoint is marked superseded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from aws_lambda_powertools.utilities.parser import ValidationError, parse
+
+from govsync.changes import supersede_previous, update_version
+from govsync.domain.errors import RejectedEvent, is_retryable
+from govsync.domain.events import EventEnvelope, rejection_reason
+from govsync.domain.promotion import LIVE, EndpointChange, apply_endpoint_change, check_endpoint_event
+from govsync.domain.records import StageRecord
+from govsync.observability import MetricUnit, logger, metrics
+from govsync.settings import Settings
+
+ACTOR = "govsync-deployment-status"
+
+
+class Outcome(StrEnum):
+    UPDATED = "updated"
+    IGNORED = "ignored"
+    REJECTED = "rejected"
+
+
+class DeploymentStatus:
+    def __init__(
+        self,
+        settings: Settings,
+        store,  # GovernanceStore
+        dead_letter,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._settings = settings
+        self._policy = settings.deploy_policy
+        self._targets = settings.targets
+        self._store = store
+        self._dead_letter = dead_letter
+        self._clock = clock
+
+    def handle_message(self, body: str, message_id: str) -> Outcome:
+        event_id: str | None = None
+        try:
+            try:
+                envelope = parse(event=body, model=EventEnvelope)
+            except ValidationError as exc:
+                raise RejectedEvent(rejection_reason(exc)) from exc
+            event_id = envelope.id
+            logger.set_correlation_id(event_id)
+            return self.apply(check_endpoint_event(envelope, self._policy, self._targets))
+        except Exception as exc:
+            if is_retryable(exc):
+                raise
+            reason = getattr(exc, "reason", None) or str(exc)
+            logger.warning("endpoint event rejected", reason=reason, event_id=event_id, message_id=message_id)
+            metrics.add_metric(name="EndpointEventsRejected", unit=MetricUnit.Count, value=1)
+            self._dead_letter.send(body, reason=reason, event_id=event_id, message_id=message_id)
+            return Outcome.REJECTED
+
+    def apply(self, change: EndpointChange) -> Outcome:
+        if change.stage not in self._store.load_version(change.group, change.version).records:
+            raise RejectedEvent(
+                f"endpoint {change.endpoint_name} is tagged with {change.group}/{change.version} in "
+                f"{change.stage}, which has no record",
+                event_id=change.event_id,
+            )
+
+        def move(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
+            updated = apply_endpoint_change(records[change.stage], change)
+            return None if updated is None else {**records, change.stage: updated}
+
+        after = update_version(
+            self._store,
+            change.group,
+            change.version,
+            move,
+            event_id=change.event_id,
+            actor=ACTOR,
+            action=f"endpoint-{change.status.lower()}",
+            now=self._clock().isoformat(),
+        )
+        if after is None:
+            logger.info(
+                "endpoint event changes nothing",
+                endpoint_name=change.endpoint_name,
+                endpoint_status=change.status,
+                model_group=change.group,
+                model_version=change.version,
+            )
+            return Outcome.IGNORED
+        record = after[change.stage]
+        logger.info(
+            "deployment status updated",
+            model_group=change.group,
+            model_version=change.version,
+            stage=change.stage,
+            model_status=record.model_status,
+            endpoint_status=change.status,
+        )
+        metrics.add_metric(name=f"Endpoint{change.status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
+        previous = record.deployment.get("previous_version")
+        if record.deployment.get("status") == LIVE and isinstance(previous, int):
+            self._supersede(change, previous)
+        return Outcome.UPDATED
+
+    def _supersede(self, change: EndpointChange, previous: int) -> None:
+        supersede_previous(
+            self._store,
+            change.group,
+            change.stage,
+            endpoint_name=change.endpoint_name,
+            previous=previous,
+            by_version=change.version,
+            event_id=change.event_id,
+            actor=ACTOR,
+            now=self._clock().isoformat(),
+        )

@@ -1,0 +1,42 @@
+"""Use-case lifecycle service: after an approval, advance the use case if all its models allow it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from govsync.domain.errors import ConcurrentChange, RetryableError
+from govsync.domain.records import StageRecord
+from govsync.domain.usecases import UseCase, advance, initial_stage
+from govsync.observability import MetricUnit, logger, metrics
+
+MAX_RACE_ATTEMPTS = 5
+
+
+class UseCaseLifecycle:
+    def __init__(self, store, stage_map: dict[str, str], clock: Callable[[], datetime]) -> None:
+        self._store = store
+        self._stage_map = stage_map
+        self._clock = clock
+
+    def evaluate(self, record: StageRecord, *, trigger: str, actor: str) -> UseCase | None:
+        """Create the use case on first sight, advance it as far as its models' approvals allow."""
+        use_case_id = record.use_case_id
+        if not use_case_id:
+            return None
+        for _ in range(MAX_RACE_ATTEMPTS):
+            current = self._store.load_use_case(use_case_id)
+            base = current or UseCase(use_case_id, record.use_case_name, initial_stage(record.use_case_stage))
+            records = list(self._store.records_by_use_case(use_case_id))
+            after = advance(base, records, self._stage_map, trigger=trigger, actor=actor, at=self._clock().isoformat())
+            if current is not None and after == current:
+                return current
+            try:
+                self._store.save_use_case(after, None if current is None else current.seq)
+            except ConcurrentChange:
+                continue
+            if after.stage != base.stage:
+                logger.info("use case advanced", use_case_id=use_case_id, stage_from=base.stage, stage_to=after.stage)
+                metrics.add_metric(name="UseCasesAdvanced", unit=MetricUnit.Count, value=1)
+            return after
+        raise RetryableError(f"use case {use_case_id} kept changing under us")

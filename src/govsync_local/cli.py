@@ -101,7 +101,7 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
 
 
 RECORD_COLUMNS = ("model_group", "model_version", "model_stage", "model_status", "use_case_id", "model_owner",
-                  "model_risk", "metadata_complete", "artifact_status", "model_audit_user",
+                  "model_risk", "metadata_complete", "artifact_status", "deployment", "model_audit_user",
                   "model_audit_timestamp")  # fmt: skip
 
 
@@ -124,7 +124,8 @@ def cmd_records_list(args: argparse.Namespace) -> int:
     records = [r for r in records if (not args.status or r.model_status == args.status)]
     records.sort(key=_record_order(_stages()))
     data = [r.to_json() for r in records]
-    _emit(args, data, _table(data, RECORD_COLUMNS))
+    rows = [{**row, "deployment": _deployment_cell(row["deployment"])} for row in data]
+    _emit(args, data, _table(rows, RECORD_COLUMNS))
     return EXIT_OK
 
 
@@ -148,11 +149,42 @@ def cmd_records_show(args: argparse.Namespace) -> int:
             if k == "artifacts":
                 lines.append(f"{k.ljust(width)}  {len(v)}")
                 lines.extend(f"{''.ljust(width)}  - {_artifact_line(a)}" for a in v)
+            elif k == "deployment" and v:
+                lines.append(f"{k.ljust(width)}  {_deployment_line(v)}")
             else:
                 lines.append(f"{k.ljust(width)}  {json.dumps(v) if isinstance(v, dict | list) else v}")
         blocks.append("\n".join(lines))
     print("\n\n".join(blocks))
     return EXIT_OK
+
+
+def _deployment_cell(deployment: dict[str, Any]) -> str:
+    if not deployment:
+        return ""
+    return f"{deployment.get('status')}@{deployment.get('account')}"
+
+
+def _deployment_line(d: dict[str, Any]) -> str:
+    where = d.get("endpoint_name") or d.get("pipeline_execution_id") or d.get("event_id") or ""
+    parts = [f"{d.get('status')} ({d.get('action', 'promote')}, {d.get('strategy')}) in {d.get('account')}"]
+    if where:
+        parts.append(f"-> {where}")
+    if d.get("endpoint_config_name"):
+        parts.append(f"config {d['endpoint_config_name']}")
+    if d.get("previous_version"):
+        parts.append(f"replaced v{d['previous_version']}")
+    if d.get("superseded_by"):
+        parts.append(f"superseded by v{d['superseded_by']}")
+    if d.get("rolled_back_from"):
+        parts.append(f"redeployed as rollback from v{d['rolled_back_from']}")
+    if rollback := d.get("rollback"):
+        to = f" to v{rollback['to_version']}" if rollback.get("to_version") else ""
+        parts.append(
+            f"rollback {rollback.get('status')}{to}" + (f": {rollback['reason']}" if rollback.get("reason") else "")
+        )
+    if d.get("error"):
+        parts.append(f"error: {d['error']}")
+    return ", ".join(parts)
 
 
 def _artifact_line(artifact: dict[str, Any]) -> str:
@@ -166,6 +198,34 @@ def _artifact_line(artifact: dict[str, Any]) -> str:
     )
 
 
+# ---------------------------------------------------------------------------- use cases
+def cmd_usecases_show(args: argparse.Namespace) -> int:
+    store = _store(args)
+    use_case = store.load_use_case(args.use_case_id)
+    if use_case is None:
+        raise CliError(f"no use case {args.use_case_id!r} (a use case is recorded at its models' first approval)")
+    records = sorted(store.records_by_use_case(args.use_case_id), key=_record_order(_stages()))
+    data = {**use_case.to_json(), "models": [r.to_json() for r in records]}
+    history = [
+        {
+            "at": h.get("at"),
+            "from": h.get("from"),
+            "to": h.get("to"),
+            "reason": h.get("reason"),
+            "actor": h.get("actor"),
+        }
+        for h in use_case.history
+    ]
+    text = (
+        f"use case {use_case.use_case_id} ({use_case.use_case_name or 'unnamed'}): {use_case.stage}\n\n"
+        + _table(history, ("at", "from", "to", "reason", "actor"))
+        + "\n\n"
+        + _table([r.to_json() for r in records], ("model_group", "model_version", "model_stage", "model_status"))
+    )
+    _emit(args, data, text)
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------------------- audit
 def _change_summary(changes: dict[str, dict[str, list[Any]]]) -> str:
     parts = []
@@ -177,6 +237,8 @@ def _change_summary(changes: dict[str, dict[str, list[Any]]]) -> str:
         for name, (before, after) in fields.items():
             if name == "artifacts":
                 parts.append(f"{stage}.artifacts: {len(before or [])} -> {len(after or [])} entries")
+            elif name == "deployment":
+                parts.append(f"{stage}.deployment: {(before or {}).get('status')} -> {(after or {}).get('status')}")
             elif name not in {"model_validation_metrics", "model_monitoring_metrics"}:
                 parts.append(f"{stage}.{name}: {before} -> {after}")
     return "; ".join(parts) or "(bookkeeping only)"
@@ -371,6 +433,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("group"), p.add_argument("version", type=_version)
     p.add_argument("--json", action="store_true", help="JSON for scripts")
     p.set_defaults(func=cmd_records_show)
+
+    usecases = commands.add_parser("usecases", help="use-case lifecycle").add_subparsers(dest="sub", required=True)
+    p = usecases.add_parser("show", help="a use case's stage, its transitions and its models' records")
+    p.add_argument("use_case_id")
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    p.set_defaults(func=cmd_usecases_show)
 
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(dest="sub", required=True)
     p = audit.add_parser("show", help="the audit entries of a model version")

@@ -3,8 +3,11 @@
 1. The platform team's central account holds the model package group.
 2. A data scientist uploads model.tar.gz to the dev account's bucket.
 3. create_model_package (seed 000): inference specification, governance metadata, PendingManualApproval.
-4. The governance officer approves it.
-The stack reacts to SageMaker's events; the demo waits for them and prints the record and audit trail.
+4. The governance officer approves it: the stack deploys it to the test account (333…).
+5. Validated in test, the officer approves the Staging stage (ModelLifeCycle): deployed to production (444…).
+6. Version 2 goes the same way and replaces version 1 on both endpoints.
+7. Version 2 is rejected in production: the stack rolls production back to version 1.
+The stack reacts to SageMaker's events; the demo waits for them and prints the records and audit trail.
 """
 
 from __future__ import annotations
@@ -170,7 +173,76 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     )
 
     _say("3. data scientist: create_model_package (PendingManualApproval)")
-    arn = scientist.create_model_package(
+    arn = register(scientist, bucket, key, report_key)
+    _say(f"   {arn}")
+    version = int(arn.rsplit("/", 1)[1])
+
+    def status(stage: str = "development", number: int = version) -> str | None:
+        record = store.load_version(GROUP, number).records.get(stage)
+        return record.model_status if record else None
+
+    wait_for("the development record", lambda: status() == "pending")
+    record = store.load_version(GROUP, version).records["development"]
+    if record.artifact_status != "copied":
+        raise DemoError(f"artifacts not copied: {record.artifacts}")
+    for artifact in record.artifacts:
+        _say(f"   copied {artifact['source_uri']}\n       -> {artifact['central_uri']} ({artifact['checksum']})")
+
+    _say("4. governance officer: update_model_package(ModelApprovalStatus='Approved')")
+    officer.update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="Validated on the hold-out set"
+    )
+    wait_for("the approval to reach the record", lambda: status() == "approved")
+    wait_for(f"the deployment to the test account {accounts.test}", lambda: status("test") == "deployed")
+    show_endpoint(store, endpoint, accounts, version, "test")
+
+    _say("5. governance officer: ModelLifeCycle Staging/Approved (validated in test, approved for production)")
+    approve_stage(officer, arn, "Staging", "Approved", "Validated in test: latency and accuracy within bounds")
+    wait_for(f"the deployment to the production account {accounts.prod}", lambda: status("production") == "deployed")
+    show_endpoint(store, endpoint, accounts, version, "production")
+
+    _say("6. version 2: registered, approved, validated in test: it replaces version 1 on both endpoints")
+    second = register(scientist, bucket, key, report_key)
+    number = int(second.rsplit("/", 1)[1])
+    wait_for("the version 2 record", lambda: status(number=number) == "pending")
+    officer.update_model_package(ModelPackageArn=second, ModelApprovalStatus="Approved")
+    wait_for("version 2 in test", lambda: status("test", number) == "deployed")
+    approve_stage(officer, second, "Staging", "Approved", "Validated in test")
+    wait_for("version 2 in production", lambda: status("production", number) == "deployed")
+    wait_for("version 1 to be superseded in production", lambda: status("production") == "retired")
+    show_endpoint(store, endpoint, accounts, number, "production")
+
+    _say("7. governance officer: ModelLifeCycle Production/Rejected for version 2 -> rollback")
+    approve_stage(officer, second, "Production", "Rejected", "Drift in the first hour of live traffic")
+    wait_for("version 1 to be live in production again", lambda: _live(store, version, "production"))
+    show_endpoint(store, endpoint, accounts, version, "production")
+    return GROUP, version
+
+
+def _live(store: Any, version: int, stage: str) -> bool:
+    record = store.load_version(GROUP, version).records.get(stage)
+    return bool(record and record.model_status == "deployed" and record.deployment.get("action") == "rollback")
+
+
+def approve_stage(officer: Any, arn: str, stage: str, status: str, description: str) -> None:
+    officer.update_model_package(
+        ModelPackageArn=arn, ModelLifeCycle={"Stage": stage, "StageStatus": status, "StageDescription": description}
+    )
+
+
+def show_endpoint(store: Any, endpoint: str, accounts: Accounts, version: int, stage: str) -> None:
+    """What runs in the stage account, read there (through a role in that account)."""
+    record = store.load_version(GROUP, version).records[stage]
+    sagemaker = client("sagemaker", endpoint, record.deployment["account"], accounts)
+    described = sagemaker.describe_endpoint(EndpointName=record.deployment["endpoint_name"])
+    _say(
+        f"   account {record.deployment['account']}: endpoint {described['EndpointName']} "
+        f"{described['EndpointStatus']} on {described['EndpointConfigName']}"
+    )
+
+
+def register(scientist: Any, bucket: str, key: str, report_key: str) -> str:
+    return scientist.create_model_package(
         ModelPackageGroupName=GROUP,
         ModelPackageDescription="XGBoost fraud detector trained on 2026-11 data",
         InferenceSpecification={
@@ -198,26 +270,6 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
             "ModelCardContent": json.dumps({"intended_uses": {"risk_rating": "High"}}),
         },
     )["ModelPackageArn"]
-    _say(f"   {arn}")
-    version = int(arn.rsplit("/", 1)[1])
-
-    def status() -> str | None:
-        record = store.load_version(GROUP, version).records.get("development")
-        return record.model_status if record else None
-
-    wait_for("the development record", lambda: status() == "pending")
-    record = store.load_version(GROUP, version).records["development"]
-    if record.artifact_status != "copied":
-        raise DemoError(f"artifacts not copied: {record.artifacts}")
-    for artifact in record.artifacts:
-        _say(f"   copied {artifact['source_uri']}\n       -> {artifact['central_uri']} ({artifact['checksum']})")
-
-    _say("4. governance officer: update_model_package(ModelApprovalStatus='Approved')")
-    officer.update_model_package(
-        ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="Validated on the hold-out set"
-    )
-    wait_for("the approval to reach the record", lambda: status() == "approved")
-    return GROUP, version
 
 
 def run_demo(port: int = 0) -> int:
@@ -236,8 +288,12 @@ def run_demo(port: int = 0) -> int:
         group, version = scenario(endpoint, accounts)
         _say(f"\ngovsync records show {group} {version}")
         cli.main(["--endpoint-url", endpoint, "records", "show", group, str(version)])
+        _say(f"\ngovsync records show {group} {version + 1}")
+        cli.main(["--endpoint-url", endpoint, "records", "show", group, str(version + 1)])
         _say("\ngovsync records list")
         cli.main(["--endpoint-url", endpoint, "records", "list"])
+        _say("\ngovsync usecases show uc-fraud")
+        cli.main(["--endpoint-url", endpoint, "usecases", "show", "uc-fraud"])
         _say(f"\ngovsync audit show {group} {version}")
         cli.main(["--endpoint-url", endpoint, "audit", "show", group, str(version)])
         _say(f"\ngovsync audit verify {group} {version}")

@@ -248,7 +248,8 @@ def _missing_model_data(endpoint: Any, backend: Any) -> str | None:
     from moto.s3.models import s3_backends
     from moto.sagemaker.models import sagemaker_backends
 
-    for variant in endpoint.production_variants:
+    config = backend.endpoint_configs.get(endpoint.endpoint_config_name)
+    for variant in config.production_variants if config else []:
         model = backend._models.get(variant.get("ModelName"))
         if model is None:
             continue

@@ -38,6 +38,7 @@ from govsync.domain.promotion import (
     parse_deploy_request,
     refused,
     rollback_candidate,
+    rollback_request,
 )
 from govsync.domain.records import StageRecord
 from govsync.observability import MetricUnit, logger, metrics
@@ -199,15 +200,10 @@ class Deployments:
                                previous_stage, self._config):  # fmt: skip
                 reason = f"version {candidate.model_version} is no longer approved in {previous_stage}"
             else:
-                ask = {
-                    "status": REQUESTED,
-                    "action": ROLLBACK,
-                    "rolled_back_from": version,
-                    "requested_at": self._now(),
-                }
+                target, now = self._targets[stage], self._now()
                 self._update(
                     DeployRequest(ROLLBACK, group, candidate.model_version, stage, request.event_id),
-                    lambda r: _with_deployment(r, ask),
+                    lambda r: rollback_request(r, target, version, now),
                     "rollback-requested",
                 )
         if candidate is None or reason is not None:

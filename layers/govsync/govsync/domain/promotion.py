@@ -560,10 +560,31 @@ def supersede(record: StageRecord, by_version: int, at: str) -> StageRecord | No
     return replace(record, model_status=status, deployment=deployment)
 
 
+# What a deployment keeps from its request when kicked (the rest described an earlier deployment).
+REQUEST_KEYS = frozenset(
+    {"status", "action", "account", "region", "strategy", "requested_at", "requested_by_event", "approved_in",
+     "rolled_back_from"}
+)  # fmt: skip
+
+
+def rollback_request(record: StageRecord, target: Target, from_version: int, now: str) -> StageRecord:
+    """An earlier version's record asked to go live again because `from_version` was rejected."""
+    deployment = {
+        "status": REQUESTED,
+        "action": ROLLBACK,
+        "rolled_back_from": from_version,
+        "account": target.account,
+        "region": target.region,
+        "strategy": target.strategy,
+        "requested_at": now,
+    }
+    return replace(record, deployment=deployment)
+
+
 def kicked(record: StageRecord, result: dict[str, Any], *, action: str, now: str, event_id: str) -> StageRecord:
     """The record once its deployment was kicked."""
     deployment = {
-        **{k: v for k, v in record.deployment.items() if k not in ("error", "rollback")},
+        **{k: v for k, v in record.deployment.items() if k in REQUEST_KEYS},
         **result,
         "status": KICKED,
         "action": action,

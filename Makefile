@@ -44,9 +44,10 @@ lint: venv ## ruff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-validate: sam-cli ## sam validate and sam validate --lint
+validate: sam-cli ## sam validate and sam validate --lint (governance and workload-account templates)
 	$(SAM) validate --template template.yaml --region $(AWS_DEFAULT_REGION)
 	$(SAM) validate --template template.yaml --region $(AWS_DEFAULT_REGION) --lint
+	$(SAM) validate --template workload-account.yaml --region $(AWS_DEFAULT_REGION) --lint
 
 test: venv sam-cli lint validate package-check ## everything CI runs: lint, template validation, build check, all tests
 	$(VENV)/bin/pytest -q

@@ -62,11 +62,12 @@ def test_register_then_approve_shows_record_and_audit(local):
     assert final["development"]["use_case_id"] == "uc-e2e"
     assert final["development"]["metadata_complete"] is True
     audit = json.loads(local.govsync("audit", "show", group, "1", "--json").stdout)
-    assert [e["seq"] for e in audit] == [1, 2]
-    assert audit[1]["changes"]["development"]["model_status"] == ["pending", "approved"]
+    synced = [e for e in audit if e["action"] == "registry-sync"]
+    assert [e["seq"] for e in synced] == [1, 2]
+    assert synced[1]["changes"]["development"]["model_status"] == ["pending", "approved"]
     verified = local.govsync("audit", "verify", group, "1")
     assert verified.returncode == 0, verified.stderr
-    assert "2 entries, ok" in verified.stdout
+    assert f"{len(audit)} entries, ok" in verified.stdout
 
 
 def test_registered_model_is_copied_to_the_central_bucket(local):
@@ -98,6 +99,37 @@ def test_registered_model_is_copied_to_the_central_bucket(local):
     assert f"-> s3://{central_bucket}/{group}/1/model/primary/0/model.tar.gz" in shown.stdout
 
 
+def test_approval_deploys_to_the_test_account_and_its_endpoint_event_comes_back(local):
+    # Given a model in the dev bucket, registered in the central registry
+    group = new_group(local)
+    s3, dev_bucket = local.client("s3"), local.info["dev_bucket"]
+    s3.put_object(Bucket=dev_bucket, Key=f"{group}/model.tar.gz", Body=b"weights")
+    spec = {
+        **SPEC,
+        "Containers": [{**SPEC["Containers"][0], "ModelDataUrl": f"s3://{dev_bucket}/{group}/model.tar.gz"}],
+        "SupportedRealtimeInferenceInstanceTypes": ["ml.m5.large"],
+    }
+    sagemaker = local.client("sagemaker")
+    arn = sagemaker.create_model_package(
+        ModelPackageGroupName=group, InferenceSpecification=spec, CustomerMetadataProperties=METADATA
+    )["ModelPackageArn"]
+    wait_until(lambda: record(local, group), what="record")
+    # When it is approved
+    sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    # Then the deploy function creates the endpoint in the test account, and the endpoint's state change,
+    # forwarded by the test account's rule to the central bus, marks the record deployed
+    final = wait_until(lambda: (r := record(local, group)).get("test", {}).get("model_status") == "deployed" and r,
+                       what="the test deployment")  # fmt: skip
+    deployment = final["test"]["deployment"]
+    assert deployment["account"] == local.info["accounts"]["test"]
+    assert deployment["endpoint_arn"].startswith(f"arn:aws:sagemaker:us-east-1:{deployment['account']}:endpoint/")
+    assert local.client("sagemaker").list_endpoints()["Endpoints"] == [] or all(
+        e["EndpointName"] != deployment["endpoint_name"]
+        for e in local.client("sagemaker").list_endpoints()["Endpoints"]
+    )
+    assert "deployment status updated" in local.function_log("DeploymentStatusFunction")
+
+
 def test_duplicate_emitted_events_still_give_one_audit_entry(local):
     # Given the stack puts every SageMaker event twice (at-least-once delivery)
     group = new_group(local)
@@ -117,8 +149,9 @@ def test_lifecycle_stage_reaches_the_test_record(local):
     sagemaker = local.client("sagemaker")
     sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
     sagemaker.update_model_package(ModelPackageArn=arn, ModelLifeCycle={"Stage": "Staging", "StageStatus": "Approved"})
-    final = wait_until(lambda: (r := record(local, group)).get("test") and r, what="test record")
-    assert final["test"]["model_status"] == "approved"
+    final = wait_until(lambda: (r := record(local, group)).get("test", {}).get("registry_status") and r,
+                       what="test record")  # fmt: skip
+    assert final["test"]["registry_status"] == "approved"
     assert final["development"]["model_status"] == "approved"
 
 

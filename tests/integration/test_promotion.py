@@ -117,7 +117,7 @@ def test_approval_deploys_into_the_test_account_and_the_endpoint_event_marks_it_
 
 
 def test_lifecycle_approval_of_test_deploys_to_production(stack):
-    arn = promote_to_production(stack)
+    promote_to_production(stack)
     prod = records(1)["production"]
     assert (prod.model_status, prod.deployment["account"]) == ("deployed", PROD_ACCOUNT)
     assert records(1)["test"].model_status == "approved"  # validated in test
@@ -357,11 +357,10 @@ def test_other_strategies_kick_their_pipeline_or_event(stack, strategy):
     sm = sagemaker_in(TEST_ACCOUNT)
     sm.create_model(ModelName="team-model", ExecutionRoleArn="arn:aws:iam::333333333333:role/x",
                     PrimaryContainer={"ModelPackageName": arn})  # fmt: skip
-    sm.create_endpoint_config(EndpointConfigName="team-config",
-                              ProductionVariants=[{"VariantName": "a", "ModelName": "team-model",
-                                                   "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}])  # fmt: skip
-    sm.create_endpoint(EndpointName="team-endpoint", EndpointConfigName="team-config",
-                       Tags=[{"Key": "govsync:model-package-arn", "Value": arn}, {"Key": "govsync:stage", "Value": "test"}])  # fmt: skip
+    variant = {"VariantName": "a", "ModelName": "team-model", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+    sm.create_endpoint_config(EndpointConfigName="team-config", ProductionVariants=[variant])
+    tags = [{"Key": "govsync:model-package-arn", "Value": arn}, {"Key": "govsync:stage", "Value": "test"}]
+    sm.create_endpoint(EndpointName="team-endpoint", EndpointConfigName="team-config", Tags=tags)
     stack.run_deployments()
     test = records(1)["test"]
     assert (test.model_status, test.deployment["endpoint_name"]) == ("deployed", "team-endpoint")
@@ -400,3 +399,19 @@ def _capture_central_events(stack) -> None:
     events.put_rule(Name="deployment-requests", EventPattern=json.dumps({"source": ["govsync"]}))
     events.put_targets(Rule="deployment-requests", Targets=[{"Id": "q", "Arn": queue_arn}])
     stack.queues["CentralEvents"] = url
+
+
+def test_the_endpoint_event_file_marks_the_kicked_deployment_deployed(stack):
+    # Given version 1 kicked into test (its own endpoint events not delivered yet)
+    arn = register(stack.sagemaker)
+    sync(stack, arn)
+    approve(stack, arn)
+    stack.invoke_function("DeployFunction", *stack.drain("DeployRequestsQueue"))
+    stack.endpoint_changes.clear()
+    assert records(1)["test"].model_status == "deploying"
+    # When events/endpoint-in-service.json (as forwarded from the test account) arrives
+    result = stack.invoke_function("DeploymentStatusFunction", load_event("endpoint-in-service"))
+    # Then the record is deployed, with the time the event carries
+    assert result == {"batchItemFailures": []}
+    test = records(1)["test"]
+    assert test.model_status == "deployed" and test.deployment["deployed_at"] == "2026-11-23T10:15:00+00:00"

@@ -1,0 +1,242 @@
+"""Stage promotion decisions, names, endpoint events and the use-case lifecycle (pure, no AWS)."""
+
+from dataclasses import replace
+
+import pytest
+
+from govsync.domain.errors import RejectedEvent
+from govsync.domain.events import EventEnvelope, EventPolicy
+from govsync.domain.package import snapshot_from_describe
+from govsync.domain.promotion import (
+    SAGEMAKER_NAME,
+    StageTarget,
+    apply_endpoint_change,
+    approved_in,
+    check_endpoint_event,
+    deployment_spec,
+    endpoint_name,
+    open_requests,
+    parse_deploy_request,
+    plan_promotions,
+    plan_rollbacks,
+    resolve_targets,
+    rollback_candidate,
+    sagemaker_name,
+    version_resource_name,
+)
+from govsync.domain.records import StageConfig, build_stage_records, merge_records, resolve_governance
+from govsync.domain.usecases import advance, initial_stage, models_approved
+
+from .helpers import ARN, described
+
+CONFIG = StageConfig()
+TARGETS = resolve_targets(
+    {"test": StageTarget(account="333333333333"), "production": StageTarget(account="444444444444")},
+    role_name="govsync-deploy",
+    region="us-east-1",
+    partition="aws",
+    central_account="111111111111",
+)
+
+
+def records_for(**overrides):
+    pkg = snapshot_from_describe(described(**overrides))
+    return build_stage_records(pkg, resolve_governance(pkg, {}, CONFIG.metadata_keys), CONFIG)
+
+
+def promote(before, after):
+    return plan_promotions(before, after, CONFIG, TARGETS, event_id="e-1", now="2026-11-23T10:00:00+00:00")
+
+
+def test_names_are_deterministic_valid_and_at_most_63_characters():
+    long_group = "a" * 63
+    for name in (
+        endpoint_name(long_group, "production"),
+        version_resource_name(long_group, 9_999_999_999, "production"),
+        sagemaker_name("fraud_detector", "v1", "Pre Prod!"),
+    ):
+        assert len(name) <= 63 and SAGEMAKER_NAME.fullmatch(name), name
+    assert version_resource_name("fraud-detector", 1, "test") == "fraud-detector-v1-test"
+    # two long names that share their first 54 characters stay distinct
+    assert version_resource_name(long_group, 1, "test") != version_resource_name(long_group, 2, "test")
+    assert version_resource_name(long_group, 1, "test") == version_resource_name(long_group, 1, "test")
+
+
+def test_approval_in_development_requests_a_deployment_into_test_only_once():
+    pending = records_for()
+    approved = merge_records(pending, records_for(ModelApprovalStatus="Approved"))
+    planned = promote(pending, approved)
+    assert planned["test"].model_status == "pending"
+    assert planned["test"].deployment["status"] == "requested"
+    assert planned["test"].deployment["account"] == "333333333333"
+    assert [(r.action, r.stage) for r in open_requests(planned)] == [("promote", "test")]
+    # the same approval seen again asks nothing new
+    again = promote(planned, merge_records(planned, records_for(ModelApprovalStatus="Approved")))
+    assert again["test"] == planned["test"]
+
+
+def test_pending_and_rejected_versions_request_nothing():
+    pending = records_for()
+    assert set(promote({}, pending)) == {"development"}
+    rejected = merge_records(pending, records_for(ModelApprovalStatus="Rejected"))
+    assert set(promote(pending, rejected)) == {"development"}
+
+
+def test_a_repeated_registry_decision_keeps_the_status_a_deployment_set():
+    approved = records_for(ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "test", "StageStatus": "Approved"})
+    deployed = {**approved, "test": replace(approved["test"], model_status="deployed")}
+    # the same lifecycle again (e.g. a metadata change) does not undo "deployed"
+    assert merge_records(deployed, approved)["test"].model_status == "deployed"
+    # a "pending" from the registry does not hide a deployment status either
+    pending = records_for(
+        ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "test", "StageStatus": "PendingApproval"}
+    )
+    assert merge_records(deployed, pending)["test"].model_status == "deployed"
+    # a new decision applies
+    rejected = records_for(ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "test", "StageStatus": "Rejected"})
+    assert merge_records(deployed, rejected)["test"].model_status == "rejected"
+
+
+def test_rejecting_a_live_stage_requests_a_rollback():
+    approved = records_for(
+        ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "production", "StageStatus": "Approved"}
+    )
+    live = {**approved, "production": replace(approved["production"], model_status="deployed",
+                                                deployment={"status": "live", "account": "444444444444"})}  # fmt: skip
+    rejected = merge_records(
+        live,
+        records_for(ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "production", "StageStatus": "Rejected"}),
+    )
+    planned = plan_rollbacks(live, rejected, CONFIG, TARGETS, event_id="e-2", now="now")
+    assert planned["production"].deployment["rollback"]["status"] == "requested"
+    assert [(r.action, r.stage) for r in open_requests(planned)] == [("rollback", "production")]
+
+
+def test_approved_in_reads_the_registry_not_the_record():
+    assert approved_in(snapshot_from_describe(described(ModelApprovalStatus="Approved")), "development", CONFIG)
+    assert not approved_in(snapshot_from_describe(described()), "development", CONFIG)
+    staging = described(ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "Staging", "StageStatus": "Approved"})
+    assert approved_in(snapshot_from_describe(staging), "test", CONFIG)
+    # a version rejected at the top level is approved nowhere, whatever its lifecycle says
+    rejected = described(ModelApprovalStatus="Rejected", ModelLifeCycle={"Stage": "test", "StageStatus": "Approved"})
+    assert not approved_in(snapshot_from_describe(rejected), "test", CONFIG)
+
+
+def test_deployment_spec_uses_the_package_and_falls_back_to_its_instance_types():
+    pkg_described = described(
+        ModelApprovalStatus="Approved",
+        InferenceSpecification={
+            "Containers": [{"Image": "i"}, {"Image": "j"}],
+            "SupportedRealtimeInferenceInstanceTypes": ["ml.c5.xlarge"],
+        },
+    )
+    pkg = snapshot_from_describe(pkg_described)
+    spec = deployment_spec(pkg, pkg_described, TARGETS["test"])
+    assert spec["model"]["Containers"] == [{"ModelPackageName": ARN}]  # an inference pipeline
+    assert spec["endpoint_config"]["ProductionVariants"][0]["InstanceType"] == "ml.c5.xlarge"
+    assert spec["model"]["ExecutionRoleArn"] == "arn:aws:iam::333333333333:role/govsync-deploy-execution"
+    with pytest.raises(ValueError, match="no instance type"):
+        deployment_spec(pkg, described(ModelApprovalStatus="Approved"), TARGETS["test"])
+
+
+def envelope(account: str, status: str, tags: dict, config: str = "fraud-detector-v1-test") -> EventEnvelope:
+    return EventEnvelope.model_validate(
+        {
+            "id": "0f9e6d5c-1b2a-4c3d-8e7f-000000000001",
+            "detail-type": "SageMaker Endpoint State Change",
+            "source": "aws.sagemaker",
+            "account": account,
+            "region": "us-east-1",
+            "time": "2026-11-23T10:00:00Z",
+            "detail": {
+                "EndpointName": "fraud-detector-test",
+                "EndpointConfigName": config,
+                "EndpointStatus": status,
+                "CreationTime": 1795431600000,  # epoch milliseconds, as SageMaker sends them
+                "Tags": tags,
+            },
+        }
+    )
+
+
+POLICY = EventPolicy(frozenset({"333333333333", "444444444444"}), frozenset({"us-east-1"}))
+TAGS = {"govsync:model-package-arn": ARN, "govsync:stage": "test"}
+
+
+def test_endpoint_events_are_checked_against_the_stage_account_and_tags():
+    change = check_endpoint_event(envelope("333333333333", "IN_SERVICE", TAGS), POLICY, TARGETS)
+    assert (change.group, change.version, change.stage, change.status) == ("fraud-detector", 1, "test", "IN_SERVICE")
+    with pytest.raises(RejectedEvent, match="but stage test deploys to 333333333333"):
+        check_endpoint_event(envelope("444444444444", "IN_SERVICE", TAGS), POLICY, TARGETS)
+    with pytest.raises(RejectedEvent, match="no valid govsync:model-package-arn"):
+        check_endpoint_event(envelope("333333333333", "IN_SERVICE", {"govsync:stage": "test"}), POLICY, TARGETS)
+    with pytest.raises(RejectedEvent, match="names no deploying stage"):
+        check_endpoint_event(
+            envelope("333333333333", "IN_SERVICE", {**TAGS, "govsync:stage": "development"}), POLICY, TARGETS
+        )
+
+
+def test_endpoint_changes_move_only_the_current_deployment():
+    record = replace(
+        records_for(ModelApprovalStatus="Approved")["development"],
+        model_stage="test",
+        model_status="pending",
+        deployment={"status": "requested", "account": "333333333333", "strategy": "sagemaker-endpoint"},
+    )
+    live = apply_endpoint_change(
+        record, check_endpoint_event(envelope("333333333333", "IN_SERVICE", TAGS), POLICY, TARGETS)
+    )
+    assert (live.model_status, live.deployment["status"]) == ("deployed", "live")  # before the kick's own write
+    stale = check_endpoint_event(
+        envelope("333333333333", "FAILED", TAGS, config="fraud-detector-v9-test"), POLICY, TARGETS
+    )
+    assert apply_endpoint_change(live, stale) is None
+    creating = check_endpoint_event(envelope("333333333333", "CREATING", TAGS), POLICY, TARGETS)
+    assert apply_endpoint_change(record, creating) is None
+    failed = check_endpoint_event(envelope("333333333333", "FAILED", TAGS), POLICY, TARGETS)
+    assert apply_endpoint_change(record, failed).model_status == "deploy_failed"
+
+
+def test_rollback_candidate_is_the_newest_earlier_live_version():
+    base = replace(records_for(ModelApprovalStatus="Approved")["development"], model_stage="production")
+    v1 = replace(base, model_version=1, model_status="retired", deployment={"status": "superseded", "deployed_at": "t"})
+    v2 = replace(base, model_version=2, model_status="retired", deployment={"status": "superseded", "deployed_at": "t"})
+    never = replace(base, model_version=3, model_status="approved", deployment={"status": "refused"})
+    assert rollback_candidate([v1, v2, never], 4).model_version == 2
+    assert rollback_candidate([v1], 1) is None
+
+
+def test_deploy_requests_are_validated():
+    with pytest.raises(RejectedEvent, match="malformed deploy request"):
+        parse_deploy_request('{"action": "delete", "model_group": "g", "model_version": 1, "stage": "test"}', ("test",))
+    with pytest.raises(RejectedEvent, match="unknown stage"):
+        parse_deploy_request('{"action": "promote", "model_group": "g", "model_version": 1, "stage": "qa"}', ("test",))
+
+
+def test_use_case_advances_while_every_model_is_approved():
+    approved = records_for(ModelApprovalStatus="Approved")["development"]
+    other = replace(approved, model_group="fraud-explainer", model_status="pending")
+    start = advance(
+        _use_case(), [approved, other], {"development": "development", "qa": "test"}, trigger="e", actor="a", at="t"
+    )
+    assert start.stage == "development" and models_approved([approved, other], "development") == (
+        False,
+        ["fraud-explainer"],
+    )
+    done = advance(_use_case(), [approved, replace(other, model_status="approved")], {"development": "development"},
+                   trigger="e", actor="a", at="t")  # fmt: skip
+    assert done.stage == "qa" and done.history[0]["reason"] == "all models approved in development"
+    assert initial_stage("QA") == "qa" and initial_stage("nonsense") == "development"
+
+
+def _use_case():
+    from govsync.domain.usecases import UseCase
+
+    return UseCase("uc-fraud", "Card fraud", "development")
+
+
+def test_stage_targets_need_what_their_strategy_needs():
+    with pytest.raises(ValueError, match="pipeline_name"):
+        StageTarget(account="333333333333", strategy="codepipeline")
+    with pytest.raises(ValueError, match="12-digit"):
+        StageTarget(account="333")

@@ -57,7 +57,12 @@ def deployed() -> Iterator[Deployed]:
             "111111111111",
             REGION,
             parameters={"AllowedArtifactBuckets": DEV_BUCKET},
-            refs={"GovernanceTable": table, "RegistryEventsDLQ": "", "ArtifactBucket": CENTRAL_BUCKET},
+            refs={
+                "GovernanceTable": table,
+                "RegistryEventsDLQ": "",
+                "DeployRequestsQueue": "",
+                "ArtifactBucket": CENTRAL_BUCKET,
+            },
             attributes={("GovernanceKey", "Arn"): key_arn},
         )
         spec = tpl.function_specs(template)["RegistrySyncFunction"]

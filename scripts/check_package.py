@@ -22,9 +22,9 @@ import json, sys
 from app import handler
 
 class Context:
-    function_name = "RegistrySyncFunction"
+    function_name = "govsync"
     memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:111111111111:function:RegistrySyncFunction"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:111111111111:function:govsync"
     aws_request_id = "package-check"
     def get_remaining_time_in_millis(self):
         return 30000
@@ -77,31 +77,48 @@ def main() -> int:
             template,
             "111111111111",
             "us-east-1",
-            parameters={"AllowedArtifactBuckets": "package-check-dev"},
-            refs={"GovernanceTable": table, "RegistryEventsDLQ": dlq, "ArtifactBucket": "package-check-central"},
+            parameters={
+                "AllowedArtifactBuckets": "package-check-dev",
+                "StageTargets": json.dumps({"test": {"account": "333333333333"}}),
+            },
+            refs={"GovernanceTable": table, "RegistryEventsDLQ": dlq, "ArtifactBucket": "package-check-central",
+                  "DeployRequestsQueue": "", "DeployRequestsDLQ": dlq, "EndpointEventsDLQ": dlq},
             attributes={("GovernanceKey", "Arn"): key_arn},
-        )
-        spec = tpl.function_specs(template)["RegistrySyncFunction"]
-        env = {
-            "PATH": os.environ["PATH"],
-            **ENV,
-            **tpl.function_environment(spec, ctx),
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_LAMBDA_FUNCTION_NAME": "RegistrySyncFunction",
-            "PYTHONPATH": f"{BUILD / 'GovsyncLayer' / 'python'}:{BUILD / 'RegistrySyncFunction'}",
-            "PYTHONNOUSERSITE": "1",
-        }
-        run = subprocess.run(
-            [runtime_python, "-I", "-c", f"import sys; sys.path[:0] = {env['PYTHONPATH'].split(':')!r}\n" + RUNNER,
-             str(ROOT / "events" / "sqs-model-package-created.json")],
-            env=env, capture_output=True, text=True, timeout=120, cwd="/",
         )  # fmt: skip
-        result = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
-        if run.returncode != 0 or not result:
-            print(run.stdout[-3000:], run.stderr[-3000:], sep="\n", file=sys.stderr)
-            print("check-package: the built function failed", file=sys.stderr)
+
+        def run_built(function: str, event_file: str) -> dict | None:
+            spec = tpl.function_specs(template)[function]
+            env = {
+                "PATH": os.environ["PATH"],
+                **ENV,
+                **tpl.function_environment(spec, ctx),
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_LAMBDA_FUNCTION_NAME": function,
+                "PYTHONPATH": f"{BUILD / 'GovsyncLayer' / 'python'}:{BUILD / function}",
+                "PYTHONNOUSERSITE": "1",
+            }
+            run = subprocess.run(
+                [runtime_python, "-I", "-c", f"import sys; sys.path[:0] = {env['PYTHONPATH'].split(':')!r}\n" + RUNNER,
+                 str(ROOT / "events" / event_file)],
+                env=env, capture_output=True, text=True, timeout=120, cwd="/",
+            )  # fmt: skip
+            result = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
+            if run.returncode != 0 or not result:
+                print(run.stdout[-3000:], run.stderr[-3000:], sep="\n", file=sys.stderr)
+                print(f"check-package: the built {function} failed", file=sys.stderr)
+                return None
+            return json.loads(result[0].removeprefix("RESULT "))
+
+        response = run_built("RegistrySyncFunction", "sqs-model-package-created.json")
+        if response is None:
             return 1
-        response = json.loads(result[0].removeprefix("RESULT "))
+        # the other functions load and answer with the layer only (nothing to deploy: a pending version)
+        for function, event_file in (
+            ("DeployFunction", "sqs-deploy-request.json"),
+            ("DeploymentStatusFunction", "sqs-endpoint-in-service.json"),
+        ):
+            if run_built(function, event_file) != {"batchItemFailures": []}:
+                return 1
         item = ddb.get_item(
             TableName=table, Key={"pk": {"S": "MODEL#fraud-detector#1"}, "sk": {"S": "V#STAGE#development"}}
         )
@@ -109,7 +126,10 @@ def main() -> int:
         if response != {"batchItemFailures": []} or status != "copied":
             print(f"check-package: unexpected result {response}, artifact status: {status}", file=sys.stderr)
             return 1
-    print("check-package: the sam build output synced an event and copied its artifact with the layer only: ok")
+    print(
+        "check-package: the sam build output synced an event and copied its artifact, and the deploy and "
+        "deployment status functions answered, with the layer only: ok"
+    )
     return 0
 
 

@@ -117,6 +117,13 @@ def test_approved_in_reads_the_registry_not_the_record():
     assert not approved_in(snapshot_from_describe(described()), "development", CONFIG)
     staging = described(ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "Staging", "StageStatus": "Approved"})
     assert approved_in(snapshot_from_describe(staging), "test", CONFIG)
+    # a version already in a later stage got past this one; one pending in this stage did not
+    later = described(ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "Production", "StageStatus": "Approved"})
+    assert approved_in(snapshot_from_describe(later), "test", CONFIG)
+    pending = described(
+        ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "test", "StageStatus": "PendingApproval"}
+    )
+    assert not approved_in(snapshot_from_describe(pending), "test", CONFIG)
     # a version rejected at the top level is approved nowhere, whatever its lifecycle says
     rejected = described(ModelApprovalStatus="Rejected", ModelLifeCycle={"Stage": "test", "StageStatus": "Approved"})
     assert not approved_in(snapshot_from_describe(rejected), "test", CONFIG)

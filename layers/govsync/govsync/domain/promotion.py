@@ -197,15 +197,19 @@ def version_resource_name(group: str, version: int, stage: str) -> str:
 
 # ---------------------------------------------------------------------------------------- decisions
 def approved_in(pkg: PackageSnapshot, stage: str, config: StageConfig) -> bool:
-    """Does the registry, now, say this version is approved in `stage`? A version whose
+    """Does the registry, now, say this version is approved in `stage`: its ModelLifeCycle names the
+    stage as Approved, or names a later stage (the version got past this one)? A version whose
     ModelApprovalStatus is not Approved is approved nowhere."""
     if pkg.approval_status != "Approved":
         return False
     if stage == config.first:
         return True
-    if pkg.lifecycle is None or pkg.lifecycle.stage_status != "Approved":
+    named = config.stage_for(pkg.lifecycle.stage) if pkg.lifecycle else None
+    if named is None:
         return False
-    return config.stage_for(pkg.lifecycle.stage) == stage
+    if named == stage:
+        return pkg.lifecycle.stage_status == "Approved"
+    return config.stages.index(named) > config.stages.index(stage)
 
 
 def plan_promotions(

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from govsync.changes import supersede_previous, update_version
-from govsync.domain.errors import PermanentAwsError, RejectedEvent, is_retryable
+from govsync.domain.errors import PermanentAwsError, RejectedEvent
 from govsync.domain.package import PackageSnapshot, snapshot_from_describe
 from govsync.domain.promotion import (
     FAILED,
@@ -41,6 +41,7 @@ from govsync.domain.promotion import (
     rollback_request,
 )
 from govsync.domain.records import StageRecord
+from govsync.messages import DeadLetter, Message, handle_or_dead_letter
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.settings import Settings
 
@@ -67,10 +68,6 @@ class Registry(Protocol):
     def describe_package(self, arn: str, region: str) -> dict: ...
 
 
-class DeadLetter(Protocol):
-    def send(self, body: str, *, reason: str, event_id: str | None, message_id: str) -> None: ...
-
-
 class Deployments:
     def __init__(
         self,
@@ -91,22 +88,15 @@ class Deployments:
         self._clock = clock
 
     def handle_message(self, body: str, message_id: str) -> Outcome:
-        event_id: str | None = None
-        try:
-            request = parse_deploy_request(body, self._config.stages)
-            event_id = request.event_id or None
-            logger.set_correlation_id(event_id)
-            if request.action == ROLLBACK:
-                return self.rollback(request)
-            return self.promote(request)
-        except Exception as exc:
-            if is_retryable(exc):
-                raise
-            reason = getattr(exc, "reason", None) or str(exc)
-            logger.warning("deploy request dead-lettered", reason=reason, message_id=message_id)
-            metrics.add_metric(name="DeployRequestsRejected", unit=MetricUnit.Count, value=1)
-            self._dead_letter.send(body, reason=reason, event_id=event_id, message_id=message_id)
-            return Outcome.REJECTED
+        def handle(message: Message) -> Outcome:
+            request = parse_deploy_request(message.body, self._config.stages)
+            message.identify(request.event_id or None)
+            return self.rollback(request) if request.action == ROLLBACK else self.promote(request)
+
+        return handle_or_dead_letter(
+            Message(body, message_id), handle, self._dead_letter, rejected=Outcome.REJECTED, what="deploy request",
+            metric="DeployRequestsRejected",
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ promote (and redeploy)
     def promote(self, request: DeployRequest) -> Outcome:
@@ -146,8 +136,8 @@ class Deployments:
                 return _with_deployment(current, {**result, "status": status, "kicked_at": self._now()})
             return kicked(current, result, action=action, now=self._now(), event_id=request.event_id)
 
-        self._update(request, record_kick, "deploy-kicked")
-        current = self._store.load_version(group, version).records[stage].deployment
+        written = self._update(request, record_kick, "deploy-kicked")
+        current = written[stage].deployment if written else {}
         if current.get("status") == LIVE and isinstance(result.get("previous_version"), int):
             # live before the kick was written: the status function could not know what it replaced
             supersede_previous(
@@ -220,13 +210,17 @@ class Deployments:
         return Outcome.ROLLED_BACK
 
     # ------------------------------------------------------------------ helpers
-    def _update(self, request: DeployRequest, change: Callable[[StageRecord], StageRecord | None], action: str) -> None:
+    def _update(
+        self, request: DeployRequest, change: Callable[[StageRecord], StageRecord | None], action: str
+    ) -> dict[str, StageRecord] | None:
+        """Change the request's stage record (one transaction with its audit entry); the records written."""
+
         def apply(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
             record = records.get(request.stage)
             updated = change(record) if record is not None else None
             return None if updated is None else {**records, request.stage: updated}
 
-        update_version(
+        return update_version(
             self._store,
             request.model_group,
             request.model_version,

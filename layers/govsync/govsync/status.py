@@ -12,13 +12,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from aws_lambda_powertools.utilities.parser import ValidationError, parse
-
 from govsync.changes import supersede_previous, update_version
-from govsync.domain.errors import RejectedEvent, is_retryable
-from govsync.domain.events import EventEnvelope, rejection_reason
+from govsync.domain.errors import RejectedEvent
 from govsync.domain.promotion import LIVE, EndpointChange, apply_endpoint_change, check_endpoint_event
 from govsync.domain.records import StageRecord
+from govsync.messages import Message, handle_or_dead_letter
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.settings import Settings
 
@@ -47,33 +45,22 @@ class DeploymentStatus:
         self._clock = clock
 
     def handle_message(self, body: str, message_id: str) -> Outcome:
-        event_id: str | None = None
-        try:
-            try:
-                envelope = parse(event=body, model=EventEnvelope)
-            except ValidationError as exc:
-                raise RejectedEvent(rejection_reason(exc)) from exc
-            event_id = envelope.id
-            logger.set_correlation_id(event_id)
-            return self.apply(check_endpoint_event(envelope, self._policy, self._targets))
-        except Exception as exc:
-            if is_retryable(exc):
-                raise
-            reason = getattr(exc, "reason", None) or str(exc)
-            logger.warning("endpoint event rejected", reason=reason, event_id=event_id, message_id=message_id)
-            metrics.add_metric(name="EndpointEventsRejected", unit=MetricUnit.Count, value=1)
-            self._dead_letter.send(body, reason=reason, event_id=event_id, message_id=message_id)
-            return Outcome.REJECTED
+        def handle(message: Message) -> Outcome:
+            return self.apply(check_endpoint_event(message.envelope(), self._policy, self._targets))
+
+        return handle_or_dead_letter(
+            Message(body, message_id), handle, self._dead_letter, rejected=Outcome.REJECTED, what="endpoint event",
+            metric="EndpointEventsRejected",
+        )  # fmt: skip
 
     def apply(self, change: EndpointChange) -> Outcome:
-        if change.stage not in self._store.load_version(change.group, change.version).records:
-            raise RejectedEvent(
-                f"endpoint {change.endpoint_name} is tagged with {change.group}/{change.version} in "
-                f"{change.stage}, which has no record",
-                event_id=change.event_id,
-            )
-
         def move(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
+            if change.stage not in records:
+                raise RejectedEvent(
+                    f"endpoint {change.endpoint_name} is tagged with {change.group}/{change.version} in "
+                    f"{change.stage}, which has no record",
+                    event_id=change.event_id,
+                )
             updated = apply_endpoint_change(records[change.stage], change)
             return None if updated is None else {**records, change.stage: updated}
 

@@ -7,11 +7,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from aws_lambda_powertools.utilities.parser import ValidationError, parse
-
 from govsync.domain.audit import new_entry
-from govsync.domain.errors import ConcurrentChange, RejectedEvent, RetryableError, is_retryable
-from govsync.domain.events import EventEnvelope, PackageRef, check_model_package_event, rejection_reason
+from govsync.domain.errors import ConcurrentChange, RetryableError
+from govsync.domain.events import PackageRef, check_model_package_event
 from govsync.domain.package import PackageSnapshot, snapshot_from_describe
 from govsync.domain.promotion import DeployRequest, open_requests, plan_promotions, plan_rollbacks
 from govsync.domain.records import (
@@ -24,6 +22,7 @@ from govsync.domain.records import (
     merge_records,
     resolve_governance,
 )
+from govsync.messages import DeadLetter, Message, handle_or_dead_letter
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.settings import Settings
 
@@ -40,10 +39,6 @@ class Outcome(StrEnum):
 class Registry(Protocol):
     def describe_package(self, arn: str, region: str) -> dict: ...
     def group_tags(self, group_arn: str, region: str) -> dict[str, str]: ...
-
-
-class DeadLetter(Protocol):
-    def send(self, body: str, *, reason: str, event_id: str | None, message_id: str) -> None: ...
 
 
 class ArtifactCopies(Protocol):
@@ -110,24 +105,15 @@ class RegistrySync:
         """One SQS message. Retryable failures raise (the batch reports the item); the rest is
         acknowledged, rejected messages after being sent to the dead-letter queue with a reason.
         `receive_count` > 1 means an earlier attempt failed, perhaps after copying artifacts."""
-        event_id: str | None = None
-        try:
-            try:
-                envelope = parse(event=body, model=EventEnvelope)
-            except ValidationError as exc:
-                raise RejectedEvent(rejection_reason(exc)) from exc
-            event_id = envelope.id
-            logger.set_correlation_id(event_id)
-            ref = check_model_package_event(envelope, self._settings.event_policy)
+
+        def handle(message: Message) -> Outcome:
+            ref = check_model_package_event(message.envelope(), self._settings.event_policy)
             return self.sync(ref, redelivered=receive_count > 1)
-        except Exception as exc:
-            if is_retryable(exc):
-                raise
-            reason = getattr(exc, "reason", None) or str(exc)
-            logger.warning("event rejected", reason=reason, event_id=event_id, message_id=message_id)
-            metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=1)
-            self._dead_letter.send(body, reason=reason, event_id=event_id, message_id=message_id)
-            return Outcome.REJECTED
+
+        return handle_or_dead_letter(
+            Message(body, message_id), handle, self._dead_letter, rejected=Outcome.REJECTED, what="event",
+            metric="EventsRejected",
+        )  # fmt: skip
 
     def sync(self, ref: PackageRef, *, redelivered: bool = True) -> Outcome:
         """Bring the version's records in line with what the registry holds now. `redelivered=False`

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -212,6 +213,16 @@ def approved_in(pkg: PackageSnapshot, stage: str, config: StageConfig) -> bool:
     return config.stages.index(named) > config.stages.index(stage)
 
 
+def _newly(
+    before: dict[str, StageRecord], after: dict[str, StageRecord], config: StageConfig, status: str
+) -> Iterator[tuple[str, StageRecord]]:
+    """The stages, in chain order, whose record has `status` in `after` but did not in `before`."""
+    for stage in config.stages:
+        record, old = after.get(stage), before.get(stage)
+        if record is not None and record.model_status == status and (old is None or old.model_status != status):
+            yield stage, record
+
+
 def plan_promotions(
     before: dict[str, StageRecord],
     after: dict[str, StageRecord],
@@ -224,13 +235,7 @@ def plan_promotions(
     """`after` plus what new approvals ask for: the next stage's record, `pending`, with a deployment
     request (only where that stage has a target and no active deployment of this version)."""
     planned = dict(after)
-    for stage in config.stages:
-        record = after.get(stage)
-        if record is None or record.model_status != APPROVED:
-            continue
-        old = before.get(stage)
-        if old is not None and old.model_status == APPROVED:
-            continue  # not a new approval
+    for stage, record in _newly(before, after, config, APPROVED):
         following = config.next_stage(stage)
         if following is None or following not in targets:
             continue
@@ -281,13 +286,7 @@ def plan_rollbacks(
 ) -> dict[str, StageRecord]:
     """`after` plus a rollback request on the live (or going-live) deployment a new rejection hits."""
     planned = dict(after)
-    for stage in config.stages:
-        record = after.get(stage)
-        if record is None or record.model_status != REJECTED:
-            continue
-        old = before.get(stage)
-        if old is not None and old.model_status == REJECTED:
-            continue
+    for stage, _record in _newly(before, after, config, REJECTED):
         where = rollback_stage(stage, config, targets)
         hit = planned.get(where) if where else None
         if hit is None or hit.deployment.get("status") not in (KICKED, LIVE):

@@ -1,0 +1,60 @@
+"""What every queue consumer does with one SQS message: parse the envelope, and decide between
+retry (raise: the batch reports the item), success, and rejection (acknowledged after the message is
+sent to the dead-letter queue with its reason)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from aws_lambda_powertools.utilities.parser import ValidationError, parse
+
+from govsync.domain.errors import RejectedEvent, is_retryable
+from govsync.domain.events import EventEnvelope, rejection_reason
+from govsync.observability import MetricUnit, logger, metrics
+
+
+class DeadLetter(Protocol):
+    def send(self, body: str, *, reason: str, event_id: str | None, message_id: str) -> None: ...
+
+
+class Message:
+    def __init__(self, body: str, message_id: str) -> None:
+        self.body = body
+        self.message_id = message_id
+        self.event_id: str | None = None
+
+    def identify(self, event_id: str | None) -> None:
+        """The event (or request) this message carries: logged as the correlation id."""
+        self.event_id = event_id
+        logger.set_correlation_id(event_id)
+
+    def envelope(self) -> EventEnvelope:
+        """The EventBridge envelope of the body; a malformed one is rejected."""
+        try:
+            envelope = parse(event=self.body, model=EventEnvelope)
+        except ValidationError as exc:
+            raise RejectedEvent(rejection_reason(exc)) from exc
+        self.identify(envelope.id)
+        return envelope
+
+
+def handle_or_dead_letter[T](
+    message: Message,
+    handle: Callable[[Message], T],
+    dead_letter: DeadLetter,
+    *,
+    rejected: T,
+    what: str,
+    metric: str,
+) -> T:
+    try:
+        return handle(message)
+    except Exception as exc:
+        if is_retryable(exc):
+            raise
+        reason = getattr(exc, "reason", None) or str(exc)
+        logger.warning(f"{what} rejected", reason=reason, event_id=message.event_id, message_id=message.message_id)
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+        dead_letter.send(message.body, reason=reason, event_id=message.event_id, message_id=message.message_id)
+        return rejected

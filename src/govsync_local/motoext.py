@@ -17,6 +17,10 @@ Installed in-process (the local stack's moto server and the tests), never in the
   SageMaker does (moto replaces the resource silently); `add_tags` replaces a key's value;
 - events a rule forwards to another account's bus keep their `account` and `resources`, as
   EventBridge's do (moto restamps them with the receiving account);
+- CloudWatch: percentile statistics (`p90`) in GetMetricData, nearest-rank over the datapoints put;
+- Model Monitor: create/describe/list/delete monitoring schedules and list their executions (moto
+  has none); executions are recorded with `record_monitoring_execution`, or at creation through the
+  `govsync-local:execution-status` tag;
 - S3: `CopySourceIfMatch` on CopyObject and UploadPartCopy (a source that changed fails with 412
   PreconditionFailed, as S3 does; moto ignores the header), and UploadPartCopy reads only its byte range
   (moto reads the whole source object for every part, which makes multi-GiB copies need many GiB).
@@ -24,6 +28,8 @@ Installed in-process (the local stack's moto server and the tests), never in the
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -230,6 +236,8 @@ def install() -> None:
         return original_delete_endpoint(self)
 
     _install_s3()
+    _install_cloudwatch()
+    _install_model_monitor()
 
     SageMakerResponse.create_endpoint = create_endpoint
     SageMakerResponse.delete_endpoint = delete_endpoint
@@ -366,3 +374,184 @@ def _install_s3() -> None:
     S3Response.copy_object = copy_object
     S3Response.upload_part_copy = upload_part_copy
     S3Backend.upload_part_copy = backend_upload_part_copy
+
+
+# ---------------------------------------------------------------------------- CloudWatch percentiles
+PERCENTILE = re.compile(r"p(\d{1,2}(?:\.\d+)?)")
+
+
+def percentile(values: list[float], rank: float) -> float | None:
+    """Nearest-rank percentile (CloudWatch's own is an estimate over its buckets; on a few
+    datapoints both give a value that was put)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, math.ceil(rank / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def _install_cloudwatch() -> None:
+    """GetMetricData with percentile statistics (pNN, moto answers None for them), and no `None`
+    values in its answers (a statistic without datapoints has no value, as in CloudWatch)."""
+    from moto.cloudwatch.models import CloudWatchBackend, Statistics
+
+    original_statistic = Statistics.get_statistics_for_type
+    original_get_metric_data = CloudWatchBackend.get_metric_data
+
+    def get_statistics_for_type(self: Statistics, stat: str) -> Any:
+        match = PERCENTILE.fullmatch(stat)
+        if match is None:
+            return original_statistic(self, stat)
+        return percentile(self.metric_single_values_list, float(match.group(1)))
+
+    def get_metric_data(self: CloudWatchBackend, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        results = original_get_metric_data(self, *args, **kwargs)
+        for result in results:
+            pairs = [(t, v) for t, v in zip(result["timestamps"], result["values"], strict=False) if v is not None]
+            result["timestamps"], result["values"] = [t for t, _ in pairs], [v for _, v in pairs]
+        return results
+
+    Statistics.get_statistics_for_type = get_statistics_for_type
+    CloudWatchBackend.get_metric_data = get_metric_data
+
+
+# ---------------------------------------------------------------------------- Model Monitor
+# Locally no processing job runs, so no schedule ever executes by itself. A schedule tagged
+# `govsync-local:execution-status` gets one execution with that status at creation (a local hook for
+# demos); tests record executions with `record_monitoring_execution`.
+LOCAL_EXECUTION_TAG = "govsync-local:execution-status"
+
+
+def _monitoring(backend: Any) -> dict[str, Any]:
+    if not hasattr(backend, "_govsync_monitoring"):
+        backend._govsync_monitoring = {"schedules": {}, "executions": []}
+    return backend._govsync_monitoring
+
+
+def record_monitoring_execution(
+    account_id: str,
+    region: str,
+    schedule_name: str,
+    status: str,
+    scheduled_time: Any = None,
+    failure_reason: str | None = None,
+) -> dict[str, Any]:
+    """Record an execution of a monitoring schedule, as Model Monitor's hourly job would."""
+    from moto.core.utils import utcnow
+    from moto.sagemaker.models import sagemaker_backends
+
+    state = _monitoring(sagemaker_backends[account_id][region])
+    schedule = state["schedules"].get(schedule_name)
+    if schedule is None:
+        raise KeyError(f"no monitoring schedule {schedule_name} in {account_id}/{region}")
+    when = scheduled_time or utcnow().replace(minute=0, second=0, microsecond=0)
+    execution = {
+        "MonitoringScheduleName": schedule_name,
+        "ScheduledTime": when,
+        "CreationTime": when,
+        "LastModifiedTime": when,
+        "MonitoringExecutionStatus": status,
+        "EndpointName": schedule["EndpointName"],
+        "MonitoringType": schedule["MonitoringType"],
+        "ProcessingJobArn": (
+            f"arn:aws:sagemaker:{region}:{account_id}:processing-job/model-monitoring-{when:%Y%m%d%H}-{schedule_name}"[
+                :256
+            ]
+        ),
+    }
+    if failure_reason:
+        execution["FailureReason"] = failure_reason
+    state["executions"].append(execution)
+    schedule["LastMonitoringExecutionSummary"] = execution
+    return execution
+
+
+def _page(items: list[dict[str, Any]], response: Any, default: int = 100) -> tuple[list[dict[str, Any]], str | None]:
+    start = int(response._get_param("NextToken") or 0)
+    size = int(response._get_param("MaxResults") or default)
+    end = start + size
+    return items[start:end], (str(end) if end < len(items) else None)
+
+
+def _install_model_monitor() -> None:
+    from moto.core.utils import utcnow
+    from moto.sagemaker.utils import arn_formatter
+
+    def create_monitoring_schedule(self: SageMakerResponse) -> ActionResult:
+        state = _monitoring(self.sagemaker_backend)
+        name = self._get_param("MonitoringScheduleName")
+        if name in state["schedules"]:
+            raise ValidationError(f"Monitoring schedule {name} already exists")
+        config = self._get_param("MonitoringScheduleConfig") or {}
+        inputs = (config.get("MonitoringJobDefinition") or {}).get("MonitoringInputs") or [{}]
+        endpoint = (inputs[0].get("EndpointInput") or {}).get("EndpointName")
+        now = utcnow()
+        arn = arn_formatter("monitoring-schedule", name, self.current_account, self.region)
+        tags = {t["Key"]: t["Value"] for t in self._get_param("Tags") or []}
+        state["schedules"][name] = {
+            "MonitoringScheduleArn": arn,
+            "MonitoringScheduleName": name,
+            "MonitoringScheduleStatus": "Scheduled",
+            "MonitoringType": config.get("MonitoringType") or "DataQuality",
+            "MonitoringScheduleConfig": config,
+            "EndpointName": endpoint,
+            "CreationTime": now,
+            "LastModifiedTime": now,
+        }
+        if tags.get(LOCAL_EXECUTION_TAG):
+            record_monitoring_execution(self.current_account, self.region, name, tags[LOCAL_EXECUTION_TAG])
+        return ActionResult({"MonitoringScheduleArn": arn})
+
+    def describe_monitoring_schedule(self: SageMakerResponse) -> ActionResult:
+        name = self._get_param("MonitoringScheduleName")
+        schedule = _monitoring(self.sagemaker_backend)["schedules"].get(name)
+        if schedule is None:
+            raise ValidationError(f"Monitoring schedule {name} does not exist")
+        return ActionResult(dict(schedule))
+
+    def list_monitoring_schedules(self: SageMakerResponse) -> ActionResult:
+        endpoint = self._get_param("EndpointName")
+        keys = ("MonitoringScheduleName", "MonitoringScheduleArn", "CreationTime", "LastModifiedTime",
+                "MonitoringScheduleStatus", "EndpointName", "MonitoringType")  # fmt: skip
+        found = [
+            {k: s[k] for k in keys if s.get(k) is not None}
+            for s in _monitoring(self.sagemaker_backend)["schedules"].values()
+            if endpoint is None or s["EndpointName"] == endpoint
+        ]
+        page, token = _page(found, self)
+        return ActionResult({"MonitoringScheduleSummaries": page, **({"NextToken": token} if token else {})})
+
+    def list_monitoring_executions(self: SageMakerResponse) -> ActionResult:
+        schedule, endpoint = self._get_param("MonitoringScheduleName"), self._get_param("EndpointName")
+        after = self._get_param("ScheduledTimeAfter")
+        found = [
+            e
+            for e in _monitoring(self.sagemaker_backend)["executions"]
+            if (schedule is None or e["MonitoringScheduleName"] == schedule)
+            and (endpoint is None or e["EndpointName"] == endpoint)
+            and (after is None or e["ScheduledTime"].timestamp() > _epoch(after))
+        ]
+        found.sort(key=lambda e: e["ScheduledTime"], reverse=self._get_param("SortOrder") != "Ascending")
+        page, token = _page(found, self, default=10)
+        return ActionResult({"MonitoringExecutionSummaries": page, **({"NextToken": token} if token else {})})
+
+    def delete_monitoring_schedule(self: SageMakerResponse) -> ActionResult:
+        _monitoring(self.sagemaker_backend)["schedules"].pop(self._get_param("MonitoringScheduleName"), None)
+        return ActionResult({})
+
+    SageMakerResponse.create_monitoring_schedule = create_monitoring_schedule
+    SageMakerResponse.describe_monitoring_schedule = describe_monitoring_schedule
+    SageMakerResponse.list_monitoring_schedules = list_monitoring_schedules
+    SageMakerResponse.list_monitoring_executions = list_monitoring_executions
+    SageMakerResponse.delete_monitoring_schedule = delete_monitoring_schedule
+
+
+def _epoch(value: Any) -> float:
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return value.timestamp()
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()

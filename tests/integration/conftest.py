@@ -87,6 +87,19 @@ class Stack:
 
     current: str = "RegistrySyncFunction"
 
+    def invoke_job(self, logical_id: str, event: dict | None = None) -> dict:
+        """Run a scheduled function as EventBridge Scheduler would, with the schedule's input."""
+        if logical_id != self.current:
+            use_function_environment(self.monkeypatch, logical_id, self.ctx)
+            self.current = logical_id
+        handler, context = load_handler(logical_id)
+        return handler(event if event is not None else {"job": "test"}, context)
+
+    def configure(self, **parameters: str) -> None:
+        """Change template parameters; functions pick them up at their next invocation."""
+        self.ctx.parameters.update(parameters)
+        self.current = ""
+
     def drain(self, queue: str) -> list[str]:
         """Receive what waits on one of the stack's queues (and delete it)."""
         bodies = []
@@ -188,7 +201,7 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
         dlq = sqs.create_queue(QueueName="govsync-RegistryEventsDLQ-TEST")["QueueUrl"]
         queues = {
             name: sqs.create_queue(QueueName=f"govsync-{name}-TEST")["QueueUrl"]
-            for name in ("DeployRequestsQueue", "DeployRequestsDLQ", "EndpointEventsDLQ")
+            for name in ("DeployRequestsQueue", "DeployRequestsDLQ", "EndpointEventsDLQ", "ScheduledJobsDLQ")
         }
         queues["RegistryEventsDLQ"] = dlq
         key_arn = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from govsync.domain.errors import GovsyncError
 from govsync.domain.events import ACCOUNT_ID, EventPolicy
+from govsync.domain.monitoring import Thresholds
 from govsync.domain.promotion import StageTarget, Target, resolve_targets
 from govsync.domain.records import DEFAULT_METADATA_KEYS, StageConfig
 from govsync.domain.usecases import DEFAULT_USE_CASE_MAP, USE_CASE_STAGES
@@ -51,6 +52,11 @@ class Settings(BaseModel):
     deploy_queue_url: str | None = None
     # None: the default map, limited to the stages the chain has
     use_case_stage_map: dict[str, str] | None = None
+    # scheduled jobs
+    metrics_window_minutes: int = Field(default=60, ge=5, le=1440)
+    metrics_role_name: str = Field(default="govsync-metrics-read", pattern=r"^[\w+=,.@-]{1,64}$")
+    monitoring_thresholds: dict[str, Thresholds] = Field(default_factory=dict)
+    monitor_lookback_hours: int = Field(default=24, ge=1, le=24 * 14)
 
     @field_validator("stages")
     @classmethod
@@ -84,6 +90,9 @@ class Settings(BaseModel):
                 f"stage_targets: {self.stages[0]!r} is the first stage (where versions are registered); "
                 "approving it deploys into the next stage, so it takes no target"
             )
+        unknown = sorted(set(self.monitoring_thresholds) - set(self.stages))
+        if unknown:
+            raise ValueError(f"monitoring_thresholds names stages that are not in the chain: {unknown}")
         explicit = self.use_case_stage_map or {}
         bad_keys = sorted(set(explicit) - set(USE_CASE_STAGES))
         bad_values = sorted(set(explicit.values()) - set(self.stages))
@@ -112,12 +121,14 @@ class Settings(BaseModel):
             "partition": env.get("GOVSYNC_PARTITION") or "aws",
             "deploy_queue_url": env.get("GOVSYNC_DEPLOY_QUEUE_URL") or None,
         }
-        if env.get("GOVSYNC_DEPLOY_ROLE_NAME"):
-            raw["deploy_role_name"] = env["GOVSYNC_DEPLOY_ROLE_NAME"]
         for name, var in (
+            ("deploy_role_name", "GOVSYNC_DEPLOY_ROLE_NAME"),
+            ("metrics_role_name", "GOVSYNC_METRICS_ROLE_NAME"),
             ("copy_threshold_mib", "GOVSYNC_COPY_THRESHOLD_MIB"),
             ("copy_part_mib", "GOVSYNC_COPY_PART_MIB"),
             ("copy_concurrency", "GOVSYNC_COPY_CONCURRENCY"),
+            ("metrics_window_minutes", "GOVSYNC_METRICS_WINDOW_MINUTES"),
+            ("monitor_lookback_hours", "GOVSYNC_MONITOR_LOOKBACK_HOURS"),
         ):
             if env.get(var):
                 raw[name] = env[var]
@@ -129,6 +140,7 @@ class Settings(BaseModel):
                 ("metadata_keys", "GOVSYNC_METADATA_KEYS"),
                 ("stage_targets", "GOVSYNC_STAGE_TARGETS"),
                 ("use_case_stage_map", "GOVSYNC_USE_CASE_STAGES"),
+                ("monitoring_thresholds", "GOVSYNC_MONITORING_THRESHOLDS"),
             ):
                 if env.get(var):
                     raw[name] = json.loads(env[var])
@@ -170,6 +182,20 @@ class Settings(BaseModel):
         accounts = frozenset(t.account for t in self.stage_targets.values())
         regions = frozenset(t.region for t in self.stage_targets.values() if t.region) | self.allowed_regions
         return EventPolicy(allowed_accounts=accounts, allowed_regions=regions)
+
+    def stage_role_arn(self, account: str, role_name: str) -> str:
+        return f"arn:{self.partition}:iam::{account}:role/{role_name}"
+
+    def external_id_for(self, account: str) -> str | None:
+        """The external id the stage targets set for `account` (its roles demand the same one)."""
+        return next((t.external_id for t in self.stage_targets.values() if t.account == account), None)
+
+    @property
+    def notification_bus(self) -> str:
+        """Where govsync's own notifications go: this account's default bus."""
+        if self.account_id is None:
+            return "default"
+        return f"arn:{self.partition}:events:{self.region}:{self.account_id}:event-bus/default"
 
     @property
     def stage_config(self) -> StageConfig:

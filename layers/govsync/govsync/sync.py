@@ -115,17 +115,20 @@ class RegistrySync:
             metric="EventsRejected",
         )  # fmt: skip
 
-    def sync(self, ref: PackageRef, *, redelivered: bool = True) -> Outcome:
+    def sync(self, ref: PackageRef, *, redelivered: bool = True, described: dict | None = None) -> Outcome:
         """Bring the version's records in line with what the registry holds now. `redelivered=False`
         (a first delivery of a version never synced before) lets small copies skip the look for a copy
-        an earlier attempt left."""
-        pkg = snapshot_from_describe(self._registry.describe_package(ref.arn, ref.region))
+        an earlier attempt left. `described`: the DescribeModelPackage answer, when the caller just
+        read it (the reconciler)."""
+        pkg = snapshot_from_describe(described or self._registry.describe_package(ref.arn, ref.region))
         # resolved once, after the duplicate check (no tag read or copy for those)
         governance: Governance | None = None
         artifacts: Artifacts | None = None
         for _ in range(MAX_RACE_ATTEMPTS):
             state = self._store.load_version(pkg.group, pkg.version)
-            if state.source_version is not None and state.source_version >= pkg.source_version:
+            # the change is applied, unless its record was lost since (then the sync writes it again)
+            lost = state.source_version == pkg.source_version and self._settings.stages[0] not in state.records
+            if state.source_version is not None and state.source_version >= pkg.source_version and not lost:
                 outcome = Outcome.DUPLICATE if state.source_version == pkg.source_version else Outcome.STALE
                 logger.info(
                     "change already applied",
@@ -165,7 +168,7 @@ class RegistrySync:
             )
             changed = [after[stage] for stage in after if after[stage] != state.records.get(stage)]
             try:
-                self._store.commit(state, changed, entry, pkg.source_version)
+                self._store.commit(state, changed, entry, None if lost else pkg.source_version)
             except ConcurrentChange:
                 logger.info("lost a race, re-reading", model_group=pkg.group, model_version=pkg.version)
                 continue

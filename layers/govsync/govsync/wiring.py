@@ -9,14 +9,18 @@ from s3transfer.manager import TransferConfig
 
 from govsync.adapters.artifacts import S3Artifacts
 from govsync.adapters.aws import AssumedRoles
+from govsync.adapters.cloudwatch import CloudWatchMetrics
 from govsync.adapters.endpoints import SageMakerEndpoints
-from govsync.adapters.eventbus import EventBusDeployments
+from govsync.adapters.eventbus import EventBusDeployments, EventPublisher
+from govsync.adapters.monitors import ModelMonitors
 from govsync.adapters.pipelines import CodePipelines
 from govsync.adapters.registry import SageMakerRegistry
 from govsync.adapters.sqs import SqsDeadLetter, SqsQueue
 from govsync.adapters.store import GovernanceStore
 from govsync.artifacts import ArtifactSync
 from govsync.deploy import Deployments
+from govsync.monitoring import MetricsAggregator
+from govsync.reconcile import Reconciler
 from govsync.settings import Settings, get_settings
 from govsync.status import DeploymentStatus
 from govsync.sync import RegistrySync
@@ -88,9 +92,29 @@ def deployment_status() -> DeploymentStatus:
     )
 
 
+@lru_cache(maxsize=1)
+def metrics_aggregator() -> MetricsAggregator:
+    settings = get_settings()
+    roles = AssumedRoles("govsync-metrics", settings.region)
+    return MetricsAggregator(
+        settings=settings,
+        store=governance_store(),
+        cloudwatch=CloudWatchMetrics(roles),
+        monitors=ModelMonitors(roles),
+        notifier=EventPublisher(settings.region),
+    )
+
+
+@lru_cache(maxsize=1)
+def reconciler() -> Reconciler:
+    settings = get_settings()
+    return Reconciler(settings=settings, registry=SageMakerRegistry(), store=governance_store(), sync=registry_sync())
+
+
 def reset() -> None:
     """Forget settings and services (tests change the environment between cases)."""
     from govsync.adapters import aws
 
-    for cached in (get_settings, governance_store, registry_sync, deployments, deployment_status, aws.client):
+    for cached in (get_settings, governance_store, registry_sync, deployments, deployment_status,
+                   metrics_aggregator, reconciler, aws.client):  # fmt: skip
         cached.cache_clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -39,3 +40,26 @@ class SageMakerRegistry:
         except (ClientError, BotoCoreError) as exc:
             raise aws.translate(exc, "ListTags") from exc
         return tags
+
+    def list_groups(self, region: str) -> Iterator[dict[str, Any]]:
+        """The model package groups this account owns and those shared with it (each once)."""
+        seen: set[str] = set()
+        try:
+            paginator = self._sm(region).get_paginator("list_model_package_groups")
+            for option in ("SameAccount", "CrossAccount"):
+                for page in paginator.paginate(CrossAccountFilterOption=option):
+                    for group in page.get("ModelPackageGroupSummaryList", []):
+                        if group["ModelPackageGroupArn"] not in seen:
+                            seen.add(group["ModelPackageGroupArn"])
+                            yield group
+        except (ClientError, BotoCoreError) as exc:
+            raise aws.translate(exc, "ListModelPackageGroups") from exc
+
+    def list_packages(self, group_arn: str, region: str) -> Iterator[list[dict[str, Any]]]:
+        """The group's versioned packages, a page (up to 100) at a time."""
+        try:
+            paginator = self._sm(region).get_paginator("list_model_packages")
+            for page in paginator.paginate(ModelPackageGroupName=group_arn, ModelPackageType="Versioned"):
+                yield page.get("ModelPackageSummaryList", [])
+        except (ClientError, BotoCoreError) as exc:
+            raise aws.translate(exc, f"ListModelPackages {group_arn}") from exc

@@ -118,6 +118,7 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
     artifact_status = UnicodeAttribute(default="none")
     registry_status = UnicodeAttribute(null=True)
     deployment = MapAttribute(default=dict)
+    monitoring_alert = MapAttribute(default=dict)
 
     @classmethod
     def from_record(cls, record: StageRecord) -> StageRecordItem:
@@ -136,6 +137,8 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
         values["metadata_missing"] = tuple(values["metadata_missing"] or ())
         values["artifacts"] = list(values["artifacts"] or [])
         values["deployment"] = dict(values["deployment"] or {})
+        values["monitoring_alert"] = dict(values["monitoring_alert"] or {})
+        values["model_monitoring_metrics"] = dict(values["model_monitoring_metrics"] or {})
         return StageRecord(**values)
 
 
@@ -250,6 +253,25 @@ class GovernanceStore:
         except PynamoDBException as exc:
             raise RetryableError(f"Query version {group}/{version}: {exc.msg}") from exc
         return state
+
+    def applied_versions(self, versions: Iterable[tuple[str, int]], first_stage: str) -> dict[tuple[str, int], str]:
+        """For each version that has both its head and its first stage record, the registry change
+        the head last applied (BatchGetItem, 100 keys a call, only the attributes needed). A version
+        missing from the answer has no record, or lost it."""
+        keys = [(version_pk(g, v), sk) for g, v in versions for sk in (HEAD_SK, STAGE_PREFIX + first_stage)]
+        heads: dict[tuple[str, int], str] = {}
+        records: set[tuple[str, int]] = set()
+        attributes = ["pk", "sk", "kind", "model_group", "model_version", "source_version"]
+        try:
+            for item in GovernanceItem.batch_get(keys, consistent_read=True, attributes_to_get=attributes):
+                key = (item.model_group, int(item.model_version))
+                if isinstance(item, VersionHeadItem) and item.source_version:
+                    heads[key] = item.source_version
+                elif isinstance(item, StageRecordItem):
+                    records.add(key)
+        except PynamoDBException as exc:
+            raise RetryableError(f"BatchGetItem version heads: {exc.msg}") from exc
+        return {key: source for key, source in heads.items() if key in records}
 
     def audit_entries(self, group: str, version: int) -> list[AuditEntry]:
         return [

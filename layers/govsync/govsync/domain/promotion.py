@@ -12,6 +12,7 @@ A record's `deployment` holds:
     action          promote | rollback
     account, region, strategy, role_arn
     endpoint_name, endpoint_config_name, model_name, endpoint_arn   (sagemaker-endpoint)
+    endpoint_status, variants       as the endpoint's last state change reported them
     pipeline_name, pipeline_execution_id                             (codepipeline)
     event_bus_arn, event_id                                          (event)
     previous_version   the version whose endpoint config this one replaced
@@ -260,6 +261,8 @@ def plan_promotions(
             registry_status=None,
             stage_description=None,
             deployment={},
+            model_monitoring_metrics={},
+            monitoring_alert={},
         )
         status = base.model_status if base.model_status in (PENDING, APPROVED) else PENDING
         planned[following] = replace(base, model_status=status, deployment=request)
@@ -447,6 +450,12 @@ class EndpointDetail(BaseModel):
     Tags: dict[str, str] = Field(default_factory=dict)
     CreationTime: datetime | None = None
     LastModifiedTime: datetime | None = None
+    ProductionVariants: list[dict[str, Any]] = Field(default_factory=list)
+
+    def variant_names(self) -> tuple[str, ...]:
+        """The endpoint's variants (their CloudWatch metrics are per variant); malformed entries skipped."""
+        names = (v.get("VariantName") for v in self.ProductionVariants if isinstance(v, dict))
+        return tuple(n for n in names if isinstance(n, str) and SAGEMAKER_NAME.fullmatch(n))
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,6 +473,7 @@ class EndpointChange:
     group: str
     version: int
     stage: str
+    variants: tuple[str, ...] = ()
 
 
 def check_endpoint_event(envelope: EventEnvelope, policy: EventPolicy, targets: dict[str, Target]) -> EndpointChange:
@@ -512,6 +522,7 @@ def check_endpoint_event(envelope: EventEnvelope, policy: EventPolicy, targets: 
         group=match["group"],
         version=int(match["version"]),
         stage=stage,
+        variants=detail.variant_names(),
     )
 
 
@@ -539,6 +550,8 @@ def apply_endpoint_change(record: StageRecord, change: EndpointChange) -> StageR
     status = record.model_status
     if change.status == "IN_SERVICE":
         updated.update(status=LIVE, deployed_at=change.time)
+        if change.variants:
+            updated["variants"] = list(change.variants)
         updated.pop("error", None)
         if status in (PENDING, DEPLOYING, DEPLOY_FAILED):
             status = DEPLOYED

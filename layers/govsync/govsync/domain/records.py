@@ -107,6 +107,8 @@ class StageRecord:
     registry_status: str | None = None
     # the stage's deployment: request, kick, endpoint state, rollback (see domain.promotion)
     deployment: dict[str, Any] = field(default_factory=dict)
+    # set while the endpoint's metrics breach the stage's thresholds (see domain.monitoring)
+    monitoring_alert: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -200,13 +202,20 @@ def build_stage_records(
 
 def _decided(old: StageRecord | None, new: StageRecord) -> StageRecord:
     """A stage the registry names: its decision applies when it is a new one. A repeated decision
-    keeps the status deployments set since, and "pending" never hides a deployment's status."""
+    keeps the status deployments set since, and "pending" never hides a deployment's status. What
+    our own functions observed (deployment, monitoring) stays."""
     if old is None:
         return new
     keep_status = old.registry_status == new.registry_status or (
         new.model_status == PENDING and old.model_status in DEPLOYMENT_STATUSES
     )
-    return replace(new, model_status=old.model_status if keep_status else new.model_status, deployment=old.deployment)
+    return replace(
+        new,
+        model_status=old.model_status if keep_status else new.model_status,
+        deployment=old.deployment,
+        model_monitoring_metrics=old.model_monitoring_metrics,
+        monitoring_alert=old.monitoring_alert,
+    )
 
 
 def merge_records(before: dict[str, StageRecord], implied: dict[str, StageRecord]) -> dict[str, StageRecord]:

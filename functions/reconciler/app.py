@@ -1,0 +1,16 @@
+"""ReconcilerFunction: on its schedule, the registry listed and every missing or stale record repaired."""
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from govsync import wiring
+from govsync.domain.monitoring import JobInput
+from govsync.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=JobInput)
+def handler(event: JobInput, context: LambdaContext) -> dict:
+    return wiring.reconciler().run(groups=event.groups).to_json()

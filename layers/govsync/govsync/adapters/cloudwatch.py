@@ -1,0 +1,45 @@
+"""CloudWatch adapter: endpoint metrics read in a stage account (through its metrics read role)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from govsync.adapters import aws
+from govsync.domain.monitoring import Window, batches
+
+
+class CloudWatchMetrics:
+    def __init__(self, roles: aws.AssumedRoles) -> None:
+        self._roles = roles
+        self.calls = 0  # GetMetricData calls made (reported by the aggregator)
+
+    def latest_values(
+        self, queries: list[dict[str, Any]], window: Window, *, role_arn: str, region: str, external_id: str | None
+    ) -> dict[str, float]:
+        """Query id -> the window's value, for the queries that have one: one GetMetricData call per
+        500 queries (and per page, should CloudWatch split its answer)."""
+        cloudwatch = self._roles.client("cloudwatch", role_arn, region, external_id)
+        values: dict[str, float] = {}
+        for batch in batches(queries):
+            request: dict[str, Any] = {
+                "MetricDataQueries": batch,
+                "StartTime": window.start,
+                "EndTime": window.end,
+                "ScanBy": "TimestampDescending",
+            }
+            while True:
+                self.calls += 1
+                try:
+                    answer = cloudwatch.get_metric_data(**request)
+                except (ClientError, BotoCoreError) as exc:
+                    raise aws.translate(exc, f"GetMetricData in {role_arn.split(':')[4]}") from exc
+                for result in answer.get("MetricDataResults", []):
+                    # one period spans the window: the newest (only) value is the window's
+                    if result.get("Values") and result["Id"] not in values:
+                        values[result["Id"]] = float(result["Values"][0])
+                if not answer.get("NextToken"):
+                    break
+                request["NextToken"] = answer["NextToken"]
+        return values

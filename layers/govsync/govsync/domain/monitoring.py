@@ -1,0 +1,316 @@
+"""Endpoint monitoring: the CloudWatch queries a window needs, what their answers come to on the
+record (`model_monitoring_metrics`), and when a stage's thresholds flag it (`monitoring_alert`).
+
+A window is a fixed slice of time (`window_ending`): every run inside the same slice asks for the
+same window, so running twice writes the same record. Values are per production variant and in
+total; latencies are SageMaker's, in microseconds.
+
+`model_monitoring_metrics`:
+    endpoint_name, account, region, window_start, window_end, collected_at
+    values      invocations, invocation_4xx_errors, invocation_5xx_errors, invocation_4xx_rate,
+                invocation_5xx_rate, model_latency_avg_us, model_latency_p90_us, overhead_latency_avg_us
+    variants    {variant name: the same values, rates left out}
+    monitors    the Model Monitor schedules on the endpoint, each with its latest execution (when any exist)
+
+`monitoring_alert` (empty when nothing breaches): since, window_end, breaches [{metric, value, threshold}].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from govsync.domain.promotion import SAGEMAKER_NAME
+from govsync.domain.records import StageRecord
+
+NAMESPACE = "AWS/SageMaker"
+MAX_QUERIES_PER_CALL = 500  # GetMetricData's limit
+DEFAULT_VARIANT = "AllTraffic"  # SageMaker's (and govsync's own deployments') variant name
+
+# record key -> (CloudWatch metric, statistic)
+METRICS: tuple[tuple[str, str, str], ...] = (
+    ("invocations", "Invocations", "Sum"),
+    ("invocation_4xx_errors", "Invocation4XXErrors", "Sum"),
+    ("invocation_5xx_errors", "Invocation5XXErrors", "Sum"),
+    ("model_latency_avg_us", "ModelLatency", "Average"),
+    ("model_latency_p90_us", "ModelLatency", "p90"),
+    ("overhead_latency_avg_us", "OverheadLatency", "Average"),
+)
+COUNTS = ("invocations", "invocation_4xx_errors", "invocation_5xx_errors")
+
+# Model Monitor execution statuses that say the data broke the baseline's constraints.
+VIOLATIONS = "CompletedWithViolations"
+
+ALERT_RAISED = "Model Monitoring Alert"
+ALERT_RESOLVED = "Model Monitoring Alert Resolved"
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    start: datetime
+    end: datetime
+
+    @property
+    def seconds(self) -> int:
+        return int((self.end - self.start).total_seconds())
+
+
+def window_ending(now: datetime, minutes: int) -> Window:
+    """The last whole window before `now`: windows are aligned on multiples of their length since
+    the epoch, so every run in the same slice of time asks for the same one."""
+    size = minutes * 60
+    end_epoch = int(now.timestamp()) // size * size
+    end = datetime.fromtimestamp(end_epoch, UTC)
+    return Window(end - timedelta(seconds=size), end)
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoredEndpoint:
+    """A deployed record's endpoint, where its metrics live."""
+
+    group: str
+    version: int
+    stage: str
+    account: str
+    region: str
+    endpoint_name: str
+    variants: tuple[str, ...]
+
+    @property
+    def location(self) -> tuple[str, str]:
+        return (self.account, self.region)
+
+
+def monitored_endpoint(record: StageRecord, default_region: str) -> MonitoredEndpoint | None:
+    """The endpoint a deployed record runs on, or None when the deployment names none."""
+    deployment = record.deployment
+    name, account = deployment.get("endpoint_name"), deployment.get("account")
+    if not isinstance(name, str) or not SAGEMAKER_NAME.fullmatch(name) or not isinstance(account, str):
+        return None
+    variants = tuple(v for v in deployment.get("variants") or () if isinstance(v, str)) or (DEFAULT_VARIANT,)
+    return MonitoredEndpoint(
+        group=record.model_group,
+        version=record.model_version,
+        stage=record.model_stage,
+        account=account,
+        region=str(deployment.get("region") or default_region),
+        endpoint_name=name,
+        variants=variants,
+    )
+
+
+QueryKey = tuple[str, str, str]  # (endpoint name, variant, record key)
+
+
+def metric_queries(endpoints: Iterable[MonitoredEndpoint], window: Window) -> dict[str, tuple[dict, QueryKey]]:
+    """GetMetricData queries for the endpoints of one account and region: query id -> (query, key).
+    An endpoint two records share (a version not yet marked superseded) is asked for once."""
+    queries: dict[str, tuple[dict, QueryKey]] = {}
+    seen: set[tuple[str, str]] = set()
+    for endpoint in endpoints:
+        for variant in endpoint.variants:
+            if (endpoint.endpoint_name, variant) in seen:
+                continue
+            seen.add((endpoint.endpoint_name, variant))
+            for key, metric, stat in METRICS:
+                query_id = f"q{len(queries)}"
+                query = {
+                    "Id": query_id,
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": NAMESPACE,
+                            "MetricName": metric,
+                            "Dimensions": [
+                                {"Name": "EndpointName", "Value": endpoint.endpoint_name},
+                                {"Name": "VariantName", "Value": variant},
+                            ],
+                        },
+                        "Period": window.seconds,
+                        "Stat": stat,
+                    },
+                    "ReturnData": True,
+                }
+                queries[query_id] = (query, (endpoint.endpoint_name, variant, key))
+    return queries
+
+
+def batches(items: list[Any], size: int = MAX_QUERIES_PER_CALL) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def number(value: float) -> int | float:
+    """Counts as whole numbers, the rest to 3 decimals: what DynamoDB stores comes back identical
+    (the audit chain hashes the values it wrote)."""
+    rounded = round(float(value), 3)
+    return int(rounded) if rounded == int(rounded) else rounded
+
+
+def _weighted(values: list[tuple[float, float]]) -> float | None:
+    """Invocation-weighted average of per-variant averages (a plain mean when nothing was counted)."""
+    present = [(v, w) for v, w in values if v is not None]
+    if not present:
+        return None
+    weight = sum(w for _, w in present)
+    if weight <= 0:
+        return sum(v for v, _ in present) / len(present)
+    return sum(v * w for v, w in present) / weight
+
+
+def aggregate(endpoint: MonitoredEndpoint, answers: Mapping[QueryKey, float]) -> dict[str, Any]:
+    """Per-variant values and totals. No datapoint means no request: counts are 0, latencies left out.
+    The total p90 is the worst variant's (percentiles do not add up)."""
+    variants: dict[str, dict[str, int | float]] = {}
+    for variant in endpoint.variants:
+        values: dict[str, int | float] = {}
+        for key, _, _ in METRICS:
+            value = answers.get((endpoint.endpoint_name, variant, key))
+            if value is not None:
+                values[key] = number(value)
+            elif key in COUNTS:
+                values[key] = 0
+        variants[variant] = values
+    totals: dict[str, int | float] = {key: number(sum(v[key] for v in variants.values())) for key in COUNTS}
+    invocations = totals["invocations"]
+    for errors in ("invocation_4xx", "invocation_5xx"):
+        totals[f"{errors}_rate"] = number(totals[f"{errors}_errors"] / invocations) if invocations else 0
+    for key in ("model_latency_avg_us", "overhead_latency_avg_us"):
+        value = _weighted([(v.get(key), v["invocations"]) for v in variants.values()])
+        if value is not None:
+            totals[key] = number(value)
+    p90s = [v["model_latency_p90_us"] for v in variants.values() if "model_latency_p90_us" in v]
+    if p90s:
+        totals["model_latency_p90_us"] = max(p90s)
+    return {"values": totals, "variants": variants}
+
+
+def monitor_status(schedule: Mapping[str, Any], execution: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A Model Monitor schedule on an endpoint and its latest execution (times as ISO strings)."""
+    status: dict[str, Any] = {
+        "schedule_name": schedule.get("MonitoringScheduleName"),
+        "schedule_status": schedule.get("MonitoringScheduleStatus"),
+        "monitoring_type": schedule.get("MonitoringType") or "DataQuality",
+        "last_execution": None,
+    }
+    if execution is not None:
+        last = {
+            "status": execution.get("MonitoringExecutionStatus"),
+            "scheduled_time": _iso(execution.get("ScheduledTime")),
+            "violations": execution.get("MonitoringExecutionStatus") == VIOLATIONS,
+        }
+        if execution.get("FailureReason"):
+            last["failure_reason"] = str(execution["FailureReason"])[:500]
+        if execution.get("ProcessingJobArn"):
+            last["processing_job_arn"] = execution["ProcessingJobArn"]
+        status["last_execution"] = last
+    return status
+
+
+def _iso(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return None if value is None else str(value)
+
+
+def monitoring_metrics(
+    endpoint: MonitoredEndpoint,
+    window: Window,
+    answers: Mapping[QueryKey, float],
+    monitors: list[dict[str, Any]],
+    collected_at: str,
+) -> dict[str, Any]:
+    metrics = {
+        "endpoint_name": endpoint.endpoint_name,
+        "account": endpoint.account,
+        "region": endpoint.region,
+        "window_start": window.start.isoformat(),
+        "window_end": window.end.isoformat(),
+        "collected_at": collected_at,
+        **aggregate(endpoint, answers),
+    }
+    if monitors:
+        metrics["monitors"] = monitors
+    return metrics
+
+
+class Thresholds(BaseModel):
+    """A stage's alert thresholds (GOVSYNC_MONITORING_THRESHOLDS: {stage: {...}}): a value above its
+    threshold in a window flags the record. Rates are fractions of the window's invocations."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    invocation_5xx_rate: float | None = Field(default=None, ge=0, le=1)
+    invocation_4xx_rate: float | None = Field(default=None, ge=0, le=1)
+    model_latency_p90_us: float | None = Field(default=None, gt=0)
+    model_latency_avg_us: float | None = Field(default=None, gt=0)
+    overhead_latency_avg_us: float | None = Field(default=None, gt=0)
+    # rates are judged only once a window has this many invocations (a single failed call is not 100%)
+    min_invocations: int = Field(default=1, ge=1)
+    # the latest Model Monitor execution found violations
+    monitor_violations: bool = False
+
+
+def breaches(metrics: Mapping[str, Any], thresholds: Thresholds | None) -> list[dict[str, Any]]:
+    if thresholds is None:
+        return []
+    values = metrics.get("values", {})
+    found = []
+    for key in ("invocation_5xx_rate", "invocation_4xx_rate"):
+        limit = getattr(thresholds, key)
+        if limit is not None and values.get("invocations", 0) >= thresholds.min_invocations and values[key] > limit:
+            found.append({"metric": key, "value": values[key], "threshold": number(limit)})
+    for key in ("model_latency_p90_us", "model_latency_avg_us", "overhead_latency_avg_us"):
+        limit = getattr(thresholds, key)
+        if limit is not None and key in values and values[key] > limit:
+            found.append({"metric": key, "value": values[key], "threshold": number(limit)})
+    if thresholds.monitor_violations:
+        for monitor in metrics.get("monitors", []):
+            last = monitor.get("last_execution") or {}
+            if last.get("violations"):
+                found.append(
+                    {"metric": "monitor_violations", "value": monitor["schedule_name"], "threshold": VIOLATIONS}
+                )
+    return found
+
+
+def _comparable(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in metrics.items() if k != "collected_at"}
+
+
+def apply_monitoring(record: StageRecord, metrics: dict[str, Any], found: list[dict[str, Any]]) -> StageRecord | None:
+    """The record with this window's metrics and alert, or None when it already has them (the same
+    window collected again with the same values: idempotent per window)."""
+    old_alert = record.monitoring_alert
+    if found:
+        since = old_alert.get("since") if old_alert else metrics["window_end"]
+        alert = {"since": since, "window_end": metrics["window_end"], "breaches": found}
+    else:
+        alert = {}
+    if _comparable(record.model_monitoring_metrics) == _comparable(metrics) and alert == old_alert:
+        return None
+    return replace(record, model_monitoring_metrics=metrics, monitoring_alert=alert)
+
+
+def alert_transition(before: Mapping[str, Any], after: Mapping[str, Any]) -> str | None:
+    """The notification a change of alert calls for: raised, resolved, or none (unchanged, or still
+    alerting: one event per alert, not one per window)."""
+    if after and not before:
+        return ALERT_RAISED
+    if before and not after:
+        return ALERT_RESOLVED
+    return None
+
+
+class JobInput(BaseModel):
+    """What a scheduled job's event may say (the schedule's Input, or a manual run's payload)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    job: str | None = Field(default=None, max_length=64)
+    # metrics aggregation: collect the window ending at or before this time (default: now)
+    window_end: datetime | None = None
+    # reconciliation: only these model package groups (default: all)
+    groups: list[str] | None = Field(default=None, max_length=1000)

@@ -1,0 +1,209 @@
+"""Metrics aggregator: on its schedule, the endpoint metrics of every deployed record are read in
+the stage accounts (one GetMetricData call per 500 queries per account) and written on the record
+with their Model Monitor status; a stage's thresholds raise and resolve alerts.
+
+One account that cannot be read is reported and left for the next run; the others go on.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from govsync.changes import update_version
+from govsync.domain.errors import GovsyncError
+from govsync.domain.monitoring import (
+    ALERT_RAISED,
+    MonitoredEndpoint,
+    Window,
+    alert_transition,
+    apply_monitoring,
+    breaches,
+    metric_queries,
+    monitor_status,
+    monitored_endpoint,
+    monitoring_metrics,
+    window_ending,
+)
+from govsync.domain.records import DEPLOYED, StageRecord
+from govsync.observability import MetricUnit, logger, metrics
+from govsync.settings import Settings
+
+ACTOR = "govsync-metrics-aggregator"
+
+
+@dataclass
+class AggregationSummary:
+    window_start: str
+    window_end: str
+    records: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    without_endpoint: int = 0
+    alerts_raised: int = 0
+    alerts_resolved: int = 0
+    get_metric_data_calls: int = 0
+    accounts: dict[str, str] = field(default_factory=dict)  # "account/region" -> ok | the error
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class MetricsAggregator:
+    def __init__(
+        self,
+        settings: Settings,
+        store,  # GovernanceStore
+        cloudwatch,  # CloudWatchMetrics
+        monitors,  # ModelMonitors
+        notifier,  # EventPublisher
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._cloudwatch = cloudwatch
+        self._monitors = monitors
+        self._notifier = notifier
+        self._clock = clock
+
+    def run(self, window_end: datetime | None = None) -> AggregationSummary:
+        now = self._clock()
+        window = window_ending(window_end or now, self._settings.metrics_window_minutes)
+        summary = AggregationSummary(window.start.isoformat(), window.end.isoformat())
+        calls_before = self._cloudwatch.calls
+        for (account, region), items in sorted(self._deployed(summary).items()):
+            where = f"{account}/{region}"
+            try:
+                answers, monitors = self._read_account(account, region, [ep for _, ep in items], window)
+            except GovsyncError as exc:
+                summary.accounts[where] = str(exc)
+                summary.failed += len(items)
+                logger.error("stage account metrics unreadable", account=account, region=region, error=str(exc))
+                metrics.add_metric(name="MetricsAccountsFailed", unit=MetricUnit.Count, value=1)
+                continue
+            summary.accounts[where] = "ok"
+            for record, endpoint in items:
+                self._write(record, endpoint, window, answers, monitors.get(endpoint.endpoint_name, []), summary)
+        summary.get_metric_data_calls = self._cloudwatch.calls - calls_before
+        logger.info("metrics aggregated", **summary.to_json())
+        metrics.add_metric(name="MetricsRecordsUpdated", unit=MetricUnit.Count, value=summary.updated)
+        metrics.add_metric(name="MetricsRecordsFailed", unit=MetricUnit.Count, value=summary.failed)
+        metrics.add_metric(name="GetMetricDataCalls", unit=MetricUnit.Count, value=summary.get_metric_data_calls)
+        return summary
+
+    def _deployed(
+        self, summary: AggregationSummary
+    ) -> dict[tuple[str, str], list[tuple[StageRecord, MonitoredEndpoint]]]:
+        """The deployed records (by_stage_status index, one query per stage), by account and region."""
+        found: dict[tuple[str, str], list[tuple[StageRecord, MonitoredEndpoint]]] = defaultdict(list)
+        for stage in self._settings.stages:
+            for record in self._store.records_by_stage_status(stage, DEPLOYED):
+                summary.records += 1
+                endpoint = monitored_endpoint(record, self._settings.region)
+                if endpoint is None:
+                    summary.without_endpoint += 1
+                    continue
+                found[endpoint.location].append((record, endpoint))
+        return found
+
+    def _read_account(
+        self, account: str, region: str, endpoints: list[MonitoredEndpoint], window: Window
+    ) -> tuple[dict, dict[str, list[dict]]]:
+        role = {
+            "role_arn": self._settings.stage_role_arn(account, self._settings.metrics_role_name),
+            "region": region,
+            "external_id": self._settings.external_id_for(account),
+        }
+        queries = metric_queries(endpoints, window)
+        values = self._cloudwatch.latest_values([q for q, _ in queries.values()], window, **role)
+        answers = {key: values[query_id] for query_id, (_, key) in queries.items() if query_id in values}
+        since = window.end - timedelta(hours=self._settings.monitor_lookback_hours)
+        found = self._monitors.on_endpoints({e.endpoint_name for e in endpoints}, since, **role)
+        monitors = {name: [monitor_status(s, e) for s, e in pairs] for name, pairs in found.items()}
+        return answers, monitors
+
+    def _write(
+        self,
+        record: StageRecord,
+        endpoint: MonitoredEndpoint,
+        window: Window,
+        answers: dict,
+        monitors: list[dict],
+        summary: AggregationSummary,
+    ) -> None:
+        now = self._clock().isoformat()
+        values = monitoring_metrics(endpoint, window, answers, monitors, now)
+        found = breaches(values, self._settings.monitoring_thresholds.get(endpoint.stage))
+
+        def collect(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
+            current = records.get(endpoint.stage)
+            if current is None or current.deployment.get("endpoint_name") != endpoint.endpoint_name:
+                return None  # redeployed since the query
+            updated = apply_monitoring(current, values, found)
+            return None if updated is None else {**records, endpoint.stage: updated}
+
+        try:
+            planned = apply_monitoring(record, values, found)
+            transition = alert_transition(record.monitoring_alert, planned.monitoring_alert) if planned else None
+            if transition:  # before the write: a failed publish leaves the record as it was, to retry
+                self._notify(transition, record, planned)
+            after = update_version(
+                self._store,
+                endpoint.group,
+                endpoint.version,
+                collect,
+                event_id=f"metrics-{window.end.isoformat()}",
+                actor=ACTOR,
+                action="monitoring-metrics",
+                now=now,
+            )
+        except GovsyncError as exc:
+            summary.failed += 1
+            logger.error(
+                "monitoring metrics not written",
+                model_group=endpoint.group,
+                model_version=endpoint.version,
+                stage=endpoint.stage,
+                error=str(exc),
+            )
+            return
+        if after is None:
+            summary.unchanged += 1
+            return
+        summary.updated += 1
+        if transition:
+            summary.alerts_raised += transition == ALERT_RAISED
+            summary.alerts_resolved += transition != ALERT_RAISED
+
+    def _notify(self, detail_type: str, record: StageRecord, planned: StageRecord) -> None:
+        alert = planned.monitoring_alert or record.monitoring_alert
+        detail = {
+            "ModelPackageArn": record.model_package_arn,
+            "ModelPackageGroupName": record.model_group,
+            "ModelPackageVersion": record.model_version,
+            "Stage": record.model_stage,
+            "EndpointName": planned.model_monitoring_metrics.get("endpoint_name"),
+            "Account": planned.model_monitoring_metrics.get("account"),
+            "WindowStart": planned.model_monitoring_metrics.get("window_start"),
+            "WindowEnd": planned.model_monitoring_metrics.get("window_end"),
+            "Since": alert.get("since"),
+            "Breaches": planned.monitoring_alert.get("breaches", []),
+            "Values": planned.model_monitoring_metrics.get("values", {}),
+        }
+        self._notifier.publish(self._settings.notification_bus, detail_type, detail, [record.model_package_arn])
+        logger.warning(
+            "monitoring alert" if planned.monitoring_alert else "monitoring alert resolved",
+            model_group=record.model_group,
+            model_version=record.model_version,
+            stage=record.model_stage,
+            breaches=planned.monitoring_alert.get("breaches", []),
+        )
+        metrics.add_metric(
+            name="MonitoringAlerts" if planned.monitoring_alert else "MonitoringAlertsResolved",
+            unit=MetricUnit.Count,
+            value=1,
+        )

@@ -1,0 +1,118 @@
+"""Reconciler: the registry, listed, against the table. Every package whose record is missing (a
+missed event, or a first install) or older than the registry is synced through the same code as the
+event path (`RegistrySync.sync`). Daily on its schedule, and on demand (`govsync reconcile`).
+
+Memory stays flat in the number of versions: the registry is read a page (100 packages) at a time,
+and the table's version heads and first stage records for that page with BatchGetItem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from govsync.domain.errors import GovsyncError
+from govsync.domain.events import PackageRef
+from govsync.domain.package import snapshot_from_describe
+from govsync.observability import MetricUnit, logger, metrics
+from govsync.settings import Settings
+from govsync.sync import Outcome
+
+MAX_REPORTED_FAILURES = 50
+
+
+@dataclass
+class ReconcileSummary:
+    run_id: str
+    groups: int = 0
+    checked: int = 0
+    up_to_date: int = 0
+    repaired: int = 0
+    failed: int = 0
+    skipped: int = 0  # packages of accounts the stack does not accept events from
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+Progress = Callable[[ReconcileSummary, str], None]
+
+
+class Reconciler:
+    def __init__(
+        self,
+        settings: Settings,
+        registry,  # SageMakerRegistry
+        store,  # GovernanceStore
+        sync,  # RegistrySync
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._settings = settings
+        self._registry = registry
+        self._store = store
+        self._sync = sync
+        self._clock = clock
+
+    def run(self, groups: Iterable[str] | None = None, progress: Progress | None = None) -> ReconcileSummary:
+        """Reconcile every group (or only `groups`, by name); `progress` hears after each page."""
+        started = self._clock()
+        summary = ReconcileSummary(run_id=f"reconcile-{started:%Y%m%dT%H%M%S}Z")
+        wanted = set(groups) if groups else None
+        for region in sorted(self._settings.allowed_regions):
+            for group in self._registry.list_groups(region):
+                if wanted is not None and group["ModelPackageGroupName"] not in wanted:
+                    continue
+                summary.groups += 1
+                for page in self._registry.list_packages(group["ModelPackageGroupArn"], region):
+                    self._page(page, region, summary, started)
+                    if progress:
+                        progress(summary, group["ModelPackageGroupName"])
+        logger.info("registry reconciled", **{k: v for k, v in summary.to_json().items() if k != "failures"})
+        for name in ("checked", "repaired", "failed"):
+            metrics.add_metric(name=f"Reconcile{name.title()}", unit=MetricUnit.Count, value=getattr(summary, name))
+        return summary
+
+    def _page(self, page: list[dict[str, Any]], region: str, summary: ReconcileSummary, started: datetime) -> None:
+        applied_versions = self._store.applied_versions(
+            [(p["ModelPackageGroupName"], int(p["ModelPackageVersion"])) for p in page if p.get("ModelPackageVersion")],
+            self._settings.stages[0],
+        )
+        for package in page:
+            arn = package["ModelPackageArn"]
+            if arn.split(":")[4] not in self._settings.allowed_accounts:
+                summary.skipped += 1
+                continue
+            summary.checked += 1
+            try:
+                described = self._registry.describe_package(arn, region)
+                pkg = snapshot_from_describe(described)
+                applied = applied_versions.get((pkg.group, pkg.version))
+                if applied is not None and applied >= pkg.source_version:
+                    summary.up_to_date += 1
+                    continue
+                ref = PackageRef(
+                    event_id=summary.run_id,
+                    event_time=started,
+                    account=pkg.account,
+                    region=region,
+                    group=pkg.group,
+                    version=pkg.version,
+                    arn=arn,
+                )
+                outcome = self._sync.sync(ref, described=described)
+            except GovsyncError as exc:
+                summary.failed += 1
+                if len(summary.failures) < MAX_REPORTED_FAILURES:
+                    summary.failures.append({"model_package_arn": arn, "error": str(exc)})
+                logger.error("reconcile failed", model_package_arn=arn, error=str(exc))
+                continue
+            if outcome is Outcome.UPSERTED:
+                summary.repaired += 1
+                logger.info(
+                    "record repaired", model_group=pkg.group, model_version=pkg.version, missing=applied is None
+                )
+            else:
+                summary.up_to_date += 1

@@ -241,6 +241,36 @@ def show_endpoint(store: Any, endpoint: str, accounts: Accounts, version: int, s
     )
 
 
+def data_quality_schedule(endpoint_name: str, account: str) -> dict[str, Any]:
+    """A Model Monitor data-quality schedule on an endpoint, hourly (CreateMonitoringSchedule's config)."""
+    return {
+        "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
+        "MonitoringJobDefinition": {
+            "MonitoringInputs": [
+                {"EndpointInput": {"EndpointName": endpoint_name, "LocalPath": "/opt/ml/processing/input"}}
+            ],
+            "MonitoringOutputConfig": {
+                "MonitoringOutputs": [
+                    {
+                        "S3Output": {
+                            "S3Uri": f"s3://monitoring-{account}/{endpoint_name}",
+                            "LocalPath": "/opt/ml/processing/output",
+                        }
+                    }
+                ]
+            },
+            "MonitoringResources": {
+                "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 20}
+            },
+            "MonitoringAppSpecification": {
+                "ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
+            },
+            "RoleArn": f"arn:aws:iam::{account}:role/model-monitor",
+        },
+        "MonitoringType": "DataQuality",
+    }
+
+
 def register(scientist: Any, bucket: str, key: str, report_key: str) -> str:
     return scientist.create_model_package(
         ModelPackageGroupName=GROUP,

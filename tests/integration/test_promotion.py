@@ -327,7 +327,7 @@ def test_other_strategies_kick_their_pipeline_or_event(stack, strategy):
         targets["test"]["pipeline_name"] = "model-deploy"
         _create_pipeline(TEST_ACCOUNT, "model-deploy")
     else:
-        _capture_central_events(stack)
+        capture_central_events(stack)
     stack.monkeypatch.setenv("GOVSYNC_STAGE_TARGETS", json.dumps(targets))
     stack.ctx.parameters["StageTargets"] = json.dumps(targets)
     stack.current = ""
@@ -392,7 +392,7 @@ def _create_pipeline(account: str, name: str) -> None:
     )
 
 
-def _capture_central_events(stack) -> None:
+def capture_central_events(stack) -> None:
     sqs, events = stack.sqs, boto3.client("events", region_name="us-east-1")
     url = sqs.create_queue(QueueName="central-events")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

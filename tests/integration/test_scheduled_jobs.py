@@ -10,9 +10,10 @@ from botocore.exceptions import ClientError
 
 from govsync import wiring
 from govsync_local import motoext
+from govsync_local.demo import data_quality_schedule
 
 from .conftest import GROUP, PROD_ACCOUNT, TEST_ACCOUNT, register
-from .test_promotion import _capture_central_events, approve, lifecycle, records, sync
+from .test_promotion import approve, capture_central_events, lifecycle, records, sync
 
 WINDOW_END = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 IN_WINDOW = WINDOW_END - timedelta(minutes=30)
@@ -35,7 +36,9 @@ def deployed_to_test(stack) -> str:
     sync(stack, arn)
     approve(stack, arn)
     stack.run_deployments()
-    assert records(1)["test"].model_status == "deployed"
+    test = records(1)["test"]
+    # the endpoint's state change named its variants (its metrics are per variant)
+    assert test.model_status == "deployed" and test.deployment["variants"] == ["AllTraffic"]
     return arn
 
 
@@ -93,3 +96,178 @@ def test_metrics_of_a_deployed_version_are_aggregated_into_its_record(stack):
     assert not [c for c in stack.aws_calls("dynamodb") if c.endswith(":Scan")]
     entries = wiring.governance_store().audit_entries(GROUP, 1)
     assert entries[-1].action == "monitoring-metrics" and "model_monitoring_metrics" in entries[-1].changes["test"]
+
+
+def test_the_same_window_twice_gives_the_same_record_and_one_audit_entry(stack):
+    # Given an aggregated window
+    deployed_to_test(stack)
+    endpoint = records(1)["test"].deployment["endpoint_name"]
+    put_endpoint_metrics(TEST_ACCOUNT, endpoint, IN_WINDOW, invocations=[5], latency=[1200.5])
+    stack.invoke_job("MetricsAggregatorFunction", {"window_end": WINDOW_END.isoformat()})
+    first = records(1)["test"]
+    entries = len(wiring.governance_store().audit_entries(GROUP, 1))
+    # When the aggregator runs again inside the same window (a retry, a second trigger)
+    summary = stack.invoke_job(
+        "MetricsAggregatorFunction", {"window_end": (WINDOW_END + timedelta(minutes=20)).isoformat()}
+    )
+    # Then nothing changes: the same record (collected time included), no new audit entry
+    assert summary["unchanged"] == 1 and summary["updated"] == 0
+    assert records(1)["test"] == first
+    assert len(wiring.governance_store().audit_entries(GROUP, 1)) == entries
+    assert first.model_monitoring_metrics["values"]["model_latency_avg_us"] == 1200.5
+    # and the audit chain still verifies with the metrics in it
+    from govsync.domain.audit import verify_chain
+
+    state = wiring.governance_store().load_version(GROUP, 1)
+    assert verify_chain(wiring.governance_store().audit_entries(GROUP, 1), state.audit_seq, state.audit_head).ok
+
+
+def test_an_account_whose_role_cannot_be_assumed_does_not_stop_the_others(stack):
+    # Given version 1 runs in test (333…) and in production (444…)
+    arn = deployed_to_test(stack)
+    lifecycle(stack, arn, "Staging", "Approved")
+    stack.run_deployments()
+    assert records(1)["production"].model_status == "deployed"
+    for stage, account in (("test", TEST_ACCOUNT), ("production", PROD_ACCOUNT)):
+        put_endpoint_metrics(account, records(1)[stage].deployment["endpoint_name"], IN_WINDOW, invocations=[7])
+    # and the test account's metrics read role does not trust us
+    original = botocore.client.BaseClient._make_api_call
+
+    def deny(client, operation, params):
+        if operation == "AssumeRole" and params["RoleArn"] == f"arn:aws:iam::{TEST_ACCOUNT}:role/govsync-metrics-read":
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, "AssumeRole")
+        return original(client, operation, params)
+
+    stack.monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny)
+    # When the aggregator runs
+    summary = stack.invoke_job("MetricsAggregatorFunction", {"window_end": WINDOW_END.isoformat()})
+    # Then production is collected, and the test account is reported, its record left as it was
+    assert summary["accounts"][f"{PROD_ACCOUNT}/us-east-1"] == "ok"
+    assert "AccessDenied" in summary["accounts"][f"{TEST_ACCOUNT}/us-east-1"]
+    assert summary["updated"] == 1 and summary["failed"] == 1
+    assert records(1)["production"].model_monitoring_metrics["values"]["invocations"] == 7
+    assert records(1)["test"].model_monitoring_metrics == {}
+    # and the next run, with the role fixed, collects it
+    stack.monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", original)
+    wiring.reset()
+    stack.current = ""
+    summary = stack.invoke_job("MetricsAggregatorFunction", {"window_end": WINDOW_END.isoformat()})
+    assert summary["updated"] == 1 and summary["unchanged"] == 1
+    assert records(1)["test"].model_monitoring_metrics["values"]["invocations"] == 7
+
+
+def test_a_breached_threshold_flags_the_record_and_publishes_one_event_until_resolved(stack):
+    # Given the test stage alerts above 5% server errors
+    stack.configure(MonitoringThresholds=json.dumps({"test": {"invocation_5xx_rate": 0.05}}))
+    capture_central_events(stack)
+    arn = deployed_to_test(stack)
+    endpoint = records(1)["test"].deployment["endpoint_name"]
+    put_endpoint_metrics(TEST_ACCOUNT, endpoint, IN_WINDOW, invocations=[100], e5=[9])
+    # When a window with 9% errors is collected, and the next one with 10%
+    stack.invoke_job("MetricsAggregatorFunction", {"window_end": WINDOW_END.isoformat()})
+    alert = records(1)["test"].monitoring_alert
+    put_endpoint_metrics(TEST_ACCOUNT, endpoint, IN_WINDOW + timedelta(hours=1), invocations=[100], e5=[10])
+    stack.invoke_job("MetricsAggregatorFunction", {"window_end": (WINDOW_END + timedelta(hours=1)).isoformat()})
+    # Then the record is flagged since the first window, and one alert event was published
+    assert alert["breaches"] == [{"metric": "invocation_5xx_rate", "value": 0.09, "threshold": 0.05}]
+    assert records(1)["test"].monitoring_alert["since"] == WINDOW_END.isoformat()
+    events = [json.loads(body) for body in stack.drain("CentralEvents")]
+    assert [e["detail-type"] for e in events] == ["Model Monitoring Alert"]
+    assert events[0]["detail"]["ModelPackageArn"] == arn and events[0]["detail"]["Stage"] == "test"
+    # When a clean window follows
+    put_endpoint_metrics(TEST_ACCOUNT, endpoint, IN_WINDOW + timedelta(hours=2), invocations=[100])
+    stack.invoke_job("MetricsAggregatorFunction", {"window_end": (WINDOW_END + timedelta(hours=2)).isoformat()})
+    # Then the alert is resolved, with its event
+    assert records(1)["test"].monitoring_alert == {}
+    assert [json.loads(b)["detail-type"] for b in stack.drain("CentralEvents")] == ["Model Monitoring Alert Resolved"]
+
+
+def test_model_monitor_executions_with_violations_are_on_the_record(stack):
+    # Given a data-quality schedule on the test endpoint whose latest execution found violations
+    stack.configure(MonitoringThresholds=json.dumps({"test": {"monitor_violations": True}}))
+    deployed_to_test(stack)
+    endpoint = records(1)["test"].deployment["endpoint_name"]
+    client_in("sagemaker", TEST_ACCOUNT).create_monitoring_schedule(
+        MonitoringScheduleName="fraud-data-quality",
+        MonitoringScheduleConfig=data_quality_schedule(endpoint, TEST_ACCOUNT),
+    )
+    motoext.record_monitoring_execution(
+        TEST_ACCOUNT, "us-east-1", "fraud-data-quality", "Completed", IN_WINDOW - timedelta(hours=3)
+    )
+    motoext.record_monitoring_execution(
+        TEST_ACCOUNT, "us-east-1", "fraud-data-quality", "CompletedWithViolations", IN_WINDOW
+    )
+    # When the aggregator runs
+    stack.invoke_job("MetricsAggregatorFunction", {"window_end": WINDOW_END.isoformat()})
+    # Then the record names the schedule and its latest execution, and the violations raise the alert
+    record = records(1)["test"]
+    (monitor,) = record.model_monitoring_metrics["monitors"]
+    assert monitor["schedule_name"] == "fraud-data-quality" and monitor["monitoring_type"] == "DataQuality"
+    assert monitor["last_execution"]["status"] == "CompletedWithViolations"
+    assert monitor["last_execution"]["violations"] is True
+    assert record.monitoring_alert["breaches"][0]["metric"] == "monitor_violations"
+
+
+def test_a_scheduled_run_with_bad_input_fails_naming_it(stack):
+    import pytest
+    from aws_lambda_powertools.utilities.parser import ValidationError
+
+    with pytest.raises(ValidationError, match="window-end"):
+        stack.invoke_job("MetricsAggregatorFunction", {"window-end": "yesterday"})
+
+
+# ---------------------------------------------------------------------------------------- reconcile
+def test_reconcile_repairs_a_deleted_record(stack):
+    # Given version 1's development record was deleted from the table
+    arn = register(stack.sagemaker)
+    sync(stack, arn)
+    boto3.client("dynamodb", region_name="us-east-1").delete_item(
+        TableName=stack.table, Key={"pk": {"S": f"MODEL#{GROUP}#1"}, "sk": {"S": "V#STAGE#development"}}
+    )
+    assert "development" not in records(1)
+    # When the reconciler runs
+    summary = stack.invoke_job("ReconcilerFunction", {"job": "reconcile"})
+    # Then the record is back, and the audit trail says the reconcile run wrote it
+    assert (summary["checked"], summary["repaired"], summary["failed"]) == (1, 1, 0)
+    assert records(1)["development"].model_status == "pending"
+    entry = wiring.governance_store().audit_entries(GROUP, 1)[-1]
+    assert entry.event_id == summary["run_id"] and "development" in entry.changes
+
+
+def test_reconcile_repairs_a_stale_record_through_the_event_path(stack):
+    # Given version 1 was approved, but the approval's event never arrived
+    arn = register(stack.sagemaker)
+    sync(stack, arn)
+    stack.sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    assert records(1)["development"].model_status == "pending"
+    # When the reconciler runs
+    summary = stack.invoke_job("ReconcilerFunction")
+    # Then the record is approved, and the promotion the approval asks for was requested
+    assert summary["repaired"] == 1
+    assert records(1)["development"].model_status == "approved"
+    assert records(1)["test"].deployment["status"] == "requested"
+    assert [json.loads(b)["stage"] for b in stack.drain("DeployRequestsQueue")] == ["test"]
+    # and a second run finds nothing to do
+    again = stack.invoke_job("ReconcilerFunction")
+    assert (again["checked"], again["up_to_date"], again["repaired"]) == (1, 1, 0)
+
+
+def test_reconcile_backfills_a_group_of_more_than_a_page_of_packages(stack):
+    # Given 105 versions registered before the stack was installed (no record at all)
+    arns = [register(stack.sagemaker) for _ in range(105)]
+    stack.calls.clear()
+    # When the reconciler runs
+    summary = stack.invoke_job("ReconcilerFunction")
+    # Then every version has its record, read a page at a time
+    assert (summary["groups"], summary["checked"], summary["repaired"], summary["failed"]) == (1, 105, 105, 0)
+    assert stack.calls[("sagemaker", "ListModelPackages")] == 2
+    assert records(105)["development"].model_package_arn == arns[-1]
+    # When it runs again
+    stack.calls.clear()
+    again = stack.invoke_job("ReconcilerFunction")
+    # Then everything is up to date: heads read in batches, one describe per package, no write
+    assert (again["checked"], again["up_to_date"], again["repaired"]) == (105, 105, 0)
+    assert stack.calls[("dynamodb", "BatchGetItem")] == 3  # 200 keys, then 10
+    assert stack.calls[("sagemaker", "DescribeModelPackage")] == 105
+    assert stack.calls[("dynamodb", "TransactWriteItems")] == 0
+    assert not [c for c in stack.aws_calls("dynamodb") if c.endswith(":Scan")]

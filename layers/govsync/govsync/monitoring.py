@@ -1,4 +1,4 @@
-"""Metrics aggregator: on its schedule, the endpoint metrics of every deployed record are read in
+"""Metrics aggregator: on its schedule, the endpoint metrics of every live deployment are read in
 the stage accounts (one GetMetricData call per 500 queries per account) and written on the record
 with their Model Monitor status; a stage's thresholds raise and resolve alerts.
 
@@ -28,11 +28,15 @@ from govsync.domain.monitoring import (
     monitoring_metrics,
     window_ending,
 )
-from govsync.domain.records import DEPLOYED, StageRecord
+from govsync.domain.promotion import LIVE
+from govsync.domain.records import APPROVED, DEPLOYED, REJECTED, StageRecord
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.settings import Settings
 
 ACTOR = "govsync-metrics-aggregator"
+# model statuses a record whose endpoint is live can have
+LIVE_STATUSES = (DEPLOYED, APPROVED, REJECTED)
+Monitored = tuple[StageRecord, MonitoredEndpoint]
 
 
 @dataclass
@@ -95,19 +99,24 @@ class MetricsAggregator:
         metrics.add_metric(name="GetMetricDataCalls", unit=MetricUnit.Count, value=summary.get_metric_data_calls)
         return summary
 
-    def _deployed(
-        self, summary: AggregationSummary
-    ) -> dict[tuple[str, str], list[tuple[StageRecord, MonitoredEndpoint]]]:
-        """The deployed records (by_stage_status index, one query per stage), by account and region."""
-        found: dict[tuple[str, str], list[tuple[StageRecord, MonitoredEndpoint]]] = defaultdict(list)
+    def _deployed(self, summary: AggregationSummary) -> dict[tuple[str, str], list[Monitored]]:
+        """The records whose deployment is live, by account and region: the by_stage_status index,
+        one query per status a live deployment's record can have in each stage that deploys (a later
+        approval, or a rejection with nothing to roll back to, leaves the endpoint serving)."""
+        found: dict[tuple[str, str], list[Monitored]] = defaultdict(list)
         for stage in self._settings.stages:
-            for record in self._store.records_by_stage_status(stage, DEPLOYED):
-                summary.records += 1
-                endpoint = monitored_endpoint(record, self._settings.region)
-                if endpoint is None:
-                    summary.without_endpoint += 1
-                    continue
-                found[endpoint.location].append((record, endpoint))
+            if stage not in self._settings.stage_targets:
+                continue
+            for status in LIVE_STATUSES:
+                for record in self._store.records_by_stage_status(stage, status):
+                    if record.deployment.get("status") != LIVE:
+                        continue
+                    summary.records += 1
+                    endpoint = monitored_endpoint(record, self._settings.region)
+                    if endpoint is None:
+                        summary.without_endpoint += 1
+                        continue
+                    found[endpoint.location].append((record, endpoint))
         return found
 
     def _read_account(

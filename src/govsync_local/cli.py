@@ -1,7 +1,9 @@
-"""govsync: read the governance record, verify the audit trail, run the local stack and its demo.
+"""govsync: read the governance record, verify the audit trail, reconcile the registry, run the
+scheduled jobs, run the local stack and its demo.
 
 Honours AWS_ENDPOINT_URL, AWS_PROFILE and AWS_REGION like the AWS CLI. Tables by default, --json
-for scripts. Exit codes: 0 ok, 1 a check failed (audit verify), 2 usage or input errors.
+for scripts. Exit codes: 0 ok, 1 a check failed (audit verify) or a job left failures (reconcile,
+schedule run), 2 usage or input errors.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import contextlib
 import json
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class CliError(Exception):
@@ -39,7 +43,7 @@ def _prepare_aws(args: argparse.Namespace) -> None:
         region = boto3.session.Session().region_name or "us-east-1"
         os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    if urlparse(endpoint).hostname in {"127.0.0.1", "localhost", "::1"} and not args.profile:
+    if urlparse(endpoint).hostname in LOOPBACK and not args.profile:
         import boto3
 
         if boto3.session.Session().get_credentials() is None:
@@ -101,8 +105,8 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
 
 
 RECORD_COLUMNS = ("model_group", "model_version", "model_stage", "model_status", "use_case_id", "model_owner",
-                  "model_risk", "metadata_complete", "artifact_status", "deployment", "model_audit_user",
-                  "model_audit_timestamp")  # fmt: skip
+                  "model_risk", "metadata_complete", "artifact_status", "deployment", "monitoring",
+                  "model_audit_user", "model_audit_timestamp")  # fmt: skip
 
 
 def _version(value: str) -> int:
@@ -124,7 +128,9 @@ def cmd_records_list(args: argparse.Namespace) -> int:
     records = [r for r in records if (not args.status or r.model_status == args.status)]
     records.sort(key=_record_order(_stages()))
     data = [r.to_json() for r in records]
-    rows = [{**row, "deployment": _deployment_cell(row["deployment"])} for row in data]
+    rows = [
+        {**row, "deployment": _deployment_cell(row["deployment"]), "monitoring": _monitoring_cell(row)} for row in data
+    ]
     _emit(args, data, _table(rows, RECORD_COLUMNS))
     return EXIT_OK
 
@@ -151,6 +157,11 @@ def cmd_records_show(args: argparse.Namespace) -> int:
                 lines.extend(f"{''.ljust(width)}  - {_artifact_line(a)}" for a in v)
             elif k == "deployment" and v:
                 lines.append(f"{k.ljust(width)}  {_deployment_line(v)}")
+            elif k == "model_monitoring_metrics" and v:
+                lines.append(f"{k.ljust(width)}  {_monitoring_line(v)}")
+                lines.extend(f"{''.ljust(width)}  - {_monitor_line(m)}" for m in v.get("monitors", []))
+            elif k == "monitoring_alert" and v:
+                lines.append(f"{k.ljust(width)}  {_alert_line(v)}")
             else:
                 lines.append(f"{k.ljust(width)}  {json.dumps(v) if isinstance(v, dict | list) else v}")
         blocks.append("\n".join(lines))
@@ -162,6 +173,55 @@ def _deployment_cell(deployment: dict[str, Any]) -> str:
     if not deployment:
         return ""
     return f"{deployment.get('status')}@{deployment.get('account')}"
+
+
+def _monitoring_cell(record: dict[str, Any]) -> str:
+    values = (record.get("model_monitoring_metrics") or {}).get("values")
+    if not values:
+        return ""
+    cell = f"{values['invocations']} inv, 5xx {values['invocation_5xx_rate']:.1%}"
+    if "model_latency_p90_us" in values:
+        cell += f", p90 {values['model_latency_p90_us'] / 1000:g} ms"
+    return cell + (" ALERT" if record.get("monitoring_alert") else "")
+
+
+def _monitoring_line(m: dict[str, Any]) -> str:
+    v = m.get("values", {})
+    parts = [
+        f"{m.get('endpoint_name')} in {m.get('account')}, {m.get('window_start')} .. {m.get('window_end')}:",
+        f"{v.get('invocations')} invocations, 4xx {v.get('invocation_4xx_errors')} "
+        f"({v.get('invocation_4xx_rate', 0):.1%}), 5xx {v.get('invocation_5xx_errors')} "
+        f"({v.get('invocation_5xx_rate', 0):.1%})",
+    ]
+    latency = [
+        f"{label} {v[key] / 1000:g} ms"
+        for key, label in (
+            ("model_latency_avg_us", "model avg"),
+            ("model_latency_p90_us", "p90"),
+            ("overhead_latency_avg_us", "overhead avg"),
+        )
+        if key in v
+    ]
+    if latency:
+        parts.append("latency " + ", ".join(latency))
+    return " ".join(parts[:1]) + " " + "; ".join(parts[1:]) + f" (collected {m.get('collected_at')})"
+
+
+def _monitor_line(monitor: dict[str, Any]) -> str:
+    last = monitor.get("last_execution") or {}
+    execution = f"last run {last.get('status')} at {last.get('scheduled_time')}" if last else "no run yet"
+    schedule = f"{monitor.get('schedule_name')} ({monitor.get('schedule_status')})"
+    return f"Model Monitor {monitor.get('monitoring_type')} {schedule}: {execution}"
+
+
+def _alert_line(alert: dict[str, Any]) -> str:
+    breached = "; ".join(
+        f"Model Monitor {b['value']}: {b['threshold']}"
+        if b["metric"] == "monitor_violations"
+        else f"{b['metric']} {b['value']} > {b['threshold']}"
+        for b in alert.get("breaches", [])
+    )
+    return f"since {alert.get('since')} (window ending {alert.get('window_end')}): {breached}"
 
 
 def _deployment_line(d: dict[str, Any]) -> str:
@@ -239,6 +299,10 @@ def _change_summary(changes: dict[str, dict[str, list[Any]]]) -> str:
                 parts.append(f"{stage}.artifacts: {len(before or [])} -> {len(after or [])} entries")
             elif name == "deployment":
                 parts.append(f"{stage}.deployment: {(before or {}).get('status')} -> {(after or {}).get('status')}")
+            elif name == "model_monitoring_metrics":
+                parts.append(f"{stage}.monitoring: window ending {(after or {}).get('window_end')}")
+            elif name == "monitoring_alert":
+                parts.append(f"{stage}.monitoring_alert: {'raised' if after else 'resolved'}")
             elif name not in {"model_validation_metrics", "model_monitoring_metrics"}:
                 parts.append(f"{stage}.{name}: {before} -> {after}")
     return "; ".join(parts) or "(bookkeeping only)"
@@ -334,6 +398,144 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         response = handler(event, invoke.LocalContext(spec, region=os.environ["AWS_REGION"]))
     print(json.dumps(response, default=str))
     return EXIT_OK
+
+
+# ---------------------------------------------------------------------------- scheduled jobs
+
+
+def _function_environment(args: argparse.Namespace, logical_id: str) -> tuple[Any, dict[str, str]]:
+    """A function of the template and its environment: resolved against the local stack when the
+    endpoint is loopback, else read from the deployed function's configuration."""
+    from govsync_local import stack as local
+    from govsync_local import template as tpl
+
+    specs = tpl.function_specs(tpl.load())
+    if logical_id not in specs:
+        raise CliError(f"no function {logical_id!r} in template.yaml (functions: {', '.join(sorted(specs))})")
+    spec = specs[logical_id]
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
+    if urlparse(endpoint).hostname in LOOPBACK:
+        try:
+            _, ctx = local.deployed_stack(endpoint, local.Accounts.from_env(), args.stack)
+        except local.LocalStackError as exc:
+            raise CliError(str(exc)) from exc
+        return spec, tpl.function_environment(spec, ctx)
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        resource = boto3.client("cloudformation").describe_stack_resource(
+            StackName=args.stack, LogicalResourceId=logical_id
+        )["StackResourceDetail"]
+        configuration = boto3.client("lambda").get_function_configuration(FunctionName=resource["PhysicalResourceId"])
+    except (ClientError, BotoCoreError) as exc:
+        raise CliError(f"cannot read {logical_id} of stack {args.stack!r}: {exc}") from exc
+    return spec, dict(configuration.get("Environment", {}).get("Variables", {}))
+
+
+def _use_environment(env: dict[str, str], *, quiet: bool) -> None:
+    """Act as the function would: its environment, its settings and services built afresh."""
+    os.environ.update(env)
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    if quiet:  # the CLI reports itself; no JSON log lines or metric blobs on the terminal
+        os.environ["POWERTOOLS_LOG_LEVEL"] = "ERROR"
+        os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+    from govsync import wiring
+    from govsync.observability import logger
+
+    logger.setLevel(os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"))
+    wiring.reset()
+
+
+def cmd_schedule_list(args: argparse.Namespace) -> int:
+    from govsync_local import template as tpl
+
+    template = tpl.load()
+    ctx = tpl.Context(template=template, account_id="", region=os.environ.get("AWS_REGION", ""))
+    rows = [
+        {"function": logical, "schedule": sched.name, "expression": tpl.resolve(sched.expression, ctx),
+         "input": json.dumps(sched.input)}
+        for logical, spec in tpl.function_specs(template).items()
+        for sched in spec.schedules
+    ]  # fmt: skip
+    _emit(args, rows, _table(rows, ("function", "schedule", "expression", "input")))
+    return EXIT_OK
+
+
+def cmd_schedule_run(args: argparse.Namespace) -> int:
+    """Run a scheduled function now, with its schedule's input (as EventBridge Scheduler would)."""
+    from pydantic import ValidationError
+
+    from govsync_local import invoke
+
+    spec, env = _function_environment(args, args.function_id)
+    if not spec.schedules:
+        raise CliError(f"{args.function_id} has no schedule (see `govsync schedule list`)")
+    try:
+        event = json.loads(args.input) if args.input else dict(spec.schedules[0].input)
+    except ValueError as exc:
+        raise CliError(f"--input is not JSON: {exc}") from exc
+    if args.window_end:
+        event["window_end"] = args.window_end
+    _use_environment(env, quiet=not args.verbose)
+    handler = invoke.load_handler(spec)
+    print(f"running {args.function_id} with {json.dumps(event)}", file=sys.stderr, flush=True)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    try:
+        with invoke.stdout_to_stderr():
+            response = handler(event, invoke.LocalContext(spec, region=os.environ["AWS_REGION"]))
+    except ValidationError as exc:
+        raise CliError(f"{args.function_id} refused its input: {exc}") from exc
+    _emit(args, response, _job_summary(response))
+    return EXIT_FAILED if response.get("failed") else EXIT_OK
+
+
+def _job_summary(response: dict[str, Any]) -> str:
+    if "window_end" in response:
+        accounts = "; ".join(f"{where}: {state}" for where, state in response.get("accounts", {}).items())
+        return (
+            f"window {response['window_start']} .. {response['window_end']}: {response['records']} live "
+            f"deployments, {response['updated']} updated, {response['unchanged']} unchanged, {response['failed']} "
+            f"failed; alerts raised {response['alerts_raised']}, resolved {response['alerts_resolved']}; "
+            f"GetMetricData calls {response['get_metric_data_calls']}\naccounts: {accounts or '(none)'}"
+        )
+    return _reconcile_text(response)
+
+
+def _reconcile_text(summary: dict[str, Any]) -> str:
+    lines = [
+        f"{summary['run_id']}: {summary['groups']} groups, {summary['checked']} checked, {summary['up_to_date']} up to "
+        f"date, {summary['repaired']} repaired, {summary['failed']} failed, {summary['skipped']} skipped (accounts "
+        "not allowed)"
+    ]
+    lines += [f"  failed: {f['model_package_arn']}: {f['error']}" for f in summary.get("failures", [])]
+    return "\n".join(lines)
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    """The reconciler in-process, with the ReconcilerFunction's environment and progress output."""
+    _, env = _function_environment(args, "ReconcilerFunction")
+    _use_environment(env, quiet=not args.verbose)
+    from govsync import wiring
+
+    tty = sys.stderr.isatty()
+    last = {"at": 0.0, "group": ""}
+
+    def progress(summary: Any, group: str) -> None:
+        import time
+
+        line = f"  {group}: {summary.checked} checked, {summary.repaired} repaired, {summary.failed} failed"
+        if tty:
+            print(f"\r{line}\x1b[K", end="", file=sys.stderr, flush=True)
+        elif group != last["group"] or time.monotonic() - last["at"] > 5:
+            print(line, file=sys.stderr, flush=True)
+            last.update(at=time.monotonic(), group=group)
+
+    summary = wiring.reconciler().run(groups=args.group or None, progress=progress).to_json()
+    if tty:
+        print(file=sys.stderr)
+    _emit(args, summary, _reconcile_text(summary))
+    return EXIT_FAILED if summary["failed"] else EXIT_OK
 
 
 # ---------------------------------------------------------------------------- local stack
@@ -449,6 +651,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("group", nargs="?"), p.add_argument("version", nargs="?", type=_version)
     p.add_argument("--json", action="store_true", help="JSON for scripts")
     p.set_defaults(func=cmd_audit_verify)
+
+    p = commands.add_parser(
+        "reconcile", help="list the registry and repair missing or stale records (also the first-install backfill)"
+    )
+    p.add_argument("--group", action="append", help="only this model package group (repeatable)")
+    p.add_argument("--verbose", action="store_true", help="the function's own log lines too")
+    p.add_argument("--json", action="store_true", help="JSON summary for scripts")
+    p.set_defaults(func=cmd_reconcile)
+
+    schedule = commands.add_parser("schedule", help="the scheduled functions").add_subparsers(dest="sub", required=True)
+    p = schedule.add_parser("list", help="scheduled functions, their expressions and inputs")
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    p.set_defaults(func=cmd_schedule_list)
+    p = schedule.add_parser(
+        "run", help="run a scheduled function now, as its schedule would (e.g. MetricsAggregatorFunction)"
+    )
+    p.add_argument("function_id", metavar="FUNCTION_ID", help="MetricsAggregatorFunction or ReconcilerFunction")
+    p.add_argument("--input", help="the event as JSON (default: the schedule's input)")
+    p.add_argument("--window-end", help="metrics: collect the window ending at or before this ISO time")
+    p.add_argument("--verbose", action="store_true", help="the function's own log lines too")
+    p.add_argument("--json", action="store_true", help="JSON summary for scripts")
+    p.set_defaults(func=cmd_schedule_run)
 
     p = commands.add_parser("invoke", help="run a function's handler in-process (like sam local invoke, no Docker)")
     p.add_argument("function_id", metavar="FUNCTION_ID", help="logical id in the template, e.g. RegistrySyncFunction")

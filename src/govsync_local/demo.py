@@ -7,6 +7,9 @@
 5. Validated in test, the officer approves the Staging stage (ModelLifeCycle): deployed to production (444…).
 6. Version 2 goes the same way and replaces version 1 on both endpoints.
 7. Version 2 is rejected in production: the stack rolls production back to version 1.
+8. An hour of production traffic and a Model Monitor schedule: the hourly metrics aggregator
+   (`govsync schedule run MetricsAggregatorFunction`) writes them on the record and raises an alert.
+9. A record is lost: `govsync reconcile` lists the registry and repairs it.
 The stack reacts to SageMaker's events; the demo waits for them and prints the records and audit trail.
 """
 
@@ -22,6 +25,7 @@ import tarfile
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -219,6 +223,51 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     return GROUP, version
 
 
+def production_traffic(endpoint: str, accounts: Accounts, endpoint_name: str) -> None:
+    """The last whole hour of traffic, as SageMaker publishes it in the production account: 20 requests
+    a minute, 2.5% server errors, model latencies from 60 to 357 ms."""
+    from govsync.domain.monitoring import window_ending
+
+    window = window_ending(datetime.now(UTC), 60)
+    dimensions = [{"Name": "EndpointName", "Value": endpoint_name}, {"Name": "VariantName", "Value": "AllTraffic"}]
+    data = []
+    for minute in range(60):
+        when = window.start + timedelta(minutes=minute, seconds=30)
+        latencies = [float(60_000 + ((minute * 20 + i) * 37 % 100) * 3_000) for i in range(20)]
+        data += [
+            {"MetricName": "Invocations", "Value": 20, "Unit": "Count"},
+            {"MetricName": "Invocation4XXErrors", "Value": 1 if minute % 20 == 0 else 0, "Unit": "Count"},
+            {"MetricName": "Invocation5XXErrors", "Value": 1 if minute % 2 == 0 else 0, "Unit": "Count"},
+            {"MetricName": "ModelLatency", "Values": latencies, "Unit": "Microseconds"},
+            {"MetricName": "OverheadLatency", "Value": 4_000 + minute * 10, "Unit": "Microseconds"},
+        ]
+        for datum in data[-5:]:
+            datum.update(Dimensions=dimensions, Timestamp=when)
+    cloudwatch = client("cloudwatch", endpoint, accounts.prod, accounts)
+    for start in range(0, len(data), 500):
+        cloudwatch.put_metric_data(Namespace="AWS/SageMaker", MetricData=data[start : start + 500])
+    _say(
+        f"   account {accounts.prod}: {len(data)} datapoints for {endpoint_name}, "
+        f"{window.start:%H:%M}-{window.end:%H:%M} UTC"
+    )
+
+
+def monitoring_schedule(endpoint: str, accounts: Accounts, endpoint_name: str) -> None:
+    """A data-quality schedule on the production endpoint whose last execution found violations
+    (locally no processing job runs: the local Model Monitor records that execution from a tag)."""
+    from govsync_local.motoext import LOCAL_EXECUTION_TAG
+
+    client("sagemaker", endpoint, accounts.prod, accounts).create_monitoring_schedule(
+        MonitoringScheduleName=f"{endpoint_name}-data-quality",
+        MonitoringScheduleConfig=data_quality_schedule(endpoint_name, accounts.prod),
+        Tags=[{"Key": LOCAL_EXECUTION_TAG, "Value": "CompletedWithViolations"}],
+    )
+    _say(
+        f"   account {accounts.prod}: monitoring schedule {endpoint_name}-data-quality, "
+        "its last execution CompletedWithViolations"
+    )
+
+
 def _live(store: Any, version: int, stage: str) -> bool:
     record = store.load_version(GROUP, version).records.get(stage)
     return bool(record and record.model_status == "deployed" and record.deployment.get("action") == "rollback")
@@ -302,6 +351,53 @@ def register(scientist: Any, bucket: str, key: str, report_key: str) -> str:
     )["ModelPackageArn"]
 
 
+def monitoring(endpoint: str, accounts: Accounts, group: str, version: int) -> None:
+    from govsync_local import cli
+
+    _say("\n8. the production endpoint served an hour of traffic; a Model Monitor schedule watches it")
+    endpoint_name = _records(endpoint, group, version)["production"]["deployment"]["endpoint_name"]
+    production_traffic(endpoint, accounts, endpoint_name)
+    monitoring_schedule(endpoint, accounts, endpoint_name)
+    _say("\ngovsync schedule run MetricsAggregatorFunction   (hourly on its EventBridge schedule)")
+    if cli.main(["--endpoint-url", endpoint, "schedule", "run", "MetricsAggregatorFunction"]) != 0:
+        raise DemoError("the metrics aggregator left failures")
+    production = _records(endpoint, group, version)["production"]
+    if not production["model_monitoring_metrics"].get("values", {}).get("invocations"):
+        raise DemoError(f"no metrics on the production record: {production['model_monitoring_metrics']}")
+    if not production["monitoring_alert"]:
+        raise DemoError("the production thresholds were breached but the record has no alert")
+    _say("\ngovsync records list --stage production")
+    cli.main(["--endpoint-url", endpoint, "records", "list", "--stage", "production"])
+
+
+def reconcile(endpoint: str, group: str, version: int) -> None:
+    from govsync_local import cli
+
+    _say(f"\n9. version {version}'s development record is lost (deleted from the table); no event will come for it")
+    table = local_info(endpoint)["governance_table"]
+    client("dynamodb", endpoint).delete_item(
+        TableName=table, Key={"pk": {"S": f"MODEL#{group}#{version}"}, "sk": {"S": "V#STAGE#development"}}
+    )
+    _say("\ngovsync reconcile   (daily on its EventBridge schedule)")
+    if cli.main(["--endpoint-url", endpoint, "reconcile"]) != 0:
+        raise DemoError("the reconciler left failures")
+    if "development" not in _records(endpoint, group, version):
+        raise DemoError("the reconciler did not repair the lost record")
+
+
+def _records(endpoint: str, group: str, version: int) -> dict[str, dict[str, Any]]:
+    from govsync.adapters.store import GovernanceStore
+
+    store = GovernanceStore(local_info(endpoint)["governance_table"], "us-east-1")
+    return {stage: record.to_json() for stage, record in store.load_version(group, version).records.items()}
+
+
+def local_info(endpoint: str) -> dict[str, Any]:
+    from govsync_local import stack as local
+
+    return local.info(endpoint, Accounts.from_env())
+
+
 def run_demo(port: int = 0) -> int:
     from govsync_local import cli
 
@@ -316,6 +412,8 @@ def run_demo(port: int = 0) -> int:
     _say(f"AWS_ENDPOINT_URL={endpoint}\n")
     try:
         group, version = scenario(endpoint, accounts)
+        monitoring(endpoint, accounts, group, version)
+        reconcile(endpoint, group, version + 1)
         _say(f"\ngovsync records show {group} {version}")
         cli.main(["--endpoint-url", endpoint, "records", "show", group, str(version)])
         _say(f"\ngovsync records show {group} {version + 1}")

@@ -70,11 +70,18 @@ def stage_targets(accounts: Accounts) -> dict[str, dict[str, object]]:
     }
 
 
+# Production alerts above 2% server errors, a p90 model latency of 250 ms, or Model Monitor violations.
+MONITORING_THRESHOLDS = {
+    "production": {"invocation_5xx_rate": 0.02, "model_latency_p90_us": 250_000, "monitor_violations": True}
+}
+
+
 def stack_parameters(accounts: Accounts) -> dict[str, str]:
     return {
         "AllowedArtifactBuckets": dev_bucket_name(accounts),
         "StageTargets": json.dumps(stage_targets(accounts)),
         "DeployAccounts": f"{accounts.test},{accounts.prod}",
+        "MonitoringThresholds": json.dumps(MONITORING_THRESHOLDS),
     }
 
 
@@ -257,7 +264,8 @@ class LocalStack:
             self.deploy_workload(account, cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0])
 
     def deploy_workload(self, account: str, central: dict[str, Any]) -> None:
-        """workload-account.yaml in a stage account: deploy role, execution role, event forwarding."""
+        """workload-account.yaml in a stage account: deploy role, execution role, event forwarding,
+        metrics read role."""
         outputs = {o["OutputKey"]: o["OutputValue"] for o in central.get("Outputs", [])}
         parameters = {
             "CentralAccountId": self.accounts.central,
@@ -265,6 +273,7 @@ class LocalStack:
             "CentralArtifactBucket": outputs["ArtifactBucketName"],
             "CentralKeyArn": outputs["GovernanceKeyArn"],
             "ModelArtifactBuckets": dev_bucket_name(self.accounts),
+            "CentralMetricsRoleArn": outputs["MetricsAggregatorRoleArn"],
         }
         cfn = client("cloudformation", self.endpoint, account, self.accounts)
         cfn.create_stack(

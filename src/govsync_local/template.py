@@ -8,6 +8,7 @@ in-process, and so is anything that only refers to them.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -29,6 +30,16 @@ class TemplateError(Exception):
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """A Schedule/ScheduleV2 event of a function: its expression (a template expression, resolve it
+    with a Context) and the input the function receives."""
+
+    name: str
+    expression: Any
+    input: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """What the local stack needs to play a function: code, handler, environment, triggers."""
 
@@ -40,7 +51,7 @@ class FunctionSpec:
     batch_size: int = 10
     sqs_queue: Any = None  # the template expression naming the queue ARN
     report_batch_item_failures: bool = False
-    schedules: list[str] = field(default_factory=list)
+    schedules: list[Schedule] = field(default_factory=list)
 
     @property
     def queue_logical_id(self) -> str | None:
@@ -79,8 +90,8 @@ def function_specs(template: dict[str, Any], base_dir: Path = ROOT) -> dict[str,
             **props.get("Environment", {}).get("Variables", {}),
         }
         spec_args: dict[str, Any] = {}
-        schedules: list[str] = []
-        for event in props.get("Events", {}).values():
+        schedules: list[Schedule] = []
+        for event_name, event in props.get("Events", {}).items():
             event_props = event.get("Properties", {})
             if event.get("Type") == "SQS":
                 spec_args["sqs_queue"] = event_props["Queue"]
@@ -89,7 +100,14 @@ def function_specs(template: dict[str, Any], base_dir: Path = ROOT) -> dict[str,
                     "FunctionResponseTypes", []
                 )
             elif event.get("Type") in ("Schedule", "ScheduleV2"):
-                schedules.append(str(event_props.get("Schedule") or event_props.get("ScheduleExpression")))
+                raw_input = event_props.get("Input")
+                schedules.append(
+                    Schedule(
+                        name=event_name,
+                        expression=event_props.get("Schedule") or event_props.get("ScheduleExpression"),
+                        input=json.loads(raw_input) if isinstance(raw_input, str) else {},
+                    )
+                )
         specs[logical_id] = FunctionSpec(
             logical_id=logical_id,
             code_dir=(base_dir / props.get("CodeUri", globals_fn.get("CodeUri", "."))).resolve(),

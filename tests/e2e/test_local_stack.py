@@ -2,7 +2,9 @@
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
+import boto3
 import pytest
 
 from .conftest import wait_until
@@ -99,8 +101,8 @@ def test_registered_model_is_copied_to_the_central_bucket(local):
     assert f"-> s3://{central_bucket}/{group}/1/model/primary/0/model.tar.gz" in shown.stdout
 
 
-def test_approval_deploys_to_the_test_account_and_its_endpoint_event_comes_back(local):
-    # Given a model in the dev bucket, registered in the central registry
+def approved_into_test(local) -> tuple[str, dict]:
+    """A model in the dev bucket, registered in the central registry, approved: deployed to test."""
     group = new_group(local)
     s3, dev_bucket = local.client("s3"), local.info["dev_bucket"]
     s3.put_object(Bucket=dev_bucket, Key=f"{group}/model.tar.gz", Body=b"weights")
@@ -114,12 +116,17 @@ def test_approval_deploys_to_the_test_account_and_its_endpoint_event_comes_back(
         ModelPackageGroupName=group, InferenceSpecification=spec, CustomerMetadataProperties=METADATA
     )["ModelPackageArn"]
     wait_until(lambda: record(local, group), what="record")
-    # When it is approved
     sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
-    # Then the deploy function creates the endpoint in the test account, and the endpoint's state change,
-    # forwarded by the test account's rule to the central bus, marks the record deployed
     final = wait_until(lambda: (r := record(local, group)).get("test", {}).get("model_status") == "deployed" and r,
                        what="the test deployment")  # fmt: skip
+    return group, final
+
+
+def test_approval_deploys_to_the_test_account_and_its_endpoint_event_comes_back(local):
+    # Given a registered model, when it is approved, then the deploy function creates the endpoint in the
+    # test account, and the endpoint's state change, forwarded by the test account's rule to the central
+    # bus, marks the record deployed
+    _, final = approved_into_test(local)
     deployment = final["test"]["deployment"]
     assert deployment["account"] == local.info["accounts"]["test"]
     assert deployment["endpoint_arn"].startswith(f"arn:aws:sagemaker:us-east-1:{deployment['account']}:endpoint/")
@@ -128,6 +135,49 @@ def test_approval_deploys_to_the_test_account_and_its_endpoint_event_comes_back(
         for e in local.client("sagemaker").list_endpoints()["Endpoints"]
     )
     assert "deployment status updated" in local.function_log("DeploymentStatusFunction")
+
+
+def test_scheduled_jobs_run_on_demand_against_the_stage_accounts(local):
+    # Given a deployment in the test account whose endpoint served traffic in the last whole hour
+    group, final = approved_into_test(local)
+    endpoint_name, account = final["test"]["deployment"]["endpoint_name"], final["test"]["deployment"]["account"]
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    sts = local.client("sts")
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/ops", RoleSessionName="ops")["Credentials"]
+    cloudwatch = boto3.client(
+        "cloudwatch", region_name="us-east-1", endpoint_url=local.endpoint, aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"],
+    )  # fmt: skip
+    dims = [{"Name": "EndpointName", "Value": endpoint_name}, {"Name": "VariantName", "Value": "AllTraffic"}]
+    cloudwatch.put_metric_data(
+        Namespace="AWS/SageMaker",
+        MetricData=[
+            {"MetricName": "Invocations", "Dimensions": dims, "Timestamp": hour - timedelta(minutes=20), "Value": 42},
+            {"MetricName": "ModelLatency", "Dimensions": dims, "Timestamp": hour - timedelta(minutes=20),
+             "Values": [1000, 2000, 3000], "Unit": "Microseconds"},
+        ],
+    )  # fmt: skip
+    # When the metrics aggregator runs now, as its schedule would
+    ran = local.govsync("schedule", "run", "MetricsAggregatorFunction", "--json")
+    # Then the record holds the hour's metrics, read in the test account
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["accounts"][f"{account}/us-east-1"] == "ok"
+    metrics = record(local, group)["test"]["model_monitoring_metrics"]
+    assert metrics["values"]["invocations"] == 42 and metrics["values"]["model_latency_p90_us"] == 3000
+    assert metrics["window_end"] == hour.isoformat()
+    # Given the group's development record is then lost
+    local.client("dynamodb").delete_item(
+        TableName=local.info["governance_table"],
+        Key={"pk": {"S": f"MODEL#{group}#1"}, "sk": {"S": "V#STAGE#development"}},
+    )
+    # When the reconciler runs on demand for that group
+    reconciled = local.govsync("reconcile", "--group", group, "--json")
+    # Then it is repaired, with progress on stderr and the summary on stdout
+    assert reconciled.returncode == 0, reconciled.stderr
+    summary = json.loads(reconciled.stdout)
+    assert (summary["groups"], summary["checked"], summary["repaired"]) == (1, 1, 1)
+    assert f"{group}: 1 checked, 1 repaired" in reconciled.stderr
+    assert record(local, group)["development"]["model_status"] == "approved"
 
 
 def test_duplicate_emitted_events_still_give_one_audit_entry(local):

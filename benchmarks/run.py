@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.harness import ENV, moto_server  # noqa: E402
 
 REGION = "us-east-1"
+BENCHES = ("registry-sync", "artifact-copy", "metrics-aggregator", "reconcile")
 DEV_BUCKET = "bench-dev-artifacts"
 CENTRAL_BUCKET = "bench-central-artifacts"
 
@@ -30,9 +31,9 @@ class Deployed:
 
 
 @contextmanager
-def deployed() -> Iterator[Deployed]:
+def deployed(function: str = "RegistrySyncFunction", parameters: dict[str, str] | None = None) -> Iterator[Deployed]:
     """A moto server (with the local stack's extension) holding the template's table, the central and
-    dev buckets and a key; the function's environment resolved from template.yaml."""
+    dev buckets and a key; `function`'s environment resolved from template.yaml with `parameters`."""
     import boto3
 
     from govsync import wiring
@@ -56,16 +57,17 @@ def deployed() -> Iterator[Deployed]:
             template,
             "111111111111",
             REGION,
-            parameters={"AllowedArtifactBuckets": DEV_BUCKET},
+            parameters={"AllowedArtifactBuckets": DEV_BUCKET, **(parameters or {})},
             refs={
                 "GovernanceTable": table,
                 "RegistryEventsDLQ": "",
                 "DeployRequestsQueue": "",
+                "ScheduledJobsDLQ": "",
                 "ArtifactBucket": CENTRAL_BUCKET,
             },
             attributes={("GovernanceKey", "Arn"): key_arn},
         )
-        spec = tpl.function_specs(template)["RegistrySyncFunction"]
+        spec = tpl.function_specs(template)[function]
         os.environ.update(tpl.function_environment(spec, ctx))
         wiring.reset()
         yield Deployed(endpoint, table, load_handler(spec), key_arn)
@@ -88,15 +90,31 @@ def artifact_copy(args: argparse.Namespace) -> list[str]:
         return lines + bench_artifact_copy.memory(stack.endpoint, DEV_BUCKET, args.big_mib)
 
 
+def metrics_aggregator(args: argparse.Namespace) -> list[str]:
+    from benchmarks import bench_scheduled_jobs as bench
+
+    with deployed("MetricsAggregatorFunction", bench.AGGREGATOR_PARAMETERS) as stack:
+        return bench.aggregator(stack.endpoint, stack.table, args.deployed)
+
+
+def reconcile(args: argparse.Namespace) -> list[str]:
+    from benchmarks import bench_scheduled_jobs as bench
+
+    with deployed("ReconcilerFunction") as stack:
+        return bench.reconcile(stack.endpoint, stack.table, args.registry_versions)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--versions", type=int, default=120, help="model versions for the registry sync benchmark")
     parser.add_argument("--big-mib", type=int, default=2048, help="size of the large artifact for the memory figure")
-    parser.add_argument("--only", choices=("registry-sync", "artifact-copy"), help="run one benchmark")
+    parser.add_argument("--deployed", type=int, default=1000, help="live deployments for the metrics benchmark")
+    parser.add_argument("--registry-versions", type=int, default=10_000, help="versions for the reconcile benchmark")
+    parser.add_argument("--only", choices=BENCHES, help="run one benchmark")
     args = parser.parse_args()
     os.environ.update(ENV)
     failed = False
-    benches = {"registry-sync": registry_sync, "artifact-copy": artifact_copy}
+    benches = dict(zip(BENCHES, (registry_sync, artifact_copy, metrics_aggregator, reconcile), strict=True))
     for name, bench in benches.items():
         if args.only and name != args.only:
             continue

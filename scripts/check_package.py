@@ -82,7 +82,8 @@ def main() -> int:
                 "StageTargets": json.dumps({"test": {"account": "333333333333"}}),
             },
             refs={"GovernanceTable": table, "RegistryEventsDLQ": dlq, "ArtifactBucket": "package-check-central",
-                  "DeployRequestsQueue": "", "DeployRequestsDLQ": dlq, "EndpointEventsDLQ": dlq},
+                  "DeployRequestsQueue": "", "DeployRequestsDLQ": dlq, "EndpointEventsDLQ": dlq,
+                  "ScheduledJobsDLQ": dlq},
             attributes={("GovernanceKey", "Arn"): key_arn},
         )  # fmt: skip
 
@@ -119,6 +120,12 @@ def main() -> int:
         ):
             if run_built(function, event_file) != {"batchItemFailures": []}:
                 return 1
+        # the scheduled functions, on their schedules' input: nothing live to measure; the version is up to date
+        aggregated = run_built("MetricsAggregatorFunction", "schedule-metrics-aggregation.json")
+        reconciled = run_built("ReconcilerFunction", "schedule-reconcile.json")
+        if not aggregated or aggregated.get("failed") != 0 or not reconciled or reconciled.get("up_to_date") != 1:
+            print(f"check-package: scheduled functions answered {aggregated} and {reconciled}", file=sys.stderr)
+            return 1
         item = ddb.get_item(
             TableName=table, Key={"pk": {"S": "MODEL#fraud-detector#1"}, "sk": {"S": "V#STAGE#development"}}
         )
@@ -127,8 +134,8 @@ def main() -> int:
             print(f"check-package: unexpected result {response}, artifact status: {status}", file=sys.stderr)
             return 1
     print(
-        "check-package: the sam build output synced an event and copied its artifact, and the deploy and "
-        "deployment status functions answered, with the layer only: ok"
+        "check-package: the sam build output synced an event and copied its artifact, and the deploy, "
+        "deployment status, metrics aggregator and reconciler functions answered, with the layer only: ok"
     )
     return 0
 

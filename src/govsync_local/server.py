@@ -37,12 +37,15 @@ def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, grace: float
 @contextlib.contextmanager
 def moto_server(account_id: str = "111111111111", *, extended: bool = False) -> Iterator[str]:
     """A moto server in a child process (its CPU time is not the caller's); yields its endpoint.
-    `extended` installs the local stack's moto extension in it first."""
+    `extended` installs the local stack's moto extension in it first, and lets keys from
+    sts:AssumeRole act in the role's account (other accounts are reachable, as on the local stack)."""
     port = free_port()
     env = {**os.environ, **CREDENTIALS_ENV, "MOTO_ACCOUNT_ID": account_id}
     command = ["-m", "moto.server"]
     if extended:
+        env.pop("MOTO_ACCOUNT_ID")
         command = ["-c", "import sys; from govsync_local import motoext; motoext.install(); "
+                   f"motoext.set_default_account({account_id!r}); "
                    "from moto.server import main; main(sys.argv[1:])"]  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, *command, "-H", "127.0.0.1", "-p", str(port)],

@@ -194,14 +194,14 @@ def aggregator(endpoint: str, table: str, deployed: int = 1000) -> list[str]:
 
     base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2 * ROUNDS + 1)
     windows = [base + timedelta(hours=k) for k in range(2 * ROUNDS + 1)]
-    started = time.perf_counter()
-    per_account = _seed_deployments(endpoint, deployed, windows)
-    setup = time.perf_counter() - started
-    expected = sum(math.ceil(n * len(METRICS) / 500) for n in per_account.values())
-    aggregator = wiring.metrics_aggregator()
-    floor = AggregatorFloor(endpoint, table)
     ours, floors, calls, summaries = [], [], Counter(), []
-    with CallCounter() as counter, _quiet():
+    with CallCounter() as counter, _quiet():  # every client made from here on is counted
+        started = time.perf_counter()
+        per_account = _seed_deployments(endpoint, deployed, windows)
+        setup = time.perf_counter() - started
+        expected = sum(math.ceil(n * len(METRICS) / 500) for n in per_account.values())
+        aggregator = wiring.metrics_aggregator()
+        floor = AggregatorFloor(endpoint, table)
         aggregator.run(window_end=windows[0])  # cold: clients, roles, imports
         for account in TARGETS.values():  # the floor's clients, made once
             floor._account(account)
@@ -300,19 +300,18 @@ def reconcile(endpoint: str, table: str, versions: int = 10_000) -> list[str]:
         for _ in range(min(GROUP_SIZE, versions - index * GROUP_SIZE)):
             register(sm, group)
     setup = time.perf_counter() - started
-    reconciler = wiring.reconciler()
-    with _quiet():
+    ours, floors, summaries = [], [], []
+    with CallCounter() as counter, _quiet():  # every client made from here on is counted
+        reconciler = wiring.reconciler()
         backfill_started = time.perf_counter()
         backfill = reconciler.run()
         backfill_time = time.perf_counter() - backfill_started
         floor = ReconcileFloor(endpoint, table, wiring.get_settings().stages[0])
-        ours, floors, summaries = [], [], []
-        with CallCounter() as counter:
-            for _ in range(ROUNDS):
-                counter.reset()
-                ours.append(timed(lambda: summaries.append(reconciler.run())))
-                calls = Counter(counter.calls)
-                floors.append(timed(floor.run))
+        for _ in range(ROUNDS):
+            counter.reset()
+            ours.append(timed(lambda: summaries.append(reconciler.run())))
+            calls = Counter(counter.calls)
+            floors.append(timed(floor.run))
         fifth = groups[: max(1, len(groups) // 5)]
         small = _peak_memory(lambda: reconciler.run(groups=fifth))
         full = _peak_memory(reconciler.run)

@@ -508,7 +508,7 @@ def _reconcile_text(summary: dict[str, Any]) -> str:
         f"date, {summary['repaired']} repaired, {summary['failed']} failed, {summary['skipped']} skipped (accounts "
         "not allowed)"
     ]
-    lines += [f"  failed: {f['model_package_arn']}: {f['error']}" for f in summary.get("failures", [])]
+    lines += [f"  failed: {f['arn']}: {f['error']}" for f in summary.get("failures", [])]
     return "\n".join(lines)
 
 

@@ -6,9 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import botocore.client
+import pytest
+from aws_lambda_powertools.utilities.parser import ValidationError
 from botocore.exceptions import ClientError
 
 from govsync import wiring
+from govsync.domain.audit import verify_chain
 from govsync_local import motoext
 from govsync_local.demo import data_quality_schedule
 
@@ -116,8 +119,6 @@ def test_the_same_window_twice_gives_the_same_record_and_one_audit_entry(stack):
     assert len(wiring.governance_store().audit_entries(GROUP, 1)) == entries
     assert first.model_monitoring_metrics["values"]["model_latency_avg_us"] == 1200.5
     # and the audit chain still verifies with the metrics in it
-    from govsync.domain.audit import verify_chain
-
     state = wiring.governance_store().load_version(GROUP, 1)
     assert verify_chain(wiring.governance_store().audit_entries(GROUP, 1), state.audit_seq, state.audit_head).ok
 
@@ -209,9 +210,6 @@ def test_model_monitor_executions_with_violations_are_on_the_record(stack):
 
 
 def test_a_scheduled_run_with_bad_input_fails_naming_it(stack):
-    import pytest
-    from aws_lambda_powertools.utilities.parser import ValidationError
-
     with pytest.raises(ValidationError, match="window-end"):
         stack.invoke_job("MetricsAggregatorFunction", {"window-end": "yesterday"})
 
@@ -271,3 +269,22 @@ def test_reconcile_backfills_a_group_of_more_than_a_page_of_packages(stack):
     assert stack.calls[("sagemaker", "DescribeModelPackage")] == 105
     assert stack.calls[("dynamodb", "TransactWriteItems")] == 0
     assert not [c for c in stack.aws_calls("dynamodb") if c.endswith(":Scan")]
+
+
+def test_a_package_that_cannot_be_read_is_reported_and_the_others_repaired(stack):
+    # Given two versions without records, the first of which the registry refuses to describe
+    first, second = register(stack.sagemaker), register(stack.sagemaker)
+    original = botocore.client.BaseClient._make_api_call
+
+    def refuse(client, operation, params):
+        if operation == "DescribeModelPackage" and params["ModelPackageName"] == first:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, operation)
+        return original(client, operation, params)
+
+    stack.monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", refuse)
+    # When the reconciler runs
+    summary = stack.invoke_job("ReconcilerFunction")
+    # Then the second is repaired and the first reported, with its reason
+    assert (summary["checked"], summary["repaired"], summary["failed"]) == (2, 1, 1)
+    assert summary["failures"] == [{"arn": first, "error": "DescribeModelPackage: AccessDeniedException no"}]
+    assert records(2)["development"].model_package_arn == second

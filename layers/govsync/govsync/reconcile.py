@@ -66,10 +66,13 @@ class Reconciler:
                 if wanted is not None and group["ModelPackageGroupName"] not in wanted:
                     continue
                 summary.groups += 1
-                for page in self._registry.list_packages(group["ModelPackageGroupArn"], region):
-                    self._page(page, region, summary, started)
-                    if progress:
-                        progress(summary, group["ModelPackageGroupName"])
+                try:
+                    for page in self._registry.list_packages(group["ModelPackageGroupArn"], region):
+                        self._page(page, region, summary, started)
+                        if progress:
+                            progress(summary, group["ModelPackageGroupName"])
+                except GovsyncError as exc:  # this group's listing or head reads; the next group goes on
+                    self._failed(summary, group["ModelPackageGroupArn"], exc)
         logger.info("registry reconciled", **{k: v for k, v in summary.to_json().items() if k != "failures"})
         for name in ("checked", "repaired", "failed"):
             metrics.add_metric(name=f"Reconcile{name.title()}", unit=MetricUnit.Count, value=getattr(summary, name))
@@ -104,10 +107,7 @@ class Reconciler:
                 )
                 outcome = self._sync.sync(ref, described=described)
             except GovsyncError as exc:
-                summary.failed += 1
-                if len(summary.failures) < MAX_REPORTED_FAILURES:
-                    summary.failures.append({"model_package_arn": arn, "error": str(exc)})
-                logger.error("reconcile failed", model_package_arn=arn, error=str(exc))
+                self._failed(summary, arn, exc)
                 continue
             if outcome is Outcome.UPSERTED:
                 summary.repaired += 1
@@ -116,3 +116,10 @@ class Reconciler:
                 )
             else:
                 summary.up_to_date += 1
+
+    @staticmethod
+    def _failed(summary: ReconcileSummary, arn: str, exc: GovsyncError) -> None:
+        summary.failed += 1
+        if len(summary.failures) < MAX_REPORTED_FAILURES:
+            summary.failures.append({"arn": arn, "error": str(exc)})
+        logger.error("reconcile failed", arn=arn, error=str(exc))

@@ -223,7 +223,7 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     return GROUP, version
 
 
-def production_traffic(endpoint: str, accounts: Accounts, endpoint_name: str) -> None:
+def production_traffic(endpoint: str, accounts: Accounts, endpoint_name: str) -> datetime:
     """The last whole hour of traffic, as SageMaker publishes it in the production account: 20 requests
     a minute, 2.5% server errors, model latencies from 60 to 357 ms."""
     from govsync.domain.monitoring import window_ending
@@ -250,6 +250,7 @@ def production_traffic(endpoint: str, accounts: Accounts, endpoint_name: str) ->
         f"   account {accounts.prod}: {len(data)} datapoints for {endpoint_name}, "
         f"{window.start:%H:%M}-{window.end:%H:%M} UTC"
     )
+    return window.end
 
 
 def monitoring_schedule(endpoint: str, accounts: Accounts, endpoint_name: str) -> None:
@@ -356,10 +357,12 @@ def monitoring(endpoint: str, accounts: Accounts, group: str, version: int) -> N
 
     _say("\n8. the production endpoint served an hour of traffic; a Model Monitor schedule watches it")
     endpoint_name = _records(endpoint, group, version)["production"]["deployment"]["endpoint_name"]
-    production_traffic(endpoint, accounts, endpoint_name)
+    window_end = production_traffic(endpoint, accounts, endpoint_name).isoformat()
     monitoring_schedule(endpoint, accounts, endpoint_name)
-    _say("\ngovsync schedule run MetricsAggregatorFunction   (hourly on its EventBridge schedule)")
-    if cli.main(["--endpoint-url", endpoint, "schedule", "run", "MetricsAggregatorFunction"]) != 0:
+    # (the window is named so that an hour turning while the demo runs does not move it)
+    _say(f"\ngovsync schedule run MetricsAggregatorFunction --window-end {window_end}   (hourly on its schedule)")
+    command = ["--endpoint-url", endpoint, "schedule", "run", "MetricsAggregatorFunction", "--window-end", window_end]
+    if cli.main(command) != 0:
         raise DemoError("the metrics aggregator left failures")
     production = _records(endpoint, group, version)["production"]
     if not production["model_monitoring_metrics"].get("values", {}).get("invocations"):

@@ -95,23 +95,30 @@ def rejection_reason(exc: ValidationError, what: str = "event") -> str:
     return f"malformed {what}: " + "; ".join(parts)
 
 
-def check_model_package_event(envelope: EventEnvelope, policy: EventPolicy) -> PackageRef:
-    """Check a parsed envelope against the policy; return the package it names or raise RejectedEvent."""
+def check_envelope(envelope: EventEnvelope, detail_type: str, policy: EventPolicy, *, account_listed: bool) -> str:
+    """The checks every SageMaker event gets before its detail is read: id, source, detail-type, account
+    and region (in the policy's lists; the account only when `account_listed`). Returns the event id."""
     event_id = envelope.id
     if not EVENT_ID.fullmatch(event_id):
         raise RejectedEvent("event id is not a valid EventBridge id")
     if envelope.source != SOURCE:
         raise RejectedEvent(f"unexpected source {envelope.source[:64]!r}", event_id=event_id)
-    if envelope.detail_type != MODEL_PACKAGE_STATE_CHANGE:
+    if envelope.detail_type != detail_type:
         raise RejectedEvent(f"unexpected detail-type {envelope.detail_type[:64]!r}", event_id=event_id)
     if not ACCOUNT_ID.fullmatch(envelope.account):
         raise RejectedEvent("account is not a 12-digit account id", event_id=event_id)
-    if envelope.account not in policy.allowed_accounts:
+    if account_listed and envelope.account not in policy.allowed_accounts:
         raise RejectedEvent(f"account {envelope.account} is not allowed", event_id=event_id)
     if not REGION.fullmatch(envelope.region):
         raise RejectedEvent("region is not a valid region name", event_id=event_id)
     if envelope.region not in policy.allowed_regions:
         raise RejectedEvent(f"region {envelope.region} is not allowed", event_id=event_id)
+    return event_id
+
+
+def check_model_package_event(envelope: EventEnvelope, policy: EventPolicy) -> PackageRef:
+    """Check a parsed envelope against the policy; return the package it names or raise RejectedEvent."""
+    event_id = check_envelope(envelope, MODEL_PACKAGE_STATE_CHANGE, policy, account_listed=True)
     try:
         detail = ModelPackageDetail.model_validate(envelope.detail)
     except ValidationError as exc:

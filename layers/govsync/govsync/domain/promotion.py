@@ -34,12 +34,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import (
     ACCOUNT_ID,
-    EVENT_ID,
     MODEL_PACKAGE_ARN,
-    REGION,
-    SOURCE,
     EventEnvelope,
     EventPolicy,
+    check_envelope,
     rejection_reason,
 )
 from govsync.domain.package import PackageSnapshot
@@ -477,18 +475,9 @@ class EndpointChange:
 
 
 def check_endpoint_event(envelope: EventEnvelope, policy: EventPolicy, targets: dict[str, Target]) -> EndpointChange:
-    """Check an endpoint state change against the stage targets; raise RejectedEvent if not ours."""
-    event_id = envelope.id
-    if not EVENT_ID.fullmatch(event_id):
-        raise RejectedEvent("event id is not a valid EventBridge id")
-    if envelope.source != SOURCE:
-        raise RejectedEvent(f"unexpected source {envelope.source[:64]!r}", event_id=event_id)
-    if envelope.detail_type != ENDPOINT_STATE_CHANGE:
-        raise RejectedEvent(f"unexpected detail-type {envelope.detail_type[:64]!r}", event_id=event_id)
-    if not ACCOUNT_ID.fullmatch(envelope.account):
-        raise RejectedEvent("account is not a 12-digit account id", event_id=event_id)
-    if not REGION.fullmatch(envelope.region) or envelope.region not in policy.allowed_regions:
-        raise RejectedEvent(f"region {envelope.region[:32]} is not allowed", event_id=event_id)
+    """Check an endpoint state change against the stage targets; raise RejectedEvent if not ours. (The
+    account is checked against the stage's own target below, not against a list.)"""
+    event_id = check_envelope(envelope, ENDPOINT_STATE_CHANGE, policy, account_listed=False)
     try:
         detail = EndpointDetail.model_validate(envelope.detail)
     except ValidationError as exc:

@@ -37,7 +37,7 @@ AGGREGATOR_PARAMETERS = {
     "StageTargets": json.dumps({stage: {"account": account} for stage, account in TARGETS.items()}),
     "DeployAccounts": ",".join(TARGETS.values()),
 }
-LIVE_STATUSES = ("deployed", "approved", "rejected")
+LIVE_STATUSES = ("pending", "approved", "rejected", "retired")
 METRICS = (("Invocations", "Sum"), ("Invocation4XXErrors", "Sum"), ("Invocation5XXErrors", "Sum"),
            ("ModelLatency", "Average"), ("ModelLatency", "p90"), ("OverheadLatency", "Average"))  # fmt: skip
 ROUNDS = 2
@@ -83,7 +83,7 @@ def _seed_deployments(endpoint: str, deployed: int, windows: list[datetime]) -> 
         account = TARGETS[stage]
         name = endpoint_name(group, stage)
         record = StageRecord(
-            model_group=group, model_version=1, model_stage=stage, model_status="deployed", use_case_id="uc",
+            model_group=group, model_version=1, model_stage=stage, model_status="pending", use_case_id="uc",
             use_case_name="n", use_case_stage="development", model_owner="o", model_lob="l", model_project="p",
             model_risk="low", model_validation_metrics={"auc": 0.97}, model_monitoring_metrics={},
             model_audit_timestamp="2026-11-23T10:00:00+00:00", model_audit_user="bench",
@@ -94,7 +94,7 @@ def _seed_deployments(endpoint: str, deployed: int, windows: list[datetime]) -> 
                         "strategy": "sagemaker-endpoint", "endpoint_name": name, "variants": ["AllTraffic"]},
         )  # fmt: skip
         entry = new_entry(group=group, version=1, seq=1, prev_hash=GENESIS, event_id="seed", actor="bench",
-                          action="seed", changes={stage: {"model_status": [None, "deployed"]}},
+                          action="seed", changes={stage: {"model_status": [None, "pending"]}},
                           source_time="2026-11-23T10:00:00+00:00", recorded_at="2026-11-23T10:00:00+00:00")  # fmt: skip
         store.commit(VersionState(group, 1), [record], entry, f"{1:015d}#seed")
         per_account[account] += 1

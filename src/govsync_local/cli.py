@@ -15,35 +15,46 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+EMPTY = "—"
 
 
 class CliError(Exception):
     """A user-facing error: printed as `govsync: <message>`, exit 2."""
 
+    exit_code = EXIT_ERROR
+
+
+class NotFound(CliError):
+    """What the user named does not exist: exit 1."""
+
+    exit_code = EXIT_FAILED
+
 
 # ---------------------------------------------------------------------------- environment
 def _prepare_aws(args: argparse.Namespace) -> None:
-    """--endpoint-url/--region/--profile as environment, and test credentials for a loopback endpoint."""
+    """Resolve endpoint, profile and region once, as the AWS CLI does (--region, AWS_REGION,
+    AWS_DEFAULT_REGION, the profile's region), and hand the region to every client through both
+    variables. A loopback endpoint gets test credentials and, lacking any region, us-east-1."""
     if args.endpoint_url:
         os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url
-    if args.region:
-        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = args.region
     if args.profile:
         os.environ["AWS_PROFILE"] = args.profile
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    loopback = urlparse(os.environ.get("AWS_ENDPOINT_URL", "")).hostname in LOOPBACK
+    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not region:
         import boto3
 
-        region = boto3.session.Session().region_name or "us-east-1"
+        region = boto3.session.Session().region_name or ("us-east-1" if loopback else None)
+    if region:
         os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    if urlparse(endpoint).hostname in LOOPBACK and not args.profile:
+    if loopback and not args.profile:
         import boto3
 
         if boto3.session.Session().get_credentials() is None:
@@ -51,37 +62,74 @@ def _prepare_aws(args: argparse.Namespace) -> None:
             os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 
 
-def _table_name(args: argparse.Namespace) -> str:
-    if args.table or os.environ.get("GOVSYNC_TABLE"):
-        return args.table or os.environ["GOVSYNC_TABLE"]
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
+def _region() -> str:
+    region = os.environ.get("AWS_REGION")
+    if not region:
+        raise CliError("no AWS region: pass --region, set AWS_REGION or AWS_DEFAULT_REGION, or give your profile one")
+    return region
 
-    try:
-        stacks = boto3.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"]
-    except (ClientError, BotoCoreError) as exc:
-        where = os.environ.get("AWS_ENDPOINT_URL") or "AWS"
-        raise CliError(
-            f"cannot find stack {args.stack!r} at {where} ({exc}); pass --table, set GOVSYNC_TABLE, or start the "
-            "local stack (make up) and export the AWS_ENDPOINT_URL it prints"
-        ) from exc
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
-    if "GovernanceTableName" not in outputs:
-        raise CliError(f"stack {args.stack!r} has no GovernanceTableName output")
-    return outputs["GovernanceTableName"]
+
+@dataclass(frozen=True)
+class StackInfo:
+    """What reading the records needs from the deployed stack: its table and its stage chain."""
+
+    table: str
+    stages: tuple[str, ...]
+
+
+def _default_stages() -> tuple[str, ...]:
+    from govsync.settings import Settings
+
+    return tuple(Settings.model_fields["stages"].default)
+
+
+def _csv_stages(value: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in value.split(",") if s.strip())
+
+
+def _stack_info(args: argparse.Namespace) -> StackInfo:
+    """--table / GOVSYNC_TABLE (stages from GOVSYNC_STAGES, else the default chain), else the stack's
+    GovernanceTableName output and StageNames parameter: one DescribeStacks, once per command."""
+    cached = getattr(args, "stack_info", None)
+    if cached is not None:
+        return cached
+    table = args.table or os.environ.get("GOVSYNC_TABLE")
+    env_stages = _csv_stages(os.environ.get("GOVSYNC_STAGES", ""))
+    if table:
+        info = StackInfo(table, env_stages or _default_stages())
+    else:
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from govsync_local.cloudformation import parameter_value
+
+        try:
+            stacks = boto3.client("cloudformation", region_name=_region()).describe_stacks(StackName=args.stack)
+        except (ClientError, BotoCoreError) as exc:
+            where = os.environ.get("AWS_ENDPOINT_URL") or "AWS"
+            raise CliError(
+                f"cannot find stack {args.stack!r} at {where} ({exc}); pass --table, set GOVSYNC_TABLE, or start "
+                "the local stack (make up) and export the AWS_ENDPOINT_URL it prints"
+            ) from exc
+        stack = stacks["Stacks"][0]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        if "GovernanceTableName" not in outputs:
+            raise CliError(f"stack {args.stack!r} has no GovernanceTableName output")
+        parameters = {p["ParameterKey"]: parameter_value(p["ParameterValue"]) for p in stack.get("Parameters", [])}
+        stages = _csv_stages(parameters.get("StageNames", "")) or env_stages or _default_stages()
+        info = StackInfo(outputs["GovernanceTableName"], stages)
+    args.stack_info = info
+    return info
 
 
 def _store(args: argparse.Namespace) -> Any:
     from govsync.adapters.store import GovernanceStore
 
-    return GovernanceStore(_table_name(args), os.environ["AWS_REGION"])
+    return GovernanceStore(_stack_info(args).table, _region())
 
 
-def _stages() -> tuple[str, ...]:
-    from govsync_local import template as tpl
-
-    default = tpl.load()["Parameters"]["StageNames"]["Default"]
-    return tuple(s.strip() for s in (os.environ.get("GOVSYNC_STAGES") or default).split(",") if s.strip())
+def _stages(args: argparse.Namespace) -> tuple[str, ...]:
+    return _stack_info(args).stages
 
 
 def _record_order(stages: tuple[str, ...]) -> Any:
@@ -90,11 +138,28 @@ def _record_order(stages: tuple[str, ...]) -> Any:
     return lambda r: (r.model_group, r.model_version, rank.get(r.model_stage, len(rank)))
 
 
+def _one_of(value: str | None, allowed: Sequence[str], what: str) -> None:
+    if value is not None and value not in allowed:
+        raise CliError(f"unknown {what} {value!r}: {what}s are {', '.join(allowed)}")
+
+
+def _views(store: Any, records: Sequence[Any]) -> list[dict[str, Any]]:
+    """The records as people read them: both facts per stage, the use case's stage from its own item."""
+    stages = store.use_case_stages(r.use_case_id for r in records if r.use_case_id)
+    return [r.view(stages) for r in records]
+
+
 # ---------------------------------------------------------------------------- output
+def _cell(value: Any) -> str:
+    if value is None or value == "" or (isinstance(value, dict | list | tuple) and not value):
+        return EMPTY
+    return str(value)
+
+
 def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
     if not rows:
         return "(none)"
-    cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()  # noqa: E731
     return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)])
@@ -104,8 +169,8 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
     print(json.dumps(data, indent=2, default=str) if getattr(args, "json", False) else text)
 
 
-RECORD_COLUMNS = ("model_group", "model_version", "model_stage", "model_status", "use_case_id", "model_owner",
-                  "model_risk", "metadata_complete", "artifact_status", "deployment", "monitoring",
+RECORD_COLUMNS = ("model_group", "model_version", "model_stage", "model_status", "deployment", "use_case_id",
+                  "use_case_stage", "model_owner", "model_risk", "metadata_complete", "artifact_status", "monitoring",
                   "model_audit_user", "model_audit_timestamp")  # fmt: skip
 
 
@@ -117,33 +182,48 @@ def _version(value: str) -> int:
 
 # ---------------------------------------------------------------------------- records
 def cmd_records_list(args: argparse.Namespace) -> int:
+    from govsync.domain.records import DEPLOYMENT_STATES, STATUSES
+
+    stages = _stages(args)
+    _one_of(args.stage, stages, "stage")
+    _one_of(args.status, STATUSES, "status")
+    _one_of(args.deployment, DEPLOYMENT_STATES, "deployment state")
     store = _store(args)
     if args.use_case:
         records = list(store.records_by_use_case(args.use_case))
     elif args.stage and args.status:
-        records = list(store.records_by_stage_status(args.stage, args.status))
+        records = list(store.records_by_stage_status(args.stage, args.status, args.group))
     else:
-        records = list(store.all_records([args.stage] if args.stage else _stages()))
-    records = [r for r in records if (not args.stage or r.model_stage == args.stage)]
-    records = [r for r in records if (not args.status or r.model_status == args.status)]
-    records.sort(key=_record_order(_stages()))
-    data = [r.to_json() for r in records]
-    rows = [
-        {**row, "deployment": _deployment_cell(row["deployment"]), "monitoring": _monitoring_cell(row)} for row in data
+        records = list(store.all_records([args.stage] if args.stage else stages, args.group))
+    if not records and args.use_case and store.load_use_case(args.use_case) is None:
+        raise NotFound(f"no use case {args.use_case!r} and no records naming it")
+    if not records and args.group and next(iter(store.all_records(stages, args.group)), None) is None:
+        raise NotFound(f"no records of model group {args.group!r}")
+    records = [
+        r
+        for r in records
+        if (not args.group or r.model_group == args.group)
+        and (not args.stage or r.model_stage == args.stage)
+        and (not args.status or r.model_status == args.status)
+        and (not args.deployment or r.deployment_status == args.deployment)
     ]
+    records.sort(key=_record_order(stages))
+    data = _views(store, records)
+    rows = [{**row, "deployment": _deployment_cell(row), "monitoring": _monitoring_cell(row)} for row in data]
     _emit(args, data, _table(rows, RECORD_COLUMNS))
     return EXIT_OK
 
 
 def cmd_records_show(args: argparse.Namespace) -> int:
-    state = _store(args).load_version(args.group, args.version)
+    store = _store(args)
+    state = store.load_version(args.group, args.version)
     if not state.records:
-        raise CliError(f"no governance record for {args.group} version {args.version}")
-    stages = _stages()
+        raise NotFound(f"no governance record for {args.group} version {args.version}")
+    stages = _stages(args)
     records = sorted(
         state.records.values(), key=lambda r: stages.index(r.model_stage) if r.model_stage in stages else 99
     )
-    data = [r.to_json() for r in records]
+    data = _views(store, records)
     if args.json:
         _emit(args, data, "")
         return EXIT_OK
@@ -153,7 +233,7 @@ def cmd_records_show(args: argparse.Namespace) -> int:
         lines = []
         for k, v in record.items():
             if k == "artifacts":
-                lines.append(f"{k.ljust(width)}  {len(v)}")
+                lines.append(f"{k.ljust(width)}  {len(v) or EMPTY}")
                 lines.extend(f"{''.ljust(width)}  - {_artifact_line(a)}" for a in v)
             elif k == "deployment" and v:
                 lines.append(f"{k.ljust(width)}  {_deployment_line(v)}")
@@ -162,17 +242,19 @@ def cmd_records_show(args: argparse.Namespace) -> int:
                 lines.extend(f"{''.ljust(width)}  - {_monitor_line(m)}" for m in v.get("monitors", []))
             elif k == "monitoring_alert" and v:
                 lines.append(f"{k.ljust(width)}  {_alert_line(v)}")
+            elif isinstance(v, dict | list) and v:
+                lines.append(f"{k.ljust(width)}  {json.dumps(v)}")
             else:
-                lines.append(f"{k.ljust(width)}  {json.dumps(v) if isinstance(v, dict | list) else v}")
+                lines.append(f"{k.ljust(width)}  {_cell(v)}")
         blocks.append("\n".join(lines))
     print("\n\n".join(blocks))
     return EXIT_OK
 
 
-def _deployment_cell(deployment: dict[str, Any]) -> str:
-    if not deployment:
+def _deployment_cell(record: dict[str, Any]) -> str:
+    if not record.get("deployment_status"):
         return ""
-    return f"{deployment.get('status')}@{deployment.get('account')}"
+    return f"{record['deployment_status']}@{record['deployment'].get('account')}"
 
 
 def _monitoring_cell(record: dict[str, Any]) -> str:
@@ -259,13 +341,31 @@ def _artifact_line(artifact: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------------------- use cases
+def cmd_usecases_list(args: argparse.Namespace) -> int:
+    use_cases = list(_store(args).use_cases())
+    data = [u.to_json() for u in use_cases]
+    rows = [
+        {"use_case_id": u.use_case_id, "use_case_name": u.use_case_name, "use_case_stage": u.stage,
+         "transitions": len(u.history), "last_transition": u.history[-1].get("at") if u.history else None}
+        for u in use_cases
+    ]  # fmt: skip
+    _emit(
+        args, data, _table(rows, ("use_case_id", "use_case_name", "use_case_stage", "transitions", "last_transition"))
+    )
+    return EXIT_OK
+
+
 def cmd_usecases_show(args: argparse.Namespace) -> int:
     store = _store(args)
     use_case = store.load_use_case(args.use_case_id)
     if use_case is None:
-        raise CliError(f"no use case {args.use_case_id!r} (a use case is recorded at its models' first approval)")
-    records = sorted(store.records_by_use_case(args.use_case_id), key=_record_order(_stages()))
-    data = {**use_case.to_json(), "models": [r.to_json() for r in records]}
+        raise NotFound(
+            f"no use case {args.use_case_id!r} (a use case is recorded at its models' first approval; "
+            "`govsync usecases list` lists them)"
+        )
+    records = sorted(store.records_by_use_case(args.use_case_id), key=_record_order(_stages(args)))
+    views = [r.view({use_case.use_case_id: use_case.stage}) for r in records]
+    data = {**use_case.to_json(), "models": views}
     history = [
         {
             "at": h.get("at"),
@@ -280,7 +380,7 @@ def cmd_usecases_show(args: argparse.Namespace) -> int:
         f"use case {use_case.use_case_id} ({use_case.use_case_name or 'unnamed'}): {use_case.stage}\n\n"
         + _table(history, ("at", "from", "to", "reason", "actor"))
         + "\n\n"
-        + _table([r.to_json() for r in records], ("model_group", "model_version", "model_stage", "model_status"))
+        + _table(views, ("model_group", "model_version", "model_stage", "model_status", "deployment_status"))
     )
     _emit(args, data, text)
     return EXIT_OK
@@ -311,7 +411,7 @@ def _change_summary(changes: dict[str, dict[str, list[Any]]]) -> str:
 def cmd_audit_show(args: argparse.Namespace) -> int:
     entries = _store(args).audit_entries(args.group, args.version)
     if not entries:
-        raise CliError(f"no audit trail for {args.group} version {args.version}")
+        raise NotFound(f"no audit trail for {args.group} version {args.version}")
     data = [{**e.payload(), "hash": e.hash} for e in entries]
     rows = [
         {"seq": e.seq, "source_time": e.source_time, "actor": e.actor, "event_id": e.event_id,
@@ -331,14 +431,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             raise CliError("audit verify takes GROUP VERSION, or nothing for every version")
         versions = [(args.group, args.version)]
     else:
-        versions = sorted({(r.model_group, r.model_version) for r in store.all_records(_stages())})
-    results, broken = [], 0
+        versions = sorted({(r.model_group, r.model_version) for r in store.all_records(_stages(args))})
+    results = []
     for group, version in versions:
         state = store.load_version(group, version)
         if state.head is None:
-            raise CliError(f"no audit trail for {group} version {version}")
+            if args.group:
+                raise NotFound(f"no audit trail for {group} version {version}")
+            continue
         verdict = verify_chain(store.audit_entries(group, version), state.audit_seq, state.audit_head)
-        broken += not verdict.ok
         results.append(
             {"model_group": group, "model_version": version, "ok": verdict.ok, "entries": verdict.checked,
              "broken_seq": verdict.broken_seq, "reason": verdict.reason}
@@ -346,14 +447,37 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         if not args.json:
             status = "ok" if verdict.ok else f"BROKEN at entry {verdict.broken_seq}: {verdict.reason}"
             print(f"{group} v{version}: {verdict.checked} entries, {status}")
+    broken = [r for r in results if not r["ok"]]
+    summary = {
+        "versions": len(results),
+        "entries": sum(r["entries"] for r in results),
+        "broken": [{k: r[k] for k in ("model_group", "model_version", "broken_seq", "reason")} for r in broken],
+        "ok": not broken,
+        "results": results,
+    }
     if args.json:
-        _emit(args, results, "")
-    elif not versions:
-        print("no versions to verify")
+        _emit(args, summary, "")
+    else:
+        failed = "; ".join(f"{b['model_group']} v{b['model_version']} at entry {b['broken_seq']}" for b in broken)
+        print(
+            f"{summary['versions']} versions, {summary['entries']} entries checked: "
+            + (f"{len(broken)} broken ({failed})" if broken else "every chain verifies")
+        )
     return EXIT_FAILED if broken else EXIT_OK
 
 
 # ---------------------------------------------------------------------------- invoke
+def _read_event(source: str | None) -> Any:
+    """`-e FILE`, `-e -` (standard input), or no event at all: `{}` (as sam local invoke)."""
+    if source is None:
+        return {}
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text()
+        return json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise CliError(f"cannot read event {'from standard input' if source == '-' else source}: {exc}") from exc
+
+
 def cmd_invoke(args: argparse.Namespace) -> int:
     from govsync_local import invoke
     from govsync_local import stack as local
@@ -364,10 +488,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     if args.function_id not in specs:
         raise CliError(f"no function {args.function_id!r} in {args.template} (functions: {', '.join(sorted(specs))})")
     spec = specs[args.function_id]
-    try:
-        event = json.loads(Path(args.event).read_text())
-    except (OSError, ValueError) as exc:
-        raise CliError(f"cannot read event {args.event}: {exc}") from exc
+    event = _read_event(args.event)
     overrides: dict[str, Any] = {}
     if args.env_vars:
         try:
@@ -375,12 +496,12 @@ def cmd_invoke(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             raise CliError(f"cannot read env vars {args.env_vars}: {exc}") from exc
     env: dict[str, str] = {}
+    ctx = None
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
         with contextlib.suppress(local.LocalStackError):
-            env = tpl.function_environment(
-                spec, local.deployed_stack(endpoint, local.Accounts.from_env(), args.stack)[1]
-            )
+            ctx = local.deployed_stack(endpoint, local.Accounts.from_env(), args.stack)[1]
+            env = tpl.function_environment(spec, ctx)
     # as in sam local invoke: "Parameters" applies to every function, "<FunctionId>" to that one
     env.update({k: str(v) for k, v in overrides.get("Parameters", {}).items()})
     env.update({k: str(v) for k, v in overrides.get(args.function_id, {}).items()})
@@ -390,14 +511,25 @@ def cmd_invoke(args: argparse.Namespace) -> int:
             f"environment of {args.function_id} needs {', '.join(missing)}: start the local stack and export its "
             "AWS_ENDPOINT_URL, or give them in --env-vars"
         )
+    queue_arn = ctx.attributes.get((spec.queue_logical_id, "Arn")) if ctx and spec.queue_logical_id else None
+    if spec.queue_logical_id and isinstance(event, dict) and "Records" not in event:
+        # a plain event for a queue-fed function: the SQS record Lambda would hand it
+        event = invoke.sqs_event(event, queue_arn=queue_arn, region=_region())
+        print(f"wrapped the event as the SQS record {args.function_id} receives", file=sys.stderr)
     os.environ.update({k: v for k, v in spec.environment.items() if isinstance(v, str)})
     os.environ.update(env)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     handler = invoke.load_handler(spec)
-    with invoke.stdout_to_stderr():  # logs to stderr, the response alone on stdout (as sam local invoke)
-        response = handler(event, invoke.LocalContext(spec, region=os.environ["AWS_REGION"]))
+    with invoke.outcomes() as seen, invoke.stdout_to_stderr():  # the response alone on stdout
+        try:
+            response = handler(event, invoke.LocalContext(spec, region=_region()))
+        except Exception as exc:  # as Lambda reports an unhandled error
+            response = {"errorMessage": str(exc), "errorType": type(exc).__name__}
     print(json.dumps(response, default=str))
-    return EXIT_OK
+    failures = invoke.failures(response, seen)
+    for failure in failures:
+        print(f"govsync: {args.function_id}: {failure}", file=sys.stderr)
+    return EXIT_FAILED if failures else EXIT_OK
 
 
 # ---------------------------------------------------------------------------- scheduled jobs
@@ -483,7 +615,7 @@ def cmd_schedule_run(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     try:
         with invoke.stdout_to_stderr():
-            response = handler(event, invoke.LocalContext(spec, region=os.environ["AWS_REGION"]))
+            response = handler(event, invoke.LocalContext(spec, region=_region()))
     except ValidationError as exc:
         raise CliError(f"{args.function_id} refused its input: {exc}") from exc
     _emit(args, response, _job_summary(response))
@@ -535,7 +667,15 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     if tty:
         print(file=sys.stderr)
     _emit(args, summary, _reconcile_text(summary))
-    return EXIT_FAILED if summary["failed"] else EXIT_OK
+    if summary["not_found"]:
+        regions = os.environ.get("GOVSYNC_ALLOWED_REGIONS") or _region()
+        names = ", ".join(map(repr, summary["not_found"]))
+        print(
+            f"govsync: no model package group named {names} in the registry (regions {regions}; "
+            "`aws sagemaker list-model-package-groups` lists them)",
+            file=sys.stderr,
+        )
+    return EXIT_FAILED if summary["failed"] or summary["not_found"] else EXIT_OK
 
 
 # ---------------------------------------------------------------------------- local stack
@@ -613,6 +753,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- parser
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return EXIT_OK
+
+
+def _group(commands: Any, name: str, help_text: str) -> Any:
+    """A command group: alone, it prints its help."""
+    group = commands.add_parser(name, help=help_text, description=help_text)
+    group.set_defaults(func=lambda _args: _help(group))
+    return group.add_subparsers(dest="sub", metavar="COMMAND")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="govsync", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -624,11 +776,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--stack", default=os.environ.get("GOVSYNC_STACK", "govsync"), help="stack name (default: govsync)"
     )
     parser.add_argument("--table", help="governance table (default: GOVSYNC_TABLE, else the stack's output)")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.set_defaults(func=lambda _args: _help(parser))
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    records = commands.add_parser("records", help="the governance records").add_subparsers(dest="sub", required=True)
+    records = _group(commands, "records", "the governance records")
     p = records.add_parser("list", help="stage records, filtered (uses the by_stage_status / by_use_case indexes)")
-    p.add_argument("--stage"), p.add_argument("--status"), p.add_argument("--use-case")
+    p.add_argument("--group", help="only this model package group")
+    p.add_argument("--stage", help="only this stage (the stack's StageNames)")
+    p.add_argument("--status", help="only this decision: pending, approved, rejected, retired")
+    p.add_argument(
+        "--deployment", help="only this deployment state: deploying, deployed, deploy_failed, blocked, rolled_back, "
+        "superseded"
+    )  # fmt: skip
+    p.add_argument("--use-case", help="only the records of this use case")
     p.add_argument("--json", action="store_true", help="JSON for scripts")
     p.set_defaults(func=cmd_records_list)
     p = records.add_parser("show", help="every stage record of a model version")
@@ -636,13 +796,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="JSON for scripts")
     p.set_defaults(func=cmd_records_show)
 
-    usecases = commands.add_parser("usecases", help="use-case lifecycle").add_subparsers(dest="sub", required=True)
+    usecases = _group(commands, "usecases", "use-case lifecycle")
+    p = usecases.add_parser("list", help="every use case with its lifecycle stage")
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    p.set_defaults(func=cmd_usecases_list)
     p = usecases.add_parser("show", help="a use case's stage, its transitions and its models' records")
     p.add_argument("use_case_id")
     p.add_argument("--json", action="store_true", help="JSON for scripts")
     p.set_defaults(func=cmd_usecases_show)
 
-    audit = commands.add_parser("audit", help="the audit trail").add_subparsers(dest="sub", required=True)
+    audit = _group(commands, "audit", "the audit trail")
     p = audit.add_parser("show", help="the audit entries of a model version")
     p.add_argument("group"), p.add_argument("version", type=_version)
     p.add_argument("--json", action="store_true", help="JSON for scripts")
@@ -660,7 +823,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="JSON summary for scripts")
     p.set_defaults(func=cmd_reconcile)
 
-    schedule = commands.add_parser("schedule", help="the scheduled functions").add_subparsers(dest="sub", required=True)
+    schedule = _group(commands, "schedule", "the scheduled functions")
     p = schedule.add_parser("list", help="scheduled functions, their expressions and inputs")
     p.add_argument("--json", action="store_true", help="JSON for scripts")
     p.set_defaults(func=cmd_schedule_list)
@@ -676,14 +839,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("invoke", help="run a function's handler in-process (like sam local invoke, no Docker)")
     p.add_argument("function_id", metavar="FUNCTION_ID", help="logical id in the template, e.g. RegistrySyncFunction")
-    p.add_argument("-e", "--event", required=True, help="event JSON file")
+    p.add_argument(
+        "-e", "--event", help="event JSON file, - for standard input (default: {}); a plain EventBridge event or "
+        "request for a queue-fed function is wrapped as the SQS record it receives"
+    )  # fmt: skip
     p.add_argument(
         "-n", "--env-vars", help="sam local invoke style JSON: {FunctionId: {VAR: value}, Parameters: {...}}"
     )
     p.add_argument("-t", "--template", default="template.yaml", help="SAM template (default: template.yaml)")
     p.set_defaults(func=cmd_invoke)
 
-    local = commands.add_parser("local", help="the embedded local AWS").add_subparsers(dest="sub", required=True)
+    local = _group(commands, "local", "the embedded local AWS")
     p = local.add_parser(
         "up", help="start moto, deploy template.yaml, emit SageMaker events, poll queues (Ctrl-C stops)"
     )
@@ -714,9 +880,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except CliError as exc:
         print(f"govsync: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `govsync ... | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
     except Exception as exc:  # botocore and friends: one line, not a traceback
         from govsync.domain.errors import GovsyncError
 
@@ -726,5 +896,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
 
 
+def run() -> None:
+    """The console script: main(), and a quiet exit when stdout closed early (`| head`)."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = EXIT_FAILED
+    raise SystemExit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

@@ -182,8 +182,14 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     version = int(arn.rsplit("/", 1)[1])
 
     def status(stage: str = "development", number: int = version) -> str | None:
+        """The stage's decision (pending, approved, ...)."""
         record = store.load_version(GROUP, number).records.get(stage)
         return record.model_status if record else None
+
+    def deployment(stage: str, number: int = version) -> str | None:
+        """The stage's deployment state (deploying, deployed, superseded, ...)."""
+        record = store.load_version(GROUP, number).records.get(stage)
+        return record.deployment_status if record else None
 
     wait_for("the development record", lambda: status() == "pending")
     record = store.load_version(GROUP, version).records["development"]
@@ -197,12 +203,12 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
         ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="Validated on the hold-out set"
     )
     wait_for("the approval to reach the record", lambda: status() == "approved")
-    wait_for(f"the deployment to the test account {accounts.test}", lambda: status("test") == "deployed")
+    wait_for(f"the deployment to the test account {accounts.test}", lambda: deployment("test") == "deployed")
     show_endpoint(store, endpoint, accounts, version, "test")
 
     _say("5. governance officer: ModelLifeCycle Staging/Approved (validated in test, approved for production)")
     approve_stage(officer, arn, "Staging", "Approved", "Validated in test: latency and accuracy within bounds")
-    wait_for(f"the deployment to the production account {accounts.prod}", lambda: status("production") == "deployed")
+    wait_for(f"the deployment to the production account {accounts.prod}", lambda: deployment("production") == "deployed")
     show_endpoint(store, endpoint, accounts, version, "production")
 
     _say("6. version 2: registered, approved, validated in test: it replaces version 1 on both endpoints")
@@ -210,10 +216,10 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     number = int(second.rsplit("/", 1)[1])
     wait_for("the version 2 record", lambda: status(number=number) == "pending")
     officer.update_model_package(ModelPackageArn=second, ModelApprovalStatus="Approved")
-    wait_for("version 2 in test", lambda: status("test", number) == "deployed")
+    wait_for("version 2 in test", lambda: deployment("test", number) == "deployed")
     approve_stage(officer, second, "Staging", "Approved", "Validated in test")
-    wait_for("version 2 in production", lambda: status("production", number) == "deployed")
-    wait_for("version 1 to be superseded in production", lambda: status("production") == "retired")
+    wait_for("version 2 in production", lambda: deployment("production", number) == "deployed")
+    wait_for("version 1 to be superseded in production", lambda: deployment("production") == "superseded")
     show_endpoint(store, endpoint, accounts, number, "production")
 
     _say("7. governance officer: ModelLifeCycle Production/Rejected for version 2 -> rollback")
@@ -271,7 +277,7 @@ def monitoring_schedule(endpoint: str, accounts: Accounts, endpoint_name: str) -
 
 def _live(store: Any, version: int, stage: str) -> bool:
     record = store.load_version(GROUP, version).records.get(stage)
-    return bool(record and record.model_status == "deployed" and record.deployment.get("action") == "rollback")
+    return bool(record and record.deployment_status == "deployed" and record.deployment.get("action") == "rollback")
 
 
 def approve_stage(officer: Any, arn: str, stage: str, status: str, description: str) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
+import json
+import logging
 import os
 import sys
 import time
@@ -59,3 +62,69 @@ def load_handler(spec: FunctionSpec) -> Callable[[dict[str, Any], Any], Any]:
         sys.modules[key] = module
         module_spec.loader.exec_module(module)
     return getattr(module, attribute)
+
+
+def sqs_event(body: Any, *, queue_arn: str | None, region: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source hands a function for one message carrying `body`."""
+    text = body if isinstance(body, str) else json.dumps(body)
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "local",
+                "body": text,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": str(int(time.time() * 1000)),
+                    "SenderId": "local",
+                    "ApproximateFirstReceiveTimestamp": str(int(time.time() * 1000)),
+                },
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(text.encode(), usedforsecurity=False).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn or f"arn:aws:sqs:{region}:111111111111:local",
+                "awsRegion": region,
+            }
+        ]
+    }
+
+
+class _Rejections(logging.Handler):
+    """Hears the functions' own "... rejected" and "configuration error" log lines, with their reason."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.endswith(" rejected") or message.startswith("configuration error"):
+            reason = getattr(record, "reason", None) or getattr(record, "error", None) or ""
+            self.seen.append(f"{message}: {reason}" if reason else message)
+
+
+@contextlib.contextmanager
+def outcomes() -> Iterator[list[str]]:
+    """The rejections the functions log while the block runs."""
+    handler = _Rejections()
+    logger = logging.getLogger("govsync")
+    logger.addHandler(handler)
+    try:
+        yield handler.seen
+    finally:
+        logger.removeHandler(handler)
+
+
+def failures(response: Any, rejections: list[str]) -> list[str]:
+    """What went wrong in one invocation: an unhandled error, records the batch reports as failed
+    (retried by SQS), records rejected (dead-lettered), or a scheduled job's failed items."""
+    found = list(rejections)
+    if isinstance(response, dict):
+        if "errorMessage" in response:
+            found.append(f"{response.get('errorType')}: {response['errorMessage']}")
+        failed = response.get("batchItemFailures") or []
+        if failed:
+            found.append(f"{len(failed)} record(s) failed and would be retried by SQS (see the log above)")
+        if isinstance(response.get("failed"), int) and response["failed"]:
+            found.append(f"{response['failed']} item(s) failed")
+    return found

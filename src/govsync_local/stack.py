@@ -24,6 +24,7 @@ from botocore.config import Config
 
 from govsync_local import motoext
 from govsync_local import template as tpl
+from govsync_local.cloudformation import parameter_value
 from govsync_local.emitter import SageMakerEventEmitter
 from govsync_local.poller import QueuePoller
 
@@ -161,7 +162,7 @@ def deployed_stack(
         raise LocalStackError(
             f"no local stack at {endpoint} (start it with `make up` or `govsync local up`): {exc}"
         ) from exc
-    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack.get("Parameters", [])}
+    parameters = {p["ParameterKey"]: parameter_value(p["ParameterValue"]) for p in stack.get("Parameters", [])}
     return stack, stack_context(endpoint, accounts, stack_name, parameters)
 
 

@@ -101,7 +101,7 @@ def test_approval_deploys_into_the_test_account_and_the_endpoint_event_marks_it_
     assert tags["govsync:model-package-arn"] == arn and tags["govsync:stage"] == "test"
     # And the record is deployed, with the deployment it came from
     test = records(1)["test"]
-    assert test.model_status == "deployed"
+    assert (test.model_status, test.deployment_status) == ("pending", "deployed")  # two facts
     assert test.deployment["status"] == "live" and test.deployment["endpoint_name"] == name
     assert test.deployment["endpoint_arn"] == endpoint["EndpointArn"]
     # And nothing was deployed in the central account; the audit chain verifies
@@ -119,8 +119,13 @@ def test_approval_deploys_into_the_test_account_and_the_endpoint_event_marks_it_
 def test_lifecycle_approval_of_test_deploys_to_production(stack):
     promote_to_production(stack)
     prod = records(1)["production"]
-    assert (prod.model_status, prod.deployment["account"]) == ("deployed", PROD_ACCOUNT)
-    assert records(1)["test"].model_status == "approved"  # validated in test
+    assert (prod.model_status, prod.deployment_status, prod.deployment["account"]) == (
+        "pending",
+        "deployed",
+        PROD_ACCOUNT,
+    )
+    # validated in test, and still live there: the decision does not overwrite the deployment
+    assert (records(1)["test"].model_status, records(1)["test"].deployment_status) == ("approved", "deployed")
     variant = sagemaker_in(PROD_ACCOUNT).describe_endpoint(EndpointName=endpoint_name(GROUP, "production"))[
         "ProductionVariants"
     ][0]
@@ -166,7 +171,7 @@ def test_retried_kick_after_a_half_done_attempt_finishes_it(stack):
     # When the request is processed
     stack.run_deployments()
     # Then the existing model is used and the endpoint is created
-    assert records(1)["test"].model_status == "deployed"
+    assert records(1)["test"].deployment_status == "deployed"
     assert len(sm.list_models()["Models"]) == 1
 
 
@@ -183,7 +188,7 @@ def test_a_version_not_approved_is_never_deployed(stack):
     test = records(1)["test"]
     assert test.deployment["status"] == "refused"
     assert "not approved in development" in test.deployment["error"]
-    assert test.model_status == "pending"
+    assert (test.model_status, test.deployment_status) == ("pending", "blocked")
 
 
 def test_registration_alone_deploys_nothing(stack):
@@ -203,7 +208,7 @@ def test_endpoint_failed_marks_deploy_failed_with_the_reason(stack):
     stack.run_deployments()
     # Then the endpoint FAILED and the record is deploy_failed with SageMaker's reason
     test = records(1)["test"]
-    assert test.model_status == "deploy_failed"
+    assert (test.model_status, test.deployment_status) == ("pending", "deploy_failed")
     assert test.deployment["status"] == "failed"
     assert "Failed to download model data" in test.deployment["error"]
 
@@ -212,7 +217,11 @@ def test_rejection_in_production_rolls_back_to_the_previous_version(stack):
     # Given version 1 then version 2 promoted to production (2 replaced 1 on the endpoint)
     first = promote_to_production(stack)
     second = promote_to_production(stack)
-    assert records(1)["production"].model_status == "retired"
+    # v1's deployment is superseded; its approval stands (it stays a rollback target)
+    assert (records(1)["production"].model_status, records(1)["production"].deployment_status) == (
+        "pending",
+        "superseded",
+    )
     assert records(1)["production"].deployment["superseded_by"] == 2
     sm = sagemaker_in(PROD_ACCOUNT)
     name = endpoint_name(GROUP, "production")
@@ -229,7 +238,7 @@ def test_rejection_in_production_rolls_back_to_the_previous_version(stack):
     v2, v1 = records(2)["production"], records(1)["production"]
     assert v2.model_status == "rejected"
     assert v2.deployment["status"] == "rolled_back" and v2.deployment["rollback"]["to_version"] == 1
-    assert v1.model_status == "deployed" and v1.deployment["status"] == "live"
+    assert v1.deployment_status == "deployed" and v1.deployment["status"] == "live"
     assert v1.deployment["action"] == "rollback" and v1.deployment["rolled_back_from"] == 2
     assert "rolled-back" in [e.action for e in wiring.governance_store().audit_entries(GROUP, 2)]
     assert "rollback-requested" in [e.action for e in wiring.governance_store().audit_entries(GROUP, 1)]
@@ -283,7 +292,7 @@ def test_endpoint_event_from_the_wrong_account_is_dead_lettered(stack):
     ]
     reason = messages[0]["MessageAttributes"][REASON_ATTRIBUTE]["StringValue"]
     assert f"from account {PROD_ACCOUNT}, but stage test deploys to {TEST_ACCOUNT}" in reason
-    assert records(1)["test"].model_status == "deployed"
+    assert records(1)["test"].deployment_status == "deployed"
 
 
 def test_deploy_role_assumption_denied_is_a_clear_failure(stack):
@@ -306,7 +315,7 @@ def test_deploy_role_assumption_denied_is_a_clear_failure(stack):
     stack.run_deployments()
     # Then the record is deploy_failed naming the role, and the request waits in the dead-letter queue
     test = records(1)["test"]
-    assert test.model_status == "deploy_failed"
+    assert test.deployment_status == "deploy_failed"
     assert "AssumeRole arn:aws:iam::333333333333:role/govsync-deploy: AccessDenied" in test.deployment["error"]
     dead = stack.sqs.receive_message(QueueUrl=stack.queues["DeployRequestsDLQ"], MessageAttributeNames=["All"])
     assert json.loads(dead["Messages"][0]["Body"])["stage"] == "test"
@@ -338,7 +347,7 @@ def test_other_strategies_kick_their_pipeline_or_event(stack, strategy):
     request = stack.drain("DeployRequestsQueue")
     stack.invoke_function("DeployFunction", request[0])
     test = records(1)["test"]
-    assert (test.model_status, test.deployment["status"], test.deployment["strategy"]) == (
+    assert (test.deployment_status, test.deployment["status"], test.deployment["strategy"]) == (
         "deploying",
         "kicked",
         strategy,
@@ -363,7 +372,7 @@ def test_other_strategies_kick_their_pipeline_or_event(stack, strategy):
     sm.create_endpoint(EndpointName="team-endpoint", EndpointConfigName="team-config", Tags=tags)
     stack.run_deployments()
     test = records(1)["test"]
-    assert (test.model_status, test.deployment["endpoint_name"]) == ("deployed", "team-endpoint")
+    assert (test.deployment_status, test.deployment["endpoint_name"]) == ("deployed", "team-endpoint")
 
 
 def _create_pipeline(account: str, name: str) -> None:
@@ -408,10 +417,10 @@ def test_the_endpoint_event_file_marks_the_kicked_deployment_deployed(stack):
     approve(stack, arn)
     stack.invoke_function("DeployFunction", *stack.drain("DeployRequestsQueue"))
     stack.endpoint_changes.clear()
-    assert records(1)["test"].model_status == "deploying"
+    assert records(1)["test"].deployment_status == "deploying"
     # When events/endpoint-in-service.json (as forwarded from the test account) arrives
     result = stack.invoke_function("DeploymentStatusFunction", load_event("endpoint-in-service"))
     # Then the record is deployed, with the time the event carries
     assert result == {"batchItemFailures": []}
     test = records(1)["test"]
-    assert test.model_status == "deployed" and test.deployment["deployed_at"] == "2026-11-23T10:15:00+00:00"
+    assert test.deployment_status == "deployed" and test.deployment["deployed_at"] == "2026-11-23T10:15:00+00:00"

@@ -41,7 +41,7 @@ def deployed_to_test(stack) -> str:
     stack.run_deployments()
     test = records(1)["test"]
     # the endpoint's state change named its variants (its metrics are per variant)
-    assert test.model_status == "deployed" and test.deployment["variants"] == ["AllTraffic"]
+    assert test.deployment_status == "deployed" and test.deployment["variants"] == ["AllTraffic"]
     return arn
 
 
@@ -128,7 +128,7 @@ def test_an_account_whose_role_cannot_be_assumed_does_not_stop_the_others(stack)
     arn = deployed_to_test(stack)
     lifecycle(stack, arn, "Staging", "Approved")
     stack.run_deployments()
-    assert records(1)["production"].model_status == "deployed"
+    assert records(1)["production"].deployment_status == "deployed"
     for stage, account in (("test", TEST_ACCOUNT), ("production", PROD_ACCOUNT)):
         put_endpoint_metrics(account, records(1)[stage].deployment["endpoint_name"], IN_WINDOW, invocations=[7])
     # and the test account's metrics read role does not trust us
@@ -248,6 +248,32 @@ def test_reconcile_repairs_a_stale_record_through_the_event_path(stack):
     # and a second run finds nothing to do
     again = stack.invoke_job("ReconcilerFunction")
     assert (again["checked"], again["up_to_date"], again["repaired"]) == (1, 1, 0)
+
+
+def test_a_repaired_deployment_reads_the_endpoint_it_finds_instead_of_waiting_forever(stack):
+    # Given version 1 live in test, then every item of the version lost from the table
+    deployed_to_test(stack)
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    items = dynamodb.query(
+        TableName=stack.table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"MODEL#{GROUP}#1"}},
+    )["Items"]
+    for item in items:
+        dynamodb.delete_item(TableName=stack.table, Key={"pk": item["pk"], "sk": item["sk"]})
+    assert records(1) == {}
+    # When the reconciler repairs it, and the deploy request it asks for is handled
+    summary = stack.invoke_job("ReconcilerFunction")
+    assert summary["repaired"] == 1
+    stack.run_deployments()
+    # Then the kick found the endpoint already serving this version's config (no state change will
+    # come for it) and recorded what the endpoint says: in service, so deployed, not kicked forever
+    test = records(1)["test"]
+    assert (test.deployment_status, test.deployment["status"], test.deployment["endpoint_status"]) == (
+        "deployed",
+        "live",
+        "IN_SERVICE",
+    )
 
 
 def test_reconcile_backfills_a_group_of_more_than_a_page_of_packages(stack):

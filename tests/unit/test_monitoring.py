@@ -43,7 +43,7 @@ def deployed_record(**deployment):
     pkg = snapshot_from_describe(described(ModelApprovalStatus="Approved"))
     governance = resolve_governance(pkg, {}, StageConfig().metadata_keys)
     record = build_stage_records(pkg, governance, StageConfig())["development"]
-    return replace(record, model_stage="test", model_status="deployed", deployment=deployment)
+    return replace(record, model_stage="test", model_status="pending", deployment=deployment)
 
 
 def test_every_run_inside_a_window_asks_for_the_same_window():

@@ -24,7 +24,7 @@ from govsync.domain.promotion import (
     sagemaker_name,
     version_resource_name,
 )
-from govsync.domain.records import StageConfig, build_stage_records, merge_records, resolve_governance
+from govsync.domain.records import StageConfig, build_stage_records, diff_records, merge_records, resolve_governance
 from govsync.domain.usecases import advance, initial_stage, models_approved
 
 from .helpers import ARN, described
@@ -82,26 +82,44 @@ def test_pending_and_rejected_versions_request_nothing():
     assert set(promote(pending, rejected)) == {"development"}
 
 
-def test_a_repeated_registry_decision_keeps_the_status_a_deployment_set():
-    approved = records_for(ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "test", "StageStatus": "Approved"})
-    deployed = {**approved, "test": replace(approved["test"], model_status="deployed")}
-    # the same lifecycle again (e.g. a metadata change) does not undo "deployed"
-    assert merge_records(deployed, approved)["test"].model_status == "deployed"
-    # a "pending" from the registry does not hide a deployment status either
+def test_decision_and_deployment_are_two_facts_neither_overwrites_the_other():
+    # Given a test record live on its endpoint, its decision still pending
     pending = records_for(
         ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "test", "StageStatus": "PendingApproval"}
     )
-    assert merge_records(deployed, pending)["test"].model_status == "deployed"
-    # a new decision applies
+    live = {**pending, "test": replace(pending["test"], deployment={"status": "live", "account": "333333333333"})}
+    assert (live["test"].model_status, live["test"].deployment_status) == ("pending", "deployed")
+    # When the registry approves the test stage, the decision changes and the deployment stays
+    approved = records_for(ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "test", "StageStatus": "Approved"})
+    after = merge_records(live, approved)["test"]
+    assert (after.model_status, after.deployment_status) == ("approved", "deployed")
+    assert after.view()["deployment_status"] == "deployed" and after.view()["model_status"] == "approved"
+    # a repeated decision (e.g. a metadata change) keeps what was recorded since
+    retired = {**live, "test": replace(after, model_status="retired")}
+    assert merge_records(retired, approved)["test"].model_status == "retired"
+    # a new decision applies, and still leaves the deployment alone
     rejected = records_for(ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "test", "StageStatus": "Rejected"})
-    assert merge_records(deployed, rejected)["test"].model_status == "rejected"
+    after = merge_records(live, rejected)["test"]
+    assert (after.model_status, after.deployment_status) == ("rejected", "deployed")
+
+
+def test_the_approvers_words_are_recorded_per_stage():
+    first = records_for(ModelApprovalStatus="Approved", ApprovalDescription="validated on Q3 holdout")
+    assert first["development"].stage_description == "validated on Q3 holdout"
+    later = records_for(
+        ModelApprovalStatus="Approved", ApprovalDescription="ok",
+        ModelLifeCycle={"Stage": "test", "StageStatus": "Approved", "StageDescription": "latency within budget"},
+    )  # fmt: skip
+    assert later["test"].stage_description == "latency within budget"
+    changes = diff_records(records_for(), first)
+    assert changes["development"]["stage_description"] == [None, "validated on Q3 holdout"]
 
 
 def test_rejecting_a_live_stage_requests_a_rollback():
     approved = records_for(
         ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "production", "StageStatus": "Approved"}
     )
-    live = {**approved, "production": replace(approved["production"], model_status="deployed",
+    live = {**approved, "production": replace(approved["production"],
                                                 deployment={"status": "live", "account": "444444444444"})}  # fmt: skip
     rejected = merge_records(
         live,
@@ -193,7 +211,8 @@ def test_endpoint_changes_move_only_the_current_deployment():
     live = apply_endpoint_change(
         record, check_endpoint_event(envelope("333333333333", "IN_SERVICE", TAGS), POLICY, TARGETS)
     )
-    assert (live.model_status, live.deployment["status"]) == ("deployed", "live")  # before the kick's own write
+    # before the kick's own write; the decision is the registry's, untouched
+    assert (live.model_status, live.deployment_status, live.deployment["status"]) == ("pending", "deployed", "live")
     stale = check_endpoint_event(
         envelope("333333333333", "FAILED", TAGS, config="fraud-detector-v9-test"), POLICY, TARGETS
     )
@@ -201,15 +220,18 @@ def test_endpoint_changes_move_only_the_current_deployment():
     creating = check_endpoint_event(envelope("333333333333", "CREATING", TAGS), POLICY, TARGETS)
     assert apply_endpoint_change(record, creating) is None
     failed = check_endpoint_event(envelope("333333333333", "FAILED", TAGS), POLICY, TARGETS)
-    assert apply_endpoint_change(record, failed).model_status == "deploy_failed"
+    failed_record = apply_endpoint_change(record, failed)
+    assert (failed_record.model_status, failed_record.deployment_status) == ("pending", "deploy_failed")
 
 
 def test_rollback_candidate_is_the_newest_earlier_live_version():
     base = replace(records_for(ModelApprovalStatus="Approved")["development"], model_stage="production")
-    v1 = replace(base, model_version=1, model_status="retired", deployment={"status": "superseded", "deployed_at": "t"})
-    v2 = replace(base, model_version=2, model_status="retired", deployment={"status": "superseded", "deployed_at": "t"})
+    was_live = {"status": "superseded", "deployed_at": "t"}
+    v1 = replace(base, model_version=1, model_status="approved", deployment=was_live)
+    v2 = replace(base, model_version=2, model_status="pending", deployment=was_live)
+    gone = replace(base, model_version=3, model_status="rejected", deployment=was_live)
     never = replace(base, model_version=3, model_status="approved", deployment={"status": "refused"})
-    assert rollback_candidate([v1, v2, never], 4).model_version == 2
+    assert rollback_candidate([v1, v2, gone, never], 4).model_version == 2
     assert rollback_candidate([v1], 1) is None
 
 

@@ -45,13 +45,24 @@ def test_artifact_copy_settings():
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({**ENV, "GOVSYNC_TABLE": ""}, "governance_table"),
+        ({**ENV, "GOVSYNC_TABLE": ""}, "GOVSYNC_TABLE=''"),
         ({**ENV, "GOVSYNC_STAGE_ALIASES": "{not json"}, "invalid govsync configuration"),
         ({**ENV, "GOVSYNC_METADATA_KEYS": '{"colour": "Colour"}'}, "unknown record fields"),
         ({**ENV, "GOVSYNC_STAGES": "test,TEST"}, "distinct"),
         ({**ENV, "GOVSYNC_ARTIFACT_KEY_ARN": "alias/govsync"}, "KMS key ARN"),
-        ({**ENV, "GOVSYNC_COPY_PART_MIB": "1"}, "copy_part_mib"),
-        ({**ENV, "GOVSYNC_COPY_CONCURRENCY": "many"}, "copy_concurrency"),
+        ({**ENV, "GOVSYNC_COPY_PART_MIB": "1"}, "GOVSYNC_COPY_PART_MIB='1'"),
+        ({**ENV, "GOVSYNC_COPY_CONCURRENCY": "many"}, "GOVSYNC_COPY_CONCURRENCY='many'"),
+        # a list parameter handed over as a Python repr (what the local stack once did) is not a bucket
+        (
+            {**ENV, "GOVSYNC_ARTIFACT_BUCKETS": "['govsync-dev-artifacts-222222222222']"},
+            r"GOVSYNC_ARTIFACT_BUCKETS=.*\['govsync-dev-artifacts-222222222222'\].* is not an S3 bucket name",
+        ),
+        ({**ENV, "GOVSYNC_ARTIFACT_BUCKET": "Central_Bucket"}, "GOVSYNC_ARTIFACT_BUCKET='Central_Bucket'"),
+        ({**ENV, "GOVSYNC_ALLOWED_ACCOUNTS": "111111111111,2222"}, "GOVSYNC_ALLOWED_ACCOUNTS=.*'2222' is not a 12-digit"),
+        ({**ENV, "GOVSYNC_ALLOWED_REGIONS": "us-east-1,mars"}, "GOVSYNC_ALLOWED_REGIONS=.*'mars' is not a region"),
+        ({**ENV, "GOVSYNC_STAGES": "dev,pre prod"}, "GOVSYNC_STAGES=.*'pre prod' is not a stage name"),
+        ({**ENV, "GOVSYNC_DEPLOY_QUEUE_URL": "deploy-queue"}, "GOVSYNC_DEPLOY_QUEUE_URL='deploy-queue'.*SQS queue URL"),
+        ({**ENV, "GOVSYNC_STAGE_TARGETS": '{"test": {"account": "333"}}'}, r"GOVSYNC_STAGE_TARGETS=.*\(test.account\)"),
     ],
 )
 def test_bad_configuration_names_the_problem(env, message):

@@ -39,6 +39,7 @@ from govsync.domain.promotion import (
     refused,
     rollback_candidate,
     rollback_request,
+    settled,
 )
 from govsync.domain.records import StageRecord
 from govsync.messages import DeadLetter, Message, handle_or_dead_letter
@@ -133,8 +134,11 @@ class Deployments:
             if status == KICKED:
                 return None
             if status in (LIVE, FAILED):  # the endpoint's state change arrived before this write
-                return _with_deployment(current, {**result, "status": status, "kicked_at": self._now()})
-            return kicked(current, result, action=action, now=self._now(), event_id=request.event_id)
+                described = {k: v for k, v in result.items() if k not in ("endpoint_status", "failure_reason")}
+                return _with_deployment(current, {**described, "status": status, "kicked_at": self._now()})
+            return settled(
+                kicked(current, result, action=action, now=self._now(), event_id=request.event_id), self._now()
+            )
 
         written = self._update(request, record_kick, "deploy-kicked")
         current = written[stage].deployment if written else {}

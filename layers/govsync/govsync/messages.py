@@ -9,7 +9,7 @@ from typing import Protocol
 
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 
-from govsync.domain.errors import RejectedEvent, is_retryable
+from govsync.domain.errors import ConfigurationProblem, RejectedEvent, is_retryable
 from govsync.domain.events import EventEnvelope, rejection_reason
 from govsync.observability import MetricUnit, logger, metrics
 
@@ -50,6 +50,15 @@ def handle_or_dead_letter[T](
 ) -> T:
     try:
         return handle(message)
+    except ConfigurationProblem as exc:
+        # not the event's fault: keep it, with the reason, for a redrive once the stack is fixed
+        reason = f"configuration error: {exc}"
+        logger.error("configuration error: message kept in the dead-letter queue for redrive after the fix",
+                     action=exc.action, resource=exc.resource, error_code=exc.code, error=str(exc),
+                     event_id=message.event_id, message_id=message.message_id)  # fmt: skip
+        metrics.add_metric(name="ConfigurationErrors", unit=MetricUnit.Count, value=1)
+        dead_letter.send(message.body, reason=reason, event_id=message.event_id, message_id=message.message_id)
+        return rejected
     except Exception as exc:
         if is_retryable(exc):
             raise

@@ -29,13 +29,14 @@ from govsync.domain.monitoring import (
     window_ending,
 )
 from govsync.domain.promotion import LIVE
-from govsync.domain.records import APPROVED, DEPLOYED, REJECTED, StageRecord
+from govsync.domain.records import STATUSES, StageRecord
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.settings import Settings
 
 ACTOR = "govsync-metrics-aggregator"
-# model statuses a record whose endpoint is live can have
-LIVE_STATUSES = (DEPLOYED, APPROVED, REJECTED)
+# a live deployment's record may have any decision (pending in a stage not decided yet, approved,
+# rejected with nothing to roll back to, retired while still serving)
+LIVE_STATUSES = STATUSES
 Monitored = tuple[StageRecord, MonitoredEndpoint]
 
 

@@ -33,6 +33,7 @@ class ReconcileSummary:
     failed: int = 0
     skipped: int = 0  # packages of accounts the stack does not accept events from
     failures: list[dict[str, str]] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)  # groups asked for by name that the registry lacks
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,10 +62,12 @@ class Reconciler:
         started = self._clock()
         summary = ReconcileSummary(run_id=f"reconcile-{started:%Y%m%dT%H%M%S}Z")
         wanted = set(groups) if groups else None
+        seen: set[str] = set()
         for region in sorted(self._settings.allowed_regions):
             for group in self._registry.list_groups(region):
                 if wanted is not None and group["ModelPackageGroupName"] not in wanted:
                     continue
+                seen.add(group["ModelPackageGroupName"])
                 summary.groups += 1
                 try:
                     for page in self._registry.list_packages(group["ModelPackageGroupArn"], region):
@@ -73,6 +76,7 @@ class Reconciler:
                             progress(summary, group["ModelPackageGroupName"])
                 except GovsyncError as exc:  # this group's listing or head reads; the next group goes on
                     self._failed(summary, group["ModelPackageGroupArn"], exc)
+        summary.not_found = sorted((wanted or set()) - seen)
         logger.info("registry reconciled", **{k: v for k, v in summary.to_json().items() if k != "failures"})
         for name in ("checked", "repaired", "failed"):
             metrics.add_metric(name=f"Reconcile{name.title()}", unit=MetricUnit.Count, value=getattr(summary, name))

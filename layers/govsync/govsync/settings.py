@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from govsync.domain.artifacts import BUCKET_NAME
 from govsync.domain.errors import GovsyncError
-from govsync.domain.events import ACCOUNT_ID, EventPolicy
+from govsync.domain.events import ACCOUNT_ID, REGION, EventPolicy
 from govsync.domain.monitoring import Thresholds
 from govsync.domain.promotion import StageTarget, Target, resolve_targets
 from govsync.domain.records import DEFAULT_METADATA_KEYS, StageConfig
@@ -23,6 +25,47 @@ class ConfigurationError(GovsyncError):
 
 def _csv(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+STAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
+KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:key/[A-Za-z0-9-]{1,128}")
+QUEUE_URL = re.compile(r"https?://[^\s/]+/[0-9]{12}/[A-Za-z0-9_-]{1,80}(\.fifo)?")
+
+# Settings field -> the environment variable it is read from (errors name the variable).
+ENV_VARS: dict[str, str] = {
+    "governance_table": "GOVSYNC_TABLE",
+    "region": "AWS_REGION",
+    "allowed_accounts": "GOVSYNC_ALLOWED_ACCOUNTS",
+    "allowed_regions": "GOVSYNC_ALLOWED_REGIONS",
+    "stages": "GOVSYNC_STAGES",
+    "stage_aliases": "GOVSYNC_STAGE_ALIASES",
+    "metadata_keys": "GOVSYNC_METADATA_KEYS",
+    "artifact_buckets": "GOVSYNC_ARTIFACT_BUCKETS",
+    "dead_letter_queue_url": "GOVSYNC_DEAD_LETTER_QUEUE_URL",
+    "artifact_bucket": "GOVSYNC_ARTIFACT_BUCKET",
+    "artifact_key_arn": "GOVSYNC_ARTIFACT_KEY_ARN",
+    "source_role_name": "GOVSYNC_SOURCE_ROLE_NAME",
+    "copy_threshold_mib": "GOVSYNC_COPY_THRESHOLD_MIB",
+    "copy_part_mib": "GOVSYNC_COPY_PART_MIB",
+    "copy_concurrency": "GOVSYNC_COPY_CONCURRENCY",
+    "account_id": "GOVSYNC_ACCOUNT_ID",
+    "partition": "GOVSYNC_PARTITION",
+    "stage_targets": "GOVSYNC_STAGE_TARGETS",
+    "deploy_role_name": "GOVSYNC_DEPLOY_ROLE_NAME",
+    "deploy_queue_url": "GOVSYNC_DEPLOY_QUEUE_URL",
+    "use_case_stage_map": "GOVSYNC_USE_CASE_STAGES",
+    "metrics_window_minutes": "GOVSYNC_METRICS_WINDOW_MINUTES",
+    "metrics_role_name": "GOVSYNC_METRICS_ROLE_NAME",
+    "monitoring_thresholds": "GOVSYNC_MONITORING_THRESHOLDS",
+    "monitor_lookback_hours": "GOVSYNC_MONITOR_LOOKBACK_HOURS",
+}
+JSON_FIELDS = ("stage_aliases", "metadata_keys", "stage_targets", "use_case_stage_map", "monitoring_thresholds")
+
+
+def _each(values: frozenset[str] | tuple[str, ...], pattern: re.Pattern[str], what: str) -> None:
+    bad = sorted(v for v in values if not pattern.fullmatch(v) or ".." in v)
+    if bad:
+        raise ValueError(f"{', '.join(repr(v) for v in bad)} {'is' if len(bad) == 1 else 'are'} not {what}")
 
 
 class Settings(BaseModel):
@@ -63,6 +106,45 @@ class Settings(BaseModel):
     def _stages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if len(value) < 1 or len({s.lower() for s in value}) != len(value):
             raise ValueError("stages must be a non-empty list of distinct names")
+        _each(value, STAGE_NAME, "a stage name (letters, digits, - and _, at most 63)")
+        return value
+
+    @field_validator("allowed_accounts")
+    @classmethod
+    def _accounts(cls, value: frozenset[str]) -> frozenset[str]:
+        _each(value, ACCOUNT_ID, "a 12-digit account id")
+        return value
+
+    @field_validator("allowed_regions")
+    @classmethod
+    def _regions(cls, value: frozenset[str]) -> frozenset[str]:
+        _each(value, REGION, "a region name")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        _each((value,), REGION, "a region name")
+        return value
+
+    @field_validator("artifact_buckets")
+    @classmethod
+    def _buckets(cls, value: frozenset[str]) -> frozenset[str]:
+        _each(value, BUCKET_NAME, "an S3 bucket name")
+        return value
+
+    @field_validator("artifact_bucket")
+    @classmethod
+    def _bucket(cls, value: str | None) -> str | None:
+        if value is not None:
+            _each((value,), BUCKET_NAME, "an S3 bucket name")
+        return value
+
+    @field_validator("dead_letter_queue_url", "deploy_queue_url")
+    @classmethod
+    def _queue_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            _each((value,), QUEUE_URL, "an SQS queue URL")
         return value
 
     @field_validator("metadata_keys")
@@ -105,7 +187,8 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
-        """Build settings from GOVSYNC_* variables; raise ConfigurationError naming what is wrong."""
+        """Build settings from GOVSYNC_* variables; raise ConfigurationError naming each variable that is
+        wrong and its value."""
         region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or ""
         raw: dict[str, object] = {
             "governance_table": env.get("GOVSYNC_TABLE", ""),
@@ -113,46 +196,48 @@ class Settings(BaseModel):
             "allowed_accounts": _csv(env.get("GOVSYNC_ALLOWED_ACCOUNTS")),
             "allowed_regions": _csv(env.get("GOVSYNC_ALLOWED_REGIONS")) or [region],
             "artifact_buckets": _csv(env.get("GOVSYNC_ARTIFACT_BUCKETS")),
-            "dead_letter_queue_url": env.get("GOVSYNC_DEAD_LETTER_QUEUE_URL") or None,
-            "artifact_bucket": env.get("GOVSYNC_ARTIFACT_BUCKET") or None,
-            "artifact_key_arn": env.get("GOVSYNC_ARTIFACT_KEY_ARN") or None,
-            "source_role_name": env.get("GOVSYNC_SOURCE_ROLE_NAME") or None,
-            "account_id": env.get("GOVSYNC_ACCOUNT_ID") or None,
-            "partition": env.get("GOVSYNC_PARTITION") or "aws",
-            "deploy_queue_url": env.get("GOVSYNC_DEPLOY_QUEUE_URL") or None,
         }
-        for name, var in (
-            ("deploy_role_name", "GOVSYNC_DEPLOY_ROLE_NAME"),
-            ("metrics_role_name", "GOVSYNC_METRICS_ROLE_NAME"),
-            ("copy_threshold_mib", "GOVSYNC_COPY_THRESHOLD_MIB"),
-            ("copy_part_mib", "GOVSYNC_COPY_PART_MIB"),
-            ("copy_concurrency", "GOVSYNC_COPY_CONCURRENCY"),
-            ("metrics_window_minutes", "GOVSYNC_METRICS_WINDOW_MINUTES"),
-            ("monitor_lookback_hours", "GOVSYNC_MONITOR_LOOKBACK_HOURS"),
-        ):
-            if env.get(var):
-                raw[name] = env[var]
+        for name in ("dead_letter_queue_url", "artifact_bucket", "artifact_key_arn", "source_role_name",
+                     "account_id", "partition", "deploy_queue_url", "deploy_role_name", "metrics_role_name",
+                     "copy_threshold_mib", "copy_part_mib", "copy_concurrency", "metrics_window_minutes",
+                     "monitor_lookback_hours"):  # fmt: skip
+            if env.get(ENV_VARS[name]):
+                raw[name] = env[ENV_VARS[name]]
         if stages := _csv(env.get("GOVSYNC_STAGES")):
             raw["stages"] = tuple(stages)
+        problems = []
+        for name in JSON_FIELDS:
+            if text := env.get(ENV_VARS[name]):
+                try:
+                    raw[name] = json.loads(text)
+                except ValueError as exc:
+                    problems.append(f"{ENV_VARS[name]}={text!r}: not JSON ({exc})")
+        if problems:
+            raise ConfigurationError("invalid govsync configuration: " + "; ".join(problems))
         try:
-            for name, var in (
-                ("stage_aliases", "GOVSYNC_STAGE_ALIASES"),
-                ("metadata_keys", "GOVSYNC_METADATA_KEYS"),
-                ("stage_targets", "GOVSYNC_STAGE_TARGETS"),
-                ("use_case_stage_map", "GOVSYNC_USE_CASE_STAGES"),
-                ("monitoring_thresholds", "GOVSYNC_MONITORING_THRESHOLDS"),
-            ):
-                if env.get(var):
-                    raw[name] = json.loads(env[var])
             return cls.model_validate(raw)
-        except (ValidationError, ValueError) as exc:
-            raise ConfigurationError(f"invalid govsync configuration: {exc}") from exc
+        except ValidationError as exc:
+            for error in exc.errors():
+                field = str(error["loc"][0]) if error["loc"] else ""
+                var = ENV_VARS.get(field)
+                if var is None:  # a check across fields
+                    problems.append(str(error["msg"]).removeprefix("Value error, "))
+                    continue
+                value = env.get(var) or (env.get("AWS_DEFAULT_REGION") if field == "region" else None)
+                where = ".".join(str(part) for part in error["loc"][1:])
+                kind = "" if error["type"] == "value_error" else f" [{error['type']}]"
+                problems.append(
+                    f"{var}={value or ''!r}{' (' + where + ')' if where else ''}: "
+                    + str(error["msg"]).removeprefix("Value error, ")
+                    + kind
+                )
+            raise ConfigurationError("invalid govsync configuration: " + "; ".join(problems)) from exc
 
     @field_validator("artifact_key_arn")
     @classmethod
     def _key_arn(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("arn:"):
-            raise ValueError("artifact_key_arn must be a KMS key ARN (copies are encrypted with the key by its ARN)")
+        if value is not None and not KMS_KEY_ARN.fullmatch(value):
+            raise ValueError("not a KMS key ARN (copies are encrypted with the key by its ARN, not an alias)")
         return value
 
     @property

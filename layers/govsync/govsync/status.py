@@ -90,6 +90,7 @@ class DeploymentStatus:
             model_version=change.version,
             stage=change.stage,
             model_status=record.model_status,
+            deployment_status=record.deployment_status,
             endpoint_status=change.status,
         )
         metrics.add_metric(name=f"Endpoint{change.status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)

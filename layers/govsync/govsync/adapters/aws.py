@@ -10,7 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from govsync import __version__
-from govsync.domain.errors import PermanentAwsError, RetryableError
+from govsync.domain.errors import RetryableError, classify
 
 # boto3's own retries (standard mode: throttling, 5xx, transient network errors, with backoff).
 CLIENT_CONFIG = Config(
@@ -18,25 +18,6 @@ CLIENT_CONFIG = Config(
     connect_timeout=5,
     read_timeout=30,
     user_agent_extra=f"govsync/{__version__}",
-)
-
-RETRYABLE_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestLimitExceeded",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "InternalError",
-        "InternalFailure",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "TransactionConflict",
-        "TransactionInProgressException",
-    }
 )
 
 
@@ -50,15 +31,13 @@ def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-def translate(exc: Exception, action: str) -> Exception:
-    """Turn a botocore error into RetryableError or PermanentAwsError (raise it `from exc`)."""
+def translate(exc: Exception, action: str, resource: str = "") -> Exception:
+    """Turn a botocore error into the domain's transient, configuration or permanent error (raise it
+    `from exc`); see `govsync.domain.errors.classify`."""
     if isinstance(exc, ClientError):
-        code = error_code(exc)
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
         message = str(exc.response.get("Error", {}).get("Message", ""))[:300]
-        if code in RETRYABLE_CODES or status >= 500:
-            return RetryableError(f"{action}: {code or status} {message}".strip())
-        return PermanentAwsError(f"{action}: {code} {message}".strip(), code=code)
+        return classify(action, error_code(exc), status, message, resource)
     if isinstance(exc, BotoCoreError):
         return RetryableError(f"{action}: {exc}")
     return exc

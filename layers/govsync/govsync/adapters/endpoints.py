@@ -57,9 +57,14 @@ class SageMakerEndpoints:
                     if current is None:
                         raise
             result["endpoint_arn"] = current["EndpointArn"]
-            if current["EndpointConfigName"] == config_name:
-                return result  # an earlier attempt already pointed it at this version
             status = current.get("EndpointStatus")
+            if current["EndpointConfigName"] == config_name:
+                # an earlier attempt (or a deployment a lost record forgot) already points it at this
+                # version: no state change will come for it, so what the endpoint says now is the state
+                result["endpoint_status"] = status
+                if current.get("FailureReason"):
+                    result["failure_reason"] = current["FailureReason"]
+                return result
             if status == "Failed":
                 # SageMaker cannot update a failed endpoint: delete it, the retried kick creates it anew
                 sm.delete_endpoint(EndpointName=name)

@@ -9,7 +9,9 @@ Items of one model version share a partition `MODEL#<group>#<version>`:
 - `AUDIT#<seq>`     append-only audit entries, hash-chained
 
 A use case has its own partition `USECASE#<id>`: one item `U#HEAD` with its lifecycle stage and the
-append-only history of its transitions (every write conditional on the number of transitions).
+append-only history of its transitions (every write conditional on the number of transitions). Use
+cases are listed through the by_stage_status index too, under the key `USECASE` (stage record keys
+always hold a `#`), sorted by id.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from govsync.domain.audit import GENESIS, AuditEntry
-from govsync.domain.errors import ConcurrentChange, RetryableError
+from govsync.domain.errors import ConcurrentChange, GovsyncError, RetryableError, classify
 from govsync.domain.records import STATUSES, StageRecord
 from govsync.domain.usecases import UseCase
 
@@ -171,7 +173,23 @@ class AuditItem(GovernanceItem, discriminator="audit"):
         return AuditEntry(**values)
 
 
+USE_CASE_LISTING = "USECASE"
+
+
+class UseCaseListing(GlobalSecondaryIndex["UseCaseItem"]):
+    class Meta:
+        index_name = "by_stage_status"
+        projection = AllProjection()
+
+    stage_status = UnicodeAttribute(hash_key=True)
+    model_ref = UnicodeAttribute(range_key=True)
+
+
 class UseCaseItem(GovernanceItem, discriminator="usecase"):
+    listing = UseCaseListing()
+
+    stage_status = UnicodeAttribute(default=USE_CASE_LISTING)
+    model_ref = UnicodeAttribute(null=True)  # the use case id: the listing's sort key
     use_case_id = UnicodeAttribute()
     use_case_name = UnicodeAttribute(null=True)
     use_case_stage = UnicodeAttribute()
@@ -186,6 +204,17 @@ class UseCaseItem(GovernanceItem, discriminator="usecase"):
             seq=int(self.seq),
             history=tuple(_plain(list(self.history or []))),
         )
+
+
+def _failure(exc: PynamoDBException, action: str) -> GovsyncError:
+    """A PynamoDB error as the domain's transient, configuration or permanent error."""
+    code = exc.cause_response_code or ""
+    if not code:  # no answer from DynamoDB (connection, timeout): may work next time
+        return RetryableError(f"{action}: {exc.msg}")
+    cause = getattr(exc, "cause", None)
+    status = int(getattr(cause, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    table = GovernanceItem.Meta.table_name
+    return classify(action, code, status, exc.cause_response_message or exc.msg, f"on table {table}")
 
 
 def use_case_pk(use_case_id: str) -> str:
@@ -251,7 +280,7 @@ class GovernanceStore:
                 elif isinstance(item, StageRecordItem):
                     state.records[item.model_stage] = item.to_record()
         except PynamoDBException as exc:
-            raise RetryableError(f"Query version {group}/{version}: {exc.msg}") from exc
+            raise _failure(exc, f"Query version {group}/{version}") from exc
         return state
 
     def applied_versions(self, versions: Iterable[tuple[str, int]], first_stage: str) -> dict[tuple[str, int], str]:
@@ -270,24 +299,35 @@ class GovernanceStore:
                 elif isinstance(item, StageRecordItem):
                     records.add(key)
         except PynamoDBException as exc:
-            raise RetryableError(f"BatchGetItem version heads: {exc.msg}") from exc
+            raise _failure(exc, "BatchGetItem version heads") from exc
         return {key: source for key, source in heads.items() if key in records}
 
     def audit_entries(self, group: str, version: int) -> list[AuditEntry]:
-        return [
-            item.to_entry()
-            for item in AuditItem.query(
-                version_pk(group, version), AuditItem.sk.startswith(AUDIT_PREFIX), consistent_read=True
-            )
-        ]
+        try:
+            return [
+                item.to_entry()
+                for item in AuditItem.query(
+                    version_pk(group, version), AuditItem.sk.startswith(AUDIT_PREFIX), consistent_read=True
+                )
+            ]
+        except PynamoDBException as exc:
+            raise _failure(exc, f"Query audit of {group}/{version}") from exc
 
-    def records_by_stage_status(self, stage: str, status: str) -> Iterator[StageRecord]:
-        for item in StageRecordItem.by_stage_status.query(f"{stage}#{status}"):
-            yield item.to_record()
+    def records_by_stage_status(self, stage: str, status: str, group: str | None = None) -> Iterator[StageRecord]:
+        """Records with `status` in `stage` (by_stage_status index), of one model group if given."""
+        condition = StageRecordItem.model_ref.startswith(f"{group}#") if group else None
+        try:
+            for item in StageRecordItem.by_stage_status.query(f"{stage}#{status}", condition):
+                yield item.to_record()
+        except PynamoDBException as exc:
+            raise _failure(exc, f"Query {stage}#{status} records") from exc
 
     def records_by_use_case(self, use_case_id: str) -> Iterator[StageRecord]:
-        for item in StageRecordItem.by_use_case.query(use_case_id):
-            yield item.to_record()
+        try:
+            for item in StageRecordItem.by_use_case.query(use_case_id):
+                yield item.to_record()
+        except PynamoDBException as exc:
+            raise _failure(exc, f"Query records of use case {use_case_id}") from exc
 
     def group_records_in_stage(
         self, group: str, stage: str, statuses: Iterable[str], before_version: int
@@ -305,14 +345,14 @@ class GovernanceStore:
                     )
                 )
         except PynamoDBException as exc:
-            raise RetryableError(f"Query {stage} records of {group}: {exc.msg}") from exc
+            raise _failure(exc, f"Query {stage} records of {group}") from exc
         return found
 
-    def all_records(self, stages: Iterable[str]) -> Iterator[StageRecord]:
-        """Every stage record, through the by_stage_status index (no Scan)."""
+    def all_records(self, stages: Iterable[str], group: str | None = None) -> Iterator[StageRecord]:
+        """Every stage record (of one model group if given), through the by_stage_status index (no Scan)."""
         for stage in stages:
             for status in STATUSES:
-                yield from self.records_by_stage_status(stage, status)
+                yield from self.records_by_stage_status(stage, status, group)
 
     # ------------------------------------------------------------------ use cases
     def load_use_case(self, use_case_id: str) -> UseCase | None:
@@ -321,14 +361,33 @@ class GovernanceStore:
         except UseCaseItem.DoesNotExist:
             return None
         except PynamoDBException as exc:
-            raise RetryableError(f"GetItem use case {use_case_id}: {exc.msg}") from exc
+            raise _failure(exc, f"GetItem use case {use_case_id}") from exc
         return item.to_use_case()
+
+    def use_cases(self) -> Iterator[UseCase]:
+        """Every use case, by id (by_stage_status index, no Scan)."""
+        try:
+            for item in UseCaseItem.listing.query(USE_CASE_LISTING):
+                yield item.to_use_case()
+        except PynamoDBException as exc:
+            raise _failure(exc, "Query use cases") from exc
+
+    def use_case_stages(self, use_case_ids: Iterable[str]) -> dict[str, str]:
+        """The current lifecycle stage of each use case that has its item (BatchGetItem)."""
+        keys = [(use_case_pk(i), USE_CASE_SK) for i in sorted(set(use_case_ids))]
+        if not keys:
+            return {}
+        try:
+            return {item.use_case_id: item.use_case_stage for item in UseCaseItem.batch_get(keys)}
+        except PynamoDBException as exc:
+            raise _failure(exc, "BatchGetItem use cases") from exc
 
     def save_use_case(self, use_case: UseCase, expected_seq: int | None) -> None:
         """Write the use case if nobody did since it was read (`expected_seq` None: a new one)."""
         item = UseCaseItem(
             use_case_pk(use_case.use_case_id),
             USE_CASE_SK,
+            model_ref=use_case.use_case_id,
             use_case_id=use_case.use_case_id,
             use_case_name=use_case.use_case_name,
             use_case_stage=use_case.stage,
@@ -341,7 +400,7 @@ class GovernanceStore:
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise ConcurrentChange(f"use case {use_case.use_case_id} changed concurrently") from exc
-            raise RetryableError(f"PutItem use case {use_case.use_case_id}: {exc.msg}") from exc
+            raise _failure(exc, f"PutItem use case {use_case.use_case_id}") from exc
 
     # ------------------------------------------------------------------ the one write
     def commit(
@@ -383,4 +442,4 @@ class GovernanceStore:
             reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
             if "ConditionalCheckFailed" in reasons:
                 raise ConcurrentChange(f"version {state.group}/{state.version} changed concurrently") from exc
-            raise RetryableError(f"TransactWriteItems: {exc.cause_response_code or exc.msg}") from exc
+            raise _failure(exc, "TransactWriteItems") from exc

@@ -1,4 +1,12 @@
-"""Domain exceptions. `is_retryable` is the one place that decides retry vs. reject."""
+"""Domain exceptions, in three classes of failure, and the one place that tells them apart:
+
+- transient (`RetryableError`): throttling, 5xx, a lost optimistic-lock race: the message is retried;
+- configuration (`ConfigurationProblem`): a resource govsync is set up to use is missing, or a call it
+  needs is denied: retrying cannot help, fixing the stack does. The message is kept in the dead-letter
+  queue with the reason, for redrive after the fix, and counted (`ConfigurationErrors`, alarmed);
+- rejection (`RejectedEvent`, `PermanentAwsError`): the event or its object is bad: dead-letter queue
+  at once with the reason.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +37,66 @@ class PermanentAwsError(GovsyncError):
     def __init__(self, message: str, *, code: str = "") -> None:
         super().__init__(message)
         self.code = code
+
+
+class ConfigurationProblem(PermanentAwsError):
+    """A missing resource or a denied permission: the stack's configuration, not the event, is wrong."""
+
+    def __init__(self, message: str, *, code: str, action: str, resource: str = "") -> None:
+        super().__init__(message, code=code)
+        self.action = action
+        self.resource = resource
+
+
+# Error codes that mean "the stack is misconfigured", whichever service answers them.
+CONFIGURATION_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AuthorizationError",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "ResourceNotFoundException",
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
+        "NoSuchBucket",
+        "KMS.NotFoundException",
+        "KMS.DisabledException",
+    }
+)
+# Error codes that may succeed later.
+TRANSIENT_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "InternalError",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionConflict",
+        "TransactionInProgressException",
+        "TransactionCanceledException",  # cancelled for a reason other than our condition: a conflict
+    }
+)
+
+
+def classify(action: str, code: str, status: int, message: str, resource: str = "") -> GovsyncError:
+    """The domain error for an AWS error answer (`code`, HTTP `status`) to `action` on `resource`."""
+    what = f"{action} {resource}".strip()
+    if code in TRANSIENT_CODES or status >= 500:
+        return RetryableError(f"{what}: {code or status} {message}".strip())
+    if code in CONFIGURATION_CODES or status == 403:
+        return ConfigurationProblem(
+            f"{what}: {code or status} {message}".strip(), code=code, action=action, resource=resource
+        )
+    return PermanentAwsError(f"{what}: {code} {message}".strip(), code=code)
 
 
 class ModelPackageNotFound(PermanentAwsError):

@@ -32,6 +32,7 @@ class PackageSnapshot:
     creation_time: datetime
     last_modified_time: datetime
     description: str = ""
+    approval_description: str | None = None
     lifecycle: LifeCycle | None = None
     customer_metadata: dict[str, str] = field(default_factory=dict)
     model_card: dict[str, Any] = field(default_factory=dict)
@@ -111,6 +112,7 @@ def snapshot_from_describe(described: dict[str, Any]) -> PackageSnapshot:
         creation_time=created,
         last_modified_time=modified,
         description=str(described.get("ModelPackageDescription") or ""),
+        approval_description=described.get("ApprovalDescription") or None,
         lifecycle=lifecycle,
         customer_metadata={str(k): str(v) for k, v in (described.get("CustomerMetadataProperties") or {}).items()},
         model_card=card,

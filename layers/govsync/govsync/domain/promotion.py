@@ -41,17 +41,7 @@ from govsync.domain.events import (
     rejection_reason,
 )
 from govsync.domain.package import PackageSnapshot
-from govsync.domain.records import (
-    APPROVED,
-    DEPLOY_FAILED,
-    DEPLOYED,
-    DEPLOYING,
-    PENDING,
-    REJECTED,
-    RETIRED,
-    StageConfig,
-    StageRecord,
-)
+from govsync.domain.records import APPROVED, PENDING, REJECTED, StageConfig, StageRecord
 
 ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
 DEPLOYMENT_REQUESTED = "Model Deployment Requested"
@@ -536,33 +526,27 @@ def apply_endpoint_change(record: StageRecord, change: EndpointChange) -> StageR
     updated = {**deployment, "endpoint_name": change.endpoint_name, "endpoint_status": change.status}
     if change.endpoint_arn:
         updated["endpoint_arn"] = change.endpoint_arn
-    status = record.model_status
     if change.status == "IN_SERVICE":
         updated.update(status=LIVE, deployed_at=change.time)
         if change.variants:
             updated["variants"] = list(change.variants)
         updated.pop("error", None)
-        if status in (PENDING, DEPLOYING, DEPLOY_FAILED):
-            status = DEPLOYED
     elif change.status == "FAILED":
         updated.update(status=FAILED, error=change.failure_reason or "endpoint FAILED (no reason given)")
-        if status in (PENDING, DEPLOYING, DEPLOYED):
-            status = DEPLOY_FAILED
     elif change.status == "DELETING" and deployment.get("status") == LIVE:
         updated.update(status=SUPERSEDED, error="endpoint deleted")
-        status = RETIRED if status == DEPLOYED else status
-    if updated == deployment and status == record.model_status:
+    if updated == deployment:
         return None
-    return replace(record, model_status=status, deployment=updated)
+    return replace(record, deployment=updated)
 
 
 def supersede(record: StageRecord, by_version: int, at: str) -> StageRecord | None:
-    """The previous version's record once a later version is live on its endpoint."""
+    """The previous version's record once a later version is live on its endpoint: its deployment is
+    superseded; its decision stands (it stays a rollback candidate)."""
     if record.deployment.get("status") != LIVE:
         return None
-    status = RETIRED if record.model_status in (DEPLOYED, APPROVED, DEPLOYING) else record.model_status
     deployment = {**record.deployment, "status": SUPERSEDED, "superseded_by": by_version, "superseded_at": at}
-    return replace(record, model_status=status, deployment=deployment)
+    return replace(record, deployment=deployment)
 
 
 # What a deployment keeps from its request when kicked (the rest described an earlier deployment).
@@ -596,23 +580,37 @@ def kicked(record: StageRecord, result: dict[str, Any], *, action: str, now: str
         "kicked_at": now,
         "requested_by_event": event_id or record.deployment.get("requested_by_event", ""),
     }
-    status = record.model_status if record.model_status in (APPROVED,) else DEPLOYING
-    return replace(record, model_status=status, deployment=deployment)
+    return replace(record, deployment=deployment)
+
+
+def settled(record: StageRecord, now: str) -> StageRecord:
+    """A kick that found the endpoint already on its config (`endpoint_status` as described then):
+    no state change will come, so an endpoint in service is live, a failed one failed, now."""
+    deployment = dict(record.deployment)
+    observed = str(deployment.pop("endpoint_status", "") or "")
+    reason = deployment.pop("failure_reason", None)
+    if observed == "InService":
+        deployment.update(status=LIVE, endpoint_status="IN_SERVICE", deployed_at=now)
+    elif observed == "Failed":
+        deployment.update(status=FAILED, endpoint_status="FAILED", error=reason or "endpoint Failed (no reason given)")
+    elif observed:
+        deployment["endpoint_status"] = observed.upper()  # still on its way: its state change will come
+    return replace(record, deployment=deployment)
 
 
 def refused(record: StageRecord, reason: str, now: str) -> StageRecord:
     deployment = {**record.deployment, "status": REFUSED, "error": reason, "refused_at": now}
-    return replace(
-        record, model_status=PENDING if record.model_status == DEPLOYING else record.model_status, deployment=deployment
-    )
+    return replace(record, deployment=deployment)
 
 
 def kick_failed(record: StageRecord, reason: str, now: str) -> StageRecord:
     deployment = {**record.deployment, "status": FAILED, "error": reason, "failed_at": now}
-    return replace(record, model_status=DEPLOY_FAILED, deployment=deployment)
+    return replace(record, deployment=deployment)
 
 
-ROLLBACK_CANDIDATE_STATUSES = (DEPLOYING, DEPLOYED, APPROVED, RETIRED)
+# Decisions a rollback target may have in its stage: any but rejected (the deploy function re-reads
+# the registry before it redeploys, so the registry has the last word).
+ROLLBACK_CANDIDATE_STATUSES = (PENDING, APPROVED)
 
 
 def rollback_candidate(records: list[StageRecord], before_version: int) -> StageRecord | None:

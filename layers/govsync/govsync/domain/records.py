@@ -2,25 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from govsync.domain.package import PackageSnapshot
 
-# Statuses a stage record can have.
+# Two facts per stage record, neither overwriting the other:
+# the governance decision (`model_status`), which only the registry's decisions set ...
 PENDING = "pending"
 APPROVED = "approved"
 REJECTED = "rejected"
+RETIRED = "retired"
+STATUSES = (PENDING, APPROVED, REJECTED, RETIRED)
+# ... and the deployment's state (`deployment_status`), which only deployments set. It is read off
+# the deployment's own lifecycle (`deployment.status`, see domain.promotion), never stored twice.
 DEPLOYING = "deploying"
 DEPLOYED = "deployed"
 DEPLOY_FAILED = "deploy_failed"
-RETIRED = "retired"
-STATUSES = (PENDING, APPROVED, REJECTED, DEPLOYING, DEPLOYED, DEPLOY_FAILED, RETIRED)
+BLOCKED = "blocked"
+ROLLED_BACK = "rolled_back"
+SUPERSEDED = "superseded"
+DEPLOYMENT_STATES = (DEPLOYING, DEPLOYED, DEPLOY_FAILED, BLOCKED, ROLLED_BACK, SUPERSEDED)
+# deployment.status -> deployment_status
+_DEPLOYMENT_STATE = {
+    "requested": DEPLOYING,
+    "kicked": DEPLOYING,
+    "live": DEPLOYED,
+    "failed": DEPLOY_FAILED,
+    "refused": BLOCKED,
+    "rolled_back": ROLLED_BACK,
+    "superseded": SUPERSEDED,
+}
 
 APPROVAL_STATUS = {"PendingManualApproval": PENDING, "Approved": APPROVED, "Rejected": REJECTED}
 STAGE_STATUS = {"PendingApproval": PENDING, "Approved": APPROVED, "Rejected": REJECTED}
-# Statuses a deployment sets; a registry "pending" (not decided yet) does not override them.
-DEPLOYMENT_STATUSES = frozenset({DEPLOYING, DEPLOYED, DEPLOY_FAILED, RETIRED})
+
+
+def deployment_state(deployment: dict[str, Any]) -> str | None:
+    """The stage's deployment state (`deploying`, `deployed`, ...), or None where nothing was deployed."""
+    return _DEPLOYMENT_STATE.get(str(deployment.get("status") or ""))
+
 
 # Record field -> metadata key looked up in CustomerMetadataProperties, group tags and the model
 # card's custom details. Configurable through settings.
@@ -83,7 +105,7 @@ class StageRecord:
     model_group: str
     model_version: int
     model_stage: str
-    model_status: str
+    model_status: str  # the decision: pending | approved | rejected | retired
     use_case_id: str | None
     use_case_name: str | None
     use_case_stage: str | None
@@ -100,6 +122,7 @@ class StageRecord:
     registry_last_modified: str
     metadata_complete: bool
     metadata_missing: tuple[str, ...]
+    # the decision's words: ApprovalDescription (first stage) or ModelLifeCycle.StageDescription
     stage_description: str | None = None
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     artifact_status: str = "none"
@@ -110,9 +133,24 @@ class StageRecord:
     # set while the endpoint's metrics breach the stage's thresholds (see domain.monitoring)
     monitoring_alert: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def deployment_status(self) -> str | None:
+        return deployment_state(self.deployment)
+
     def to_json(self) -> dict[str, Any]:
+        """The record as stored: the fields of the dataclass."""
         data = asdict(self)
         data["metadata_missing"] = list(self.metadata_missing)
+        return data
+
+    def view(self, use_case_stages: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The record as people and scripts read it: both facts of the stage side by side, and the
+        use case's stage from the use case's own item (`use_case_stages`, by id), its one source; the
+        stored `use_case_stage` is the registrant's metadata, which only seeds a new use case."""
+        data = self.to_json()
+        data["deployment_status"] = self.deployment_status
+        if self.use_case_id and use_case_stages and self.use_case_id in use_case_stages:
+            data["use_case_stage"] = use_case_stages[self.use_case_id]
         return data
 
 
@@ -183,7 +221,11 @@ def build_stage_records(
     first_status = APPROVAL_STATUS.get(pkg.approval_status, PENDING)
     records = {
         config.first: StageRecord(
-            model_stage=config.first, model_status=first_status, registry_status=first_status, **common
+            model_stage=config.first,
+            model_status=first_status,
+            registry_status=first_status,
+            stage_description=pkg.approval_description,
+            **common,
         )
     }
     if pkg.lifecycle is not None:
@@ -201,17 +243,14 @@ def build_stage_records(
 
 
 def _decided(old: StageRecord | None, new: StageRecord) -> StageRecord:
-    """A stage the registry names: its decision applies when it is a new one. A repeated decision
-    keeps the status deployments set since, and "pending" never hides a deployment's status. What
-    our own functions observed (deployment, monitoring) stays."""
+    """A stage the registry names: its decision applies when it is a new one (a repeated one keeps the
+    decision recorded since, e.g. `retired`). What our own functions observed (deployment,
+    monitoring) stays: a decision never touches the deployment's state."""
     if old is None:
         return new
-    keep_status = old.registry_status == new.registry_status or (
-        new.model_status == PENDING and old.model_status in DEPLOYMENT_STATUSES
-    )
     return replace(
         new,
-        model_status=old.model_status if keep_status else new.model_status,
+        model_status=old.model_status if old.registry_status == new.registry_status else new.model_status,
         deployment=old.deployment,
         model_monitoring_metrics=old.model_monitoring_metrics,
         monitoring_alert=old.monitoring_alert,

@@ -15,7 +15,7 @@ SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 .PHONY: help venv sam-cli lint validate test unit integration e2e demo up bench build package-check clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml layers/govsync/requirements.txt
 	@PY313=$$(scripts/find-python) && echo "creating $(VENV) with $$PY313" && $$PY313 -m venv $(VENV)

@@ -138,9 +138,9 @@ def _record_order(stages: tuple[str, ...]) -> Any:
     return lambda r: (r.model_group, r.model_version, rank.get(r.model_stage, len(rank)))
 
 
-def _one_of(value: str | None, allowed: Sequence[str], what: str) -> None:
+def _one_of(value: str | None, allowed: Sequence[str], option: str) -> None:
     if value is not None and value not in allowed:
-        raise CliError(f"unknown {what} {value!r}: {what}s are {', '.join(allowed)}")
+        raise CliError(f"{option} {value!r} is not one of: {', '.join(allowed)}")
 
 
 def _views(store: Any, records: Sequence[Any]) -> list[dict[str, Any]]:
@@ -185,9 +185,9 @@ def cmd_records_list(args: argparse.Namespace) -> int:
     from govsync.domain.records import DEPLOYMENT_STATES, STATUSES
 
     stages = _stages(args)
-    _one_of(args.stage, stages, "stage")
-    _one_of(args.status, STATUSES, "status")
-    _one_of(args.deployment, DEPLOYMENT_STATES, "deployment state")
+    _one_of(args.stage, stages, "--stage")
+    _one_of(args.status, STATUSES, "--status")
+    _one_of(args.deployment, DEPLOYMENT_STATES, "--deployment")
     store = _store(args)
     if args.use_case:
         records = list(store.records_by_use_case(args.use_case))

@@ -208,7 +208,9 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
 
     _say("5. governance officer: ModelLifeCycle Staging/Approved (validated in test, approved for production)")
     approve_stage(officer, arn, "Staging", "Approved", "Validated in test: latency and accuracy within bounds")
-    wait_for(f"the deployment to the production account {accounts.prod}", lambda: deployment("production") == "deployed")
+    wait_for(
+        f"the deployment to the production account {accounts.prod}", lambda: deployment("production") == "deployed"
+    )
     show_endpoint(store, endpoint, accounts, version, "production")
 
     _say("6. version 2: registered, approved, validated in test: it replaces version 1 on both endpoints")

@@ -36,11 +36,18 @@ class Local:
             aws_secret_access_key="testing",
         )
 
-    def govsync(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {**CLEAN_ENV, "AWS_ENDPOINT_URL": self.endpoint}
+    def govsync(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        stdin: str | None = None,
+        python: tuple[str, ...] = ("-m", "govsync_local.cli"),
+    ) -> subprocess.CompletedProcess[str]:
+        """The CLI in a user's shell: no AWS variables but the endpoint (and what `env` adds)."""
         return subprocess.run(
-            [sys.executable, "-m", "govsync_local.cli", *args],
-            env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+            [sys.executable, *python, *args],
+            env={**CLEAN_ENV, "AWS_ENDPOINT_URL": self.endpoint, **(env or {})}, cwd=ROOT, capture_output=True,
+            text=True, timeout=120, **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}),
         )  # fmt: skip
 
     def function_log(self, function: str = "RegistrySyncFunction") -> str:

@@ -166,6 +166,7 @@ def test_scheduled_jobs_run_on_demand_against_the_stage_accounts(local):
     assert metrics["values"]["invocations"] == 42 and metrics["values"]["model_latency_p90_us"] == 3000
     assert metrics["window_end"] == hour.isoformat()
     # Given the group's development record is then lost
+    synced = record(local, group)["development"]
     local.client("dynamodb").delete_item(
         TableName=local.info["governance_table"],
         Key={"pk": {"S": f"MODEL#{group}#1"}, "sk": {"S": "V#STAGE#development"}},
@@ -177,7 +178,13 @@ def test_scheduled_jobs_run_on_demand_against_the_stage_accounts(local):
     summary = json.loads(reconciled.stdout)
     assert (summary["groups"], summary["checked"], summary["repaired"]) == (1, 1, 1)
     assert f"{group}: 1 checked, 1 repaired" in reconciled.stderr
-    assert record(local, group)["development"]["model_status"] == "approved"
+    repaired = record(local, group)["development"]
+    assert repaired["model_status"] == "approved"
+    # with the same allowed buckets as the event-driven sync (the parameter reached the reconciler intact)
+    assert repaired["artifact_status"] == synced["artifact_status"] != "copy_failed"
+    assert [(a["source_uri"], a["status"]) for a in repaired["artifacts"]] == [
+        (a["source_uri"], a["status"]) for a in synced["artifacts"]
+    ]
 
 
 def test_duplicate_emitted_events_still_give_one_audit_entry(local):
@@ -264,6 +271,8 @@ def test_env_vars_file_for_sam_local_invoke(local, tmp_path):
     assert env["GOVSYNC_TABLE"] == local.info["governance_table"]
     assert env["GOVSYNC_DEAD_LETTER_QUEUE_URL"] == local.info["queues"]["RegistrySyncFunction"]["dlq_url"]
     assert env["GOVSYNC_ALLOWED_ACCOUNTS"] == "111111111111"
+    # a list parameter arrives as the comma-joined list, not as a Python repr of it
+    assert env["GOVSYNC_ARTIFACT_BUCKETS"] == local.info["dev_bucket"]
     assert env["AWS_ENDPOINT_URL"].startswith("http://host.docker.internal:")
 
 

@@ -215,3 +215,70 @@ def test_throttled_registry_read_fails_only_that_message(stack, monkeypatch):
     result = stack.invoke(first, second)
     assert len(result["batchItemFailures"]) == 1
     assert records(1) and not records(2)
+
+
+def emitted_metrics(stdout: str) -> dict[str, float]:
+    """The metric values in the Embedded Metric Format blobs a function printed."""
+    values: dict[str, float] = {}
+    for line in stdout.splitlines():
+        if '"_aws"' in line:
+            blob = json.loads(line)
+            for metric in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                value = blob[metric["Name"]]
+                values[metric["Name"]] = values.get(metric["Name"], 0) + sum(
+                    value if isinstance(value, list) else [value]
+                )
+    return values
+
+
+def test_a_missing_table_is_a_configuration_error_kept_for_redrive(stack, monkeypatch, capsys, caplog):
+    # Given the function pointed at a table that does not exist
+    register(stack.sagemaker)
+    event = load_event("model-package-created")
+    monkeypatch.setenv("GOVSYNC_TABLE", "govsync-no-such-table")
+    wiring.reset()
+    stack.calls.clear()
+    # When an event arrives
+    result = stack.invoke(event)
+    # Then it is not retried (retrying cannot create the table): it waits in the DLQ with a reason
+    # naming the table and the action, an error log says so, and ConfigurationErrors counts it
+    assert result == {"batchItemFailures": []}
+    (dead,) = stack.dead_letters()
+    assert json.loads(dead["Body"]) == event
+    reason = dead["MessageAttributes"][REASON_ATTRIBUTE]["StringValue"]
+    assert reason.startswith("configuration error:") and "govsync-no-such-table" in reason
+    assert "ResourceNotFoundException" in reason and "Query version fraud-detector/1" in reason
+    (error,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert error.getMessage().startswith("configuration error: message kept in the dead-letter queue")
+    assert "govsync-no-such-table" in error.resource and error.error_code == "ResourceNotFoundException"
+    assert error.action == "Query version fraud-detector/1"
+    assert not any("Retryable" in r.getMessage() or "retried" in r.getMessage() for r in caplog.records)
+    assert emitted_metrics(capsys.readouterr().out).get("ConfigurationErrors") == 1
+    assert stack.calls[("dynamodb", "Query")] == 1  # asked once, not five times
+    # And once the table is configured again, the redriven message syncs
+    monkeypatch.setenv("GOVSYNC_TABLE", stack.table)
+    wiring.reset()
+    assert stack.invoke(dead["Body"]) == {"batchItemFailures": []}
+    assert records()["development"].model_status == "pending"
+
+
+def test_a_denied_registry_read_is_a_configuration_error(stack, monkeypatch, capsys):
+    register(stack.sagemaker)
+    original = botocore.client.BaseClient._make_api_call
+
+    def denied(self, operation_name, api_params):
+        if operation_name == "DescribeModelPackage":
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform"},
+                 "ResponseMetadata": {"HTTPStatusCode": 400}}, operation_name,
+            )  # fmt: skip
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", denied)
+    assert stack.invoke(load_event("model-package-created")) == {"batchItemFailures": []}
+    (dead,) = stack.dead_letters()
+    reason = dead["MessageAttributes"][REASON_ATTRIBUTE]["StringValue"]
+    assert reason.startswith("configuration error:") and "AccessDeniedException" in reason
+    assert "DescribeModelPackage" in reason and "fraud-detector/1" in reason
+    assert emitted_metrics(capsys.readouterr().out).get("ConfigurationErrors") == 1
+    assert records() == {}

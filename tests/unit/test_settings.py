@@ -58,7 +58,10 @@ def test_artifact_copy_settings():
             r"GOVSYNC_ARTIFACT_BUCKETS=.*\['govsync-dev-artifacts-222222222222'\].* is not an S3 bucket name",
         ),
         ({**ENV, "GOVSYNC_ARTIFACT_BUCKET": "Central_Bucket"}, "GOVSYNC_ARTIFACT_BUCKET='Central_Bucket'"),
-        ({**ENV, "GOVSYNC_ALLOWED_ACCOUNTS": "111111111111,2222"}, "GOVSYNC_ALLOWED_ACCOUNTS=.*'2222' is not a 12-digit"),
+        (
+            {**ENV, "GOVSYNC_ALLOWED_ACCOUNTS": "111111111111,2222"},
+            "GOVSYNC_ALLOWED_ACCOUNTS=.*'2222' is not a 12-digit",
+        ),
         ({**ENV, "GOVSYNC_ALLOWED_REGIONS": "us-east-1,mars"}, "GOVSYNC_ALLOWED_REGIONS=.*'mars' is not a region"),
         ({**ENV, "GOVSYNC_STAGES": "dev,pre prod"}, "GOVSYNC_STAGES=.*'pre prod' is not a stage name"),
         ({**ENV, "GOVSYNC_DEPLOY_QUEUE_URL": "deploy-queue"}, "GOVSYNC_DEPLOY_QUEUE_URL='deploy-queue'.*SQS queue URL"),

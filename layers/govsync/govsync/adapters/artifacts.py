@@ -116,7 +116,7 @@ class S3Artifacts:
             try:
                 creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="govsync-artifact-copy")["Credentials"]
             except (ClientError, BotoCoreError) as exc:
-                raise translate(exc, f"AssumeRole {role_arn}") from exc
+                raise translate(exc, "AssumeRole", role_arn) from exc
             s3 = boto3.session.Session(
                 aws_access_key_id=creds["AccessKeyId"],
                 aws_secret_access_key=creds["SecretAccessKey"],
@@ -137,7 +137,7 @@ class S3Artifacts:
                 return None
             raise _s3_error(exc, f"HeadObject s3://{bucket}/{key}") from exc
         except BotoCoreError as exc:
-            raise translate(exc, f"HeadObject s3://{bucket}/{key}") from exc
+            raise translate(exc, "HeadObject", f"s3://{bucket}/{key}") from exc
         algorithm, value = _checksum(response)
         return ObjectInfo(
             bucket=bucket,
@@ -163,7 +163,7 @@ class S3Artifacts:
         except ClientError as exc:
             raise _s3_error(exc, f"ListObjectsV2 s3://{bucket}/{prefix}") from exc
         except BotoCoreError as exc:
-            raise translate(exc, f"ListObjectsV2 s3://{bucket}/{prefix}") from exc
+            raise translate(exc, "ListObjectsV2", f"s3://{bucket}/{prefix}") from exc
 
     def read_central(self, key: str, max_bytes: int) -> bytes:
         """A small object of the central bucket (a report to parse), at most `max_bytes`."""
@@ -173,7 +173,7 @@ class S3Artifacts:
         except ClientError as exc:
             raise _s3_error(exc, f"GetObject s3://{self.central_bucket}/{key}") from exc
         except BotoCoreError as exc:
-            raise translate(exc, f"GetObject s3://{self.central_bucket}/{key}") from exc
+            raise translate(exc, "GetObject", f"s3://{self.central_bucket}/{key}") from exc
 
     # ------------------------------------------------------------------ the copy
     def copy(self, source: ObjectInfo, dest_key: str, *, account: str) -> ObjectInfo:

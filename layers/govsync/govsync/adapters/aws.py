@@ -68,7 +68,7 @@ class AssumedRoles:
             try:
                 creds = (self._sts or client("sts", self._region)).assume_role(**request)["Credentials"]
             except (ClientError, BotoCoreError) as exc:
-                raise translate(exc, f"AssumeRole {role_arn}") from exc
+                raise translate(exc, "AssumeRole", role_arn) from exc
             session = boto3.session.Session(
                 aws_access_key_id=creds["AccessKeyId"],
                 aws_secret_access_key=creds["SecretAccessKey"],

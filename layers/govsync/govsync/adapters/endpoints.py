@@ -82,9 +82,9 @@ class SageMakerEndpoints:
         except ClientError as exc:
             if error_code(exc) == "ValidationException" and "in-progress" in _message(exc).lower():
                 raise RetryableError(f"endpoint {name}: {_message(exc)[:200]}") from exc
-            raise translate(exc, f"SageMaker in {target.account}") from exc
+            raise translate(exc, "SageMaker", f"endpoint {name} in {target.account}") from exc
         except BotoCoreError as exc:
-            raise translate(exc, f"SageMaker in {target.account}") from exc
+            raise translate(exc, "SageMaker", f"endpoint {name} in {target.account}") from exc
 
     @staticmethod
     def _create(call: Any, request: dict[str, Any]) -> None:

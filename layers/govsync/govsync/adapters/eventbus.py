@@ -32,7 +32,7 @@ class EventPublisher:
         try:
             answer = (self._client or aws.client("events", region)).put_events(Entries=[entry])
         except (ClientError, BotoCoreError) as exc:
-            raise aws.translate(exc, f"PutEvents {bus}") from exc
+            raise aws.translate(exc, "PutEvents", bus) from exc
         result = answer["Entries"][0]
         if answer.get("FailedEntryCount") or "EventId" not in result:
             raise RetryableError(f"PutEvents {bus}: {result.get('ErrorCode')} {result.get('ErrorMessage')}")

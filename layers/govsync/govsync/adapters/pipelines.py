@@ -25,7 +25,7 @@ class CodePipelines:
                 clientRequestToken=spec["client_request_token"],
             )
         except (ClientError, BotoCoreError) as exc:
-            raise translate(exc, f"StartPipelineExecution {spec['pipeline_name']} in {target.account}") from exc
+            raise translate(exc, "StartPipelineExecution", f"{spec['pipeline_name']} in {target.account}") from exc
         return {
             "pipeline_name": spec["pipeline_name"],
             "pipeline_execution_id": started["pipelineExecutionId"],

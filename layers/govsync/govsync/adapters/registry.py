@@ -27,9 +27,9 @@ class SageMakerRegistry:
                 "not exist" in message or "not found" in message.lower()
             ):
                 raise ModelPackageNotFound(f"model package {arn} does not exist", code="NotFound") from exc
-            raise aws.translate(exc, "DescribeModelPackage") from exc
+            raise aws.translate(exc, "DescribeModelPackage", arn) from exc
         except BotoCoreError as exc:
-            raise aws.translate(exc, "DescribeModelPackage") from exc
+            raise aws.translate(exc, "DescribeModelPackage", arn) from exc
 
     def group_tags(self, group_arn: str, region: str) -> dict[str, str]:
         tags: dict[str, str] = {}
@@ -38,7 +38,7 @@ class SageMakerRegistry:
             for page in paginator.paginate(ResourceArn=group_arn):
                 tags.update({t["Key"]: t["Value"] for t in page.get("Tags", [])})
         except (ClientError, BotoCoreError) as exc:
-            raise aws.translate(exc, "ListTags") from exc
+            raise aws.translate(exc, "ListTags", group_arn) from exc
         return tags
 
     def list_groups(self, region: str) -> Iterator[dict[str, Any]]:
@@ -53,7 +53,7 @@ class SageMakerRegistry:
                             seen.add(group["ModelPackageGroupArn"])
                             yield group
         except (ClientError, BotoCoreError) as exc:
-            raise aws.translate(exc, "ListModelPackageGroups") from exc
+            raise aws.translate(exc, "ListModelPackageGroups", f"in {region}") from exc
 
     def list_packages(self, group_arn: str, region: str) -> Iterator[list[dict[str, Any]]]:
         """The group's versioned packages, a page (up to 100) at a time."""
@@ -62,4 +62,4 @@ class SageMakerRegistry:
             for page in paginator.paginate(ModelPackageGroupName=group_arn, ModelPackageType="Versioned"):
                 yield page.get("ModelPackageSummaryList", [])
         except (ClientError, BotoCoreError) as exc:
-            raise aws.translate(exc, f"ListModelPackages {group_arn}") from exc
+            raise aws.translate(exc, "ListModelPackages", group_arn) from exc

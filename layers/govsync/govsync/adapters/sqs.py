@@ -37,7 +37,7 @@ class SqsDeadLetter:
                 QueueUrl=self._queue_url, MessageBody=body, MessageAttributes=attributes
             )
         except (ClientError, BotoCoreError) as exc:
-            raise aws.translate(exc, "SendMessage to dead-letter queue") from exc
+            raise aws.translate(exc, "SendMessage", f"dead-letter queue {self._queue_url}") from exc
 
 
 class SqsQueue:
@@ -60,4 +60,4 @@ class SqsQueue:
                 QueueUrl=self._queue_url, MessageBody=json.dumps(body, sort_keys=True)
             )
         except (ClientError, BotoCoreError) as exc:
-            raise aws.translate(exc, "SendMessage") from exc
+            raise aws.translate(exc, "SendMessage", self._queue_url) from exc

@@ -12,16 +12,27 @@ export SAM_CLI_TELEMETRY := 0
 # sam build looks for the runtime's interpreter (python3.13) on PATH: the project venv has it.
 SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: help venv sam-cli lint validate test unit integration e2e demo up bench build package-check clean
+.PHONY: help venv lock sam-cli lint validate test unit integration e2e demo up bench build package-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml layers/govsync/requirements.txt
+# The project venv runs the locked versions: the layer's own (layers/govsync/requirements.txt) are a
+# subset of requirements-dev.txt, so the tests exercise what the layer ships.
+$(VENV)/.installed: pyproject.toml requirements-dev.txt layers/govsync/requirements.txt
 	@PY313=$$(scripts/find-python) && echo "creating $(VENV) with $$PY313" && $$PY313 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
+
+LOCK_TARGET := --python-version 3.13 --python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock"
+lock: venv ## re-resolve requirements-dev.txt and the layer's requirements.txt from pyproject.toml and requirements.in
+	$(VENV)/bin/uv pip compile --quiet pyproject.toml --extra dev $(LOCK_TARGET) --no-emit-package govsync \
+		-o requirements-dev.txt
+	$(VENV)/bin/uv pip compile --quiet layers/govsync/requirements.in -c requirements-dev.txt $(LOCK_TARGET) \
+		-o layers/govsync/requirements.txt
+	$(MAKE) venv
 
 # What the Lambda runtime provides besides the layer: boto3.
 LAMBDA_VENV := .venv-lambda

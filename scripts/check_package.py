@@ -35,6 +35,27 @@ print("RESULT " + json.dumps(handler(event, Context())))
 """
 
 
+def layer_drift() -> dict[str, str]:
+    """Packages whose version in the built layer differs from the lock (or is missing from it)."""
+    from packaging.utils import canonicalize_name
+
+    locked = {}
+    for line in (ROOT / "layers" / "govsync" / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==")
+            locked[canonicalize_name(name.split("[")[0])] = version.strip()
+    built = {}
+    for info in (BUILD / "GovsyncLayer" / "python").glob("*.dist-info"):
+        name, version = info.name.removesuffix(".dist-info").rsplit("-", 1)
+        built[canonicalize_name(name)] = version
+    return {
+        name: f"lock {locked.get(name, '-')}, built {built.get(name, '-')}"
+        for name in locked.keys() | built.keys()
+        if locked.get(name) != built.get(name)
+    }
+
+
 def main() -> int:
     import boto3
 
@@ -46,6 +67,9 @@ def main() -> int:
     if not (BUILD / "template.yaml").exists():
         print("check-package: no .aws-sam/build (run sam build first)", file=sys.stderr)
         return 2
+    if drift := layer_drift():
+        print(f"check-package: the built layer differs from layers/govsync/requirements.txt: {drift}", file=sys.stderr)
+        return 1
     os.environ.update(ENV)
     with moto_server() as endpoint:
         kwargs = {"region_name": "us-east-1", "endpoint_url": endpoint}
@@ -135,7 +159,8 @@ def main() -> int:
             return 1
     print(
         "check-package: the sam build output synced an event and copied its artifact, and the deploy, "
-        "deployment status, metrics aggregator and reconciler functions answered, with the layer only: ok"
+        "deployment status, metrics aggregator and reconciler functions answered, with the layer only "
+        "(built exactly as locked): ok"
     )
     return 0
 

@@ -2,7 +2,8 @@
 
 1. The platform team's central account holds the model package group.
 2. A data scientist uploads model.tar.gz to the dev account's bucket.
-3. create_model_package (seed 000): inference specification, governance metadata, PendingManualApproval.
+3. create_model_package (as in the SageMaker guide "Register a Model Version"): inference specification,
+   governance metadata, PendingManualApproval.
 4. The governance officer approves it: the stack deploys it to the test account (333…).
 5. Validated in test, the officer approves the Staging stage (ModelLifeCycle): deployed to production (444…).
 6. Version 2 goes the same way and replaces version 1 on both endpoints.

@@ -254,7 +254,7 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
 
 
 def register(sagemaker, group: str = GROUP, metadata: dict | None = None, **extra) -> str:
-    """create_model_package as seed 000 does."""
+    """create_model_package as the SageMaker guide "Register a Model Version" does."""
     spec = extra.pop(
         "InferenceSpecification",
         {

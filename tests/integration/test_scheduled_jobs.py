@@ -312,5 +312,5 @@ def test_a_package_that_cannot_be_read_is_reported_and_the_others_repaired(stack
     summary = stack.invoke_job("ReconcilerFunction")
     # Then the second is repaired and the first reported, with its reason
     assert (summary["checked"], summary["repaired"], summary["failed"]) == (2, 1, 1)
-    assert summary["failures"] == [{"arn": first, "error": "DescribeModelPackage: AccessDeniedException no"}]
+    assert summary["failures"] == [{"arn": first, "error": f"DescribeModelPackage {first}: AccessDeniedException no"}]
     assert records(2)["development"].model_package_arn == second

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -64,14 +65,13 @@ def wait_until(check, timeout: float = 30.0, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-@pytest.fixture(scope="session")
-def local(tmp_path_factory) -> Iterator[Local]:
-    """`govsync local up --duplicate-events`: every SageMaker event is delivered twice."""
-    workdir = tmp_path_factory.mktemp("local-stack")
-    port = free_port()
+@contextlib.contextmanager
+def local_up(workdir: Path, port: int, *options: str) -> Iterator[str]:
+    """`govsync local up --port PORT [options]` in `workdir`, as a user starts it: its endpoint once ready;
+    stopped (and checked to stop cleanly) afterwards."""
     log = (workdir / "local-up.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "govsync_local.cli", "local", "up", "--port", str(port), "--duplicate-events"],
+        [sys.executable, "-m", "govsync_local.cli", "local", "up", "--port", str(port), *options],
         cwd=workdir, env=CLEAN_ENV, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     lines: list[str] = []
@@ -82,14 +82,21 @@ def local(tmp_path_factory) -> Iterator[Local]:
         assert proc.poll() is None, (workdir / "local-up.log").read_text()
         endpoint = next(line for line in lines if line.startswith("AWS_ENDPOINT_URL=")).strip().split("=", 1)[1]
         assert endpoint == f"http://127.0.0.1:{port}"
-        env = {**CLEAN_ENV, "AWS_ENDPOINT_URL": endpoint}
-        shown = subprocess.run(
-            [sys.executable, "-m", "govsync_local.cli", "local", "info", "--json"],
-            env=env, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        yield Local(endpoint, workdir, json.loads(shown.stdout))
+        yield endpoint
     finally:
         stop_process(proc)
         log.close()
         stopped = (workdir / "local-up.log").read_text()
         assert proc.returncode == 0 and "[local] stopped" in stopped, stopped[-2000:]
+
+
+@pytest.fixture(scope="session")
+def local(tmp_path_factory) -> Iterator[Local]:
+    """`govsync local up --duplicate-events`: every SageMaker event is delivered twice."""
+    workdir = tmp_path_factory.mktemp("local-stack")
+    with local_up(workdir, free_port(), "--duplicate-events") as endpoint:
+        shown = subprocess.run(
+            [sys.executable, "-m", "govsync_local.cli", "local", "info", "--json"],
+            env={**CLEAN_ENV, "AWS_ENDPOINT_URL": endpoint}, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        yield Local(endpoint, workdir, json.loads(shown.stdout))

@@ -103,16 +103,27 @@ def test_invoke_applies_env_vars_like_sam_local_invoke(local, fraud_detector, tm
 
 # ---------------------------------------------------------------- 5. filters, lookups, help, pipes, empty cells
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "code", "message"),
     [
-        (("records", "list", "--stage", "staging"), f"--stage 'staging' is not one of: {STAGES}"),
-        (("records", "list", "--status", "deployed"), "--status 'deployed' is not one of: pending, approved"),
-        (("records", "list", "--deployment", "live"), "--deployment 'live' is not one of: deploying, deployed"),
+        # bad input: exit 2, naming the valid values
+        (("records", "list", "--stage", "staging"), 2, f"--stage 'staging' is not one of: {STAGES}"),
+        (("records", "list", "--status", "deployed"), 2, "--status 'deployed' is not one of: pending, approved"),
+        (("records", "list", "--deployment", "live"), 2, "--deployment 'live' is not one of: deploying, deployed"),
+        (("records", "show", "g", "zero"), 2, "version must be a positive whole number"),
+        (("invoke", "NoSuchFunction", "-e", "events/model-package-created.json"), 2, "no function 'NoSuchFunction'"),
+        (("invoke", "RegistrySyncFunction", "-e", "events/missing.json"), 2, "cannot read event"),
+        # what is named does not exist: exit 1, naming it
+        (("records", "show", "no-such-group", "1"), 1, "no governance record for no-such-group version 1"),
+        (("audit", "show", "no-such-group", "1"), 1, "no audit trail"),
+        (("audit", "verify", "no-such-group", "1"), 1, "no audit trail for no-such-group version 1"),
+        (("usecases", "show", "no-such-use-case"), 1, "no use case 'no-such-use-case'"),
+        (("records", "list", "--group", "no-such-group"), 1, "no records of model group 'no-such-group'"),
+        (("reconcile", "--group", "no-such-group"), 1, "no model package group named 'no-such-group'"),
     ],
 )
-def test_unknown_filter_values_exit_2_naming_the_valid_ones(local, args, message):
+def test_cli_errors_name_the_problem_and_exit_non_zero(local, args, code, message):
     result = local.govsync(*args)
-    assert result.returncode == 2
+    assert result.returncode == code, result.stderr
     assert message in result.stderr
 
 

@@ -276,37 +276,6 @@ def test_env_vars_file_for_sam_local_invoke(local, tmp_path):
     assert env["AWS_ENDPOINT_URL"].startswith("http://host.docker.internal:")
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (("records", "show", "g", "zero"), "version must be a positive whole number"),
-        (("invoke", "NoSuchFunction", "-e", "events/model-package-created.json"), "no function 'NoSuchFunction'"),
-        (("invoke", "RegistrySyncFunction", "-e", "events/missing.json"), "cannot read event"),
-    ],
-)
-def test_cli_errors_are_clear_and_non_zero(local, args, message):
-    result = local.govsync(*args)
-    assert result.returncode == 2
-    assert message in result.stderr
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (("records", "show", "no-such-group", "1"), "no governance record for no-such-group version 1"),
-        (("audit", "show", "no-such-group", "1"), "no audit trail"),
-        (("audit", "verify", "no-such-group", "1"), "no audit trail for no-such-group version 1"),
-        (("usecases", "show", "no-such-use-case"), "no use case 'no-such-use-case'"),
-        (("records", "list", "--group", "no-such-group"), "no records of model group 'no-such-group'"),
-        (("reconcile", "--group", "no-such-group"), "no model package group named 'no-such-group'"),
-    ],
-)
-def test_what_does_not_exist_is_named_and_exits_1(local, args, message):
-    result = local.govsync(*args)
-    assert result.returncode == 1, result.stderr
-    assert message in result.stderr
-
-
 def test_cli_without_a_running_stack_says_so(local):
     import subprocess
     import sys

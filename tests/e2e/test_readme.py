@@ -6,14 +6,12 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
-import threading
 
 import pytest
 
-from govsync_local.server import free_port, stop_process
+from govsync_local.server import free_port
 
-from .conftest import CLEAN_ENV, ROOT, wait_until
+from .conftest import CLEAN_ENV, ROOT, local_up
 
 pytestmark = pytest.mark.e2e
 
@@ -53,17 +51,7 @@ def test_the_quick_start_runs_verbatim(tmp_path):
     blocks = runnable_blocks((ROOT / "README.md").read_text())
     port = DEFAULT_PORT if port_is_free(DEFAULT_PORT) else free_port()
     # Given the local stack, as `make up` starts it (only the port changes when 5050 is taken)
-    log = (tmp_path / "local-up.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "govsync_local.cli", "local", "up", "--port", str(port)],
-        cwd=tmp_path, env=CLEAN_ENV, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    lines: list[str] = []
-    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
-    try:
-        wait_until(lambda: any(line.startswith("AWS_ENDPOINT_URL=") for line in lines) or proc.poll() is not None,
-                   timeout=180, what="the local stack")  # fmt: skip
-        assert proc.poll() is None, (tmp_path / "local-up.log").read_text()
+    with local_up(tmp_path, port):
         script = "\n".join(blocks)
         if port != DEFAULT_PORT:
             script = script.replace(f"127.0.0.1:{DEFAULT_PORT}", f"127.0.0.1:{port}")
@@ -86,6 +74,3 @@ def test_the_quick_start_runs_verbatim(tmp_path):
         assert '{"batchItemFailures": []}' in out
         assert "1 versions, " in out and "every chain verifies" in out
         assert "Traceback" not in ran.stderr
-    finally:
-        stop_process(proc)
-        log.close()

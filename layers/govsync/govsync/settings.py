@@ -7,8 +7,17 @@ import os
 import re
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from govsync.domain.artifacts import BUCKET_NAME
 from govsync.domain.errors import GovsyncError
@@ -68,6 +77,18 @@ def _each(values: frozenset[str] | tuple[str, ...], pattern: re.Pattern[str], wh
         raise ValueError(f"{', '.join(repr(v) for v in bad)} {'is' if len(bad) == 1 else 'are'} not {what}")
 
 
+# field -> the pattern every one of its values must match, and what that pattern is, in words
+FIELD_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
+    "allowed_accounts": (ACCOUNT_ID, "a 12-digit account id"),
+    "allowed_regions": (REGION, "a region name"),
+    "region": (REGION, "a region name"),
+    "artifact_buckets": (BUCKET_NAME, "an S3 bucket name"),
+    "artifact_bucket": (BUCKET_NAME, "an S3 bucket name"),
+    "dead_letter_queue_url": (QUEUE_URL, "an SQS queue URL"),
+    "deploy_queue_url": (QUEUE_URL, "an SQS queue URL"),
+}
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -109,42 +130,13 @@ class Settings(BaseModel):
         _each(value, STAGE_NAME, "a stage name (letters, digits, - and _, at most 63)")
         return value
 
-    @field_validator("allowed_accounts")
+    @field_validator(*FIELD_PATTERNS)
     @classmethod
-    def _accounts(cls, value: frozenset[str]) -> frozenset[str]:
-        _each(value, ACCOUNT_ID, "a 12-digit account id")
-        return value
-
-    @field_validator("allowed_regions")
-    @classmethod
-    def _regions(cls, value: frozenset[str]) -> frozenset[str]:
-        _each(value, REGION, "a region name")
-        return value
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        _each((value,), REGION, "a region name")
-        return value
-
-    @field_validator("artifact_buckets")
-    @classmethod
-    def _buckets(cls, value: frozenset[str]) -> frozenset[str]:
-        _each(value, BUCKET_NAME, "an S3 bucket name")
-        return value
-
-    @field_validator("artifact_bucket")
-    @classmethod
-    def _bucket(cls, value: str | None) -> str | None:
+    def _matches(cls, value: Any, info: ValidationInfo) -> Any:
+        """Each value of a field in FIELD_PATTERNS matches its pattern (None: not configured)."""
         if value is not None:
-            _each((value,), BUCKET_NAME, "an S3 bucket name")
-        return value
-
-    @field_validator("dead_letter_queue_url", "deploy_queue_url")
-    @classmethod
-    def _queue_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            _each((value,), QUEUE_URL, "an SQS queue URL")
+            pattern, what = FIELD_PATTERNS[str(info.field_name)]
+            _each((value,) if isinstance(value, str) else value, pattern, what)
         return value
 
     @field_validator("metadata_keys")

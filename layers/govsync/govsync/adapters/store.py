@@ -63,7 +63,9 @@ class GovernanceItem(Model):
     kind = DiscriminatorAttribute()
 
 
-class ByStageStatus(GlobalSecondaryIndex["StageRecordItem"]):
+class ByStageStatus[ItemT: Model](GlobalSecondaryIndex[ItemT]):
+    """Stage records by `<stage>#<status>`; use cases share it under the key `USECASE`."""
+
     class Meta:
         index_name = "by_stage_status"
         projection = AllProjection()
@@ -90,7 +92,7 @@ class VersionHeadItem(GovernanceItem, discriminator="head"):
 
 
 class StageRecordItem(GovernanceItem, discriminator="stage"):
-    by_stage_status = ByStageStatus()
+    by_stage_status = ByStageStatus["StageRecordItem"]()
     by_use_case = ByUseCase()
 
     stage_status = UnicodeAttribute()
@@ -176,17 +178,8 @@ class AuditItem(GovernanceItem, discriminator="audit"):
 USE_CASE_LISTING = "USECASE"
 
 
-class UseCaseListing(GlobalSecondaryIndex["UseCaseItem"]):
-    class Meta:
-        index_name = "by_stage_status"
-        projection = AllProjection()
-
-    stage_status = UnicodeAttribute(hash_key=True)
-    model_ref = UnicodeAttribute(range_key=True)
-
-
 class UseCaseItem(GovernanceItem, discriminator="usecase"):
-    listing = UseCaseListing()
+    listing = ByStageStatus["UseCaseItem"]()
 
     stage_status = UnicodeAttribute(default=USE_CASE_LISTING)
     model_ref = UnicodeAttribute(null=True)  # the use case id: the listing's sort key

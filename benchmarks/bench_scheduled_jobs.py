@@ -28,6 +28,7 @@ import boto3
 
 from benchmarks.bench_registry_sync import register
 from benchmarks.harness import CallCounter, median, report, timed
+from govsync.domain.deployment import Deployment
 
 REGION = "us-east-1"
 CENTRAL = "111111111111"
@@ -69,10 +70,10 @@ def _seed_deployments(endpoint: str, deployed: int, windows: list[datetime]) -> 
     """Live deployment records (written as the deploy and status functions leave them), and an
     hour of endpoint traffic in each window in their accounts. Returns endpoints per account."""
     from govsync import wiring
-    from govsync.adapters.store import VersionState
     from govsync.domain.audit import GENESIS, new_entry
-    from govsync.domain.promotion import endpoint_name
+    from govsync.domain.naming import endpoint_name
     from govsync.domain.records import StageRecord
+    from govsync.domain.version_state import VersionState
 
     store = wiring.governance_store()
     per_account: Counter[str] = Counter()
@@ -90,8 +91,8 @@ def _seed_deployments(endpoint: str, deployed: int, windows: list[datetime]) -> 
             model_package_arn=f"arn:aws:sagemaker:{REGION}:{CENTRAL}:model-package/{group}/1",
             source_account=CENTRAL, registry_last_modified="2026-11-23T10:00:00+00:00", metadata_complete=True,
             metadata_missing=(), registry_status="approved",
-            deployment={"status": "live", "action": "promote", "account": account, "region": REGION,
-                        "strategy": "sagemaker-endpoint", "endpoint_name": name, "variants": ["AllTraffic"]},
+            deployment=Deployment.from_json({"status": "live", "action": "promote", "account": account, "region": REGION,
+                        "strategy": "sagemaker-endpoint", "endpoint_name": name, "variants": ["AllTraffic"]}),
         )  # fmt: skip
         entry = new_entry(group=group, version=1, seq=1, prev_hash=GENESIS, event_id="seed", actor="bench",
                           action="seed", changes={stage: {"model_status": [None, "pending"]}},

@@ -3,8 +3,7 @@
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from govsync import wiring
-from govsync.domain.monitoring import JobInput
+from govsync.jobs import METRICS_AGGREGATION, JobInput
 from govsync.observability import logger, metrics, tracer
 
 
@@ -13,4 +12,4 @@ from govsync.observability import logger, metrics, tracer
 @metrics.log_metrics
 @event_parser(model=JobInput)
 def handler(event: JobInput, context: LambdaContext) -> dict:
-    return wiring.metrics_aggregator().run(window_end=event.window_end).to_json()
+    return METRICS_AGGREGATION.run(event, None)

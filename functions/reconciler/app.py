@@ -3,8 +3,7 @@
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from govsync import wiring
-from govsync.domain.monitoring import JobInput
+from govsync.jobs import RECONCILE, JobInput
 from govsync.observability import logger, metrics, tracer
 
 
@@ -13,4 +12,4 @@ from govsync.observability import logger, metrics, tracer
 @metrics.log_metrics
 @event_parser(model=JobInput)
 def handler(event: JobInput, context: LambdaContext) -> dict:
-    return wiring.reconciler().run(groups=event.groups).to_json()
+    return RECONCILE.run(event, None)

@@ -292,10 +292,10 @@ def approve_stage(officer: Any, arn: str, stage: str, status: str, description: 
 def show_endpoint(store: Any, endpoint: str, accounts: Accounts, version: int, stage: str) -> None:
     """What runs in the stage account, read there (through a role in that account)."""
     record = store.load_version(GROUP, version).records[stage]
-    sagemaker = client("sagemaker", endpoint, record.deployment["account"], accounts)
-    described = sagemaker.describe_endpoint(EndpointName=record.deployment["endpoint_name"])
+    sagemaker = client("sagemaker", endpoint, record.deployment.account, accounts)
+    described = sagemaker.describe_endpoint(EndpointName=record.deployment.endpoint_name)
     _say(
-        f"   account {record.deployment['account']}: endpoint {described['EndpointName']} "
+        f"   account {record.deployment.account}: endpoint {described['EndpointName']} "
         f"{described['EndpointStatus']} on {described['EndpointConfigName']}"
     )
 

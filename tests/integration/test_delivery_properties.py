@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from govsync import wiring
-from govsync.adapters.store import GovernanceItem, version_pk
+from govsync.adapters.dynamodb_items import GovernanceItem, version_pk
 from govsync.domain.audit import verify_chain
 
 from .conftest import load_event, register

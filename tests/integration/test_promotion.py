@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from govsync import wiring
 from govsync.adapters.sqs import REASON_ATTRIBUTE
 from govsync.domain.audit import verify_chain
-from govsync.domain.promotion import endpoint_name, version_resource_name
+from govsync.domain.naming import endpoint_name, version_resource_name
 
 from .conftest import GROUP, MODEL_KEY, PROD_ACCOUNT, TEST_ACCOUNT, load_event, register
 
@@ -80,7 +80,7 @@ def test_approval_deploys_into_the_test_account_and_the_endpoint_event_marks_it_
     approve(stack, arn)
     # Then the test record is pending with a deploy request on the queue
     test = records(1)["test"]
-    assert (test.model_status, test.deployment["status"], test.deployment["account"]) == (
+    assert (test.model_status, test.deployment.status, test.deployment.account) == (
         "pending",
         "requested",
         TEST_ACCOUNT,
@@ -102,8 +102,8 @@ def test_approval_deploys_into_the_test_account_and_the_endpoint_event_marks_it_
     # And the record is deployed, with the deployment it came from
     test = records(1)["test"]
     assert (test.model_status, test.deployment_status) == ("pending", "deployed")  # two facts
-    assert test.deployment["status"] == "live" and test.deployment["endpoint_name"] == name
-    assert test.deployment["endpoint_arn"] == endpoint["EndpointArn"]
+    assert test.deployment.status == "live" and test.deployment.endpoint_name == name
+    assert test.deployment.endpoint_arn == endpoint["EndpointArn"]
     # And nothing was deployed in the central account; the audit chain verifies
     assert boto3.client("sagemaker", region_name="us-east-1").list_endpoints()["Endpoints"] == []
     store = wiring.governance_store()
@@ -119,7 +119,7 @@ def test_approval_deploys_into_the_test_account_and_the_endpoint_event_marks_it_
 def test_lifecycle_approval_of_test_deploys_to_production(stack):
     promote_to_production(stack)
     prod = records(1)["production"]
-    assert (prod.model_status, prod.deployment_status, prod.deployment["account"]) == (
+    assert (prod.model_status, prod.deployment_status, prod.deployment.account) == (
         "pending",
         "deployed",
         PROD_ACCOUNT,
@@ -130,7 +130,7 @@ def test_lifecycle_approval_of_test_deploys_to_production(stack):
         "ProductionVariants"
     ][0]
     assert variant["CurrentInstanceCount"] == 2
-    assert prod.deployment["requested_by_event"]
+    assert prod.deployment.requested_by_event
 
 
 def test_retried_kick_creates_nothing_twice(stack):
@@ -156,7 +156,7 @@ def test_retried_kick_creates_nothing_twice(stack):
     assert creates == ["CreateModel", "CreateEndpointConfig", "CreateEndpoint"]
     assert len(sagemaker_in(TEST_ACCOUNT).list_endpoints()["Endpoints"]) == 1
     stack.invoke(event_for(arn))
-    assert records(1)["test"].deployment["status"] in ("kicked", "live")
+    assert records(1)["test"].deployment.status in ("kicked", "live")
 
 
 def test_retried_kick_after_a_half_done_attempt_finishes_it(stack):
@@ -186,8 +186,8 @@ def test_a_version_not_approved_is_never_deployed(stack):
     # Then nothing is deployed and the record says why
     assert sagemaker_in(TEST_ACCOUNT).list_endpoints()["Endpoints"] == []
     test = records(1)["test"]
-    assert test.deployment["status"] == "refused"
-    assert "not approved in development" in test.deployment["error"]
+    assert test.deployment.status == "refused"
+    assert "not approved in development" in test.deployment.error
     assert (test.model_status, test.deployment_status) == ("pending", "blocked")
 
 
@@ -209,8 +209,8 @@ def test_endpoint_failed_marks_deploy_failed_with_the_reason(stack):
     # Then the endpoint FAILED and the record is deploy_failed with SageMaker's reason
     test = records(1)["test"]
     assert (test.model_status, test.deployment_status) == ("pending", "deploy_failed")
-    assert test.deployment["status"] == "failed"
-    assert "Failed to download model data" in test.deployment["error"]
+    assert test.deployment.status == "failed"
+    assert "Failed to download model data" in test.deployment.error
 
 
 def test_rejection_in_production_rolls_back_to_the_previous_version(stack):
@@ -222,7 +222,7 @@ def test_rejection_in_production_rolls_back_to_the_previous_version(stack):
         "pending",
         "superseded",
     )
-    assert records(1)["production"].deployment["superseded_by"] == 2
+    assert records(1)["production"].deployment.superseded_by == 2
     sm = sagemaker_in(PROD_ACCOUNT)
     name = endpoint_name(GROUP, "production")
     assert sm.describe_endpoint(EndpointName=name)["EndpointConfigName"] == version_resource_name(
@@ -237,9 +237,9 @@ def test_rejection_in_production_rolls_back_to_the_previous_version(stack):
     )
     v2, v1 = records(2)["production"], records(1)["production"]
     assert v2.model_status == "rejected"
-    assert v2.deployment["status"] == "rolled_back" and v2.deployment["rollback"]["to_version"] == 1
-    assert v1.deployment_status == "deployed" and v1.deployment["status"] == "live"
-    assert v1.deployment["action"] == "rollback" and v1.deployment["rolled_back_from"] == 2
+    assert v2.deployment.status == "rolled_back" and v2.deployment.rollback.to_version == 1
+    assert v1.deployment_status == "deployed" and v1.deployment.status == "live"
+    assert v1.deployment.action == "rollback" and v1.deployment.rolled_back_from == 2
     assert "rolled-back" in [e.action for e in wiring.governance_store().audit_entries(GROUP, 2)]
     assert "rollback-requested" in [e.action for e in wiring.governance_store().audit_entries(GROUP, 1)]
     assert first != second
@@ -249,8 +249,8 @@ def test_rejection_with_no_earlier_version_says_so(stack):
     arn = promote_to_production(stack)
     lifecycle(stack, arn, "Production", "Rejected")
     stack.run_deployments()
-    rollback = records(1)["production"].deployment["rollback"]
-    assert rollback["status"] == "none" and "no earlier version" in rollback["reason"]
+    rollback = records(1)["production"].deployment.rollback
+    assert rollback.status == "none" and "no earlier version" in rollback.reason
 
 
 def test_use_case_advances_when_all_its_models_are_approved(stack):
@@ -316,7 +316,7 @@ def test_deploy_role_assumption_denied_is_a_clear_failure(stack):
     # Then the record is deploy_failed naming the role, and the request waits in the dead-letter queue
     test = records(1)["test"]
     assert test.deployment_status == "deploy_failed"
-    assert "AssumeRole arn:aws:iam::333333333333:role/govsync-deploy: AccessDenied" in test.deployment["error"]
+    assert "AssumeRole arn:aws:iam::333333333333:role/govsync-deploy: AccessDenied" in test.deployment.error
     dead = stack.sqs.receive_message(QueueUrl=stack.queues["DeployRequestsDLQ"], MessageAttributeNames=["All"])
     assert json.loads(dead["Messages"][0]["Body"])["stage"] == "test"
 
@@ -347,14 +347,17 @@ def test_other_strategies_kick_their_pipeline_or_event(stack, strategy):
     request = stack.drain("DeployRequestsQueue")
     stack.invoke_function("DeployFunction", request[0])
     test = records(1)["test"]
-    assert (test.deployment_status, test.deployment["status"], test.deployment["strategy"]) == (
+    assert (test.deployment_status, test.deployment.status, test.deployment.strategy) == (
         "deploying",
         "kicked",
         strategy,
     )
     if strategy == "codepipeline":
         # Then one execution was started with the package, stage and account as variables
-        assert test.deployment["pipeline_name"] == "model-deploy" and test.deployment["pipeline_execution_id"]
+        assert (
+            test.deployment.details["pipeline_name"] == "model-deploy"
+            and test.deployment.details["pipeline_execution_id"]
+        )
     else:
         # Then a "Model Deployment Requested" event names the package, stage, account and central copies
         events = stack.drain("CentralEvents")
@@ -372,7 +375,7 @@ def test_other_strategies_kick_their_pipeline_or_event(stack, strategy):
     sm.create_endpoint(EndpointName="team-endpoint", EndpointConfigName="team-config", Tags=tags)
     stack.run_deployments()
     test = records(1)["test"]
-    assert (test.deployment_status, test.deployment["endpoint_name"]) == ("deployed", "team-endpoint")
+    assert (test.deployment_status, test.deployment.endpoint_name) == ("deployed", "team-endpoint")
 
 
 def _create_pipeline(account: str, name: str) -> None:
@@ -423,4 +426,4 @@ def test_the_endpoint_event_file_marks_the_kicked_deployment_deployed(stack):
     # Then the record is deployed, with the time the event carries
     assert result == {"batchItemFailures": []}
     test = records(1)["test"]
-    assert test.deployment_status == "deployed" and test.deployment["deployed_at"] == "2026-11-23T10:15:00+00:00"
+    assert test.deployment_status == "deployed" and test.deployment.deployed_at == "2026-11-23T10:15:00+00:00"

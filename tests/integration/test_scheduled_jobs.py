@@ -41,7 +41,7 @@ def deployed_to_test(stack) -> str:
     stack.run_deployments()
     test = records(1)["test"]
     # the endpoint's state change named its variants (its metrics are per variant)
-    assert test.deployment_status == "deployed" and test.deployment["variants"] == ["AllTraffic"]
+    assert test.deployment_status == "deployed" and test.deployment.variants == ("AllTraffic",)
     return arn
 
 
@@ -65,7 +65,7 @@ def put_endpoint_metrics(account: str, endpoint: str, when: datetime, **values: 
 def test_metrics_of_a_deployed_version_are_aggregated_into_its_record(stack):
     # Given version 1 runs in the test account and its endpoint had traffic in the last window
     deployed_to_test(stack)
-    endpoint = records(1)["test"].deployment["endpoint_name"]
+    endpoint = records(1)["test"].deployment.endpoint_name
     put_endpoint_metrics(
         TEST_ACCOUNT, endpoint, IN_WINDOW,
         invocations=[10, 20], e4=[1], e5=[3], latency=[100, 200, 300, 400, 500, 600, 700, 800, 900, 1000],
@@ -104,7 +104,7 @@ def test_metrics_of_a_deployed_version_are_aggregated_into_its_record(stack):
 def test_the_same_window_twice_gives_the_same_record_and_one_audit_entry(stack):
     # Given an aggregated window
     deployed_to_test(stack)
-    endpoint = records(1)["test"].deployment["endpoint_name"]
+    endpoint = records(1)["test"].deployment.endpoint_name
     put_endpoint_metrics(TEST_ACCOUNT, endpoint, IN_WINDOW, invocations=[5], latency=[1200.5])
     stack.invoke_job("MetricsAggregatorFunction", {"window_end": WINDOW_END.isoformat()})
     first = records(1)["test"]
@@ -130,7 +130,7 @@ def test_an_account_whose_role_cannot_be_assumed_does_not_stop_the_others(stack)
     stack.run_deployments()
     assert records(1)["production"].deployment_status == "deployed"
     for stage, account in (("test", TEST_ACCOUNT), ("production", PROD_ACCOUNT)):
-        put_endpoint_metrics(account, records(1)[stage].deployment["endpoint_name"], IN_WINDOW, invocations=[7])
+        put_endpoint_metrics(account, records(1)[stage].deployment.endpoint_name, IN_WINDOW, invocations=[7])
     # and the test account's metrics read role does not trust us
     original = botocore.client.BaseClient._make_api_call
 
@@ -162,7 +162,7 @@ def test_a_breached_threshold_flags_the_record_and_publishes_one_event_until_res
     stack.configure(MonitoringThresholds=json.dumps({"test": {"invocation_5xx_rate": 0.05}}))
     capture_central_events(stack)
     arn = deployed_to_test(stack)
-    endpoint = records(1)["test"].deployment["endpoint_name"]
+    endpoint = records(1)["test"].deployment.endpoint_name
     put_endpoint_metrics(TEST_ACCOUNT, endpoint, IN_WINDOW, invocations=[100], e5=[9])
     # When a window with 9% errors is collected, and the next one with 10%
     stack.invoke_job("MetricsAggregatorFunction", {"window_end": WINDOW_END.isoformat()})
@@ -187,7 +187,7 @@ def test_model_monitor_executions_with_violations_are_on_the_record(stack):
     # Given a data-quality schedule on the test endpoint whose latest execution found violations
     stack.configure(MonitoringThresholds=json.dumps({"test": {"monitor_violations": True}}))
     deployed_to_test(stack)
-    endpoint = records(1)["test"].deployment["endpoint_name"]
+    endpoint = records(1)["test"].deployment.endpoint_name
     client_in("sagemaker", TEST_ACCOUNT).create_monitoring_schedule(
         MonitoringScheduleName="fraud-data-quality",
         MonitoringScheduleConfig=data_quality_schedule(endpoint, TEST_ACCOUNT),
@@ -243,7 +243,7 @@ def test_reconcile_repairs_a_stale_record_through_the_event_path(stack):
     # Then the record is approved, and the promotion the approval asks for was requested
     assert summary["repaired"] == 1
     assert records(1)["development"].model_status == "approved"
-    assert records(1)["test"].deployment["status"] == "requested"
+    assert records(1)["test"].deployment.status == "requested"
     assert [json.loads(b)["stage"] for b in stack.drain("DeployRequestsQueue")] == ["test"]
     # and a second run finds nothing to do
     again = stack.invoke_job("ReconcilerFunction")
@@ -269,7 +269,7 @@ def test_a_repaired_deployment_reads_the_endpoint_it_finds_instead_of_waiting_fo
     # Then the kick found the endpoint already serving this version's config (no state change will
     # come for it) and recorded what the endpoint says: in service, so deployed, not kicked forever
     test = records(1)["test"]
-    assert (test.deployment_status, test.deployment["status"], test.deployment["endpoint_status"]) == (
+    assert (test.deployment_status, test.deployment.status, test.deployment.endpoint_status) == (
         "deployed",
         "live",
         "IN_SERVICE",

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govsync.adapters.cloudwatch import CloudWatchMetrics
-from govsync.adapters.store import _plain
+from govsync.adapters.dynamodb_items import plain
+from govsync.domain.deployment import Deployment
 from govsync.domain.monitoring import (
     ALERT_RAISED,
     ALERT_RESOLVED,
@@ -43,7 +44,7 @@ def deployed_record(**deployment):
     pkg = snapshot_from_describe(described(ModelApprovalStatus="Approved"))
     governance = resolve_governance(pkg, {}, StageConfig().metadata_keys)
     record = build_stage_records(pkg, governance, StageConfig())["development"]
-    return replace(record, model_stage="test", model_status="pending", deployment=deployment)
+    return replace(record, model_stage="test", model_status="pending", deployment=Deployment.from_json(deployment))
 
 
 def test_every_run_inside_a_window_asks_for_the_same_window():
@@ -72,8 +73,11 @@ def test_queries_cover_each_variant_once_with_ids_cloudwatch_accepts():
 def test_a_deployed_record_names_its_endpoint_and_variants():
     record = deployed_record(endpoint_name="fraud-detector-test", account="333333333333", variants=["blue"])
     assert monitored_endpoint(record, "us-east-1").variants == ("blue",)
-    assert monitored_endpoint(replace(record, deployment={"account": "333333333333"}), "us-east-1") is None
-    default = replace(record, deployment={"endpoint_name": "e", "account": "333333333333"})
+    assert (
+        monitored_endpoint(replace(record, deployment=Deployment.from_json({"account": "333333333333"})), "us-east-1")
+        is None
+    )
+    default = replace(record, deployment=Deployment.from_json({"endpoint_name": "e", "account": "333333333333"}))
     assert monitored_endpoint(default, "eu-west-1").variants == ("AllTraffic",)
     assert monitored_endpoint(default, "eu-west-1").region == "eu-west-1"
 
@@ -113,8 +117,8 @@ def test_no_traffic_means_zero_counts_and_no_latency():
 def test_numbers_come_back_from_dynamodb_unchanged(value):
     # DynamoDB stores numbers as decimals; what the audit chain hashed must read back the same
     stored = number(value)
-    assert _plain(Decimal(str(stored))) == stored
-    assert type(_plain(Decimal(str(stored)))) is type(stored)
+    assert plain(Decimal(str(stored))) == stored
+    assert type(plain(Decimal(str(stored)))) is type(stored)
 
 
 def test_thresholds_judge_rates_only_with_enough_invocations():

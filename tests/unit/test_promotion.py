@@ -4,28 +4,20 @@ from dataclasses import replace
 
 import pytest
 
+from govsync.domain.deploy_requests import open_requests, parse_deploy_request
+from govsync.domain.deployment import Deployment
+from govsync.domain.endpoint_events import apply_endpoint_change, check_endpoint_event
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import EventEnvelope, EventPolicy
+from govsync.domain.naming import SAGEMAKER_NAME, endpoint_name, sagemaker_name, version_resource_name
 from govsync.domain.package import snapshot_from_describe
-from govsync.domain.promotion import (
-    SAGEMAKER_NAME,
-    StageTarget,
-    apply_endpoint_change,
-    approved_in,
-    check_endpoint_event,
-    deployment_spec,
-    endpoint_name,
-    open_requests,
-    parse_deploy_request,
-    plan_promotions,
-    plan_rollbacks,
-    resolve_targets,
-    rollback_candidate,
-    sagemaker_name,
-    version_resource_name,
-)
+from govsync.domain.promotion import approved_in, plan_promotions
 from govsync.domain.records import StageConfig, build_stage_records, diff_records, merge_records, resolve_governance
+from govsync.domain.rollback import plan_rollbacks, rollback_candidate
+from govsync.domain.targets import StageTarget, resolve_targets
 from govsync.domain.usecases import advance, initial_stage, models_approved
+from govsync.strategies import check_target
+from govsync.strategies.sagemaker_endpoint import SageMakerEndpoint
 
 from .helpers import ARN, described
 
@@ -67,8 +59,8 @@ def test_approval_in_development_requests_a_deployment_into_test_only_once():
     approved = merge_records(pending, records_for(ModelApprovalStatus="Approved"))
     planned = promote(pending, approved)
     assert planned["test"].model_status == "pending"
-    assert planned["test"].deployment["status"] == "requested"
-    assert planned["test"].deployment["account"] == "333333333333"
+    assert planned["test"].deployment.status == "requested"
+    assert planned["test"].deployment.account == "333333333333"
     assert [(r.action, r.stage) for r in open_requests(planned)] == [("promote", "test")]
     # the same approval seen again asks nothing new
     again = promote(planned, merge_records(planned, records_for(ModelApprovalStatus="Approved")))
@@ -87,7 +79,12 @@ def test_decision_and_deployment_are_two_facts_neither_overwrites_the_other():
     pending = records_for(
         ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "test", "StageStatus": "PendingApproval"}
     )
-    live = {**pending, "test": replace(pending["test"], deployment={"status": "live", "account": "333333333333"})}
+    live = {
+        **pending,
+        "test": replace(
+            pending["test"], deployment=Deployment.from_json({"status": "live", "account": "333333333333"})
+        ),
+    }
     assert (live["test"].model_status, live["test"].deployment_status) == ("pending", "deployed")
     # When the registry approves the test stage, the decision changes and the deployment stays
     approved = records_for(ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "test", "StageStatus": "Approved"})
@@ -120,13 +117,13 @@ def test_rejecting_a_live_stage_requests_a_rollback():
         ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "production", "StageStatus": "Approved"}
     )
     live = {**approved, "production": replace(approved["production"],
-                                                deployment={"status": "live", "account": "444444444444"})}  # fmt: skip
+                                                deployment=Deployment.from_json({"status": "live", "account": "444444444444"}))}  # fmt: skip
     rejected = merge_records(
         live,
         records_for(ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "production", "StageStatus": "Rejected"}),
     )
     planned = plan_rollbacks(live, rejected, CONFIG, TARGETS, event_id="e-2", now="now")
-    assert planned["production"].deployment["rollback"]["status"] == "requested"
+    assert planned["production"].deployment.rollback.status == "requested"
     assert [(r.action, r.stage) for r in open_requests(planned)] == [("rollback", "production")]
 
 
@@ -156,12 +153,12 @@ def test_deployment_spec_uses_the_package_and_falls_back_to_its_instance_types()
         },
     )
     pkg = snapshot_from_describe(pkg_described)
-    spec = deployment_spec(pkg, pkg_described, TARGETS["test"])
+    spec = SageMakerEndpoint.spec(pkg, pkg_described, TARGETS["test"])
     assert spec["model"]["Containers"] == [{"ModelPackageName": ARN}]  # an inference pipeline
     assert spec["endpoint_config"]["ProductionVariants"][0]["InstanceType"] == "ml.c5.xlarge"
     assert spec["model"]["ExecutionRoleArn"] == "arn:aws:iam::333333333333:role/govsync-deploy-execution"
     with pytest.raises(ValueError, match="no instance type"):
-        deployment_spec(pkg, described(ModelApprovalStatus="Approved"), TARGETS["test"])
+        SageMakerEndpoint.spec(pkg, described(ModelApprovalStatus="Approved"), TARGETS["test"])
 
 
 def envelope(account: str, status: str, tags: dict, config: str = "fraud-detector-v1-test") -> EventEnvelope:
@@ -206,13 +203,15 @@ def test_endpoint_changes_move_only_the_current_deployment():
         records_for(ModelApprovalStatus="Approved")["development"],
         model_stage="test",
         model_status="pending",
-        deployment={"status": "requested", "account": "333333333333", "strategy": "sagemaker-endpoint"},
+        deployment=Deployment.from_json(
+            {"status": "requested", "account": "333333333333", "strategy": "sagemaker-endpoint"}
+        ),
     )
     live = apply_endpoint_change(
         record, check_endpoint_event(envelope("333333333333", "IN_SERVICE", TAGS), POLICY, TARGETS)
     )
     # before the kick's own write; the decision is the registry's, untouched
-    assert (live.model_status, live.deployment_status, live.deployment["status"]) == ("pending", "deployed", "live")
+    assert (live.model_status, live.deployment_status, live.deployment.status) == ("pending", "deployed", "live")
     stale = check_endpoint_event(
         envelope("333333333333", "FAILED", TAGS, config="fraud-detector-v9-test"), POLICY, TARGETS
     )
@@ -226,11 +225,13 @@ def test_endpoint_changes_move_only_the_current_deployment():
 
 def test_rollback_candidate_is_the_newest_earlier_live_version():
     base = replace(records_for(ModelApprovalStatus="Approved")["development"], model_stage="production")
-    was_live = {"status": "superseded", "deployed_at": "t"}
+    was_live = Deployment.from_json({"status": "superseded", "deployed_at": "t"})
     v1 = replace(base, model_version=1, model_status="approved", deployment=was_live)
     v2 = replace(base, model_version=2, model_status="pending", deployment=was_live)
     gone = replace(base, model_version=3, model_status="rejected", deployment=was_live)
-    never = replace(base, model_version=3, model_status="approved", deployment={"status": "refused"})
+    never = replace(
+        base, model_version=3, model_status="approved", deployment=Deployment.from_json({"status": "refused"})
+    )
     assert rollback_candidate([v1, v2, gone, never], 4).model_version == 2
     assert rollback_candidate([v1], 1) is None
 
@@ -266,6 +267,6 @@ def _use_case():
 
 def test_stage_targets_need_what_their_strategy_needs():
     with pytest.raises(ValueError, match="pipeline_name"):
-        StageTarget(account="333333333333", strategy="codepipeline")
+        check_target(StageTarget(account="333333333333", strategy="codepipeline"))
     with pytest.raises(ValueError, match="12-digit"):
         StageTarget(account="333")

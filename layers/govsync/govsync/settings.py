@@ -23,8 +23,8 @@ from govsync.domain.artifacts import BUCKET_NAME
 from govsync.domain.errors import GovsyncError
 from govsync.domain.events import ACCOUNT_ID, REGION, EventPolicy
 from govsync.domain.monitoring import Thresholds
-from govsync.domain.promotion import StageTarget, Target, resolve_targets
 from govsync.domain.records import DEFAULT_METADATA_KEYS, StageConfig
+from govsync.domain.targets import StageTarget, Target, resolve_targets, role_arn
 from govsync.domain.usecases import DEFAULT_USE_CASE_MAP, USE_CASE_STAGES
 
 
@@ -154,6 +154,16 @@ class Settings(BaseModel):
             raise ValueError("account_id must be a 12-digit account id")
         return value
 
+    @field_validator("stage_targets")
+    @classmethod
+    def _strategies(cls, value: dict[str, StageTarget]) -> dict[str, StageTarget]:
+        """Each target's strategy exists and has what it needs (the strategies say what)."""
+        from govsync.strategies import check_target
+
+        for target in value.values():
+            check_target(target)
+        return value
+
     @model_validator(mode="after")
     def _promotion(self) -> Settings:
         unknown = sorted(set(self.stage_targets) - set(self.stages))
@@ -261,7 +271,7 @@ class Settings(BaseModel):
         return EventPolicy(allowed_accounts=accounts, allowed_regions=regions)
 
     def stage_role_arn(self, account: str, role_name: str) -> str:
-        return f"arn:{self.partition}:iam::{account}:role/{role_name}"
+        return role_arn(self.partition, account, role_name)
 
     def external_id_for(self, account: str) -> str | None:
         """The external id the stage targets set for `account` (its roles demand the same one)."""

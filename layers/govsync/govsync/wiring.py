@@ -7,26 +7,30 @@ from functools import lru_cache
 
 from s3transfer.manager import TransferConfig
 
-from govsync.adapters.artifacts import S3Artifacts
+from govsync import strategies
 from govsync.adapters.aws import AssumedRoles
 from govsync.adapters.cloudwatch import CloudWatchMetrics
-from govsync.adapters.endpoints import SageMakerEndpoints
-from govsync.adapters.eventbus import EventBusDeployments, EventPublisher
+from govsync.adapters.eventbus import EventPublisher
 from govsync.adapters.monitors import ModelMonitors
-from govsync.adapters.pipelines import CodePipelines
 from govsync.adapters.registry import SageMakerRegistry
+from govsync.adapters.s3 import S3Artifacts
 from govsync.adapters.sqs import SqsDeadLetter, SqsQueue
 from govsync.adapters.store import GovernanceStore
-from govsync.artifacts import ArtifactSync
-from govsync.deploy import Deployments
-from govsync.monitoring import MetricsAggregator
-from govsync.reconcile import Reconciler
+from govsync.domain.arns import Arn
+from govsync.services.artifact_copy import ArtifactSync
+from govsync.services.deploy import Deployments
+from govsync.services.deployment_status import DeploymentStatus
+from govsync.services.metrics_aggregation import MetricsAggregator
+from govsync.services.reconcile import Reconciler
+from govsync.services.registry_sync import RegistrySync
+from govsync.services.use_cases import UseCaseLifecycle
 from govsync.settings import Settings, get_settings
-from govsync.status import DeploymentStatus
-from govsync.sync import RegistrySync
-from govsync.usecases import UseCaseLifecycle
 
 MIB = 1024 * 1024
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 @lru_cache(maxsize=1)
@@ -43,7 +47,7 @@ def artifact_storage(settings: Settings) -> S3Artifacts | None:
         kms_key_arn=settings.artifact_key_arn,
         region=settings.region,
         source_role_name=settings.source_role_name,
-        partition=settings.artifact_key_arn.split(":")[1],
+        partition=Arn.parse(settings.artifact_key_arn).partition,
         transfer_config=TransferConfig(
             multipart_threshold=settings.copy_threshold_mib * MIB,
             multipart_chunksize=settings.copy_part_mib * MIB,
@@ -52,44 +56,42 @@ def artifact_storage(settings: Settings) -> S3Artifacts | None:
     )
 
 
+def dead_letter(settings: Settings) -> SqsDeadLetter:
+    return SqsDeadLetter(settings.dead_letter_queue_url, settings.region)
+
+
 @lru_cache(maxsize=1)
 def registry_sync() -> RegistrySync:
     settings = get_settings()
-    clock = lambda: datetime.now(UTC)  # noqa: E731
     return RegistrySync(
         settings=settings,
         registry=SageMakerRegistry(),
         store=governance_store(),
-        dead_letter=SqsDeadLetter(settings.dead_letter_queue_url, settings.region),
-        artifacts=ArtifactSync(artifact_storage(settings), settings.artifact_buckets, clock),
-        clock=clock,
+        dead_letter=dead_letter(settings),
+        artifacts=ArtifactSync(artifact_storage(settings), settings.artifact_buckets, _now),
+        clock=_now,
         deploy_requests=SqsQueue(settings.deploy_queue_url, settings.region),
-        use_cases=UseCaseLifecycle(governance_store(), settings.use_case_stages, clock),
+        use_cases=UseCaseLifecycle(governance_store(), settings.use_case_stages, _now),
     )
 
 
 @lru_cache(maxsize=1)
 def deployments() -> Deployments:
     settings = get_settings()
-    roles = AssumedRoles("govsync-deploy", settings.region)
-    deployers = [SageMakerEndpoints(roles), CodePipelines(roles), EventBusDeployments(settings.region)]
+    clients = strategies.Clients(AssumedRoles("govsync-deploy", settings.region), settings.region)
     return Deployments(
         settings=settings,
         registry=SageMakerRegistry(),
         store=governance_store(),
-        deployers={d.strategy: d for d in deployers},
-        dead_letter=SqsDeadLetter(settings.dead_letter_queue_url, settings.region),
+        strategies=strategies.build(clients),
+        dead_letter=dead_letter(settings),
     )
 
 
 @lru_cache(maxsize=1)
 def deployment_status() -> DeploymentStatus:
     settings = get_settings()
-    return DeploymentStatus(
-        settings=settings,
-        store=governance_store(),
-        dead_letter=SqsDeadLetter(settings.dead_letter_queue_url, settings.region),
-    )
+    return DeploymentStatus(settings=settings, store=governance_store(), dead_letter=dead_letter(settings))
 
 
 @lru_cache(maxsize=1)

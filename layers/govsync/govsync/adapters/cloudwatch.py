@@ -7,6 +7,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from govsync.adapters import aws
+from govsync.domain.arns import Arn
 from govsync.domain.monitoring import Window, batches
 
 
@@ -34,7 +35,7 @@ class CloudWatchMetrics:
                 try:
                     answer = cloudwatch.get_metric_data(**request)
                 except (ClientError, BotoCoreError) as exc:
-                    raise aws.translate(exc, f"GetMetricData in {role_arn.split(':')[4]}") from exc
+                    raise aws.translate(exc, f"GetMetricData in {Arn.parse(role_arn).account}") from exc
                 for result in answer.get("MetricDataResults", []):
                     # one period spans the window: the newest (only) value is the window's
                     if result.get("Values") and result["Id"] not in values:

@@ -1,5 +1,4 @@
-"""EventBridge: govsync's own events ("Model Deployment Requested" for teams that deploy with their own
-pipelines, monitoring alerts)."""
+"""EventBridge: govsync's own events (deployment requests of the `event` strategy, monitoring alerts)."""
 
 from __future__ import annotations
 
@@ -9,8 +8,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from govsync.adapters import aws
+from govsync.domain.arns import Arn
 from govsync.domain.errors import RetryableError
-from govsync.domain.promotion import DEPLOYMENT_REQUESTED, EVENT_SOURCE, Target
+from govsync.domain.events import EVENT_SOURCE
 
 
 class EventPublisher:
@@ -28,7 +28,7 @@ class EventPublisher:
             "Resources": resources,
             "EventBusName": bus,
         }
-        region = (bus.split(":")[3] if bus.startswith("arn:") else "") or self._region
+        region = (Arn.parse(bus).region if bus.startswith("arn:") else "") or self._region
         try:
             answer = (self._client or aws.client("events", region)).put_events(Entries=[entry])
         except (ClientError, BotoCoreError) as exc:
@@ -37,24 +37,3 @@ class EventPublisher:
         if answer.get("FailedEntryCount") or "EventId" not in result:
             raise RetryableError(f"PutEvents {bus}: {result.get('ErrorCode')} {result.get('ErrorMessage')}")
         return result["EventId"]
-
-
-class EventBusDeployments:
-    strategy = "event"
-
-    def __init__(self, region: str, client: Any | None = None) -> None:
-        self._publisher = EventPublisher(region, client)
-
-    def kick(self, target: Target, spec: dict[str, Any]) -> dict[str, Any]:
-        detail = {
-            "ModelPackageArn": spec["package_arn"],
-            "ModelPackageGroupName": spec["group"],
-            "ModelPackageVersion": spec["version"],
-            "Stage": spec["stage"],
-            "Account": target.account,
-            "Region": target.region,
-            "Tags": {t["Key"]: t["Value"] for t in spec["tags"]},
-            "Artifacts": spec.get("artifacts", []),
-        }
-        event_id = self._publisher.publish(target.event_bus_arn, DEPLOYMENT_REQUESTED, detail, [spec["package_arn"]])
-        return {"event_bus_arn": target.event_bus_arn, "event_id": event_id}

@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from govsync.adapters import aws
+from govsync.domain.arns import Arn
 
 
 class ModelMonitors:
@@ -45,7 +46,7 @@ class ModelMonitors:
                         if name in schedules and name not in latest:
                             latest[name] = execution
         except (ClientError, BotoCoreError) as exc:
-            raise aws.translate(exc, f"Model Monitor schedules in {role_arn.split(':')[4]}") from exc
+            raise aws.translate(exc, f"Model Monitor schedules in {Arn.parse(role_arn).account}") from exc
         found: dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]] = {}
         for name in sorted(schedules):
             summary = schedules[name]

@@ -1,202 +1,35 @@
-"""DynamoDB adapter (PynamoDB): the governance table, single-table design.
-
-Items of one model version share a partition `MODEL#<group>#<version>`:
-
-- `V#HEAD`          the version head: last applied registry change (`source_version`, the idempotency
-                    mark) and the audit chain head (`audit_seq`, `audit_head`); every write is
-                    conditional on it
-- `V#STAGE#<stage>` one stage record per stage (GSIs `by_stage_status`, `by_use_case`)
-- `AUDIT#<seq>`     append-only audit entries, hash-chained
-
-A use case has its own partition `USECASE#<id>`: one item `U#HEAD` with its lifecycle stage and the
-append-only history of its transitions (every write conditional on the number of transitions). Use
-cases are listed through the by_stage_status index too, under the key `USECASE` (stage record keys
-always hold a `#`), sorted by id.
-"""
+"""DynamoDB adapter (PynamoDB): the governance table's reads and its one transactional write. The
+items and their keys are in `govsync.adapters.dynamodb_items`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
-from pynamodb.attributes import (
-    BooleanAttribute,
-    DiscriminatorAttribute,
-    ListAttribute,
-    MapAttribute,
-    NumberAttribute,
-    UnicodeAttribute,
-)
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from govsync.domain.audit import GENESIS, AuditEntry
+from govsync.adapters.dynamodb_items import (
+    AUDIT_PREFIX,
+    HEAD_SK,
+    MODELS,
+    STAGE_PREFIX,
+    USE_CASE_LISTING,
+    USE_CASE_SK,
+    AuditItem,
+    GovernanceItem,
+    StageRecordItem,
+    UseCaseItem,
+    VersionHeadItem,
+    model_ref,
+    use_case_pk,
+    version_pk,
+)
+from govsync.domain.audit import AuditEntry
 from govsync.domain.errors import ConcurrentChange, GovsyncError, RetryableError, classify
 from govsync.domain.records import STATUSES, StageRecord
 from govsync.domain.usecases import UseCase
-
-HEAD_SK = "V#HEAD"
-STAGE_PREFIX = "V#STAGE#"
-AUDIT_PREFIX = "AUDIT#"
-USE_CASE_SK = "U#HEAD"
-
-
-def version_pk(group: str, version: int) -> str:
-    return f"MODEL#{group}#{version}"
-
-
-def model_ref(group: str, version: int) -> str:
-    return f"{group}#{version:010d}"
-
-
-class GovernanceItem(Model):
-    class Meta:
-        table_name = "unbound"  # bound at run time by GovernanceStore (no import-time settings)
-        region = "us-east-1"
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    kind = DiscriminatorAttribute()
-
-
-class ByStageStatus[ItemT: Model](GlobalSecondaryIndex[ItemT]):
-    """Stage records by `<stage>#<status>`; use cases share it under the key `USECASE`."""
-
-    class Meta:
-        index_name = "by_stage_status"
-        projection = AllProjection()
-
-    stage_status = UnicodeAttribute(hash_key=True)
-    model_ref = UnicodeAttribute(range_key=True)
-
-
-class ByUseCase(GlobalSecondaryIndex["StageRecordItem"]):
-    class Meta:
-        index_name = "by_use_case"
-        projection = AllProjection()
-
-    use_case_id = UnicodeAttribute(hash_key=True)
-    model_ref = UnicodeAttribute(range_key=True)
-
-
-class VersionHeadItem(GovernanceItem, discriminator="head"):
-    model_group = UnicodeAttribute()
-    model_version = NumberAttribute()
-    source_version = UnicodeAttribute(null=True)
-    audit_seq = NumberAttribute(default=0)
-    audit_head = UnicodeAttribute()
-
-
-class StageRecordItem(GovernanceItem, discriminator="stage"):
-    by_stage_status = ByStageStatus["StageRecordItem"]()
-    by_use_case = ByUseCase()
-
-    stage_status = UnicodeAttribute()
-    model_ref = UnicodeAttribute()
-    model_group = UnicodeAttribute()
-    model_version = NumberAttribute()
-    model_stage = UnicodeAttribute()
-    model_status = UnicodeAttribute()
-    use_case_id = UnicodeAttribute(null=True)
-    use_case_name = UnicodeAttribute(null=True)
-    use_case_stage = UnicodeAttribute(null=True)
-    model_owner = UnicodeAttribute(null=True)
-    model_lob = UnicodeAttribute(null=True)
-    model_project = UnicodeAttribute(null=True)
-    model_risk = UnicodeAttribute(null=True)
-    model_validation_metrics = MapAttribute(default=dict)
-    model_monitoring_metrics = MapAttribute(default=dict)
-    model_audit_timestamp = UnicodeAttribute()
-    model_audit_user = UnicodeAttribute()
-    model_package_arn = UnicodeAttribute()
-    source_account = UnicodeAttribute()
-    registry_last_modified = UnicodeAttribute()
-    metadata_complete = BooleanAttribute()
-    metadata_missing = ListAttribute(of=UnicodeAttribute, default=list)
-    stage_description = UnicodeAttribute(null=True)
-    artifacts = ListAttribute(default=list)
-    artifact_status = UnicodeAttribute(default="none")
-    registry_status = UnicodeAttribute(null=True)
-    deployment = MapAttribute(default=dict)
-    monitoring_alert = MapAttribute(default=dict)
-
-    @classmethod
-    def from_record(cls, record: StageRecord) -> StageRecordItem:
-        data = record.to_json()
-        return cls(
-            version_pk(record.model_group, record.model_version),
-            STAGE_PREFIX + record.model_stage,
-            stage_status=f"{record.model_stage}#{record.model_status}",
-            model_ref=model_ref(record.model_group, record.model_version),
-            **data,
-        )
-
-    def to_record(self) -> StageRecord:
-        values = {name: _plain(getattr(self, name)) for name in StageRecord.__dataclass_fields__}
-        values["model_version"] = int(values["model_version"])
-        values["metadata_missing"] = tuple(values["metadata_missing"] or ())
-        values["artifacts"] = list(values["artifacts"] or [])
-        values["deployment"] = dict(values["deployment"] or {})
-        values["monitoring_alert"] = dict(values["monitoring_alert"] or {})
-        values["model_monitoring_metrics"] = dict(values["model_monitoring_metrics"] or {})
-        return StageRecord(**values)
-
-
-class AuditItem(GovernanceItem, discriminator="audit"):
-    model_group = UnicodeAttribute()
-    model_version = NumberAttribute()
-    seq = NumberAttribute()
-    event_id = UnicodeAttribute()
-    actor = UnicodeAttribute()
-    action = UnicodeAttribute()
-    changes = MapAttribute(default=dict)
-    source_time = UnicodeAttribute()
-    recorded_at = UnicodeAttribute()
-    prev_hash = UnicodeAttribute()
-    hash = UnicodeAttribute()
-
-    @classmethod
-    def from_entry(cls, entry: AuditEntry) -> AuditItem:
-        return cls(
-            version_pk(entry.model_group, entry.model_version),
-            f"{AUDIT_PREFIX}{entry.seq:010d}",
-            **{name: getattr(entry, name) for name in AuditEntry.__dataclass_fields__},
-        )
-
-    def to_entry(self) -> AuditEntry:
-        values = {name: getattr(self, name) for name in AuditEntry.__dataclass_fields__}
-        values["model_version"] = int(values["model_version"])
-        values["seq"] = int(values["seq"])
-        values["changes"] = _plain(self.changes)
-        return AuditEntry(**values)
-
-
-USE_CASE_LISTING = "USECASE"
-
-
-class UseCaseItem(GovernanceItem, discriminator="usecase"):
-    listing = ByStageStatus["UseCaseItem"]()
-
-    stage_status = UnicodeAttribute(default=USE_CASE_LISTING)
-    model_ref = UnicodeAttribute(null=True)  # the use case id: the listing's sort key
-    use_case_id = UnicodeAttribute()
-    use_case_name = UnicodeAttribute(null=True)
-    use_case_stage = UnicodeAttribute()
-    seq = NumberAttribute(default=0)
-    history = ListAttribute(default=list)
-
-    def to_use_case(self) -> UseCase:
-        return UseCase(
-            use_case_id=self.use_case_id,
-            use_case_name=self.use_case_name,
-            stage=self.use_case_stage,
-            seq=int(self.seq),
-            history=tuple(_plain(list(self.history or []))),
-        )
+from govsync.domain.version_state import VersionHead, VersionState
 
 
 def _failure(exc: PynamoDBException, action: str) -> GovsyncError:
@@ -210,51 +43,9 @@ def _failure(exc: PynamoDBException, action: str) -> GovsyncError:
     return classify(action, code, status, exc.cause_response_message or exc.msg, f"on table {table}")
 
 
-def use_case_pk(use_case_id: str) -> str:
-    return f"USECASE#{use_case_id}"
-
-
-def _plain(value: Any) -> Any:
-    """MapAttribute/Decimal values back to plain JSON types (so hashes recompute identically)."""
-    if isinstance(value, MapAttribute):
-        value = value.as_dict()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if hasattr(value, "as_tuple"):  # Decimal
-        return int(value) if value == int(value) else float(value)
-    return value
-
-
-@dataclass
-class VersionState:
-    """What the table holds for one version: its head and its stage records."""
-
-    group: str
-    version: int
-    head: VersionHeadItem | None = None
-    records: dict[str, StageRecord] = field(default_factory=dict)
-
-    @property
-    def source_version(self) -> str | None:
-        return self.head.source_version if self.head else None
-
-    @property
-    def audit_seq(self) -> int:
-        return int(self.head.audit_seq) if self.head else 0
-
-    @property
-    def audit_head(self) -> str:
-        return self.head.audit_head if self.head else GENESIS
-
-
-_MODELS: tuple[type[Model], ...] = (GovernanceItem, VersionHeadItem, StageRecordItem, AuditItem, UseCaseItem)
-
-
 class GovernanceStore:
     def __init__(self, table_name: str, region: str, host: str | None = None) -> None:
-        for model in _MODELS:
+        for model in MODELS:
             model.Meta.table_name = table_name
             model.Meta.region = region
             model.Meta.host = host
@@ -269,7 +60,7 @@ class GovernanceStore:
                 version_pk(group, version), GovernanceItem.sk.startswith("V#"), consistent_read=True
             ):
                 if isinstance(item, VersionHeadItem):
-                    state.head = item
+                    state.head = VersionHead(item.source_version, int(item.audit_seq), item.audit_head)
                 elif isinstance(item, StageRecordItem):
                     state.records[item.model_stage] = item.to_record()
         except PynamoDBException as exc:

@@ -13,17 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from govsync.domain.arns import PackageArn
 from govsync.domain.errors import RejectedEvent
 
 SOURCE = "aws.sagemaker"
+EVENT_SOURCE = "govsync"  # the source of govsync's own events
 MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
 
 # SageMaker's own patterns (API reference: ModelPackageGroupName, ModelPackageArn).
 GROUP_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
-MODEL_PACKAGE_ARN = re.compile(
-    r"arn:aws(?:-cn|-us-gov)?:sagemaker:(?P<region>[a-z0-9\-]{9,16}):(?P<account>[0-9]{12}):"
-    r"model-package/(?P<group>[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62})/(?P<version>[1-9][0-9]{0,9})"
-)
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
 REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}")
 EVENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{0,127}")
@@ -126,15 +124,15 @@ def check_model_package_event(envelope: EventEnvelope, policy: EventPolicy) -> P
     group = detail.ModelPackageGroupName
     if not GROUP_NAME.fullmatch(group):
         raise RejectedEvent("ModelPackageGroupName does not match SageMaker's pattern", event_id=event_id)
-    match = MODEL_PACKAGE_ARN.fullmatch(detail.ModelPackageArn)
-    if match is None:
+    arn = PackageArn.parse(detail.ModelPackageArn)
+    if arn is None:
         raise RejectedEvent("ModelPackageArn is not a versioned model package ARN", event_id=event_id)
-    if match["group"] != group:
+    if arn.group != group:
         raise RejectedEvent("ModelPackageArn names another group than ModelPackageGroupName", event_id=event_id)
-    version = int(match["version"])
+    version = arn.version
     if detail.ModelPackageVersion is not None and detail.ModelPackageVersion != version:
         raise RejectedEvent("ModelPackageArn names another version than ModelPackageVersion", event_id=event_id)
-    if match["account"] != envelope.account or match["region"] != envelope.region:
+    if arn.account != envelope.account or arn.region != envelope.region:
         raise RejectedEvent("ModelPackageArn is not in the event's account and region", event_id=event_id)
     return PackageRef(
         event_id=event_id,

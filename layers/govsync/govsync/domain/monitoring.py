@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from govsync.domain.promotion import SAGEMAKER_NAME
+from govsync.domain.naming import SAGEMAKER_NAME
 from govsync.domain.records import StageRecord
 
 NAMESPACE = "AWS/SageMaker"
@@ -88,16 +88,16 @@ class MonitoredEndpoint:
 def monitored_endpoint(record: StageRecord, default_region: str) -> MonitoredEndpoint | None:
     """The endpoint a deployed record runs on, or None when the deployment names none."""
     deployment = record.deployment
-    name, account = deployment.get("endpoint_name"), deployment.get("account")
-    if not isinstance(name, str) or not SAGEMAKER_NAME.fullmatch(name) or not isinstance(account, str):
+    name, account = deployment.endpoint_name, deployment.account
+    if not name or not SAGEMAKER_NAME.fullmatch(name) or not account:
         return None
-    variants = tuple(v for v in deployment.get("variants") or () if isinstance(v, str)) or (DEFAULT_VARIANT,)
+    variants = deployment.variants or (DEFAULT_VARIANT,)
     return MonitoredEndpoint(
         group=record.model_group,
         version=record.model_version,
         stage=record.model_stage,
         account=account,
-        region=str(deployment.get("region") or default_region),
+        region=deployment.region or default_region,
         endpoint_name=name,
         variants=variants,
     )
@@ -302,15 +302,3 @@ def alert_transition(before: Mapping[str, Any], after: Mapping[str, Any]) -> str
     if before and not after:
         return ALERT_RESOLVED
     return None
-
-
-class JobInput(BaseModel):
-    """What a scheduled job's event may say (the schedule's Input, or a manual run's payload)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    job: str | None = Field(default=None, max_length=64)
-    # metrics aggregation: collect the window ending at or before this time (default: now)
-    window_end: datetime | None = None
-    # reconciliation: only these model package groups (default: all)
-    groups: list[str] | None = Field(default=None, max_length=1000)

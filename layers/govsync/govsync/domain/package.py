@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from govsync.domain.arns import PackageArn
 from govsync.domain.artifacts import ArtifactSpec, artifact_specs
-from govsync.domain.events import MODEL_PACKAGE_ARN
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,14 @@ class PackageSnapshot:
     model_card: dict[str, Any] = field(default_factory=dict)
     content_hash: str = ""
     artifacts: tuple[ArtifactSpec, ...] = ()
+
+    @property
+    def group_arn(self) -> str:
+        """The ARN of the package's model package group."""
+        parsed = PackageArn.parse(self.arn)
+        if parsed is None:  # a snapshot is only built from a valid ARN
+            raise ValueError(f"not a versioned model package ARN: {self.arn[:200]}")
+        return parsed.group_arn
 
     @property
     def actor(self) -> str:
@@ -81,8 +89,8 @@ def _content_hash(described: dict[str, Any]) -> str:
 def snapshot_from_describe(described: dict[str, Any]) -> PackageSnapshot:
     """Build the snapshot from a DescribeModelPackage response (absent optional blocks allowed)."""
     arn = described["ModelPackageArn"]
-    match = MODEL_PACKAGE_ARN.fullmatch(arn)
-    if match is None:
+    parsed = PackageArn.parse(arn)
+    if parsed is None:
         raise ValueError(f"not a versioned model package ARN: {arn[:200]}")
     created = _utc(described.get("CreationTime")) or datetime.fromtimestamp(0, tz=UTC)
     modified = _utc(described.get("LastModifiedTime")) or created
@@ -96,16 +104,16 @@ def snapshot_from_describe(described: dict[str, Any]) -> PackageSnapshot:
     card: dict[str, Any] = {}
     if content := (described.get("ModelCard") or {}).get("ModelCardContent"):
         try:
-            parsed = json.loads(content) if isinstance(content, str) else content
-            card = parsed if isinstance(parsed, dict) else {}
+            loaded = json.loads(content) if isinstance(content, str) else content
+            card = loaded if isinstance(loaded, dict) else {}
         except ValueError:
             card = {}
     return PackageSnapshot(
         arn=arn,
-        group=described.get("ModelPackageGroupName") or match["group"],
-        version=int(described.get("ModelPackageVersion") or match["version"]),
-        account=match["account"],
-        region=match["region"],
+        group=described.get("ModelPackageGroupName") or parsed.group,
+        version=int(described.get("ModelPackageVersion") or parsed.version),
+        account=parsed.account,
+        region=parsed.region,
         approval_status=str(described.get("ModelApprovalStatus") or "PendingManualApproval"),
         created_by=_identity(described.get("CreatedBy")) or "unknown",
         last_modified_by=_identity(described.get("LastModifiedBy")),

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from govsync.domain.deployment import Deployment, DeployState
 from govsync.domain.package import PackageSnapshot
 
 # Two facts per stage record, neither overwriting the other:
@@ -16,7 +17,7 @@ REJECTED = "rejected"
 RETIRED = "retired"
 STATUSES = (PENDING, APPROVED, REJECTED, RETIRED)
 # ... and the deployment's state (`deployment_status`), which only deployments set. It is read off
-# the deployment's own lifecycle (`deployment.status`, see domain.promotion), never stored twice.
+# the deployment's own lifecycle (`deployment.status`, see domain.deployment), never stored twice.
 DEPLOYING = "deploying"
 DEPLOYED = "deployed"
 DEPLOY_FAILED = "deploy_failed"
@@ -26,22 +27,22 @@ SUPERSEDED = "superseded"
 DEPLOYMENT_STATES = (DEPLOYING, DEPLOYED, DEPLOY_FAILED, BLOCKED, ROLLED_BACK, SUPERSEDED)
 # deployment.status -> deployment_status
 _DEPLOYMENT_STATE = {
-    "requested": DEPLOYING,
-    "kicked": DEPLOYING,
-    "live": DEPLOYED,
-    "failed": DEPLOY_FAILED,
-    "refused": BLOCKED,
-    "rolled_back": ROLLED_BACK,
-    "superseded": SUPERSEDED,
+    DeployState.REQUESTED: DEPLOYING,
+    DeployState.KICKED: DEPLOYING,
+    DeployState.LIVE: DEPLOYED,
+    DeployState.FAILED: DEPLOY_FAILED,
+    DeployState.REFUSED: BLOCKED,
+    DeployState.ROLLED_BACK: ROLLED_BACK,
+    DeployState.SUPERSEDED: SUPERSEDED,
 }
 
 APPROVAL_STATUS = {"PendingManualApproval": PENDING, "Approved": APPROVED, "Rejected": REJECTED}
 STAGE_STATUS = {"PendingApproval": PENDING, "Approved": APPROVED, "Rejected": REJECTED}
 
 
-def deployment_state(deployment: dict[str, Any]) -> str | None:
+def deployment_state(deployment: Deployment) -> str | None:
     """The stage's deployment state (`deploying`, `deployed`, ...), or None where nothing was deployed."""
-    return _DEPLOYMENT_STATE.get(str(deployment.get("status") or ""))
+    return _DEPLOYMENT_STATE.get(deployment.status) if deployment.status else None
 
 
 # Record field -> metadata key looked up in CustomerMetadataProperties, group tags and the model
@@ -128,8 +129,8 @@ class StageRecord:
     artifact_status: str = "none"
     # what the registry last decided for this stage (ModelApprovalStatus / ModelLifeCycle), or None
     registry_status: str | None = None
-    # the stage's deployment: request, kick, endpoint state, rollback (see domain.promotion)
-    deployment: dict[str, Any] = field(default_factory=dict)
+    # the stage's deployment: request, kick, endpoint state, rollback (see domain.deployment)
+    deployment: Deployment = field(default_factory=Deployment)
     # set while the endpoint's metrics breach the stage's thresholds (see domain.monitoring)
     monitoring_alert: dict[str, Any] = field(default_factory=dict)
 
@@ -141,6 +142,7 @@ class StageRecord:
         """The record as stored: the fields of the dataclass."""
         data = asdict(self)
         data["metadata_missing"] = list(self.metadata_missing)
+        data["deployment"] = self.deployment.to_json()
         return data
 
     def view(self, use_case_stages: Mapping[str, str] | None = None) -> dict[str, Any]:

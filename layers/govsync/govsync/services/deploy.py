@@ -14,37 +14,34 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
-from govsync.changes import supersede_previous, update_version
-from govsync.domain.errors import PermanentAwsError, RejectedEvent
-from govsync.domain.package import PackageSnapshot, snapshot_from_describe
-from govsync.domain.promotion import (
-    FAILED,
-    KICKED,
-    LIVE,
-    NO_ROLLBACK,
-    PROMOTE,
-    REQUESTED,
-    ROLLBACK,
-    ROLLBACK_CANDIDATE_STATUSES,
-    ROLLED_BACK,
-    DeployRequest,
-    Target,
-    approved_in,
-    deployment_spec,
+from govsync.domain.arns import PackageArn
+from govsync.domain.deploy_requests import DeployRequest, parse_deploy_request
+from govsync.domain.deployment import (
+    Action,
+    Deployment,
+    DeployState,
+    RollbackState,
     kick_failed,
     kicked,
-    parse_deploy_request,
     refused,
-    rollback_candidate,
-    rollback_request,
+    rollback_done,
     settled,
 )
+from govsync.domain.errors import PermanentAwsError, RejectedEvent
+from govsync.domain.package import PackageSnapshot, snapshot_from_describe
+from govsync.domain.promotion import approved_in, registry_state
 from govsync.domain.records import StageRecord
-from govsync.messages import DeadLetter, Message, handle_or_dead_letter
+from govsync.domain.rollback import ROLLBACK_CANDIDATE_STATUSES, rollback_candidate, rollback_request
+from govsync.domain.targets import Target
 from govsync.observability import MetricUnit, logger, metrics
+from govsync.services.deployment_status import supersede_previous
+from govsync.services.messages import Message, handle_or_dead_letter
+from govsync.services.ports import DeadLetter, Registry, Store
+from govsync.services.updates import update_records
 from govsync.settings import Settings
+from govsync.strategies import DeployStrategy
 
 ACTOR = "govsync-deploy"
 
@@ -59,23 +56,13 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
 
 
-class Deployer(Protocol):
-    strategy: str
-
-    def kick(self, target: Target, spec: dict[str, Any]) -> dict[str, Any]: ...
-
-
-class Registry(Protocol):
-    def describe_package(self, arn: str, region: str) -> dict: ...
-
-
 class Deployments:
     def __init__(
         self,
         settings: Settings,
         registry: Registry,
-        store,  # GovernanceStore
-        deployers: dict[str, Deployer],
+        store: Store,
+        strategies: dict[str, DeployStrategy],
         dead_letter: DeadLetter,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -84,7 +71,7 @@ class Deployments:
         self._targets = settings.targets
         self._registry = registry
         self._store = store
-        self._deployers = deployers
+        self._strategies = strategies
         self._dead_letter = dead_letter
         self._clock = clock
 
@@ -92,7 +79,7 @@ class Deployments:
         def handle(message: Message) -> Outcome:
             request = parse_deploy_request(message.body, self._config.stages)
             message.identify(request.event_id or None)
-            return self.rollback(request) if request.action == ROLLBACK else self.promote(request)
+            return self.rollback(request) if request.action is Action.ROLLBACK else self.promote(request)
 
         return handle_or_dead_letter(
             Message(body, message_id), handle, self._dead_letter, rejected=Outcome.REJECTED, what="deploy request",
@@ -103,46 +90,39 @@ class Deployments:
     def promote(self, request: DeployRequest) -> Outcome:
         group, version, stage = request.model_group, request.model_version, request.stage
         record = self._store.load_version(group, version).records.get(stage)
-        if record is None or record.deployment.get("status") != REQUESTED:
+        if record is None or record.deployment.status is not DeployState.REQUESTED:
             logger.info("deploy request already handled", model_group=group, model_version=version, stage=stage)
             return Outcome.SKIPPED
         target = self._targets.get(stage)
         previous_stage = self._config.previous_stage(stage)
         if target is None or previous_stage is None:
             return self._refuse(request, f"stage {stage} has no deployment target")
-        region = record.model_package_arn.split(":")[3]
-        described = self._registry.describe_package(record.model_package_arn, region)
+        described = self._describe(record.model_package_arn)
         pkg = snapshot_from_describe(described)
         if not approved_in(pkg, previous_stage, self._config):
-            return self._refuse(
-                request,
-                f"version {version} is not approved in {previous_stage} in the registry "
-                f"(ModelApprovalStatus {pkg.approval_status}, ModelLifeCycle "
-                f"{pkg.lifecycle.stage + '/' + pkg.lifecycle.stage_status if pkg.lifecycle else 'none'})",
-            )
+            reason = f"version {version} is not approved in {previous_stage} in the registry ({registry_state(pkg)})"
+            return self._refuse(request, reason)
         try:
             result = self._kick(target, pkg, described, record)
         except (PermanentAwsError, ValueError) as exc:
             reason = str(exc)
-            self._update(request, lambda r: kick_failed(r, reason, self._now()), "deploy-failed")
+            self._update(request, lambda d: kick_failed(d, reason, self._now()), "deploy-failed")
             metrics.add_metric(name="DeploysFailed", unit=MetricUnit.Count, value=1)
             raise RejectedEvent(f"deploy of {group}/{version} to {stage} failed: {reason}") from exc
-        action = record.deployment.get("action", PROMOTE)
+        action = record.deployment.action or Action.PROMOTE
 
-        def record_kick(current: StageRecord) -> StageRecord | None:
-            status = current.deployment.get("status")
-            if status == KICKED:
+        def record_kick(current: Deployment) -> Deployment | None:
+            if current.status is DeployState.KICKED:
                 return None
-            if status in (LIVE, FAILED):  # the endpoint's state change arrived before this write
+            if current.status in (DeployState.LIVE, DeployState.FAILED):  # the state change came first
                 described = {k: v for k, v in result.items() if k not in ("endpoint_status", "failure_reason")}
-                return _with_deployment(current, {**described, "status": status, "kicked_at": self._now()})
-            return settled(
-                kicked(current, result, action=action, now=self._now(), event_id=request.event_id), self._now()
-            )
+                return replace(current.with_result(described), kicked_at=self._now())
+            now = self._now()
+            return settled(kicked(current, result, action=action, now=now, event_id=request.event_id), now)
 
         written = self._update(request, record_kick, "deploy-kicked")
-        current = written[stage].deployment if written else {}
-        if current.get("status") == LIVE and isinstance(result.get("previous_version"), int):
+        current = written[stage].deployment if written else Deployment()
+        if current.status is DeployState.LIVE and isinstance(result.get("previous_version"), int):
             # live before the kick was written: the status function could not know what it replaced
             supersede_previous(
                 self._store,
@@ -160,20 +140,24 @@ class Deployments:
         return Outcome.KICKED
 
     def _kick(self, target: Target, pkg: PackageSnapshot, described: dict, record: StageRecord) -> dict[str, Any]:
-        spec = deployment_spec(pkg, described, target)
+        strategy = self._strategies.get(target.strategy)
+        if strategy is None:
+            raise ValueError(f"no deployer for strategy {target.strategy}")
+        spec = strategy.spec(pkg, described, target)
         spec["artifacts"] = [
             {"source_uri": a.get("source_uri"), "central_uri": a.get("central_uri"), "checksum": a.get("checksum")}
             for a in record.artifacts
         ]
-        deployer = self._deployers.get(target.strategy)
-        if deployer is None:
-            raise ValueError(f"no deployer for strategy {target.strategy}")
-        return deployer.kick(target, spec)
+        return strategy.kick(target, spec)
+
+    def _describe(self, arn: str) -> dict[str, Any]:
+        parsed = PackageArn.parse(arn)
+        return self._registry.describe_package(arn, parsed.region if parsed else self._settings.region)
 
     def _refuse(self, request: DeployRequest, reason: str) -> Outcome:
         logger.warning("deploy refused", reason=reason, model_group=request.model_group, stage=request.stage)
         metrics.add_metric(name="DeploysRefused", unit=MetricUnit.Count, value=1)
-        self._update(request, lambda r: refused(r, reason, self._now()), "deploy-refused")
+        self._update(request, lambda d: refused(d, reason, self._now()), "deploy-refused")
         return Outcome.REFUSED
 
     # ------------------------------------------------------------------ rollback
@@ -182,32 +166,34 @@ class Deployments:
         step is idempotent, so a redelivered request finishes what an interrupted one started."""
         group, version, stage = request.model_group, request.model_version, request.stage
         rejected = self._store.load_version(group, version).records.get(stage)
-        if rejected is None or (rejected.deployment.get("rollback") or {}).get("status") != REQUESTED:
+        if rejected is None or rejected.deployment.rollback_state is not RollbackState.REQUESTED:
             return Outcome.SKIPPED
         candidates = self._store.group_records_in_stage(group, stage, ROLLBACK_CANDIDATE_STATUSES, version)
         candidate = rollback_candidate(candidates, version)
         reason = None if candidate else f"no earlier version of {group} was live in {stage}"
-        if candidate is not None and candidate.deployment.get("rolled_back_from") != version:
+        if candidate is not None and candidate.deployment.rolled_back_from != version:
             previous_stage = self._config.previous_stage(stage) or stage
-            arn = candidate.model_package_arn
-            if not approved_in(snapshot_from_describe(self._registry.describe_package(arn, arn.split(":")[3])),
-                               previous_stage, self._config):  # fmt: skip
+            pkg = snapshot_from_describe(self._describe(candidate.model_package_arn))
+            if not approved_in(pkg, previous_stage, self._config):
                 reason = f"version {candidate.model_version} is no longer approved in {previous_stage}"
             else:
                 target, now = self._targets[stage], self._now()
-                self._update(
-                    DeployRequest(ROLLBACK, group, candidate.model_version, stage, request.event_id),
+                self._update_record(
+                    DeployRequest(Action.ROLLBACK, group, candidate.model_version, stage, request.event_id),
                     lambda r: rollback_request(r, target, version, now),
                     "rollback-requested",
                 )
         if candidate is None or reason is not None:
-            self._update(request, lambda r: _rollback_done(r, NO_ROLLBACK, None, reason, self._now()), "rollback-none")
+            self._update(request, lambda d: rollback_done(d, RollbackState.NONE, None, reason, self._now()),
+                         "rollback-none")  # fmt: skip
             logger.warning("nothing to roll back to", reason=reason, model_group=group, stage=stage)
             return Outcome.NO_ROLLBACK
-        self.promote(DeployRequest(PROMOTE, group, candidate.model_version, stage, request.event_id))
+        self.promote(DeployRequest(Action.PROMOTE, group, candidate.model_version, stage, request.event_id))
         to_version = candidate.model_version
         self._update(
-            request, lambda r: _rollback_done(r, KICKED, to_version, f"{stage} rejected", self._now()), "rolled-back"
+            request,
+            lambda d: rollback_done(d, RollbackState.KICKED, to_version, f"{stage} rejected", self._now()),
+            "rolled-back",
         )
         logger.info("rolled back", model_group=group, stage=stage, rejected=version, to_version=to_version)
         metrics.add_metric(name="Rollbacks", unit=MetricUnit.Count, value=1)
@@ -215,6 +201,17 @@ class Deployments:
 
     # ------------------------------------------------------------------ helpers
     def _update(
+        self, request: DeployRequest, change: Callable[[Deployment], Deployment | None], action: str
+    ) -> dict[str, StageRecord] | None:
+        """Change the deployment of the request's stage record; the records written."""
+
+        def apply(record: StageRecord) -> StageRecord | None:
+            updated = change(record.deployment)
+            return None if updated is None else replace(record, deployment=updated)
+
+        return self._update_record(request, apply, action)
+
+    def _update_record(
         self, request: DeployRequest, change: Callable[[StageRecord], StageRecord | None], action: str
     ) -> dict[str, StageRecord] | None:
         """Change the request's stage record (one transaction with its audit entry); the records written."""
@@ -224,7 +221,7 @@ class Deployments:
             updated = change(record) if record is not None else None
             return None if updated is None else {**records, request.stage: updated}
 
-        return update_version(
+        return update_records(
             self._store,
             request.model_group,
             request.model_version,
@@ -237,24 +234,6 @@ class Deployments:
 
     def _now(self) -> str:
         return self._clock().isoformat()
-
-
-def _with_deployment(record: StageRecord, changes: dict[str, Any]) -> StageRecord:
-    return replace(record, deployment={**record.deployment, **changes})
-
-
-def _rollback_done(
-    record: StageRecord, status: str, to_version: int | None, reason: str | None, now: str
-) -> StageRecord:
-    rollback = {**(record.deployment.get("rollback") or {}), "status": status, "at": now}
-    if to_version is not None:
-        rollback["to_version"] = to_version
-    if reason:
-        rollback["reason"] = reason
-    changes: dict[str, Any] = {"rollback": rollback}
-    if status == KICKED:
-        changes["status"] = ROLLED_BACK
-    return _with_deployment(record, changes)
 
 
 def _loggable(result: dict[str, Any]) -> dict[str, Any]:

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from govsync.domain.errors import ConcurrentChange, RetryableError
 from govsync.domain.records import StageRecord
 from govsync.domain.usecases import UseCase, advance, initial_stage
 from govsync.observability import MetricUnit, logger, metrics
-
-MAX_RACE_ATTEMPTS = 5
+from govsync.services.ports import Store
+from govsync.services.updates import retry_on_conflict
 
 
 class UseCaseLifecycle:
-    def __init__(self, store, stage_map: dict[str, str], clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: Store, stage_map: dict[str, str], clock: Callable[[], datetime]) -> None:
         self._store = store
         self._stage_map = stage_map
         self._clock = clock
@@ -24,19 +23,18 @@ class UseCaseLifecycle:
         use_case_id = record.use_case_id
         if not use_case_id:
             return None
-        for _ in range(MAX_RACE_ATTEMPTS):
+
+        def attempt() -> UseCase:
             current = self._store.load_use_case(use_case_id)
             base = current or UseCase(use_case_id, record.use_case_name, initial_stage(record.use_case_stage))
             records = list(self._store.records_by_use_case(use_case_id))
             after = advance(base, records, self._stage_map, trigger=trigger, actor=actor, at=self._clock().isoformat())
             if current is not None and after == current:
                 return current
-            try:
-                self._store.save_use_case(after, None if current is None else current.seq)
-            except ConcurrentChange:
-                continue
+            self._store.save_use_case(after, None if current is None else current.seq)
             if after.stage != base.stage:
                 logger.info("use case advanced", use_case_id=use_case_id, stage_from=base.stage, stage_to=after.stage)
                 metrics.add_metric(name="UseCasesAdvanced", unit=MetricUnit.Count, value=1)
             return after
-        raise RetryableError(f"use case {use_case_id} kept changing under us")
+
+        return retry_on_conflict(attempt, what=f"use case {use_case_id}")

@@ -7,23 +7,25 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from govsync.domain.audit import new_entry
-from govsync.domain.errors import ConcurrentChange, RetryableError
+from govsync.domain.deploy_requests import DeployRequest, open_requests
 from govsync.domain.events import PackageRef, check_model_package_event
 from govsync.domain.package import PackageSnapshot, snapshot_from_describe
-from govsync.domain.promotion import DeployRequest, open_requests, plan_promotions, plan_rollbacks
+from govsync.domain.promotion import plan_promotions
 from govsync.domain.records import (
     APPROVED,
     Artifacts,
     Governance,
     StageRecord,
     build_stage_records,
-    diff_records,
     merge_records,
     resolve_governance,
 )
-from govsync.messages import DeadLetter, Message, handle_or_dead_letter
+from govsync.domain.rollback import plan_rollbacks
+from govsync.domain.version_state import VersionState
 from govsync.observability import MetricUnit, logger, metrics
+from govsync.services.messages import Message, handle_or_dead_letter
+from govsync.services.ports import DeadLetter, Queue, Registry, Store
+from govsync.services.updates import Update, update_version
 from govsync.settings import Settings
 
 MAX_RACE_ATTEMPTS = 3
@@ -36,42 +38,23 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
 
 
-class Registry(Protocol):
-    def describe_package(self, arn: str, region: str) -> dict: ...
-    def group_tags(self, group_arn: str, region: str) -> dict[str, str]: ...
-
-
 class ArtifactCopies(Protocol):
     def sync(self, pkg: PackageSnapshot, prior: list[dict], prior_metrics: dict, *, fresh: bool) -> Artifacts: ...
 
 
-class Requests(Protocol):
-    configured: bool
-
-    def send_json(self, body: dict) -> None: ...
-
-
 class UseCases(Protocol):
-    def evaluate(self, record: StageRecord, *, trigger: str, actor: str) -> None: ...
+    def evaluate(self, record: StageRecord, *, trigger: str, actor: str) -> object: ...
 
 
-def send_requests(queue: Requests | None, requests: list[DeployRequest]) -> None:
+def send_requests(queue: Queue | None, requests: list[DeployRequest]) -> None:
     """Hand open deploy requests to the deploy function (idempotent there: a repeat is skipped)."""
     if queue is None or not queue.configured:
         return
     for request in requests:
-        queue.send_json(
-            {
-                "action": request.action,
-                "model_group": request.model_group,
-                "model_version": request.model_version,
-                "stage": request.stage,
-                "event_id": request.event_id,
-            }
-        )
+        queue.send_json(request.to_json())
         logger.info(
             "deploy requested",
-            action=request.action,
+            action=request.action.value,
             model_group=request.model_group,
             model_version=request.model_version,
             stage=request.stage,
@@ -84,11 +67,11 @@ class RegistrySync:
         self,
         settings: Settings,
         registry: Registry,
-        store,  # GovernanceStore (kept untyped: the adapter imports PynamoDB)
+        store: Store,
         dead_letter: DeadLetter,
         artifacts: ArtifactCopies | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        deploy_requests: Requests | None = None,
+        deploy_requests: Queue | None = None,
         use_cases: UseCases | None = None,
     ) -> None:
         self._settings = settings
@@ -124,70 +107,68 @@ class RegistrySync:
         # resolved once, after the duplicate check (no tag read or copy for those)
         governance: Governance | None = None
         artifacts: Artifacts | None = None
-        for _ in range(MAX_RACE_ATTEMPTS):
-            state = self._store.load_version(pkg.group, pkg.version)
+        applied: tuple[Outcome, VersionState] | None = None
+        seen = VersionState(pkg.group, pkg.version)
+
+        def change(state: VersionState) -> Update | None:
+            nonlocal governance, artifacts, applied, seen
+            seen = state
             # the change is applied, unless its record was lost since (then the sync writes it again)
             lost = state.source_version == pkg.source_version and self._settings.stages[0] not in state.records
             if state.source_version is not None and state.source_version >= pkg.source_version and not lost:
-                outcome = Outcome.DUPLICATE if state.source_version == pkg.source_version else Outcome.STALE
-                logger.info(
-                    "change already applied",
-                    outcome=outcome.value,
-                    model_group=pkg.group,
-                    model_version=pkg.version,
-                    source_version=pkg.source_version,
-                )
-                metrics.add_metric(
-                    name="Duplicates" if outcome is Outcome.DUPLICATE else "StaleEvents", unit=MetricUnit.Count, value=1
-                )
-                # an earlier attempt may have committed and then failed to hand on its deploy requests
-                send_requests(self._deploy_requests, open_requests(state.records))
-                return outcome
+                applied = (Outcome.DUPLICATE if state.source_version == pkg.source_version else Outcome.STALE, state)
+                return None
             if governance is None:
                 governance = self._governance(pkg)
             if artifacts is None:
                 artifacts = self._copy_artifacts(pkg, state.records, fresh=not redelivered and state.head is None)
             config = self._settings.stage_config
-            implied = build_stage_records(pkg, governance, config, artifacts)
-            after = merge_records(state.records, implied)
+            after = merge_records(state.records, build_stage_records(pkg, governance, config, artifacts))
             now = self._clock().isoformat()
             after = plan_promotions(state.records, after, config, self._targets, event_id=ref.event_id, now=now)
             after = plan_rollbacks(state.records, after, config, self._targets, event_id=ref.event_id, now=now)
-            changes = diff_records(state.records, after)
-            entry = new_entry(
-                group=pkg.group,
-                version=pkg.version,
-                seq=state.audit_seq + 1,
-                prev_hash=state.audit_head,
-                event_id=ref.event_id,
-                actor=pkg.actor,
-                action="registry-sync",
-                changes=changes,
+            return Update(
+                after,
+                ref.event_id,
+                pkg.actor,
+                "registry-sync",
                 source_time=pkg.last_modified_time.isoformat(),
                 recorded_at=now,
+                source_version=None if lost else pkg.source_version,
             )
-            changed = [after[stage] for stage in after if after[stage] != state.records.get(stage)]
-            try:
-                self._store.commit(state, changed, entry, None if lost else pkg.source_version)
-            except ConcurrentChange:
-                logger.info("lost a race, re-reading", model_group=pkg.group, model_version=pkg.version)
-                continue
+
+        written = update_version(self._store, pkg.group, pkg.version, change, attempts=MAX_RACE_ATTEMPTS)
+        if written is None:
+            outcome, state = applied or (Outcome.DUPLICATE, seen)
             logger.info(
-                "record upserted",
+                "change already applied",
+                outcome=outcome.value,
                 model_group=pkg.group,
                 model_version=pkg.version,
-                stages=sorted(changes),
-                audit_seq=entry.seq,
-                metadata_complete=not governance.missing,
-                artifact_status=artifacts.status,
+                source_version=pkg.source_version,
             )
-            metrics.add_metric(name="RecordsUpserted", unit=MetricUnit.Count, value=1)
-            if governance.missing:
-                metrics.add_metric(name="MetadataIncomplete", unit=MetricUnit.Count, value=1)
-            send_requests(self._deploy_requests, open_requests(after))
-            self._evaluate_use_case(state.records, after, ref.event_id, pkg.actor)
-            return Outcome.UPSERTED
-        raise RetryableError(f"version {pkg.group}/{pkg.version} kept changing under us")
+            metrics.add_metric(
+                name="Duplicates" if outcome is Outcome.DUPLICATE else "StaleEvents", unit=MetricUnit.Count, value=1
+            )
+            # an earlier attempt may have committed and then failed to hand on its deploy requests
+            send_requests(self._deploy_requests, open_requests(state.records))
+            return outcome
+        assert governance is not None and artifacts is not None  # set by the change that was written
+        logger.info(
+            "record upserted",
+            model_group=pkg.group,
+            model_version=pkg.version,
+            stages=sorted(written.changes),
+            audit_seq=written.entry.seq,
+            metadata_complete=not governance.missing,
+            artifact_status=artifacts.status,
+        )
+        metrics.add_metric(name="RecordsUpserted", unit=MetricUnit.Count, value=1)
+        if governance.missing:
+            metrics.add_metric(name="MetadataIncomplete", unit=MetricUnit.Count, value=1)
+        send_requests(self._deploy_requests, open_requests(written.records))
+        self._evaluate_use_case(seen.records, written.records, ref.event_id, pkg.actor)
+        return Outcome.UPSERTED
 
     def _evaluate_use_case(
         self, before: dict[str, StageRecord], after: dict[str, StageRecord], event_id: str, actor: str
@@ -201,7 +182,7 @@ class RegistrySync:
                 self._use_cases.evaluate(record, trigger=event_id, actor=actor)
                 return
 
-    def _copy_artifacts(self, pkg: PackageSnapshot, records: dict, *, fresh: bool) -> Artifacts:
+    def _copy_artifacts(self, pkg: PackageSnapshot, records: dict[str, StageRecord], *, fresh: bool) -> Artifacts:
         """Copies before the transaction: the record never says "copied" before the copy exists."""
         if self._artifacts is None:
             return Artifacts()
@@ -216,6 +197,4 @@ class RegistrySync:
         governance = resolve_governance(pkg, {}, keys)
         if not governance.missing:
             return governance
-        partition = pkg.arn.split(":")[1]
-        group_arn = f"arn:{partition}:sagemaker:{pkg.region}:{pkg.account}:model-package-group/{pkg.group}"
-        return resolve_governance(pkg, self._registry.group_tags(group_arn, pkg.region), keys)
+        return resolve_governance(pkg, self._registry.group_tags(pkg.group_arn, pkg.region), keys)

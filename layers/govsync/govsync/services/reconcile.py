@@ -13,12 +13,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from govsync.domain.arns import Arn
 from govsync.domain.errors import GovsyncError
 from govsync.domain.events import PackageRef
 from govsync.domain.package import snapshot_from_describe
 from govsync.observability import MetricUnit, logger, metrics
+from govsync.services.ports import Registry, Store
+from govsync.services.registry_sync import Outcome, RegistrySync
 from govsync.settings import Settings
-from govsync.sync import Outcome
 
 MAX_REPORTED_FAILURES = 50
 
@@ -46,9 +48,9 @@ class Reconciler:
     def __init__(
         self,
         settings: Settings,
-        registry,  # SageMakerRegistry
-        store,  # GovernanceStore
-        sync,  # RegistrySync
+        registry: Registry,
+        store: Store,
+        sync: RegistrySync,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
@@ -89,7 +91,7 @@ class Reconciler:
         )
         for package in page:
             arn = package["ModelPackageArn"]
-            if arn.split(":")[4] not in self._settings.allowed_accounts:
+            if Arn.parse(arn).account not in self._settings.allowed_accounts:
                 summary.skipped += 1
                 continue
             summary.checked += 1

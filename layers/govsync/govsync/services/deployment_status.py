@@ -9,15 +9,18 @@ nothing. Once a version is live, the version it replaced on the endpoint is mark
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from govsync.changes import supersede_previous, update_version
+from govsync.domain.deployment import DeployState, superseded
+from govsync.domain.endpoint_events import EndpointChange, apply_endpoint_change, check_endpoint_event
 from govsync.domain.errors import RejectedEvent
-from govsync.domain.promotion import LIVE, EndpointChange, apply_endpoint_change, check_endpoint_event
 from govsync.domain.records import StageRecord
-from govsync.messages import Message, handle_or_dead_letter
 from govsync.observability import MetricUnit, logger, metrics
+from govsync.services.messages import Message, handle_or_dead_letter
+from govsync.services.ports import DeadLetter, Store
+from govsync.services.updates import update_records
 from govsync.settings import Settings
 
 ACTOR = "govsync-deployment-status"
@@ -33,8 +36,8 @@ class DeploymentStatus:
     def __init__(
         self,
         settings: Settings,
-        store,  # GovernanceStore
-        dead_letter,
+        store: Store,
+        dead_letter: DeadLetter,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
@@ -64,7 +67,7 @@ class DeploymentStatus:
             updated = apply_endpoint_change(records[change.stage], change)
             return None if updated is None else {**records, change.stage: updated}
 
-        after = update_version(
+        after = update_records(
             self._store,
             change.group,
             change.version,
@@ -94,8 +97,8 @@ class DeploymentStatus:
             endpoint_status=change.status,
         )
         metrics.add_metric(name=f"Endpoint{change.status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
-        previous = record.deployment.get("previous_version")
-        if record.deployment.get("status") == LIVE and isinstance(previous, int):
+        previous = record.deployment.previous_version
+        if record.deployment.status is DeployState.LIVE and previous is not None:
             self._supersede(change, previous)
         return Outcome.UPDATED
 
@@ -111,3 +114,28 @@ class DeploymentStatus:
             actor=ACTOR,
             now=self._clock().isoformat(),
         )
+
+
+def supersede_previous(
+    store: Store,
+    group: str,
+    stage: str,
+    *,
+    endpoint_name: str,
+    previous: int,
+    by_version: int,
+    event_id: str,
+    actor: str,
+    now: str,
+) -> None:
+    """Once `by_version` is live on the endpoint, the version it replaced there is superseded; its
+    decision stands (it stays a rollback candidate)."""
+
+    def retire(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
+        record = records.get(stage)
+        if record is None or record.deployment.endpoint_name != endpoint_name:
+            return None
+        updated = superseded(record.deployment, by_version, now)
+        return None if updated is None else {**records, stage: replace(record, deployment=updated)}
+
+    update_records(store, group, previous, retire, event_id=event_id, actor=actor, action="superseded", now=now)

@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from govsync.changes import update_version
+from govsync.domain.deployment import DeployState
 from govsync.domain.errors import GovsyncError
 from govsync.domain.monitoring import (
     ALERT_RAISED,
@@ -28,10 +28,16 @@ from govsync.domain.monitoring import (
     monitoring_metrics,
     window_ending,
 )
-from govsync.domain.promotion import LIVE
 from govsync.domain.records import STATUSES, StageRecord
 from govsync.observability import MetricUnit, logger, metrics
+from govsync.services.ports import Store
+from govsync.services.updates import update_records
 from govsync.settings import Settings
+
+if TYPE_CHECKING:  # the adapters the aggregator reads through (wired in govsync.wiring)
+    from govsync.adapters.cloudwatch import CloudWatchMetrics
+    from govsync.adapters.eventbus import EventPublisher
+    from govsync.adapters.monitors import ModelMonitors
 
 ACTOR = "govsync-metrics-aggregator"
 # a live deployment's record may have any decision (pending in a stage not decided yet, approved,
@@ -62,10 +68,10 @@ class MetricsAggregator:
     def __init__(
         self,
         settings: Settings,
-        store,  # GovernanceStore
-        cloudwatch,  # CloudWatchMetrics
-        monitors,  # ModelMonitors
-        notifier,  # EventPublisher
+        store: Store,
+        cloudwatch: CloudWatchMetrics,
+        monitors: ModelMonitors,
+        notifier: EventPublisher,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
@@ -110,7 +116,7 @@ class MetricsAggregator:
                 continue
             for status in LIVE_STATUSES:
                 for record in self._store.records_by_stage_status(stage, status):
-                    if record.deployment.get("status") != LIVE:
+                    if record.deployment.status is not DeployState.LIVE:
                         continue
                     summary.records += 1
                     endpoint = monitored_endpoint(record, self._settings.region)
@@ -151,7 +157,7 @@ class MetricsAggregator:
 
         def collect(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
             current = records.get(endpoint.stage)
-            if current is None or current.deployment.get("endpoint_name") != endpoint.endpoint_name:
+            if current is None or current.deployment.endpoint_name != endpoint.endpoint_name:
                 return None  # redeployed since the query
             updated = apply_monitoring(current, values, found)
             return None if updated is None else {**records, endpoint.stage: updated}
@@ -161,7 +167,7 @@ class MetricsAggregator:
             transition = alert_transition(record.monitoring_alert, planned.monitoring_alert) if planned else None
             if transition:  # before the write: a failed publish leaves the record as it was, to retry
                 self._notify(transition, record, planned)
-            after = update_version(
+            after = update_records(
                 self._store,
                 endpoint.group,
                 endpoint.version,

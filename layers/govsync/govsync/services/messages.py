@@ -5,17 +5,13 @@ sent to the dead-letter queue with its reason)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 
 from govsync.domain.errors import ConfigurationProblem, RejectedEvent, is_retryable
 from govsync.domain.events import EventEnvelope, rejection_reason
 from govsync.observability import MetricUnit, logger, metrics
-
-
-class DeadLetter(Protocol):
-    def send(self, body: str, *, reason: str, event_id: str | None, message_id: str) -> None: ...
+from govsync.services.ports import DeadLetter
 
 
 class Message:

@@ -4,13 +4,16 @@ deterministic, so a retried kick finds what an earlier attempt made instead of m
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from govsync.adapters.aws import AssumedRoles, error_code, translate
+from govsync.adapters.aws import error_code, translate
 from govsync.domain.errors import RetryableError
-from govsync.domain.promotion import TAG_VERSION, Target
+from govsync.domain.naming import TAG_VERSION, endpoint_name, version_resource_name
+from govsync.domain.package import PackageSnapshot
+from govsync.domain.targets import DEFAULT_STRATEGY, StageTarget, Target
+from govsync.strategies.base import Clients, base_spec
 
 
 def _message(exc: ClientError) -> str:
@@ -25,11 +28,51 @@ def _missing(exc: ClientError) -> bool:
     return error_code(exc) == "ValidationException" and "Could not find" in _message(exc)
 
 
-class SageMakerEndpoints:
-    strategy = "sagemaker-endpoint"
+class SageMakerEndpoint:
+    name: ClassVar[str] = DEFAULT_STRATEGY
 
-    def __init__(self, roles: AssumedRoles) -> None:
-        self._roles = roles
+    def __init__(self, clients: Clients) -> None:
+        self._roles = clients.roles
+
+    @staticmethod
+    def check_target(target: StageTarget) -> None:
+        """The instance type may come from the package (SupportedRealtimeInferenceInstanceTypes)."""
+
+    @staticmethod
+    def spec(pkg: PackageSnapshot, described: dict[str, Any], target: Target) -> dict[str, Any]:
+        """A model from the package, an endpoint config of one variant, the group's stage endpoint."""
+        model = version_resource_name(pkg.group, pkg.version, target.stage)
+        spec = base_spec(pkg, target)
+        inference = described.get("InferenceSpecification") or {}
+        containers = inference.get("Containers") or []
+        instance_type = target.instance_type or next(
+            iter(inference.get("SupportedRealtimeInferenceInstanceTypes") or []), None
+        )
+        if instance_type is None:
+            raise ValueError(
+                f"no instance type for stage {target.stage}: set instance_type in its target or "
+                "SupportedRealtimeInferenceInstanceTypes on the package"
+            )
+        model_request: dict[str, Any] = {
+            "ModelName": model,
+            "ExecutionRoleArn": target.execution_role_arn,
+            "EnableNetworkIsolation": target.network_isolation,
+            "Tags": spec["tags"],
+        }
+        if len(containers) > 1:  # an inference pipeline
+            model_request["Containers"] = [{"ModelPackageName": pkg.arn}]
+        else:
+            model_request["PrimaryContainer"] = {"ModelPackageName": pkg.arn}
+        if target.vpc_config:
+            model_request["VpcConfig"] = dict(target.vpc_config)
+        variant = {"VariantName": "AllTraffic", "ModelName": model, "InstanceType": instance_type,
+                   "InitialInstanceCount": target.instance_count, "InitialVariantWeight": 1.0}  # fmt: skip
+        return {
+            **spec,
+            "model": model_request,
+            "endpoint_config": {"EndpointConfigName": model, "ProductionVariants": [variant], "Tags": spec["tags"]},
+            "endpoint_name": endpoint_name(pkg.group, target.stage),
+        }
 
     def kick(self, target: Target, spec: dict[str, Any]) -> dict[str, Any]:
         sm = self._roles.client("sagemaker", target.role_arn, target.region, target.external_id)

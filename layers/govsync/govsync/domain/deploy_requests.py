@@ -1,0 +1,70 @@
+"""Deploy requests: what the registry sync hands the deploy function, and the checks on a message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from govsync.domain.deployment import Action, DeployState, RollbackState
+from govsync.domain.errors import RejectedEvent
+from govsync.domain.events import rejection_reason
+from govsync.domain.records import StageRecord
+
+
+@dataclass(frozen=True, slots=True)
+class DeployRequest:
+    action: Action
+    model_group: str
+    model_version: int
+    stage: str
+    event_id: str
+
+    def to_json(self) -> dict[str, str | int]:
+        return {
+            "action": self.action.value,
+            "model_group": self.model_group,
+            "model_version": self.model_version,
+            "stage": self.stage,
+            "event_id": self.event_id,
+        }
+
+
+def open_requests(records: dict[str, StageRecord]) -> list[DeployRequest]:
+    """The deploy requests these records hold that no deploy function has taken yet."""
+    requests = []
+    for stage, record in records.items():
+        deployment = record.deployment
+        if deployment.status is DeployState.REQUESTED:
+            requests.append(DeployRequest(Action.PROMOTE, record.model_group, record.model_version, stage,
+                                          deployment.requested_by_event or ""))  # fmt: skip
+        rollback = deployment.rollback
+        if rollback is not None and rollback.status is RollbackState.REQUESTED:
+            requests.append(DeployRequest(Action.ROLLBACK, record.model_group, record.model_version, stage,
+                                          rollback.requested_by_event or ""))  # fmt: skip
+    return requests
+
+
+class DeployRequestMessage(BaseModel):
+    """The body of a message on the deploy requests queue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Action
+    model_group: str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    model_version: int = Field(ge=1)
+    stage: str = Field(min_length=1, max_length=64)
+    event_id: str = Field(default="", max_length=128)
+
+    def request(self) -> DeployRequest:
+        return DeployRequest(self.action, self.model_group, self.model_version, self.stage, self.event_id)
+
+
+def parse_deploy_request(body: str, stages: tuple[str, ...]) -> DeployRequest:
+    try:
+        message = DeployRequestMessage.model_validate_json(body)
+    except ValidationError as exc:
+        raise RejectedEvent(rejection_reason(exc, "deploy request")) from exc
+    if message.stage not in stages:
+        raise RejectedEvent(f"deploy request names an unknown stage {message.stage[:64]!r}")
+    return message.request()

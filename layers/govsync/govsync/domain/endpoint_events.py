@@ -1,0 +1,135 @@
+"""Endpoint state changes ("SageMaker Endpoint State Change", forwarded from the stage accounts):
+the checks that decide whether one is ours, and what it means for the record it is tagged with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from govsync.domain.arns import PackageArn
+from govsync.domain.deployment import DeployState
+from govsync.domain.errors import RejectedEvent
+from govsync.domain.events import EventEnvelope, EventPolicy, check_envelope, rejection_reason
+from govsync.domain.naming import SAGEMAKER_NAME, TAG_PACKAGE_ARN, TAG_STAGE, version_resource_name
+from govsync.domain.records import StageRecord
+from govsync.domain.targets import DEFAULT_STRATEGY, Target
+
+ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
+
+
+class EndpointDetail(BaseModel):
+    """The detail of "SageMaker Endpoint State Change" (times may be epoch milliseconds)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    EndpointName: str
+    EndpointArn: str | None = None
+    EndpointConfigName: str | None = None
+    EndpointStatus: str
+    FailureReason: str | None = None
+    Tags: dict[str, str] = Field(default_factory=dict)
+    CreationTime: datetime | None = None
+    LastModifiedTime: datetime | None = None
+    ProductionVariants: list[dict[str, Any]] = Field(default_factory=list)
+
+    def variant_names(self) -> tuple[str, ...]:
+        """The endpoint's variants (their CloudWatch metrics are per variant); malformed entries skipped."""
+        names = (v.get("VariantName") for v in self.ProductionVariants if isinstance(v, dict))
+        return tuple(n for n in names if isinstance(n, str) and SAGEMAKER_NAME.fullmatch(n))
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointChange:
+    event_id: str
+    account: str
+    region: str
+    time: str
+    endpoint_name: str
+    endpoint_arn: str | None
+    endpoint_config_name: str | None
+    status: str
+    failure_reason: str | None
+    package_arn: str
+    group: str
+    version: int
+    stage: str
+    variants: tuple[str, ...] = ()
+
+
+def check_endpoint_event(envelope: EventEnvelope, policy: EventPolicy, targets: dict[str, Target]) -> EndpointChange:
+    """Check an endpoint state change against the stage targets; raise RejectedEvent if not ours. (The
+    account is checked against the stage's own target below, not against a list.)"""
+    event_id = check_envelope(envelope, ENDPOINT_STATE_CHANGE, policy, account_listed=False)
+    try:
+        detail = EndpointDetail.model_validate(envelope.detail)
+    except ValidationError as exc:
+        raise RejectedEvent(rejection_reason(exc, "detail"), event_id=event_id) from exc
+    arn = detail.Tags.get(TAG_PACKAGE_ARN, "")
+    stage = detail.Tags.get(TAG_STAGE, "")
+    package = PackageArn.parse(arn)
+    if package is None:
+        raise RejectedEvent(f"endpoint has no valid {TAG_PACKAGE_ARN} tag", event_id=event_id)
+    target = targets.get(stage)
+    if target is None:
+        raise RejectedEvent(f"endpoint's {TAG_STAGE} tag names no deploying stage", event_id=event_id)
+    if envelope.account != target.account:
+        raise RejectedEvent(
+            f"endpoint event from account {envelope.account}, but stage {stage} deploys to {target.account}",
+            event_id=event_id,
+        )
+    if not SAGEMAKER_NAME.fullmatch(detail.EndpointName):
+        raise RejectedEvent("EndpointName does not match SageMaker's pattern", event_id=event_id)
+    return EndpointChange(
+        event_id=event_id,
+        account=envelope.account,
+        region=envelope.region,
+        time=envelope.time.isoformat(),
+        endpoint_name=detail.EndpointName,
+        endpoint_arn=detail.EndpointArn,
+        endpoint_config_name=detail.EndpointConfigName,
+        status=detail.EndpointStatus.upper(),
+        failure_reason=detail.FailureReason,
+        package_arn=arn,
+        group=package.group,
+        version=package.version,
+        stage=stage,
+        variants=detail.variant_names(),
+    )
+
+
+# REQUESTED too: the endpoint may report before the kick's own write lands
+_TRACKED = (DeployState.REQUESTED, DeployState.KICKED, DeployState.LIVE, DeployState.FAILED)
+
+
+def apply_endpoint_change(record: StageRecord, change: EndpointChange) -> StageRecord | None:
+    """The record after an endpoint state change, or None when the change is not about this
+    record's current deployment (another config, a superseded kick) or changes nothing."""
+    deployment = record.deployment
+    if change.status not in ("IN_SERVICE", "FAILED", "DELETING"):
+        return None  # CREATING, UPDATING, ...: on the way, nothing to record yet
+    if deployment.status not in _TRACKED or deployment.account != change.account:
+        return None
+    if deployment.endpoint_name not in (None, change.endpoint_name):
+        return None
+    expected_config = deployment.endpoint_config_name
+    if expected_config is None and deployment.strategy == DEFAULT_STRATEGY:
+        expected_config = version_resource_name(record.model_group, record.model_version, record.model_stage)
+    if expected_config and change.endpoint_config_name and expected_config != change.endpoint_config_name:
+        return None
+    updated = replace(deployment, endpoint_name=change.endpoint_name, endpoint_status=change.status)
+    if change.endpoint_arn:
+        updated = replace(updated, endpoint_arn=change.endpoint_arn)
+    if change.status == "IN_SERVICE":
+        updated = replace(updated, status=DeployState.LIVE, deployed_at=change.time, error=None,
+                          variants=change.variants or updated.variants)  # fmt: skip
+    elif change.status == "FAILED":
+        updated = replace(updated, status=DeployState.FAILED,
+                          error=change.failure_reason or "endpoint FAILED (no reason given)")  # fmt: skip
+    elif change.status == "DELETING" and deployment.status is DeployState.LIVE:
+        updated = replace(updated, status=DeployState.SUPERSEDED, error="endpoint deleted")
+    if updated == deployment:
+        return None
+    return replace(record, deployment=updated)

@@ -1,0 +1,97 @@
+"""Stage targets: where and how each stage deploys (GOVSYNC_STAGE_TARGETS), with defaults resolved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from govsync.domain.events import ACCOUNT_ID
+
+DEFAULT_STRATEGY = "sagemaker-endpoint"
+
+
+class StageTarget(BaseModel):
+    """Where and how one stage deploys (one entry of GOVSYNC_STAGE_TARGETS). The strategy's name and
+    what it needs of the target are checked by the strategy itself (`govsync.strategies`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    account: str
+    strategy: str = Field(default=DEFAULT_STRATEGY, pattern=r"^[a-z][a-z0-9-]{0,40}$")
+    region: str | None = None
+    external_id: str | None = Field(default=None, min_length=2, max_length=1224)
+    # sagemaker-endpoint
+    execution_role_arn: str | None = None
+    instance_type: str | None = None
+    instance_count: int = Field(default=1, ge=1, le=100)
+    vpc_config: dict[str, list[str]] | None = None
+    network_isolation: bool = False
+    # codepipeline
+    pipeline_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.@\-_]{1,100}$")
+    # event
+    event_bus_arn: str | None = None
+
+    @field_validator("account")
+    @classmethod
+    def _account(cls, value: str) -> str:
+        if not ACCOUNT_ID.fullmatch(value):
+            raise ValueError("account must be a 12-digit account id")
+        return value
+
+    @field_validator("vpc_config")
+    @classmethod
+    def _vpc(cls, value: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+        if value is not None and set(value) != {"Subnets", "SecurityGroupIds"}:
+            raise ValueError("vpc_config needs exactly Subnets and SecurityGroupIds")
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A stage target with its defaults resolved (role ARNs, region, bus)."""
+
+    stage: str
+    account: str
+    region: str
+    role_arn: str
+    external_id: str | None
+    strategy: str
+    execution_role_arn: str
+    instance_type: str | None
+    instance_count: int
+    vpc_config: dict[str, list[str]] | None
+    network_isolation: bool
+    pipeline_name: str | None
+    event_bus_arn: str
+
+
+def role_arn(partition: str, account: str, role_name: str) -> str:
+    return f"arn:{partition}:iam::{account}:role/{role_name}"
+
+
+def resolve_targets(
+    raw: dict[str, StageTarget], *, role_name: str, region: str, partition: str, central_account: str | None
+) -> dict[str, Target]:
+    targets = {}
+    for stage, target in raw.items():
+        target_region = target.region or region
+        role = role_arn(partition, target.account, role_name)
+        bus_account = central_account or target.account
+        targets[stage] = Target(
+            stage=stage,
+            account=target.account,
+            region=target_region,
+            role_arn=role,
+            external_id=target.external_id,
+            strategy=target.strategy,
+            execution_role_arn=target.execution_role_arn or f"{role}-execution",
+            instance_type=target.instance_type,
+            instance_count=target.instance_count,
+            vpc_config=target.vpc_config,
+            network_isolation=target.network_isolation,
+            pipeline_name=target.pipeline_name,
+            event_bus_arn=target.event_bus_arn
+            or f"arn:{partition}:events:{target_region}:{bus_account}:event-bus/default",
+        )
+    return targets

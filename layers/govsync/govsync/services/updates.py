@@ -1,0 +1,105 @@
+"""The one way a version's records change: read the version, apply a pure function, write the
+records with their audit entry in one conditional transaction; when another writer got there first,
+read again and apply again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from govsync.domain.audit import AuditEntry, new_entry
+from govsync.domain.errors import ConcurrentChange, RetryableError
+from govsync.domain.records import StageRecord, diff_records
+from govsync.domain.version_state import VersionState
+from govsync.observability import logger
+from govsync.services.ports import Store
+
+MAX_RACE_ATTEMPTS = 5
+
+
+def retry_on_conflict[T](attempt: Callable[[], T], *, what: str, attempts: int = MAX_RACE_ATTEMPTS) -> T:
+    """Run `attempt` (read, decide, conditional write) until no concurrent writer gets in the way."""
+    for _ in range(attempts):
+        try:
+            return attempt()
+        except ConcurrentChange:
+            logger.info("lost a race, re-reading", what=what)
+    raise RetryableError(f"{what} kept changing under us")
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """What a change asks to write: the version's records after it, and its audit entry's facts."""
+
+    records: dict[str, StageRecord]
+    event_id: str
+    actor: str
+    action: str
+    source_time: str
+    recorded_at: str
+    # the registry change this applies (the head's idempotency mark), None for our own changes
+    source_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    records: dict[str, StageRecord]
+    entry: AuditEntry
+    changes: dict[str, dict[str, list]]
+
+
+def update_version(
+    store: Store,
+    group: str,
+    version: int,
+    change: Callable[[VersionState], Update | None],
+    *,
+    attempts: int = MAX_RACE_ATTEMPTS,
+) -> Written | None:
+    """Apply `change` to the version as the table holds it now; None when it asks for nothing (or
+    changes nothing and applies no registry change)."""
+
+    def attempt() -> Written | None:
+        state = store.load_version(group, version)
+        update = change(state)
+        if update is None:
+            return None
+        changes = diff_records(state.records, update.records)
+        if not changes and update.source_version is None:
+            return None
+        entry = new_entry(
+            group=group,
+            version=version,
+            seq=state.audit_seq + 1,
+            prev_hash=state.audit_head,
+            event_id=update.event_id or "govsync",
+            actor=update.actor,
+            action=update.action,
+            changes=changes,
+            source_time=update.source_time,
+            recorded_at=update.recorded_at,
+        )
+        changed = [update.records[s] for s in update.records if update.records[s] != state.records.get(s)]
+        store.commit(state, changed, entry, update.source_version)
+        return Written(update.records, entry, changes)
+
+    return retry_on_conflict(attempt, what=f"version {group}/{version}", attempts=attempts)
+
+
+RecordsChange = Callable[[dict[str, StageRecord]], dict[str, StageRecord] | None]
+
+
+def update_records(
+    store: Store, group: str, version: int, change: RecordsChange, *, event_id: str, actor: str, action: str, now: str
+) -> dict[str, StageRecord] | None:
+    """A change our own functions make (deployments, endpoint states, metrics): `change` maps the
+    records to new ones (or None: nothing to do); the records written, or None."""
+
+    def apply(state: VersionState) -> Update | None:
+        after = change(dict(state.records))
+        if after is None:
+            return None
+        return Update(after, event_id, actor, action, source_time=now, recorded_at=now)
+
+    written = update_version(store, group, version, apply)
+    return written.records if written else None

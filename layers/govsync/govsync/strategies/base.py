@@ -1,0 +1,51 @@
+"""What every deploy strategy is: a name, what it needs of a stage target, the kick's parameters
+(pure), and the kick itself in the stage's account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from govsync.adapters.aws import AssumedRoles
+from govsync.domain.naming import resource_tags
+from govsync.domain.package import PackageSnapshot
+from govsync.domain.targets import StageTarget, Target
+
+
+@dataclass(frozen=True)
+class Clients:
+    """What a strategy may call AWS with: roles in the stage accounts, and the central region."""
+
+    roles: AssumedRoles
+    region: str
+
+
+class DeployStrategy(Protocol):
+    name: ClassVar[str]
+
+    def __init__(self, clients: Clients) -> None: ...
+
+    @staticmethod
+    def check_target(target: StageTarget) -> None:
+        """Raise ValueError naming what the target lacks for this strategy."""
+        ...
+
+    @staticmethod
+    def spec(pkg: PackageSnapshot, described: dict[str, Any], target: Target) -> dict[str, Any]:
+        """The kick's parameters (pure: no AWS call)."""
+        ...
+
+    def kick(self, target: Target, spec: dict[str, Any]) -> dict[str, Any]:
+        """Start the deployment; what it reports goes on the record's deployment."""
+        ...
+
+
+def base_spec(pkg: PackageSnapshot, target: Target) -> dict[str, Any]:
+    """What every strategy's spec holds: the package, the stage, the tags."""
+    return {
+        "package_arn": pkg.arn,
+        "group": pkg.group,
+        "version": pkg.version,
+        "stage": target.stage,
+        "tags": resource_tags(pkg.arn, target.stage, pkg.version),
+    }

@@ -1,0 +1,42 @@
+"""A "Model Deployment Requested" event on the stage's bus, for teams that deploy with their own
+pipelines (their endpoint, tagged like ours, reports back through its state changes)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from govsync.adapters.eventbus import EventPublisher
+from govsync.domain.package import PackageSnapshot
+from govsync.domain.targets import StageTarget, Target
+from govsync.strategies.base import Clients, base_spec
+
+DEPLOYMENT_REQUESTED = "Model Deployment Requested"
+
+
+class EventBus:
+    name: ClassVar[str] = "event"
+
+    def __init__(self, clients: Clients) -> None:
+        self._publisher = EventPublisher(clients.region)
+
+    @staticmethod
+    def check_target(target: StageTarget) -> None:
+        """Any target will do: the bus defaults to the central account's default bus."""
+
+    @staticmethod
+    def spec(pkg: PackageSnapshot, described: dict[str, Any], target: Target) -> dict[str, Any]:
+        return {**base_spec(pkg, target), "event_bus_arn": target.event_bus_arn}
+
+    def kick(self, target: Target, spec: dict[str, Any]) -> dict[str, Any]:
+        detail = {
+            "ModelPackageArn": spec["package_arn"],
+            "ModelPackageGroupName": spec["group"],
+            "ModelPackageVersion": spec["version"],
+            "Stage": spec["stage"],
+            "Account": target.account,
+            "Region": target.region,
+            "Tags": {t["Key"]: t["Value"] for t in spec["tags"]},
+            "Artifacts": spec.get("artifacts", []),
+        }
+        event_id = self._publisher.publish(target.event_bus_arn, DEPLOYMENT_REQUESTED, detail, [spec["package_arn"]])
+        return {"event_bus_arn": target.event_bus_arn, "event_id": event_id}

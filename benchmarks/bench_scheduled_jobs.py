@@ -30,6 +30,8 @@ from benchmarks.bench_registry_sync import register
 from benchmarks.harness import CallCounter, median, report, timed
 from govsync.domain.deployment import Deployment
 
+as_deployment = Deployment.from_json
+
 REGION = "us-east-1"
 CENTRAL = "111111111111"
 TARGETS = {"test": "333333333333", "preprod": "555555555555", "production": "444444444444"}
@@ -91,7 +93,7 @@ def _seed_deployments(endpoint: str, deployed: int, windows: list[datetime]) -> 
             model_package_arn=f"arn:aws:sagemaker:{REGION}:{CENTRAL}:model-package/{group}/1",
             source_account=CENTRAL, registry_last_modified="2026-11-23T10:00:00+00:00", metadata_complete=True,
             metadata_missing=(), registry_status="approved",
-            deployment=Deployment.from_json({"status": "live", "action": "promote", "account": account, "region": REGION,
+            deployment=as_deployment({"status": "live", "action": "promote", "account": account, "region": REGION,
                         "strategy": "sagemaker-endpoint", "endpoint_name": name, "variants": ["AllTraffic"]}),
         )  # fmt: skip
         entry = new_entry(group=group, version=1, seq=1, prev_hash=GENESIS, event_id="seed", actor="bench",

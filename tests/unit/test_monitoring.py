@@ -33,6 +33,8 @@ from govsync.settings import ConfigurationError, Settings
 
 from .helpers import described
 
+as_deployment = Deployment.from_json
+
 NOW = datetime(2026, 11, 23, 10, 5, 42, tzinfo=UTC)
 
 
@@ -44,7 +46,7 @@ def deployed_record(**deployment):
     pkg = snapshot_from_describe(described(ModelApprovalStatus="Approved"))
     governance = resolve_governance(pkg, {}, StageConfig().metadata_keys)
     record = build_stage_records(pkg, governance, StageConfig())["development"]
-    return replace(record, model_stage="test", model_status="pending", deployment=Deployment.from_json(deployment))
+    return replace(record, model_stage="test", model_status="pending", deployment=as_deployment(deployment))
 
 
 def test_every_run_inside_a_window_asks_for_the_same_window():
@@ -74,10 +76,9 @@ def test_a_deployed_record_names_its_endpoint_and_variants():
     record = deployed_record(endpoint_name="fraud-detector-test", account="333333333333", variants=["blue"])
     assert monitored_endpoint(record, "us-east-1").variants == ("blue",)
     assert (
-        monitored_endpoint(replace(record, deployment=Deployment.from_json({"account": "333333333333"})), "us-east-1")
-        is None
+        monitored_endpoint(replace(record, deployment=as_deployment({"account": "333333333333"})), "us-east-1") is None
     )
-    default = replace(record, deployment=Deployment.from_json({"endpoint_name": "e", "account": "333333333333"}))
+    default = replace(record, deployment=as_deployment({"endpoint_name": "e", "account": "333333333333"}))
     assert monitored_endpoint(default, "eu-west-1").variants == ("AllTraffic",)
     assert monitored_endpoint(default, "eu-west-1").region == "eu-west-1"
 

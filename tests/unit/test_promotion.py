@@ -21,6 +21,8 @@ from govsync.strategies.sagemaker_endpoint import SageMakerEndpoint
 
 from .helpers import ARN, described
 
+as_deployment = Deployment.from_json
+
 CONFIG = StageConfig()
 TARGETS = resolve_targets(
     {"test": StageTarget(account="333333333333"), "production": StageTarget(account="444444444444")},
@@ -81,9 +83,7 @@ def test_decision_and_deployment_are_two_facts_neither_overwrites_the_other():
     )
     live = {
         **pending,
-        "test": replace(
-            pending["test"], deployment=Deployment.from_json({"status": "live", "account": "333333333333"})
-        ),
+        "test": replace(pending["test"], deployment=as_deployment({"status": "live", "account": "333333333333"})),
     }
     assert (live["test"].model_status, live["test"].deployment_status) == ("pending", "deployed")
     # When the registry approves the test stage, the decision changes and the deployment stays
@@ -116,8 +116,8 @@ def test_rejecting_a_live_stage_requests_a_rollback():
     approved = records_for(
         ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "production", "StageStatus": "Approved"}
     )
-    live = {**approved, "production": replace(approved["production"],
-                                                deployment=Deployment.from_json({"status": "live", "account": "444444444444"}))}  # fmt: skip
+    serving = as_deployment({"status": "live", "account": "444444444444"})
+    live = {**approved, "production": replace(approved["production"], deployment=serving)}
     rejected = merge_records(
         live,
         records_for(ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "production", "StageStatus": "Rejected"}),
@@ -203,9 +203,7 @@ def test_endpoint_changes_move_only_the_current_deployment():
         records_for(ModelApprovalStatus="Approved")["development"],
         model_stage="test",
         model_status="pending",
-        deployment=Deployment.from_json(
-            {"status": "requested", "account": "333333333333", "strategy": "sagemaker-endpoint"}
-        ),
+        deployment=as_deployment({"status": "requested", "account": "333333333333", "strategy": "sagemaker-endpoint"}),
     )
     live = apply_endpoint_change(
         record, check_endpoint_event(envelope("333333333333", "IN_SERVICE", TAGS), POLICY, TARGETS)
@@ -225,13 +223,11 @@ def test_endpoint_changes_move_only_the_current_deployment():
 
 def test_rollback_candidate_is_the_newest_earlier_live_version():
     base = replace(records_for(ModelApprovalStatus="Approved")["development"], model_stage="production")
-    was_live = Deployment.from_json({"status": "superseded", "deployed_at": "t"})
+    was_live = as_deployment({"status": "superseded", "deployed_at": "t"})
     v1 = replace(base, model_version=1, model_status="approved", deployment=was_live)
     v2 = replace(base, model_version=2, model_status="pending", deployment=was_live)
     gone = replace(base, model_version=3, model_status="rejected", deployment=was_live)
-    never = replace(
-        base, model_version=3, model_status="approved", deployment=Deployment.from_json({"status": "refused"})
-    )
+    never = replace(base, model_version=3, model_status="approved", deployment=as_deployment({"status": "refused"}))
     assert rollback_candidate([v1, v2, gone, never], 4).model_version == 2
     assert rollback_candidate([v1], 1) is None
 

@@ -63,7 +63,7 @@ def start_local_stack(port: int) -> tuple[subprocess.Popen[str], str]:
     LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
     log = LOG_FILE.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "govsync_local.cli", "local", "up", "--port", str(port)],
+        [sys.executable, "-m", "govsync_cli", "local", "up", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=log,
         stdin=subprocess.DEVNULL,
@@ -362,7 +362,7 @@ def register(scientist: Any, bucket: str, key: str, report_key: str) -> str:
 
 
 def monitoring(endpoint: str, accounts: Accounts, group: str, version: int) -> None:
-    from govsync_local import cli
+    from govsync_cli import main as cli
 
     _say("\n8. the production endpoint served an hour of traffic; a Model Monitor schedule watches it")
     endpoint_name = _records(endpoint, group, version)["production"]["deployment"]["endpoint_name"]
@@ -383,7 +383,7 @@ def monitoring(endpoint: str, accounts: Accounts, group: str, version: int) -> N
 
 
 def reconcile(endpoint: str, group: str, version: int) -> None:
-    from govsync_local import cli
+    from govsync_cli import main as cli
 
     _say(f"\n9. version {version}'s development record is lost (deleted from the table); no event will come for it")
     table = local_info(endpoint)["governance_table"]
@@ -411,7 +411,7 @@ def local_info(endpoint: str) -> dict[str, Any]:
 
 
 def run_demo(port: int = 0) -> int:
-    from govsync_local import cli
+    from govsync_cli import main as cli
 
     accounts = Accounts.from_env()
     port = port or free_port()

@@ -22,9 +22,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from govsync_cli.cloudformation import parameter_value
 from govsync_local import motoext
 from govsync_local import template as tpl
-from govsync_local.cloudformation import parameter_value
 from govsync_local.emitter import SageMakerEventEmitter
 from govsync_local.poller import QueuePoller
 

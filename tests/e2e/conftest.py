@@ -42,7 +42,7 @@ class Local:
         *args: str,
         env: dict[str, str] | None = None,
         stdin: str | None = None,
-        python: tuple[str, ...] = ("-m", "govsync_local.cli"),
+        python: tuple[str, ...] = ("-m", "govsync_cli"),
     ) -> subprocess.CompletedProcess[str]:
         """The CLI in a user's shell: no AWS variables but the endpoint (and what `env` adds)."""
         return subprocess.run(
@@ -71,7 +71,7 @@ def local_up(workdir: Path, port: int, *options: str) -> Iterator[str]:
     stopped (and checked to stop cleanly) afterwards."""
     log = (workdir / "local-up.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "govsync_local.cli", "local", "up", "--port", str(port), *options],
+        [sys.executable, "-m", "govsync_cli", "local", "up", "--port", str(port), *options],
         cwd=workdir, env=CLEAN_ENV, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     lines: list[str] = []
@@ -96,7 +96,7 @@ def local(tmp_path_factory) -> Iterator[Local]:
     workdir = tmp_path_factory.mktemp("local-stack")
     with local_up(workdir, free_port(), "--duplicate-events") as endpoint:
         shown = subprocess.run(
-            [sys.executable, "-m", "govsync_local.cli", "local", "info", "--json"],
+            [sys.executable, "-m", "govsync_cli", "local", "info", "--json"],
             env={**CLEAN_ENV, "AWS_ENDPOINT_URL": endpoint}, capture_output=True, text=True, check=True,
         )  # fmt: skip
         yield Local(endpoint, workdir, json.loads(shown.stdout))

@@ -158,7 +158,7 @@ def test_empty_values_print_as_a_dash(local, synced):
 def test_a_reader_that_leaves_early_gets_no_traceback(local, synced):
     # as `govsync records list | head -1`: the pipe's reader is gone before the CLI writes
     proc = subprocess.Popen(
-        [sys.executable, "-m", "govsync_local.cli", "records", "list"],
+        [sys.executable, "-m", "govsync_cli", "records", "list"],
         env={**CLEAN_ENV, "AWS_ENDPOINT_URL": local.endpoint}, cwd=ROOT,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
     )  # fmt: skip
@@ -182,7 +182,7 @@ class NotInstalled(MetaPathFinder):
             raise ModuleNotFoundError(f"No module named {name!r} (not installed)")
 
 sys.meta_path.insert(0, NotInstalled())
-from govsync_local.cli import main
+from govsync_cli.main import main
 raise SystemExit(main(sys.argv[1:]))
 """
 

@@ -283,7 +283,7 @@ def test_cli_without_a_running_stack_says_so(local):
     from .conftest import CLEAN_ENV, ROOT
 
     result = subprocess.run(
-        [sys.executable, "-m", "govsync_local.cli", "--endpoint-url", "http://127.0.0.1:9", "records", "list"],
+        [sys.executable, "-m", "govsync_cli", "--endpoint-url", "http://127.0.0.1:9", "records", "list"],
         env=CLEAN_ENV, cwd=ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 2

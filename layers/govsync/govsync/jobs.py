@@ -28,6 +28,7 @@ class JobInput(BaseModel):
 
 @dataclass(frozen=True)
 class Job:
+    name: str  # what the schedule's input says: {"job": name}
     function_id: str
     schedule_parameter: str
     description: str
@@ -68,6 +69,7 @@ def _reconcile_summary(summary: dict[str, Any]) -> str:
 
 
 METRICS_AGGREGATION = Job(
+    "metrics-aggregation",
     "MetricsAggregatorFunction",
     "MetricsSchedule",
     "stage accounts' endpoint metrics -> the deployed records",
@@ -75,6 +77,7 @@ METRICS_AGGREGATION = Job(
     _aggregation_summary,
 )
 RECONCILE = Job(
+    "reconcile",
     "ReconcilerFunction",
     "ReconcileSchedule",
     "the registry listed, every missing or stale record repaired",
@@ -82,3 +85,8 @@ RECONCILE = Job(
     _reconcile_summary,
 )
 JOBS: dict[str, Job] = {job.function_id: job for job in (METRICS_AGGREGATION, RECONCILE)}
+
+
+def default_input(job: Job) -> dict[str, Any]:
+    """The input the job's schedule sends."""
+    return {"job": job.name}

@@ -1,0 +1,5 @@
+"""python -m govsync_cli: the govsync command."""
+
+from govsync_cli.main import run
+
+run()

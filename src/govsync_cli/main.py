@@ -1,0 +1,136 @@
+"""govsync: read the governance record, verify the audit trail, reconcile the registry, run the
+scheduled jobs, and (with `govsync[local]` installed) run the local stack and its demo.
+
+Honours AWS_ENDPOINT_URL, AWS_PROFILE and AWS_REGION like the AWS CLI. Tables by default, --json
+for scripts. Exit codes: 0 ok, 1 a check failed (audit verify) or a job left failures (reconcile,
+schedule run), 2 usage or input errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from govsync_cli import plugins
+from govsync_cli.audit import cmd_audit_show, cmd_audit_verify, cmd_usecases_list, cmd_usecases_show
+from govsync_cli.base import EXIT_ERROR, EXIT_FAILED, CliError, command_group, prepare_aws, print_help, version_number
+from govsync_cli.jobs import cmd_reconcile, cmd_schedule_list, cmd_schedule_run
+from govsync_cli.records import cmd_records_list, cmd_records_show
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="govsync", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--endpoint-url", help="AWS endpoint (default: AWS_ENDPOINT_URL)")
+    parser.add_argument("--region", help="AWS region (default: AWS_REGION / profile)")
+    parser.add_argument("--profile", help="AWS profile (default: AWS_PROFILE)")
+    parser.add_argument(
+        "--stack", default=os.environ.get("GOVSYNC_STACK", "govsync"), help="stack name (default: govsync)"
+    )
+    parser.add_argument("--table", help="governance table (default: GOVSYNC_TABLE, else the stack's output)")
+    parser.set_defaults(func=lambda _args: print_help(parser))
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    records = command_group(commands, "records", "the governance records")
+    p = records.add_parser("list", help="stage records, filtered (uses the by_stage_status / by_use_case indexes)")
+    p.add_argument("--group", help="only this model package group")
+    p.add_argument("--stage", help="only this stage (the stack's StageNames)")
+    p.add_argument("--status", help="only this decision: pending, approved, rejected, retired")
+    p.add_argument(
+        "--deployment", help="only this deployment state: deploying, deployed, deploy_failed, blocked, rolled_back, "
+        "superseded"
+    )  # fmt: skip
+    p.add_argument("--use-case", help="only the records of this use case")
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    p.set_defaults(func=cmd_records_list)
+    p = records.add_parser("show", help="every stage record of a model version")
+    p.add_argument("group"), p.add_argument("version", type=version_number)
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    p.set_defaults(func=cmd_records_show)
+
+    usecases = command_group(commands, "usecases", "use-case lifecycle")
+    p = usecases.add_parser("list", help="every use case with its lifecycle stage")
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    p.set_defaults(func=cmd_usecases_list)
+    p = usecases.add_parser("show", help="a use case's stage, its transitions and its models' records")
+    p.add_argument("use_case_id")
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    p.set_defaults(func=cmd_usecases_show)
+
+    audit = command_group(commands, "audit", "the audit trail")
+    p = audit.add_parser("show", help="the audit entries of a model version")
+    p.add_argument("group"), p.add_argument("version", type=version_number)
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    p.set_defaults(func=cmd_audit_show)
+    p = audit.add_parser("verify", help="check the hash chain (exit 1 naming the first broken entry)")
+    p.add_argument("group", nargs="?"), p.add_argument("version", nargs="?", type=version_number)
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    p.set_defaults(func=cmd_audit_verify)
+
+    p = commands.add_parser(
+        "reconcile", help="list the registry and repair missing or stale records (also the first-install backfill)"
+    )
+    p.add_argument("--group", action="append", help="only this model package group (repeatable)")
+    p.add_argument("--verbose", action="store_true", help="the function's own log lines too")
+    p.add_argument("--json", action="store_true", help="JSON summary for scripts")
+    p.set_defaults(func=cmd_reconcile)
+
+    schedule = command_group(commands, "schedule", "the scheduled functions")
+    p = schedule.add_parser("list", help="scheduled functions, their expressions and inputs")
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    p.set_defaults(func=cmd_schedule_list)
+    p = schedule.add_parser(
+        "run", help="run a scheduled function now, as its schedule would (e.g. MetricsAggregatorFunction)"
+    )
+    p.add_argument("function_id", metavar="FUNCTION_ID", help="MetricsAggregatorFunction or ReconcilerFunction")
+    p.add_argument("--input", help="the event as JSON (default: the schedule's input)")
+    p.add_argument("--window-end", help="metrics: collect the window ending at or before this ISO time")
+    p.add_argument("--verbose", action="store_true", help="the function's own log lines too")
+    p.add_argument("--json", action="store_true", help="JSON summary for scripts")
+    p.set_defaults(func=cmd_schedule_run)
+
+    for plugin in plugins.each():
+        plugin.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        prepare_aws(args)
+        return args.func(args)
+    except CliError as exc:
+        print(f"govsync: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `govsync ... | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
+    except Exception as exc:  # botocore and friends: one line, not a traceback
+        from govsync.domain.errors import GovsyncError
+
+        if isinstance(exc, GovsyncError) or type(exc).__module__.startswith(("botocore", "pynamodb")):
+            print(f"govsync: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        raise
+
+
+def run() -> None:
+    """The console script: main(), and a quiet exit when stdout closed early (`| head`)."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = EXIT_FAILED
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    run()

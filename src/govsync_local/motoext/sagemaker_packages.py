@@ -1,0 +1,75 @@
+"""Model packages: `ModelLifeCycle` and `ModelCard` (create, update, describe); `update_model_package`
+keeps `CustomerMetadataProperties`, `ModelApprovalStatus` and `ApprovalDescription` unless told to
+change them, merges new properties and honours `CustomerMetadataPropertiesToRemove`; `CreatedBy` and
+`LastModifiedBy` name the calling IAM identity, as SageMaker does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.sagemaker.models import ModelPackage, ValidationError
+from moto.sagemaker.responses import SageMakerResponse
+
+from govsync_local.motoext.listeners import caller_arn, notify
+
+
+def _find(response: SageMakerResponse, arn: str) -> ModelPackage:
+    backend = response.sagemaker_backend
+    package = backend.model_packages.get(backend.model_package_name_mapping.get(arn, arn))
+    if package is None:
+        raise ValidationError(f"Model package {arn} not found")
+    return package
+
+
+def install() -> None:
+    """Patch moto's model packages."""
+    original_create = SageMakerResponse.create_model_package
+    original_response_object = ModelPackage.gen_response_object
+
+    def gen_response_object(self: ModelPackage) -> dict[str, Any]:
+        response = original_response_object(self)
+        if getattr(self, "model_life_cycle", None):
+            response["ModelLifeCycle"] = self.model_life_cycle
+        if getattr(self, "model_card", None):
+            response["ModelCard"] = self.model_card
+        if not response.get("CustomerMetadataProperties"):
+            response.pop("CustomerMetadataProperties", None)
+        return response
+
+    def create_model_package(self: SageMakerResponse) -> ActionResult:
+        result = original_create(self)
+        package = _find(self, result.result["ModelPackageArn"])
+        package.model_life_cycle = self._get_param("ModelLifeCycle")
+        package.model_card = self._get_param("ModelCard")
+        if caller := caller_arn(self):
+            package.created_by = {"IamIdentity": {"Arn": caller}}
+        notify(package, self.current_account, self.region)
+        return result
+
+    def update_model_package(self: SageMakerResponse) -> ActionResult:
+        package = _find(self, self._get_param("ModelPackageArn"))
+        if (status := self._get_param("ModelApprovalStatus")) is not None:
+            package.set_model_approval_status(status)
+        if (description := self._get_param("ApprovalDescription")) is not None:
+            package.approval_description = description
+        properties = dict(package.customer_metadata_properties or {})
+        properties.update(self._get_param("CustomerMetadataProperties") or {})
+        for key in self._get_param("CustomerMetadataPropertiesToRemove") or []:
+            properties.pop(key, None)
+        package.customer_metadata_properties = properties or None
+        if additional := self._get_param("AdditionalInferenceSpecificationsToAdd"):
+            package.add_additional_inference_specifications(additional)
+        if (life_cycle := self._get_param("ModelLifeCycle")) is not None:
+            package.model_life_cycle = life_cycle
+        if (card := self._get_param("ModelCard")) is not None:
+            package.model_card = card
+        package.modifications_done()
+        if caller := caller_arn(self):
+            package.last_modified_by = {"IamIdentity": {"Arn": caller}}
+        notify(package, self.current_account, self.region)
+        return ActionResult({"ModelPackageArn": package.arn})
+
+    ModelPackage.gen_response_object = gen_response_object
+    SageMakerResponse.create_model_package = create_model_package
+    SageMakerResponse.update_model_package = update_model_package

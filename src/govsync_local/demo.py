@@ -16,35 +16,30 @@ The stack reacts to SageMaker's events; the demo waits for them and prints the r
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
 import subprocess
 import sys
-import tarfile
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from govsync_local.demo_data import (
+    EVALUATION_REPORT,
+    GROUP,
+    model_tarball,
+    monitoring_schedule,
+    production_traffic,
+    register,
+    say,
+)
 from govsync_local.server import free_port, stop_process
 from govsync_local.stack import Accounts, client, dev_bucket_name
 
-GROUP = "fraud-detector"
-# A model-quality statistics report as SageMaker Model Monitor / Clarify write it.
-EVALUATION_REPORT = {
-    "version": 0.0,
-    "dataset": {"item_count": 20000},
-    "binary_classification_metrics": {
-        "accuracy": {"value": 0.9712, "standard_deviation": 0.0021},
-        "precision": {"value": 0.8844, "standard_deviation": 0.0075},
-        "recall": {"value": 0.8123, "standard_deviation": 0.0093},
-        "auc": {"value": 0.9876, "standard_deviation": 0.0011},
-    },
-}
+
 READY_TIMEOUT = 180
 EVENT_TIMEOUT = 60
 LOG_FILE = Path(".govsync") / "demo-local-stack.log"
@@ -52,10 +47,6 @@ LOG_FILE = Path(".govsync") / "demo-local-stack.log"
 
 class DemoError(Exception):
     pass
-
-
-def _say(message: str) -> None:
-    print(message, flush=True)
 
 
 def start_local_stack(port: int) -> tuple[subprocess.Popen[str], str]:
@@ -110,16 +101,6 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = EVENT_TIMEOUT
         time.sleep(0.2)
 
 
-def model_tarball() -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        payload = json.dumps({"booster": "xgboost", "trees": 128}).encode()
-        info = tarfile.TarInfo("xgboost-model")
-        info.size = len(payload)
-        tar.addfile(info, io.BytesIO(payload))
-    return buffer.getvalue()
-
-
 def user_client(service: str, endpoint: str, user: str) -> Any:
     """A client acting as an IAM user of the central account (so the audit trail names who acted)."""
     import boto3
@@ -146,7 +127,7 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
 
     store = GovernanceStore(details["governance_table"], "us-east-1")
 
-    _say(f"1. central account {accounts.central}: model package group {GROUP!r}")
+    say(f"1. central account {accounts.central}: model package group {GROUP!r}")
     sagemaker = client("sagemaker", endpoint)
     scientist = user_client("sagemaker", endpoint, "alice-data-scientist")
     officer = user_client("sagemaker", endpoint, "bob-governance-officer")
@@ -159,7 +140,7 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     bucket = dev_bucket_name(accounts)
     key = f"{GROUP}/training-job-2026-11-23/output/model.tar.gz"
     report_key = f"{GROUP}/training-job-2026-11-23/evaluation/statistics.json"
-    _say(f"2. dev account {accounts.dev}: upload s3://{bucket}/{key} and its evaluation report")
+    say(f"2. dev account {accounts.dev}: upload s3://{bucket}/{key} and its evaluation report")
     dev_s3 = client("s3", endpoint, accounts.dev, accounts)
     dev_s3.put_object(
         Bucket=bucket,
@@ -177,9 +158,9 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
         ChecksumAlgorithm="CRC64NVME",
     )
 
-    _say("3. data scientist: create_model_package (PendingManualApproval)")
+    say("3. data scientist: create_model_package (PendingManualApproval)")
     arn = register(scientist, bucket, key, report_key)
-    _say(f"   {arn}")
+    say(f"   {arn}")
     version = int(arn.rsplit("/", 1)[1])
 
     def status(stage: str = "development", number: int = version) -> str | None:
@@ -197,9 +178,9 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     if record.artifact_status != "copied":
         raise DemoError(f"artifacts not copied: {record.artifacts}")
     for artifact in record.artifacts:
-        _say(f"   copied {artifact['source_uri']}\n       -> {artifact['central_uri']} ({artifact['checksum']})")
+        say(f"   copied {artifact['source_uri']}\n       -> {artifact['central_uri']} ({artifact['checksum']})")
 
-    _say("4. governance officer: update_model_package(ModelApprovalStatus='Approved')")
+    say("4. governance officer: update_model_package(ModelApprovalStatus='Approved')")
     officer.update_model_package(
         ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="Validated on the hold-out set"
     )
@@ -207,14 +188,14 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     wait_for(f"the deployment to the test account {accounts.test}", lambda: deployment("test") == "deployed")
     show_endpoint(store, endpoint, accounts, version, "test")
 
-    _say("5. governance officer: ModelLifeCycle Staging/Approved (validated in test, approved for production)")
+    say("5. governance officer: ModelLifeCycle Staging/Approved (validated in test, approved for production)")
     approve_stage(officer, arn, "Staging", "Approved", "Validated in test: latency and accuracy within bounds")
     wait_for(
         f"the deployment to the production account {accounts.prod}", lambda: deployment("production") == "deployed"
     )
     show_endpoint(store, endpoint, accounts, version, "production")
 
-    _say("6. version 2: registered, approved, validated in test: it replaces version 1 on both endpoints")
+    say("6. version 2: registered, approved, validated in test: it replaces version 1 on both endpoints")
     second = register(scientist, bucket, key, report_key)
     number = int(second.rsplit("/", 1)[1])
     wait_for("the version 2 record", lambda: status(number=number) == "pending")
@@ -225,62 +206,16 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     wait_for("version 1 to be superseded in production", lambda: deployment("production") == "superseded")
     show_endpoint(store, endpoint, accounts, number, "production")
 
-    _say("7. governance officer: ModelLifeCycle Production/Rejected for version 2 -> rollback")
+    say("7. governance officer: ModelLifeCycle Production/Rejected for version 2 -> rollback")
     approve_stage(officer, second, "Production", "Rejected", "Drift in the first hour of live traffic")
     wait_for("version 1 to be live in production again", lambda: _live(store, version, "production"))
     show_endpoint(store, endpoint, accounts, version, "production")
     return GROUP, version
 
 
-def production_traffic(endpoint: str, accounts: Accounts, endpoint_name: str) -> datetime:
-    """The last whole hour of traffic, as SageMaker publishes it in the production account: 20 requests
-    a minute, 2.5% server errors, model latencies from 60 to 357 ms."""
-    from govsync.domain.monitoring import window_ending
-
-    window = window_ending(datetime.now(UTC), 60)
-    dimensions = [{"Name": "EndpointName", "Value": endpoint_name}, {"Name": "VariantName", "Value": "AllTraffic"}]
-    data = []
-    for minute in range(60):
-        when = window.start + timedelta(minutes=minute, seconds=30)
-        latencies = [float(60_000 + ((minute * 20 + i) * 37 % 100) * 3_000) for i in range(20)]
-        data += [
-            {"MetricName": "Invocations", "Value": 20, "Unit": "Count"},
-            {"MetricName": "Invocation4XXErrors", "Value": 1 if minute % 20 == 0 else 0, "Unit": "Count"},
-            {"MetricName": "Invocation5XXErrors", "Value": 1 if minute % 2 == 0 else 0, "Unit": "Count"},
-            {"MetricName": "ModelLatency", "Values": latencies, "Unit": "Microseconds"},
-            {"MetricName": "OverheadLatency", "Value": 4_000 + minute * 10, "Unit": "Microseconds"},
-        ]
-        for datum in data[-5:]:
-            datum.update(Dimensions=dimensions, Timestamp=when)
-    cloudwatch = client("cloudwatch", endpoint, accounts.prod, accounts)
-    for start in range(0, len(data), 500):
-        cloudwatch.put_metric_data(Namespace="AWS/SageMaker", MetricData=data[start : start + 500])
-    _say(
-        f"   account {accounts.prod}: {len(data)} datapoints for {endpoint_name}, "
-        f"{window.start:%H:%M}-{window.end:%H:%M} UTC"
-    )
-    return window.end
-
-
-def monitoring_schedule(endpoint: str, accounts: Accounts, endpoint_name: str) -> None:
-    """A data-quality schedule on the production endpoint whose last execution found violations
-    (locally no processing job runs: the local Model Monitor records that execution from a tag)."""
-    from govsync_local.motoext import LOCAL_EXECUTION_TAG
-
-    client("sagemaker", endpoint, accounts.prod, accounts).create_monitoring_schedule(
-        MonitoringScheduleName=f"{endpoint_name}-data-quality",
-        MonitoringScheduleConfig=data_quality_schedule(endpoint_name, accounts.prod),
-        Tags=[{"Key": LOCAL_EXECUTION_TAG, "Value": "CompletedWithViolations"}],
-    )
-    _say(
-        f"   account {accounts.prod}: monitoring schedule {endpoint_name}-data-quality, "
-        "its last execution CompletedWithViolations"
-    )
-
-
 def _live(store: Any, version: int, stage: str) -> bool:
     record = store.load_version(GROUP, version).records.get(stage)
-    return bool(record and record.deployment_status == "deployed" and record.deployment.get("action") == "rollback")
+    return bool(record and record.deployment_status == "deployed" and record.deployment.action == "rollback")
 
 
 def approve_stage(officer: Any, arn: str, stage: str, status: str, description: str) -> None:
@@ -294,82 +229,21 @@ def show_endpoint(store: Any, endpoint: str, accounts: Accounts, version: int, s
     record = store.load_version(GROUP, version).records[stage]
     sagemaker = client("sagemaker", endpoint, record.deployment.account, accounts)
     described = sagemaker.describe_endpoint(EndpointName=record.deployment.endpoint_name)
-    _say(
+    say(
         f"   account {record.deployment.account}: endpoint {described['EndpointName']} "
         f"{described['EndpointStatus']} on {described['EndpointConfigName']}"
     )
 
 
-def data_quality_schedule(endpoint_name: str, account: str) -> dict[str, Any]:
-    """A Model Monitor data-quality schedule on an endpoint, hourly (CreateMonitoringSchedule's config)."""
-    return {
-        "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
-        "MonitoringJobDefinition": {
-            "MonitoringInputs": [
-                {"EndpointInput": {"EndpointName": endpoint_name, "LocalPath": "/opt/ml/processing/input"}}
-            ],
-            "MonitoringOutputConfig": {
-                "MonitoringOutputs": [
-                    {
-                        "S3Output": {
-                            "S3Uri": f"s3://monitoring-{account}/{endpoint_name}",
-                            "LocalPath": "/opt/ml/processing/output",
-                        }
-                    }
-                ]
-            },
-            "MonitoringResources": {
-                "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 20}
-            },
-            "MonitoringAppSpecification": {
-                "ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
-            },
-            "RoleArn": f"arn:aws:iam::{account}:role/model-monitor",
-        },
-        "MonitoringType": "DataQuality",
-    }
-
-
-def register(scientist: Any, bucket: str, key: str, report_key: str) -> str:
-    return scientist.create_model_package(
-        ModelPackageGroupName=GROUP,
-        ModelPackageDescription="XGBoost fraud detector trained on 2026-11 data",
-        InferenceSpecification={
-            "Containers": [
-                {
-                    "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
-                    "ModelDataUrl": f"s3://{bucket}/{key}",
-                }
-            ],
-            "SupportedContentTypes": ["text/csv"],
-            "SupportedResponseMIMETypes": ["text/csv"],
-        },
-        ModelMetrics={
-            "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": f"s3://{bucket}/{report_key}"}}
-        },
-        ModelApprovalStatus="PendingManualApproval",
-        CustomerMetadataProperties={
-            "UseCaseId": "uc-fraud",
-            "UseCaseName": "Card fraud detection",
-            "UseCaseStage": "development",
-            "ModelOwner": "alice@example.com",
-        },
-        ModelCard={
-            "ModelCardStatus": "Draft",
-            "ModelCardContent": json.dumps({"intended_uses": {"risk_rating": "High"}}),
-        },
-    )["ModelPackageArn"]
-
-
 def monitoring(endpoint: str, accounts: Accounts, group: str, version: int) -> None:
     from govsync_cli import main as cli
 
-    _say("\n8. the production endpoint served an hour of traffic; a Model Monitor schedule watches it")
+    say("\n8. the production endpoint served an hour of traffic; a Model Monitor schedule watches it")
     endpoint_name = _records(endpoint, group, version)["production"]["deployment"]["endpoint_name"]
     window_end = production_traffic(endpoint, accounts, endpoint_name).isoformat()
     monitoring_schedule(endpoint, accounts, endpoint_name)
     # (the window is named so that an hour turning while the demo runs does not move it)
-    _say(f"\ngovsync schedule run MetricsAggregatorFunction --window-end {window_end}   (hourly on its schedule)")
+    say(f"\ngovsync schedule run MetricsAggregatorFunction --window-end {window_end}   (hourly on its schedule)")
     command = ["--endpoint-url", endpoint, "schedule", "run", "MetricsAggregatorFunction", "--window-end", window_end]
     if cli.main(command) != 0:
         raise DemoError("the metrics aggregator left failures")
@@ -378,19 +252,19 @@ def monitoring(endpoint: str, accounts: Accounts, group: str, version: int) -> N
         raise DemoError(f"no metrics on the production record: {production['model_monitoring_metrics']}")
     if not production["monitoring_alert"]:
         raise DemoError("the production thresholds were breached but the record has no alert")
-    _say("\ngovsync records list --stage production")
+    say("\ngovsync records list --stage production")
     cli.main(["--endpoint-url", endpoint, "records", "list", "--stage", "production"])
 
 
 def reconcile(endpoint: str, group: str, version: int) -> None:
     from govsync_cli import main as cli
 
-    _say(f"\n9. version {version}'s development record is lost (deleted from the table); no event will come for it")
+    say(f"\n9. version {version}'s development record is lost (deleted from the table); no event will come for it")
     table = local_info(endpoint)["governance_table"]
     client("dynamodb", endpoint).delete_item(
         TableName=table, Key={"pk": {"S": f"MODEL#{group}#{version}"}, "sk": {"S": "V#STAGE#development"}}
     )
-    _say("\ngovsync reconcile   (daily on its EventBridge schedule)")
+    say("\ngovsync reconcile   (daily on its EventBridge schedule)")
     if cli.main(["--endpoint-url", endpoint, "reconcile"]) != 0:
         raise DemoError("the reconciler left failures")
     if "development" not in _records(endpoint, group, version):
@@ -415,32 +289,32 @@ def run_demo(port: int = 0) -> int:
 
     accounts = Accounts.from_env()
     port = port or free_port()
-    _say(f"starting the local stack on 127.0.0.1:{port} (moto + template.yaml; log: {LOG_FILE})")
+    say(f"starting the local stack on 127.0.0.1:{port} (moto + template.yaml; log: {LOG_FILE})")
     try:
         proc, endpoint = start_local_stack(port)
     except DemoError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
-    _say(f"AWS_ENDPOINT_URL={endpoint}\n")
+    say(f"AWS_ENDPOINT_URL={endpoint}\n")
     try:
         group, version = scenario(endpoint, accounts)
         monitoring(endpoint, accounts, group, version)
         reconcile(endpoint, group, version + 1)
-        _say(f"\ngovsync records show {group} {version}")
+        say(f"\ngovsync records show {group} {version}")
         cli.main(["--endpoint-url", endpoint, "records", "show", group, str(version)])
-        _say(f"\ngovsync records show {group} {version + 1}")
+        say(f"\ngovsync records show {group} {version + 1}")
         cli.main(["--endpoint-url", endpoint, "records", "show", group, str(version + 1)])
-        _say("\ngovsync records list")
+        say("\ngovsync records list")
         cli.main(["--endpoint-url", endpoint, "records", "list"])
-        _say("\ngovsync usecases show uc-fraud")
+        say("\ngovsync usecases show uc-fraud")
         cli.main(["--endpoint-url", endpoint, "usecases", "show", "uc-fraud"])
-        _say(f"\ngovsync audit show {group} {version}")
+        say(f"\ngovsync audit show {group} {version}")
         cli.main(["--endpoint-url", endpoint, "audit", "show", group, str(version)])
-        _say(f"\ngovsync audit verify {group} {version}")
+        say(f"\ngovsync audit verify {group} {version}")
         verified = cli.main(["--endpoint-url", endpoint, "audit", "verify", group, str(version)])
         if verified != 0:
             raise DemoError("the audit chain did not verify")
-        _say("\ndemo complete")
+        say("\ndemo complete")
         return 0
     except DemoError as exc:
         print(f"demo: {exc} (local stack log: {LOG_FILE})", file=sys.stderr)

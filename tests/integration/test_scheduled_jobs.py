@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from govsync import wiring
 from govsync.domain.audit import verify_chain
 from govsync_local import motoext
-from govsync_local.demo import data_quality_schedule
+from govsync_local.demo_data import data_quality_schedule
 
 from .conftest import GROUP, PROD_ACCOUNT, TEST_ACCOUNT, register
 from .test_promotion import approve, capture_central_events, lifecycle, records, sync

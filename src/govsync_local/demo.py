@@ -39,7 +39,6 @@ from govsync_local.demo_data import (
 from govsync_local.server import free_port, stop_process
 from govsync_local.stack import Accounts, client, dev_bucket_name
 
-
 READY_TIMEOUT = 180
 EVENT_TIMEOUT = 60
 LOG_FILE = Path(".govsync") / "demo-local-stack.log"

@@ -100,13 +100,13 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     """The reconciler in-process, with the ReconcilerFunction's environment and progress output."""
     use_environment(function_environment(args, RECONCILE.function_id), quiet=not args.verbose)
     tty = sys.stderr.isatty()
-    last = {"at": 0.0, "group": ""}
+    last: dict[str, Any] = {"at": 0.0, "group": ""}
 
     def progress(summary: Any, group: str) -> None:
         line = f"  {group}: {summary.checked} checked, {summary.repaired} repaired, {summary.failed} failed"
         if tty:
             print(f"\r{line}\x1b[K", end="", file=sys.stderr, flush=True)
-        elif group != last["group"] or time.monotonic() - float(last["at"]) > 5:
+        elif group != last["group"] or time.monotonic() - last["at"] > 5:
             print(line, file=sys.stderr, flush=True)
             last.update(at=time.monotonic(), group=group)
 

@@ -103,8 +103,8 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
     model_lob = UnicodeAttribute(null=True)
     model_project = UnicodeAttribute(null=True)
     model_risk = UnicodeAttribute(null=True)
-    model_validation_metrics = MapAttribute(default=dict)
-    model_monitoring_metrics = MapAttribute(default=dict)
+    model_validation_metrics: MapAttribute[str, Any] = MapAttribute(default=dict)
+    model_monitoring_metrics: MapAttribute[str, Any] = MapAttribute(default=dict)
     model_audit_timestamp = UnicodeAttribute()
     model_audit_user = UnicodeAttribute()
     model_package_arn = UnicodeAttribute()
@@ -113,11 +113,11 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
     metadata_complete = BooleanAttribute()
     metadata_missing = ListAttribute(of=UnicodeAttribute, default=list)
     stage_description = UnicodeAttribute(null=True)
-    artifacts = ListAttribute(default=list)
+    artifacts: ListAttribute[Any] = ListAttribute(default=list)
     artifact_status = UnicodeAttribute(default="none")
     registry_status = UnicodeAttribute(null=True)
-    deployment = MapAttribute(default=dict)
-    monitoring_alert = MapAttribute(default=dict)
+    deployment: MapAttribute[str, Any] = MapAttribute(default=dict)
+    monitoring_alert: MapAttribute[str, Any] = MapAttribute(default=dict)
 
     @classmethod
     def from_record(cls, record: StageRecord) -> StageRecordItem:
@@ -148,7 +148,7 @@ class AuditItem(GovernanceItem, discriminator="audit"):
     event_id = UnicodeAttribute()
     actor = UnicodeAttribute()
     action = UnicodeAttribute()
-    changes = MapAttribute(default=dict)
+    changes: MapAttribute[str, Any] = MapAttribute(default=dict)
     source_time = UnicodeAttribute()
     recorded_at = UnicodeAttribute()
     prev_hash = UnicodeAttribute()
@@ -182,7 +182,7 @@ class UseCaseItem(GovernanceItem, discriminator="usecase"):
     use_case_name = UnicodeAttribute(null=True)
     use_case_stage = UnicodeAttribute()
     seq = NumberAttribute(default=0)
-    history = ListAttribute(default=list)
+    history: ListAttribute[Any] = ListAttribute(default=list)
 
     def to_use_case(self) -> UseCase:
         return UseCase(

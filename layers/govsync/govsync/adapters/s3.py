@@ -185,7 +185,7 @@ class S3Artifacts:
         copy_source = {"Bucket": source.bucket, "Key": source.key}
         if source.version_id and source.version_id != "null":
             copy_source["VersionId"] = source.version_id
-        extra_args = {
+        extra_args: dict[str, Any] = {
             "CopySourceIfMatch": source.etag,
             "ChecksumAlgorithm": copy_algorithm(source, multipart=multipart),
             "MetadataDirective": "REPLACE",

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from govsync.adapters.dynamodb_items import (
@@ -77,11 +78,10 @@ class GovernanceStore:
         attributes = ["pk", "sk", "kind", "model_group", "model_version", "source_version"]
         try:
             for item in GovernanceItem.batch_get(keys, consistent_read=True, attributes_to_get=attributes):
-                key = (item.model_group, int(item.model_version))
                 if isinstance(item, VersionHeadItem) and item.source_version:
-                    heads[key] = item.source_version
+                    heads[(item.model_group, int(item.model_version))] = item.source_version
                 elif isinstance(item, StageRecordItem):
-                    records.add(key)
+                    records.add((item.model_group, int(item.model_version)))
         except PynamoDBException as exc:
             raise _failure(exc, "BatchGetItem version heads") from exc
         return {key: source for key, source in heads.items() if key in records}
@@ -210,6 +210,7 @@ class GovernanceStore:
             audit_seq=entry.seq,
             audit_head=entry.hash,
         )
+        condition: Condition
         if state.head is None:
             condition = VersionHeadItem.pk.does_not_exist()
         else:

@@ -68,10 +68,11 @@ class Rollback:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Rollback:
-        known = {f.name for f in fields(cls)}
-        values = {k: (int(v) if k in _INTS and v is not None else v) for k, v in data.items() if k in known}
-        values["status"] = RollbackState(values.get("status") or RollbackState.NONE)
-        return cls(**values)
+        known = {f.name for f in fields(cls)} - {"status"}
+        values: dict[str, Any] = {k: v for k, v in data.items() if k in known and v is not None}
+        if values.get("to_version") is not None:
+            values["to_version"] = int(values["to_version"])
+        return cls(RollbackState(data.get("status") or RollbackState.NONE), **values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +144,7 @@ class Deployment:
 
     def with_result(self, result: Mapping[str, Any]) -> Deployment:
         """This deployment with what a strategy's kick reported (known fields typed, the rest details)."""
-        merged = Deployment.from_json({**self.to_json(), **result})
-        return merged
+        return Deployment.from_json({**self.to_json(), **result})
 
 
 # What a deployment keeps from its request when kicked (the rest described an earlier deployment).

@@ -178,7 +178,7 @@ def aggregate(endpoint: MonitoredEndpoint, answers: Mapping[QueryKey, float]) ->
     for errors in ("invocation_4xx", "invocation_5xx"):
         totals[f"{errors}_rate"] = number(totals[f"{errors}_errors"] / invocations) if invocations else 0
     for key in ("model_latency_avg_us", "overhead_latency_avg_us"):
-        value = _weighted([(v.get(key), v["invocations"]) for v in variants.values()])
+        value = _weighted([(v[key], v["invocations"]) for v in variants.values() if v.get(key) is not None])
         if value is not None:
             totals[key] = number(value)
     p90s = [v["model_latency_p90_us"] for v in variants.values() if "model_latency_p90_us" in v]

@@ -204,7 +204,7 @@ def build_stage_records(
     stage's record. An unknown lifecycle stage or status sets nothing.
     """
     artifacts = artifacts or Artifacts()
-    common = {
+    common: dict[str, Any] = {
         "model_group": pkg.group,
         "model_version": pkg.version,
         "model_validation_metrics": dict(artifacts.validation_metrics),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_lambda_powertools.utilities.parser import ValidationError, parse
+from pydantic import ValidationError
 
 from govsync.domain.errors import ConfigurationProblem, RejectedEvent, is_retryable
 from govsync.domain.events import EventEnvelope, rejection_reason
@@ -28,7 +28,7 @@ class Message:
     def envelope(self) -> EventEnvelope:
         """The EventBridge envelope of the body; a malformed one is rejected."""
         try:
-            envelope = parse(event=self.body, model=EventEnvelope)
+            envelope = EventEnvelope.model_validate_json(self.body)
         except ValidationError as exc:
             raise RejectedEvent(rejection_reason(exc)) from exc
         self.identify(envelope.id)

@@ -129,16 +129,17 @@ class MetricsAggregator:
     def _read_account(
         self, account: str, region: str, endpoints: list[MonitoredEndpoint], window: Window
     ) -> tuple[dict, dict[str, list[dict]]]:
-        role = {
-            "role_arn": self._settings.stage_role_arn(account, self._settings.metrics_role_name),
-            "region": region,
-            "external_id": self._settings.external_id_for(account),
-        }
+        role_arn = self._settings.stage_role_arn(account, self._settings.metrics_role_name)
+        external_id = self._settings.external_id_for(account)
         queries = metric_queries(endpoints, window)
-        values = self._cloudwatch.latest_values([q for q, _ in queries.values()], window, **role)
+        values = self._cloudwatch.latest_values(
+            [q for q, _ in queries.values()], window, role_arn=role_arn, region=region, external_id=external_id
+        )
         answers = {key: values[query_id] for query_id, (_, key) in queries.items() if query_id in values}
         since = window.end - timedelta(hours=self._settings.monitor_lookback_hours)
-        found = self._monitors.on_endpoints({e.endpoint_name for e in endpoints}, since, **role)
+        found = self._monitors.on_endpoints(
+            {e.endpoint_name for e in endpoints}, since, role_arn=role_arn, region=region, external_id=external_id
+        )
         monitors = {name: [monitor_status(s, e) for s, e in pairs] for name, pairs in found.items()}
         return answers, monitors
 
@@ -165,7 +166,7 @@ class MetricsAggregator:
         try:
             planned = apply_monitoring(record, values, found)
             transition = alert_transition(record.monitoring_alert, planned.monitoring_alert) if planned else None
-            if transition:  # before the write: a failed publish leaves the record as it was, to retry
+            if transition and planned:  # before the write: a failed publish leaves the record as it was
                 self._notify(transition, record, planned)
             after = update_records(
                 self._store,

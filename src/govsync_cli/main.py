@@ -20,6 +20,10 @@ from govsync_cli.jobs import cmd_reconcile, cmd_schedule_list, cmd_schedule_run
 from govsync_cli.records import cmd_records_list, cmd_records_show
 
 
+def with_json(parser: argparse.ArgumentParser, help_text: str = "JSON for scripts") -> None:
+    parser.add_argument("--json", action="store_true", help=help_text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="govsync", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -44,30 +48,30 @@ def build_parser() -> argparse.ArgumentParser:
         "superseded"
     )  # fmt: skip
     p.add_argument("--use-case", help="only the records of this use case")
-    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    with_json(p)
     p.set_defaults(func=cmd_records_list)
     p = records.add_parser("show", help="every stage record of a model version")
     p.add_argument("group"), p.add_argument("version", type=version_number)
-    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    with_json(p)
     p.set_defaults(func=cmd_records_show)
 
     usecases = command_group(commands, "usecases", "use-case lifecycle")
     p = usecases.add_parser("list", help="every use case with its lifecycle stage")
-    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    with_json(p)
     p.set_defaults(func=cmd_usecases_list)
     p = usecases.add_parser("show", help="a use case's stage, its transitions and its models' records")
     p.add_argument("use_case_id")
-    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    with_json(p)
     p.set_defaults(func=cmd_usecases_show)
 
     audit = command_group(commands, "audit", "the audit trail")
     p = audit.add_parser("show", help="the audit entries of a model version")
     p.add_argument("group"), p.add_argument("version", type=version_number)
-    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    with_json(p)
     p.set_defaults(func=cmd_audit_show)
     p = audit.add_parser("verify", help="check the hash chain (exit 1 naming the first broken entry)")
     p.add_argument("group", nargs="?"), p.add_argument("version", nargs="?", type=version_number)
-    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    with_json(p)
     p.set_defaults(func=cmd_audit_verify)
 
     p = commands.add_parser(
@@ -75,12 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--group", action="append", help="only this model package group (repeatable)")
     p.add_argument("--verbose", action="store_true", help="the function's own log lines too")
-    p.add_argument("--json", action="store_true", help="JSON summary for scripts")
+    with_json(p, "JSON summary for scripts")
     p.set_defaults(func=cmd_reconcile)
 
     schedule = command_group(commands, "schedule", "the scheduled functions")
     p = schedule.add_parser("list", help="scheduled functions, their expressions and inputs")
-    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    with_json(p)
     p.set_defaults(func=cmd_schedule_list)
     p = schedule.add_parser(
         "run", help="run a scheduled function now, as its schedule would (e.g. MetricsAggregatorFunction)"
@@ -89,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", help="the event as JSON (default: the schedule's input)")
     p.add_argument("--window-end", help="metrics: collect the window ending at or before this ISO time")
     p.add_argument("--verbose", action="store_true", help="the function's own log lines too")
-    p.add_argument("--json", action="store_true", help="JSON summary for scripts")
+    with_json(p, "JSON summary for scripts")
     p.set_defaults(func=cmd_schedule_run)
 
     for plugin in plugins.each():

@@ -11,7 +11,7 @@ from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import EventEnvelope, EventPolicy
 from govsync.domain.naming import SAGEMAKER_NAME, endpoint_name, sagemaker_name, version_resource_name
 from govsync.domain.package import snapshot_from_describe
-from govsync.domain.promotion import approved_in, plan_promotions
+from govsync.domain.promotion import Planning, approved_in, plan_promotions
 from govsync.domain.records import StageConfig, build_stage_records, diff_records, merge_records, resolve_governance
 from govsync.domain.rollback import plan_rollbacks, rollback_candidate
 from govsync.domain.targets import StageTarget, resolve_targets
@@ -39,7 +39,7 @@ def records_for(**overrides):
 
 
 def promote(before, after):
-    return plan_promotions(before, after, CONFIG, TARGETS, event_id="e-1", now="2026-11-23T10:00:00+00:00")
+    return plan_promotions(before, after, Planning(CONFIG, TARGETS, "e-1", "2026-11-23T10:00:00+00:00"))
 
 
 def test_names_are_deterministic_valid_and_at_most_63_characters():
@@ -122,7 +122,7 @@ def test_rejecting_a_live_stage_requests_a_rollback():
         live,
         records_for(ModelApprovalStatus="Approved", ModelLifeCycle={"Stage": "production", "StageStatus": "Rejected"}),
     )
-    planned = plan_rollbacks(live, rejected, CONFIG, TARGETS, event_id="e-2", now="now")
+    planned = plan_rollbacks(live, rejected, Planning(CONFIG, TARGETS, "e-2", "now"))
     assert planned["production"].deployment.rollback.status == "requested"
     assert [(r.action, r.stage) for r in open_requests(planned)] == [("rollback", "production")]
 

@@ -86,6 +86,8 @@ FIELD_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
     "artifact_bucket": (BUCKET_NAME, "an S3 bucket name"),
     "dead_letter_queue_url": (QUEUE_URL, "an SQS queue URL"),
     "deploy_queue_url": (QUEUE_URL, "an SQS queue URL"),
+    "account_id": (ACCOUNT_ID, "a 12-digit account id"),
+    "artifact_key_arn": (KMS_KEY_ARN, "a KMS key ARN (copies are encrypted with the key by its ARN, not an alias)"),
 }
 
 
@@ -146,13 +148,6 @@ class Settings(BaseModel):
         if unknown:
             raise ValueError(f"unknown record fields {sorted(unknown)}")
         return {**DEFAULT_METADATA_KEYS, **value}
-
-    @field_validator("account_id")
-    @classmethod
-    def _account(cls, value: str | None) -> str | None:
-        if value is not None and not ACCOUNT_ID.fullmatch(value):
-            raise ValueError("account_id must be a 12-digit account id")
-        return value
 
     @field_validator("stage_targets")
     @classmethod
@@ -234,13 +229,6 @@ class Settings(BaseModel):
                     + kind
                 )
             raise ConfigurationError("invalid govsync configuration: " + "; ".join(problems)) from exc
-
-    @field_validator("artifact_key_arn")
-    @classmethod
-    def _key_arn(cls, value: str | None) -> str | None:
-        if value is not None and not KMS_KEY_ARN.fullmatch(value):
-            raise ValueError("not a KMS key ARN (copies are encrypted with the key by its ARN, not an alias)")
-        return value
 
     @property
     def event_policy(self) -> EventPolicy:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from functools import lru_cache
 
 from s3transfer.manager import TransferConfig
@@ -21,16 +20,13 @@ from govsync.services.artifact_copy import ArtifactSync
 from govsync.services.deploy import Deployments
 from govsync.services.deployment_status import DeploymentStatus
 from govsync.services.metrics_aggregation import MetricsAggregator
+from govsync.services.ports import utc_now
 from govsync.services.reconcile import Reconciler
 from govsync.services.registry_sync import RegistrySync
 from govsync.services.use_cases import UseCaseLifecycle
 from govsync.settings import Settings, get_settings
 
 MIB = 1024 * 1024
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @lru_cache(maxsize=1)
@@ -68,10 +64,10 @@ def registry_sync() -> RegistrySync:
         registry=SageMakerRegistry(),
         store=governance_store(),
         dead_letter=dead_letter(settings),
-        artifacts=ArtifactSync(artifact_storage(settings), settings.artifact_buckets, _now),
-        clock=_now,
+        artifacts=ArtifactSync(artifact_storage(settings), settings.artifact_buckets, utc_now),
+        clock=utc_now,
         deploy_requests=SqsQueue(settings.deploy_queue_url, settings.region),
-        use_cases=UseCaseLifecycle(governance_store(), settings.use_case_stages, _now),
+        use_cases=UseCaseLifecycle(governance_store(), settings.use_case_stages, utc_now),
     )
 
 

@@ -43,7 +43,24 @@ def translate(exc: Exception, action: str, resource: str = "") -> Exception:
     return exc
 
 
-_CREDENTIAL_MARGIN = 300  # refresh assumed-role credentials this long before they expire
+CREDENTIAL_MARGIN = 300  # refresh assumed-role credentials this long before they expire
+
+
+def assume(sts: Any, role_arn: str, session_name: str, external_id: str | None = None) -> tuple[Any, float]:
+    """A boto3 session signed by `role_arn`, and when its credentials expire (epoch seconds)."""
+    request = {"RoleArn": role_arn, "RoleSessionName": session_name}
+    if external_id:
+        request["ExternalId"] = external_id
+    try:
+        creds = sts.assume_role(**request)["Credentials"]
+    except (ClientError, BotoCoreError) as exc:
+        raise translate(exc, "AssumeRole", role_arn) from exc
+    session = boto3.session.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+    return session, creds["Expiration"].timestamp()
 
 
 class AssumedRoles:
@@ -61,20 +78,8 @@ class AssumedRoles:
 
         key = (role_arn, external_id)
         cached = self._sessions.get(key)
-        if cached is None or cached[1] - _CREDENTIAL_MARGIN < time.time():
-            request = {"RoleArn": role_arn, "RoleSessionName": self._session_name}
-            if external_id:
-                request["ExternalId"] = external_id
-            try:
-                creds = (self._sts or client("sts", self._region)).assume_role(**request)["Credentials"]
-            except (ClientError, BotoCoreError) as exc:
-                raise translate(exc, "AssumeRole", role_arn) from exc
-            session = boto3.session.Session(
-                aws_access_key_id=creds["AccessKeyId"],
-                aws_secret_access_key=creds["SecretAccessKey"],
-                aws_session_token=creds["SessionToken"],
-            )
-            cached = (session, creds["Expiration"].timestamp())
+        if cached is None or cached[1] - CREDENTIAL_MARGIN < time.time():
+            cached = assume(self._sts or client("sts", self._region), role_arn, self._session_name, external_id)
             self._sessions[key] = cached
             self._clients = {k: v for k, v in self._clients.items() if k[:2] != key}
         client_key = (role_arn, external_id, service, region)

@@ -19,19 +19,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from s3transfer.exceptions import S3CopyFailedError
 from s3transfer.manager import TransferConfig, TransferManager
 from s3transfer.subscribers import BaseSubscriber
 
-from govsync.adapters.aws import CLIENT_CONFIG, client, error_code, translate
+from govsync.adapters.aws import CLIENT_CONFIG, CREDENTIAL_MARGIN, assume, client, error_code, translate
 from govsync.domain.artifacts import ObjectInfo, copy_algorithm
 from govsync.domain.errors import PermanentAwsError, RetryableError
 
 CHECKSUM_ALGORITHMS = ("CRC64NVME", "CRC32C", "CRC32", "SHA256", "SHA1")
 _CAPTURE_KEY = "govsync_copy_dest"
-_CREDENTIAL_MARGIN = 300  # refresh assumed-role credentials this long before they expire
 
 
 def _checksum(response: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -110,19 +108,11 @@ class S3Artifacts:
         if not self._source_role_name:
             return self._central
         session = self._sessions.get(account)
-        if session is None or session.expires - _CREDENTIAL_MARGIN < time.time():
+        if session is None or session.expires - CREDENTIAL_MARGIN < time.time():
             role_arn = f"arn:{self._partition}:iam::{account}:role/{self._source_role_name}"
-            sts = self._sts or client("sts", self._region)
-            try:
-                creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="govsync-artifact-copy")["Credentials"]
-            except (ClientError, BotoCoreError) as exc:
-                raise translate(exc, "AssumeRole", role_arn) from exc
-            s3 = boto3.session.Session(
-                aws_access_key_id=creds["AccessKeyId"],
-                aws_secret_access_key=creds["SecretAccessKey"],
-                aws_session_token=creds["SessionToken"],
-            ).client("s3", region_name=self._region, config=CLIENT_CONFIG)
-            session = self._session(s3, expires=creds["Expiration"].timestamp())
+            signed, expires = assume(self._sts or client("sts", self._region), role_arn, "govsync-artifact-copy")
+            s3 = signed.client("s3", region_name=self._region, config=CLIENT_CONFIG)
+            session = self._session(s3, expires=expires)
             self._sessions[account] = session
         return session
 

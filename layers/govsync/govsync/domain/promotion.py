@@ -8,7 +8,7 @@ request, and the deploy function kicks it (see `domain.deployment` for the deplo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from govsync.domain.deployment import ACTIVE, Action, Deployment, DeployState
 from govsync.domain.package import PackageSnapshot
@@ -49,34 +49,38 @@ def newly(
             yield stage, record
 
 
+@dataclass(frozen=True, slots=True)
+class Planning:
+    """What planning a change's consequences needs: the chain, the targets, the change's event, now."""
+
+    config: StageConfig
+    targets: dict[str, Target]
+    event_id: str
+    now: str
+
+
 def plan_promotions(
-    before: dict[str, StageRecord],
-    after: dict[str, StageRecord],
-    config: StageConfig,
-    targets: dict[str, Target],
-    *,
-    event_id: str,
-    now: str,
+    before: dict[str, StageRecord], after: dict[str, StageRecord], plan: Planning
 ) -> dict[str, StageRecord]:
     """`after` plus what new approvals ask for: the next stage's record, `pending`, with a deployment
     request (only where that stage has a target and no active deployment of this version)."""
     planned = dict(after)
-    for stage, record in newly(before, after, config, APPROVED):
-        following = config.next_stage(stage)
-        if following is None or following not in targets:
+    for stage, record in newly(before, after, plan.config, APPROVED):
+        following = plan.config.next_stage(stage)
+        if following is None or following not in plan.targets:
             continue
         existing = planned.get(following)
         if existing is not None and existing.deployment.status in ACTIVE:
             continue
-        target = targets[following]
+        target = plan.targets[following]
         request = Deployment(
             status=DeployState.REQUESTED,
             action=Action.PROMOTE,
             account=target.account,
             region=target.region,
             strategy=target.strategy,
-            requested_at=now,
-            requested_by_event=event_id,
+            requested_at=plan.now,
+            requested_by_event=plan.event_id,
             approved_in=stage,
         )
         base = existing or replace(

@@ -156,6 +156,9 @@ class StageRecord:
         return data
 
 
+# A version's stage records, by stage.
+type Records = dict[str, StageRecord]
+
 # Fields that say who/when rather than what: they change with every write, so a diff skips them.
 BOOKKEEPING = frozenset({"model_audit_timestamp", "model_audit_user", "registry_last_modified"})
 

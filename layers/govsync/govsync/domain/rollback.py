@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from govsync.domain.deployment import Action, Deployment, DeployState, Rollback, RollbackState
-from govsync.domain.promotion import newly
+from govsync.domain.promotion import Planning, newly
 from govsync.domain.records import APPROVED, PENDING, REJECTED, StageConfig, StageRecord
 from govsync.domain.targets import Target
 
@@ -25,24 +25,18 @@ def rollback_stage(stage: str, config: StageConfig, targets: dict[str, Target]) 
 
 
 def plan_rollbacks(
-    before: dict[str, StageRecord],
-    after: dict[str, StageRecord],
-    config: StageConfig,
-    targets: dict[str, Target],
-    *,
-    event_id: str,
-    now: str,
+    before: dict[str, StageRecord], after: dict[str, StageRecord], plan: Planning
 ) -> dict[str, StageRecord]:
     """`after` plus a rollback request on the live (or going-live) deployment a new rejection hits."""
     planned = dict(after)
-    for stage, _record in newly(before, after, config, REJECTED):
-        where = rollback_stage(stage, config, targets)
+    for stage, _record in newly(before, after, plan.config, REJECTED):
+        where = rollback_stage(stage, plan.config, plan.targets)
         hit = planned.get(where) if where else None
         if where is None or hit is None or hit.deployment.status not in (DeployState.KICKED, DeployState.LIVE):
             continue
         if hit.deployment.rollback_state in (RollbackState.REQUESTED, RollbackState.KICKED):
             continue
-        rollback = Rollback(RollbackState.REQUESTED, requested_at=now, requested_by_event=event_id, rejected_in=stage)
+        rollback = Rollback(RollbackState.REQUESTED, plan.now, plan.event_id, rejected_in=stage)
         status = REJECTED if where == stage else hit.model_status
         planned[where] = replace(hit, model_status=status, deployment=replace(hit.deployment, rollback=rollback))
     return planned

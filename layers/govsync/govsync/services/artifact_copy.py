@@ -10,25 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from govsync.domain.artifacts import (
-    COPIED,
-    COPY_FAILED,
-    REPORT,
-    VALIDATION_REPORT,
-    ArtifactSpec,
-    InvalidArtifact,
-    ObjectInfo,
-    entry,
-    manifest_checksum,
-    parse_s3_uri,
-    relative_key,
-    same_content,
-    summary_status,
-    validation_metrics,
-)
+from govsync.domain import artifacts as art
 from govsync.domain.errors import PermanentAwsError, RetryableError
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.records import Artifacts
@@ -41,26 +27,21 @@ class ArtifactStorage(Protocol):
     central_bucket: str
     multipart_threshold: int
 
-    def head(self, bucket: str, key: str, *, account: str | None = None) -> ObjectInfo | None: ...
+    def head(self, bucket: str, key: str, *, account: str | None = None) -> art.ObjectInfo | None: ...
     def list_prefix(self, bucket: str, prefix: str, *, account: str) -> Iterator[str]: ...
     def read_central(self, key: str, max_bytes: int) -> bytes: ...
-    def copy(self, source: ObjectInfo, dest_key: str, *, account: str) -> ObjectInfo: ...
+    def copy(self, source: art.ObjectInfo, dest_key: str, *, account: str) -> art.ObjectInfo: ...
 
 
-def _checksum_text(info: ObjectInfo) -> str | None:
+def _checksum_text(info: art.ObjectInfo) -> str | None:
     return f"{info.checksum_algorithm}:{info.checksum}" if info.checksum else None
 
 
+@dataclass
 class ArtifactSync:
-    def __init__(
-        self,
-        storage: ArtifactStorage | None,
-        allowed_buckets: frozenset[str],
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._storage = storage
-        self._allowed = allowed_buckets
-        self._clock = clock
+    storage: ArtifactStorage | None
+    allowed_buckets: frozenset[str]
+    clock: Callable[[], datetime]
 
     def sync(
         self, pkg: PackageSnapshot, prior: list[dict[str, Any]], prior_metrics: dict[str, Any], *, fresh: bool = False
@@ -71,7 +52,7 @@ class ArtifactSync:
         Before copying, the destination is checked for an identical copy (one HEAD, then no copy) unless
         `fresh` (first delivery of a version never synced: no earlier attempt can have left a copy) and
         the copy is a single CopyObject, which costs what the HEAD would."""
-        done = {e.get("name"): e for e in prior if e.get("status") == COPIED}
+        done = {e.get("name"): e for e in prior if e.get("status") == art.COPIED}
         entries: list[dict[str, Any]] = []
         reused: set[str] = set()
         for spec in pkg.artifacts:
@@ -82,7 +63,7 @@ class ArtifactSync:
                 continue
             try:
                 entries.append(self._copy(pkg, spec, fresh))
-            except (InvalidArtifact, PermanentAwsError) as exc:
+            except (art.InvalidArtifact, PermanentAwsError) as exc:
                 reason = getattr(exc, "reason", None) or str(exc)
                 logger.warning(
                     "artifact copy failed",
@@ -93,30 +74,32 @@ class ArtifactSync:
                     reason=reason,
                 )
                 metrics.add_metric(name="ArtifactCopyFailed", unit=MetricUnit.Count, value=1)
-                entries.append(entry(spec, status=COPY_FAILED, error=reason[:500], failed_at=self._clock().isoformat()))
-        report_name = f"report/{VALIDATION_REPORT}"
+                entries.append(
+                    art.entry(spec, status=art.COPY_FAILED, error=reason[:500], failed_at=self.clock().isoformat())
+                )
+        report_name = f"report/{art.VALIDATION_REPORT}"
         if report_name in reused:
             found = prior_metrics
         else:
             found = self._validation_metrics(pkg, next((e for e in entries if e["name"] == report_name), None))
-        return Artifacts(tuple(entries), summary_status(entries), found)
+        return Artifacts(tuple(entries), art.summary_status(entries), found)
 
     # ------------------------------------------------------------------ copies
-    def _copy(self, pkg: PackageSnapshot, spec: ArtifactSpec, fresh: bool) -> dict[str, Any]:
-        source = parse_s3_uri(spec.source_uri, self._allowed, prefix=spec.prefix)
-        if self._storage is None:
-            raise InvalidArtifact("no central artifact bucket is configured (GOVSYNC_ARTIFACT_BUCKET)")
+    def _copy(self, pkg: PackageSnapshot, spec: art.ArtifactSpec, fresh: bool) -> dict[str, Any]:
+        source = art.parse_s3_uri(spec.source_uri, self.allowed_buckets, prefix=spec.prefix)
+        if self.storage is None:
+            raise art.InvalidArtifact("no central artifact bucket is configured (GOVSYNC_ARTIFACT_BUCKET)")
         if spec.prefix:
             return self._copy_prefix(pkg, spec, source.bucket, source.key, fresh)
-        info = self._storage.head(source.bucket, source.key, account=pkg.account)
+        info = self.storage.head(source.bucket, source.key, account=pkg.account)
         if info is None:
             raise PermanentAwsError(f"source object {source.uri} does not exist", code="NoSuchKey")
         file_name = source.key.rsplit("/", 1)[-1]
         dest_key = spec.dest_key(pkg.group, pkg.version, file_name)
         copy, verified = self._copy_object(info, dest_key, pkg.account, fresh)
-        return entry(
+        return art.entry(
             spec,
-            status=COPIED,
+            status=art.COPIED,
             central_uri=copy.uri,
             size=copy.size,
             checksum=_checksum_text(copy),
@@ -126,20 +109,20 @@ class ArtifactSync:
             central_version_id=copy.version_id,
             content_type=copy.content_type,
             verified=verified,
-            copied_at=self._clock().isoformat(),
+            copied_at=self.clock().isoformat(),
         )
 
     def _copy_prefix(
-        self, pkg: PackageSnapshot, spec: ArtifactSpec, bucket: str, prefix: str, fresh: bool
+        self, pkg: PackageSnapshot, spec: art.ArtifactSpec, bucket: str, prefix: str, fresh: bool
     ) -> dict[str, Any]:
-        storage = self._storage
+        storage = self.storage
         assert storage is not None
         dest_prefix = spec.dest_prefix(pkg.group, pkg.version)
         manifest: list[tuple[str, str]] = []
         total = 0
         verified = "checksum"
         for key in storage.list_prefix(bucket, prefix, account=pkg.account):
-            rel = relative_key(prefix, key)
+            rel = art.relative_key(prefix, key)
             info = storage.head(bucket, key, account=pkg.account)
             if info is None:
                 raise RetryableError(f"s3://{bucket}/{key} was listed but is gone")
@@ -150,28 +133,30 @@ class ArtifactSync:
                 verified = "size"
         if not manifest:
             raise PermanentAwsError(f"no objects under s3://{bucket}/{prefix}", code="NoSuchKey")
-        return entry(
+        return art.entry(
             spec,
-            status=COPIED,
+            status=art.COPIED,
             central_uri=f"s3://{storage.central_bucket}/{dest_prefix}",
             size=total,
             objects=len(manifest),
-            checksum=manifest_checksum(manifest),
+            checksum=art.manifest_checksum(manifest),
             verified=verified,
-            copied_at=self._clock().isoformat(),
+            copied_at=self.clock().isoformat(),
         )
 
-    def _copy_object(self, source: ObjectInfo, dest_key: str, account: str, fresh: bool) -> tuple[ObjectInfo, str]:
+    def _copy_object(
+        self, source: art.ObjectInfo, dest_key: str, account: str, fresh: bool
+    ) -> tuple[art.ObjectInfo, str]:
         """Copy unless an identical copy (same size and full-object checksum) is already there."""
-        storage = self._storage
+        storage = self.storage
         assert storage is not None
         look = not fresh or source.size >= storage.multipart_threshold
         present = storage.head(storage.central_bucket, dest_key) if look else None
-        if present is not None and same_content(source, present) == "checksum":
+        if present is not None and art.same_content(source, present) == "checksum":
             logger.info("artifact already copied", central_uri=present.uri, checksum=_checksum_text(present))
             return present, "checksum"
         copy = storage.copy(source, dest_key, account=account)
-        verified = same_content(source, copy)
+        verified = art.same_content(source, copy)
         if verified is None:
             raise RetryableError(
                 f"copy of {source.uri} does not match its source "
@@ -191,16 +176,16 @@ class ArtifactSync:
 
     # ------------------------------------------------------------------ validation metrics
     def _validation_metrics(self, pkg: PackageSnapshot, report: dict[str, Any] | None) -> dict[str, Any]:
-        if report is None or report.get("status") != COPIED or report.get("kind") != REPORT:
+        if report is None or report.get("status") != art.COPIED or report.get("kind") != art.REPORT:
             return {}
         if int(report.get("size") or 0) > REPORT_MAX_BYTES:
             logger.warning("statistics report too large to parse", size=report.get("size"), limit=REPORT_MAX_BYTES)
             return {}
-        storage = self._storage
+        storage = self.storage
         assert storage is not None
         key = str(report["central_uri"]).removeprefix(f"s3://{storage.central_bucket}/")
         try:
-            return validation_metrics(json.loads(storage.read_central(key, REPORT_MAX_BYTES)))
+            return art.validation_metrics(json.loads(storage.read_central(key, REPORT_MAX_BYTES)))
         except (ValueError, PermanentAwsError):
             logger.warning("statistics report unreadable or not JSON", model_group=pkg.group, model_version=pkg.version)
             return {}

@@ -11,8 +11,8 @@ deterministic names and request tokens make a retried kick find what an earlier 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -32,13 +32,13 @@ from govsync.domain.deployment import (
 from govsync.domain.errors import PermanentAwsError, RejectedEvent
 from govsync.domain.package import PackageSnapshot, snapshot_from_describe
 from govsync.domain.promotion import approved_in, registry_state
-from govsync.domain.records import StageRecord
+from govsync.domain.records import StageConfig, StageRecord
 from govsync.domain.rollback import ROLLBACK_CANDIDATE_STATUSES, rollback_candidate, rollback_request
 from govsync.domain.targets import Target
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.deployment_status import supersede_previous
 from govsync.services.messages import Message, handle_or_dead_letter
-from govsync.services.ports import DeadLetter, Registry, Store
+from govsync.services.ports import DeadLetter, Registry, Store, utc_now
 from govsync.services.updates import update_records
 from govsync.settings import Settings
 from govsync.strategies import DeployStrategy
@@ -56,24 +56,20 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
 
 
+@dataclass
 class Deployments:
-    def __init__(
-        self,
-        settings: Settings,
-        registry: Registry,
-        store: Store,
-        strategies: dict[str, DeployStrategy],
-        dead_letter: DeadLetter,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._settings = settings
-        self._config = settings.stage_config
-        self._targets = settings.targets
-        self._registry = registry
-        self._store = store
-        self._strategies = strategies
-        self._dead_letter = dead_letter
-        self._clock = clock
+    settings: Settings
+    registry: Registry
+    store: Store
+    strategies: dict[str, DeployStrategy]
+    dead_letter: DeadLetter
+    clock: Callable[[], datetime] = utc_now
+    _config: StageConfig = field(init=False, repr=False)
+    _targets: dict[str, Target] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._config = self.settings.stage_config
+        self._targets = self.settings.targets
 
     def handle_message(self, body: str, message_id: str) -> Outcome:
         def handle(message: Message) -> Outcome:
@@ -82,14 +78,14 @@ class Deployments:
             return self.rollback(request) if request.action is Action.ROLLBACK else self.promote(request)
 
         return handle_or_dead_letter(
-            Message(body, message_id), handle, self._dead_letter, rejected=Outcome.REJECTED, what="deploy request",
+            Message(body, message_id), handle, self.dead_letter, rejected=Outcome.REJECTED, what="deploy request",
             metric="DeployRequestsRejected",
         )  # fmt: skip
 
     # ------------------------------------------------------------------ promote (and redeploy)
     def promote(self, request: DeployRequest) -> Outcome:
         group, version, stage = request.model_group, request.model_version, request.stage
-        record = self._store.load_version(group, version).records.get(stage)
+        record = self.store.load_version(group, version).records.get(stage)
         if record is None or record.deployment.status is not DeployState.REQUESTED:
             logger.info("deploy request already handled", model_group=group, model_version=version, stage=stage)
             return Outcome.SKIPPED
@@ -125,7 +121,7 @@ class Deployments:
         if current.status is DeployState.LIVE and isinstance(result.get("previous_version"), int):
             # live before the kick was written: the status function could not know what it replaced
             supersede_previous(
-                self._store,
+                self.store,
                 group,
                 stage,
                 endpoint_name=result.get("endpoint_name", ""),
@@ -140,7 +136,7 @@ class Deployments:
         return Outcome.KICKED
 
     def _kick(self, target: Target, pkg: PackageSnapshot, described: dict, record: StageRecord) -> dict[str, Any]:
-        strategy = self._strategies.get(target.strategy)
+        strategy = self.strategies.get(target.strategy)
         if strategy is None:
             raise ValueError(f"no deployer for strategy {target.strategy}")
         spec = strategy.spec(pkg, described, target)
@@ -152,7 +148,7 @@ class Deployments:
 
     def _describe(self, arn: str) -> dict[str, Any]:
         parsed = PackageArn.parse(arn)
-        return self._registry.describe_package(arn, parsed.region if parsed else self._settings.region)
+        return self.registry.describe_package(arn, parsed.region if parsed else self.settings.region)
 
     def _refuse(self, request: DeployRequest, reason: str) -> Outcome:
         logger.warning("deploy refused", reason=reason, model_group=request.model_group, stage=request.stage)
@@ -165,10 +161,10 @@ class Deployments:
         """Redeploy the newest earlier version live in the stage, then mark the rejected one. Each
         step is idempotent, so a redelivered request finishes what an interrupted one started."""
         group, version, stage = request.model_group, request.model_version, request.stage
-        rejected = self._store.load_version(group, version).records.get(stage)
+        rejected = self.store.load_version(group, version).records.get(stage)
         if rejected is None or rejected.deployment.rollback_state is not RollbackState.REQUESTED:
             return Outcome.SKIPPED
-        candidates = self._store.group_records_in_stage(group, stage, ROLLBACK_CANDIDATE_STATUSES, version)
+        candidates = self.store.group_records_in_stage(group, stage, ROLLBACK_CANDIDATE_STATUSES, version)
         candidate = rollback_candidate(candidates, version)
         reason = None if candidate else f"no earlier version of {group} was live in {stage}"
         if candidate is not None and candidate.deployment.rolled_back_from != version:
@@ -222,7 +218,7 @@ class Deployments:
             return None if updated is None else {**records, request.stage: updated}
 
         return update_records(
-            self._store,
+            self.store,
             request.model_group,
             request.model_version,
             apply,
@@ -233,7 +229,7 @@ class Deployments:
         )
 
     def _now(self) -> str:
-        return self._clock().isoformat()
+        return self.clock().isoformat()
 
 
 def _loggable(result: dict[str, Any]) -> dict[str, Any]:

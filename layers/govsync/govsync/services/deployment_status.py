@@ -9,17 +9,19 @@ nothing. Once a version is live, the version it replaced on the endpoint is mark
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 
 from govsync.domain.deployment import DeployState, superseded
 from govsync.domain.endpoint_events import EndpointChange, apply_endpoint_change, check_endpoint_event
 from govsync.domain.errors import RejectedEvent
+from govsync.domain.events import EventPolicy
 from govsync.domain.records import StageRecord
+from govsync.domain.targets import Target
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.messages import Message, handle_or_dead_letter
-from govsync.services.ports import DeadLetter, Store
+from govsync.services.ports import DeadLetter, Store, utc_now
 from govsync.services.updates import update_records
 from govsync.settings import Settings
 
@@ -32,31 +34,32 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
 
 
+@dataclass
 class DeploymentStatus:
-    def __init__(
-        self,
-        settings: Settings,
-        store: Store,
-        dead_letter: DeadLetter,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._settings = settings
-        self._policy = settings.deploy_policy
-        self._targets = settings.targets
-        self._store = store
-        self._dead_letter = dead_letter
-        self._clock = clock
+    settings: Settings
+    store: Store
+    dead_letter: DeadLetter
+    clock: Callable[[], datetime] = utc_now
+    _policy: EventPolicy = field(init=False, repr=False)
+    _targets: dict[str, Target] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._policy = self.settings.deploy_policy
+        self._targets = self.settings.targets
 
     def handle_message(self, body: str, message_id: str) -> Outcome:
         def handle(message: Message) -> Outcome:
             return self.apply(check_endpoint_event(message.envelope(), self._policy, self._targets))
 
         return handle_or_dead_letter(
-            Message(body, message_id), handle, self._dead_letter, rejected=Outcome.REJECTED, what="endpoint event",
+            Message(body, message_id), handle, self.dead_letter, rejected=Outcome.REJECTED, what="endpoint event",
             metric="EndpointEventsRejected",
         )  # fmt: skip
 
     def apply(self, change: EndpointChange) -> Outcome:
+        logger.append_keys(model_group=change.group, model_version=change.version, stage=change.stage,
+                           endpoint_status=change.status)  # fmt: skip
+
         def move(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
             if change.stage not in records:
                 raise RejectedEvent(
@@ -68,33 +71,21 @@ class DeploymentStatus:
             return None if updated is None else {**records, change.stage: updated}
 
         after = update_records(
-            self._store,
+            self.store,
             change.group,
             change.version,
             move,
             event_id=change.event_id,
             actor=ACTOR,
             action=f"endpoint-{change.status.lower()}",
-            now=self._clock().isoformat(),
+            now=self.clock().isoformat(),
         )
         if after is None:
-            logger.info(
-                "endpoint event changes nothing",
-                endpoint_name=change.endpoint_name,
-                endpoint_status=change.status,
-                model_group=change.group,
-                model_version=change.version,
-            )
+            logger.info("endpoint event changes nothing", endpoint_name=change.endpoint_name)
             return Outcome.IGNORED
         record = after[change.stage]
         logger.info(
-            "deployment status updated",
-            model_group=change.group,
-            model_version=change.version,
-            stage=change.stage,
-            model_status=record.model_status,
-            deployment_status=record.deployment_status,
-            endpoint_status=change.status,
+            "deployment status updated", model_status=record.model_status, deployment_status=record.deployment_status
         )
         metrics.add_metric(name=f"Endpoint{change.status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
         previous = record.deployment.previous_version
@@ -104,7 +95,7 @@ class DeploymentStatus:
 
     def _supersede(self, change: EndpointChange, previous: int) -> None:
         supersede_previous(
-            self._store,
+            self.store,
             change.group,
             change.stage,
             endpoint_name=change.endpoint_name,
@@ -112,7 +103,7 @@ class DeploymentStatus:
             by_version=change.version,
             event_id=change.event_id,
             actor=ACTOR,
-            now=self._clock().isoformat(),
+            now=self.clock().isoformat(),
         )
 
 

@@ -35,6 +35,10 @@ class Message:
         return envelope
 
 
+# Keys a service appends to every log line of the message it handles (the version, the stage).
+MESSAGE_KEYS = ("model_group", "model_version", "stage", "endpoint_status")
+
+
 def handle_or_dead_letter[T](
     message: Message,
     handle: Callable[[Message], T],
@@ -44,6 +48,7 @@ def handle_or_dead_letter[T](
     what: str,
     metric: str,
 ) -> T:
+    logger.remove_keys(list(MESSAGE_KEYS))  # what the previous message of the batch was about
     try:
         return handle(message)
     except ConfigurationProblem as exc:

@@ -10,27 +10,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from govsync.domain import monitoring as mon
 from govsync.domain.deployment import DeployState
 from govsync.domain.errors import GovsyncError
-from govsync.domain.monitoring import (
-    ALERT_RAISED,
-    MonitoredEndpoint,
-    Window,
-    alert_transition,
-    apply_monitoring,
-    breaches,
-    metric_queries,
-    monitor_status,
-    monitored_endpoint,
-    monitoring_metrics,
-    window_ending,
-)
 from govsync.domain.records import STATUSES, StageRecord
 from govsync.observability import MetricUnit, logger, metrics
-from govsync.services.ports import Store
+from govsync.services.ports import Store, utc_now
 from govsync.services.updates import update_records
 from govsync.settings import Settings
 
@@ -43,7 +31,7 @@ ACTOR = "govsync-metrics-aggregator"
 # a live deployment's record may have any decision (pending in a stage not decided yet, approved,
 # rejected with nothing to roll back to, retired while still serving)
 LIVE_STATUSES = STATUSES
-Monitored = tuple[StageRecord, MonitoredEndpoint]
+Monitored = tuple[StageRecord, mon.MonitoredEndpoint]
 
 
 @dataclass
@@ -64,28 +52,20 @@ class AggregationSummary:
         return asdict(self)
 
 
+@dataclass
 class MetricsAggregator:
-    def __init__(
-        self,
-        settings: Settings,
-        store: Store,
-        cloudwatch: CloudWatchMetrics,
-        monitors: ModelMonitors,
-        notifier: EventPublisher,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._settings = settings
-        self._store = store
-        self._cloudwatch = cloudwatch
-        self._monitors = monitors
-        self._notifier = notifier
-        self._clock = clock
+    settings: Settings
+    store: Store
+    cloudwatch: CloudWatchMetrics
+    monitors: ModelMonitors
+    notifier: EventPublisher
+    clock: Callable[[], datetime] = utc_now
 
     def run(self, window_end: datetime | None = None) -> AggregationSummary:
-        now = self._clock()
-        window = window_ending(window_end or now, self._settings.metrics_window_minutes)
+        now = self.clock()
+        window = mon.window_ending(window_end or now, self.settings.metrics_window_minutes)
         summary = AggregationSummary(window.start.isoformat(), window.end.isoformat())
-        calls_before = self._cloudwatch.calls
+        calls_before = self.cloudwatch.calls
         for (account, region), items in sorted(self._deployed(summary).items()):
             where = f"{account}/{region}"
             try:
@@ -99,7 +79,7 @@ class MetricsAggregator:
             summary.accounts[where] = "ok"
             for record, endpoint in items:
                 self._write(record, endpoint, window, answers, monitors.get(endpoint.endpoint_name, []), summary)
-        summary.get_metric_data_calls = self._cloudwatch.calls - calls_before
+        summary.get_metric_data_calls = self.cloudwatch.calls - calls_before
         logger.info("metrics aggregated", **summary.to_json())
         metrics.add_metric(name="MetricsRecordsUpdated", unit=MetricUnit.Count, value=summary.updated)
         metrics.add_metric(name="MetricsRecordsFailed", unit=MetricUnit.Count, value=summary.failed)
@@ -111,15 +91,15 @@ class MetricsAggregator:
         one query per status a live deployment's record can have in each stage that deploys (a later
         approval, or a rejection with nothing to roll back to, leaves the endpoint serving)."""
         found: dict[tuple[str, str], list[Monitored]] = defaultdict(list)
-        for stage in self._settings.stages:
-            if stage not in self._settings.stage_targets:
+        for stage in self.settings.stages:
+            if stage not in self.settings.stage_targets:
                 continue
             for status in LIVE_STATUSES:
-                for record in self._store.records_by_stage_status(stage, status):
+                for record in self.store.records_by_stage_status(stage, status):
                     if record.deployment.status is not DeployState.LIVE:
                         continue
                     summary.records += 1
-                    endpoint = monitored_endpoint(record, self._settings.region)
+                    endpoint = mon.monitored_endpoint(record, self.settings.region)
                     if endpoint is None:
                         summary.without_endpoint += 1
                         continue
@@ -127,49 +107,49 @@ class MetricsAggregator:
         return found
 
     def _read_account(
-        self, account: str, region: str, endpoints: list[MonitoredEndpoint], window: Window
+        self, account: str, region: str, endpoints: list[mon.MonitoredEndpoint], window: mon.Window
     ) -> tuple[dict, dict[str, list[dict]]]:
-        role_arn = self._settings.stage_role_arn(account, self._settings.metrics_role_name)
-        external_id = self._settings.external_id_for(account)
-        queries = metric_queries(endpoints, window)
-        values = self._cloudwatch.latest_values(
+        role_arn = self.settings.stage_role_arn(account, self.settings.metrics_role_name)
+        external_id = self.settings.external_id_for(account)
+        queries = mon.metric_queries(endpoints, window)
+        values = self.cloudwatch.latest_values(
             [q for q, _ in queries.values()], window, role_arn=role_arn, region=region, external_id=external_id
         )
         answers = {key: values[query_id] for query_id, (_, key) in queries.items() if query_id in values}
-        since = window.end - timedelta(hours=self._settings.monitor_lookback_hours)
-        found = self._monitors.on_endpoints(
+        since = window.end - timedelta(hours=self.settings.monitor_lookback_hours)
+        found = self.monitors.on_endpoints(
             {e.endpoint_name for e in endpoints}, since, role_arn=role_arn, region=region, external_id=external_id
         )
-        monitors = {name: [monitor_status(s, e) for s, e in pairs] for name, pairs in found.items()}
+        monitors = {name: [mon.monitor_status(s, e) for s, e in pairs] for name, pairs in found.items()}
         return answers, monitors
 
     def _write(
         self,
         record: StageRecord,
-        endpoint: MonitoredEndpoint,
-        window: Window,
+        endpoint: mon.MonitoredEndpoint,
+        window: mon.Window,
         answers: dict,
         monitors: list[dict],
         summary: AggregationSummary,
     ) -> None:
-        now = self._clock().isoformat()
-        values = monitoring_metrics(endpoint, window, answers, monitors, now)
-        found = breaches(values, self._settings.monitoring_thresholds.get(endpoint.stage))
+        now = self.clock().isoformat()
+        values = mon.monitoring_metrics(endpoint, window, answers, monitors, now)
+        found = mon.breaches(values, self.settings.monitoring_thresholds.get(endpoint.stage))
 
         def collect(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
             current = records.get(endpoint.stage)
             if current is None or current.deployment.endpoint_name != endpoint.endpoint_name:
                 return None  # redeployed since the query
-            updated = apply_monitoring(current, values, found)
+            updated = mon.apply_monitoring(current, values, found)
             return None if updated is None else {**records, endpoint.stage: updated}
 
         try:
-            planned = apply_monitoring(record, values, found)
-            transition = alert_transition(record.monitoring_alert, planned.monitoring_alert) if planned else None
+            planned = mon.apply_monitoring(record, values, found)
+            transition = mon.alert_transition(record.monitoring_alert, planned.monitoring_alert) if planned else None
             if transition and planned:  # before the write: a failed publish leaves the record as it was
                 self._notify(transition, record, planned)
             after = update_records(
-                self._store,
+                self.store,
                 endpoint.group,
                 endpoint.version,
                 collect,
@@ -193,8 +173,8 @@ class MetricsAggregator:
             return
         summary.updated += 1
         if transition:
-            summary.alerts_raised += transition == ALERT_RAISED
-            summary.alerts_resolved += transition != ALERT_RAISED
+            summary.alerts_raised += transition == mon.ALERT_RAISED
+            summary.alerts_resolved += transition != mon.ALERT_RAISED
 
     def _notify(self, detail_type: str, record: StageRecord, planned: StageRecord) -> None:
         alert = planned.monitoring_alert or record.monitoring_alert
@@ -211,7 +191,7 @@ class MetricsAggregator:
             "Breaches": planned.monitoring_alert.get("breaches", []),
             "Values": planned.model_monitoring_metrics.get("values", {}),
         }
-        self._notifier.publish(self._settings.notification_bus, detail_type, detail, [record.model_package_arn])
+        self.notifier.publish(self.settings.notification_bus, detail_type, detail, [record.model_package_arn])
         logger.warning(
             "monitoring alert" if planned.monitoring_alert else "monitoring alert resolved",
             model_group=record.model_group,

@@ -4,12 +4,18 @@ implements it, and so does the tests' in-memory fake), the registry, queues."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from govsync.domain.audit import AuditEntry
 from govsync.domain.records import StageRecord
 from govsync.domain.usecases import UseCase
 from govsync.domain.version_state import VersionState
+
+
+def utc_now() -> datetime:
+    """The services' default clock."""
+    return datetime.now(UTC)
 
 
 class Store(Protocol):

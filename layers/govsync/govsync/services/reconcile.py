@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from govsync.domain.arns import Arn
@@ -18,7 +18,7 @@ from govsync.domain.errors import GovsyncError
 from govsync.domain.events import PackageRef
 from govsync.domain.package import snapshot_from_describe
 from govsync.observability import MetricUnit, logger, metrics
-from govsync.services.ports import Registry, Store
+from govsync.services.ports import Registry, Store, utc_now
 from govsync.services.registry_sync import Outcome, RegistrySync
 from govsync.settings import Settings
 
@@ -44,35 +44,28 @@ class ReconcileSummary:
 Progress = Callable[[ReconcileSummary, str], None]
 
 
+@dataclass
 class Reconciler:
-    def __init__(
-        self,
-        settings: Settings,
-        registry: Registry,
-        store: Store,
-        sync: RegistrySync,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self._settings = settings
-        self._registry = registry
-        self._store = store
-        self._sync = sync
-        self._clock = clock
+    settings: Settings
+    registry: Registry
+    store: Store
+    sync: RegistrySync
+    clock: Callable[[], datetime] = utc_now
 
     def run(self, groups: Iterable[str] | None = None, progress: Progress | None = None) -> ReconcileSummary:
         """Reconcile every group (or only `groups`, by name); `progress` hears after each page."""
-        started = self._clock()
+        started = self.clock()
         summary = ReconcileSummary(run_id=f"reconcile-{started:%Y%m%dT%H%M%S}Z")
         wanted = set(groups) if groups else None
         seen: set[str] = set()
-        for region in sorted(self._settings.allowed_regions):
-            for group in self._registry.list_groups(region):
+        for region in sorted(self.settings.allowed_regions):
+            for group in self.registry.list_groups(region):
                 if wanted is not None and group["ModelPackageGroupName"] not in wanted:
                     continue
                 seen.add(group["ModelPackageGroupName"])
                 summary.groups += 1
                 try:
-                    for page in self._registry.list_packages(group["ModelPackageGroupArn"], region):
+                    for page in self.registry.list_packages(group["ModelPackageGroupArn"], region):
                         self._page(page, region, summary, started)
                         if progress:
                             progress(summary, group["ModelPackageGroupName"])
@@ -85,18 +78,18 @@ class Reconciler:
         return summary
 
     def _page(self, page: list[dict[str, Any]], region: str, summary: ReconcileSummary, started: datetime) -> None:
-        applied_versions = self._store.applied_versions(
+        applied_versions = self.store.applied_versions(
             [(p["ModelPackageGroupName"], int(p["ModelPackageVersion"])) for p in page if p.get("ModelPackageVersion")],
-            self._settings.stages[0],
+            self.settings.stages[0],
         )
         for package in page:
             arn = package["ModelPackageArn"]
-            if Arn.parse(arn).account not in self._settings.allowed_accounts:
+            if Arn.parse(arn).account not in self.settings.allowed_accounts:
                 summary.skipped += 1
                 continue
             summary.checked += 1
             try:
-                described = self._registry.describe_package(arn, region)
+                described = self.registry.describe_package(arn, region)
                 pkg = snapshot_from_describe(described)
                 applied = applied_versions.get((pkg.group, pkg.version))
                 if applied is not None and applied >= pkg.source_version:
@@ -111,7 +104,7 @@ class Reconciler:
                     version=pkg.version,
                     arn=arn,
                 )
-                outcome = self._sync.sync(ref, described=described)
+                outcome = self.sync.sync(ref, described=described)
             except GovsyncError as exc:
                 self._failed(summary, arn, exc)
                 continue

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
 from govsync.domain.deploy_requests import DeployRequest, open_requests
 from govsync.domain.events import PackageRef, check_model_package_event
 from govsync.domain.package import PackageSnapshot, snapshot_from_describe
-from govsync.domain.promotion import plan_promotions
+from govsync.domain.promotion import Planning, plan_promotions
 from govsync.domain.records import (
     APPROVED,
     Artifacts,
@@ -21,10 +22,11 @@ from govsync.domain.records import (
     resolve_governance,
 )
 from govsync.domain.rollback import plan_rollbacks
+from govsync.domain.targets import Target
 from govsync.domain.version_state import VersionState
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.messages import Message, handle_or_dead_letter
-from govsync.services.ports import DeadLetter, Queue, Registry, Store
+from govsync.services.ports import DeadLetter, Queue, Registry, Store, utc_now
 from govsync.services.updates import Update, update_version
 from govsync.settings import Settings
 
@@ -62,27 +64,20 @@ def send_requests(queue: Queue | None, requests: list[DeployRequest]) -> None:
         metrics.add_metric(name="DeploysRequested", unit=MetricUnit.Count, value=1)
 
 
+@dataclass
 class RegistrySync:
-    def __init__(
-        self,
-        settings: Settings,
-        registry: Registry,
-        store: Store,
-        dead_letter: DeadLetter,
-        artifacts: ArtifactCopies | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        deploy_requests: Queue | None = None,
-        use_cases: UseCases | None = None,
-    ) -> None:
-        self._settings = settings
-        self._targets = settings.targets
-        self._deploy_requests = deploy_requests
-        self._use_cases = use_cases
-        self._artifacts = artifacts
-        self._registry = registry
-        self._store = store
-        self._dead_letter = dead_letter
-        self._clock = clock
+    settings: Settings
+    registry: Registry
+    store: Store
+    dead_letter: DeadLetter
+    artifacts: ArtifactCopies | None = None
+    clock: Callable[[], datetime] = utc_now
+    deploy_requests: Queue | None = None
+    use_cases: UseCases | None = None
+    _targets: dict[str, Target] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._targets = self.settings.targets
 
     def handle_message(self, body: str, message_id: str, receive_count: int = 1) -> Outcome:
         """One SQS message. Retryable failures raise (the batch reports the item); the rest is
@@ -90,11 +85,11 @@ class RegistrySync:
         `receive_count` > 1 means an earlier attempt failed, perhaps after copying artifacts."""
 
         def handle(message: Message) -> Outcome:
-            ref = check_model_package_event(message.envelope(), self._settings.event_policy)
+            ref = check_model_package_event(message.envelope(), self.settings.event_policy)
             return self.sync(ref, redelivered=receive_count > 1)
 
         return handle_or_dead_letter(
-            Message(body, message_id), handle, self._dead_letter, rejected=Outcome.REJECTED, what="event",
+            Message(body, message_id), handle, self.dead_letter, rejected=Outcome.REJECTED, what="event",
             metric="EventsRejected",
         )  # fmt: skip
 
@@ -103,7 +98,8 @@ class RegistrySync:
         (a first delivery of a version never synced before) lets small copies skip the look for a copy
         an earlier attempt left. `described`: the DescribeModelPackage answer, when the caller just
         read it (the reconciler)."""
-        pkg = snapshot_from_describe(described or self._registry.describe_package(ref.arn, ref.region))
+        pkg = snapshot_from_describe(described or self.registry.describe_package(ref.arn, ref.region))
+        logger.append_keys(model_group=pkg.group, model_version=pkg.version)
         # resolved once, after the duplicate check (no tag read or copy for those)
         governance: Governance | None = None
         artifacts: Artifacts | None = None
@@ -114,7 +110,7 @@ class RegistrySync:
             nonlocal governance, artifacts, applied, seen
             seen = state
             # the change is applied, unless its record was lost since (then the sync writes it again)
-            lost = state.source_version == pkg.source_version and self._settings.stages[0] not in state.records
+            lost = state.source_version == pkg.source_version and self.settings.stages[0] not in state.records
             if state.source_version is not None and state.source_version >= pkg.source_version and not lost:
                 applied = (Outcome.DUPLICATE if state.source_version == pkg.source_version else Outcome.STALE, state)
                 return None
@@ -122,11 +118,11 @@ class RegistrySync:
                 governance = self._governance(pkg)
             if artifacts is None:
                 artifacts = self._copy_artifacts(pkg, state.records, fresh=not redelivered and state.head is None)
-            config = self._settings.stage_config
+            config = self.settings.stage_config
             after = merge_records(state.records, build_stage_records(pkg, governance, config, artifacts))
-            now = self._clock().isoformat()
-            after = plan_promotions(state.records, after, config, self._targets, event_id=ref.event_id, now=now)
-            after = plan_rollbacks(state.records, after, config, self._targets, event_id=ref.event_id, now=now)
+            now = self.clock().isoformat()
+            plan = Planning(config, self._targets, ref.event_id, now)
+            after = plan_rollbacks(state.records, plan_promotions(state.records, after, plan), plan)
             return Update(
                 after,
                 ref.event_id,
@@ -137,27 +133,19 @@ class RegistrySync:
                 source_version=None if lost else pkg.source_version,
             )
 
-        written = update_version(self._store, pkg.group, pkg.version, change, attempts=MAX_RACE_ATTEMPTS)
+        written = update_version(self.store, pkg.group, pkg.version, change, attempts=MAX_RACE_ATTEMPTS)
         if written is None:
             outcome, state = applied or (Outcome.DUPLICATE, seen)
-            logger.info(
-                "change already applied",
-                outcome=outcome.value,
-                model_group=pkg.group,
-                model_version=pkg.version,
-                source_version=pkg.source_version,
-            )
+            logger.info("change already applied", outcome=outcome.value, source_version=pkg.source_version)
             metrics.add_metric(
                 name="Duplicates" if outcome is Outcome.DUPLICATE else "StaleEvents", unit=MetricUnit.Count, value=1
             )
             # an earlier attempt may have committed and then failed to hand on its deploy requests
-            send_requests(self._deploy_requests, open_requests(state.records))
+            send_requests(self.deploy_requests, open_requests(state.records))
             return outcome
         assert governance is not None and artifacts is not None  # set by the change that was written
         logger.info(
             "record upserted",
-            model_group=pkg.group,
-            model_version=pkg.version,
             stages=sorted(written.changes),
             audit_seq=written.entry.seq,
             metadata_complete=not governance.missing,
@@ -166,7 +154,7 @@ class RegistrySync:
         metrics.add_metric(name="RecordsUpserted", unit=MetricUnit.Count, value=1)
         if governance.missing:
             metrics.add_metric(name="MetadataIncomplete", unit=MetricUnit.Count, value=1)
-        send_requests(self._deploy_requests, open_requests(written.records))
+        send_requests(self.deploy_requests, open_requests(written.records))
         self._evaluate_use_case(seen.records, written.records, ref.event_id, pkg.actor)
         return Outcome.UPSERTED
 
@@ -174,27 +162,27 @@ class RegistrySync:
         self, before: dict[str, StageRecord], after: dict[str, StageRecord], event_id: str, actor: str
     ) -> None:
         """A new approval may complete its use case's stage."""
-        if self._use_cases is None:
+        if self.use_cases is None:
             return
         for stage, record in after.items():
             old = before.get(stage)
             if record.use_case_id and record.model_status == APPROVED and (old is None or old.model_status != APPROVED):
-                self._use_cases.evaluate(record, trigger=event_id, actor=actor)
+                self.use_cases.evaluate(record, trigger=event_id, actor=actor)
                 return
 
     def _copy_artifacts(self, pkg: PackageSnapshot, records: dict[str, StageRecord], *, fresh: bool) -> Artifacts:
         """Copies before the transaction: the record never says "copied" before the copy exists."""
-        if self._artifacts is None:
+        if self.artifacts is None:
             return Artifacts()
         current = next(iter(records.values()), None)
         prior = current.artifacts if current else []
         prior_metrics = current.model_validation_metrics if current else {}
-        return self._artifacts.sync(pkg, prior, prior_metrics, fresh=fresh)
+        return self.artifacts.sync(pkg, prior, prior_metrics, fresh=fresh)
 
     def _governance(self, pkg: PackageSnapshot) -> Governance:
         """Card and metadata first; the group's tags are read only when those leave keys unset."""
-        keys = self._settings.metadata_keys
+        keys = self.settings.metadata_keys
         governance = resolve_governance(pkg, {}, keys)
         if not governance.missing:
             return governance
-        return resolve_governance(pkg, self._registry.group_tags(pkg.group_arn, pkg.region), keys)
+        return resolve_governance(pkg, self.registry.group_tags(pkg.group_arn, pkg.region), keys)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from govsync.domain.records import StageRecord
@@ -12,11 +13,11 @@ from govsync.services.ports import Store
 from govsync.services.updates import retry_on_conflict
 
 
+@dataclass
 class UseCaseLifecycle:
-    def __init__(self, store: Store, stage_map: dict[str, str], clock: Callable[[], datetime]) -> None:
-        self._store = store
-        self._stage_map = stage_map
-        self._clock = clock
+    store: Store
+    stage_map: dict[str, str]
+    clock: Callable[[], datetime]
 
     def evaluate(self, record: StageRecord, *, trigger: str, actor: str) -> UseCase | None:
         """Create the use case on first sight, advance it as far as its models' approvals allow."""
@@ -25,13 +26,13 @@ class UseCaseLifecycle:
             return None
 
         def attempt() -> UseCase:
-            current = self._store.load_use_case(use_case_id)
+            current = self.store.load_use_case(use_case_id)
             base = current or UseCase(use_case_id, record.use_case_name, initial_stage(record.use_case_stage))
-            records = list(self._store.records_by_use_case(use_case_id))
-            after = advance(base, records, self._stage_map, trigger=trigger, actor=actor, at=self._clock().isoformat())
+            records = list(self.store.records_by_use_case(use_case_id))
+            after = advance(base, records, self.stage_map, trigger=trigger, actor=actor, at=self.clock().isoformat())
             if current is not None and after == current:
                 return current
-            self._store.save_use_case(after, None if current is None else current.seq)
+            self.store.save_use_case(after, None if current is None else current.seq)
             if after.stage != base.stage:
                 logger.info("use case advanced", use_case_id=use_case_id, stage_from=base.stage, stage_to=after.stage)
                 metrics.add_metric(name="UseCasesAdvanced", unit=MetricUnit.Count, value=1)

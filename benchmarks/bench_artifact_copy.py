@@ -22,8 +22,17 @@ from typing import Any
 
 import boto3
 
-from benchmarks.bench_registry_sync import Context, _event, _floor_items, _quiet, _sqs_event, floor_read, register
-from benchmarks.harness import CallCounter, median, report, timed
+from benchmarks.bench_registry_sync import (
+    Context,
+    _event,
+    _floor_items,
+    _quiet,
+    _sqs_event,
+    delivered,
+    floor_read,
+    register,
+)
+from benchmarks.harness import CallCounter, measured, median, report, timed
 
 REGION = "us-east-1"
 MIB = 1024 * 1024
@@ -63,12 +72,10 @@ def calls_and_time(
 
     handler_times, floor_times, handler_calls = [], [], []
     with CallCounter() as counter:
-        handler(_sqs_event(_event(packages[0][0], "copy-handler", 1)), Context())  # cold start, not measured
-        for index, (handler_arn, floor_arn) in enumerate(packages[1:], start=2):
-            event = _sqs_event(_event(handler_arn, "copy-handler", index))
-            counter.reset()
-            handler_times.append(timed(lambda event=event: handler(event, Context())))
-            handler_calls.append(counter.total())
+        for index, _, floor_arn, event in delivered(handler, packages, "copy-handler"):
+            seconds, calls = measured(counter, lambda event=event: handler(event, Context()))
+            handler_times.append(seconds)
+            handler_calls.append(calls)
             items = _floor_items(table, "copy-floor", index, index)
 
             def floor(arn: str = floor_arn, items: list = items, version: int = index) -> None:

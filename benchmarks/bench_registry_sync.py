@@ -10,49 +10,35 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
-import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 
-from benchmarks.harness import CallCounter, median, report, timed
+from benchmarks.harness import CallCounter, measured, median, report, timed
+from govsync_local.emitter import MODEL_PACKAGE_STATE_CHANGE, delivered_event
+from govsync_local.invoke import sqs_event
 
 REGION = "us-east-1"
 ACCOUNT = "111111111111"
 
 
-def _sqs_event(body: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": "h",
-                "body": json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:q",
-                "awsRegion": REGION,
-            }
-        ]
-    }
-
-
 def _event(arn: str, group: str, version: int) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "SageMaker Model Package State Change",
-        "source": "aws.sagemaker",
-        "account": ACCOUNT,
-        "time": "2026-11-23T10:00:00Z",
-        "region": REGION,
-        "resources": [arn],
-        "detail": {"ModelPackageGroupName": group, "ModelPackageVersion": version, "ModelPackageArn": arn},
-    }
+    detail = {"ModelPackageGroupName": group, "ModelPackageVersion": version, "ModelPackageArn": arn}
+    return delivered_event(MODEL_PACKAGE_STATE_CHANGE, detail, account=ACCOUNT, region=REGION, resources=[arn])
+
+
+def _sqs_event(body: dict[str, Any]) -> dict[str, Any]:
+    return sqs_event(body, queue_arn=f"arn:aws:sqs:{REGION}:{ACCOUNT}:q", region=REGION)
+
+
+def delivered(handler: Any, packages: list[tuple[str, str]], group: str) -> Iterator[tuple[int, str, str, dict]]:
+    """The first package's event handled (the cold start, not measured); then, for each other
+    (handler package, floor package), its version, both ARNs and the handler's event."""
+    handler(_sqs_event(_event(packages[0][0], group, 1)), Context())
+    for index, (handler_arn, floor_arn) in enumerate(packages[1:], start=2):
+        yield index, handler_arn, floor_arn, _sqs_event(_event(handler_arn, group, index))
 
 
 class Context:
@@ -175,15 +161,11 @@ def run(endpoint: str, table: str, handler: Any, versions: int = 120) -> list[st
     handler_new, handler_dup, floor_new, floor_dup = [], [], [], []
     calls_new, calls_dup = [], []
     with CallCounter() as counter:
-        handler(_sqs_event(_event(packages[0][0], "bench-handler", 1)), Context())  # cold start, not measured
-        for index, (handler_arn, floor_arn) in enumerate(packages[1:], start=2):
-            event = _sqs_event(_event(handler_arn, "bench-handler", index))
-            counter.reset()
-            handler_new.append(timed(lambda event=event: handler(event, Context())))
-            calls_new.append(counter.total())
-            counter.reset()
-            handler_dup.append(timed(lambda event=event: handler(event, Context())))
-            calls_dup.append(counter.total())
+        for index, _, floor_arn, event in delivered(handler, packages, "bench-handler"):
+            for times, calls in ((handler_new, calls_new), (handler_dup, calls_dup)):  # new, then its duplicate
+                seconds, count = measured(counter, lambda event=event: handler(event, Context()))
+                times.append(seconds)
+                calls.append(count)
 
             items = _floor_items(table, "bench-floor", index, index)
 

@@ -14,17 +14,10 @@ from typing import Any
 
 import botocore.session
 
+from govsync_local.fake_env import FAKE_AWS_ENV
 from govsync_local.server import free_port, moto_server  # noqa: F401  (re-exported for the benchmarks)
 
-ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_NAMESPACE": "GovSync",
-    "POWERTOOLS_LOG_LEVEL": "ERROR",
-}
+ENV = {**FAKE_AWS_ENV, "POWERTOOLS_LOG_LEVEL": "ERROR"}
 
 
 class CallCounter:
@@ -56,6 +49,13 @@ class CallCounter:
 
     def reset(self) -> None:
         self.calls.clear()
+
+
+def measured(counter: CallCounter, fn: Callable[[], Any]) -> tuple[float, int]:
+    """How long `fn` takes, and how many AWS calls it makes."""
+    counter.reset()
+    seconds = timed(fn)
+    return seconds, counter.total()
 
 
 def timed(fn: Callable[[], Any]) -> float:

@@ -2,19 +2,11 @@
 
 import os
 
-for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+from govsync_local.fake_env import FAKE_AWS_ENV, REAL_AWS_VARS
+
+for _name in REAL_AWS_VARS:
     os.environ.pop(_name, None)
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "GovSync",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-)
+os.environ.update({**FAKE_AWS_ENV, "POWERTOOLS_LOG_LEVEL": "WARNING"})
 
 # The central account for requests with the test credentials; keys from sts:AssumeRole act in the
 # role's account (MOTO_ACCOUNT_ID would pin those to one account too).

@@ -8,7 +8,8 @@ event is put twice.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
@@ -54,6 +55,23 @@ class SageMakerEventEmitter:
         for _ in range(2 if self.duplicate else 1):
             backend.put_events([entry])
             self.emitted += 1
+
+
+def delivered_event(
+    detail_type: str, detail: dict[str, Any], *, account: str, region: str, resources: list[str]
+) -> dict[str, Any]:
+    """An event as EventBridge delivers it to a target: the envelope around `detail`."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": "aws.sagemaker",
+        "account": account,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": resources,
+        "detail": detail,
+    }
 
 
 def endpoint_detail(endpoint: dict[str, Any], status: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from moto import mock_aws
 from govsync import wiring
 from govsync_local import invoke, motoext
 from govsync_local import template as tpl
-from govsync_local.emitter import endpoint_detail
+from govsync_local.emitter import ENDPOINT_STATE_CHANGE, delivered_event, endpoint_detail
 
 from ..unit.helpers import FULL_METADATA
 
@@ -169,17 +169,8 @@ def use_function_environment(monkeypatch, logical_id: str, ctx: Any) -> None:
 
 def endpoint_event(endpoint: dict, status: str, account: str, region: str = REGION) -> dict:
     """A "SageMaker Endpoint State Change" as the central bus delivers it, forwarded from `account`."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "SageMaker Endpoint State Change",
-        "source": "aws.sagemaker",
-        "account": account,
-        "time": "2026-11-23T10:00:00Z",
-        "region": region,
-        "resources": [endpoint.get("EndpointArn")],
-        "detail": endpoint_detail(endpoint, status),
-    }
+    return delivered_event(ENDPOINT_STATE_CHANGE, endpoint_detail(endpoint, status), account=account, region=region,
+                           resources=[endpoint.get("EndpointArn")])  # fmt: skip
 
 
 @functools.cache

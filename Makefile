@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam build looks for the runtime's interpreter (python3.13) on PATH: the project venv has it.
 SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: help venv lock sam-cli lint validate test unit integration e2e demo up bench build package-check clean
+.PHONY: help venv lock sam-cli lint typecheck validate test unit integration e2e demo up bench build package-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,12 +55,15 @@ lint: venv ## ruff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+typecheck: venv ## mypy on the Lambda package, the functions and the operator CLI (settings in pyproject.toml)
+	$(VENV)/bin/mypy
+
 validate: sam-cli ## sam validate and sam validate --lint (governance and workload-account templates)
 	$(SAM) validate --template template.yaml --region $(AWS_DEFAULT_REGION)
 	$(SAM) validate --template template.yaml --region $(AWS_DEFAULT_REGION) --lint
 	$(SAM) validate --template workload-account.yaml --region $(AWS_DEFAULT_REGION) --lint
 
-test: venv sam-cli lint validate package-check ## everything CI runs: lint, template validation, build check, all tests
+test: venv sam-cli lint typecheck validate package-check ## everything CI runs: lint, types, template validation, build check, all tests
 	$(VENV)/bin/pytest -q
 
 unit: venv ## unit tests only (no sockets)

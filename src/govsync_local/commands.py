@@ -9,11 +9,42 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from govsync_cli.base import EXIT_FAILED, EXIT_OK, LOOPBACK, CliError, command_group, emit, region
+
+# what the local tooling runs on: installed by `pip install 'govsync[local]'` (the dev venv has them)
+LOCAL_EXTRAS = ("moto", "yaml", "samtranslator")
+
+
+def _installed(name: str) -> bool:
+    try:
+        return find_spec(name) is not None
+    except ImportError:
+        return False
+
+
+def require_extras() -> None:
+    missing = [name for name in LOCAL_EXTRAS if not _installed(name)]
+    if missing:
+        raise CliError(
+            f"this runs the local tooling, which needs the local extras (missing: {', '.join(missing)}): "
+            "pip install 'govsync[local]'"
+        )
+
+
+def needs_extras(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """The command, refusing clearly when the local extras are not installed."""
+
+    def run(args: argparse.Namespace) -> int:
+        require_extras()
+        return command(args)
+
+    return run
 
 
 def register(commands: Any) -> None:
@@ -27,7 +58,7 @@ def register(commands: Any) -> None:
         "-n", "--env-vars", help="sam local invoke style JSON: {FunctionId: {VAR: value}, Parameters: {...}}"
     )
     p.add_argument("-t", "--template", default="template.yaml", help="SAM template (default: template.yaml)")
-    p.set_defaults(func=cmd_invoke)
+    p.set_defaults(func=needs_extras(cmd_invoke))
 
     local = command_group(commands, "local", "the embedded local AWS")
     p = local.add_parser(
@@ -35,32 +66,33 @@ def register(commands: Any) -> None:
     )
     p.add_argument("--port", type=int, help="port (default: GOVSYNC_LOCAL_PORT or 5050)")
     p.add_argument("--duplicate-events", action="store_true", help="put every SageMaker event twice (at-least-once)")
-    p.set_defaults(func=cmd_local_up)
+    p.set_defaults(func=needs_extras(cmd_local_up))
     p = local.add_parser("info", help="where the running local stack's resources are")
     p.add_argument("--port", type=int, help="port (default: GOVSYNC_LOCAL_PORT or 5050)")
     p.add_argument("--json", action="store_true", help="JSON for scripts")
-    p.set_defaults(func=cmd_local_info)
+    p.set_defaults(func=needs_extras(cmd_local_info))
 
     p = local.add_parser("env-vars", help="write the sam local invoke --env-vars file for the running stack")
     p.add_argument("--port", type=int, help="port (default: GOVSYNC_LOCAL_PORT or 5050)")
     p.add_argument("-o", "--output", help="file to write (default: stdout)")
     p.add_argument("--container-endpoint", help="endpoint as seen from a container (default: host.docker.internal)")
-    p.set_defaults(func=cmd_local_env_vars)
+    p.set_defaults(func=needs_extras(cmd_local_env_vars))
 
     p = commands.add_parser("demo", help="the blog's workflow on the local stack, start to finish")
     p.add_argument("--port", type=int, default=0, help="port for the local stack (default: a free one)")
-    p.set_defaults(func=cmd_demo)
+    p.set_defaults(func=needs_extras(cmd_demo))
 
 
 def function_environment(args: argparse.Namespace, function_id: str) -> dict[str, str] | None:
     """The function's environment resolved against the local stack (None unless the endpoint is the
     local stack's loopback one)."""
-    from govsync_local import stack as local
-    from govsync_local import template as tpl
-
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
     if urlparse(endpoint).hostname not in LOOPBACK:
         return None
+    require_extras()
+    from govsync_local import stack as local
+    from govsync_local import template as tpl
+
     specs = tpl.function_specs(tpl.load())
     if function_id not in specs:
         raise CliError(f"no function {function_id!r} in template.yaml (functions: {', '.join(sorted(specs))})")

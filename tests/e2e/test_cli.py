@@ -204,6 +204,18 @@ def test_reading_records_needs_no_local_extras(local, synced, args):
     assert "not installed" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("local", "up"), ("demo",), ("invoke", "RegistrySyncFunction"), ("schedule", "run", "ReconcilerFunction"),
+     ("reconcile",)],
+)  # fmt: skip
+def test_the_local_tooling_without_its_extras_says_what_to_install(local, args):
+    # a plain `pip install .`: the operator CLI works, the local tooling's commands say what they need
+    result = local.govsync(*args, python=("-c", BLOCKER))
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "pip install 'govsync[local]'" in result.stderr and "Traceback" not in result.stderr
+
+
 # ---------------------------------------------------------------- 7. audit verify: totals, which version, exit code
 def test_audit_verify_counts_every_entry_and_names_the_broken_version(local, synced):
     clean = local.govsync("audit", "verify", synced, "1", "--json")

@@ -81,6 +81,11 @@ class MonitoredEndpoint:
     variants: tuple[str, ...]
 
     @property
+    def log_keys(self) -> dict[str, Any]:
+        """Which record this is, as log lines name it."""
+        return {"model_group": self.group, "model_version": self.version, "stage": self.stage}
+
+    @property
     def location(self) -> tuple[str, str]:
         return (self.account, self.region)
 

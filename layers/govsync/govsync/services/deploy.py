@@ -11,8 +11,7 @@ deterministic names and request tokens make a retried kick find what an earlier 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -32,15 +31,14 @@ from govsync.domain.deployment import (
 from govsync.domain.errors import PermanentAwsError, RejectedEvent
 from govsync.domain.package import PackageSnapshot, snapshot_from_describe
 from govsync.domain.promotion import approved_in, registry_state
-from govsync.domain.records import StageConfig, StageRecord
+from govsync.domain.records import StageRecord
 from govsync.domain.rollback import ROLLBACK_CANDIDATE_STATUSES, rollback_candidate, rollback_request
 from govsync.domain.targets import Target
 from govsync.observability import MetricUnit, logger, metrics
-from govsync.services.deployment_status import supersede_previous
-from govsync.services.messages import Message, handle_or_dead_letter
-from govsync.services.ports import DeadLetter, Registry, Store, utc_now
-from govsync.services.updates import update_records
-from govsync.settings import Settings
+from govsync.services.deployment_status import Replacement, supersede_previous
+from govsync.services.messages import Consumer, Message, handle_or_dead_letter
+from govsync.services.ports import Registry
+from govsync.services.updates import Audit, update_records
 from govsync.strategies import DeployStrategy
 
 ACTOR = "govsync-deploy"
@@ -56,24 +54,14 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
 
 
-@dataclass
-class Deployments:
-    settings: Settings
+@dataclass(kw_only=True)
+class Deployments(Consumer):
     registry: Registry
-    store: Store
     strategies: dict[str, DeployStrategy]
-    dead_letter: DeadLetter
-    clock: Callable[[], datetime] = utc_now
-    _config: StageConfig = field(init=False, repr=False)
-    _targets: dict[str, Target] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._config = self.settings.stage_config
-        self._targets = self.settings.targets
 
     def handle_message(self, body: str, message_id: str) -> Outcome:
         def handle(message: Message) -> Outcome:
-            request = parse_deploy_request(message.body, self._config.stages)
+            request = parse_deploy_request(message.body, self.config.stages)
             message.identify(request.event_id or None)
             return self.rollback(request) if request.action is Action.ROLLBACK else self.promote(request)
 
@@ -89,20 +77,20 @@ class Deployments:
         if record is None or record.deployment.status is not DeployState.REQUESTED:
             logger.info("deploy request already handled", model_group=group, model_version=version, stage=stage)
             return Outcome.SKIPPED
-        target = self._targets.get(stage)
-        previous_stage = self._config.previous_stage(stage)
+        target = self.targets.get(stage)
+        previous_stage = self.config.previous_stage(stage)
         if target is None or previous_stage is None:
             return self._refuse(request, f"stage {stage} has no deployment target")
         described = self._describe(record.model_package_arn)
         pkg = snapshot_from_describe(described)
-        if not approved_in(pkg, previous_stage, self._config):
+        if not approved_in(pkg, previous_stage, self.config):
             reason = f"version {version} is not approved in {previous_stage} in the registry ({registry_state(pkg)})"
             return self._refuse(request, reason)
         try:
             result = self._kick(target, pkg, described, record)
         except (PermanentAwsError, ValueError) as exc:
             reason = str(exc)
-            self._update(request, lambda d: kick_failed(d, reason, self._now()), "deploy-failed")
+            self._update(request, lambda d: kick_failed(d, reason, self.now()), "deploy-failed")
             metrics.add_metric(name="DeploysFailed", unit=MetricUnit.Count, value=1)
             raise RejectedEvent(f"deploy of {group}/{version} to {stage} failed: {reason}") from exc
         action = record.deployment.action or Action.PROMOTE
@@ -112,25 +100,17 @@ class Deployments:
                 return None
             if current.status in (DeployState.LIVE, DeployState.FAILED):  # the state change came first
                 described = {k: v for k, v in result.items() if k not in ("endpoint_status", "failure_reason")}
-                return replace(current.with_result(described), kicked_at=self._now())
-            now = self._now()
+                return replace(current.with_result(described), kicked_at=self.now())
+            now = self.now()
             return settled(kicked(current, result, action=action, now=now, event_id=request.event_id), now)
 
         written = self._update(request, record_kick, "deploy-kicked")
         current = written[stage].deployment if written else Deployment()
         if current.status is DeployState.LIVE and isinstance(result.get("previous_version"), int):
             # live before the kick was written: the status function could not know what it replaced
-            supersede_previous(
-                self.store,
-                group,
-                stage,
-                endpoint_name=result.get("endpoint_name", ""),
-                previous=result["previous_version"],
-                by_version=version,
-                event_id=request.event_id,
-                actor=ACTOR,
-                now=self._now(),
-            )
+            replaced = Replacement(result.get("endpoint_name", ""), result["previous_version"], version)
+            supersede_previous(self.store, group, stage, replaced, event_id=request.event_id, actor=ACTOR,
+                               now=self.now())  # fmt: skip
         logger.info("deployment kicked", model_group=group, model_version=version, stage=stage, **_loggable(result))
         metrics.add_metric(name="DeploysKicked", unit=MetricUnit.Count, value=1)
         return Outcome.KICKED
@@ -153,7 +133,7 @@ class Deployments:
     def _refuse(self, request: DeployRequest, reason: str) -> Outcome:
         logger.warning("deploy refused", reason=reason, model_group=request.model_group, stage=request.stage)
         metrics.add_metric(name="DeploysRefused", unit=MetricUnit.Count, value=1)
-        self._update(request, lambda d: refused(d, reason, self._now()), "deploy-refused")
+        self._update(request, lambda d: refused(d, reason, self.now()), "deploy-refused")
         return Outcome.REFUSED
 
     # ------------------------------------------------------------------ rollback
@@ -168,19 +148,19 @@ class Deployments:
         candidate = rollback_candidate(candidates, version)
         reason = None if candidate else f"no earlier version of {group} was live in {stage}"
         if candidate is not None and candidate.deployment.rolled_back_from != version:
-            previous_stage = self._config.previous_stage(stage) or stage
+            previous_stage = self.config.previous_stage(stage) or stage
             pkg = snapshot_from_describe(self._describe(candidate.model_package_arn))
-            if not approved_in(pkg, previous_stage, self._config):
+            if not approved_in(pkg, previous_stage, self.config):
                 reason = f"version {candidate.model_version} is no longer approved in {previous_stage}"
             else:
-                target, now = self._targets[stage], self._now()
+                target, now = self.targets[stage], self.now()
                 self._update_record(
                     DeployRequest(Action.ROLLBACK, group, candidate.model_version, stage, request.event_id),
                     lambda r: rollback_request(r, target, version, now),
                     "rollback-requested",
                 )
         if candidate is None or reason is not None:
-            self._update(request, lambda d: rollback_done(d, RollbackState.NONE, None, reason, self._now()),
+            self._update(request, lambda d: rollback_done(d, RollbackState.NONE, None, reason, self.now()),
                          "rollback-none")  # fmt: skip
             logger.warning("nothing to roll back to", reason=reason, model_group=group, stage=stage)
             return Outcome.NO_ROLLBACK
@@ -188,7 +168,7 @@ class Deployments:
         to_version = candidate.model_version
         self._update(
             request,
-            lambda d: rollback_done(d, RollbackState.KICKED, to_version, f"{stage} rejected", self._now()),
+            lambda d: rollback_done(d, RollbackState.KICKED, to_version, f"{stage} rejected", self.now()),
             "rolled-back",
         )
         logger.info("rolled back", model_group=group, stage=stage, rejected=version, to_version=to_version)
@@ -217,19 +197,8 @@ class Deployments:
             updated = change(record) if record is not None else None
             return None if updated is None else {**records, request.stage: updated}
 
-        return update_records(
-            self.store,
-            request.model_group,
-            request.model_version,
-            apply,
-            event_id=request.event_id,
-            actor=ACTOR,
-            action=action,
-            now=self._now(),
-        )
-
-    def _now(self) -> str:
-        return self.clock().isoformat()
+        audit = Audit(request.event_id, ACTOR, action, self.now())
+        return update_records(self.store, request.model_group, request.model_version, apply, audit)
 
 
 def _loggable(result: dict[str, Any]) -> dict[str, Any]:

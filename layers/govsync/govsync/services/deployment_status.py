@@ -8,9 +8,7 @@ nothing. Once a version is live, the version it replaced on the endpoint is mark
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from enum import StrEnum
 
 from govsync.domain.deployment import DeployState, superseded
@@ -18,12 +16,10 @@ from govsync.domain.endpoint_events import EndpointChange, apply_endpoint_change
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import EventPolicy
 from govsync.domain.records import StageRecord
-from govsync.domain.targets import Target
 from govsync.observability import MetricUnit, logger, metrics
-from govsync.services.messages import Message, handle_or_dead_letter
-from govsync.services.ports import DeadLetter, Store, utc_now
-from govsync.services.updates import update_records
-from govsync.settings import Settings
+from govsync.services.messages import Consumer, Message, handle_or_dead_letter
+from govsync.services.ports import Store
+from govsync.services.updates import Audit, update_records
 
 ACTOR = "govsync-deployment-status"
 
@@ -34,22 +30,17 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
 
 
-@dataclass
-class DeploymentStatus:
-    settings: Settings
-    store: Store
-    dead_letter: DeadLetter
-    clock: Callable[[], datetime] = utc_now
+@dataclass(kw_only=True)
+class DeploymentStatus(Consumer):
     _policy: EventPolicy = field(init=False, repr=False)
-    _targets: dict[str, Target] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self._policy = self.settings.deploy_policy
-        self._targets = self.settings.targets
 
     def handle_message(self, body: str, message_id: str) -> Outcome:
         def handle(message: Message) -> Outcome:
-            return self.apply(check_endpoint_event(message.envelope(), self._policy, self._targets))
+            return self.apply(check_endpoint_event(message.envelope(), self._policy, self.targets))
 
         return handle_or_dead_letter(
             Message(body, message_id), handle, self.dead_letter, rejected=Outcome.REJECTED, what="endpoint event",
@@ -70,16 +61,8 @@ class DeploymentStatus:
             updated = apply_endpoint_change(records[change.stage], change)
             return None if updated is None else {**records, change.stage: updated}
 
-        after = update_records(
-            self.store,
-            change.group,
-            change.version,
-            move,
-            event_id=change.event_id,
-            actor=ACTOR,
-            action=f"endpoint-{change.status.lower()}",
-            now=self.clock().isoformat(),
-        )
+        audit = Audit(change.event_id, ACTOR, f"endpoint-{change.status.lower()}", self.now())
+        after = update_records(self.store, change.group, change.version, move, audit)
         if after is None:
             logger.info("endpoint event changes nothing", endpoint_name=change.endpoint_name)
             return Outcome.IGNORED
@@ -94,39 +77,31 @@ class DeploymentStatus:
         return Outcome.UPDATED
 
     def _supersede(self, change: EndpointChange, previous: int) -> None:
-        supersede_previous(
-            self.store,
-            change.group,
-            change.stage,
-            endpoint_name=change.endpoint_name,
-            previous=previous,
-            by_version=change.version,
-            event_id=change.event_id,
-            actor=ACTOR,
-            now=self.clock().isoformat(),
-        )
+        replaced = Replacement(change.endpoint_name, previous, change.version)
+        supersede_previous(self.store, change.group, change.stage, replaced, event_id=change.event_id, actor=ACTOR,
+                           now=self.now())  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """`by_version` went live on `endpoint_name`, replacing `previous` there."""
+
+    endpoint_name: str
+    previous: int
+    by_version: int
 
 
 def supersede_previous(
-    store: Store,
-    group: str,
-    stage: str,
-    *,
-    endpoint_name: str,
-    previous: int,
-    by_version: int,
-    event_id: str,
-    actor: str,
-    now: str,
+    store: Store, group: str, stage: str, replaced: Replacement, *, event_id: str, actor: str, now: str
 ) -> None:
-    """Once `by_version` is live on the endpoint, the version it replaced there is superseded; its
+    """Once a version is live on the endpoint, the version it replaced there is superseded; its
     decision stands (it stays a rollback candidate)."""
 
     def retire(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
         record = records.get(stage)
-        if record is None or record.deployment.endpoint_name != endpoint_name:
+        if record is None or record.deployment.endpoint_name != replaced.endpoint_name:
             return None
-        updated = superseded(record.deployment, by_version, now)
+        updated = superseded(record.deployment, replaced.by_version, now)
         return None if updated is None else {**records, stage: replace(record, deployment=updated)}
 
-    update_records(store, group, previous, retire, event_id=event_id, actor=actor, action="superseded", now=now)
+    update_records(store, group, replaced.previous, retire, Audit(event_id, actor, "superseded", now))

@@ -5,13 +5,18 @@ sent to the dead-letter queue with its reason)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from pydantic import ValidationError
 
 from govsync.domain.errors import ConfigurationProblem, RejectedEvent, is_retryable
 from govsync.domain.events import EventEnvelope, rejection_reason
+from govsync.domain.records import StageConfig
+from govsync.domain.targets import Target
 from govsync.observability import MetricUnit, logger, metrics
-from govsync.services.ports import DeadLetter
+from govsync.services.ports import DeadLetter, Store, utc_now
+from govsync.settings import Settings
 
 
 class Message:
@@ -33,6 +38,26 @@ class Message:
             raise RejectedEvent(rejection_reason(exc)) from exc
         self.identify(envelope.id)
         return envelope
+
+
+@dataclass(kw_only=True)
+class Consumer:
+    """What every queue-fed service has: its settings (and their stage targets), the governance store,
+    the dead-letter queue its rejections go to, and a clock."""
+
+    settings: Settings
+    store: Store
+    dead_letter: DeadLetter
+    clock: Callable[[], datetime] = utc_now
+    targets: dict[str, Target] = field(init=False, repr=False)
+    config: StageConfig = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.targets = self.settings.targets
+        self.config = self.settings.stage_config
+
+    def now(self) -> str:
+        return self.clock().isoformat()
 
 
 # Keys a service appends to every log line of the message it handles (the version, the stage).

@@ -11,21 +11,16 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from govsync.domain import monitoring as mon
 from govsync.domain.deployment import DeployState
 from govsync.domain.errors import GovsyncError
 from govsync.domain.records import STATUSES, StageRecord
 from govsync.observability import MetricUnit, logger, metrics
-from govsync.services.ports import Store, utc_now
-from govsync.services.updates import update_records
+from govsync.services.ports import MetricsSource, MonitorSource, Notifier, Store, utc_now
+from govsync.services.updates import Audit, update_records
 from govsync.settings import Settings
-
-if TYPE_CHECKING:  # the adapters the aggregator reads through (wired in govsync.wiring)
-    from govsync.adapters.cloudwatch import CloudWatchMetrics
-    from govsync.adapters.eventbus import EventPublisher
-    from govsync.adapters.monitors import ModelMonitors
 
 ACTOR = "govsync-metrics-aggregator"
 # a live deployment's record may have any decision (pending in a stage not decided yet, approved,
@@ -56,9 +51,9 @@ class AggregationSummary:
 class MetricsAggregator:
     settings: Settings
     store: Store
-    cloudwatch: CloudWatchMetrics
-    monitors: ModelMonitors
-    notifier: EventPublisher
+    cloudwatch: MetricsSource
+    monitors: MonitorSource
+    notifier: Notifier
     clock: Callable[[], datetime] = utc_now
 
     def run(self, window_end: datetime | None = None) -> AggregationSummary:
@@ -148,25 +143,11 @@ class MetricsAggregator:
             transition = mon.alert_transition(record.monitoring_alert, planned.monitoring_alert) if planned else None
             if transition and planned:  # before the write: a failed publish leaves the record as it was
                 self._notify(transition, record, planned)
-            after = update_records(
-                self.store,
-                endpoint.group,
-                endpoint.version,
-                collect,
-                event_id=f"metrics-{window.end.isoformat()}",
-                actor=ACTOR,
-                action="monitoring-metrics",
-                now=now,
-            )
+            audit = Audit(f"metrics-{window.end.isoformat()}", ACTOR, "monitoring-metrics", now)
+            after = update_records(self.store, endpoint.group, endpoint.version, collect, audit)
         except GovsyncError as exc:
             summary.failed += 1
-            logger.error(
-                "monitoring metrics not written",
-                model_group=endpoint.group,
-                model_version=endpoint.version,
-                stage=endpoint.stage,
-                error=str(exc),
-            )
+            logger.error("monitoring metrics not written", **endpoint.log_keys, error=str(exc))
             return
         if after is None:
             summary.unchanged += 1

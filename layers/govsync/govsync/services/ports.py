@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from govsync.domain.audit import AuditEntry
+from govsync.domain.monitoring import Window
 from govsync.domain.records import StageRecord
 from govsync.domain.usecases import UseCase
 from govsync.domain.version_state import VersionState
@@ -54,6 +55,30 @@ class Registry(Protocol):
     def group_tags(self, group_arn: str, region: str) -> dict[str, str]: ...
     def list_groups(self, region: str) -> Iterator[dict[str, Any]]: ...
     def list_packages(self, group_arn: str, region: str) -> Iterator[list[dict[str, Any]]]: ...
+
+
+class MetricsSource(Protocol):
+    """CloudWatch in the stage accounts."""
+
+    calls: int  # GetMetricData calls made so far
+
+    def latest_values(
+        self, queries: list[dict[str, Any]], window: Window, *, role_arn: str, region: str, external_id: str | None
+    ) -> dict[str, float]: ...
+
+
+class MonitorSource(Protocol):
+    """Model Monitor in the stage accounts."""
+
+    def on_endpoints(
+        self, endpoint_names: set[str], since: datetime, *, role_arn: str, region: str, external_id: str | None
+    ) -> dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]]: ...
+
+
+class Notifier(Protocol):
+    """govsync's own events on a bus."""
+
+    def publish(self, bus: str, detail_type: str, detail: dict[str, Any], resources: list[str]) -> str: ...
 
 
 class DeadLetter(Protocol):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
@@ -22,13 +20,11 @@ from govsync.domain.records import (
     resolve_governance,
 )
 from govsync.domain.rollback import plan_rollbacks
-from govsync.domain.targets import Target
 from govsync.domain.version_state import VersionState
 from govsync.observability import MetricUnit, logger, metrics
-from govsync.services.messages import Message, handle_or_dead_letter
-from govsync.services.ports import DeadLetter, Queue, Registry, Store, utc_now
+from govsync.services.messages import Consumer, Message, handle_or_dead_letter
+from govsync.services.ports import Queue, Registry
 from govsync.services.updates import Update, update_version
-from govsync.settings import Settings
 
 MAX_RACE_ATTEMPTS = 3
 
@@ -64,20 +60,12 @@ def send_requests(queue: Queue | None, requests: list[DeployRequest]) -> None:
         metrics.add_metric(name="DeploysRequested", unit=MetricUnit.Count, value=1)
 
 
-@dataclass
-class RegistrySync:
-    settings: Settings
+@dataclass(kw_only=True)
+class RegistrySync(Consumer):
     registry: Registry
-    store: Store
-    dead_letter: DeadLetter
     artifacts: ArtifactCopies | None = None
-    clock: Callable[[], datetime] = utc_now
     deploy_requests: Queue | None = None
     use_cases: UseCases | None = None
-    _targets: dict[str, Target] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._targets = self.settings.targets
 
     def handle_message(self, body: str, message_id: str, receive_count: int = 1) -> Outcome:
         """One SQS message. Retryable failures raise (the batch reports the item); the rest is
@@ -118,10 +106,10 @@ class RegistrySync:
                 governance = self._governance(pkg)
             if artifacts is None:
                 artifacts = self._copy_artifacts(pkg, state.records, fresh=not redelivered and state.head is None)
-            config = self.settings.stage_config
+            config = self.config
             after = merge_records(state.records, build_stage_records(pkg, governance, config, artifacts))
-            now = self.clock().isoformat()
-            plan = Planning(config, self._targets, ref.event_id, now)
+            now = self.now()
+            plan = Planning(config, self.targets, ref.event_id, now)
             after = plan_rollbacks(state.records, plan_promotions(state.records, after, plan), plan)
             return Update(
                 after,

@@ -89,8 +89,18 @@ def update_version(
 RecordsChange = Callable[[dict[str, StageRecord]], dict[str, StageRecord] | None]
 
 
+@dataclass(frozen=True, slots=True)
+class Audit:
+    """Who makes one of our own changes, why, and when: its audit entry's facts."""
+
+    event_id: str
+    actor: str
+    action: str
+    now: str
+
+
 def update_records(
-    store: Store, group: str, version: int, change: RecordsChange, *, event_id: str, actor: str, action: str, now: str
+    store: Store, group: str, version: int, change: RecordsChange, audit: Audit
 ) -> dict[str, StageRecord] | None:
     """A change our own functions make (deployments, endpoint states, metrics): `change` maps the
     records to new ones (or None: nothing to do); the records written, or None."""
@@ -99,7 +109,7 @@ def update_records(
         after = change(dict(state.records))
         if after is None:
             return None
-        return Update(after, event_id, actor, action, source_time=now, recorded_at=now)
+        return Update(after, audit.event_id, audit.actor, audit.action, source_time=audit.now, recorded_at=audit.now)
 
     written = update_version(store, group, version, apply)
     return written.records if written else None

@@ -1,0 +1,113 @@
+"""An in-memory governance store for service tests with no sockets. It implements the services'
+`Store` protocol (mypy checks that it does) with the same conditions as the DynamoDB adapter: a
+version's write fails with ConcurrentChange when its head moved since it was read, or when the
+registry change it applies is not newer than the one applied; a use case's when its transitions did."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+
+from govsync.domain.audit import AuditEntry
+from govsync.domain.errors import ConcurrentChange
+from govsync.domain.records import STATUSES, StageRecord
+from govsync.domain.usecases import UseCase
+from govsync.domain.version_state import VersionHead, VersionState
+from govsync.services.ports import Store
+
+
+class InMemoryStore:
+    def __init__(self) -> None:
+        self.heads: dict[tuple[str, int], VersionHead] = {}
+        self.records: dict[tuple[str, int], dict[str, StageRecord]] = {}
+        self.audit: dict[tuple[str, int], list[AuditEntry]] = {}
+        self.cases: dict[str, UseCase] = {}
+        self.commits = 0
+        # called after a version is read and before its write lands: lets a test play a concurrent writer
+        self.before_commit: Callable[[VersionState], None] | None = None
+
+    # ------------------------------------------------------------------ versions
+    def load_version(self, group: str, version: int) -> VersionState:
+        key = (group, version)
+        return VersionState(group, version, self.heads.get(key), dict(self.records.get(key, {})))
+
+    def commit(
+        self, state: VersionState, records: Iterable[StageRecord], entry: AuditEntry, source_version: str | None
+    ) -> None:
+        if self.before_commit is not None:
+            hook, self.before_commit = self.before_commit, None
+            hook(state)
+        key = (state.group, state.version)
+        current = self.heads.get(key)
+        if state.head is None and current is not None:
+            raise ConcurrentChange(f"version {state.group}/{state.version} was created concurrently")
+        if current is not None and current.audit_seq != state.audit_seq:
+            raise ConcurrentChange(f"version {state.group}/{state.version} changed concurrently")
+        applied = current.source_version if current else None
+        if source_version is not None and applied is not None and not applied < source_version:
+            raise ConcurrentChange(f"version {state.group}/{state.version}: change {source_version} is not newer")
+        new_source = source_version if source_version is not None else state.source_version
+        self.heads[key] = VersionHead(new_source, entry.seq, entry.hash)
+        self.records.setdefault(key, {}).update({r.model_stage: r for r in records})
+        self.audit.setdefault(key, []).append(entry)
+        self.commits += 1
+
+    def applied_versions(self, versions: Iterable[tuple[str, int]], first_stage: str) -> dict[tuple[str, int], str]:
+        found = {}
+        for key in versions:
+            head = self.heads.get(key)
+            if head and head.source_version and first_stage in self.records.get(key, {}):
+                found[key] = head.source_version
+        return found
+
+    def audit_entries(self, group: str, version: int) -> list[AuditEntry]:
+        return list(self.audit.get((group, version), []))
+
+    def _all(self) -> Iterator[StageRecord]:
+        for key in sorted(self.records):
+            yield from self.records[key].values()
+
+    def records_by_stage_status(self, stage: str, status: str, group: str | None = None) -> Iterator[StageRecord]:
+        for record in self._all():
+            if (record.model_stage, record.model_status) == (stage, status) and group in (None, record.model_group):
+                yield record
+
+    def records_by_use_case(self, use_case_id: str) -> Iterator[StageRecord]:
+        return (r for r in self._all() if r.use_case_id == use_case_id)
+
+    def group_records_in_stage(
+        self, group: str, stage: str, statuses: Iterable[str], before_version: int
+    ) -> list[StageRecord]:
+        wanted = set(statuses)
+        return [
+            r
+            for r in self._all()
+            if r.model_group == group
+            and r.model_stage == stage
+            and r.model_status in wanted
+            and r.model_version < before_version
+        ]
+
+    def all_records(self, stages: Iterable[str], group: str | None = None) -> Iterator[StageRecord]:
+        for stage in stages:
+            for status in STATUSES:
+                yield from self.records_by_stage_status(stage, status, group)
+
+    # ------------------------------------------------------------------ use cases
+    def load_use_case(self, use_case_id: str) -> UseCase | None:
+        return self.cases.get(use_case_id)
+
+    def save_use_case(self, use_case: UseCase, expected_seq: int | None) -> None:
+        current = self.cases.get(use_case.use_case_id)
+        if (current is None) != (expected_seq is None) or (current is not None and current.seq != expected_seq):
+            raise ConcurrentChange(f"use case {use_case.use_case_id} changed concurrently")
+        self.cases[use_case.use_case_id] = replace(use_case, seq=len(use_case.history))
+
+    def use_cases(self) -> Iterator[UseCase]:
+        return iter(sorted(self.cases.values(), key=lambda u: u.use_case_id))
+
+    def use_case_stages(self, use_case_ids: Iterable[str]) -> dict[str, str]:
+        return {i: self.cases[i].stage for i in use_case_ids if i in self.cases}
+
+
+_conforms: Store = InMemoryStore()  # mypy: the fake is a Store

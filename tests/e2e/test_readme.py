@@ -35,6 +35,13 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+def test_the_docs_name_their_public_sources_not_internal_seed_numbers():
+    # the README and docs speak of the SageMaker guide and the AWS blog post by name
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        found = re.findall(r"\bseeds? 0\d\d\b", path.read_text(), flags=re.IGNORECASE)
+        assert not found, f"{path.name} says {found}"
+
+
 def test_the_readme_marks_its_quick_start_runnable():
     readme = (ROOT / "README.md").read_text()
     blocks = runnable_blocks(readme)

@@ -32,7 +32,7 @@ class InMemoryStore:
         return VersionState(group, version, self.heads.get(key), dict(self.records.get(key, {})))
 
     def commit(
-        self, state: VersionState, records: Iterable[StageRecord], entry: AuditEntry, source_version: str | None
+        self, state: VersionState, records: Iterable[StageRecord], entry: AuditEntry | None, source_version: str | None
     ) -> None:
         if self.before_commit is not None:
             hook, self.before_commit = self.before_commit, None
@@ -47,9 +47,11 @@ class InMemoryStore:
         if source_version is not None and applied is not None and not applied < source_version:
             raise ConcurrentChange(f"version {state.group}/{state.version}: change {source_version} is not newer")
         new_source = source_version if source_version is not None else state.source_version
-        self.heads[key] = VersionHead(new_source, entry.seq, entry.hash)
+        seq, head = (entry.seq, entry.hash) if entry else (state.audit_seq, state.audit_head)
+        self.heads[key] = VersionHead(new_source, seq, head)
         self.records.setdefault(key, {}).update({r.model_stage: r for r in records})
-        self.audit.setdefault(key, []).append(entry)
+        if entry is not None:
+            self.audit.setdefault(key, []).append(entry)
         self.commits += 1
 
     def applied_versions(self, versions: Iterable[tuple[str, int]], first_stage: str) -> dict[tuple[str, int], str]:

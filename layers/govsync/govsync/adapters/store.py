@@ -191,13 +191,15 @@ class GovernanceStore:
         self,
         state: VersionState,
         records: Iterable[StageRecord],
-        entry: AuditEntry,
+        entry: AuditEntry | None,
         source_version: str | None,
     ) -> None:
         """Stage records + audit entry + head (idempotency mark, chain head) in one transaction.
 
         The head's condition makes the whole change fail if anyone wrote since `state` was read, or if
-        the registry change is not newer than the one applied (never go back in source time).
+        the registry change is not newer than the one applied (never go back in source time). Without
+        an entry (a registry change that changes no governance fact) the head keeps its chain and only
+        its mark moves.
         """
         pk = version_pk(state.group, state.version)
         new_source = source_version if source_version is not None else state.source_version
@@ -207,8 +209,8 @@ class GovernanceStore:
             model_group=state.group,
             model_version=state.version,
             source_version=new_source,
-            audit_seq=entry.seq,
-            audit_head=entry.hash,
+            audit_seq=entry.seq if entry else state.audit_seq,
+            audit_head=entry.hash if entry else state.audit_head,
         )
         condition: Condition
         if state.head is None:
@@ -222,7 +224,8 @@ class GovernanceStore:
                 transaction.save(head, condition=condition)
                 for record in records:
                     transaction.save(StageRecordItem.from_record(record))
-                transaction.save(AuditItem.from_entry(entry), condition=AuditItem.pk.does_not_exist())
+                if entry is not None:
+                    transaction.save(AuditItem.from_entry(entry), condition=AuditItem.pk.does_not_exist())
         except TransactWriteError as exc:
             reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
             if "ConditionalCheckFailed" in reasons:

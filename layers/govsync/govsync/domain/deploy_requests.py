@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -30,15 +30,20 @@ class DeployRequest:
         }
 
 
-def open_requests(records: dict[str, StageRecord]) -> list[DeployRequest]:
-    """The deploy requests these records hold that no deploy function has taken yet."""
+def open_requests(records: dict[str, StageRecord], message_id: str | None = None) -> list[DeployRequest]:
+    """The deploy requests these records hold that no deploy function has taken yet (only those the
+    message `message_id` opened, if given: the message that opened a request is the one that sends it)."""
     requests = []
     for stage, record in records.items():
         deployment = record.deployment
+        if message_id is not None and deployment.requested_by_message not in (None, message_id):
+            deployment = replace(deployment, status=None)
         if deployment.status is DeployState.REQUESTED:
             requests.append(DeployRequest(Action.PROMOTE, record.model_group, record.model_version, stage,
                                           deployment.requested_by_event or ""))  # fmt: skip
         rollback = deployment.rollback
+        if message_id is not None and rollback is not None and rollback.requested_by_message not in (None, message_id):
+            rollback = None
         if rollback is not None and rollback.status is RollbackState.REQUESTED:
             requests.append(DeployRequest(Action.ROLLBACK, record.model_group, record.model_version, stage,
                                           rollback.requested_by_event or ""))  # fmt: skip

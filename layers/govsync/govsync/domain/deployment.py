@@ -36,7 +36,8 @@ class DeployState(StrEnum):
 class RollbackState(StrEnum):
     REQUESTED = "requested"
     KICKED = "kicked"
-    NONE = "none"
+    NONE = "none"  # nothing approved to roll back to
+    CANCELLED = "cancelled"  # the version was approved again before the rollback ran
 
 
 class Action(StrEnum):
@@ -58,6 +59,7 @@ class Rollback:
     status: RollbackState
     requested_at: str | None = None
     requested_by_event: str | None = None
+    requested_by_message: str | None = None  # the message whose change opened it: the one that sends it
     rejected_in: str | None = None
     at: str | None = None
     to_version: int | None = None
@@ -91,6 +93,7 @@ class Deployment:
     previous_version: int | None = None
     requested_at: str | None = None
     requested_by_event: str | None = None
+    requested_by_message: str | None = None  # the message whose change opened it: the one that sends it
     approved_in: str | None = None
     rolled_back_from: int | None = None
     kicked_at: str | None = None
@@ -213,3 +216,9 @@ def rollback_done(
     if status is RollbackState.KICKED:
         return replace(deployment, rollback=rollback, status=DeployState.ROLLED_BACK)
     return replace(deployment, rollback=rollback)
+
+
+def overtaken(deployment: Deployment, by_version: int, now: str) -> Deployment:
+    """A requested deployment that will not run: a newer version is approved for the stage."""
+    return replace(deployment, status=DeployState.SUPERSEDED, superseded_by=by_version, superseded_at=now,
+                   error=f"version {by_version} is newer and approved for this stage")  # fmt: skip

@@ -33,6 +33,21 @@ def approved_in(pkg: PackageSnapshot, stage: str, config: StageConfig) -> bool:
     return config.stages.index(named) > config.stages.index(stage)
 
 
+def rejected_in(pkg: PackageSnapshot, stage: str, config: StageConfig) -> bool:
+    """Does the registry, now, say this version is rejected in `stage` itself?"""
+    if stage == config.first:
+        return pkg.approval_status == "Rejected"
+    lifecycle = pkg.lifecycle
+    return bool(lifecycle and config.stage_for(lifecycle.stage) == stage and lifecycle.stage_status == "Rejected")
+
+
+def deployable_in(pkg: PackageSnapshot, stage: str, config: StageConfig) -> bool:
+    """May this version serve in `stage`: approved in the stage before it and not rejected in `stage`.
+    The endpoint of a stage converges on the newest deployable version of its group."""
+    previous = config.previous_stage(stage)
+    return previous is not None and approved_in(pkg, previous, config) and not rejected_in(pkg, stage, config)
+
+
 def registry_state(pkg: PackageSnapshot) -> str:
     """The package's decisions in words, for refusals."""
     lifecycle = f"{pkg.lifecycle.stage}/{pkg.lifecycle.stage_status}" if pkg.lifecycle else "none"
@@ -57,6 +72,22 @@ class Planning:
     targets: dict[str, Target]
     event_id: str
     now: str
+    message_id: str | None = None  # the message whose change this is (it sends the requests it opens)
+
+
+def entering(record: StageRecord, stage: str) -> StageRecord:
+    """A version's first record in `stage`, from its record in the stage before: pending, no
+    decision of the registry's yet, nothing deployed or monitored."""
+    return replace(
+        record,
+        model_stage=stage,
+        model_status=PENDING,
+        registry_status=None,
+        stage_description=None,
+        deployment=Deployment(),
+        model_monitoring_metrics={},
+        monitoring_alert={},
+    )
 
 
 def plan_promotions(
@@ -81,18 +112,10 @@ def plan_promotions(
             strategy=target.strategy,
             requested_at=plan.now,
             requested_by_event=plan.event_id,
+            requested_by_message=plan.message_id,
             approved_in=stage,
         )
-        base = existing or replace(
-            record,
-            model_stage=following,
-            model_status=PENDING,
-            registry_status=None,
-            stage_description=None,
-            deployment=Deployment(),
-            model_monitoring_metrics={},
-            monitoring_alert={},
-        )
+        base = existing or entering(record, following)
         status = base.model_status if base.model_status in (PENDING, APPROVED) else PENDING
         planned[following] = replace(base, model_status=status, deployment=request)
     return planned

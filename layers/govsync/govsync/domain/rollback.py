@@ -36,18 +36,21 @@ def plan_rollbacks(
             continue
         if hit.deployment.rollback_state in (RollbackState.REQUESTED, RollbackState.KICKED):
             continue
-        rollback = Rollback(RollbackState.REQUESTED, plan.now, plan.event_id, rejected_in=stage)
+        rollback = Rollback(RollbackState.REQUESTED, plan.now, plan.event_id, plan.message_id, rejected_in=stage)
         status = REJECTED if where == stage else hit.model_status
         planned[where] = replace(hit, model_status=status, deployment=replace(hit.deployment, rollback=rollback))
     return planned
 
 
-def rollback_request(record: StageRecord, target: Target, from_version: int, now: str) -> StageRecord:
-    """An earlier version's record asked to go live again because `from_version` was rejected."""
+def rollback_request(
+    record: StageRecord, target: Target, from_version: int | None, now: str, action: Action = Action.ROLLBACK
+) -> StageRecord:
+    """A version's record asked to go live (again): a rollback because `from_version` was rejected, or
+    a promotion the stage converges on."""
     deployment = Deployment(
         status=DeployState.REQUESTED,
-        action=Action.ROLLBACK,
-        rolled_back_from=from_version,
+        action=action,
+        rolled_back_from=from_version if action is Action.ROLLBACK else None,
         account=target.account,
         region=target.region,
         strategy=target.strategy,

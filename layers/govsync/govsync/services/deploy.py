@@ -24,15 +24,16 @@ from govsync.domain.deployment import (
     RollbackState,
     kick_failed,
     kicked,
+    overtaken,
     refused,
     rollback_done,
     settled,
 )
 from govsync.domain.errors import PermanentAwsError, RejectedEvent
 from govsync.domain.package import PackageSnapshot, snapshot_from_describe
-from govsync.domain.promotion import approved_in, registry_state
-from govsync.domain.records import StageRecord
-from govsync.domain.rollback import ROLLBACK_CANDIDATE_STATUSES, rollback_candidate, rollback_request
+from govsync.domain.promotion import deployable_in, entering, registry_state
+from govsync.domain.records import APPROVED, StageRecord
+from govsync.domain.rollback import rollback_request
 from govsync.domain.targets import Target
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.deployment_status import Replacement, supersede_previous
@@ -42,6 +43,24 @@ from govsync.services.updates import Audit, update_records
 from govsync.strategies import DeployStrategy
 
 ACTOR = "govsync-deploy"
+MAX_VERSION = 10**10  # above every model package version (SageMaker's are at most 10 digits)
+
+
+@dataclass(frozen=True, slots=True)
+class Desired:
+    """The version a stage should serve, as the registry describes it now."""
+
+    version: int
+    pkg: PackageSnapshot
+    described: dict[str, Any]
+
+
+def version_arn(arn: str, version: int) -> str:
+    """The ARN of another version of the same group."""
+    parsed = PackageArn.parse(arn)
+    if parsed is None:
+        raise ValueError(f"not a versioned model package ARN: {arn[:200]}")
+    return str(replace(parsed, version=version))
 
 
 class Outcome(StrEnum):
@@ -52,6 +71,7 @@ class Outcome(StrEnum):
     ROLLED_BACK = "rolled_back"
     NO_ROLLBACK = "no_rollback"
     REJECTED = "rejected"
+    SUPERSEDED = "superseded"
 
 
 @dataclass(kw_only=True)
@@ -70,29 +90,121 @@ class Deployments(Consumer):
             metric="DeployRequestsRejected",
         )  # fmt: skip
 
-    # ------------------------------------------------------------------ promote (and redeploy)
+    # ------------------------------------------------------------------ converge
     def promote(self, request: DeployRequest) -> Outcome:
-        group, version, stage = request.model_group, request.model_version, request.stage
-        record = self.store.load_version(group, version).records.get(stage)
+        """A version approved into a stage: the stage converges (its endpoint on the newest version
+        the registry lets serve there), this version's request is then kicked, or overtaken."""
+        record = self.store.load_version(request.model_group, request.model_version).records.get(request.stage)
         if record is None or record.deployment.status is not DeployState.REQUESTED:
-            logger.info("deploy request already handled", model_group=group, model_version=version, stage=stage)
+            logger.info("deploy request already handled")
             return Outcome.SKIPPED
-        target = self.targets.get(stage)
-        previous_stage = self.config.previous_stage(stage)
+        return self._converge(request, record.model_package_arn, rejected=False)
+
+    def rollback(self, request: DeployRequest) -> Outcome:
+        """A live version rejected: the stage converges on the newest version still allowed there (an
+        earlier one, or none), or on this one again when the registry approved it again since."""
+        record = self.store.load_version(request.model_group, request.model_version).records.get(request.stage)
+        if record is None or record.deployment.rollback_state is not RollbackState.REQUESTED:
+            return Outcome.SKIPPED
+        return self._converge(request, record.model_package_arn, rejected=True)
+
+    def _converge(self, request: DeployRequest, arn: str, *, rejected: bool) -> Outcome:
+        group, version, stage = request.model_group, request.model_version, request.stage
+        logger.append_keys(model_group=group, model_version=version, stage=stage)
+        target, previous_stage = self.targets.get(stage), self.config.previous_stage(stage)
         if target is None or previous_stage is None:
             return self._refuse(request, f"stage {stage} has no deployment target")
-        described = self._describe(record.model_package_arn)
-        pkg = snapshot_from_describe(described)
-        if not approved_in(pkg, previous_stage, self.config):
+        desired = self._desired(group, stage, version, arn)
+        if desired is None or (not rejected and desired.version < version):
+            if rejected:
+                return self._no_rollback(request, f"no earlier version of {group} is approved for {stage}")
+            pkg = snapshot_from_describe(self._describe(arn))
             reason = f"version {version} is not approved in {previous_stage} in the registry ({registry_state(pkg)})"
             return self._refuse(request, reason)
+        outcome = self._ensure_serving(desired, target, request, arn, rolled_back_from=version if rejected else None)
+        if not rejected:
+            if desired.version != version:  # a newer version is approved: this request will not run
+                self._update(request, lambda d: overtaken(d, desired.version, self.now()), "deploy-overtaken")
+                metrics.add_metric(name="DeploysOvertaken", unit=MetricUnit.Count, value=1)
+                return Outcome.SUPERSEDED
+            return outcome
+        if desired.version == version:  # approved again before the rollback ran: it stays
+            reason = f"version {version} is approved for {stage} again"
+            self._update(request, lambda d: rollback_done(d, RollbackState.CANCELLED, None, reason, self.now()),
+                         "rollback-cancelled")  # fmt: skip
+            return Outcome.SKIPPED
+        to_version = desired.version
+        self._update(
+            request,
+            lambda d: rollback_done(d, RollbackState.KICKED, to_version, f"{stage} rejected", self.now()),
+            "rolled-back",
+        )
+        logger.info("rolled back", rejected=version, to_version=to_version)
+        metrics.add_metric(name="Rollbacks", unit=MetricUnit.Count, value=1)
+        return Outcome.ROLLED_BACK
+
+    def _desired(self, group: str, stage: str, version: int, arn: str) -> Desired | None:
+        """The newest version of the group the registry lets serve in `stage` (approved in the stage
+        before, not rejected in this one): the table names the candidates, the registry decides."""
+        previous = self.config.previous_stage(stage) or stage
+        candidates = {version: arn}
+        for record in self.store.group_records_in_stage(group, previous, (APPROVED,), MAX_VERSION):
+            candidates[record.model_version] = record.model_package_arn
+        for candidate in sorted(candidates, reverse=True):
+            described = self._describe(candidates[candidate])
+            pkg = snapshot_from_describe(described)
+            if deployable_in(pkg, stage, self.config):
+                return Desired(candidate, pkg, described)
+        return None
+
+    def _ensure_serving(
+        self, desired: Desired, target: Target, request: DeployRequest, arn: str, *, rolled_back_from: int | None
+    ) -> Outcome:
+        """Kick `desired` unless the stage already serves it (or a newer version the registry allows)."""
+        group, stage, version = request.model_group, request.stage, desired.version
+        records = self.store.load_version(group, version).records
+        serving = self._serving(target, request)
+        record = records.get(stage) or entering(records[self.config.previous_stage(stage) or stage], stage)
+        if serving is not None and serving > version:
+            served = snapshot_from_describe(self._describe(version_arn(arn, serving)))
+            if deployable_in(served, stage, self.config):  # a concurrent kick put a newer version there
+                own = DeployRequest(request.action, group, version, stage, request.event_id)
+                self._update(own, lambda d: overtaken(d, serving, self.now()) if d.status is DeployState.REQUESTED
+                             else None, "deploy-overtaken")  # fmt: skip
+                return Outcome.SUPERSEDED
+        if record.deployment.status in (DeployState.KICKED, DeployState.LIVE) and serving in (None, version):
+            logger.info("the stage already serves the version it should", serving=version)
+            return Outcome.SKIPPED
+        action = Action.ROLLBACK if rolled_back_from is not None and version < rolled_back_from else Action.PROMOTE
+        own = DeployRequest(action, group, version, stage, request.event_id)
+        if record.deployment.status is not DeployState.REQUESTED or stage not in records:
+            now = self.now()
+            audit_action = "rollback-requested" if action is Action.ROLLBACK else "deploy-requested"
+            self._update_record(own, lambda r: rollback_request(r, target, rolled_back_from, now, action),
+                                audit_action, create=record)  # fmt: skip
+        return self._kick_requested(own, target, desired)
+
+    def _serving(self, target: Target, request: DeployRequest) -> int | None:
+        """What the stage's endpoint serves now; a failure that cannot heal fails the deployment."""
+        strategy = self.strategies.get(target.strategy)
         try:
-            result = self._kick(target, pkg, described, record)
+            return strategy.serving(target, request.model_group) if strategy else None
+        except PermanentAwsError as exc:
+            self._fail(request, str(exc))
+            raise RejectedEvent(f"deploy of {request.model_group} to {request.stage} failed: {exc}") from exc
+
+    def _fail(self, request: DeployRequest, reason: str) -> None:
+        self._update(request, lambda d: kick_failed(d, reason, self.now()), "deploy-failed")
+        metrics.add_metric(name="DeploysFailed", unit=MetricUnit.Count, value=1)
+
+    def _kick_requested(self, request: DeployRequest, target: Target, desired: Desired) -> Outcome:
+        group, version, stage = request.model_group, request.model_version, request.stage
+        record = self.store.load_version(group, version).records[stage]
+        try:
+            result = self._kick(target, desired.pkg, desired.described, record)
         except (PermanentAwsError, ValueError) as exc:
-            reason = str(exc)
-            self._update(request, lambda d: kick_failed(d, reason, self.now()), "deploy-failed")
-            metrics.add_metric(name="DeploysFailed", unit=MetricUnit.Count, value=1)
-            raise RejectedEvent(f"deploy of {group}/{version} to {stage} failed: {reason}") from exc
+            self._fail(request, str(exc))
+            raise RejectedEvent(f"deploy of {group}/{version} to {stage} failed: {exc}") from exc
         action = record.deployment.action or Action.PROMOTE
 
         def record_kick(current: Deployment) -> Deployment | None:
@@ -136,44 +248,10 @@ class Deployments(Consumer):
         self._update(request, lambda d: refused(d, reason, self.now()), "deploy-refused")
         return Outcome.REFUSED
 
-    # ------------------------------------------------------------------ rollback
-    def rollback(self, request: DeployRequest) -> Outcome:
-        """Redeploy the newest earlier version live in the stage, then mark the rejected one. Each
-        step is idempotent, so a redelivered request finishes what an interrupted one started."""
-        group, version, stage = request.model_group, request.model_version, request.stage
-        rejected = self.store.load_version(group, version).records.get(stage)
-        if rejected is None or rejected.deployment.rollback_state is not RollbackState.REQUESTED:
-            return Outcome.SKIPPED
-        candidates = self.store.group_records_in_stage(group, stage, ROLLBACK_CANDIDATE_STATUSES, version)
-        candidate = rollback_candidate(candidates, version)
-        reason = None if candidate else f"no earlier version of {group} was live in {stage}"
-        if candidate is not None and candidate.deployment.rolled_back_from != version:
-            previous_stage = self.config.previous_stage(stage) or stage
-            pkg = snapshot_from_describe(self._describe(candidate.model_package_arn))
-            if not approved_in(pkg, previous_stage, self.config):
-                reason = f"version {candidate.model_version} is no longer approved in {previous_stage}"
-            else:
-                target, now = self.targets[stage], self.now()
-                self._update_record(
-                    DeployRequest(Action.ROLLBACK, group, candidate.model_version, stage, request.event_id),
-                    lambda r: rollback_request(r, target, version, now),
-                    "rollback-requested",
-                )
-        if candidate is None or reason is not None:
-            self._update(request, lambda d: rollback_done(d, RollbackState.NONE, None, reason, self.now()),
-                         "rollback-none")  # fmt: skip
-            logger.warning("nothing to roll back to", reason=reason, model_group=group, stage=stage)
-            return Outcome.NO_ROLLBACK
-        self.promote(DeployRequest(Action.PROMOTE, group, candidate.model_version, stage, request.event_id))
-        to_version = candidate.model_version
-        self._update(
-            request,
-            lambda d: rollback_done(d, RollbackState.KICKED, to_version, f"{stage} rejected", self.now()),
-            "rolled-back",
-        )
-        logger.info("rolled back", model_group=group, stage=stage, rejected=version, to_version=to_version)
-        metrics.add_metric(name="Rollbacks", unit=MetricUnit.Count, value=1)
-        return Outcome.ROLLED_BACK
+    def _no_rollback(self, request: DeployRequest, reason: str) -> Outcome:
+        self._update(request, lambda d: rollback_done(d, RollbackState.NONE, None, reason, self.now()), "rollback-none")
+        logger.warning("nothing to roll back to", reason=reason)
+        return Outcome.NO_ROLLBACK
 
     # ------------------------------------------------------------------ helpers
     def _update(
@@ -188,12 +266,17 @@ class Deployments(Consumer):
         return self._update_record(request, apply, action)
 
     def _update_record(
-        self, request: DeployRequest, change: Callable[[StageRecord], StageRecord | None], action: str
+        self,
+        request: DeployRequest,
+        change: Callable[[StageRecord], StageRecord | None],
+        action: str,
+        create: StageRecord | None = None,
     ) -> dict[str, StageRecord] | None:
-        """Change the request's stage record (one transaction with its audit entry); the records written."""
+        """Change the request's stage record (one transaction with its audit entry; `create`: the record
+        to start from when the stage has none yet); the records written."""
 
         def apply(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
-            record = records.get(request.stage)
+            record = records.get(request.stage) or create
             updated = change(record) if record is not None else None
             return None if updated is None else {**records, request.stage: updated}
 

@@ -25,10 +25,11 @@ class Store(Protocol):
     def load_version(self, group: str, version: int) -> VersionState: ...
 
     def commit(
-        self, state: VersionState, records: Iterable[StageRecord], entry: AuditEntry, source_version: str | None
+        self, state: VersionState, records: Iterable[StageRecord], entry: AuditEntry | None, source_version: str | None
     ) -> None:
         """Stage records + audit entry + head in one transaction, conditional on the head read in
-        `state` (raise ConcurrentChange when someone wrote since)."""
+        `state` (raise ConcurrentChange when someone wrote since). No entry: the head's mark moves, its
+        chain stays."""
         ...
 
     def applied_versions(self, versions: Iterable[tuple[str, int]], first_stage: str) -> dict[tuple[str, int], str]: ...

@@ -104,7 +104,7 @@ class Reconciler:
                     version=pkg.version,
                     arn=arn,
                 )
-                outcome = self.sync.sync(ref, described=described)
+                outcome = self.sync.sync(ref, described=described, message_id=summary.run_id)
             except GovsyncError as exc:
                 self._failed(summary, arn, exc)
                 continue

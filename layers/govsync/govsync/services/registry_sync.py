@@ -74,18 +74,22 @@ class RegistrySync(Consumer):
 
         def handle(message: Message) -> Outcome:
             ref = check_model_package_event(message.envelope(), self.settings.event_policy)
-            return self.sync(ref, redelivered=receive_count > 1)
+            return self.sync(ref, redelivered=receive_count > 1, message_id=message_id)
 
         return handle_or_dead_letter(
             Message(body, message_id), handle, self.dead_letter, rejected=Outcome.REJECTED, what="event",
             metric="EventsRejected",
         )  # fmt: skip
 
-    def sync(self, ref: PackageRef, *, redelivered: bool = True, described: dict | None = None) -> Outcome:
+    def sync(
+        self, ref: PackageRef, *, redelivered: bool = True, described: dict | None = None, message_id: str | None = None
+    ) -> Outcome:
         """Bring the version's records in line with what the registry holds now. `redelivered=False`
         (a first delivery of a version never synced before) lets small copies skip the look for a copy
         an earlier attempt left. `described`: the DescribeModelPackage answer, when the caller just
-        read it (the reconciler)."""
+        read it (the reconciler). `message_id`: the message (or run) making the change; the deploy
+        requests a change opens are sent by the message that made it, once (a duplicate delivery of
+        the same event is another message and sends nothing)."""
         pkg = snapshot_from_describe(described or self.registry.describe_package(ref.arn, ref.region))
         logger.append_keys(model_group=pkg.group, model_version=pkg.version)
         # resolved once, after the duplicate check (no tag read or copy for those)
@@ -109,7 +113,7 @@ class RegistrySync(Consumer):
             config = self.config
             after = merge_records(state.records, build_stage_records(pkg, governance, config, artifacts))
             now = self.now()
-            plan = Planning(config, self.targets, ref.event_id, now)
+            plan = Planning(config, self.targets, ref.event_id, now, message_id)
             after = plan_rollbacks(state.records, plan_promotions(state.records, after, plan), plan)
             return Update(
                 after,
@@ -128,21 +132,23 @@ class RegistrySync(Consumer):
             metrics.add_metric(
                 name="Duplicates" if outcome is Outcome.DUPLICATE else "StaleEvents", unit=MetricUnit.Count, value=1
             )
-            # an earlier attempt may have committed and then failed to hand on its deploy requests
-            send_requests(self.deploy_requests, open_requests(state.records))
+            if redelivered and message_id is not None:
+                # an earlier attempt of this very message may have committed, then failed to send
+                send_requests(self.deploy_requests, open_requests(state.records, message_id))
             return outcome
         assert governance is not None and artifacts is not None  # set by the change that was written
         logger.info(
             "record upserted",
             stages=sorted(written.changes),
-            audit_seq=written.entry.seq,
+            audit_seq=written.entry.seq if written.entry else None,
             metadata_complete=not governance.missing,
             artifact_status=artifacts.status,
         )
         metrics.add_metric(name="RecordsUpserted", unit=MetricUnit.Count, value=1)
         if governance.missing:
             metrics.add_metric(name="MetadataIncomplete", unit=MetricUnit.Count, value=1)
-        send_requests(self.deploy_requests, open_requests(written.records))
+        opened = [r for r in open_requests(written.records, message_id) if r not in open_requests(seen.records)]
+        send_requests(self.deploy_requests, opened)
         self._evaluate_use_case(seen.records, written.records, ref.event_id, pkg.actor)
         return Outcome.UPSERTED
 

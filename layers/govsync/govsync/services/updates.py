@@ -44,7 +44,7 @@ class Update:
 @dataclass(frozen=True, slots=True)
 class Written:
     records: dict[str, StageRecord]
-    entry: AuditEntry
+    entry: AuditEntry | None  # None: the registry changed nothing governance records (no entry)
     changes: dict[str, dict[str, list]]
 
 
@@ -67,6 +67,12 @@ def update_version(
         changes = diff_records(state.records, update.records)
         if not changes and update.source_version is None:
             return None
+        changed = [update.records[s] for s in update.records if update.records[s] != state.records.get(s)]
+        if not changes:
+            # the registry moved (LastModifiedTime) but no governance fact did: the head's mark and the
+            # records' source time follow, and no audit entry is written (one entry per real change)
+            store.commit(state, changed, None, update.source_version)
+            return Written(update.records, None, changes)
         entry = new_entry(
             group=group,
             version=version,
@@ -79,7 +85,6 @@ def update_version(
             source_time=update.source_time,
             recorded_at=update.recorded_at,
         )
-        changed = [update.records[s] for s in update.records if update.records[s] != state.records.get(s)]
         store.commit(state, changed, entry, update.source_version)
         return Written(update.records, entry, changes)
 

@@ -39,6 +39,11 @@ class DeployStrategy(Protocol):
         """Start the deployment; what it reports goes on the record's deployment."""
         ...
 
+    def serving(self, target: Target, group: str) -> int | None:
+        """The version the group's endpoint in the target serves now, where the strategy can tell
+        (None: nothing yet, or a strategy that cannot see the endpoint)."""
+        ...
+
 
 def base_spec(pkg: PackageSnapshot, target: Target) -> dict[str, Any]:
     """What every strategy's spec holds: the package, the stage, the tags."""

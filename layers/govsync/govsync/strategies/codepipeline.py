@@ -54,3 +54,7 @@ class CodePipeline:
             "pipeline_execution_id": started["pipelineExecutionId"],
             "role_arn": target.role_arn,
         }
+
+    def serving(self, target: Target, group: str) -> int | None:
+        """The team's own pipeline owns the endpoint: the records say what it serves."""
+        return None

@@ -40,3 +40,7 @@ class EventBus:
         }
         event_id = self._publisher.publish(target.event_bus_arn, DEPLOYMENT_REQUESTED, detail, [spec["package_arn"]])
         return {"event_bus_arn": target.event_bus_arn, "event_id": event_id}
+
+    def serving(self, target: Target, group: str) -> int | None:
+        """The team's own pipeline owns the endpoint: the records say what it serves."""
+        return None

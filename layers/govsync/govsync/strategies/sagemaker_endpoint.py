@@ -129,6 +129,20 @@ class SageMakerEndpoint:
         except BotoCoreError as exc:
             raise translate(exc, "SageMaker", f"endpoint {name} in {target.account}") from exc
 
+    def serving(self, target: Target, group: str) -> int | None:
+        """The version the stage endpoint's tag names (the kick tags the endpoint with its version)."""
+        name = endpoint_name(group, target.stage)
+        sm = self._roles.client("sagemaker", target.role_arn, target.region, target.external_id)
+        try:
+            current = self._describe(sm, name)
+            if current is None:
+                return None
+            tags = sm.list_tags(ResourceArn=current["EndpointArn"]).get("Tags", [])
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, "SageMaker", f"endpoint {name} in {target.account}") from exc
+        version = next((t["Value"] for t in tags if t["Key"] == TAG_VERSION), "")
+        return int(version) if version.isdigit() else None
+
     @staticmethod
     def _create(call: Any, request: dict[str, Any]) -> None:
         try:

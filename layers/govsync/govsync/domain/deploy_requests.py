@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -32,22 +32,35 @@ class DeployRequest:
 
 def open_requests(records: dict[str, StageRecord], message_id: str | None = None) -> list[DeployRequest]:
     """The deploy requests these records hold that no deploy function has taken yet (only those the
-    message `message_id` opened, if given: the message that opened a request is the one that sends it)."""
+    message `message_id` opened, if given)."""
     requests = []
     for stage, record in records.items():
         deployment = record.deployment
-        if message_id is not None and deployment.requested_by_message not in (None, message_id):
-            deployment = replace(deployment, status=None)
-        if deployment.status is DeployState.REQUESTED:
+        if deployment.status is DeployState.REQUESTED and message_id in (None, deployment.requested_by_message):
             requests.append(DeployRequest(Action.PROMOTE, record.model_group, record.model_version, stage,
                                           deployment.requested_by_event or ""))  # fmt: skip
         rollback = deployment.rollback
-        if message_id is not None and rollback is not None and rollback.requested_by_message not in (None, message_id):
-            rollback = None
-        if rollback is not None and rollback.status is RollbackState.REQUESTED:
+        if (
+            rollback is not None
+            and rollback.status is RollbackState.REQUESTED
+            and message_id in (None, rollback.requested_by_message)
+        ):
             requests.append(DeployRequest(Action.ROLLBACK, record.model_group, record.model_version, stage,
                                           rollback.requested_by_event or ""))  # fmt: skip
     return requests
+
+
+def to_send(
+    before: dict[str, StageRecord], after: dict[str, StageRecord], message_id: str | None, *, redelivered: bool
+) -> list[DeployRequest]:
+    """What the message that made the change `before` -> `after` sends: the requests the change opened,
+    and, when this message is handed again (an earlier attempt may have committed, then failed to
+    send), the requests it opened then that are still open. A duplicate of the same event is another
+    message: it sends nothing."""
+    sending = [r for r in open_requests(after) if r not in open_requests(before)]
+    if redelivered and message_id is not None:
+        sending += [r for r in open_requests(after, message_id) if r not in sending]
+    return sending
 
 
 class DeployRequestMessage(BaseModel):

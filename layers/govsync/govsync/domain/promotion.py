@@ -73,6 +73,13 @@ class Planning:
     event_id: str
     now: str
     message_id: str | None = None  # the message whose change this is (it sends the requests it opens)
+    # the package as the registry describes it now: a stage it may serve in but whose deployment was
+    # refused or rolled back (or never asked for) is asked for again
+    pkg: PackageSnapshot | None = None
+
+
+# deployment states after which a version that the registry lets serve in the stage is asked for again
+REDEPLOYABLE = (None, DeployState.REFUSED, DeployState.ROLLED_BACK)
 
 
 def entering(record: StageRecord, stage: str) -> StageRecord:
@@ -96,10 +103,19 @@ def plan_promotions(
     """`after` plus what new approvals ask for: the next stage's record, `pending`, with a deployment
     request (only where that stage has a target and no active deployment of this version)."""
     planned = dict(after)
-    for stage, record in newly(before, after, plan.config, APPROVED):
-        following = plan.config.next_stage(stage)
-        if following is None or following not in plan.targets:
+    wanted = {plan.config.next_stage(stage): (stage, record) for stage, record in newly(before, after, plan.config,
+                                                                                       APPROVED)}  # fmt: skip
+    if plan.pkg is not None:
+        for stage in plan.targets:
+            existing, previous = planned.get(stage), plan.config.previous_stage(stage)
+            if previous is None or stage in wanted or not deployable_in(plan.pkg, stage, plan.config):
+                continue
+            if (existing is None or existing.deployment.status in REDEPLOYABLE) and previous in planned:
+                wanted[stage] = (previous, planned[previous])
+    for following in plan.config.stages:
+        if following not in wanted or following not in plan.targets:
             continue
+        stage, record = wanted[following]
         existing = planned.get(following)
         if existing is not None and existing.deployment.status in ACTIVE:
             continue

@@ -27,18 +27,26 @@ def rollback_stage(stage: str, config: StageConfig, targets: dict[str, Target]) 
 def plan_rollbacks(
     before: dict[str, StageRecord], after: dict[str, StageRecord], plan: Planning
 ) -> dict[str, StageRecord]:
-    """`after` plus a rollback request on the live (or going-live) deployment a new rejection hits."""
+    """`after` plus a rollback request on each live (or going-live) deployment a new rejection hits: in
+    the stage it rejects (or, for a stage that deploys nowhere, the next one) and every stage after it,
+    since a version rejected in one stage may serve in none after it."""
     planned = dict(after)
     for stage, _record in newly(before, after, plan.config, REJECTED):
         where = rollback_stage(stage, plan.config, plan.targets)
-        hit = planned.get(where) if where else None
-        if where is None or hit is None or hit.deployment.status not in (DeployState.KICKED, DeployState.LIVE):
+        if where is None:
             continue
-        if hit.deployment.rollback_state in (RollbackState.REQUESTED, RollbackState.KICKED):
-            continue
-        rollback = Rollback(RollbackState.REQUESTED, plan.now, plan.event_id, plan.message_id, rejected_in=stage)
-        status = REJECTED if where == stage else hit.model_status
-        planned[where] = replace(hit, model_status=status, deployment=replace(hit.deployment, rollback=rollback))
+        for hit_stage in plan.config.stages[plan.config.stages.index(where) :]:
+            hit = planned.get(hit_stage)
+            if hit_stage not in plan.targets or hit is None:
+                continue
+            if hit.deployment.status not in (DeployState.KICKED, DeployState.LIVE):
+                continue
+            if hit.deployment.rollback_state in (RollbackState.REQUESTED, RollbackState.KICKED):
+                continue
+            rollback = Rollback(RollbackState.REQUESTED, plan.now, plan.event_id, plan.message_id, rejected_in=stage)
+            status = REJECTED if hit_stage == stage else hit.model_status
+            deployment = replace(hit.deployment, rollback=rollback)
+            planned[hit_stage] = replace(hit, model_status=status, deployment=deployment)
     return planned
 
 

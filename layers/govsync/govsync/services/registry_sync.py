@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from govsync.domain.deploy_requests import DeployRequest, open_requests
+from govsync.domain.deploy_requests import DeployRequest, to_send
 from govsync.domain.events import PackageRef, check_model_package_event
 from govsync.domain.package import PackageSnapshot, snapshot_from_describe
 from govsync.domain.promotion import Planning, plan_promotions
@@ -113,7 +113,7 @@ class RegistrySync(Consumer):
             config = self.config
             after = merge_records(state.records, build_stage_records(pkg, governance, config, artifacts))
             now = self.now()
-            plan = Planning(config, self.targets, ref.event_id, now, message_id)
+            plan = Planning(config, self.targets, ref.event_id, now, message_id, pkg)
             after = plan_rollbacks(state.records, plan_promotions(state.records, after, plan), plan)
             return Update(
                 after,
@@ -132,9 +132,8 @@ class RegistrySync(Consumer):
             metrics.add_metric(
                 name="Duplicates" if outcome is Outcome.DUPLICATE else "StaleEvents", unit=MetricUnit.Count, value=1
             )
-            if redelivered and message_id is not None:
-                # an earlier attempt of this very message may have committed, then failed to send
-                send_requests(self.deploy_requests, open_requests(state.records, message_id))
+            send_requests(self.deploy_requests, to_send(state.records, state.records, message_id,
+                                                        redelivered=redelivered))  # fmt: skip
             return outcome
         assert governance is not None and artifacts is not None  # set by the change that was written
         logger.info(
@@ -147,8 +146,7 @@ class RegistrySync(Consumer):
         metrics.add_metric(name="RecordsUpserted", unit=MetricUnit.Count, value=1)
         if governance.missing:
             metrics.add_metric(name="MetadataIncomplete", unit=MetricUnit.Count, value=1)
-        opened = [r for r in open_requests(written.records, message_id) if r not in open_requests(seen.records)]
-        send_requests(self.deploy_requests, opened)
+        send_requests(self.deploy_requests, to_send(seen.records, written.records, message_id, redelivered=redelivered))
         self._evaluate_use_case(seen.records, written.records, ref.event_id, pkg.actor)
         return Outcome.UPSERTED
 

@@ -1,0 +1,316 @@
+"""The endpoint of every stage ends on the newest version the registry approves for it, whatever the
+order events, deploy requests and endpoint state changes arrive in, with duplicates and redeliveries.
+
+The real services (registry sync, deploy, deployment status) run against an in-memory store, a fake
+registry, a fake deploy queue and a fake SageMaker endpoint strategy; hypothesis picks the
+interleaving. No sockets."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
+
+from govsync.domain.endpoint_events import EndpointChange
+from govsync.domain.errors import RetryableError
+from govsync.domain.naming import endpoint_name
+from govsync.domain.package import snapshot_from_describe
+from govsync.domain.promotion import deployable_in
+from govsync.domain.targets import StageTarget, Target
+from govsync.services.deploy import Deployments
+from govsync.services.deployment_status import DeploymentStatus
+from govsync.services.registry_sync import RegistrySync
+from govsync.settings import Settings
+from govsync.strategies.sagemaker_endpoint import SageMakerEndpoint
+from govsync_local.emitter import MODEL_PACKAGE_STATE_CHANGE, delivered_event
+
+from ..fakes import InMemoryStore
+
+CENTRAL, REGION = "111111111111", "us-east-1"
+ACCOUNTS = {"test": "333333333333", "production": "444444444444"}
+DEPLOYING = tuple(ACCOUNTS)
+GROUPS = ("fraud", "churn")
+SETTINGS = Settings.from_env(
+    {
+        "GOVSYNC_TABLE": "gov",
+        "AWS_REGION": REGION,
+        "GOVSYNC_ALLOWED_ACCOUNTS": CENTRAL,
+        "GOVSYNC_ACCOUNT_ID": CENTRAL,
+        "GOVSYNC_DEAD_LETTER_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{CENTRAL}/dlq",
+        "GOVSYNC_DEPLOY_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{CENTRAL}/deploy",
+        "GOVSYNC_STAGE_TARGETS": json.dumps(
+            {s: {"account": a, "instance_type": "ml.m5.large"} for s, a in ACCOUNTS.items()}
+        ),  # fmt: skip
+    }
+)
+CONFIG = SETTINGS.stage_config
+
+
+class FakeRegistry:
+    """Model packages as DescribeModelPackage answers them; every change puts an event."""
+
+    def __init__(self) -> None:
+        self.packages: dict[str, dict[str, Any]] = {}
+        self.events: list[str] = []
+        self._clock = itertools.count(1)
+        self._versions: Counter[str] = Counter()
+
+    def _touch(self, arn: str) -> None:
+        self.packages[arn]["LastModifiedTime"] = datetime(2026, 11, 23, tzinfo=UTC) + timedelta(
+            seconds=next(self._clock)
+        )
+        self.events.append(arn)
+
+    def register(self, group: str) -> str:
+        self._versions[group] += 1
+        version = self._versions[group]
+        arn = f"arn:aws:sagemaker:{REGION}:{CENTRAL}:model-package/{group}/{version}"
+        self.packages[arn] = {
+            "ModelPackageGroupName": group,
+            "ModelPackageVersion": version,
+            "ModelPackageArn": arn,
+            "CreationTime": datetime(2026, 11, 23, tzinfo=UTC),
+            "ModelApprovalStatus": "PendingManualApproval",
+            "InferenceSpecification": {"Containers": [{"Image": "i"}]},
+        }
+        self._touch(arn)
+        return arn
+
+    def decide(self, arn: str, decision: str) -> None:
+        package = self.packages[arn]
+        if decision in ("Approved", "Rejected"):
+            package["ModelApprovalStatus"] = decision
+        else:  # "<stage>/<status>" in ModelLifeCycle
+            stage, status = decision.split("/")
+            package["ModelLifeCycle"] = {"Stage": stage, "StageStatus": status}
+        self._touch(arn)
+
+    def describe_package(self, arn: str, region: str) -> dict[str, Any]:
+        return copy.deepcopy(self.packages[arn])
+
+    def group_tags(self, group_arn: str, region: str) -> dict[str, str]:
+        return {}
+
+    def list_groups(self, region: str):  # not used here
+        return iter(())
+
+    def list_packages(self, group_arn: str, region: str):
+        return iter(())
+
+
+@dataclass
+class FakeQueue:
+    sent: list[str] = field(default_factory=list)
+    fail_next: bool = False  # the next send fails (after the change committed)
+    configured: ClassVar[bool] = True
+
+    def send_json(self, body: dict[str, Any]) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            raise RetryableError("SendMessage: throttled")
+        self.sent.append(json.dumps(body, sort_keys=True))
+
+
+@dataclass
+class FakeDeadLetter:
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    def send(self, body: str, *, reason: str, event_id: str | None, message_id: str) -> None:
+        self.sent.append((body, reason))
+
+
+class FakeEndpoints(SageMakerEndpoint):
+    """SageMaker endpoints as the kick sees them: created or updated to a config, InService later
+    (when the test settles them); an endpoint still updating cannot be updated (retry later)."""
+
+    def __init__(self) -> None:
+        self.endpoints: dict[tuple[str, str], dict[str, Any]] = {}
+        self.settling: list[tuple[str, str]] = []
+
+    def kick(self, target: Target, spec: dict[str, Any]) -> dict[str, Any]:
+        key = (target.account, spec["endpoint_name"])
+        config = spec["endpoint_config"]["EndpointConfigName"]
+        result = {"endpoint_name": key[1], "endpoint_config_name": config, "role_arn": target.role_arn,
+                  "endpoint_arn": f"arn:aws:sagemaker:{REGION}:{target.account}:endpoint/{key[1]}"}  # fmt: skip
+        current = self.endpoints.get(key)
+        if current is not None and current["config"] == config:
+            result["endpoint_status"] = current["status"]
+            return result
+        if current is not None and current["status"] != "InService":
+            raise RetryableError(f"endpoint {key[1]} is {current['status']}; cannot update it yet")
+        if current is not None:
+            result["previous_version"] = current["version"]
+        self.endpoints[key] = {"config": config, "version": spec["version"], "package": spec["package_arn"],
+                               "stage": spec["stage"], "status": "Updating" if current else "Creating"}  # fmt: skip
+        self.settling.append(key)
+        return result
+
+    def serving(self, target: Target, group: str) -> int | None:
+        current = self.endpoints.get((target.account, endpoint_name(group, target.stage)))
+        return current["version"] if current else None
+
+
+class Burst(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.registry = FakeRegistry()
+        self.store = InMemoryStore()
+        self.queue = FakeQueue()
+        self.dead = FakeDeadLetter()
+        self.endpoints = FakeEndpoints()
+        self.sync = RegistrySync(settings=SETTINGS, registry=self.registry, store=self.store,
+                                 dead_letter=self.dead, deploy_requests=self.queue)  # fmt: skip
+        self.deploy = Deployments(settings=SETTINGS, registry=self.registry, store=self.store,
+                                  strategies={"sagemaker-endpoint": self.endpoints}, dead_letter=self.dead)  # fmt: skip
+        self.status = DeploymentStatus(settings=SETTINGS, store=self.store, dead_letter=self.dead)
+        self.messages = itertools.count(1)
+        self.failed: list[tuple[str, str]] = []  # (message id, body) of deliveries that failed, for SQS to retry
+        self.pending_deploys: list[str] = []
+        self.taken = 0  # deploy requests sent so far that were put on the pending list
+
+    # ------------------------------------------------------------------ the registry
+    @rule(group=st.sampled_from(GROUPS))
+    def register(self, group: str) -> None:
+        self.registry.register(group)
+
+    @precondition(lambda self: self.registry.packages)
+    @rule(data=st.data(), decision=st.sampled_from(
+        ["Approved", "Rejected", "Staging/Approved", "test/Rejected", "Production/Rejected", "Approved"]))  # fmt: skip
+    def decide(self, data: st.DataObject, decision: str) -> None:
+        arn = data.draw(st.sampled_from(sorted(self.registry.packages)))
+        self.registry.decide(arn, decision)
+
+    # ------------------------------------------------------------------ deliveries, in any order
+    @precondition(lambda self: self.registry.events)
+    @rule(data=st.data(), duplicate=st.booleans())
+    def deliver_event(self, data: st.DataObject, duplicate: bool) -> None:
+        index = data.draw(st.integers(0, len(self.registry.events) - 1))
+        arn = self.registry.events[index] if duplicate else self.registry.events.pop(index)
+        self._deliver(arn)
+
+    @precondition(lambda self: self.registry.events)
+    @rule(data=st.data())
+    def deliver_event_and_fail_to_send(self, data: st.DataObject) -> None:
+        """The change commits, then handing on its deploy request fails: SQS will hand the message again."""
+        self.queue.fail_next = True
+        self._deliver(self.registry.events.pop(data.draw(st.integers(0, len(self.registry.events) - 1))))
+        self.queue.fail_next = False
+
+    @precondition(lambda self: self.failed)
+    @rule(data=st.data())
+    def redeliver_failed_message(self, data: st.DataObject) -> None:
+        """SQS hands a failed message again, the same message (its earlier attempt may have committed)."""
+        message_id, body = self.failed.pop(data.draw(st.integers(0, len(self.failed) - 1)))
+        self._handle(body, message_id, receive_count=2)
+
+    @precondition(lambda self: self.pending_deploys)
+    @rule(data=st.data())
+    def run_deploy_request(self, data: st.DataObject) -> None:
+        self._run_deploy(data.draw(st.integers(0, len(self.pending_deploys) - 1)))
+
+    @precondition(lambda self: self.endpoints.settling)
+    @rule(data=st.data())
+    def endpoint_in_service(self, data: st.DataObject) -> None:
+        self._settle(data.draw(st.integers(0, len(self.endpoints.settling) - 1)))
+
+    # ------------------------------------------------------------------ helpers
+    def _deliver(self, arn: str) -> None:
+        package = self.registry.packages[arn]
+        detail = {"ModelPackageGroupName": package["ModelPackageGroupName"],
+                  "ModelPackageVersion": package["ModelPackageVersion"], "ModelPackageArn": arn}  # fmt: skip
+        body = json.dumps(
+            delivered_event(MODEL_PACKAGE_STATE_CHANGE, detail, account=CENTRAL, region=REGION, resources=[arn])
+        )
+        self._handle(body, f"m-{next(self.messages)}", receive_count=1)
+
+    def _handle(self, body: str, message_id: str, receive_count: int) -> None:
+        try:
+            self.sync.handle_message(body, message_id, receive_count)
+        except RetryableError:
+            self.failed.append((message_id, body))
+        self._collect()
+
+    def _collect(self) -> None:
+        self.pending_deploys.extend(self.queue.sent[self.taken :])
+        self.taken = len(self.queue.sent)
+
+    def _run_deploy(self, index: int) -> None:
+        body = self.pending_deploys.pop(index)
+        try:
+            self.deploy.handle_message(body, f"d-{next(self.messages)}")
+        except RetryableError:
+            self.pending_deploys.append(body)  # SQS hands it again after its visibility timeout
+
+    def _settle(self, index: int) -> None:
+        key = self.endpoints.settling.pop(index)
+        endpoint = self.endpoints.endpoints[key]
+        endpoint["status"] = "InService"
+        group = endpoint["package"].split("/")[-2]
+        self.status.apply(EndpointChange(
+            event_id=f"e-{next(self.messages)}", account=key[0], region=REGION, time="2026-11-23T12:00:00+00:00",
+            endpoint_name=key[1], endpoint_arn=None, endpoint_config_name=endpoint["config"], status="IN_SERVICE",
+            failure_reason=None, package_arn=endpoint["package"], group=group, version=endpoint["version"],
+            stage=endpoint["stage"], variants=("AllTraffic",),
+        ))  # fmt: skip
+
+    def drain(self) -> None:
+        for _ in range(200):
+            if self.registry.events:
+                self._deliver(self.registry.events.pop(0))
+            elif self.failed:
+                self._handle(*reversed(self.failed.pop(0)), receive_count=2)
+            elif self.endpoints.settling:
+                self._settle(0)
+            elif self.pending_deploys:
+                self._run_deploy(0)
+            else:
+                return
+        raise AssertionError("the burst did not drain")
+
+    def teardown(self) -> None:
+        self.drain()
+        by_group: dict[str, list[dict[str, Any]]] = {}
+        for package in self.registry.packages.values():
+            by_group.setdefault(package["ModelPackageGroupName"], []).append(package)
+        for group, packages in by_group.items():
+            for stage in DEPLOYING:
+                allowed = [p["ModelPackageVersion"] for p in packages
+                           if deployable_in(snapshot_from_describe(p), stage, CONFIG)]  # fmt: skip
+                served = self.endpoints.endpoints.get((ACCOUNTS[stage], endpoint_name(group, stage)))
+                deployed = sorted(v for (g, v), records in self.store.records.items()
+                                  if g == group and stage in records and records[stage].deployment_status == "deployed")  # fmt: skip
+                if allowed:
+                    # the endpoint serves the newest version the registry allows there, and its record says so
+                    assert served is not None and served["version"] == max(allowed), (group, stage, allowed, served)
+                    assert served["status"] == "InService"
+                    assert deployed == [max(allowed)], (group, stage, deployed)
+                else:
+                    assert len(deployed) <= 1, (group, stage, deployed)
+        # one deploy request per decision
+        assert not [body for body, n in Counter(self.queue.sent).items() if n > 1], self.queue.sent
+        # one audit entry per real change of governance state, every chain whole
+        for key, entries in self.store.audit.items():
+            assert all(entry.changes for entry in entries), [e.action for e in entries if not e.changes]
+            assert [e.seq for e in entries] == list(range(1, len(entries) + 1)), key
+        assert not self.dead.sent, self.dead.sent
+
+
+Burst.TestCase.settings = settings(
+    max_examples=300, stateful_step_count=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+TestBurst = Burst.TestCase
+
+
+def test_the_fake_strategy_is_the_real_one_but_for_its_calls():
+    # the fake inherits the real spec and target checks: only kick and serving are replaced
+    assert FakeEndpoints.spec is SageMakerEndpoint.spec
+    assert FakeEndpoints.check_target is SageMakerEndpoint.check_target
+    SageMakerEndpoint.check_target(StageTarget(account="333333333333"))

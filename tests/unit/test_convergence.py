@@ -48,7 +48,7 @@ SETTINGS = Settings.from_env(
         "GOVSYNC_DEPLOY_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{CENTRAL}/deploy",
         "GOVSYNC_STAGE_TARGETS": json.dumps(
             {s: {"account": a, "instance_type": "ml.m5.large"} for s, a in ACCOUNTS.items()}
-        ),  # fmt: skip
+        ),
     }
 )
 CONFIG = SETTINGS.stage_config
@@ -285,8 +285,11 @@ class Burst(RuleBasedStateMachine):
                 allowed = [p["ModelPackageVersion"] for p in packages
                            if deployable_in(snapshot_from_describe(p), stage, CONFIG)]  # fmt: skip
                 served = self.endpoints.endpoints.get((ACCOUNTS[stage], endpoint_name(group, stage)))
-                deployed = sorted(v for (g, v), records in self.store.records.items()
-                                  if g == group and stage in records and records[stage].deployment_status == "deployed")  # fmt: skip
+                deployed = sorted(
+                    v
+                    for (g, v), records in self.store.records.items()
+                    if g == group and stage in records and records[stage].deployment_status == "deployed"
+                )
                 if allowed:
                     # the endpoint serves the newest version the registry allows there, and its record says so
                     assert served is not None and served["version"] == max(allowed), (group, stage, allowed, served)

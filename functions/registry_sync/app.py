@@ -3,12 +3,11 @@
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from govsync import wiring
-from govsync.handlers import sqs_batch
+from govsync.handlers import receive_count, sqs_batch
 
 
 def record_handler(record: SQSRecord) -> str:
-    receive_count = int(record.attributes.approximate_receive_count or 1)
-    return wiring.registry_sync().handle_message(record.body, record.message_id, receive_count).value
+    return wiring.registry_sync().handle_message(record.body, record.message_id, receive_count(record)).value
 
 
 handler = sqs_batch(record_handler)

@@ -17,6 +17,11 @@ from govsync.observability import logger, metrics, tracer
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
+def receive_count(record: SQSRecord) -> int:
+    """How many times SQS has handed this message (1 on its first delivery)."""
+    return int(record.attributes.approximate_receive_count or 1)
+
+
 def sqs_batch(record_handler: Callable[[SQSRecord], str]) -> Handler:
     """A handler for an SQS event source with ReportBatchItemFailures: `record_handler` per message."""
     processor = BatchProcessor(event_type=EventType.SQS)

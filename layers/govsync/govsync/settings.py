@@ -67,6 +67,7 @@ ENV_VARS: dict[str, str] = {
     "metrics_role_name": "GOVSYNC_METRICS_ROLE_NAME",
     "monitoring_thresholds": "GOVSYNC_MONITORING_THRESHOLDS",
     "monitor_lookback_hours": "GOVSYNC_MONITOR_LOOKBACK_HOURS",
+    "max_receive_count": "GOVSYNC_MAX_RECEIVE_COUNT",
 }
 JSON_FIELDS = ("stage_aliases", "metadata_keys", "stage_targets", "use_case_stage_map", "monitoring_thresholds")
 
@@ -123,6 +124,8 @@ class Settings(BaseModel):
     metrics_role_name: str = Field(default="govsync-metrics-read", pattern=r"^[\w+=,.@-]{1,64}$")
     monitoring_thresholds: dict[str, Thresholds] = Field(default_factory=dict)
     monitor_lookback_hours: int = Field(default=24, ge=1, le=24 * 14)
+    # the queues' maxReceiveCount: on that delivery a transient failure is dead-lettered with its reason
+    max_receive_count: int = Field(default=5, ge=1, le=1000)
 
     @field_validator("stages")
     @classmethod
@@ -197,7 +200,7 @@ class Settings(BaseModel):
         for name in ("dead_letter_queue_url", "artifact_bucket", "artifact_key_arn", "source_role_name",
                      "account_id", "partition", "deploy_queue_url", "deploy_role_name", "metrics_role_name",
                      "copy_threshold_mib", "copy_part_mib", "copy_concurrency", "metrics_window_minutes",
-                     "monitor_lookback_hours"):  # fmt: skip
+                     "monitor_lookback_hours", "max_receive_count"):  # fmt: skip
             if env.get(ENV_VARS[name]):
                 raw[name] = env[ENV_VARS[name]]
         if stages := _csv(env.get("GOVSYNC_STAGES")):

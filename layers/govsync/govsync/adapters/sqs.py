@@ -14,6 +14,7 @@ from govsync.domain.errors import RetryableError
 REASON_ATTRIBUTE = "govsync-rejection-reason"
 EVENT_ID_ATTRIBUTE = "govsync-event-id"
 MESSAGE_ID_ATTRIBUTE = "govsync-source-message-id"
+MAX_MESSAGE_BYTES = 1024 * 1024  # SQS: body and attributes together
 
 
 class SqsDeadLetter:
@@ -26,18 +27,48 @@ class SqsDeadLetter:
         if not self._queue_url:
             # Without a queue of our own, fail the record: SQS redrive moves it after maxReceiveCount.
             raise RetryableError(f"rejected ({reason}) and no dead-letter queue configured")
-        attributes = {
-            REASON_ATTRIBUTE: {"DataType": "String", "StringValue": reason[:1000]},
-            MESSAGE_ID_ATTRIBUTE: {"DataType": "String", "StringValue": message_id or "unknown"},
-        }
-        if event_id:
-            attributes[EVENT_ID_ATTRIBUTE] = {"DataType": "String", "StringValue": event_id}
+        attributes = dead_letter_attributes(body, reason=reason, event_id=event_id, message_id=message_id)
         try:
             (self._client or aws.client("sqs", self._region)).send_message(
                 QueueUrl=self._queue_url, MessageBody=body, MessageAttributes=attributes
             )
         except (ClientError, BotoCoreError) as exc:
             raise aws.translate(exc, "SendMessage", f"dead-letter queue {self._queue_url}") from exc
+
+
+def _attribute(value: str) -> dict[str, str]:
+    return {"DataType": "String", "StringValue": value}
+
+
+def _size(name: str, attribute: dict[str, str]) -> int:
+    """What SQS counts of a message attribute against the message size: name, type and value."""
+    return len(name.encode()) + len(attribute["DataType"].encode()) + len(attribute["StringValue"].encode())
+
+
+def _truncated(text: str, max_bytes: int) -> str:
+    """`text` in at most `max_bytes` of UTF-8 (cut on a character boundary, marked with an ellipsis)."""
+    if len(text.encode()) <= max_bytes:
+        return text
+    return text.encode()[: max(max_bytes - 3, 0)].decode(errors="ignore") + "…"
+
+
+def dead_letter_attributes(
+    body: str, *, reason: str, event_id: str | None, message_id: str, limit: int = MAX_MESSAGE_BYTES
+) -> dict[str, dict[str, str]]:
+    """The attributes a rejected message is dead-lettered with: its reason first, cut so body and
+    attributes stay within SQS's message size (the body is never changed); the event and source
+    message ids only where they still fit."""
+    room = limit - len(body.encode())
+    reason_room = room - len(REASON_ATTRIBUTE) - len("String")
+    if reason_room < 1:  # a body at the very limit: nothing else fits (the log line keeps the reason)
+        return {}
+    attributes = {REASON_ATTRIBUTE: _attribute(_truncated(reason[:1000], reason_room))}
+    room -= _size(REASON_ATTRIBUTE, attributes[REASON_ATTRIBUTE])
+    for name, value in ((MESSAGE_ID_ATTRIBUTE, message_id or "unknown"), (EVENT_ID_ATTRIBUTE, event_id)):
+        if value and _size(name, _attribute(value)) <= room:
+            attributes[name] = _attribute(value)
+            room -= _size(name, attributes[name])
+    return attributes
 
 
 class SqsQueue:

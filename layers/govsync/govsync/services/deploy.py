@@ -37,7 +37,7 @@ from govsync.domain.rollback import rollback_request
 from govsync.domain.targets import Target
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.deployment_status import Replacement, supersede_previous
-from govsync.services.messages import Consumer, Message, handle_or_dead_letter
+from govsync.services.messages import Consumer, Message
 from govsync.services.ports import Registry
 from govsync.services.updates import Audit, update_records
 from govsync.strategies import DeployStrategy
@@ -79,14 +79,14 @@ class Deployments(Consumer):
     registry: Registry
     strategies: dict[str, DeployStrategy]
 
-    def handle_message(self, body: str, message_id: str) -> Outcome:
+    def handle_message(self, body: str, message_id: str, receive_count: int = 1) -> Outcome:
         def handle(message: Message) -> Outcome:
             request = parse_deploy_request(message.body, self.config.stages)
             message.identify(request.event_id or None)
             return self.rollback(request) if request.action is Action.ROLLBACK else self.promote(request)
 
-        return handle_or_dead_letter(
-            Message(body, message_id), handle, self.dead_letter, rejected=Outcome.REJECTED, what="deploy request",
+        return self.consume(
+            Message(body, message_id, receive_count), handle, rejected=Outcome.REJECTED, what="deploy request",
             metric="DeployRequestsRejected",
         )  # fmt: skip
 

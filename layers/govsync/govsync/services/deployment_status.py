@@ -17,7 +17,7 @@ from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import EventPolicy
 from govsync.domain.records import StageRecord
 from govsync.observability import MetricUnit, logger, metrics
-from govsync.services.messages import Consumer, Message, handle_or_dead_letter
+from govsync.services.messages import Consumer, Message
 from govsync.services.ports import Store
 from govsync.services.updates import Audit, update_records
 
@@ -38,12 +38,12 @@ class DeploymentStatus(Consumer):
         super().__post_init__()
         self._policy = self.settings.deploy_policy
 
-    def handle_message(self, body: str, message_id: str) -> Outcome:
+    def handle_message(self, body: str, message_id: str, receive_count: int = 1) -> Outcome:
         def handle(message: Message) -> Outcome:
             return self.apply(check_endpoint_event(message.envelope(), self._policy, self.targets))
 
-        return handle_or_dead_letter(
-            Message(body, message_id), handle, self.dead_letter, rejected=Outcome.REJECTED, what="endpoint event",
+        return self.consume(
+            Message(body, message_id, receive_count), handle, rejected=Outcome.REJECTED, what="endpoint event",
             metric="EndpointEventsRejected",
         )  # fmt: skip
 

@@ -20,9 +20,10 @@ from govsync.settings import Settings
 
 
 class Message:
-    def __init__(self, body: str, message_id: str) -> None:
+    def __init__(self, body: str, message_id: str, receive_count: int = 1) -> None:
         self.body = body
         self.message_id = message_id
+        self.receive_count = receive_count  # SQS's ApproximateReceiveCount: 1 on the first delivery
         self.event_id: str | None = None
 
     def identify(self, event_id: str | None) -> None:
@@ -59,6 +60,12 @@ class Consumer:
     def now(self) -> str:
         return self.clock().isoformat()
 
+    def consume[T](self, message: Message, handle: Callable[[Message], T], *, rejected: T, what: str, metric: str) -> T:
+        """`handle` the message; on its queue's last delivery a transient failure dead-letters it with
+        its reason instead of leaving SQS to move it there without one."""
+        return handle_or_dead_letter(message, handle, self.dead_letter, rejected=rejected, what=what, metric=metric,
+                                     last_attempt=message.receive_count >= self.settings.max_receive_count)  # fmt: skip
+
 
 # Keys a service appends to every log line of the message it handles (the version, the stage).
 MESSAGE_KEYS = ("model_group", "model_version", "stage", "endpoint_status")
@@ -72,6 +79,7 @@ def handle_or_dead_letter[T](
     rejected: T,
     what: str,
     metric: str,
+    last_attempt: bool = False,
 ) -> T:
     logger.remove_keys(list(MESSAGE_KEYS))  # what the previous message of the batch was about
     try:
@@ -86,9 +94,11 @@ def handle_or_dead_letter[T](
         dead_letter.send(message.body, reason=reason, event_id=message.event_id, message_id=message.message_id)
         return rejected
     except Exception as exc:
-        if is_retryable(exc):
+        if is_retryable(exc) and not last_attempt:
             raise
         reason = getattr(exc, "reason", None) or str(exc)
+        if is_retryable(exc):
+            reason = f"gave up after {message.receive_count} attempts: {reason}"
         logger.warning(f"{what} rejected", reason=reason, event_id=message.event_id, message_id=message.message_id)
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
         dead_letter.send(message.body, reason=reason, event_id=message.event_id, message_id=message.message_id)

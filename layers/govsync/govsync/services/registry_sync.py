@@ -22,7 +22,7 @@ from govsync.domain.records import (
 from govsync.domain.rollback import plan_rollbacks
 from govsync.domain.version_state import VersionState
 from govsync.observability import MetricUnit, logger, metrics
-from govsync.services.messages import Consumer, Message, handle_or_dead_letter
+from govsync.services.messages import Consumer, Message
 from govsync.services.ports import Queue, Registry
 from govsync.services.updates import Update, update_version
 
@@ -76,8 +76,8 @@ class RegistrySync(Consumer):
             ref = check_model_package_event(message.envelope(), self.settings.event_policy)
             return self.sync(ref, redelivered=receive_count > 1, message_id=message_id)
 
-        return handle_or_dead_letter(
-            Message(body, message_id), handle, self.dead_letter, rejected=Outcome.REJECTED, what="event",
+        return self.consume(
+            Message(body, message_id, receive_count), handle, rejected=Outcome.REJECTED, what="event",
             metric="EventsRejected",
         )  # fmt: skip
 

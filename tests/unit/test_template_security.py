@@ -1,0 +1,90 @@
+"""What the templates promise, checked on every run: least privilege, encryption, backups, and an
+alarm on every dead-letter queue."""
+
+from pathlib import Path
+
+import pytest
+
+from govsync_local import template as tpl
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ("template.yaml", "workload-account.yaml")
+FORBIDDEN = {"dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "s3:PutObjectAcl", "s3:DeleteObject"}
+
+
+def load(name: str) -> dict:
+    return tpl.load(str(ROOT / name))
+
+
+def statements(node):
+    """Every IAM statement anywhere in the template (roles, inline policies, resource policies)."""
+    if isinstance(node, dict):
+        if "Effect" in node and ("Action" in node or "NotAction" in node):
+            yield node
+        for value in node.values():
+            yield from statements(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from statements(value)
+
+
+def actions(statement: dict) -> list[str]:
+    found = statement.get("Action", [])
+    return [found] if isinstance(found, str) else [a for a in found if isinstance(a, str)]
+
+
+def of_type(template: dict, kind: str) -> dict[str, dict]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_no_role_may_scan_delete_batch_write_or_set_acls(name):
+    allowed = [s for s in statements(load(name)) if s["Effect"] == "Allow"]
+    assert allowed, "the template grants something"
+    granted = {a for s in allowed for a in actions(s)}
+    assert not granted & FORBIDDEN, sorted(granted & FORBIDDEN)
+    assert not [a for a in granted if a == "*" or a.endswith(":*")], "no wildcard actions"
+
+
+def test_the_table_has_backups_deletion_protection_and_its_own_key():
+    (table,) = of_type(load("template.yaml"), "AWS::DynamoDB::Table").values()
+    properties = table["Properties"]
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["DeletionProtectionEnabled"] is True
+    assert properties["SSESpecification"]["SSEEnabled"] is True
+    assert properties["SSESpecification"]["KMSMasterKeyId"] == {"Fn::GetAtt": ["GovernanceKey", "Arn"]}
+
+
+def test_every_queue_is_encrypted():
+    queues = of_type(load("template.yaml"), "AWS::SQS::Queue")
+    assert len(queues) >= 7
+    encrypted = {n for n, q in queues.items() if q["Properties"].get("SqsManagedSseEnabled")}
+    encrypted |= {n for n, q in queues.items() if q["Properties"].get("KmsMasterKeyId")}
+    unencrypted = set(queues) - encrypted
+    assert not unencrypted
+
+
+def test_queue_policies_allow_only_their_rule():
+    policies = of_type(load("template.yaml"), "AWS::SQS::QueuePolicy")
+    assert policies
+    for name, policy in policies.items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Allow":
+                assert "aws:SourceArn" in statement.get("Condition", {}).get("ArnEquals", {}), name
+
+
+def test_every_dead_letter_queue_has_an_alarm_and_every_queue_the_functions_receive_count():
+    template = load("template.yaml")
+    queues = of_type(template, "AWS::SQS::Queue")
+    redriven = {n: q["Properties"]["RedrivePolicy"] for n, q in queues.items() if "RedrivePolicy" in q["Properties"]}
+    dead_letter_queues = {r["deadLetterTargetArn"]["Fn::GetAtt"][0] for r in redriven.values()} | {"ScheduledJobsDLQ"}
+    alarmed = {
+        d["Value"]["Fn::GetAtt"][0]
+        for alarm in of_type(template, "AWS::CloudWatch::Alarm").values()
+        for d in alarm["Properties"].get("Dimensions", [])
+        if d["Name"] == "QueueName" and isinstance(d["Value"], dict)
+    }
+    assert dead_letter_queues <= alarmed, dead_letter_queues - alarmed
+    # the functions dead-letter a failing message themselves on the queue's last delivery
+    receive_count = int(template["Globals"]["Function"]["Environment"]["Variables"]["GOVSYNC_MAX_RECEIVE_COUNT"])
+    assert {r["maxReceiveCount"] for r in redriven.values()} == {receive_count}

@@ -98,7 +98,7 @@ class Deployments(Consumer):
         if record is None or record.deployment.status is not DeployState.REQUESTED:
             logger.info("deploy request already handled")
             return Outcome.SKIPPED
-        return self._converge(request, record.model_package_arn, rejected=False)
+        return self._converge(request, record, rejected=False)
 
     def rollback(self, request: DeployRequest) -> Outcome:
         """A live version rejected: the stage converges on the newest version still allowed there (an
@@ -106,22 +106,25 @@ class Deployments(Consumer):
         record = self.store.load_version(request.model_group, request.model_version).records.get(request.stage)
         if record is None or record.deployment.rollback_state is not RollbackState.REQUESTED:
             return Outcome.SKIPPED
-        return self._converge(request, record.model_package_arn, rejected=True)
+        return self._converge(request, record, rejected=True)
 
-    def _converge(self, request: DeployRequest, arn: str, *, rejected: bool) -> Outcome:
-        group, version, stage = request.model_group, request.model_version, request.stage
+    def _converge(self, request: DeployRequest, record: StageRecord, *, rejected: bool) -> Outcome:
+        """`record`: the request's own stage record, as just read. Each package is described once."""
+        group, version, stage, arn = request.model_group, request.model_version, request.stage, record.model_package_arn
+        described: dict[str, dict[str, Any]] = {}
         logger.append_keys(model_group=group, model_version=version, stage=stage)
         target, previous_stage = self.targets.get(stage), self.config.previous_stage(stage)
         if target is None or previous_stage is None:
             return self._refuse(request, f"stage {stage} has no deployment target")
-        desired = self._desired(group, stage, version, arn)
+        desired = self._desired(group, stage, version, arn, described)
         if desired is None or (not rejected and desired.version < version):
             if rejected:
                 return self._no_rollback(request, f"no earlier version of {group} is approved for {stage}")
-            pkg = snapshot_from_describe(self._describe(arn))
+            pkg = snapshot_from_describe(self._describe(arn, described))
             reason = f"version {version} is not approved in {previous_stage} in the registry ({registry_state(pkg)})"
             return self._refuse(request, reason)
-        outcome = self._ensure_serving(desired, target, request, arn, rolled_back_from=version if rejected else None)
+        outcome = self._ensure_serving(desired, target, request, record, described,
+                                       rolled_back_from=version if rejected else None)  # fmt: skip
         if not rejected:
             if desired.version != version:  # a newer version is approved: this request will not run
                 self._update(request, lambda d: overtaken(d, desired.version, self.now()), "deploy-overtaken")
@@ -143,7 +146,9 @@ class Deployments(Consumer):
         metrics.add_metric(name="Rollbacks", unit=MetricUnit.Count, value=1)
         return Outcome.ROLLED_BACK
 
-    def _desired(self, group: str, stage: str, version: int, arn: str) -> Desired | None:
+    def _desired(
+        self, group: str, stage: str, version: int, arn: str, described: dict[str, dict[str, Any]]
+    ) -> Desired | None:
         """The newest version of the group the registry lets serve in `stage` (approved in the stage
         before, not rejected in this one): the table names the candidates, the registry decides."""
         previous = self.config.previous_stage(stage) or stage
@@ -151,38 +156,53 @@ class Deployments(Consumer):
         for record in self.store.group_records_in_stage(group, previous, (APPROVED,), MAX_VERSION):
             candidates[record.model_version] = record.model_package_arn
         for candidate in sorted(candidates, reverse=True):
-            described = self._describe(candidates[candidate])
-            pkg = snapshot_from_describe(described)
+            answer = self._describe(candidates[candidate], described)
+            pkg = snapshot_from_describe(answer)
             if deployable_in(pkg, stage, self.config):
-                return Desired(candidate, pkg, described)
+                return Desired(candidate, pkg, answer)
         return None
 
     def _ensure_serving(
-        self, desired: Desired, target: Target, request: DeployRequest, arn: str, *, rolled_back_from: int | None
+        self,
+        desired: Desired,
+        target: Target,
+        request: DeployRequest,
+        own_record: StageRecord,
+        described: dict[str, dict[str, Any]],
+        *,
+        rolled_back_from: int | None,
     ) -> Outcome:
         """Kick `desired` unless the stage already serves it (or a newer version the registry allows)."""
         group, stage, version = request.model_group, request.stage, desired.version
-        records = self.store.load_version(group, version).records
+        arn = own_record.model_package_arn
+        # the request's own version: its record was just read; another version's is read here
+        records = {stage: own_record} if version == request.model_version else self.store.load_version(
+            group, version).records  # fmt: skip
+        existing = records.get(stage)
         serving = self._serving(target, request)
-        record = records.get(stage) or entering(records[self.config.previous_stage(stage) or stage], stage)
         if serving is not None and serving > version:
-            served = snapshot_from_describe(self._describe(version_arn(arn, serving)))
+            served = snapshot_from_describe(self._describe(version_arn(arn, serving), described))
             if deployable_in(served, stage, self.config):  # a concurrent kick put a newer version there
                 own = DeployRequest(request.action, group, version, stage, request.event_id)
                 self._update(own, lambda d: overtaken(d, serving, self.now()) if d.status is DeployState.REQUESTED
                              else None, "deploy-overtaken")  # fmt: skip
                 return Outcome.SUPERSEDED
-        if record.deployment.status in (DeployState.KICKED, DeployState.LIVE) and serving in (None, version):
+        status = existing.deployment.status if existing else None
+        if status in (DeployState.KICKED, DeployState.LIVE) and serving in (None, version):
             logger.info("the stage already serves the version it should", serving=version)
             return Outcome.SKIPPED
         action = Action.ROLLBACK if rolled_back_from is not None and version < rolled_back_from else Action.PROMOTE
         own = DeployRequest(action, group, version, stage, request.event_id)
-        if record.deployment.status is not DeployState.REQUESTED or stage not in records:
+        if existing is not None and status is DeployState.REQUESTED:
+            record = existing
+        else:
+            base = existing or entering(records[self.config.previous_stage(stage) or stage], stage)
             now = self.now()
             audit_action = "rollback-requested" if action is Action.ROLLBACK else "deploy-requested"
-            self._update_record(own, lambda r: rollback_request(r, target, rolled_back_from, now, action),
-                                audit_action, create=record)  # fmt: skip
-        return self._kick_requested(own, target, desired)
+            written = self._update_record(own, lambda r: rollback_request(r, target, rolled_back_from, now, action),
+                                          audit_action, create=base)  # fmt: skip
+            record = written[stage] if written else self.store.load_version(group, version).records[stage]
+        return self._kick_requested(own, target, desired, record)
 
     def _serving(self, target: Target, request: DeployRequest) -> int | None:
         """What the stage's endpoint serves now; a failure that cannot heal fails the deployment."""
@@ -197,9 +217,9 @@ class Deployments(Consumer):
         self._update(request, lambda d: kick_failed(d, reason, self.now()), "deploy-failed")
         metrics.add_metric(name="DeploysFailed", unit=MetricUnit.Count, value=1)
 
-    def _kick_requested(self, request: DeployRequest, target: Target, desired: Desired) -> Outcome:
+    def _kick_requested(self, request: DeployRequest, target: Target, desired: Desired, record: StageRecord) -> Outcome:
+        """Kick the requested deployment of `record` (the request's stage record, as last read or written)."""
         group, version, stage = request.model_group, request.model_version, request.stage
-        record = self.store.load_version(group, version).records[stage]
         try:
             result = self._kick(target, desired.pkg, desired.described, record)
         except (PermanentAwsError, ValueError) as exc:
@@ -238,9 +258,12 @@ class Deployments(Consumer):
         ]
         return strategy.kick(target, spec)
 
-    def _describe(self, arn: str) -> dict[str, Any]:
-        parsed = PackageArn.parse(arn)
-        return self.registry.describe_package(arn, parsed.region if parsed else self.settings.region)
+    def _describe(self, arn: str, described: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        """DescribeModelPackage, once per package for one request (`described` keeps the answers)."""
+        if arn not in described:
+            parsed = PackageArn.parse(arn)
+            described[arn] = self.registry.describe_package(arn, parsed.region if parsed else self.settings.region)
+        return described[arn]
 
     def _refuse(self, request: DeployRequest, reason: str) -> Outcome:
         logger.warning("deploy refused", reason=reason, model_group=request.model_group, stage=request.stage)

@@ -107,9 +107,6 @@ class Deployment:
     rollback: Rollback | None = None
     details: Mapping[str, Any] = field(default_factory=dict)
 
-    def __bool__(self) -> bool:
-        return bool(self.to_json())
-
     @property
     def rollback_state(self) -> RollbackState | None:
         return self.rollback.status if self.rollback else None

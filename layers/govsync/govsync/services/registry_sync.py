@@ -95,7 +95,7 @@ class RegistrySync(Consumer):
         # resolved once, after the duplicate check (no tag read or copy for those)
         governance: Governance | None = None
         artifacts: Artifacts | None = None
-        applied: tuple[Outcome, VersionState] | None = None
+        applied: Outcome | None = None  # DUPLICATE or STALE: the table holds this change (or a newer one)
         seen = VersionState(pkg.group, pkg.version)
 
         def change(state: VersionState) -> Update | None:
@@ -104,16 +104,15 @@ class RegistrySync(Consumer):
             # the change is applied, unless its record was lost since (then the sync writes it again)
             lost = state.source_version == pkg.source_version and self.settings.stages[0] not in state.records
             if state.source_version is not None and state.source_version >= pkg.source_version and not lost:
-                applied = (Outcome.DUPLICATE if state.source_version == pkg.source_version else Outcome.STALE, state)
+                applied = Outcome.DUPLICATE if state.source_version == pkg.source_version else Outcome.STALE
                 return None
             if governance is None:
                 governance = self._governance(pkg)
             if artifacts is None:
                 artifacts = self._copy_artifacts(pkg, state.records, fresh=not redelivered and state.head is None)
-            config = self.config
-            after = merge_records(state.records, build_stage_records(pkg, governance, config, artifacts))
+            after = merge_records(state.records, build_stage_records(pkg, governance, self.config, artifacts))
             now = self.now()
-            plan = Planning(config, self.targets, ref.event_id, now, message_id, pkg)
+            plan = Planning(self.config, self.targets, ref.event_id, now, message_id, pkg)
             after = plan_rollbacks(state.records, plan_promotions(state.records, after, plan), plan)
             return Update(
                 after,
@@ -127,12 +126,13 @@ class RegistrySync(Consumer):
 
         written = update_version(self.store, pkg.group, pkg.version, change, attempts=MAX_RACE_ATTEMPTS)
         if written is None:
-            outcome, state = applied or (Outcome.DUPLICATE, seen)
+            outcome = applied or Outcome.DUPLICATE
             logger.info("change already applied", outcome=outcome.value, source_version=pkg.source_version)
             metrics.add_metric(
                 name="Duplicates" if outcome is Outcome.DUPLICATE else "StaleEvents", unit=MetricUnit.Count, value=1
             )
-            send_requests(self.deploy_requests, to_send(state.records, state.records, message_id,
+            # nothing opened now; a redelivery of the message that opened requests sends them again
+            send_requests(self.deploy_requests, to_send(seen.records, seen.records, message_id,
                                                         redelivered=redelivered))  # fmt: skip
             return outcome
         assert governance is not None and artifacts is not None  # set by the change that was written

@@ -8,11 +8,13 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from govsync.adapters.store import GovernanceStore
 from govsync_cli.cloudformation import parameter_value
+
+if TYPE_CHECKING:  # PynamoDB and botocore load when a command reads the table, not for --help
+    from govsync.adapters.store import GovernanceStore
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -122,6 +124,8 @@ def stack_info(args: argparse.Namespace) -> StackInfo:
 
 
 def store_for(args: argparse.Namespace) -> GovernanceStore:
+    from govsync.adapters.store import GovernanceStore
+
     return GovernanceStore(stack_info(args).table, region())
 
 

@@ -31,7 +31,6 @@ class Job:
     name: str  # what the schedule's input says: {"job": name}
     function_id: str
     schedule_parameter: str
-    description: str
     run: Callable[[JobInput, Progress | None], dict[str, Any]]
     summary: Callable[[dict[str, Any]], str]
 
@@ -72,7 +71,6 @@ METRICS_AGGREGATION = Job(
     "metrics-aggregation",
     "MetricsAggregatorFunction",
     "MetricsSchedule",
-    "stage accounts' endpoint metrics -> the deployed records",
     _aggregate,
     _aggregation_summary,
 )
@@ -80,7 +78,6 @@ RECONCILE = Job(
     "reconcile",
     "ReconcilerFunction",
     "ReconcileSchedule",
-    "the registry listed, every missing or stale record repaired",
     _reconcile,
     _reconcile_summary,
 )

@@ -24,6 +24,7 @@ from govsync.domain.errors import GovsyncError
 from govsync.domain.events import ACCOUNT_ID, REGION, EventPolicy
 from govsync.domain.monitoring import Thresholds
 from govsync.domain.records import DEFAULT_METADATA_KEYS, StageConfig
+from govsync.domain.sharing import parse_dev_accounts
 from govsync.domain.targets import StageTarget, Target, resolve_targets, role_arn
 from govsync.domain.usecases import DEFAULT_USE_CASE_MAP, USE_CASE_STAGES
 
@@ -46,6 +47,7 @@ ENV_VARS: dict[str, str] = {
     "region": "AWS_REGION",
     "allowed_accounts": "GOVSYNC_ALLOWED_ACCOUNTS",
     "allowed_regions": "GOVSYNC_ALLOWED_REGIONS",
+    "dev_accounts": "GOVSYNC_DEV_ACCOUNTS",
     "stages": "GOVSYNC_STAGES",
     "stage_aliases": "GOVSYNC_STAGE_ALIASES",
     "metadata_keys": "GOVSYNC_METADATA_KEYS",
@@ -99,6 +101,8 @@ class Settings(BaseModel):
     region: str = Field(min_length=1)
     allowed_accounts: frozenset[str]
     allowed_regions: frozenset[str]
+    # dev account -> the group names (or `*` patterns) it may register versions into
+    dev_accounts: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     stages: tuple[str, ...] = ("development", "test", "production")
     stage_aliases: dict[str, str] = Field(default_factory=lambda: {"staging": "test", "prod": "production"})
     metadata_keys: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_METADATA_KEYS))
@@ -142,6 +146,19 @@ class Settings(BaseModel):
         if value is not None:
             pattern, what = FIELD_PATTERNS[str(info.field_name)]
             _each((value,) if isinstance(value, str) else value, pattern, what)
+        return value
+
+    @field_validator("dev_accounts", mode="before")
+    @classmethod
+    def _dev_accounts(cls, value: Any) -> Any:
+        """A comma-separated list of accounts (every group) or a JSON object account -> groups."""
+        if isinstance(value, str):
+            try:
+                value = parse_dev_accounts(value)
+            except ValueError as exc:
+                raise ValueError(f"not a list of account ids nor a JSON object of account -> groups ({exc})") from exc
+        if isinstance(value, dict):
+            _each(frozenset(value), ACCOUNT_ID, "a 12-digit account id")
         return value
 
     @field_validator("metadata_keys")
@@ -196,6 +213,7 @@ class Settings(BaseModel):
             "allowed_accounts": _csv(env.get("GOVSYNC_ALLOWED_ACCOUNTS")),
             "allowed_regions": _csv(env.get("GOVSYNC_ALLOWED_REGIONS")) or [region],
             "artifact_buckets": _csv(env.get("GOVSYNC_ARTIFACT_BUCKETS")),
+            "dev_accounts": env.get("GOVSYNC_DEV_ACCOUNTS", ""),
         }
         for name in ("dead_letter_queue_url", "artifact_bucket", "artifact_key_arn", "source_role_name",
                      "account_id", "partition", "deploy_queue_url", "deploy_role_name", "metrics_role_name",

@@ -3,6 +3,9 @@ patched service, each with its own `install`. Installed in-process (the local st
 and the tests), never in the functions.
 
 - `sagemaker_packages`: ModelLifeCycle, ModelCard, update semantics, caller identity;
+- `sagemaker_sharing`: group resource policies, cross-account calls by ARN, authorized by the group's
+  policy or an accepted RAM share;
+- `ram`: resource shares of model package groups with SageMaker's managed permissions, invitations;
 - `sagemaker_endpoints`: endpoint states, update_endpoint, FAILED on missing model data, names;
 - `model_monitor`: monitoring schedules and executions;
 - `events`: `account` and `resources` on delivered and forwarded events;
@@ -20,9 +23,11 @@ from govsync_local.motoext import (
     dynamodb,
     events,
     model_monitor,
+    ram,
     s3,
     sagemaker_endpoints,
     sagemaker_packages,
+    sagemaker_sharing,
 )
 from govsync_local.motoext.listeners import (
     clear_listeners,
@@ -33,7 +38,17 @@ from govsync_local.motoext.listeners import (
 from govsync_local.motoext.model_monitor import LOCAL_EXECUTION_TAG, record_monitoring_execution
 
 _installed = False
-PATCHES = (sagemaker_packages, sagemaker_endpoints, model_monitor, events, cloudwatch, dynamodb, s3)
+PATCHES = (
+    sagemaker_packages,
+    sagemaker_sharing,
+    ram,
+    sagemaker_endpoints,
+    model_monitor,
+    events,
+    cloudwatch,
+    dynamodb,
+    s3,
+)
 
 
 def install() -> None:

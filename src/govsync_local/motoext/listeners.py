@@ -56,6 +56,9 @@ def notify(package: ModelPackage, account_id: str, region: str) -> None:
 
 
 def caller_arn(response: SageMakerResponse) -> str | None:
+    """The calling identity's ARN (a cross-account call records it before it runs in the owner's account)."""
+    if recorded := getattr(response, "govsync_caller_arn", None):
+        return str(recorded)
     try:
         from moto.sts.models import sts_backends
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from govsync.domain.arns import PackageArn
 from govsync.domain.artifacts import ArtifactSpec, artifact_specs
+from govsync.domain.sharing import source_account
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,11 @@ class PackageSnapshot:
         if parsed is None:  # a snapshot is only built from a valid ARN
             raise ValueError(f"not a versioned model package ARN: {self.arn[:200]}")
         return parsed.group_arn
+
+    @property
+    def source_account(self) -> str:
+        """The account the version was registered from (a dev account sharing the group, or this one)."""
+        return source_account(self.created_by, self.arn)
 
     @property
     def actor(self) -> str:

@@ -217,7 +217,7 @@ def build_stage_records(
         "model_audit_timestamp": pkg.last_modified_time.isoformat(),
         "model_audit_user": pkg.actor,
         "model_package_arn": pkg.arn,
-        "source_account": pkg.account,
+        "source_account": pkg.source_account,
         "registry_last_modified": pkg.last_modified_time.isoformat(),
         "metadata_complete": not governance.missing,
         "metadata_missing": governance.missing,

@@ -91,12 +91,12 @@ class ArtifactSync:
             raise art.InvalidArtifact("no central artifact bucket is configured (GOVSYNC_ARTIFACT_BUCKET)")
         if spec.prefix:
             return self._copy_prefix(pkg, spec, source.bucket, source.key, fresh)
-        info = self.storage.head(source.bucket, source.key, account=pkg.account)
+        info = self.storage.head(source.bucket, source.key, account=pkg.source_account)
         if info is None:
             raise PermanentAwsError(f"source object {source.uri} does not exist", code="NoSuchKey")
         file_name = source.key.rsplit("/", 1)[-1]
         dest_key = spec.dest_key(pkg.group, pkg.version, file_name)
-        copy, verified = self._copy_object(info, dest_key, pkg.account, fresh)
+        copy, verified = self._copy_object(info, dest_key, pkg.source_account, fresh)
         return art.entry(
             spec,
             status=art.COPIED,
@@ -121,12 +121,12 @@ class ArtifactSync:
         manifest: list[tuple[str, str]] = []
         total = 0
         verified = "checksum"
-        for key in storage.list_prefix(bucket, prefix, account=pkg.account):
+        for key in storage.list_prefix(bucket, prefix, account=pkg.source_account):
             rel = art.relative_key(prefix, key)
-            info = storage.head(bucket, key, account=pkg.account)
+            info = storage.head(bucket, key, account=pkg.source_account)
             if info is None:
                 raise RetryableError(f"s3://{bucket}/{key} was listed but is gone")
-            copy, how = self._copy_object(info, dest_prefix + rel, pkg.account, fresh)
+            copy, how = self._copy_object(info, dest_prefix + rel, pkg.source_account, fresh)
             manifest.append((rel, _checksum_text(copy) or f"size:{copy.size}"))
             total += copy.size
             if how == "size":

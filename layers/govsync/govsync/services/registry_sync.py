@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from govsync.domain.deploy_requests import DeployRequest, to_send
+from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import PackageRef, check_model_package_event
 from govsync.domain.package import PackageSnapshot, snapshot_from_describe
 from govsync.domain.promotion import Planning, plan_promotions
@@ -20,6 +21,7 @@ from govsync.domain.records import (
     resolve_governance,
 )
 from govsync.domain.rollback import plan_rollbacks
+from govsync.domain.sharing import registration_refusal
 from govsync.domain.version_state import VersionState
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.messages import Consumer, Message
@@ -92,6 +94,9 @@ class RegistrySync(Consumer):
         the same event is another message and sends nothing)."""
         pkg = snapshot_from_describe(described or self.registry.describe_package(ref.arn, ref.region))
         logger.append_keys(model_group=pkg.group, model_version=pkg.version)
+        refusal = registration_refusal(self.settings.dev_accounts, pkg.group, pkg.source_account, pkg.account)
+        if refusal is not None:  # before any copy or write: nothing of it is kept
+            raise RejectedEvent(f"{pkg.arn}: {refusal}", event_id=ref.event_id)
         # resolved once, after the duplicate check (no tag read or copy for those)
         governance: Governance | None = None
         artifacts: Artifacts | None = None

@@ -58,10 +58,11 @@ lint: venv ## ruff
 typecheck: venv ## mypy on the Lambda package, the functions and the operator CLI (settings in pyproject.toml)
 	$(VENV)/bin/mypy
 
-validate: sam-cli ## sam validate and sam validate --lint (governance and workload-account templates)
+validate: sam-cli ## sam validate and sam validate --lint (governance, workload-account and dev-account templates)
 	$(SAM) validate --template template.yaml --region $(AWS_DEFAULT_REGION)
 	$(SAM) validate --template template.yaml --region $(AWS_DEFAULT_REGION) --lint
 	$(SAM) validate --template workload-account.yaml --region $(AWS_DEFAULT_REGION) --lint
+	$(SAM) validate --template dev-account.yaml --region $(AWS_DEFAULT_REGION) --lint
 
 test: venv sam-cli lint typecheck validate package-check ## everything CI runs: lint, types, template validation, build check, all tests
 	$(VENV)/bin/pytest -q

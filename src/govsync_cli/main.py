@@ -1,5 +1,6 @@
 """govsync: read the governance record, verify the audit trail, reconcile the registry, run the
-scheduled jobs, and (with `govsync[local]` installed) run the local stack and its demo.
+scheduled jobs, onboard and share model package groups (central account), register model versions
+from a dev account, and (with `govsync[local]` installed) run the local stack and its demo.
 
 Honours AWS_ENDPOINT_URL, AWS_PROFILE and AWS_REGION like the AWS CLI. Tables by default, --json
 for scripts. Exit codes: 0 ok, 1 a check failed (audit verify) or a job left failures (reconcile,
@@ -16,8 +17,10 @@ from collections.abc import Sequence
 from govsync_cli import plugins
 from govsync_cli.audit import cmd_audit_show, cmd_audit_verify, cmd_usecases_list, cmd_usecases_show
 from govsync_cli.base import EXIT_ERROR, EXIT_FAILED, CliError, command_group, prepare_aws, print_help, version_number
+from govsync_cli.groups import add_commands as add_group_commands
 from govsync_cli.jobs import cmd_reconcile, cmd_schedule_list, cmd_schedule_run
 from govsync_cli.records import cmd_records_list, cmd_records_show
+from govsync_cli.register import add_command as add_register_command
 
 
 def with_json(parser: argparse.ArgumentParser, help_text: str = "JSON for scripts") -> None:
@@ -95,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", action="store_true", help="the function's own log lines too")
     with_json(p, "JSON summary for scripts")
     p.set_defaults(func=cmd_schedule_run)
+
+    add_group_commands(commands, command_group, with_json)
+    add_register_command(commands, with_json)
 
     for plugin in plugins.each():
         plugin.register(commands)

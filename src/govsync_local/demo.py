@@ -1,12 +1,13 @@
 """`make demo`: the blog's workflow on the embedded local AWS, with plain boto3 calls as a user makes them.
 
-1. The platform team's central account holds the model package group.
-2. A data scientist uploads model.tar.gz to the dev account's bucket.
-3. create_model_package (as in the SageMaker guide "Register a Model Version"): inference specification,
-   governance metadata, PendingManualApproval.
+1. The ML engineer creates the model package group in the central account and shares it with the dev
+   account over AWS RAM (`govsync groups create`); the dev account accepts the invitation (the blog's code).
+2. A data scientist uploads model.tar.gz to the dev account's bucket (dev-account.yaml's).
+3. From the dev account, create_model_package into the shared group by its ARN (the SageMaker guide's
+   "Register a Model Version from a Different Account"); an account the group is not shared with is refused.
 4. The governance officer approves it: the stack deploys it to the test account (333…).
 5. Validated in test, the officer approves the Staging stage (ModelLifeCycle): deployed to production (444…).
-6. Version 2 goes the same way and replaces version 1 on both endpoints.
+6. Version 2, registered with `govsync register`, goes the same way and replaces version 1 on both endpoints.
 7. Version 2 is rejected in production: the stack rolls production back to version 1.
 8. An hour of production traffic and a Model Monitor schedule: the hourly metrics aggregator
    (`govsync schedule run MetricsAggregatorFunction`) writes them on the record and raises an alert.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -100,20 +102,84 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = EVENT_TIMEOUT
         time.sleep(0.2)
 
 
-def user_client(service: str, endpoint: str, user: str) -> Any:
-    """A client acting as an IAM user of the central account (so the audit trail names who acted)."""
-    import boto3
-
-    iam = client("iam", endpoint)
+def user_keys(endpoint: str, user: str, account: str | None = None, accounts: Accounts | None = None) -> dict[str, str]:
+    """Access keys of a new IAM user in `account` (default: the central one), so the audit trail names who acted."""
+    iam = client("iam", endpoint, account, accounts)
     iam.create_user(UserName=user)
     key = iam.create_access_key(UserName=user)["AccessKey"]
-    return boto3.client(
-        service,
-        region_name="us-east-1",
-        endpoint_url=endpoint,
-        aws_access_key_id=key["AccessKeyId"],
-        aws_secret_access_key=key["SecretAccessKey"],
+    return {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
+
+
+def user_client(service: str, endpoint: str, keys: dict[str, str]) -> Any:
+    import boto3
+
+    return boto3.client(service, region_name="us-east-1", endpoint_url=endpoint, **keys)
+
+
+def share_group(endpoint: str, accounts: Accounts) -> str:
+    """The ML engineer (central account) creates the group and shares it with the dev account over RAM;
+    the dev account accepts the invitation (the blog's code). Returns the group's ARN."""
+    from govsync_cli import main as cli
+
+    say(
+        f"1. ML engineer, central account {accounts.central}: create {GROUP!r}, share it with dev account "
+        f"{accounts.dev}"
     )
+    command = ["groups", "create", GROUP, "--use-case", "uc-fraud", "--share-with", accounts.dev,
+               "--permission", "register", "--via", "ram", "--lob", "payments", "--project", "fraud-v2",
+               "--description", "Card-not-present fraud models"]  # fmt: skip
+    say(f"\ngovsync {shlex.join(command)}")
+    if cli.main(["--endpoint-url", endpoint, *command]) != 0:
+        raise DemoError("groups create failed")
+    say(f"\n   dev account {accounts.dev}: accept the central account's RAM invitation")
+    ram = client("ram", endpoint, accounts.dev, accounts)
+    pending = [i for i in ram.get_resource_share_invitations()["resourceShareInvitations"] if i["status"] == "PENDING"]
+    if not pending:
+        raise DemoError("the dev account received no invitation")
+    ram.accept_resource_share_invitation(resourceShareInvitationArn=pending[0]["resourceShareInvitationArn"])
+    shared = client("sagemaker", endpoint, accounts.dev, accounts).list_model_package_groups(
+        CrossAccountFilterOption="CrossAccount"
+    )["ModelPackageGroupSummaryList"]
+    say(
+        f"   accepted {pending[0]['resourceShareName']}; shared with the dev account: "
+        f"{', '.join(g['ModelPackageGroupArn'] for g in shared)}"
+    )
+    return str(next(g["ModelPackageGroupArn"] for g in shared if g["ModelPackageGroupName"] == GROUP))
+
+
+def unshared_attempt(endpoint: str, accounts: Accounts, group_arn: str, bucket: str, key: str, report_key: str) -> None:
+    """A data scientist of an account the group is not shared with tries the same registration."""
+    from botocore.exceptions import ClientError
+
+    say(f"   account {accounts.other} (the group is not shared with it) tries the same create_model_package")
+    try:
+        register(client("sagemaker", endpoint, accounts.other, accounts), bucket, key, report_key, group=group_arn)
+    except ClientError as exc:
+        say(f"   refused: {exc.response['Error']['Code']}: {exc.response['Error']['Message']}")
+        return
+    raise DemoError(f"account {accounts.other} registered into {GROUP} although the group is not shared with it")
+
+
+def register_with_govsync(
+    endpoint: str, keys: dict[str, str], group: str, bucket: str, key: str, report_key: str
+) -> str:
+    """`govsync register` run as the data scientist in the dev account (its own process, its own credentials)."""
+    command = ["govsync", "register", "--group", group, "--model-data", f"s3://{bucket}/{key}",
+               "--image", "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+               "--metrics", f"s3://{bucket}/{report_key}", "--use-case", "uc-fraud", "--use-case-name",
+               "Card fraud detection", "--owner", "alice@example.com", "--risk", "high",
+               "--description", "XGBoost fraud detector retrained on 2026-12 data"]  # fmt: skip
+    say("\n" + shlex.join(command))
+    env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "GOVSYNC_ARTIFACT_BUCKETS": bucket,
+           **{name.upper(): value for name, value in keys.items()}}  # fmt: skip
+    env.pop("AWS_SESSION_TOKEN", None)
+    done = subprocess.run([sys.executable, "-m", "govsync_cli", *command[1:], "--json"], env=env, text=True,
+                          capture_output=True, stdin=subprocess.DEVNULL)  # fmt: skip
+    if done.returncode != 0:
+        raise DemoError(f"govsync register failed ({done.returncode}): {done.stderr.strip()}")
+    arn = str(json.loads(done.stdout)["model_package_arn"])
+    say(f"   registered {arn} (PendingManualApproval)")
+    return arn
 
 
 def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
@@ -126,20 +192,18 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
 
     store = GovernanceStore(details["governance_table"], "us-east-1")
 
-    say(f"1. central account {accounts.central}: model package group {GROUP!r}")
-    sagemaker = client("sagemaker", endpoint)
-    scientist = user_client("sagemaker", endpoint, "alice-data-scientist")
-    officer = user_client("sagemaker", endpoint, "bob-governance-officer")
-    sagemaker.create_model_package_group(
-        ModelPackageGroupName=GROUP,
-        ModelPackageGroupDescription="Card-not-present fraud models",
-        Tags=[{"Key": "ModelLoB", "Value": "payments"}, {"Key": "ModelProject", "Value": "fraud-v2"}],
-    )
+    group_arn = share_group(endpoint, accounts)
+    scientist_keys = user_keys(endpoint, "alice-data-scientist", accounts.dev, accounts)
+    scientist = user_client("sagemaker", endpoint, scientist_keys)
+    officer = user_client("sagemaker", endpoint, user_keys(endpoint, "bob-governance-officer"))
 
     bucket = dev_bucket_name(accounts)
     key = f"{GROUP}/training-job-2026-11-23/output/model.tar.gz"
     report_key = f"{GROUP}/training-job-2026-11-23/evaluation/statistics.json"
-    say(f"2. dev account {accounts.dev}: upload s3://{bucket}/{key} and its evaluation report")
+    say(
+        f"\n2. dev account {accounts.dev}: upload s3://{bucket}/{key} and its evaluation report "
+        "(the bucket of dev-account.yaml)"
+    )
     dev_s3 = client("s3", endpoint, accounts.dev, accounts)
     dev_s3.put_object(
         Bucket=bucket,
@@ -157,10 +221,11 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
         ChecksumAlgorithm="CRC64NVME",
     )
 
-    say("3. data scientist: create_model_package (PendingManualApproval)")
-    arn = register(scientist, bucket, key, report_key)
+    say("3. data scientist in the dev account: create_model_package into the shared group by its ARN")
+    arn = register(scientist, bucket, key, report_key, group=group_arn)
     say(f"   {arn}")
     version = int(arn.rsplit("/", 1)[1])
+    unshared_attempt(endpoint, accounts, group_arn, bucket, key, report_key)
 
     def status(stage: str = "development", number: int = version) -> str | None:
         """The stage's decision (pending, approved, ...)."""
@@ -174,6 +239,9 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
 
     wait_for("the development record", lambda: status() == "pending")
     record = store.load_version(GROUP, version).records["development"]
+    if record.source_account != accounts.dev or accounts.dev not in record.model_audit_user:
+        raise DemoError(f"the record names {record.source_account} / {record.model_audit_user}, not the dev account")
+    say(f"   recorded: source_account {record.source_account}, registered by {record.model_audit_user}")
     if record.artifact_status != "copied":
         raise DemoError(f"artifacts not copied: {record.artifacts}")
     for artifact in record.artifacts:
@@ -194,8 +262,9 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     )
     show_endpoint(store, endpoint, accounts, version, "production")
 
-    say("6. version 2: registered, approved, validated in test: it replaces version 1 on both endpoints")
-    second = register(scientist, bucket, key, report_key)
+    say("6. version 2, registered with `govsync register` (which checks it first), approved, validated in test:")
+    say("   it replaces version 1 on both endpoints")
+    second = register_with_govsync(endpoint, scientist_keys, GROUP, bucket, key, report_key)
     number = int(second.rsplit("/", 1)[1])
     wait_for("the version 2 record", lambda: status(number=number) == "pending")
     officer.update_model_package(ModelPackageArn=second, ModelApprovalStatus="Approved")

@@ -115,9 +115,10 @@ def data_quality_schedule(endpoint_name: str, account: str) -> dict[str, Any]:
     }
 
 
-def register(scientist: Any, bucket: str, key: str, report_key: str) -> str:
+def register(scientist: Any, bucket: str, key: str, report_key: str, group: str = GROUP) -> str:
+    """create_model_package as the SageMaker guide writes it (`group`: a name, or a shared group's ARN)."""
     return scientist.create_model_package(
-        ModelPackageGroupName=GROUP,
+        ModelPackageGroupName=group,
         ModelPackageDescription="XGBoost fraud detector trained on 2026-11 data",
         InferenceSpecification={
             "Containers": [

@@ -40,12 +40,14 @@ class LocalStackError(Exception):
 
 @dataclass(frozen=True)
 class Accounts:
-    """Seed 000's accounts as moto account ids (configurable: GOVSYNC_LOCAL_ACCOUNTS=central=…,dev=…)."""
+    """Seed 000's accounts as moto account ids (configurable: GOVSYNC_LOCAL_ACCOUNTS=central=…,dev=…).
+    `other` is a dev account no group is shared with (its registrations are refused)."""
 
     central: str = "111111111111"
     dev: str = "222222222222"
     test: str = "333333333333"
     prod: str = "444444444444"
+    other: str = "555555555555"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Accounts:
@@ -80,6 +82,7 @@ MONITORING_THRESHOLDS = {
 def stack_parameters(accounts: Accounts) -> dict[str, str]:
     return {
         "AllowedArtifactBuckets": dev_bucket_name(accounts),
+        "DevAccounts": accounts.dev,
         "StageTargets": json.dumps(stage_targets(accounts)),
         "DeployAccounts": f"{accounts.test},{accounts.prod}",
         "MonitoringThresholds": json.dumps(MONITORING_THRESHOLDS),
@@ -88,6 +91,8 @@ def stack_parameters(accounts: Accounts) -> dict[str, str]:
 
 WORKLOAD_TEMPLATE = tpl.ROOT / "workload-account.yaml"
 WORKLOAD_STACK = "govsync-workload"
+DEV_TEMPLATE = tpl.ROOT / "dev-account.yaml"
+DEV_STACK = "govsync-dev"
 
 
 def client(service: str, endpoint: str, account: str | None = None, accounts: Accounts | None = None) -> Any:
@@ -259,10 +264,33 @@ class LocalStack:
             raise LocalStackError(f"stack {self.stack_name}: {stack['StackStatus']} {stack.get('StackStatusReason')}")
         self.context = stack_context(self.endpoint, self.accounts, self.stack_name, self.parameters)
         self._apply_unsupported(cfn_doc)
-        dev_s3 = client("s3", self.endpoint, self.accounts.dev, self.accounts)
-        dev_s3.create_bucket(Bucket=dev_bucket_name(self.accounts))
+        central = cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0]
         for account in (self.accounts.test, self.accounts.prod):
-            self.deploy_workload(account, cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0])
+            self.deploy_workload(account, central)
+        self.deploy_dev(central)
+
+    def deploy_dev(self, central: dict[str, Any]) -> None:
+        """dev-account.yaml in the dev account: the artifact bucket and key the central sync reads.
+        (moto's CloudFormation skips the bucket policy; its statements are all conditional, which moto
+        would evaluate without their conditions, so it stays out locally, as the central one's do.)"""
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in central.get("Outputs", [])}
+        parameters = {
+            "CentralAccountId": self.accounts.central,
+            "CentralRegistrySyncRoleArn": outputs["RegistrySyncRoleArn"],
+        }
+        cfn = client("cloudformation", self.endpoint, self.accounts.dev, self.accounts)
+        cfn.create_stack(
+            StackName=DEV_STACK,
+            TemplateBody=DEV_TEMPLATE.read_text(),
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+            Capabilities=["CAPABILITY_NAMED_IAM"],
+        )
+        stack = cfn.describe_stacks(StackName=DEV_STACK)["Stacks"][0]
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            raise LocalStackError(
+                f"dev stack in {self.accounts.dev}: {stack['StackStatus']} {stack.get('StackStatusReason')}"
+            )
+        self.log(f"deployed dev-account.yaml in account {self.accounts.dev}")
 
     def deploy_workload(self, account: str, central: dict[str, Any]) -> None:
         """workload-account.yaml in a stage account: deploy role, execution role, event forwarding,

@@ -8,7 +8,7 @@ import pytest
 from govsync_local import template as tpl
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES = ("template.yaml", "workload-account.yaml")
+TEMPLATES = ("template.yaml", "workload-account.yaml", "dev-account.yaml")
 FORBIDDEN = {"dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "s3:PutObjectAcl", "s3:DeleteObject"}
 
 

@@ -125,7 +125,7 @@ def test_record_carries_the_blog_attributes_and_operations_fields():
     assert blog <= set(record)
     assert {"model_package_arn", "source_account", "registry_last_modified", "metadata_complete"} <= set(record)
     assert record["model_audit_user"] == "arn:aws:sts::222222222222:assumed-role/DataScientist/alice"
-    assert record["source_account"] == "111111111111"
+    assert record["source_account"] == "222222222222"  # the registering identity's account, not the registry's
 
 
 def test_actor_prefers_last_modified_by_then_user_profile():

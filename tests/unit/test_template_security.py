@@ -1,6 +1,7 @@
 """What the templates promise, checked on every run: least privilege, encryption, backups, and an
 alarm on every dead-letter queue."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,29 @@ def test_every_dead_letter_queue_has_an_alarm_and_every_queue_the_functions_rece
     # the functions dead-letter a failing message themselves on the queue's last delivery
     receive_count = int(template["Globals"]["Function"]["Environment"]["Variables"]["GOVSYNC_MAX_RECEIVE_COUNT"])
     assert {r["maxReceiveCount"] for r in redriven.values()} == {receive_count}
+
+
+def test_the_dev_account_lets_only_the_central_sync_role_read_only_under_the_artifact_prefix():
+    template = load("dev-account.yaml")
+    (policy,) = of_type(template, "AWS::S3::BucketPolicy").values()
+    allows = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert allows
+    for statement in allows:
+        assert statement["Condition"]["ArnEquals"]["aws:PrincipalArn"] == {"Ref": "CentralRegistrySyncRoleArn"}
+        assert not {a for a in actions(statement) if not a.startswith(("s3:Get", "s3:List"))}, "read only"
+        resource = json.dumps(statement["Resource"]) + json.dumps(statement["Condition"])
+        assert "ArtifactPrefix" in resource, statement["Sid"]
+    (key,) = of_type(template, "AWS::KMS::Key").values()
+    central = [
+        s for s in key["Properties"]["KeyPolicy"]["Statement"] if "CentralAccountId" in json.dumps(s["Principal"])
+    ]
+    assert central and all(s["Condition"]["ArnEquals"]["aws:PrincipalArn"] == {"Ref": "CentralRegistrySyncRoleArn"}
+                           for s in central)  # fmt: skip
+    assert set(actions(central[0])) == {"kms:Decrypt", "kms:DescribeKey"}
+
+
+def test_the_dev_account_template_deploys_without_a_transform_or_packaged_code():
+    """StackSets deploy it as it is: no SAM transform, no CodeUri to package."""
+    template = load("dev-account.yaml")
+    assert "Transform" not in template
+    assert all(r["Type"] != "AWS::Serverless::Function" for r in template["Resources"].values())

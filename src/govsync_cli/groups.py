@@ -261,12 +261,17 @@ def cmd_groups_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def own_group_arn(sagemaker: Any, name: str) -> str:
+    """The ARN of this account's group `name`; exit 1 naming it when there is none."""
+    found = describe_group(sagemaker, name)
+    if found is None:
+        raise NotFound(f"no model package group {name!r} in this account (`govsync groups list` lists them)")
+    return str(found["ModelPackageGroupArn"])
+
+
 def cmd_groups_show(args: argparse.Namespace) -> int:
     sagemaker, ram, _ = clients()
-    found = describe_group(sagemaker, args.name)
-    if found is None:
-        raise NotFound(f"no model package group {args.name!r} in this account (`govsync groups list` lists them)")
-    sharing = sharing_of(sagemaker, args.name, found["ModelPackageGroupArn"], ram_shares(ram)).to_json()
+    sharing = sharing_of(sagemaker, args.name, own_group_arn(sagemaker, args.name), ram_shares(ram)).to_json()
     lines = [f"group {args.name} ({sharing['arn']})", f"  use case: {sharing['use_case_id'] or '—'}"]
     lines += [f"  tag {k}={v}" for k, v in sorted(sharing["tags"].items())]
     for share in sharing["ram_shares"]:
@@ -284,10 +289,7 @@ def cmd_groups_show(args: argparse.Namespace) -> int:
 
 def cmd_groups_unshare(args: argparse.Namespace) -> int:
     sagemaker, ram, _ = clients()
-    found = describe_group(sagemaker, args.name)
-    if found is None:
-        raise NotFound(f"no model package group {args.name!r} in this account")
-    arn, changes = found["ModelPackageGroupArn"], []
+    arn, changes = own_group_arn(sagemaker, args.name), []
     for share in ram_shares(ram).get(arn, []):
         if share["principals"].get(args.account) in ("ASSOCIATED", "ASSOCIATING"):
             ram.disassociate_resource_share(resourceShareArn=share["arn"], principals=[args.account])

@@ -17,6 +17,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -278,19 +279,7 @@ class LocalStack:
             "CentralAccountId": self.accounts.central,
             "CentralRegistrySyncRoleArn": outputs["RegistrySyncRoleArn"],
         }
-        cfn = client("cloudformation", self.endpoint, self.accounts.dev, self.accounts)
-        cfn.create_stack(
-            StackName=DEV_STACK,
-            TemplateBody=DEV_TEMPLATE.read_text(),
-            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-            Capabilities=["CAPABILITY_NAMED_IAM"],
-        )
-        stack = cfn.describe_stacks(StackName=DEV_STACK)["Stacks"][0]
-        if stack["StackStatus"] != "CREATE_COMPLETE":
-            raise LocalStackError(
-                f"dev stack in {self.accounts.dev}: {stack['StackStatus']} {stack.get('StackStatusReason')}"
-            )
-        self.log(f"deployed dev-account.yaml in account {self.accounts.dev}")
+        self._create_account_stack(self.accounts.dev, DEV_STACK, DEV_TEMPLATE, parameters)
 
     def deploy_workload(self, account: str, central: dict[str, Any]) -> None:
         """workload-account.yaml in a stage account: deploy role, execution role, event forwarding,
@@ -304,19 +293,23 @@ class LocalStack:
             "ModelArtifactBuckets": dev_bucket_name(self.accounts),
             "CentralMetricsRoleArn": outputs["MetricsAggregatorRoleArn"],
         }
+        self._create_account_stack(account, WORKLOAD_STACK, WORKLOAD_TEMPLATE, parameters)
+
+    def _create_account_stack(self, account: str, name: str, template: Path, parameters: dict[str, str]) -> None:
+        """One of the account templates, created in `account` as its CloudFormation would."""
         cfn = client("cloudformation", self.endpoint, account, self.accounts)
         cfn.create_stack(
-            StackName=WORKLOAD_STACK,
-            TemplateBody=WORKLOAD_TEMPLATE.read_text(),
+            StackName=name,
+            TemplateBody=template.read_text(),
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
             Capabilities=["CAPABILITY_NAMED_IAM"],
         )
-        stack = cfn.describe_stacks(StackName=WORKLOAD_STACK)["Stacks"][0]
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
         if stack["StackStatus"] != "CREATE_COMPLETE":
             raise LocalStackError(
-                f"workload stack in {account}: {stack['StackStatus']} {stack.get('StackStatusReason')}"
+                f"{template.name} in {account}: {stack['StackStatus']} {stack.get('StackStatusReason')}"
             )
-        self.log(f"deployed workload-account.yaml in account {account}")
+        self.log(f"deployed {template.name} in account {account}")
 
     def _apply_unsupported(self, cfn_doc: dict[str, Any]) -> None:
         """Resource types moto's CloudFormation skips, created from the template's own properties."""

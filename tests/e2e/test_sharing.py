@@ -157,3 +157,17 @@ def test_register_then_revoke(local, shared):
     assert versions(local, "onboard-ram") == before
     again = local.govsync("groups", "unshare", "onboard-ram", "--account", DEV)
     assert "nothing to change" in again.stdout
+
+
+def test_showing_or_unsharing_a_group_this_account_does_not_have_exits_1_naming_it(local):
+    for command in (("groups", "show", "no-such-group"), ("groups", "unshare", "no-such-group", "--account", DEV)):
+        done = local.govsync(*command)
+        assert done.returncode == 1 and "no model package group 'no-such-group'" in done.stderr, done.stderr
+
+
+def test_groups_create_refuses_bad_accounts_and_the_callers_own(local):
+    bad = local.govsync("groups", "create", "onboard-bad", "--use-case", "uc", "--share-with", "12345")
+    assert bad.returncode == 2 and "12-digit account ids" in bad.stderr, bad.stderr
+    own = local.govsync("groups", "create", "onboard-bad", "--use-case", "uc", "--share-with", "111111111111")
+    assert own.returncode == 2 and "names this account" in own.stderr, own.stderr
+    assert local.govsync("groups", "show", "onboard-bad").returncode == 1  # nothing created

@@ -43,7 +43,7 @@ def test_info_names_every_resource(local):
     info = local.info
     assert info["endpoint_url"] == local.endpoint
     assert info["accounts"] == {"central": "111111111111", "dev": "222222222222", "test": "333333333333",
-                                "prod": "444444444444"}  # fmt: skip
+                                "prod": "444444444444", "other": "555555555555"}  # fmt: skip
     assert info["dev_bucket"] == "govsync-dev-artifacts-222222222222"
     assert info["central_bucket"].startswith("govsync-artifacts-111111111111")
     assert info["governance_table"]

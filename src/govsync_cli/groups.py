@@ -43,10 +43,6 @@ def accounts_list(value: str) -> list[str]:
     return sorted(set(accounts))
 
 
-def _code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
-
-
 # ---------------------------------------------------------------------------- what a group is shared with
 @dataclass
 class Sharing:
@@ -122,26 +118,28 @@ def sharing_of(sagemaker: Any, name: str, arn: str, shares: dict[str, list[dict[
     return sharing
 
 
-def group_policy(sagemaker: Any, name: str) -> str | None:
+def _unless_missing(call: Any, **kwargs: Any) -> Any:
+    """The answer of a SageMaker read, or None when what it reads does not exist."""
     from botocore.exceptions import ClientError
 
+    from govsync.adapters.aws import error_code
+
     try:
-        return str(sagemaker.get_model_package_group_policy(ModelPackageGroupName=name)["ResourcePolicy"])
+        return call(**kwargs)
     except ClientError as exc:
-        if _code(exc) in ("ValidationException", "ResourceNotFound"):
+        if error_code(exc) in ("ValidationException", "ResourceNotFound"):
             return None
         raise
+
+
+def group_policy(sagemaker: Any, name: str) -> str | None:
+    found = _unless_missing(sagemaker.get_model_package_group_policy, ModelPackageGroupName=name)
+    return None if found is None else str(found["ResourcePolicy"])
 
 
 def describe_group(sagemaker: Any, name: str) -> dict[str, Any] | None:
-    from botocore.exceptions import ClientError
-
-    try:
-        return dict(sagemaker.describe_model_package_group(ModelPackageGroupName=name))
-    except ClientError as exc:
-        if _code(exc) in ("ValidationException", "ResourceNotFound"):
-            return None
-        raise
+    found = _unless_missing(sagemaker.describe_model_package_group, ModelPackageGroupName=name)
+    return None if found is None else dict(found)
 
 
 # ---------------------------------------------------------------------------- commands
@@ -178,11 +176,15 @@ def cmd_groups_create(args: argparse.Namespace) -> int:
             sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in missing.items()])
             changes.append(f"tagged group {args.name}: {', '.join(f'{k}={v}' for k, v in missing.items())}")
     partition = arn.split(":")[1]
+    shares = ram_shares(ram)
     if args.via == "ram":
-        changes += share_by_ram(ram, args.name, arn, args.share_with, args.permission, partition)
+        shared = share_by_ram(ram, arn, shares.get(arn, []), args.share_with, args.permission, partition)
+        if shared:  # what RAM holds now
+            changes += shared
+            shares = ram_shares(ram)
     else:
         changes += share_by_policy(sagemaker, args.name, arn, args.share_with, args.permission, partition)
-    sharing = sharing_of(sagemaker, args.name, arn, ram_shares(ram))
+    sharing = sharing_of(sagemaker, args.name, arn, shares)
     data = {**sharing.to_json(), "via": args.via, "permission": args.permission, "changes": changes}
     lines = [f"  {change}" for change in changes] or [f"  nothing to change: {args.name} is already shared as asked"]
     lines += [f"  {account}: {how}" for account, how in sorted(sharing.accounts().items())]
@@ -196,10 +198,12 @@ def cmd_groups_create(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def share_by_ram(ram: Any, name: str, arn: str, accounts: list[str], permission: str, partition: str) -> list[str]:
+def share_by_ram(ram: Any, arn: str, shares: list[dict[str, Any]], accounts: list[str], permission: str,
+                 partition: str) -> list[str]:  # fmt: skip
+    """Share the group `arn` (whose current RAM shares are `shares`) with `accounts`; what was done."""
     wanted_permission = permission_arn(PERMISSIONS[permission][0], partition)
-    share_name = f"{SHARE_PREFIX}{name}-{permission}"
-    existing = next((s for s in ram_shares(ram).get(arn, []) if s["name"] == share_name), None)
+    share_name = f"{SHARE_PREFIX}{arn.rsplit('/', 1)[1]}-{permission}"
+    existing = next((s for s in shares if s["name"] == share_name), None)
     if existing is None:
         share = ram.create_resource_share(
             name=share_name,

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from govsync.domain.arns import MODEL_PACKAGE_GROUP_ARN
 from govsync.domain.artifacts import InvalidArtifact, parse_s3_uri
 from govsync.domain.events import GROUP_NAME
 from govsync.domain.records import DEFAULT_METADATA_KEYS
@@ -20,9 +21,6 @@ from govsync_cli.base import EXIT_OK, CliError, emit, region
 
 RISKS = ("high", "medium", "low")
 USE_CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
-GROUP_ARN = re.compile(
-    r"arn:aws(?:-cn|-us-gov)?:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package-group/[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62}"
-)
 IMAGE_URI = re.compile(
     r"[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/[a-z0-9._/-]+(?::[\w.-]+|@sha256:[0-9a-f]{64})?"
 )
@@ -40,10 +38,6 @@ class RegistrationRefused(CliError):
 class Checks:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def _code(exc: Exception) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
 
 def allowed_buckets(args: argparse.Namespace) -> list[str] | None:
@@ -87,10 +81,12 @@ def check_artifacts(args: argparse.Namespace, s3: Any, checks: Checks) -> None:
             continue
         from botocore.exceptions import ClientError
 
+        from govsync.adapters.aws import error_code
+
         try:
             s3.head_object(Bucket=location.bucket, Key=location.key)
         except ClientError as exc:
-            code = _code(exc)
+            code = error_code(exc)
             if code in ("404", "NoSuchKey", "NotFound"):
                 checks.problems.append(f"{option} {uri}: no such object")
             else:
@@ -99,7 +95,7 @@ def check_artifacts(args: argparse.Namespace, s3: Any, checks: Checks) -> None:
 
 def resolve_group(args: argparse.Namespace, sagemaker: Any, checks: Checks) -> str | None:
     """The group's ARN: given, or found among the groups shared with this account (or its own)."""
-    if GROUP_ARN.fullmatch(args.group):
+    if MODEL_PACKAGE_GROUP_ARN.fullmatch(args.group):
         return str(args.group)
     if not GROUP_NAME.fullmatch(args.group):
         checks.problems.append(f"--group {args.group!r} is neither a group name nor a model package group ARN")
@@ -153,7 +149,9 @@ def check_shared(group_arn: str, me: str, sagemaker: Any, ram: Any, checks: Chec
     try:
         sagemaker.describe_model_package_group(ModelPackageGroupName=group_arn)
     except ClientError as exc:
-        if _code(exc) == "AccessDeniedException":
+        from govsync.adapters.aws import error_code
+
+        if error_code(exc) == "AccessDeniedException":
             checks.problems.append(
                 f"{group_arn} is not shared with account {me} "
                 "(no RAM share, and its policy lets this account read nothing)"

@@ -266,25 +266,24 @@ class LocalStack:
         self.context = stack_context(self.endpoint, self.accounts, self.stack_name, self.parameters)
         self._apply_unsupported(cfn_doc)
         central = cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in central.get("Outputs", [])}
         for account in (self.accounts.test, self.accounts.prod):
-            self.deploy_workload(account, central)
-        self.deploy_dev(central)
+            self.deploy_workload(account, outputs)
+        self.deploy_dev(outputs)
 
-    def deploy_dev(self, central: dict[str, Any]) -> None:
+    def deploy_dev(self, outputs: dict[str, str]) -> None:
         """dev-account.yaml in the dev account: the artifact bucket and key the central sync reads.
         (moto's CloudFormation skips the bucket policy; its statements are all conditional, which moto
         would evaluate without their conditions, so it stays out locally, as the central one's do.)"""
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in central.get("Outputs", [])}
         parameters = {
             "CentralAccountId": self.accounts.central,
             "CentralRegistrySyncRoleArn": outputs["RegistrySyncRoleArn"],
         }
         self._create_account_stack(self.accounts.dev, DEV_STACK, DEV_TEMPLATE, parameters)
 
-    def deploy_workload(self, account: str, central: dict[str, Any]) -> None:
-        """workload-account.yaml in a stage account: deploy role, execution role, event forwarding,
-        metrics read role."""
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in central.get("Outputs", [])}
+    def deploy_workload(self, account: str, outputs: dict[str, str]) -> None:
+        """workload-account.yaml in a stage account (`outputs`: the central stack's): deploy role,
+        execution role, event forwarding, metrics read role."""
         parameters = {
             "CentralAccountId": self.accounts.central,
             "CentralDeployRoleArn": outputs["DeployFunctionRoleArn"],

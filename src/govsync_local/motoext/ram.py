@@ -29,7 +29,7 @@ import re
 import uuid
 from typing import Any
 
-from govsync.domain.sharing import PERMISSIONS, RAM_RESOURCE_TYPE, permission_arn, permission_by_arn
+from govsync.domain.sharing import PERMISSIONS, RAM_RESOURCE_TYPE, permission_arn, permission_by_arn, principal_account
 from govsync_local.motoext.ram_shares import (
     GROUP_ARN,
     ORGANIZATION_ARN,
@@ -40,7 +40,6 @@ from govsync_local.motoext.ram_shares import (
     grants,
     now,
     organization_of,
-    principal_account,
     same_organization,
     shared_with,
     shares_of,

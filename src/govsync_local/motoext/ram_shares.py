@@ -8,14 +8,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from govsync.domain.sharing import permission_by_arn
+from govsync.domain.arns import MODEL_PACKAGE_GROUP_ARN
+from govsync.domain.sharing import permission_by_arn, principal_account
 
-GROUP_ARN = re.compile(
-    r"arn:aws(?:-cn|-us-gov)?:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):"
-    r"model-package-group/(?P<group>[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62})"
-)
+GROUP_ARN = MODEL_PACKAGE_GROUP_ARN
 ORGANIZATION_ARN = re.compile(r"arn:aws:organizations::[0-9]{12}:organization/(o-[a-z0-9]+)")
-IAM_PRINCIPAL = re.compile(r"arn:aws(?:-cn|-us-gov)?:iam::(?P<account>[0-9]{12}):(?:root|role/.+|user/.+)")
 
 
 def now() -> float:
@@ -80,13 +77,6 @@ class Share:
             "lastUpdatedTime": self.updated,
             "external": kind == "PRINCIPAL" and not same_organization(self.owner, principal_account(entity) or ""),
         }
-
-
-def principal_account(principal: str) -> str | None:
-    if re.fullmatch(r"[0-9]{12}", principal):
-        return principal
-    match = IAM_PRINCIPAL.fullmatch(principal)
-    return match["account"] if match else None
 
 
 def organization_of(account: str) -> tuple[str, str] | None:

@@ -74,7 +74,7 @@ def _cross_account(action: str, param: str, original: Callable[[SageMakerRespons
         if match is None:
             return original(self)
         owner, caller = match["account"], self.current_account
-        if ":model-package-group/" in value and action in ("CreateModelPackage", "ListModelPackages"):
+        if ":model-package-group/" in value:
             self.params[param] = match["group"]  # SageMaker takes the group's ARN where moto wants its name
         if owner == caller:
             return original(self)
@@ -105,18 +105,12 @@ def install() -> None:
         ("UpdateModelPackage", "ModelPackageArn"),
         ("DescribeModelPackage", "ModelPackageName"),
         ("ListModelPackages", "ModelPackageGroupName"),
+        ("DescribeModelPackageGroup", "ModelPackageGroupName"),
     ):
         method = re.sub(r"(?<!^)(?=[A-Z])", "_", action).lower()
         setattr(SageMakerResponse, method, _cross_account(action, param, getattr(SageMakerResponse, method)))
 
-    original_describe_group = SageMakerResponse.describe_model_package_group
     original_list_groups = SageMakerResponse.list_model_package_groups
-
-    def describe_model_package_group(self: SageMakerResponse) -> ActionResult:
-        value = self._get_param("ModelPackageGroupName")
-        if isinstance(value, str) and (match := OWNED_ARN.fullmatch(value)):
-            self.params["ModelPackageGroupName"] = match["group"]
-        return original_describe_group(self)
 
     def list_model_package_groups(self: SageMakerResponse) -> ActionResult:
         if self._get_param("CrossAccountFilterOption") != "CrossAccount":
@@ -154,10 +148,6 @@ def install() -> None:
         group.resource_policy = None
         return ActionResult({})
 
-    # inner wrapper first: the ARN of the caller's own group becomes its name, then the cross-account check
-    SageMakerResponse.describe_model_package_group = _cross_account(
-        "DescribeModelPackageGroup", "ModelPackageGroupName", describe_model_package_group
-    )
     SageMakerResponse.list_model_package_groups = list_model_package_groups
     SageMakerResponse.put_model_package_group_policy = put_model_package_group_policy
     SageMakerResponse.get_model_package_group_policy = get_model_package_group_policy

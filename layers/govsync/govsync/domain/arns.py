@@ -11,6 +11,11 @@ MODEL_PACKAGE_ARN = re.compile(
     r"arn:(?P<partition>aws(?:-cn|-us-gov)?):sagemaker:(?P<region>[a-z0-9\-]{9,16}):(?P<account>[0-9]{12}):"
     r"model-package/(?P<group>[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62})/(?P<version>[1-9][0-9]{0,9})"
 )
+# SageMaker's own pattern (API reference: ModelPackageGroupArn).
+MODEL_PACKAGE_GROUP_ARN = re.compile(
+    r"arn:(?P<partition>aws(?:-cn|-us-gov)?):sagemaker:(?P<region>[a-z0-9\-]{9,16}):(?P<account>[0-9]{12}):"
+    r"model-package-group/(?P<group>[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62})"
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,7 @@ class PackageSnapshot:
     @property
     def source_account(self) -> str:
         """The account the version was registered from (a dev account sharing the group, or this one)."""
-        return source_account(self.created_by, self.arn)
+        return source_account(self.created_by, self.account)
 
     @property
     def actor(self) -> str:

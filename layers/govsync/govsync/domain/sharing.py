@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
-from govsync.domain.arns import Arn
-
 READ_ACTIONS = (
     "sagemaker:DescribeModelPackageGroup",
     "sagemaker:DescribeModelPackage",
@@ -101,7 +99,6 @@ class Grant:
     effect: str
     accounts: frozenset[str]
     actions: frozenset[str]
-    sid: str = ""
 
 
 def _listed(value: Any) -> list[Any]:
@@ -118,10 +115,8 @@ def _principal_accounts(principal: Any, where: str, problems: list[str]) -> froz
     accounts = set()
     for entry in _listed(principal["AWS"]):
         text = str(entry)
-        if ACCOUNT_ID.fullmatch(text):
-            accounts.add(text)
-        elif match := PRINCIPAL_ARN.fullmatch(text):
-            accounts.add(match["account"])
+        if (account := principal_account(text)) is not None:
+            accounts.add(account)
         else:
             problems.append(f"{where}: principal {text[:100]!r} is not an account id or an IAM root, role or user ARN")
     return frozenset(accounts)
@@ -181,7 +176,7 @@ def parse_group_policy(text: str, group_arn: str) -> tuple[Grant, ...]:
             problems.append(f"{where}: Resource is missing")
         else:
             _resources_ok(statement["Resource"], group_arn, where, problems)
-        grants.append(Grant(str(statement.get("Effect")), accounts, actions, str(statement.get("Sid", ""))))
+        grants.append(Grant(str(statement.get("Effect")), accounts, actions))
     if problems:
         raise PolicyError(problems)
     return tuple(grants)
@@ -239,7 +234,7 @@ def without_account(existing: str, account: str) -> dict[str, Any] | None:
     for statement in _listed(document.get("Statement", [])):
         principals = _listed((statement.get("Principal") or {}).get("AWS", []))
         if statement.get("Effect") == "Allow":
-            principals = [p for p in principals if _principal_account(str(p)) != account]
+            principals = [p for p in principals if principal_account(str(p)) != account]
             if not principals:
                 continue
             statement["Principal"] = {"AWS": principals if len(principals) > 1 else principals[0]}
@@ -250,7 +245,8 @@ def without_account(existing: str, account: str) -> dict[str, Any] | None:
     return document
 
 
-def _principal_account(principal: str) -> str | None:
+def principal_account(principal: str) -> str | None:
+    """The account of a policy or RAM principal: an account id, or an IAM root, role or user ARN."""
     if ACCOUNT_ID.fullmatch(principal):
         return principal
     match = PRINCIPAL_ARN.fullmatch(principal)
@@ -307,6 +303,6 @@ def registration_refusal(
     return None
 
 
-def source_account(created_by: str | None, package_arn: str) -> str:
+def source_account(created_by: str | None, registry_account: str) -> str:
     """The account a version was registered from: its CreatedBy identity's, else the registry's."""
-    return identity_account(created_by) or Arn.parse(package_arn).account
+    return identity_account(created_by) or registry_account

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from govsync.domain.approvals import DEFAULT_APPROVAL_RULES, ApprovalRules
 from govsync.domain.artifacts import BUCKET_NAME
 from govsync.domain.errors import GovsyncError
 from govsync.domain.events import ACCOUNT_ID, REGION, EventPolicy
@@ -70,8 +71,11 @@ ENV_VARS: dict[str, str] = {
     "monitoring_thresholds": "GOVSYNC_MONITORING_THRESHOLDS",
     "monitor_lookback_hours": "GOVSYNC_MONITOR_LOOKBACK_HOURS",
     "max_receive_count": "GOVSYNC_MAX_RECEIVE_COUNT",
+    "approval_rules": "GOVSYNC_APPROVAL_RULES",
+    "identity_map": "GOVSYNC_IDENTITY_MAP",
 }
-JSON_FIELDS = ("stage_aliases", "metadata_keys", "stage_targets", "use_case_stage_map", "monitoring_thresholds")
+JSON_FIELDS = ("stage_aliases", "metadata_keys", "stage_targets", "use_case_stage_map", "monitoring_thresholds",
+               "approval_rules", "identity_map")  # fmt: skip
 
 
 def _each(values: frozenset[str] | tuple[str, ...], pattern: re.Pattern[str], what: str) -> None:
@@ -130,6 +134,11 @@ class Settings(BaseModel):
     monitor_lookback_hours: int = Field(default=24, ge=1, le=24 * 14)
     # the queues' maxReceiveCount: on that delivery a transient failure is dead-lettered with its reason
     max_receive_count: int = Field(default=5, ge=1, le=1000)
+    # people's decisions: risk tier -> stage -> approvers required; IAM identity (ARN or `*` pattern) ->
+    # the person (email or username) it belongs to, for separation of duties
+    # None: the default rules, limited to the stages the chain has
+    approval_rules: dict[str, dict[str, int]] | None = None
+    identity_map: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("stages")
     @classmethod
@@ -169,6 +178,13 @@ class Settings(BaseModel):
             raise ValueError(f"unknown record fields {sorted(unknown)}")
         return {**DEFAULT_METADATA_KEYS, **value}
 
+    @field_validator("approval_rules", mode="before")
+    @classmethod
+    def _rules(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            ApprovalRules.parse(value)  # raises ValueError naming the bad entry
+        return value
+
     @field_validator("stage_targets")
     @classmethod
     def _strategies(cls, value: dict[str, StageTarget]) -> dict[str, StageTarget]:
@@ -189,6 +205,9 @@ class Settings(BaseModel):
                 f"stage_targets: {self.stages[0]!r} is the first stage (where versions are registered); "
                 "approving it deploys into the next stage, so it takes no target"
             )
+        unknown = sorted(ApprovalRules.parse(self.approval_rules or {}).stages() - set(self.stages))
+        if unknown:
+            raise ValueError(f"approval_rules names stages that are not in the chain: {unknown}")
         unknown = sorted(set(self.monitoring_thresholds) - set(self.stages))
         if unknown:
             raise ValueError(f"monitoring_thresholds names stages that are not in the chain: {unknown}")
@@ -292,6 +311,15 @@ class Settings(BaseModel):
         if self.account_id is None:
             return "default"
         return f"arn:{self.partition}:events:{self.region}:{self.account_id}:event-bus/default"
+
+    @property
+    def approvals(self) -> ApprovalRules:
+        if self.approval_rules is not None:
+            return ApprovalRules.parse(self.approval_rules)
+        defaults = {
+            tier: {s: n for s, n in rules.items() if s in self.stages} for tier, rules in DEFAULT_APPROVAL_RULES.items()
+        }
+        return ApprovalRules.parse(defaults)
 
     @property
     def stage_config(self) -> StageConfig:

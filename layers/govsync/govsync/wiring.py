@@ -17,8 +17,10 @@ from govsync.adapters.sqs import SqsDeadLetter, SqsQueue
 from govsync.adapters.store import GovernanceStore
 from govsync.domain.arns import Arn
 from govsync.services.artifact_copy import ArtifactSync
+from govsync.services.decisions import Decisions
 from govsync.services.deploy import Deployments
 from govsync.services.deployment_status import DeploymentStatus
+from govsync.services.export import Exporter
 from govsync.services.metrics_aggregation import MetricsAggregator
 from govsync.services.ports import utc_now
 from govsync.services.reconcile import Reconciler
@@ -67,7 +69,7 @@ def registry_sync() -> RegistrySync:
         artifacts=ArtifactSync(artifact_storage(settings), settings.artifact_buckets, utc_now),
         clock=utc_now,
         deploy_requests=SqsQueue(settings.deploy_queue_url, settings.region),
-        use_cases=UseCaseLifecycle(governance_store(), settings.use_case_stages, utc_now),
+        use_cases=use_case_desk(),
     )
 
 
@@ -104,6 +106,22 @@ def metrics_aggregator() -> MetricsAggregator:
 
 
 @lru_cache(maxsize=1)
+def decisions() -> Decisions:
+    return Decisions(settings=get_settings(), store=governance_store(), registry=SageMakerRegistry(), clock=utc_now)
+
+
+@lru_cache(maxsize=1)
+def use_case_desk() -> UseCaseLifecycle:
+    settings = get_settings()
+    return UseCaseLifecycle(governance_store(), settings.use_case_stages, utc_now)
+
+
+@lru_cache(maxsize=1)
+def exporter() -> Exporter:
+    return Exporter(settings=get_settings(), store=governance_store(), clock=utc_now)
+
+
+@lru_cache(maxsize=1)
 def reconciler() -> Reconciler:
     settings = get_settings()
     return Reconciler(settings=settings, registry=SageMakerRegistry(), store=governance_store(), sync=registry_sync())
@@ -114,5 +132,5 @@ def reset() -> None:
     from govsync.adapters import aws
 
     for cached in (get_settings, governance_store, registry_sync, deployments, deployment_status,
-                   metrics_aggregator, reconciler, aws.client):  # fmt: skip
+                   metrics_aggregator, reconciler, decisions, use_case_desk, exporter, aws.client):  # fmt: skip
         cached.cache_clear()

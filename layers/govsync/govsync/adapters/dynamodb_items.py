@@ -118,6 +118,7 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
     registry_status = UnicodeAttribute(null=True)
     deployment: MapAttribute[str, Any] = MapAttribute(default=dict)
     monitoring_alert: MapAttribute[str, Any] = MapAttribute(default=dict)
+    decisions: ListAttribute[Any] = ListAttribute(default=list)
 
     @classmethod
     def from_record(cls, record: StageRecord) -> StageRecordItem:
@@ -135,6 +136,7 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
         values["model_version"] = int(values["model_version"])
         values["metadata_missing"] = tuple(values["metadata_missing"] or ())
         values["artifacts"] = list(values["artifacts"] or [])
+        values["decisions"] = list(values["decisions"] or [])
         values["deployment"] = Deployment.from_json(values["deployment"])
         values["monitoring_alert"] = dict(values["monitoring_alert"] or {})
         values["model_monitoring_metrics"] = dict(values["model_monitoring_metrics"] or {})
@@ -183,6 +185,9 @@ class UseCaseItem(GovernanceItem, discriminator="usecase"):
     use_case_stage = UnicodeAttribute()
     seq = NumberAttribute(default=0)
     history: ListAttribute[Any] = ListAttribute(default=list)
+    owner = UnicodeAttribute(null=True)
+    lob = UnicodeAttribute(null=True)
+    description = UnicodeAttribute(null=True)
 
     def to_use_case(self) -> UseCase:
         return UseCase(
@@ -191,6 +196,9 @@ class UseCaseItem(GovernanceItem, discriminator="usecase"):
             stage=self.use_case_stage,
             seq=int(self.seq),
             history=tuple(plain(list(self.history or []))),
+            owner=self.owner,
+            lob=self.lob,
+            description=self.description,
         )
 
 

@@ -63,3 +63,15 @@ class SageMakerRegistry:
                 yield page.get("ModelPackageSummaryList", [])
         except (ClientError, BotoCoreError) as exc:
             raise aws.translate(exc, "ListModelPackages", group_arn) from exc
+
+    def record_decision(self, arn: str, region: str, *, lifecycle_stage: str | None, status: str, comment: str) -> None:
+        """A person's decision, made where Studio makes it: the package's approval status for the first
+        stage, its ModelLifeCycle for a later one."""
+        if lifecycle_stage is None:
+            change: dict[str, Any] = {"ModelApprovalStatus": status, "ApprovalDescription": comment}
+        else:
+            change = {"ModelLifeCycle": {"Stage": lifecycle_stage, "StageStatus": status, "StageDescription": comment}}
+        try:
+            self._sm(region).update_model_package(ModelPackageArn=arn, **change)
+        except (ClientError, BotoCoreError) as exc:
+            raise aws.translate(exc, "UpdateModelPackage", arn) from exc

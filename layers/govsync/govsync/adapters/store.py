@@ -177,6 +177,9 @@ class GovernanceStore:
             use_case_stage=use_case.stage,
             seq=len(use_case.history),
             history=list(use_case.history),
+            owner=use_case.owner,
+            lob=use_case.lob,
+            description=use_case.description,
         )
         condition = UseCaseItem.pk.does_not_exist() if expected_seq is None else UseCaseItem.seq == expected_seq
         try:

@@ -107,6 +107,16 @@ class ConcurrentChange(RetryableError):
     """Another writer changed the version between our read and our write (optimistic lock lost)."""
 
 
+class Refused(GovsyncError):
+    """A person's request that cannot be met, with the HTTP status that says why: 400 invalid, 403 not
+    theirs to make, 404 unknown, 409 in conflict with the current state, 502 refused by the registry."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
 class AuditChainBroken(GovsyncError):
     """The hash chain of a version's audit entries does not verify."""
 

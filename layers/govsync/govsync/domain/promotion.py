@@ -84,7 +84,7 @@ REDEPLOYABLE = (None, DeployState.REFUSED, DeployState.ROLLED_BACK)
 
 def entering(record: StageRecord, stage: str) -> StageRecord:
     """A version's first record in `stage`, from its record in the stage before: pending, no
-    decision of the registry's yet, nothing deployed or monitored."""
+    decision of the registry's or of people yet, nothing deployed or monitored."""
     return replace(
         record,
         model_stage=stage,
@@ -94,6 +94,7 @@ def entering(record: StageRecord, stage: str) -> StageRecord:
         deployment=Deployment(),
         model_monitoring_metrics={},
         monitoring_alert={},
+        decisions=[],
     )
 
 

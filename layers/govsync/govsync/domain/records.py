@@ -133,6 +133,8 @@ class StageRecord:
     deployment: Deployment = field(default_factory=Deployment)
     # set while the endpoint's metrics breach the stage's thresholds (see domain.monitoring)
     monitoring_alert: dict[str, Any] = field(default_factory=dict)
+    # people's decisions on this stage, oldest first (see domain.approvals)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def deployment_status(self) -> str | None:
@@ -250,7 +252,7 @@ def build_stage_records(
 def _decided(old: StageRecord | None, new: StageRecord) -> StageRecord:
     """A stage the registry names: its decision applies when it is a new one (a repeated one keeps the
     decision recorded since, e.g. `retired`). What our own functions observed (deployment,
-    monitoring) stays: a decision never touches the deployment's state."""
+    monitoring) and people's decisions stay: a decision never touches the deployment's state."""
     if old is None:
         return new
     return replace(
@@ -259,6 +261,7 @@ def _decided(old: StageRecord | None, new: StageRecord) -> StageRecord:
         deployment=old.deployment,
         model_monitoring_metrics=old.model_monitoring_metrics,
         monitoring_alert=old.monitoring_alert,
+        decisions=old.decisions,
     )
 
 
@@ -285,7 +288,13 @@ def merge_records(before: dict[str, StageRecord], implied: dict[str, StageRecord
         if stage not in implied:
             after[stage] = replace(record, **shared)
     for stage, record in implied.items():
-        after[stage] = _decided(before.get(stage), record)
+        old = before.get(stage)
+        after[stage] = decided = _decided(old, record)
+        if old is not None and not diff_records({stage: old}, {stage: decided}):
+            # nothing but the registry's clock moved: the record still names who last changed it, and when
+            after[stage] = replace(
+                decided, model_audit_user=old.model_audit_user, model_audit_timestamp=old.model_audit_timestamp
+            )
     return after
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from govsync.domain.errors import Refused
 from govsync.domain.records import APPROVED, StageRecord
 
 USE_CASE_STAGES = ("poc", "development", "qa", "preproduction", "production", "retired")
@@ -25,14 +26,50 @@ class UseCase:
     stage: str
     seq: int = 0  # optimistic lock: the number of transitions recorded
     history: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    owner: str | None = None
+    lob: str | None = None
+    description: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "use_case_id": self.use_case_id,
             "use_case_name": self.use_case_name,
             "use_case_stage": self.stage,
+            "owner": self.owner,
+            "lob": self.lob,
+            "description": self.description,
             "history": list(self.history),
         }
+
+
+ADVANCE = "advance"
+REJECT = "reject"
+
+
+def recorded(
+    use_case_id: str, name: str, *, owner: str | None, lob: str | None, description: str | None, actor: str, at: str
+) -> UseCase:
+    """A use case recorded by a person (the blog's DS team lead): it starts in the POC stage."""
+    entry = {"from": None, "to": USE_CASE_STAGES[0], "reason": "recorded", "actor": actor, "at": at}
+    return UseCase(use_case_id, name, USE_CASE_STAGES[0], history=(entry,), owner=owner, lob=lob,
+                   description=description)  # fmt: skip
+
+
+def decided(use_case: UseCase, decision: str, comment: str, *, actor: str, at: str) -> UseCase:
+    """`advance` moves the use case to its next stage; `reject` sends it back one (QA -> development
+    for rework, as the blog describes)."""
+    index = USE_CASE_STAGES.index(use_case.stage) if use_case.stage in USE_CASE_STAGES else -1
+    if index < 0:
+        raise Refused(409, f"use case {use_case.use_case_id} is in an unknown stage {use_case.stage!r}")
+    target = index + 1 if decision == ADVANCE else index - 1
+    if not 0 <= target < len(USE_CASE_STAGES):
+        edge = "last" if decision == ADVANCE else "first"
+        where = f"use case {use_case.use_case_id} is in {use_case.stage}"
+        raise Refused(409, f"{where}, the {edge} stage: cannot {decision}")
+    following = USE_CASE_STAGES[target]
+    entry = {"from": use_case.stage, "to": following, "reason": f"{decision}: {comment}", "decision": decision,
+             "comment": comment, "actor": actor, "at": at}  # fmt: skip
+    return replace(use_case, stage=following, history=(*use_case.history, entry))
 
 
 def initial_stage(declared: str | None) -> str:

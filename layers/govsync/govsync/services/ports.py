@@ -58,6 +58,16 @@ class Registry(Protocol):
     def list_packages(self, group_arn: str, region: str) -> Iterator[list[dict[str, Any]]]: ...
 
 
+class RegistryDecisions(Protocol):
+    """SageMaker Model Registry, where people's decisions are made."""
+
+    def describe_package(self, arn: str, region: str) -> dict[str, Any]: ...
+    def record_decision(self, arn: str, region: str, *, lifecycle_stage: str | None, status: str, comment: str) -> None:
+        """Approve or reject (`status`: Approved | Rejected) the package's first stage (ModelApprovalStatus,
+        `lifecycle_stage` None) or a later one (ModelLifeCycle), with the comment as its description."""
+        ...
+
+
 class MetricsSource(Protocol):
     """CloudWatch in the stage accounts."""
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from govsync.domain.approvals import attribute
 from govsync.domain.deploy_requests import DeployRequest, to_send
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import PackageRef, check_model_package_event
@@ -119,10 +120,12 @@ class RegistrySync(Consumer):
             now = self.now()
             plan = Planning(self.config, self.targets, ref.event_id, now, message_id, pkg)
             after = plan_rollbacks(state.records, plan_promotions(state.records, after, plan), plan)
+            # a decision a person made through govsync: the record and the entry name them
+            after, person = attribute(state.records, after)
             return Update(
                 after,
                 ref.event_id,
-                pkg.actor,
+                person or pkg.actor,
                 "registry-sync",
                 source_time=pkg.last_modified_time.isoformat(),
                 recorded_at=now,
@@ -152,7 +155,9 @@ class RegistrySync(Consumer):
         if governance.missing:
             metrics.add_metric(name="MetadataIncomplete", unit=MetricUnit.Count, value=1)
         send_requests(self.deploy_requests, to_send(seen.records, written.records, message_id, redelivered=redelivered))
-        self._evaluate_use_case(seen.records, written.records, ref.event_id, pkg.actor)
+        self._evaluate_use_case(
+            seen.records, written.records, ref.event_id, written.entry.actor if written.entry else pkg.actor
+        )
         return Outcome.UPSERTED
 
     def _evaluate_use_case(

@@ -39,6 +39,9 @@ class Update:
     recorded_at: str
     # the registry change this applies (the head's idempotency mark), None for our own changes
     source_version: str | None = None
+    # what the entry records besides the records' changes ({stage: {fact: [before, after]}}), e.g. a
+    # refused decision: audited although no record changes
+    note: dict[str, dict[str, list]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,8 @@ def update_version(
         if update is None:
             return None
         changes = diff_records(state.records, update.records)
+        for stage, facts in (update.note or {}).items():
+            changes[stage] = {**changes.get(stage, {}), **facts}
         if not changes and update.source_version is None:
             return None
         changed = [update.records[s] for s in update.records if update.records[s] != state.records.get(s)]
@@ -102,6 +107,7 @@ class Audit:
     actor: str
     action: str
     now: str
+    note: dict[str, dict[str, list]] | None = None
 
 
 def update_records(
@@ -114,7 +120,10 @@ def update_records(
         after = change(dict(state.records))
         if after is None:
             return None
-        return Update(after, audit.event_id, audit.actor, audit.action, source_time=audit.now, recorded_at=audit.now)
+        return Update(
+            after, audit.event_id, audit.actor, audit.action, source_time=audit.now, recorded_at=audit.now,
+            note=audit.note,
+        )  # fmt: skip
 
     written = update_version(store, group, version, apply)
     return written.records if written else None

@@ -1,4 +1,5 @@
-"""Use-case lifecycle service: after an approval, advance the use case if all its models allow it."""
+"""Use-case lifecycle service: after an approval, advance the use case if all its models allow it; and
+the people's side: record a use case (in POC), advance or reject it by hand."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from govsync.domain.errors import ConcurrentChange, Refused
+from govsync.domain.people import MANAGE_USE_CASES, Person
 from govsync.domain.records import StageRecord
-from govsync.domain.usecases import UseCase, advance, initial_stage
+from govsync.domain.usecases import UseCase, advance, decided, initial_stage, recorded
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.ports import Store
 from govsync.services.updates import retry_on_conflict
@@ -36,6 +39,39 @@ class UseCaseLifecycle:
             if after.stage != base.stage:
                 logger.info("use case advanced", use_case_id=use_case_id, stage_from=base.stage, stage_to=after.stage)
                 metrics.add_metric(name="UseCasesAdvanced", unit=MetricUnit.Count, value=1)
+            return after
+
+        return retry_on_conflict(attempt, what=f"use case {use_case_id}")
+
+    def record(
+        self, person: Person, use_case_id: str, name: str, *, owner: str | None, lob: str | None,
+        description: str | None,
+    ) -> UseCase:  # fmt: skip
+        """A new use case, in POC, its creation the first entry of its history."""
+        if (refusal := person.refusal(MANAGE_USE_CASES)) is not None:
+            raise Refused(403, refusal)
+        use_case = recorded(use_case_id, name, owner=owner, lob=lob, description=description, actor=person.name,
+                            at=self.clock().isoformat())  # fmt: skip
+        try:
+            self.store.save_use_case(use_case, None)
+        except ConcurrentChange:
+            raise Refused(409, f"use case {use_case_id} already exists") from None
+        logger.info("use case recorded", use_case_id=use_case_id, by=person.name)
+        return use_case
+
+    def decide(self, person: Person, use_case_id: str, decision: str, comment: str) -> UseCase:
+        """`advance` to the next stage or `reject` back to the one before, with the person's words."""
+        if (refusal := person.refusal(MANAGE_USE_CASES)) is not None:
+            raise Refused(403, refusal)
+
+        def attempt() -> UseCase:
+            current = self.store.load_use_case(use_case_id)
+            if current is None:
+                raise Refused(404, f"no use case {use_case_id!r}")
+            after = decided(current, decision, comment, actor=person.name, at=self.clock().isoformat())
+            self.store.save_use_case(after, current.seq)
+            logger.info("use case decided", use_case_id=use_case_id, decision=decision, stage_from=current.stage,
+                        stage_to=after.stage, by=person.name)  # fmt: skip
             return after
 
         return retry_on_conflict(attempt, what=f"use case {use_case_id}")

@@ -1,0 +1,198 @@
+"""People's decisions on a stage: who may decide, how many approvers a stage needs, what a decision
+asks of the registry, and whose name the record takes when the registry's event comes back.
+
+A decision is stored on its stage record (`decisions`, oldest first) as a plain map:
+`id, decision (approve|reject), by, username, email, comment, at, against` (the package's
+LastModifiedTime it was made against) and `state`:
+
+- `collected`: an approval counted while the stage waits for more approvers;
+- `sent`: handed to the registry (with the approvals collected before it);
+- `applied`: the registry's event brought it back: the record and its audit entry name the person;
+- `failed`: the registry refused it (`error`); `superseded`: the stage was decided elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from govsync.domain.errors import Refused
+from govsync.domain.people import Person, is_registrant
+from govsync.domain.promotion import entering
+from govsync.domain.records import APPROVED, REJECTED, Records, StageConfig, StageRecord
+
+APPROVE = "approve"
+REJECT = "reject"
+DECISIONS = (APPROVE, REJECT)
+STATUS_OF = {APPROVE: APPROVED, REJECT: REJECTED}
+
+COLLECTED = "collected"
+SENT = "sent"
+APPLIED = "applied"
+FAILED = "failed"
+SUPERSEDED = "superseded"
+
+# risk tier -> stage -> approvers required; the default: a high-risk version needs two distinct
+# approvers for the decision that promotes it into production (approving its `test` stage)
+DEFAULT_APPROVAL_RULES: dict[str, dict[str, int]] = {"high": {"test": 2}}
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRules:
+    tiers: dict[str, dict[str, int]] = field(default_factory=lambda: dict(DEFAULT_APPROVAL_RULES))
+    default: int = 1
+
+    @classmethod
+    def parse(cls, value: Mapping[str, Any]) -> ApprovalRules:
+        """`{"high": {"test": 2}, "*": {"production": 1}}`: risk tiers match case-insensitively, `*` is any tier."""
+        tiers: dict[str, dict[str, int]] = {}
+        for tier, stages in value.items():
+            if not isinstance(stages, Mapping):
+                raise ValueError(f"risk tier {tier!r}: want an object of stage -> approvers")
+            for stage, count in stages.items():
+                if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 10:
+                    raise ValueError(f"{tier}.{stage}: approvers must be a whole number from 1 to 10, not {count!r}")
+            tiers[str(tier).strip().lower()] = {str(s): int(n) for s, n in stages.items()}
+        return cls(tiers=tiers)
+
+    def stages(self) -> set[str]:
+        return {stage for stages in self.tiers.values() for stage in stages}
+
+    def required(self, stage: str, risk: str | None) -> int:
+        tier = (risk or "").strip().lower()
+        for key in (tier, "*"):
+            if stage in self.tiers.get(key, {}):
+                return self.tiers[key][stage]
+        return self.default
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One person's decision on one stage, as asked."""
+
+    decision_id: str
+    stage: str
+    decision: str
+    comment: str
+    person: Person
+    at: str
+    against: str  # the package's LastModifiedTime now
+
+    def entry(self, state: str) -> dict[str, Any]:
+        return {
+            "id": self.decision_id,
+            "decision": self.decision,
+            "by": self.person.name,
+            "username": self.person.username,
+            "email": self.person.email,
+            "comment": self.comment,
+            "at": self.at,
+            "against": self.against,
+            "state": state,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a decision comes to: `collected` (more approvers needed) or `send` (to the registry)."""
+
+    outcome: str
+    record: StageRecord  # the stage record with the decision stored on it
+    approvers: tuple[str, ...]
+    required: int
+
+
+def approvals(record: StageRecord | None, state: str = COLLECTED) -> list[dict[str, Any]]:
+    return [d for d in (record.decisions if record else []) if d.get("state") == state and d["decision"] == APPROVE]
+
+
+def decide(
+    ask: Ask,
+    records: Records,
+    config: StageConfig,
+    rules: ApprovalRules,
+    created_by: str,
+    identity_map: Mapping[str, str],
+) -> Verdict:
+    """Check the decision against the records, separation of duties and the approvers required.
+    Raises Refused; the caller audits a 403 and stores the verdict's record otherwise."""
+    if ask.stage not in config.stages:
+        raise Refused(404, f"no stage {ask.stage!r} (stages: {', '.join(config.stages)})")
+    record = records.get(ask.stage)
+    previous_stage = config.previous_stage(ask.stage)
+    if previous_stage is not None:
+        previous = records.get(previous_stage)
+        if previous is None or previous.model_status != APPROVED:
+            status = previous.model_status if previous else "not recorded"
+            raise Refused(
+                409, f"{ask.stage} is decided once {previous_stage} is approved ({previous_stage} is {status})"
+            )
+        record = record or entering(previous, ask.stage)
+    if record is None:
+        raise Refused(404, f"no {ask.stage} record for this version yet")
+    wanted = STATUS_OF[ask.decision]
+    if record.registry_status == wanted:
+        raise Refused(409, f"{ask.stage} is already {wanted} in the registry")
+    if ask.decision == APPROVE and is_registrant(ask.person, created_by, identity_map):
+        raise Refused(
+            403,
+            f"separation of duties: {ask.person.name} registered this version (CreatedBy {created_by}) "
+            "and cannot approve any stage of it",
+        )
+    required = rules.required(ask.stage, record.model_risk) if ask.decision == APPROVE else 1
+    collected = approvals(record)
+    if ask.decision == APPROVE and any(d["username"] == ask.person.username for d in collected):
+        raise Refused(
+            409,
+            f"{ask.person.name} already approved {ask.stage}: it takes {required} distinct approvers "
+            f"({len(collected)} so far)",
+        )
+    earlier = tuple(d["by"] for d in collected) if ask.decision == APPROVE else ()
+    approvers = (*earlier, ask.person.name)
+    if len(approvers) < required:
+        stored = replace(record, decisions=[*record.decisions, ask.entry(COLLECTED)])
+        return Verdict(COLLECTED, stored, approvers, required)
+    decisions = [
+        {**d, "state": SENT, "sent_with": ask.decision_id} if d in collected and ask.decision == APPROVE else d
+        for d in record.decisions
+    ]
+    stored = replace(record, decisions=[*decisions, ask.entry(SENT)])
+    return Verdict(SENT, stored, approvers, required)
+
+
+def mark(record: StageRecord, decision_id: str, state: str, error: str | None = None) -> StageRecord:
+    """The record with the decision `decision_id` (and the approvals sent with it) in `state`."""
+    decisions = []
+    for d in record.decisions:
+        if d["id"] == decision_id or d.get("sent_with") == decision_id:
+            d = {**d, "state": state, **({"error": error} if error else {})}
+        decisions.append(d)
+    return replace(record, decisions=decisions)
+
+
+def attribute(before: Records, after: Records) -> tuple[Records, str | None]:
+    """A registry decision that a person's decision sent: the stage record names the person(s) and their
+    decisions are `applied`; the actor for the audit entry, or None (the registry's identity stays).
+    Approvals still collected for a stage the registry decided otherwise are `superseded`."""
+    result = dict(after)
+    actor: str | None = None
+    for stage, record in after.items():
+        old = before.get(stage)
+        if old is None or record.registry_status == old.registry_status or record.registry_status is None:
+            continue
+        sent = [d for d in record.decisions if d.get("state") == SENT]
+        matching = [d for d in sent if STATUS_OF.get(d["decision"]) == record.registry_status]
+        decisions = []
+        for d in record.decisions:
+            if d in matching:
+                d = {**d, "state": APPLIED}
+            elif d.get("state") in (COLLECTED, SENT):
+                d = {**d, "state": SUPERSEDED}
+            decisions.append(d)
+        if matching:
+            actor = ", ".join(dict.fromkeys(d["by"] for d in matching))
+            result[stage] = replace(record, decisions=decisions, model_audit_user=actor)
+        elif decisions != record.decisions:
+            result[stage] = replace(record, decisions=decisions)
+    return result, actor

@@ -1,0 +1,181 @@
+"""People's decisions on model stages, for every door (API, CLI): checked (role, separation of duties,
+approvers required), stored on the stage record with who, when and why, then made in the registry;
+the record follows when the registry's event comes back, as for a decision made in Studio."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from govsync.domain import approvals
+from govsync.domain.approvals import FAILED, Ask, Verdict
+from govsync.domain.errors import GovsyncError, Refused
+from govsync.domain.package import snapshot_from_describe
+from govsync.domain.people import DECIDE, Person
+from govsync.domain.records import PENDING, Records, StageRecord
+from govsync.observability import MetricUnit, logger, metrics
+from govsync.services.ports import RegistryDecisions, Store
+from govsync.services.updates import Audit, update_records
+from govsync.settings import Settings
+
+REGISTRY_STATUS = {"approve": "Approved", "reject": "Rejected"}
+
+
+def same_instant(given: str, actual: datetime) -> bool:
+    """An If-Match timestamp names the package's LastModifiedTime (any ISO 8601 spelling of it)."""
+    try:
+        parsed = datetime.fromisoformat(given.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise Refused(400, f"If-Match: {given[:60]!r} is not an ISO 8601 timestamp (the record's "
+                           "registry_last_modified)") from None  # fmt: skip
+    if parsed.tzinfo is None:
+        raise Refused(400, f"If-Match: {given[:60]!r} has no time zone")
+    return parsed == actual
+
+
+@dataclass
+class Decisions:
+    settings: Settings
+    store: Store
+    registry: RegistryDecisions
+    clock: Callable[[], datetime]
+    new_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
+
+    def decide(
+        self,
+        person: Person,
+        group: str,
+        version: int,
+        stage: str,
+        decision: str,
+        comment: str,
+        if_match: str | None = None,
+    ) -> dict[str, Any]:
+        """One person's decision. Raises Refused (403 not theirs, 404 unknown, 409 stale or already decided,
+        502 the registry refused); returns what became of it (`collected` or `sent`)."""
+        if (refusal := person.refusal(DECIDE)) is not None:
+            raise Refused(403, refusal)
+        state = self.store.load_version(group, version)
+        if not state.records:
+            raise Refused(404, f"no governance record for {group} version {version}")
+        arn = next(iter(state.records.values())).model_package_arn
+        pkg = snapshot_from_describe(self.registry.describe_package(arn, self.settings.region))
+        if if_match and not same_instant(if_match, pkg.last_modified_time):
+            raise Refused(
+                409,
+                f"the package changed since {if_match}: it was last modified at "
+                f"{pkg.last_modified_time.isoformat()}; reload the record and decide again",
+            )
+        now = self.clock().isoformat()
+        ask = Ask(self.new_id(), stage, decision, comment, person, now, pkg.last_modified_time.isoformat())
+        verdict: Verdict | None = None
+
+        def store_decision(records: Records) -> Records:
+            nonlocal verdict
+            verdict = approvals.decide(
+                ask, records, self.settings.stage_config, self.settings.approvals, pkg.created_by,
+                self.settings.identity_map,
+            )  # fmt: skip
+            return {**records, stage: verdict.record}
+
+        audit = Audit(f"decision-{ask.decision_id}", person.name, f"decision-{decision}", now)
+        try:
+            update_records(self.store, group, version, store_decision, audit)
+        except Refused as refused:
+            if refused.status == 403:
+                self._audit_refusal(ask, group, version, refused.reason)
+            raise
+        assert verdict is not None
+        result = {
+            "decision_id": ask.decision_id,
+            "model_group": group,
+            "model_version": version,
+            "stage": stage,
+            "decision": decision,
+            "state": verdict.outcome,
+            "approvers": list(verdict.approvers),
+            "approvals_required": verdict.required,
+            "against": ask.against,
+        }
+        logger.info("decision stored", decision_id=ask.decision_id, model_group=group, model_version=version,
+                    stage=stage, decision=decision, state=verdict.outcome, by=person.name)  # fmt: skip
+        if verdict.outcome == approvals.COLLECTED:
+            metrics.add_metric(name="ApprovalsCollected", unit=MetricUnit.Count, value=1)
+            return result
+        self._send(ask, group, version, pkg.arn, pkg.region)
+        metrics.add_metric(name="DecisionsSent", unit=MetricUnit.Count, value=1)
+        return result
+
+    def _send(self, ask: Ask, group: str, version: int, arn: str, region: str) -> None:
+        """Make the decision in the registry; a refusal there marks it failed and says why (502)."""
+        first = ask.stage == self.settings.stages[0]
+        try:
+            self.registry.record_decision(
+                arn, region, lifecycle_stage=None if first else ask.stage, status=REGISTRY_STATUS[ask.decision],
+                comment=ask.comment,
+            )  # fmt: skip
+        except GovsyncError as exc:
+            error = str(exc)
+            logger.warning("registry refused the decision", decision_id=ask.decision_id, error=error)
+
+            def failed(records: Records) -> Records:
+                return {**records, ask.stage: approvals.mark(records[ask.stage], ask.decision_id, FAILED, error)}
+
+            audit = Audit(f"decision-{ask.decision_id}", ask.person.name, "decision-failed", self.clock().isoformat())
+            update_records(self.store, group, version, failed, audit)
+            raise Refused(502, f"the registry refused the decision: {exc}") from exc
+
+    def _audit_refusal(self, ask: Ask, group: str, version: int, reason: str) -> None:
+        """A refused decision leaves an audit entry (no record changes)."""
+        refusal = {"decision": ask.decision, "by": ask.person.name, "comment": ask.comment, "reason": reason,
+                   "at": ask.at}  # fmt: skip
+        note = {ask.stage: {"refused_decision": [None, refusal]}}
+        audit = Audit(f"decision-{ask.decision_id}", ask.person.name, "decision-refused", ask.at, note=note)
+        update_records(self.store, group, version, dict, audit)
+        logger.warning("decision refused", model_group=group, model_version=version, stage=ask.stage, reason=reason)
+        metrics.add_metric(name="DecisionsRefused", unit=MetricUnit.Count, value=1)
+
+    def pending(self) -> list[dict[str, Any]]:
+        """Stage records awaiting a decision, oldest first: how long they have waited, their risk, the
+        approvals collected and the approvals required."""
+        now = self.clock()
+        rows = []
+        for stage in self.settings.stages:
+            for record in self.store.records_by_stage_status(stage, PENDING):
+                rows.append(self._pending_row(record, now))
+        rows.sort(key=lambda r: (r["waiting_since"], r["model_group"], r["model_version"]))
+        return rows
+
+    def _pending_row(self, record: StageRecord, now: datetime) -> dict[str, Any]:
+        since = _waiting_since(record)
+        collected = approvals.approvals(record)
+        try:
+            waited = max(0, int((now - datetime.fromisoformat(since)).total_seconds()))
+        except ValueError:
+            waited = None
+        return {
+            "model_group": record.model_group,
+            "model_version": record.model_version,
+            "stage": record.model_stage,
+            "model_risk": record.model_risk,
+            "use_case_id": record.use_case_id,
+            "model_owner": record.model_owner,
+            "model_package_arn": record.model_package_arn,
+            "registry_last_modified": record.registry_last_modified,
+            "deployment_status": record.deployment_status,
+            "waiting_since": since,
+            "waited_seconds": waited,
+            "approvals": [{"by": d["by"], "at": d["at"], "comment": d["comment"]} for d in collected],
+            "approvals_collected": len(collected),
+            "approvals_required": self.settings.approvals.required(record.model_stage, record.model_risk),
+            "decision_sent": any(d.get("state") == approvals.SENT for d in record.decisions),
+        }
+
+
+def _waiting_since(record: StageRecord) -> str:
+    """When the stage began to wait: its deployment's request (promoted into it), else the registry's last
+    change of the version."""
+    return record.deployment.requested_at or record.registry_last_modified

@@ -1,0 +1,72 @@
+"""Reading the records as people ask for them (API and CLI): by filters, through the table's indexes
+(never a Scan), in one order, a page at a time."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+from govsync.domain.errors import Refused
+from govsync.domain.records import StageRecord
+from govsync.services.ports import Store
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFilter:
+    stage: str | None = None
+    status: str | None = None
+    group: str | None = None
+    use_case: str | None = None
+    risk: str | None = None  # case-insensitive
+    account: str | None = None  # the source (registering) account
+
+    def keeps(self, record: StageRecord) -> bool:
+        return (
+            (not self.group or record.model_group == self.group)
+            and (not self.stage or record.model_stage == self.stage)
+            and (not self.status or record.model_status == self.status)
+            and (not self.use_case or record.use_case_id == self.use_case)
+            and (not self.risk or (record.model_risk or "").lower() == self.risk.lower())
+            and (not self.account or record.source_account == self.account)
+        )
+
+
+def order(stages: Sequence[str]) -> Any:
+    """Records by group, version, then stage in chain order."""
+    return lambda r: (r.model_group, r.model_version, stages.index(r.model_stage) if r.model_stage in stages else 99)
+
+
+def find_records(store: Store, stages: Sequence[str], wanted: RecordFilter) -> list[StageRecord]:
+    """The records `wanted` names, read through the index that narrows them most."""
+    found: Iterable[StageRecord]
+    reading = [wanted.stage] if wanted.stage else list(stages)
+    if wanted.use_case:
+        found = store.records_by_use_case(wanted.use_case)
+    elif wanted.status:
+        found = chain.from_iterable(store.records_by_stage_status(s, wanted.status, wanted.group) for s in reading)
+    else:
+        found = store.all_records(reading, wanted.group)
+    return sorted((r for r in found if wanted.keeps(r)), key=order(stages))
+
+
+def _cursor(record: StageRecord, stages: Sequence[str]) -> str:
+    key = [record.model_group, record.model_version, order(stages)(record)[2]]
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def page(records: list[StageRecord], stages: Sequence[str], limit: int, after: str | None) -> tuple[list, str | None]:
+    """Up to `limit` records after the cursor `after` (from an earlier page), and the next page's cursor."""
+    if after:
+        try:
+            key = json.loads(base64.urlsafe_b64decode(after + "=" * (-len(after) % 4)))
+            position = (str(key[0]), int(key[1]), int(key[2]))
+        except (ValueError, TypeError, IndexError, binascii.Error):
+            raise Refused(400, "next: not a cursor this API returned") from None
+        records = [r for r in records if order(stages)(r) > position]
+    chunk = records[:limit]
+    return chunk, (_cursor(chunk[-1], stages) if len(records) > limit else None)

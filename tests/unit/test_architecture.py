@@ -27,10 +27,21 @@ MAY_IMPORT = {
         "govsync.settings",
         "govsync.observability",
     },
+    # the governance API: the services behind the people's routes, built by the composition root
+    "govsync.api": {
+        "govsync",
+        "govsync.api",
+        "govsync.domain",
+        "govsync.services",
+        "govsync.settings",
+        "govsync.wiring",
+        "govsync.observability",
+    },
     # the operator CLI: the Lambda package's store, settings and jobs; never the local tooling
     "govsync_cli": {
         "govsync",
         "govsync_cli",
+        "govsync.api.models",
         "govsync.domain",
         "govsync.adapters",
         "govsync.settings",
@@ -42,6 +53,7 @@ MAY_IMPORT = {
 MUST_NOT_IMPORT = {
     "govsync.domain": {"boto3", "botocore", "pynamodb", "aws_lambda_powertools", "s3transfer", "govsync_local"},
     "govsync.services": {"boto3", "botocore", "pynamodb", "govsync_local"},
+    "govsync.api": {"boto3", "botocore", "pynamodb", "govsync_local"},
     "govsync_cli": {"govsync_local", "moto", "yaml", "samtranslator", "cfnlint"},
 }
 

@@ -1,0 +1,1 @@
+"""The governance API: people read records, decide stages and use cases, export evidence."""

@@ -1,0 +1,246 @@
+"""The governance API (Powertools REST resolver, request validation, OpenAPI at /openapi.json).
+
+Every route is behind API Gateway's Cognito user pool authorizer; each one also checks the caller's
+groups (`requires`). Errors are `{"message": ...}`: 400 invalid input naming the field, 401 no
+valid token, 403 with the reason, 404 unknown ids, 409 a stale or repeated decision."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from govsync import __version__, wiring
+from govsync.api.models import GROUP_NAME, USE_CASE_ID, NewUseCase, StageDecision, UseCaseDecision
+from govsync.domain.audit import verify_chain
+from govsync.domain.errors import Refused
+from govsync.domain.people import DECIDE, EXPORT, MANAGE_USE_CASES, READ, Person, person_from_claims
+from govsync.domain.records import STATUSES
+from govsync.observability import logger, metrics, tracer
+from govsync.services.queries import RecordFilter, find_records, order, page
+from govsync.settings import get_settings
+
+app = APIGatewayRestResolver(enable_validation=True)
+TITLE = "govsync governance API"
+
+
+def message(status: int, text: str) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": text})
+
+
+@app.exception_handler(RequestValidationError)
+def invalid(exc: RequestValidationError) -> Response:
+    """400 naming each field that is wrong."""
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "header"))
+        problems.append(f"{where or 'body'}: {str(error.get('msg', 'invalid')).removeprefix('Value error, ')}")
+    return message(400, "invalid request: " + "; ".join(problems))
+
+
+@app.exception_handler(Refused)
+def refused(exc: Refused) -> Response:
+    return message(exc.status, exc.reason)
+
+
+@app.not_found
+def unknown_route(_exc: Exception) -> Response:
+    return message(404, f"no route {app.current_event.http_method} {app.current_event.path}")
+
+
+def requires(permission: str) -> Any:
+    """Route middleware: a caller the authorizer vouched for (401 otherwise), in a group holding
+    `permission` (403 otherwise); the caller is in `app.context["person"]`."""
+
+    def middleware(router: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+        claims = router.current_event.request_context.authorizer.claims or {}
+        person = person_from_claims(claims)
+        if person is None:
+            return message(401, "no valid token: sign in and send the ID token in the Authorization header")
+        if (refusal := person.refusal(permission)) is not None:
+            logger.info("refused", permission=permission, by=person.name, route=router.current_event.resource)
+            return message(403, refusal)
+        router.append_context(person=person)
+        return next_middleware(router)
+
+    return middleware
+
+
+def caller() -> Person:
+    person = app.context.get("person")
+    assert isinstance(person, Person)  # set by `requires` on every route
+    return person
+
+
+# ---------------------------------------------------------------------------------------- records
+Stage = Annotated[str, Path(description="A stage of the chain, e.g. development, test, production")]
+Group = Annotated[str, Path(pattern=GROUP_NAME, description="Model package group name")]
+Version = Annotated[int, Path(ge=1, description="Model package version")]
+
+
+@app.get("/records", middlewares=[requires(READ)], summary="Stage records, filtered, a page at a time")
+def list_records(
+    stage: Annotated[str | None, Query()] = None,
+    status: Annotated[Literal["pending", "approved", "rejected", "retired"] | None, Query()] = None,
+    group: Annotated[str | None, Query(pattern=GROUP_NAME)] = None,
+    use_case: Annotated[str | None, Query(pattern=USE_CASE_ID)] = None,
+    risk: Annotated[str | None, Query(max_length=64)] = None,
+    account: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    next: Annotated[str | None, Query(max_length=512, description="The cursor a previous page returned")] = None,
+) -> dict[str, Any]:
+    settings = get_settings()
+    if stage is not None and stage not in settings.stages:
+        raise Refused(400, f"stage: {stage!r} is not a stage (stages: {', '.join(settings.stages)})")
+    assert status is None or status in STATUSES
+    store = wiring.governance_store()
+    wanted = RecordFilter(stage=stage, status=status, group=group, use_case=use_case, risk=risk, account=account)
+    records, cursor = page(find_records(store, settings.stages, wanted), settings.stages, limit, next)
+    use_cases = store.use_case_stages(r.use_case_id for r in records if r.use_case_id)
+    return {"records": [r.view(use_cases) for r in records], "next": cursor}
+
+
+@app.get("/models/<group>/versions/<version>", middlewares=[requires(READ)], summary="A version's stage records")
+def show_version(group: Group, version: Version) -> dict[str, Any]:
+    store = wiring.governance_store()
+    state = store.load_version(group, version)
+    if not state.records:
+        raise Refused(404, f"no governance record for {group} version {version}")
+    records = sorted(state.records.values(), key=order(get_settings().stages))
+    use_cases = store.use_case_stages(r.use_case_id for r in records if r.use_case_id)
+    views = [r.view(use_cases) for r in records]
+    return {
+        "model_group": group,
+        "model_version": version,
+        "model_package_arn": records[0].model_package_arn,
+        "artifacts": records[0].artifacts,
+        "model_validation_metrics": records[0].model_validation_metrics,
+        "stages": {v["model_stage"]: v for v in views},
+        "audit_head": {"seq": state.audit_seq, "hash": state.audit_head},
+    }
+
+
+@app.get("/models/<group>/versions/<version>/audit", middlewares=[requires(READ)], summary="The audit trail")
+def version_audit(group: Group, version: Version) -> dict[str, Any]:
+    store = wiring.governance_store()
+    state = store.load_version(group, version)
+    if state.head is None:
+        raise Refused(404, f"no audit trail for {group} version {version}")
+    entries = store.audit_entries(group, version)
+    verdict = verify_chain(entries, state.audit_seq, state.audit_head)
+    return {
+        "model_group": group,
+        "model_version": version,
+        "entries": [{**e.payload(), "hash": e.hash} for e in entries],
+        "verification": {"verified": verdict.ok, "entries_checked": verdict.checked,
+                         "broken_seq": verdict.broken_seq, "reason": verdict.reason},
+        "head": {"seq": state.audit_seq, "hash": state.audit_head},
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------- decisions
+@app.get("/approvals/pending", middlewares=[requires(READ)], summary="Stage records awaiting a decision")
+def pending() -> dict[str, Any]:
+    return {"pending": wiring.decisions().pending()}
+
+
+@app.post(
+    "/models/<group>/versions/<version>/stages/<stage>/decisions",
+    middlewares=[requires(DECIDE)],
+    summary="Approve or reject a stage (made in the registry; the record follows its event)",
+    responses={202: {"description": "Stored: collected (more approvers needed) or sent to the registry"}},
+)
+def decide_stage(
+    group: Group,
+    version: Version,
+    stage: Stage,
+    body: StageDecision,
+    if_match: Annotated[str | None, Header(alias="if-match", description="The record's registry_last_modified")] = None,
+) -> Response[dict[str, Any]]:
+    result = wiring.decisions().decide(caller(), group, version, stage, body.decision, body.comment, if_match)
+    return Response(status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=result)
+
+
+# ---------------------------------------------------------------------------------------- use cases
+UseCaseId = Annotated[str, Path(pattern=USE_CASE_ID)]
+
+
+@app.get("/usecases", middlewares=[requires(READ)], summary="Every use case")
+def list_use_cases() -> dict[str, Any]:
+    return {"usecases": [u.to_json() for u in wiring.governance_store().use_cases()]}
+
+
+@app.get("/usecases/<use_case_id>", middlewares=[requires(READ)], summary="A use case and its models' records")
+def show_use_case(use_case_id: UseCaseId) -> dict[str, Any]:
+    store = wiring.governance_store()
+    use_case = store.load_use_case(use_case_id)
+    if use_case is None:
+        raise Refused(404, f"no use case {use_case_id!r}")
+    records = sorted(store.records_by_use_case(use_case_id), key=order(get_settings().stages))
+    return {**use_case.to_json(), "models": [r.view({use_case_id: use_case.stage}) for r in records]}
+
+
+@app.post("/usecases", middlewares=[requires(MANAGE_USE_CASES)], summary="Record a use case (in POC)")
+def create_use_case(body: NewUseCase) -> Response[dict[str, Any]]:
+    use_case = wiring.use_case_desk().record(
+        caller(), body.id, body.name, owner=body.owner, lob=body.lob, description=body.description or None
+    )
+    return Response(status_code=HTTPStatus.CREATED, content_type=content_types.APPLICATION_JSON,
+                    body=use_case.to_json())  # fmt: skip
+
+
+@app.post("/usecases/<use_case_id>/decisions", middlewares=[requires(MANAGE_USE_CASES)],
+          summary="Advance a use case to its next stage, or reject it back one")  # fmt: skip
+def decide_use_case(use_case_id: UseCaseId, body: UseCaseDecision) -> dict[str, Any]:
+    return wiring.use_case_desk().decide(caller(), use_case_id, body.decision, body.comment).to_json()
+
+
+# ---------------------------------------------------------------------------------------- evidence
+@app.get("/export", middlewares=[requires(EXPORT)], summary="The auditor's pack (json) or inventory (csv)")
+def export(
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    start: Annotated[str | None, Query(alias="from", max_length=40, description="ISO 8601, inclusive")] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=40, description="ISO 8601, exclusive")] = None,
+) -> Response[Any]:
+    exporter = wiring.exporter()
+    if format == "csv":
+        return Response(
+            status_code=200,
+            content_type="text/csv; charset=utf-8",
+            body=exporter.csv(caller()),
+            headers={"Content-Disposition": 'attachment; filename="govsync-records.csv"'},
+        )
+    return Response(
+        status_code=200, content_type=content_types.APPLICATION_JSON, body=exporter.pack(caller(), start, end)
+    )
+
+
+@app.get("/openapi.json", middlewares=[requires(READ)], summary="This API's OpenAPI document", include_in_schema=False)
+def openapi() -> Response[str]:
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document())
+
+
+def openapi_document() -> str:
+    schema = app.get_openapi_json_schema(
+        title=TITLE,
+        version=__version__,
+        description="People decide, with identity, separation of duties and an auditor's export.",
+        security_schemes={"cognito": HTTPBearer(description="The Cognito user pool's ID token (Authorization header)")},
+        security=[{"cognito": []}],
+    )
+    return json.dumps(json.loads(schema))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

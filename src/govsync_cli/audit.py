@@ -79,9 +79,17 @@ def _change_summary(changes: dict[str, dict[str, list[Any]]]) -> str:
                 parts.append(f"{stage}.monitoring: window ending {(after or {}).get('window_end')}")
             elif name == "monitoring_alert":
                 parts.append(f"{stage}.monitoring_alert: {'raised' if after else 'resolved'}")
+            elif name == "decisions":
+                parts.extend(f"{stage}: {decision_line(d)}" for d in after or [] if d not in (before or []))
+            elif name == "refused_decision":
+                parts.append(f"{stage}: {after['decision']} by {after['by']} refused: {after['reason']}")
             elif name not in {"model_validation_metrics", "model_monitoring_metrics"}:
                 parts.append(f"{stage}.{name}: {before} -> {after}")
     return "; ".join(parts) or "(bookkeeping only)"
+
+
+def decision_line(decision: dict[str, Any]) -> str:
+    return f"{decision['decision']} by {decision['by']} {decision['state']}: {decision['comment']!r}"
 
 
 def cmd_audit_show(args: argparse.Namespace) -> int:

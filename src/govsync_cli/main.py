@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from govsync_cli import plugins
 from govsync_cli.audit import cmd_audit_show, cmd_audit_verify, cmd_usecases_list, cmd_usecases_show
 from govsync_cli.base import EXIT_ERROR, EXIT_FAILED, CliError, command_group, prepare_aws, print_help, version_number
+from govsync_cli.decide import add_commands as add_decision_commands
 from govsync_cli.groups import add_commands as add_group_commands
 from govsync_cli.jobs import cmd_reconcile, cmd_schedule_list, cmd_schedule_run
 from govsync_cli.records import cmd_records_list, cmd_records_show
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     with_json(p, "JSON summary for scripts")
     p.set_defaults(func=cmd_schedule_run)
 
+    add_decision_commands(commands, usecases, with_json)
     add_group_commands(commands, command_group, with_json)
     add_register_command(commands, with_json)
 

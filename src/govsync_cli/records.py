@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from govsync_cli.audit import decision_line
 from govsync_cli.base import (
     EMPTY,
     EXIT_OK,
@@ -87,6 +88,9 @@ def cmd_records_show(args: argparse.Namespace) -> int:
                 lines.extend(f"{''.ljust(width)}  - {_monitor_line(m)}" for m in v.get("monitors", []))
             elif k == "monitoring_alert" and v:
                 lines.append(f"{k.ljust(width)}  {_alert_line(v)}")
+            elif k == "decisions" and v:
+                lines.append(f"{k.ljust(width)}  {len(v)}")
+                lines.extend(f"{''.ljust(width)}  - {d['at']} {decision_line(d)}" for d in v)
             elif isinstance(v, dict | list) and v:
                 lines.append(f"{k.ljust(width)}  {json.dumps(v)}")
             else:

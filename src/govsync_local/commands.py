@@ -66,6 +66,9 @@ def register(commands: Any) -> None:
     )
     p.add_argument("--port", type=int, help="port (default: GOVSYNC_LOCAL_PORT or 5050)")
     p.add_argument("--duplicate-events", action="store_true", help="put every SageMaker event twice (at-least-once)")
+    p.add_argument(
+        "--api-port", type=int, help="port of the governance API (default: GOVSYNC_LOCAL_API_PORT or port+1)"
+    )
     p.set_defaults(func=needs_extras(cmd_local_up))
     p = local.add_parser("info", help="where the running local stack's resources are")
     p.add_argument("--port", type=int, help="port (default: GOVSYNC_LOCAL_PORT or 5050)")
@@ -118,8 +121,13 @@ def local_port(args: argparse.Namespace) -> int:
 def cmd_local_up(args: argparse.Namespace) -> int:
     from govsync_local.stack import LocalStack, LocalStackError
 
+    raw_api_port = os.environ.get("GOVSYNC_LOCAL_API_PORT", "")
+    if raw_api_port and not raw_api_port.isdigit():
+        raise CliError(f"GOVSYNC_LOCAL_API_PORT must be a port number, not {raw_api_port!r}")
+    api_port = args.api_port if args.api_port is not None else (int(raw_api_port) if raw_api_port else None)
     stack = LocalStack(port=local_port(args), stack_name=args.stack, duplicate_events=args.duplicate_events,
-                       log=lambda line: print(f"[local] {line}", file=sys.stderr, flush=True))  # fmt: skip
+                       log=lambda line: print(f"[local] {line}", file=sys.stderr, flush=True),
+                       api_port=api_port)  # fmt: skip
     try:
         stack.start()
     except LocalStackError as exc:
@@ -139,7 +147,10 @@ def cmd_local_info(args: argparse.Namespace) -> int:
         data = info(endpoint, Accounts.from_env(), args.stack)
     except LocalStackError as exc:
         raise CliError(str(exc)) from exc
-    lines = [f"{k:<16} {v}" for k, v in data.items() if k not in {"accounts", "queues"}]
+    lines = [f"{k:<16} {v}" for k, v in data.items() if k not in {"accounts", "queues", "cognito", "users"}]
+    lines += [f"cognito {k:<8} {v}" for k, v in data.get("cognito", {}).items()]
+    lines += [f"user {u['username']:<8} {', '.join(u['groups']):<10} {u['email']} ({u['role']}; password in --json)"
+              for u in data.get("users", {}).values()]  # fmt: skip
     lines += [f"account {k:<8} {v}" for k, v in data["accounts"].items()]
     lines += [f"queue {fn}: {q['queue_url']}  (DLQ {q['dlq_url']})" for fn, q in data["queues"].items()]
     emit(args, data, "\n".join(lines))

@@ -5,13 +5,17 @@
 2. A data scientist uploads model.tar.gz to the dev account's bucket (dev-account.yaml's).
 3. From the dev account, create_model_package into the shared group by its ARN (the SageMaker guide's
    "Register a Model Version from a Different Account"); an account the group is not shared with is refused.
-4. The governance officer approves it: the stack deploys it to the test account (333…).
-5. Validated in test, the officer approves the Staging stage (ModelLifeCycle): deployed to production (444…).
+4. Through the governance API (Cognito users): the data scientist may not approve her own version (403);
+   a governance officer approves it: the registry decides, the stack deploys it to the test account (333…),
+   and the record names the officer.
+5. Validated in test, the test stage is approved by two officers (a high-risk version takes two distinct
+   approvers; the same officer twice is refused): deployed to production (444…).
 6. Version 2, registered with `govsync register`, goes the same way and replaces version 1 on both endpoints.
-7. Version 2 is rejected in production: the stack rolls production back to version 1.
+7. An officer rejects version 2 in production: the stack rolls production back to version 1.
 8. An hour of production traffic and a Model Monitor schedule: the hourly metrics aggregator
    (`govsync schedule run MetricsAggregatorFunction`) writes them on the record and raises an alert.
 9. A record is lost: `govsync reconcile` lists the registry and repairs it.
+10. The auditor exports the evidence: the CSV inventory and the JSON pack with chain proofs.
 The stack reacts to SageMaker's events; the demo waits for them and prints the records and audit trail.
 """
 
@@ -29,6 +33,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from govsync_local.api_client import GovernanceApi
+from govsync_local.demo_api import DemoApiError, decide, export, show_pending
 from govsync_local.demo_data import (
     EVALUATION_REPORT,
     GROUP,
@@ -195,7 +201,6 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     group_arn = share_group(endpoint, accounts)
     scientist_keys = user_keys(endpoint, "alice-data-scientist", accounts.dev, accounts)
     scientist = user_client("sagemaker", endpoint, scientist_keys)
-    officer = user_client("sagemaker", endpoint, user_keys(endpoint, "bob-governance-officer"))
 
     bucket = dev_bucket_name(accounts)
     key = f"{GROUP}/training-job-2026-11-23/output/model.tar.gz"
@@ -247,16 +252,24 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     for artifact in record.artifacts:
         say(f"   copied {artifact['source_uri']}\n       -> {artifact['central_uri']} ({artifact['checksum']})")
 
-    say("4. governance officer: update_model_package(ModelApprovalStatus='Approved')")
-    officer.update_model_package(
-        ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="Validated on the hold-out set"
-    )
+    api = GovernanceApi(endpoint)
+    say("4. the governance API (its users: govsync local info --json); alice may not approve her own version")
+    decide(api, "alice", GROUP, version, "development", "approve", "Ready for test", expect=403)
+    decide(api, "olivia", GROUP, version, "development", "approve", "Validated on the hold-out set")
     wait_for("the approval to reach the record", lambda: status() == "approved")
+    approved_by = store.load_version(GROUP, version).records["development"].model_audit_user
+    if approved_by != api.users["olivia"]["email"]:
+        raise DemoError(f"the approved record names {approved_by}, not the officer who approved it")
+    say(f"   the registry's event came back: development approved, model_audit_user {approved_by}")
     wait_for(f"the deployment to the test account {accounts.test}", lambda: deployment("test") == "deployed")
     show_endpoint(store, endpoint, accounts, version, "test")
 
-    say("5. governance officer: ModelLifeCycle Staging/Approved (validated in test, approved for production)")
-    approve_stage(officer, arn, "Staging", "Approved", "Validated in test: latency and accuracy within bounds")
+    say("5. validated in test: approving the test stage promotes into production; a high-risk version takes two")
+    show_pending(api, "olivia")
+    comment = "Validated in test: latency and accuracy within bounds"
+    decide(api, "olivia", GROUP, version, "test", "approve", comment)
+    decide(api, "olivia", GROUP, version, "test", "approve", comment, expect=409)
+    decide(api, "oscar", GROUP, version, "test", "approve", "Second review: validation report and card checked")
     wait_for(
         f"the deployment to the production account {accounts.prod}", lambda: deployment("production") == "deployed"
     )
@@ -267,15 +280,16 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     second = register_with_govsync(endpoint, scientist_keys, GROUP, bucket, key, report_key)
     number = int(second.rsplit("/", 1)[1])
     wait_for("the version 2 record", lambda: status(number=number) == "pending")
-    officer.update_model_package(ModelPackageArn=second, ModelApprovalStatus="Approved")
+    decide(api, "oscar", GROUP, number, "development", "approve", "Retrained on 2026-12 data: better recall")
     wait_for("version 2 in test", lambda: deployment("test", number) == "deployed")
-    approve_stage(officer, second, "Staging", "Approved", "Validated in test")
+    decide(api, "olivia", GROUP, number, "test", "approve", "Validated in test")
+    decide(api, "oscar", GROUP, number, "test", "approve", "Validated in test, second review")
     wait_for("version 2 in production", lambda: deployment("production", number) == "deployed")
     wait_for("version 1 to be superseded in production", lambda: deployment("production") == "superseded")
     show_endpoint(store, endpoint, accounts, number, "production")
 
-    say("7. governance officer: ModelLifeCycle Production/Rejected for version 2 -> rollback")
-    approve_stage(officer, second, "Production", "Rejected", "Drift in the first hour of live traffic")
+    say("7. governance officer rejects version 2 in production -> rollback")
+    decide(api, "olivia", GROUP, number, "production", "reject", "Drift in the first hour of live traffic")
     wait_for("version 1 to be live in production again", lambda: _live(store, version, "production"))
     show_endpoint(store, endpoint, accounts, version, "production")
     return GROUP, version
@@ -284,12 +298,6 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
 def _live(store: Any, version: int, stage: str) -> bool:
     record = store.load_version(GROUP, version).records.get(stage)
     return bool(record and record.deployment_status == "deployed" and record.deployment.action == "rollback")
-
-
-def approve_stage(officer: Any, arn: str, stage: str, status: str, description: str) -> None:
-    officer.update_model_package(
-        ModelPackageArn=arn, ModelLifeCycle={"Stage": stage, "StageStatus": status, "StageDescription": description}
-    )
 
 
 def show_endpoint(store: Any, endpoint: str, accounts: Accounts, version: int, stage: str) -> None:
@@ -382,9 +390,10 @@ def run_demo(port: int = 0) -> int:
         verified = cli.main(["--endpoint-url", endpoint, "audit", "verify", group, str(version)])
         if verified != 0:
             raise DemoError("the audit chain did not verify")
+        export(GovernanceApi(endpoint), "audrey")
         say("\ndemo complete")
         return 0
-    except DemoError as exc:
+    except (DemoError, DemoApiError) as exc:
         print(f"demo: {exc} (local stack log: {LOG_FILE})", file=sys.stderr)
         return 1
     finally:

@@ -28,6 +28,7 @@ from govsync_local import motoext
 from govsync_local import template as tpl
 from govsync_local.emitter import SageMakerEventEmitter
 from govsync_local.poller import QueuePoller
+from govsync_local.unsupported import apply_unsupported
 
 DEFAULT_PORT = 5050
 REGION = "us-east-1"
@@ -87,6 +88,8 @@ def stack_parameters(accounts: Accounts) -> dict[str, str]:
         "StageTargets": json.dumps(stage_targets(accounts)),
         "DeployAccounts": f"{accounts.test},{accounts.prod}",
         "MonitoringThresholds": json.dumps(MONITORING_THRESHOLDS),
+        # the demo's data scientist registers as an IAM user of the dev account; she is alice@example.com
+        "IdentityMap": json.dumps({f"arn:aws:iam::{accounts.dev}:user/alice-*": "alice@example.com"}),
     }
 
 
@@ -194,7 +197,15 @@ def info(endpoint: str, accounts: Accounts | None = None, stack_name: str = "gov
         "central_bucket": outputs.get("ArtifactBucketName"),
         "governance_table": outputs.get("GovernanceTableName"),
         "queues": queues,
+        **people_info(endpoint),
     }
+
+
+def people_info(endpoint: str) -> dict[str, Any]:
+    """The API's URL, the user pool and the demo users, as the running local stack published them."""
+    from govsync_local import people
+
+    return people.published(client("secretsmanager", endpoint))
 
 
 class LocalStack:
@@ -207,8 +218,10 @@ class LocalStack:
         stack_name: str = "govsync",
         duplicate_events: bool = False,
         log: Callable[[str], None] = print,
+        api_port: int | None = None,
     ) -> None:
         self.port = port
+        self.api_port = port + 1 if api_port is None else api_port
         self.accounts = accounts or Accounts.from_env()
         self.stack_name = stack_name
         self.endpoint = f"http://127.0.0.1:{port}"
@@ -216,6 +229,7 @@ class LocalStack:
         self.log = log
         self._server: Any = None
         self._pollers: list[QueuePoller] = []
+        self._api: Any = None
         self._stopping = threading.Event()
 
     @property
@@ -249,6 +263,7 @@ class LocalStack:
         motoext.on_model_package_change(emitter.model_package_changed)
         motoext.on_endpoint_change(emitter.endpoint_changed)
         self.start_pollers()
+        self.start_api()
 
     def deploy(self) -> None:
         template = tpl.load()
@@ -264,7 +279,7 @@ class LocalStack:
         if stack["StackStatus"] != "CREATE_COMPLETE":
             raise LocalStackError(f"stack {self.stack_name}: {stack['StackStatus']} {stack.get('StackStatusReason')}")
         self.context = stack_context(self.endpoint, self.accounts, self.stack_name, self.parameters)
-        self._apply_unsupported(cfn_doc)
+        apply_unsupported(cfn_doc, self.context, lambda service: client(service, self.endpoint), self.log)
         central = cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0]
         outputs = {o["OutputKey"]: o["OutputValue"] for o in central.get("Outputs", [])}
         for account in (self.accounts.test, self.accounts.prod):
@@ -310,39 +325,33 @@ class LocalStack:
             )
         self.log(f"deployed {template.name} in account {account}")
 
-    def _apply_unsupported(self, cfn_doc: dict[str, Any]) -> None:
-        """Resource types moto's CloudFormation skips, created from the template's own properties."""
-        for logical, resource in cfn_doc["Resources"].items():
-            if "Condition" in resource and not self.context.condition(resource["Condition"]):
-                continue
-            props = tpl.resolve(resource.get("Properties", {}), self.context)
-            match resource["Type"]:
-                case "AWS::SQS::QueuePolicy":
-                    for queue_url in props["Queues"]:
-                        client("sqs", self.endpoint).set_queue_attributes(
-                            QueueUrl=queue_url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
-                        )
-                case "AWS::S3::BucketPolicy":
-                    # moto evaluates bucket policies without their conditions, so a conditional Deny
-                    # (TLS only, central key only) would deny everything: those statements stay out.
-                    document = dict(props["PolicyDocument"])
-                    statements = document["Statement"]
-                    document["Statement"] = [st for st in statements if "Condition" not in st]
-                    left_out = [st.get("Sid", "?") for st in statements if "Condition" in st]
-                    if document["Statement"]:
-                        client("s3", self.endpoint).put_bucket_policy(
-                            Bucket=props["Bucket"], Policy=json.dumps(document)
-                        )
-                    self.log(f"bucket policy {logical}: conditional statements left out locally: {', '.join(left_out)}")
-                case "AWS::Events::EventBusPolicy":
-                    statement = {"Sid": props["StatementId"], **props["Statement"]}
-                    client("events", self.endpoint).put_permission(
-                        EventBusName=props.get("EventBusName", "default"),
-                        Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
-                    )
-                case "AWS::CloudWatch::Alarm":
-                    props.setdefault("AlarmName", f"{self.stack_name}-{logical}")
-                    client("cloudwatch", self.endpoint).put_metric_alarm(**props)
+    def function_env(self, spec: tpl.FunctionSpec) -> dict[str, str]:
+        """The environment Lambda would give the function, on the local endpoint."""
+        return {
+            **tpl.function_environment(spec, self.context),
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            **{k.upper(): v for k, v in CREDENTIALS.items()},
+            "AWS_LAMBDA_FUNCTION_NAME": str(self.context.refs.get(spec.logical_id, spec.logical_id)),
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+
+    def start_api(self) -> None:
+        """The governance API on 127.0.0.1, behind the local Cognito authorizer, with the demo's people."""
+        from govsync_local import people
+        from govsync_local.api_gateway import CognitoAuthorizer, LocalApiGateway
+
+        specs = [s for s in tpl.function_specs(self.context.template).values() if s.routes]
+        if not specs:
+            return
+        pool_id, client_id = self.context.refs["UserPool"], self.context.refs["UserPoolClient"]
+        authorizer = CognitoAuthorizer(self.endpoint, REGION, pool_id, (client_id,))
+        self._api = LocalApiGateway(specs[0], self.function_env(specs[0]), authorizer, self.api_port, self.log)
+        self._api.start()
+        users = people.create(client("cognito-idp", self.endpoint), pool_id)
+        people.publish(client("secretsmanager", self.endpoint), self._api.url, pool_id, client_id, users)
+        self.log(f"governance API on {self._api.url} ({len(users)} demo users: govsync local info --json)")
 
     def start_pollers(self) -> None:
         for spec in tpl.function_specs(self.context.template).values():
@@ -350,20 +359,15 @@ class LocalStack:
             if queue is None:
                 continue
             queue_url, queue_arn = self.context.refs[queue], self.context.attributes[(queue, "Arn")]
-            env = {
-                **tpl.function_environment(spec, self.context),
-                "AWS_ENDPOINT_URL": self.endpoint,
-                "AWS_REGION": REGION,
-                "AWS_DEFAULT_REGION": REGION,
-                **{k.upper(): v for k, v in CREDENTIALS.items()},
-                "AWS_LAMBDA_FUNCTION_NAME": str(self.context.refs.get(spec.logical_id, spec.logical_id)),
-                "POWERTOOLS_TRACE_DISABLED": "true",
-            }
+            env = self.function_env(spec)
             poller = QueuePoller(spec, queue_url, queue_arn, env, client("sqs", self.endpoint), self.log)
             poller.start()
             self._pollers.append(poller)
 
     def stop(self) -> None:
+        if self._api is not None:
+            self._api.stop()
+            self._api = None
         for poller in self._pollers:
             poller.stop()
         if self._server is not None:

@@ -52,6 +52,8 @@ class FunctionSpec:
     sqs_queue: Any = None  # the template expression naming the queue ARN
     report_batch_item_failures: bool = False
     schedules: list[Schedule] = field(default_factory=list)
+    # Api events: (METHOD, resource path) as API Gateway routes them to the function
+    routes: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def queue_logical_id(self) -> str | None:
@@ -91,6 +93,7 @@ def function_specs(template: dict[str, Any], base_dir: Path = ROOT) -> dict[str,
         }
         spec_args: dict[str, Any] = {}
         schedules: list[Schedule] = []
+        routes: list[tuple[str, str]] = []
         for event_name, event in props.get("Events", {}).items():
             event_props = event.get("Properties", {})
             if event.get("Type") == "SQS":
@@ -99,6 +102,8 @@ def function_specs(template: dict[str, Any], base_dir: Path = ROOT) -> dict[str,
                 spec_args["report_batch_item_failures"] = "ReportBatchItemFailures" in event_props.get(
                     "FunctionResponseTypes", []
                 )
+            elif event.get("Type") == "Api":
+                routes.append((str(event_props["Method"]).upper(), str(event_props["Path"])))
             elif event.get("Type") in ("Schedule", "ScheduleV2"):
                 raw_input = event_props.get("Input")
                 schedules.append(
@@ -115,6 +120,7 @@ def function_specs(template: dict[str, Any], base_dir: Path = ROOT) -> dict[str,
             environment=env,
             timeout=int(props.get("Timeout", globals_fn.get("Timeout", 3))),
             schedules=schedules,
+            routes=routes,
             **spec_args,
         )
     return specs

@@ -1,0 +1,184 @@
+"""govsync approve / reject / pending / export, usecases create / advance / reject: the governance API's
+service, run here with the caller's IAM identity as the person who acts (separation of duties and the
+approvers required apply as they do in the API)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from govsync_cli.base import EXIT_OK, CliError, NotFound, emit, table, version_number
+from govsync_cli.jobs import function_environment, use_environment
+
+API_FUNCTION = "GovernanceApiFunction"
+
+
+def _services(args: argparse.Namespace) -> Any:
+    """The API function's settings and services, as it would build them."""
+    use_environment(function_environment(args, API_FUNCTION), quiet=not getattr(args, "verbose", False))
+    from govsync import wiring
+
+    return wiring
+
+
+def _me() -> Any:
+    """The caller, as IAM knows them (sts:GetCallerIdentity)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from govsync.domain.people import person_from_identity
+
+    try:
+        arn = boto3.client("sts").get_caller_identity()["Arn"]
+    except (ClientError, BotoCoreError) as exc:
+        raise CliError(f"cannot tell who you are (sts:GetCallerIdentity): {exc}") from exc
+    return person_from_identity(arn)
+
+
+def _refused(exc: Any) -> CliError:
+    """A refusal, with the API's reason; unknown things exit 1 as elsewhere."""
+    return NotFound(exc.reason) if exc.status == 404 else CliError(exc.reason)
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    wiring = _services(args)
+    from govsync.domain.errors import Refused
+
+    comment = args.comment.strip()
+    if not comment:
+        raise CliError("--comment: a decision takes a comment saying why")
+    try:
+        result = wiring.decisions().decide(
+            _me(), args.group, args.version, args.stage, args.decision, comment, args.if_match
+        )
+    except Refused as exc:
+        raise _refused(exc) from exc
+    what, who = f"{args.decision} of {args.group} v{args.version} {args.stage}", ", ".join(result["approvers"])
+    if result["state"] == "collected":
+        text = f"{what} collected: {len(result['approvers'])} of {result['approvals_required']} approvers ({who})"
+    else:
+        text = f"{what} sent to the registry by {who}; the record follows its event"
+    emit(args, result, text)
+    return EXIT_OK
+
+
+def cmd_pending(args: argparse.Namespace) -> int:
+    rows = _services(args).decisions().pending()
+    for row in rows:
+        row["approvals"] = f"{row['approvals_collected']}/{row['approvals_required']}"
+        row["waited"] = _duration(row["waited_seconds"])
+    columns = ("model_group", "model_version", "stage", "model_risk", "waiting_since", "waited", "approvals",
+               "deployment_status")  # fmt: skip
+    emit(args, rows, table(rows, columns))
+    return EXIT_OK
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
+
+
+def cmd_usecases_create(args: argparse.Namespace) -> int:
+    wiring = _services(args)
+    from pydantic import ValidationError
+
+    from govsync.api.models import NewUseCase
+    from govsync.domain.errors import Refused
+
+    try:
+        body = NewUseCase(id=args.use_case_id, name=args.name, owner=args.owner, lob=args.lob,
+                          description=args.description or "")  # fmt: skip
+    except ValidationError as exc:
+        problems = "; ".join(f"--{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise CliError(problems.replace("--id", "USE_CASE_ID")) from exc
+    try:
+        use_case = wiring.use_case_desk().record(
+            _me(), body.id, body.name, owner=body.owner, lob=body.lob, description=body.description or None
+        )
+    except Refused as exc:
+        raise _refused(exc) from exc
+    emit(args, use_case.to_json(), f"use case {use_case.use_case_id} ({use_case.use_case_name}) recorded in poc")
+    return EXIT_OK
+
+
+def cmd_usecases_decide(args: argparse.Namespace) -> int:
+    wiring = _services(args)
+    from govsync.domain.errors import Refused
+
+    if not args.comment.strip():
+        raise CliError("--comment: a decision takes a comment saying why")
+    try:
+        use_case = wiring.use_case_desk().decide(_me(), args.use_case_id, args.decision, args.comment.strip())
+    except Refused as exc:
+        raise _refused(exc) from exc
+    last = use_case.history[-1]
+    emit(args, use_case.to_json(), f"use case {use_case.use_case_id}: {last['from']} -> {last['to']}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    wiring = _services(args)
+    from govsync.domain.errors import Refused
+
+    try:
+        if args.format == "csv":
+            text = wiring.exporter().csv(_me())
+            summary = f"{max(text.count(chr(10)) - 1, 0)} records"
+        else:
+            pack = wiring.exporter().pack(_me(), args.since, args.until)
+            text = json.dumps(pack, indent=2, default=str) + "\n"
+            chains = "every chain verifies" if pack["verified"] else "SOME CHAINS DO NOT VERIFY"
+            summary = f"{len(pack['records'])} records, {len(pack['audit_entries'])} audit entries, {chains}"
+    except Refused as exc:
+        raise _refused(exc) from exc
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"wrote {args.output}: {summary}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def add_commands(commands: Any, usecases: Any, with_json: Any) -> None:
+    for decision, verb in (("approve", "approve"), ("reject", "reject")):
+        p = commands.add_parser(decision, help=f"{verb} a stage of a model version (in the registry, as you)")
+        p.add_argument("group"), p.add_argument("version", type=version_number)
+        p.add_argument("--stage", required=True, help="development, test, production (the stack's StageNames)")
+        p.add_argument("--comment", required=True, help="why: kept on the record, its audit entry and the registry")
+        p.add_argument("--if-match", help="the record's registry_last_modified: refuse if the package changed since")
+        p.add_argument("--verbose", action="store_true", help="the service's own log lines too")
+        with_json(p)
+        p.set_defaults(func=cmd_decide, decision=decision)
+    p = commands.add_parser("pending", help="stage records awaiting a decision, oldest first")
+    p.add_argument("--verbose", action="store_true", help="the service's own log lines too")
+    with_json(p)
+    p.set_defaults(func=cmd_pending)
+    p = commands.add_parser("export", help="the auditor's pack (json: records, audit entries, chain proofs) or csv")
+    p.add_argument("--format", choices=("json", "csv"), default="json")
+    p.add_argument("--since", help="json: audit entries recorded at or after this ISO 8601 date or time")
+    p.add_argument("--until", help="json: audit entries recorded before this ISO 8601 date or time")
+    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.set_defaults(func=cmd_export)
+
+    p = usecases.add_parser("create", help="record a use case (it starts in poc)")
+    p.add_argument("use_case_id", metavar="USE_CASE_ID")
+    p.add_argument("--name", required=True)
+    p.add_argument("--owner", required=True)
+    p.add_argument("--lob", required=True, help="line of business")
+    p.add_argument("--description")
+    with_json(p)
+    p.set_defaults(func=cmd_usecases_create)
+    for decision, text in (
+        ("advance", "move a use case to its next stage"),
+        ("reject", "send a use case back a stage"),
+    ):
+        p = usecases.add_parser(decision, help=text)
+        p.add_argument("use_case_id", metavar="USE_CASE_ID")
+        p.add_argument("--comment", required=True, help="why")
+        with_json(p)
+        p.set_defaults(func=cmd_usecases_decide, decision=decision)

@@ -1,0 +1,92 @@
+"""The local stack's people: the template's Cognito user pool, app client and groups (which moto's
+CloudFormation skips), created from the template's own properties; and the demo's users in them:
+the data scientist who registers, two governance officers, an auditor and a viewer.
+
+Passwords are generated at each start and published, with the API's URL and the pool, in the local
+Secrets Manager (`govsync local info --json` reads them there)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+SECRET_NAME = "govsync-local/governance-api"
+
+# name -> (email, groups, who they are)
+PEOPLE: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "alice": ("alice@example.com", ("approvers",), "the data scientist who registers the demo's versions"),
+    "olivia": ("olivia@example.com", ("approvers",), "governance officer"),
+    "oscar": ("oscar@example.com", ("approvers",), "governance officer"),
+    "audrey": ("audrey@example.com", ("auditors",), "auditor"),
+    "victor": ("victor@example.com", ("viewers",), "viewer"),
+}
+
+
+def create_resource(cognito: Any, kind: str, props: dict[str, Any]) -> tuple[str, str] | None:
+    """One Cognito resource of the template; its physical id and ARN (None for a group)."""
+    if kind == "AWS::Cognito::UserPool":
+        args = {"PoolName": props["UserPoolName"]}
+        for name in ("Policies", "AutoVerifiedAttributes", "Schema", "MfaConfiguration", "AdminCreateUserConfig",
+                     "AccountRecoverySetting"):  # fmt: skip
+            if name in props:
+                args[name] = props[name]
+        pool = cognito.create_user_pool(**args)["UserPool"]
+        return pool["Id"], pool["Arn"]
+    if kind == "AWS::Cognito::UserPoolClient":
+        keys = ("ClientName", "GenerateSecret", "ExplicitAuthFlows", "PreventUserExistenceErrors", "IdTokenValidity",
+                "AccessTokenValidity", "RefreshTokenValidity", "TokenValidityUnits", "ReadAttributes")  # fmt: skip
+        made = cognito.create_user_pool_client(
+            UserPoolId=props["UserPoolId"], **{k: props[k] for k in keys if k in props}
+        )
+        client = made["UserPoolClient"]
+        return client["ClientId"], client["ClientId"]
+    cognito.create_group(GroupName=props["GroupName"], UserPoolId=props["UserPoolId"],
+                         Description=props.get("Description", ""))  # fmt: skip
+    return None
+
+
+def _password() -> str:
+    """A fresh password that the pool's policy accepts (12+ characters, every class)."""
+    return secrets.token_urlsafe(12) + "Aa1!"
+
+
+def create(cognito: Any, pool_id: str) -> dict[str, dict[str, Any]]:
+    """The demo users, confirmed, in their groups; name -> username, password, email, groups, role."""
+    users = {}
+    for name, (email, groups, role) in PEOPLE.items():
+        password = _password()
+        cognito.admin_create_user(
+            UserPoolId=pool_id,
+            Username=name,
+            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+            MessageAction="SUPPRESS",
+        )
+        cognito.admin_set_user_password(UserPoolId=pool_id, Username=name, Password=password, Permanent=True)
+        for group in groups:
+            cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=name, GroupName=group)
+        users[name] = {"username": name, "password": password, "email": email, "groups": list(groups), "role": role}
+    return users
+
+
+def publish(secrets_client: Any, api_url: str, pool_id: str, client_id: str, users: dict[str, Any]) -> None:
+    value = json.dumps({"api_url": api_url, "cognito": {"user_pool_id": pool_id, "client_id": client_id},
+                        "users": users})  # fmt: skip
+    secrets_client.create_secret(Name=SECRET_NAME, SecretString=value,
+                                 Description="govsync local stack: the governance API and its demo users")  # fmt: skip
+
+
+def published(secrets_client: Any) -> dict[str, Any]:
+    """`api_url`, `cognito` and `users` of the running local stack (empty while the API is not up yet)."""
+    try:
+        return dict(json.loads(secrets_client.get_secret_value(SecretId=SECRET_NAME)["SecretString"]))
+    except secrets_client.exceptions.ResourceNotFoundException:
+        return {}
+
+
+def id_token(cognito: Any, client_id: str, username: str, password: str) -> str:
+    """Sign in as API users do (InitiateAuth, USER_PASSWORD_AUTH): the ID token for the Authorization header."""
+    answer = cognito.initiate_auth(
+        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": username, "PASSWORD": password}
+    )
+    return str(answer["AuthenticationResult"]["IdToken"])

@@ -1,0 +1,53 @@
+"""Resource types moto's CloudFormation skips, created in the local AWS from the template's own
+properties (queue, bucket and event bus policies, alarms, the Cognito user pool, client and groups)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from govsync_local import people
+from govsync_local import template as tpl
+
+
+def apply_unsupported(
+    cfn_doc: dict[str, Any], context: tpl.Context, client: Callable[[str], Any], log: Callable[[str], None]
+) -> None:
+    """Resource types moto's CloudFormation skips, created from the template's own properties."""
+    # what others refer to first (a user pool before its client and groups)
+    ordered = sorted(cfn_doc["Resources"].items(), key=lambda item: item[1]["Type"] != "AWS::Cognito::UserPool")
+    for logical, resource in ordered:
+        if "Condition" in resource and not context.condition(resource["Condition"]):
+            continue
+        props = tpl.resolve(resource.get("Properties", {}), context)
+        match resource["Type"]:
+            case "AWS::SQS::QueuePolicy":
+                for queue_url in props["Queues"]:
+                    client("sqs").set_queue_attributes(
+                        QueueUrl=queue_url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
+                    )
+            case "AWS::S3::BucketPolicy":
+                # moto evaluates bucket policies without their conditions, so a conditional Deny
+                # (TLS only, central key only) would deny everything: those statements stay out.
+                document = dict(props["PolicyDocument"])
+                statements = document["Statement"]
+                document["Statement"] = [st for st in statements if "Condition" not in st]
+                left_out = [st.get("Sid", "?") for st in statements if "Condition" in st]
+                if document["Statement"]:
+                    client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(document))
+                log(f"bucket policy {logical}: conditional statements left out locally: {', '.join(left_out)}")
+            case "AWS::Events::EventBusPolicy":
+                statement = {"Sid": props["StatementId"], **props["Statement"]}
+                client("events").put_permission(
+                    EventBusName=props.get("EventBusName", "default"),
+                    Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+                )
+            case "AWS::CloudWatch::Alarm":
+                props.setdefault("AlarmName", f"{context.stack_name}-{logical}")
+                client("cloudwatch").put_metric_alarm(**props)
+            case "AWS::Cognito::UserPool" | "AWS::Cognito::UserPoolClient" | "AWS::Cognito::UserPoolGroup":
+                made = people.create_resource(client("cognito-idp"), resource["Type"], props)
+                if made is not None:
+                    context.refs[logical], arn = made
+                    context.attributes[(logical, "Arn")] = arn

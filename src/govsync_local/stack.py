@@ -221,7 +221,8 @@ class LocalStack:
         api_port: int | None = None,
     ) -> None:
         self.port = port
-        self.api_port = port + 1 if api_port is None else api_port
+        self.api_port = port + 1 if api_port is None else api_port  # port+1 taken: any free one
+        self._api_port_given = api_port is not None
         self.accounts = accounts or Accounts.from_env()
         self.stack_name = stack_name
         self.endpoint = f"http://127.0.0.1:{port}"
@@ -347,7 +348,12 @@ class LocalStack:
             return
         pool_id, client_id = self.context.refs["UserPool"], self.context.refs["UserPoolClient"]
         authorizer = CognitoAuthorizer(self.endpoint, REGION, pool_id, (client_id,))
-        self._api = LocalApiGateway(specs[0], self.function_env(specs[0]), authorizer, self.api_port, self.log)
+        try:
+            self._api = LocalApiGateway(specs[0], self.function_env(specs[0]), authorizer, self.api_port, self.log)
+        except OSError as exc:
+            if self._api_port_given:
+                raise LocalStackError(f"governance API port {self.api_port} is in use ({exc})") from exc
+            self._api = LocalApiGateway(specs[0], self.function_env(specs[0]), authorizer, 0, self.log)
         self._api.start()
         users = people.create(client("cognito-idp", self.endpoint), pool_id)
         people.publish(client("secretsmanager", self.endpoint), self._api.url, pool_id, client_id, users)

@@ -1,0 +1,357 @@
+"""The governance API's routes against moto: REST proxy events as API Gateway sends them, the claims
+its Cognito authorizer puts in `requestContext.authorizer.claims`, the registry and table of the stack."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import pytest
+
+from govsync import wiring
+from govsync.domain.export import BLOG_ATTRIBUTES, CSV_HEADER
+from govsync.domain.people import PERMISSIONS
+from govsync_local import template as tpl
+from govsync_local.api_gateway import Route, rest_event
+
+from .conftest import GROUP, load_handler, register, use_function_environment
+from .test_promotion import event_for, records
+
+# name -> (email, group)
+PEOPLE = {
+    "alice": ("alice@example.com", "approvers"),  # registers the versions (IdentityMap below)
+    "olivia": ("olivia@example.com", "approvers"),
+    "oscar": ("oscar@example.com", "approvers"),
+    "adam": ("adam@example.com", "admins"),
+    "audrey": ("audrey@example.com", "auditors"),
+    "victor": ("victor@example.com", "viewers"),
+}
+ROUTES = tpl.function_specs(tpl.load())["GovernanceApiFunction"].routes
+REGISTRANT_MAP = json.dumps({"arn:aws:*::111111111111:*": "alice@example.com"})
+
+
+def claims(user: str) -> dict[str, str]:
+    email, group = PEOPLE[user]
+    return {"cognito:username": user, "email": email, "cognito:groups": group, "token_use": "id"}
+
+
+def api(stack, user: str | None, method: str, path: str, body: Any = None, headers: dict | None = None) -> tuple:
+    """One request through the API function as API Gateway hands it over; (status, body, headers)."""
+    if stack.current != "GovernanceApiFunction":
+        use_function_environment(stack.monkeypatch, "GovernanceApiFunction", stack.ctx)
+        stack.current = "GovernanceApiFunction"
+    handler, context = load_handler("GovernanceApiFunction")
+    resource = next(r for m, r in ROUTES if m == method and Route.of(m, r).pattern.match(path.split("?")[0]))
+    params = Route.of(method, resource).pattern.match(path.split("?")[0]).groupdict()
+    event = rest_event(Route.of(method, resource), params, method, path, dict(headers or {}),
+                       json.dumps(body) if body is not None else None, claims(user) if user else {})  # fmt: skip
+    answer = handler(event, context)
+    sent = {**answer.get("headers", {}), **{k: ", ".join(v) for k, v in answer.get("multiValueHeaders", {}).items()}}
+    text = answer["body"]
+    return answer["statusCode"], (json.loads(text) if "json" in sent.get("Content-Type", "") and text else text), sent
+
+
+def sync(stack, arn: str) -> None:
+    assert stack.invoke(event_for(arn)) == {"batchItemFailures": []}
+
+
+def decision(stack, user, version, stage, verdict="approve", comment="looks right", headers=None) -> tuple:
+    body = {"decision": verdict, "comment": comment}
+    return api(stack, user, "POST", f"/models/{GROUP}/versions/{version}/stages/{stage}/decisions", body, headers)
+
+
+def described(stack, arn: str) -> dict:
+    return stack.sagemaker.describe_model_package(ModelPackageName=arn)
+
+
+@pytest.fixture
+def registered(stack) -> str:
+    """A high-risk version registered (by alice, through the identity map) and synced."""
+    stack.configure(IdentityMap=REGISTRANT_MAP)
+    arn = register(stack.sagemaker)
+    sync(stack, arn)
+    return arn
+
+
+# ---------------------------------------------------------------------------------------- access
+SAMPLE_PATHS = {
+    "/records": ("/records", None),
+    "/models/{group}/versions/{version}": (f"/models/{GROUP}/versions/1", None),
+    "/models/{group}/versions/{version}/audit": (f"/models/{GROUP}/versions/1/audit", None),
+    "/approvals/pending": ("/approvals/pending", None),
+    "/models/{group}/versions/{version}/stages/{stage}/decisions": (
+        f"/models/{GROUP}/versions/1/stages/development/decisions", {"decision": "reject", "comment": "not yet"}),
+    "/usecases": ("/usecases", {"id": "uc-matrix", "name": "Matrix", "owner": "o@example.com", "lob": "risk"}),
+    "/usecases/{use_case_id}": ("/usecases/uc-fraud", None),
+    "/usecases/{use_case_id}/decisions": ("/usecases/uc-none/decisions", {"decision": "advance", "comment": "go"}),
+    "/export": ("/export?format=json", None),
+    "/openapi.json": ("/openapi.json", None),
+}  # fmt: skip
+PERMISSION_OF = {
+    ("POST", "/models/{group}/versions/{version}/stages/{stage}/decisions"): "decide",
+    ("POST", "/usecases"): "manage-use-cases",
+    ("POST", "/usecases/{use_case_id}/decisions"): "manage-use-cases",
+    ("GET", "/export"): "export",
+}
+
+
+def test_every_route_of_the_template_is_in_the_matrix_and_in_the_openapi_document(stack):
+    status, document, _ = api(stack, "victor", "GET", "/openapi.json")
+    assert status == 200
+    documented = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops}
+    assert documented | {("GET", "/openapi.json")} == set(ROUTES)
+    assert {r for _, r in ROUTES} == set(SAMPLE_PATHS)
+    assert document["components"]["securitySchemes"]["cognito"]["scheme"] == "bearer"
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
+def test_route_by_role(registered, stack, route):
+    method, resource = route
+    path, body = SAMPLE_PATHS[resource]
+    permission = PERMISSION_OF.get(route, "read")
+    status, answer, _ = api(stack, None, method, path, body)
+    assert status == 401 and "token" in answer["message"]
+    for user in ("victor", "olivia", "audrey", "adam"):
+        group = PEOPLE[user][1]
+        status, answer, _ = api(stack, user, method, path, body)
+        if group in PERMISSIONS[permission]:
+            assert status not in (401, 403), (user, route, answer)
+        else:
+            assert status == 403, (user, route, answer)
+            assert f"may not {permission.replace('-', ' ')}" in answer["message"] and group in answer["message"]
+
+
+def test_the_registry_is_untouched_by_a_refused_role(registered, stack):
+    status, _, _ = decision(stack, "victor", 1, "development")
+    assert status == 403
+    assert described(stack, registered)["ModelApprovalStatus"] == "PendingManualApproval"
+
+
+# ---------------------------------------------------------------------------------------- decisions
+def test_an_approval_goes_through_the_registry_and_the_record_names_the_person(registered, stack):
+    status, answer, _ = decision(stack, "olivia", 1, "development", comment="Validated on the hold-out set")
+    assert status == 202 and answer["state"] == "sent" and answer["approvers"] == ["olivia@example.com"]
+    package = described(stack, registered)
+    assert package["ModelApprovalStatus"] == "Approved"
+    assert package["ApprovalDescription"] == "Validated on the hold-out set"
+    assert records(1)["development"].model_status == "pending"  # until the registry's event arrives
+    sync(stack, registered)
+    record = records(1)["development"]
+    assert record.model_status == "approved" and record.model_audit_user == "olivia@example.com"
+    assert record.stage_description == "Validated on the hold-out set"
+    assert [d["state"] for d in record.decisions] == ["applied"]
+    entry = wiring.governance_store().audit_entries(GROUP, 1)[-1]
+    assert entry.actor == "olivia@example.com"
+    assert entry.changes["development"]["model_status"] == ["pending", "approved"]
+
+
+def test_a_decision_made_with_boto3_is_attributed_to_its_iam_identity(registered, stack):
+    stack.sagemaker.update_model_package(ModelPackageArn=registered, ModelApprovalStatus="Approved")
+    sync(stack, registered)
+    record = records(1)["development"]
+    assert record.model_status == "approved" and record.model_audit_user.startswith("arn:aws:")
+
+
+def test_the_registrant_may_not_approve_and_the_refusal_is_audited(registered, stack):
+    status, answer, _ = decision(stack, "alice", 1, "development")
+    assert status == 403
+    assert (
+        "separation of duties" in answer["message"] and "alice@example.com registered this version" in answer["message"]
+    )
+    assert described(stack, registered)["ModelApprovalStatus"] == "PendingManualApproval"
+    entry = wiring.governance_store().audit_entries(GROUP, 1)[-1]
+    assert entry.action == "decision-refused" and entry.actor == "alice@example.com"
+    assert entry.changes["development"]["refused_decision"][1]["reason"] == answer["message"]
+    # her rejection is not an approval: separation of duties does not stop it
+    assert decision(stack, "alice", 1, "development", "reject", "found a leak")[0] == 202
+
+
+def _approve_development(stack, arn: str) -> None:
+    assert decision(stack, "olivia", 1, "development")[0] == 202
+    sync(stack, arn)
+    stack.run_deployments()
+
+
+def test_a_high_risk_test_approval_takes_two_distinct_approvers(registered, stack):
+    _approve_development(stack, registered)
+    status, answer, _ = decision(stack, "olivia", 1, "test", comment="latency within bounds")
+    assert status == 202 and answer["state"] == "collected" and answer["approvals_required"] == 2
+    assert "ModelLifeCycle" not in described(stack, registered)
+    _, waiting, _ = api(stack, "victor", "GET", "/approvals/pending")
+    row = next(r for r in waiting["pending"] if r["stage"] == "test")
+    assert (row["approvals_collected"], row["approvals_required"], row["model_risk"]) == (1, 2, "high")
+    assert row["approvals"][0]["by"] == "olivia@example.com" and row["waited_seconds"] >= 0
+    status, answer, _ = decision(stack, "olivia", 1, "test", comment="again")
+    assert status == 409 and "already approved test" in answer["message"]
+    status, answer, _ = decision(stack, "oscar", 1, "test", comment="second review")
+    assert status == 202 and answer["state"] == "sent"
+    assert answer["approvers"] == ["olivia@example.com", "oscar@example.com"]
+    lifecycle = described(stack, registered)["ModelLifeCycle"]
+    assert (lifecycle["Stage"], lifecycle["StageStatus"], lifecycle["StageDescription"]) == (
+        "test", "Approved", "second review")  # fmt: skip
+    sync(stack, registered)
+    record = records(1)["test"]
+    assert record.model_status == "approved"
+    assert record.model_audit_user == "olivia@example.com, oscar@example.com"
+    assert {d["state"] for d in record.decisions} == {"applied"}
+    assert not [r for r in api(stack, "victor", "GET", "/approvals/pending")[1]["pending"] if r["stage"] == "test"]
+
+
+def test_risk_tiers_match_whatever_their_case_and_rules_are_configurable(stack):
+    stack.configure(ApprovalRules=json.dumps({"HIGH": {"development": 2}}))
+    arn = register(stack.sagemaker, metadata={"ModelRisk": "High"})
+    sync(stack, arn)
+    assert decision(stack, "olivia", 1, "development")[1]["state"] == "collected"
+    assert decision(stack, "oscar", 1, "development")[1]["state"] == "sent"
+
+
+def test_one_rejection_rejects_whatever_was_collected(registered, stack):
+    _approve_development(stack, registered)
+    assert decision(stack, "olivia", 1, "test")[1]["state"] == "collected"
+    status, answer, _ = decision(stack, "oscar", 1, "test", "reject", "drift on the shadow traffic")
+    assert status == 202 and answer["state"] == "sent"
+    assert described(stack, registered)["ModelLifeCycle"]["StageStatus"] == "Rejected"
+    sync(stack, registered)
+    record = records(1)["test"]
+    assert record.model_status == "rejected" and record.model_audit_user == "oscar@example.com"
+    assert {d["by"]: d["state"] for d in record.decisions} == {
+        "olivia@example.com": "superseded", "oscar@example.com": "applied"}  # fmt: skip
+
+
+def test_a_stale_decision_is_refused_with_409_and_sends_nothing(registered, stack):
+    before = records(1)["development"].registry_last_modified
+    # someone changes the package after the officer read the record
+    stack.sagemaker.update_model_package(ModelPackageArn=registered, CustomerMetadataProperties={"Note": "x"})
+    status, answer, _ = decision(stack, "olivia", 1, "development", headers={"If-Match": before})
+    assert status == 409 and "changed since" in answer["message"]
+    assert described(stack, registered)["ModelApprovalStatus"] == "PendingManualApproval"
+    current = described(stack, registered)["LastModifiedTime"].isoformat()
+    assert decision(stack, "olivia", 1, "development", headers={"If-Match": current})[0] == 202
+
+
+DEV = f"/models/{GROUP}/versions/1/stages/development/decisions"
+OK = {"decision": "approve", "comment": "x"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "words"),
+    [
+        (DEV, {"decision": "approve"}, 400, "comment: Field required"),
+        (DEV, {**OK, "comment": "  "}, 400, "comment"),
+        (DEV, {**OK, "decision": "maybe"}, 400, "decision: Input should be 'approve' or 'reject'"),
+        (DEV, {**OK, "by": "me"}, 400, "by: Extra inputs"),
+        (DEV.replace("/1/", "/0/"), OK, 400, "version: Input should be greater than or equal to 1"),
+        (DEV.replace("development", "staging-x"), OK, 404, "no stage 'staging-x'"),
+        (DEV.replace("/1/", "/9/"), OK, 404, "no governance record"),
+        (DEV.replace("development", "production"), OK, 409, "test is not recorded"),
+        ("/usecases", {"id": "has space", "name": "n", "owner": "o", "lob": "l"}, 400, "id: String should match"),
+        ("/usecases/uc-none/decisions", {"decision": "advance", "comment": "go"}, 404, "no use case 'uc-none'"),
+    ],
+)
+def test_bad_requests_name_what_is_wrong(registered, stack, path, body, status, words):
+    got, answer, _ = api(stack, "adam", "POST", path, body)
+    assert got == status and words in answer["message"], answer
+    assert described(stack, registered)["ModelApprovalStatus"] == "PendingManualApproval"
+
+
+def test_if_match_must_be_a_timestamp(registered, stack):
+    status, answer, _ = decision(stack, "olivia", 1, "development", headers={"If-Match": "yesterday"})
+    assert status == 400 and "If-Match" in answer["message"]
+
+
+def test_a_repeated_decision_is_409(registered, stack):
+    assert decision(stack, "olivia", 1, "development")[0] == 202
+    sync(stack, registered)
+    status, answer, _ = decision(stack, "oscar", 1, "development")
+    assert status == 409 and "already approved" in answer["message"]
+
+
+# ---------------------------------------------------------------------------------------- reads
+def test_records_filter_and_page_through_the_indexes(registered, stack):
+    sync(stack, register(stack.sagemaker, metadata={"ModelRisk": "Low", "UseCaseId": "uc-other"}))
+    status, answer, _ = api(stack, "victor", "GET", "/records?risk=HIGH")
+    assert status == 200 and [r["model_version"] for r in answer["records"]] == [1]
+    status, first, _ = api(stack, "victor", "GET", "/records?stage=development&limit=1")
+    assert [r["model_version"] for r in first["records"]] == [1] and first["next"]
+    status, second, _ = api(stack, "victor", "GET", f"/records?stage=development&limit=1&next={first['next']}")
+    assert [r["model_version"] for r in second["records"]] == [2] and second["next"] is None
+    assert api(stack, "victor", "GET", "/records?use_case=uc-other")[1]["records"][0]["model_version"] == 2
+    assert api(stack, "victor", "GET", "/records?status=approved")[1]["records"] == []
+    assert api(stack, "victor", "GET", "/records?next=garbage")[0] == 400
+    status, answer, _ = api(stack, "victor", "GET", "/records?status=done&account=12")
+    assert status == 400 and "status" in answer["message"] and "account" in answer["message"]
+    assert "scan" not in {op.lower() for op in stack.aws_calls("dynamodb")}
+
+
+def test_a_version_and_its_audit_trail_with_the_chain_verified(registered, stack):
+    status, version, _ = api(stack, "victor", "GET", f"/models/{GROUP}/versions/1")
+    assert status == 200 and set(version["stages"]) == {"development"}
+    status, trail, _ = api(stack, "victor", "GET", f"/models/{GROUP}/versions/1/audit")
+    assert status == 200 and trail["verification"]["verified"] is True
+    assert trail["head"] == {"seq": len(trail["entries"]), "hash": trail["entries"][-1]["hash"]}
+    assert api(stack, "victor", "GET", f"/models/{GROUP}/versions/7/audit")[0] == 404
+
+
+# ---------------------------------------------------------------------------------------- use cases
+def test_a_use_case_is_recorded_in_poc_advanced_and_rejected_back(stack):
+    new = {"id": "uc-credit", "name": "Credit risk", "owner": "dana@example.com", "lob": "retail",
+           "description": "Score loan applications"}  # fmt: skip
+    status, created, _ = api(stack, "olivia", "POST", "/usecases", new)
+    assert (
+        status == 201 and created["use_case_stage"] == "poc" and created["history"][0]["actor"] == "olivia@example.com"
+    )
+    assert api(stack, "olivia", "POST", "/usecases", new)[0] == 409
+    path = "/usecases/uc-credit/decisions"
+    assert (
+        api(stack, "oscar", "POST", path, {"decision": "advance", "comment": "feasible"})[1]["use_case_stage"]
+        == "development"
+    )
+    assert api(stack, "oscar", "POST", path, {"decision": "advance", "comment": "built"})[1]["use_case_stage"] == "qa"
+    status, back, _ = api(stack, "olivia", "POST", path, {"decision": "reject", "comment": "missing documentation"})
+    assert status == 200 and back["use_case_stage"] == "development"
+    assert (
+        back["history"][-1]["comment"] == "missing documentation"
+        and back["history"][-1]["actor"] == "olivia@example.com"
+    )
+    status, shown, _ = api(stack, "victor", "GET", "/usecases/uc-credit")
+    assert status == 200 and shown["use_case_stage"] == "development" and len(shown["history"]) == 4
+    assert api(stack, "victor", "GET", "/usecases")[1]["usecases"][0]["use_case_id"] == "uc-credit"
+    api(stack, "olivia", "POST", path, {"decision": "reject", "comment": "back"})
+    status, answer, _ = api(stack, "olivia", "POST", path, {"decision": "reject", "comment": "again"})
+    assert status == 409 and "the first stage" in answer["message"]
+
+
+# ---------------------------------------------------------------------------------------- export
+def test_the_csv_export_is_the_blogs_15_attributes_then_ours(registered, stack):
+    status, text, headers = api(stack, "audrey", "GET", "/export?format=csv")
+    assert status == 200 and headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert tuple(rows[0][:15]) == BLOG_ATTRIBUTES == (
+        "use_case_id", "use_case_name", "use_case_stage", "model_group", "model_version", "model_owner", "model_lob",
+        "model_project", "model_stage", "model_status", "model_risk", "model_validation_metrics",
+        "model_monitoring_metrics", "model_audit_timestamp", "model_audit_user")  # fmt: skip
+    assert tuple(rows[0]) == CSV_HEADER and len(rows) == 2
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert (row["model_group"], row["model_version"], row["model_stage"], row["model_risk"]) == (
+        GROUP,
+        "1",
+        "development",
+        "high",
+    )
+
+
+def test_the_json_pack_holds_records_entries_of_the_window_and_chain_proofs(registered, stack):
+    assert decision(stack, "olivia", 1, "development")[0] == 202
+    sync(stack, registered)
+    status, pack, _ = api(stack, "audrey", "GET", "/export?format=json")
+    assert status == 200 and pack["verified"] and pack["generated_by"] == "audrey@example.com"
+    assert set(BLOG_ATTRIBUTES) <= set(pack["records"][0])
+    assert len(pack["audit_entries"]) == pack["chains"][0]["head_seq"] == 3
+    assert pack["chains"][0]["head_hash"] == pack["audit_entries"][-1]["hash"]
+    assert api(stack, "audrey", "GET", "/export?format=json&from=2999-01-01")[1]["audit_entries"] == []
+    status, answer, _ = api(stack, "audrey", "GET", "/export?format=json&from=2026-02-01&to=2026-01-01")
+    assert status == 400 and "must be before" in answer["message"]
+    assert api(stack, "audrey", "GET", "/export?format=json&from=soon")[0] == 400
+    assert api(stack, "audrey", "GET", "/export?format=xml")[0] == 400

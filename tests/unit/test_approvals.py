@@ -1,0 +1,162 @@
+"""People's decisions as pure rules: who may, who registered, how many approvers, what the record keeps."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from govsync.domain.approvals import APPLIED, COLLECTED, SENT, SUPERSEDED, ApprovalRules, Ask, attribute, decide
+from govsync.domain.errors import Refused
+from govsync.domain.export import CSV_HEADER, row, to_csv
+from govsync.domain.package import snapshot_from_describe
+from govsync.domain.people import (
+    PERMISSIONS,
+    Person,
+    is_registrant,
+    parse_groups,
+    person_from_claims,
+    person_from_identity,
+)
+from govsync.domain.records import StageConfig, build_stage_records, resolve_governance
+from govsync.domain.usecases import UseCase, decided, recorded
+from govsync.settings import ConfigurationError, Settings
+
+from .helpers import described
+
+CONFIG = StageConfig()
+RULES = ApprovalRules()
+REGISTRANT = "arn:aws:sts::222222222222:assumed-role/DataScientist/alice"
+OLIVIA = Person("olivia", "olivia@example.com", frozenset({"approvers"}))
+OSCAR = Person("oscar", "oscar@example.com", frozenset({"approvers"}))
+
+
+def version_records(**overrides):
+    pkg = snapshot_from_describe(described(**overrides))
+    governance = resolve_governance(pkg, {}, CONFIG.metadata_keys)
+    return build_stage_records(pkg, governance, CONFIG)
+
+
+def ask(person=OLIVIA, stage="development", decision="approve", decision_id="d1") -> Ask:
+    return Ask(decision_id, stage, decision, "why", person, "2026-12-01T10:00:00+00:00", "2026-11-23T10:00:00+00:00")
+
+
+def test_groups_as_tokens_and_api_gateway_carry_them():
+    assert parse_groups(["approvers", "viewers"]) == {"approvers", "viewers"}
+    assert parse_groups("approvers,viewers") == parse_groups("[approvers viewers]") == {"approvers", "viewers"}
+    assert parse_groups(None) == parse_groups("") == frozenset()
+
+
+def test_a_caller_comes_from_the_claims_or_is_nobody():
+    person = person_from_claims({"cognito:username": "olivia", "email": "olivia@example.com",
+                                 "cognito:groups": "approvers"})  # fmt: skip
+    assert person == OLIVIA and person.name == "olivia@example.com"
+    assert person_from_claims({"email": "x@example.com"}) is None
+    assert person_from_claims({"cognito:username": "v"}).groups == frozenset()
+
+
+def test_each_permission_is_held_by_the_groups_the_table_names():
+    viewer = Person("v", groups=frozenset({"viewers"}))
+    assert viewer.may("read") and not viewer.may("decide") and not viewer.may("export")
+    assert Person("a", groups=frozenset({"auditors"})).may("export")
+    assert not Person("a", groups=frozenset({"auditors"})).may("decide")
+    assert all(Person("x", groups=frozenset({"admins"})).may(p) for p in PERMISSIONS)
+    assert "it takes one of the groups admins, approvers (yours: viewers)" in viewer.refusal("decide")
+
+
+def test_the_registrant_is_found_by_session_name_email_or_the_identity_map():
+    assert is_registrant(Person("alice"), REGISTRANT, {})
+    assert is_registrant(
+        Person("al", "Alice@Example.com"),
+        REGISTRANT,
+        {"arn:aws:sts::*:assumed-role/DataScientist/*": "alice@example.com"},
+    )
+    assert not is_registrant(OLIVIA, REGISTRANT, {"arn:aws:sts::*:assumed-role/DataScientist/*": "alice@example.com"})
+    assert is_registrant(person_from_identity(REGISTRANT), REGISTRANT, {})
+
+
+def test_rules_parse_tiers_case_insensitively_and_refuse_nonsense():
+    rules = ApprovalRules.parse({"HIGH": {"test": 2}, "*": {"production": 3}})
+    assert rules.required("test", "High") == 2 and rules.required("test", "low") == 1
+    assert rules.required("production", None) == 3 and rules.required("development", "high") == 1
+    with pytest.raises(ValueError, match=r"high\.test: approvers must be a whole number from 1 to 10"):
+        ApprovalRules.parse({"high": {"test": 0}})
+    with pytest.raises(ValueError, match="want an object"):
+        ApprovalRules.parse({"high": 2})
+
+
+def test_settings_name_the_variable_of_bad_rules_and_default_to_the_chain():
+    env = {"GOVSYNC_TABLE": "govsync", "AWS_DEFAULT_REGION": "us-east-1", "GOVSYNC_ALLOWED_ACCOUNTS": "111111111111"}
+    with pytest.raises(ConfigurationError, match=r"GOVSYNC_APPROVAL_RULES.*approvers must be"):
+        Settings.from_env({**env, "GOVSYNC_APPROVAL_RULES": '{"high": {"test": true}}'})
+    with pytest.raises(ConfigurationError, match="approval_rules names stages that are not in the chain: \\['qa'\\]"):
+        Settings.from_env({**env, "GOVSYNC_APPROVAL_RULES": '{"high": {"qa": 2}}'})
+    assert Settings.from_env(env).approvals.required("test", "high") == 2
+    assert Settings.from_env({**env, "GOVSYNC_STAGES": "dev,live"}).approvals.required("live", "high") == 1
+
+
+def test_the_first_stage_decision_is_sent_at_once():
+    verdict = decide(ask(), version_records(), CONFIG, RULES, REGISTRANT, {})
+    assert verdict.outcome == SENT and verdict.approvers == ("olivia@example.com",)
+    assert verdict.record.decisions[-1]["state"] == SENT and verdict.record.decisions[-1]["by"] == "olivia@example.com"
+
+
+def test_a_later_stage_waits_for_the_one_before():
+    with pytest.raises(Refused, match="test is decided once development is approved") as refused:
+        decide(ask(stage="test"), version_records(), CONFIG, RULES, REGISTRANT, {})
+    assert refused.value.status == 409
+
+
+def test_two_approvers_for_a_high_risk_test_stage_each_counted_once():
+    records = version_records(ModelApprovalStatus="Approved")
+    first = decide(ask(stage="test"), records, CONFIG, RULES, REGISTRANT, {})
+    assert first.outcome == COLLECTED and first.required == 2 and first.record.model_status == "pending"
+    records = {**records, "test": first.record}
+    with pytest.raises(Refused, match="already approved test: it takes 2 distinct approvers \\(1 so far\\)"):
+        decide(ask(stage="test", decision_id="d2"), records, CONFIG, RULES, REGISTRANT, {})
+    second = decide(ask(OSCAR, stage="test", decision_id="d2"), records, CONFIG, RULES, REGISTRANT, {})
+    assert second.outcome == SENT and second.approvers == ("olivia@example.com", "oscar@example.com")
+    assert [d["state"] for d in second.record.decisions] == [SENT, SENT]
+
+
+def test_the_registrant_is_refused_with_403():
+    with pytest.raises(Refused, match="separation of duties: alice registered this version") as refused:
+        decide(ask(Person("alice", groups=frozenset({"approvers"}))), version_records(), CONFIG, RULES, REGISTRANT, {})
+    assert refused.value.status == 403
+
+
+def test_the_registry_event_names_the_people_whose_decision_it_carries():
+    before = version_records(ModelApprovalStatus="Approved")
+    collected = decide(ask(stage="test"), before, CONFIG, RULES, REGISTRANT, {}).record
+    sent = decide(ask(OSCAR, stage="test", decision_id="d2"), {**before, "test": collected}, CONFIG, RULES, REGISTRANT,
+                  {}).record  # fmt: skip
+    stored = {**before, "test": sent}
+    after = {**stored, "test": replace(sent, model_status="approved", registry_status="approved")}
+    named, actor = attribute(stored, after)
+    assert actor == "olivia@example.com, oscar@example.com" == named["test"].model_audit_user
+    assert {d["state"] for d in named["test"].decisions} == {APPLIED}
+    # decided otherwise (a rejection in Studio): what was collected is superseded, nobody is named
+    rejected = {**stored, "test": replace(collected, model_status="rejected", registry_status="rejected")}
+    named, actor = attribute({**before, "test": collected}, rejected)
+    assert actor is None and named["test"].decisions[0]["state"] == SUPERSEDED
+
+
+def test_use_cases_start_in_poc_and_move_one_stage_at_a_time():
+    use_case = recorded("uc-1", "Credit", owner="dana", lob="retail", description=None, actor="olivia", at="t0")
+    assert use_case.stage == "poc" and use_case.history[0]["reason"] == "recorded"
+    moved = decided(use_case, "advance", "feasible", actor="oscar", at="t1")
+    assert moved.stage == "development" and decided(moved, "reject", "rework", actor="o", at="t2").stage == "poc"
+    with pytest.raises(Refused, match="the first stage: cannot reject"):
+        decided(use_case, "reject", "no", actor="o", at="t1")
+    with pytest.raises(Refused, match="the last stage: cannot advance"):
+        decided(UseCase("uc-2", None, "retired"), "advance", "no", actor="o", at="t1")
+
+
+def test_a_csv_row_puts_nested_values_as_json_and_names_who_approved():
+    record = version_records()["development"]
+    view = {**record.view(), "decisions": [{"by": "olivia@example.com", "state": APPLIED}],
+            "model_validation_metrics": {"auc": 0.9}}  # fmt: skip
+    cells = row(view)
+    assert cells["approved_by"] == "olivia@example.com" and cells["model_validation_metrics"] == '{"auc":0.9}'
+    assert cells["metadata_complete"] == "true" and cells["monitoring_alert"] == "false"
+    assert to_csv([view]).splitlines()[0] == ",".join(CSV_HEADER)

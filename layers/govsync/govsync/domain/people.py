@@ -42,8 +42,9 @@ class Person:
 
     @property
     def name(self) -> str:
-        """How records and audit entries name the person: their email, else their username."""
-        return self.email or self.username
+        """How records and audit entries name the person: their email, else their IAM identity (the CLI),
+        else their username."""
+        return self.email or self.identity or self.username
 
     def may(self, permission: str) -> bool:
         return bool(self.groups & PERMISSIONS[permission])

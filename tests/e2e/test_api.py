@@ -1,0 +1,155 @@
+"""The governance API on the local stack, with real Cognito tokens: the authorizer's checks (signature,
+expiry, audience, token use), people deciding through the registry, the CLI's doors to the same rules."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+
+import pytest
+from joserfc import jwk, jwt
+from moto.utilities.utils import load_resource
+
+from govsync.domain.export import CSV_HEADER
+from govsync_local.api_client import GovernanceApi
+
+from .conftest import wait_until
+from .test_local_stack import METADATA, SPEC, new_group, record
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def api(local) -> GovernanceApi:
+    return GovernanceApi(local.endpoint)
+
+
+@pytest.fixture
+def version(local) -> str:
+    """A high-risk version of a group of its own, recorded; returns the group."""
+    group = new_group(local)
+    local.client("sagemaker").create_model_package(
+        ModelPackageGroupName=group, InferenceSpecification=SPEC, ModelApprovalStatus="PendingManualApproval",
+        CustomerMetadataProperties={**METADATA, "ModelRisk": "High"},
+    )  # fmt: skip
+    wait_until(lambda: record(local, group).get("development"), what="the development record")
+    return group
+
+
+def forged(api: GovernanceApi, **changes) -> str:
+    """An ID token as the local Cognito would sign it (its key), with `changes` to its claims."""
+    key = jwk.RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
+    genuine = jwt.decode(api.token("olivia"), key)
+    return jwt.encode({"alg": "RS256", "kid": "dummy"}, {**genuine.claims, **changes}, key)
+
+
+def test_local_info_gives_the_api_its_pool_and_the_demo_people(local):
+    info = local.info
+    assert info["api_url"].startswith("http://127.0.0.1:")
+    assert set(info["cognito"]) == {"user_pool_id", "client_id"}
+    assert {name: user["groups"] for name, user in info["users"].items()} == {
+        "alice": ["approvers"], "olivia": ["approvers"], "oscar": ["approvers"], "audrey": ["auditors"],
+        "victor": ["viewers"]}  # fmt: skip
+    assert all(len(user["password"]) >= 12 for user in info["users"].values())
+
+
+def test_the_authorizer_lets_only_genuine_unexpired_id_tokens_of_the_pools_client_through(api):
+    assert api.call("victor", "GET", "/records?limit=1")[0] == 200
+    assert api.call(None, "GET", "/records")[0] == 401
+    token = api.token("victor")
+    tampered = token[:-8] + ("A" * 8 if not token.endswith("A" * 8) else "B" * 8)
+    for bad in (
+        tampered,
+        "not-a-token",
+        forged(api, exp=int(time.time()) - 60),
+        forged(api, aud="another-client"),
+        forged(api, token_use="access"),
+        forged(api, iss="https://cognito-idp.us-east-1.amazonaws.com/x"),
+    ):
+        status, body = api.call(None, "GET", "/records", headers={"Authorization": bad})
+        assert (status, body) == (401, {"message": "Unauthorized"})
+    assert api.call(None, "GET", "/records", headers={"Authorization": f"Bearer {token}"})[0] == 200
+    assert api.call("victor", "GET", "/nowhere")[0] == 403  # API Gateway: no such resource
+
+
+def test_roles_decide_who_exports_and_who_decides(api, version):
+    assert api.call("victor", "GET", "/export?format=csv")[0] == 403
+    status, text = api.call("audrey", "GET", "/export?format=csv")
+    assert status == 200 and tuple(next(csv.reader(io.StringIO(text)))) == CSV_HEADER
+    path = f"/models/{version}/versions/1/stages/development/decisions"
+    status, body = api.call("audrey", "POST", path, {"decision": "approve", "comment": "fine"})
+    assert status == 403 and "may not decide" in body["message"]
+
+
+def test_an_officer_approves_through_the_api_and_the_record_names_her(local, api, version):
+    path = f"/models/{version}/versions/1/stages/development/decisions"
+    status, body = api.call("olivia", "POST", path, {"decision": "approve", "comment": "Validated on hold-out"})
+    assert status == 202 and body["state"] == "sent"
+    development = wait_until(
+        lambda: (r := record(local, version).get("development")) and r["model_status"] == "approved" and r,
+        what="the approval on the record",
+    )
+    assert development["model_audit_user"] == "olivia@example.com"
+    assert development["stage_description"] == "Validated on hold-out"
+    trail = api.call("victor", "GET", f"/models/{version}/versions/1/audit")[1]
+    assert trail["verification"]["verified"] and any(e["actor"] == "olivia@example.com" for e in trail["entries"])
+    # the test stage of a high-risk version takes two officers
+    path = f"/models/{version}/versions/1/stages/test/decisions"
+    assert api.call("olivia", "POST", path, {"decision": "approve", "comment": "ok in test"})[1]["state"] == "collected"
+    pending = json.loads(local.govsync("pending", "--json").stdout)
+    row = next(r for r in pending if r["model_group"] == version and r["stage"] == "test")
+    assert (row["approvals_collected"], row["approvals_required"]) == (1, 2)
+    assert api.call("oscar", "POST", path, {"decision": "approve", "comment": "ok in test"})[1]["state"] == "sent"
+    test = wait_until(lambda: (r := record(local, version).get("test")) and r["model_status"] == "approved" and r,
+                      what="the test approval")  # fmt: skip
+    assert test["model_audit_user"] == "olivia@example.com, oscar@example.com"
+
+
+def _iam_user(local, name: str) -> dict[str, str]:
+    iam = local.client("iam")
+    iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
+def test_the_cli_decides_with_the_callers_iam_identity_under_the_same_rules(local, version):
+    # the identity that registered the version (the local stack's default one) may not approve it
+    refused = local.govsync("approve", version, "1", "--stage", "development", "--comment", "mine")
+    assert refused.returncode == 2 and "separation of duties" in refused.stderr
+    officer = _iam_user(local, f"officer-{version}")
+    done = local.govsync("approve", version, "1", "--stage", "development", "--comment", "reviewed", "--json",
+                         env=officer)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["state"] == "sent"
+    development = wait_until(
+        lambda: (r := record(local, version).get("development")) and r["model_status"] == "approved" and r,
+        what="the CLI's approval on the record",
+    )
+    assert development["model_audit_user"].endswith(f":user/officer-{version}")
+    again = local.govsync("approve", version, "1", "--stage", "development", "--comment", "again", env=officer)
+    assert again.returncode == 2 and "already approved" in again.stderr
+    missing = local.govsync("reject", version, "7", "--stage", "development", "--comment", "x", env=officer)
+    assert missing.returncode == 1 and "no governance record" in missing.stderr
+
+
+def test_the_cli_records_use_cases_and_exports(local, tmp_path):
+    use_case = f"uc-cli-{int(time.time() * 1000) % 10**8}"
+    created = local.govsync("usecases", "create", use_case, "--name", "Credit", "--owner", "dana@example.com",
+                            "--lob", "retail", "--json")  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["use_case_stage"] == "poc"
+    moved = local.govsync("usecases", "advance", use_case, "--comment", "feasible")
+    assert moved.returncode == 0 and "poc -> development" in moved.stdout
+    back = local.govsync("usecases", "reject", use_case, "--comment", "not yet")
+    assert back.returncode == 0 and "development -> poc" in back.stdout
+    assert local.govsync("usecases", "reject", use_case, "--comment", "x").returncode == 2
+    bad = local.govsync("usecases", "create", "bad id", "--name", "n", "--owner", "o", "--lob", "l")
+    assert bad.returncode == 2 and "USE_CASE_ID" in bad.stderr
+    out = tmp_path / "inventory.csv"
+    exported = local.govsync("export", "--format", "csv", "-o", str(out))
+    assert exported.returncode == 0 and "records" in exported.stderr
+    assert out.read_text().splitlines()[0] == ",".join(CSV_HEADER)
+    pack = local.govsync("export", "--since", "2020-01-01")
+    assert pack.returncode == 0 and json.loads(pack.stdout)["verified"] is True

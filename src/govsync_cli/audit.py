@@ -11,7 +11,6 @@ from govsync_cli.base import (
     CliError,
     NotFound,
     emit,
-    record_order,
     stages_of,
     store_for,
     table,
@@ -39,7 +38,9 @@ def cmd_usecases_show(args: argparse.Namespace) -> int:
             f"no use case {args.use_case_id!r} (a use case is recorded at its models' first approval; "
             "`govsync usecases list` lists them)"
         )
-    records = sorted(store.records_by_use_case(args.use_case_id), key=record_order(stages_of(args)))
+    from govsync.services.queries import order
+
+    records = sorted(store.records_by_use_case(args.use_case_id), key=order(stages_of(args)))
     views = [r.view({use_case.use_case_id: use_case.stage}) for r in records]
     data = {**use_case.to_json(), "models": views}
     history = [

@@ -133,12 +133,6 @@ def stages_of(args: argparse.Namespace) -> tuple[str, ...]:
     return stack_info(args).stages
 
 
-def record_order(stages: tuple[str, ...]) -> Any:
-    """Sort key: group, version, then stage in promotion order (unknown stages last)."""
-    rank = {stage: i for i, stage in enumerate(stages)}
-    return lambda r: (r.model_group, r.model_version, rank.get(r.model_stage, len(rank)))
-
-
 def one_of(value: str | None, allowed: Sequence[str], option: str) -> None:
     if value is not None and value not in allowed:
         raise CliError(f"{option} {value!r} is not one of: {', '.join(allowed)}")

@@ -5,8 +5,10 @@ approvers required apply as they do in the API)."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,24 +40,30 @@ def _me() -> Any:
     return person_from_identity(arn)
 
 
-def _refused(exc: Any) -> CliError:
-    """A refusal, with the API's reason; unknown things exit 1 as elsewhere."""
-    return NotFound(exc.reason) if exc.status == 404 else CliError(exc.reason)
+def refusals_exit(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """The command, a refusal of the service exiting with its reason: 1 for something unknown, else 2."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        from govsync.domain.errors import Refused
+
+        try:
+            return command(args)
+        except Refused as exc:
+            raise (NotFound(exc.reason) if exc.status == 404 else CliError(exc.reason)) from exc
+
+    return run
 
 
+@refusals_exit
 def cmd_decide(args: argparse.Namespace) -> int:
     wiring = _services(args)
-    from govsync.domain.errors import Refused
-
     comment = args.comment.strip()
     if not comment:
         raise CliError("--comment: a decision takes a comment saying why")
-    try:
-        result = wiring.decisions().decide(
-            _me(), args.group, args.version, args.stage, args.decision, comment, args.if_match
-        )
-    except Refused as exc:
-        raise _refused(exc) from exc
+    result = wiring.decisions().decide(
+        _me(), args.group, args.version, args.stage, args.decision, comment, args.if_match
+    )
     what, who = f"{args.decision} of {args.group} v{args.version} {args.stage}", ", ".join(result["approvers"])
     if result["state"] == "collected":
         text = f"{what} collected: {len(result['approvers'])} of {result['approvals_required']} approvers ({who})"
@@ -83,12 +91,12 @@ def _duration(seconds: int | None) -> str:
     return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
 
 
+@refusals_exit
 def cmd_usecases_create(args: argparse.Namespace) -> int:
     wiring = _services(args)
     from pydantic import ValidationError
 
     from govsync.api.models import NewUseCase
-    from govsync.domain.errors import Refused
 
     try:
         body = NewUseCase(id=args.use_case_id, name=args.name, owner=args.owner, lob=args.lob,
@@ -96,46 +104,35 @@ def cmd_usecases_create(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         problems = "; ".join(f"--{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise CliError(problems.replace("--id", "USE_CASE_ID")) from exc
-    try:
-        use_case = wiring.use_case_desk().record(
-            _me(), body.id, body.name, owner=body.owner, lob=body.lob, description=body.description or None
-        )
-    except Refused as exc:
-        raise _refused(exc) from exc
+    use_case = wiring.use_case_desk().record(
+        _me(), body.id, body.name, owner=body.owner, lob=body.lob, description=body.description or None
+    )
     emit(args, use_case.to_json(), f"use case {use_case.use_case_id} ({use_case.use_case_name}) recorded in poc")
     return EXIT_OK
 
 
+@refusals_exit
 def cmd_usecases_decide(args: argparse.Namespace) -> int:
     wiring = _services(args)
-    from govsync.domain.errors import Refused
-
     if not args.comment.strip():
         raise CliError("--comment: a decision takes a comment saying why")
-    try:
-        use_case = wiring.use_case_desk().decide(_me(), args.use_case_id, args.decision, args.comment.strip())
-    except Refused as exc:
-        raise _refused(exc) from exc
+    use_case = wiring.use_case_desk().decide(_me(), args.use_case_id, args.decision, args.comment.strip())
     last = use_case.history[-1]
     emit(args, use_case.to_json(), f"use case {use_case.use_case_id}: {last['from']} -> {last['to']}")
     return EXIT_OK
 
 
+@refusals_exit
 def cmd_export(args: argparse.Namespace) -> int:
     wiring = _services(args)
-    from govsync.domain.errors import Refused
-
-    try:
-        if args.format == "csv":
-            text = wiring.exporter().csv(_me())
-            summary = f"{max(text.count(chr(10)) - 1, 0)} records"
-        else:
-            pack = wiring.exporter().pack(_me(), args.since, args.until)
-            text = json.dumps(pack, indent=2, default=str) + "\n"
-            chains = "every chain verifies" if pack["verified"] else "SOME CHAINS DO NOT VERIFY"
-            summary = f"{len(pack['records'])} records, {len(pack['audit_entries'])} audit entries, {chains}"
-    except Refused as exc:
-        raise _refused(exc) from exc
+    if args.format == "csv":
+        text = wiring.exporter().csv(_me())
+        summary = f"{max(text.count(chr(10)) - 1, 0)} records"
+    else:
+        pack = wiring.exporter().pack(_me(), args.since, args.until)
+        text = json.dumps(pack, indent=2, default=str) + "\n"
+        chains = "every chain verifies" if pack["verified"] else "SOME CHAINS DO NOT VERIFY"
+        summary = f"{len(pack['records'])} records, {len(pack['audit_entries'])} audit entries, {chains}"
     if args.output:
         Path(args.output).write_text(text)
         print(f"wrote {args.output}: {summary}", file=sys.stderr)

@@ -14,7 +14,6 @@ from govsync_cli.base import (
     cell,
     emit,
     one_of,
-    record_order,
     stages_of,
     store_for,
     table,
@@ -29,31 +28,20 @@ RECORD_COLUMNS = ("model_group", "model_version", "model_stage", "model_status",
 # ---------------------------------------------------------------------------- records
 def cmd_records_list(args: argparse.Namespace) -> int:
     from govsync.domain.records import DEPLOYMENT_STATES, STATUSES
+    from govsync.services.queries import RecordFilter, find_records
 
     stages = stages_of(args)
     one_of(args.stage, stages, "--stage")
     one_of(args.status, STATUSES, "--status")
     one_of(args.deployment, DEPLOYMENT_STATES, "--deployment")
     store = store_for(args)
-    if args.use_case:
-        records = list(store.records_by_use_case(args.use_case))
-    elif args.stage and args.status:
-        records = list(store.records_by_stage_status(args.stage, args.status, args.group))
-    else:
-        records = list(store.all_records([args.stage] if args.stage else stages, args.group))
+    wanted = RecordFilter(stage=args.stage, status=args.status, group=args.group, use_case=args.use_case)
+    records = find_records(store, stages, wanted)
     if not records and args.use_case and store.load_use_case(args.use_case) is None:
         raise NotFound(f"no use case {args.use_case!r} and no records naming it")
     if not records and args.group and next(iter(store.all_records(stages, args.group)), None) is None:
         raise NotFound(f"no records of model group {args.group!r}")
-    records = [
-        r
-        for r in records
-        if (not args.group or r.model_group == args.group)
-        and (not args.stage or r.model_stage == args.stage)
-        and (not args.status or r.model_status == args.status)
-        and (not args.deployment or r.deployment_status == args.deployment)
-    ]
-    records.sort(key=record_order(stages))
+    records = [r for r in records if not args.deployment or r.deployment_status == args.deployment]
     data = views(store, records)
     rows = [{**row, "deployment": _deployment_cell(row), "monitoring": _monitoring_cell(row)} for row in data]
     emit(args, data, table(rows, RECORD_COLUMNS))

@@ -42,6 +42,7 @@ MAY_IMPORT = {
         "govsync",
         "govsync_cli",
         "govsync.api.models",
+        "govsync.services.queries",
         "govsync.domain",
         "govsync.adapters",
         "govsync.settings",

@@ -14,6 +14,7 @@ from govsync.domain.people import EXPORT, Person
 from govsync.domain.records import StageRecord
 from govsync.observability import logger
 from govsync.services.ports import Store
+from govsync.services.queries import order
 from govsync.settings import Settings
 
 
@@ -26,11 +27,7 @@ class Exporter:
     def _records(self, person: Person) -> tuple[list[StageRecord], dict[str, str]]:
         if (refusal := person.refusal(EXPORT)) is not None:
             raise Refused(403, refusal)
-        stages = self.settings.stages
-        records = sorted(
-            self.store.all_records(stages),
-            key=lambda r: (r.model_group, r.model_version, stages.index(r.model_stage)),
-        )
+        records = sorted(self.store.all_records(self.settings.stages), key=order(self.settings.stages))
         use_cases = self.store.use_case_stages(r.use_case_id for r in records if r.use_case_id)
         return records, use_cases
 

@@ -150,6 +150,12 @@ def main() -> int:
         if not aggregated or aggregated.get("failed") != 0 or not reconciled or reconciled.get("up_to_date") != 1:
             print(f"check-package: scheduled functions answered {aggregated} and {reconciled}", file=sys.stderr)
             return 1
+        # the governance API: a viewer's GET /records as API Gateway hands it over, the record listed
+        listed = run_built("GovernanceApiFunction", "api-get-records.json")
+        body = json.loads(listed["body"]) if listed and listed.get("statusCode") == 200 else {}
+        if [r["model_version"] for r in body.get("records", [])] != [1]:
+            print(f"check-package: GovernanceApiFunction answered {listed}", file=sys.stderr)
+            return 1
         item = ddb.get_item(
             TableName=table, Key={"pk": {"S": "MODEL#fraud-detector#1"}, "sk": {"S": "V#STAGE#development"}}
         )
@@ -159,7 +165,7 @@ def main() -> int:
             return 1
     print(
         "check-package: the sam build output synced an event and copied its artifact, and the deploy, "
-        "deployment status, metrics aggregator and reconciler functions answered, with the layer only "
+        "deployment status, metrics aggregator, reconciler and governance API functions answered, with the layer only "
         "(built exactly as locked): ok"
     )
     return 0

@@ -108,7 +108,7 @@ def cmd_audit_show(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from govsync.domain.audit import verify_chain
+    from govsync.services.queries import audit_trail
 
     store = store_for(args)
     if args.group:
@@ -119,12 +119,12 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         versions = sorted({(r.model_group, r.model_version) for r in store.all_records(stages_of(args))})
     results = []
     for group, version in versions:
-        state = store.load_version(group, version)
-        if state.head is None:
+        trail = audit_trail(store, group, version)
+        if not trail.exists:
             if args.group:
                 raise NotFound(f"no audit trail for {group} version {version}")
             continue
-        verdict = verify_chain(store.audit_entries(group, version), state.audit_seq, state.audit_head)
+        verdict = trail.verdict
         results.append(
             {"model_group": group, "model_version": version, "ok": verdict.ok, "entries": verdict.checked,
              "broken_seq": verdict.broken_seq, "reason": verdict.reason}

@@ -20,12 +20,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from govsync import __version__, wiring
 from govsync.api.models import GROUP_NAME, USE_CASE_ID, NewUseCase, StageDecision, UseCaseDecision
-from govsync.domain.audit import verify_chain
 from govsync.domain.errors import Refused
 from govsync.domain.people import DECIDE, EXPORT, MANAGE_USE_CASES, READ, Person, person_from_claims
 from govsync.domain.records import STATUSES
 from govsync.observability import logger, metrics, tracer
-from govsync.services.queries import RecordFilter, find_records, order, page
+from govsync.services.queries import RecordFilter, audit_trail, find_records, order, page
 from govsync.settings import get_settings
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -130,19 +129,17 @@ def show_version(group: Group, version: Version) -> dict[str, Any]:
 
 @app.get("/models/<group>/versions/<version>/audit", middlewares=[requires(READ)], summary="The audit trail")
 def version_audit(group: Group, version: Version) -> dict[str, Any]:
-    store = wiring.governance_store()
-    state = store.load_version(group, version)
-    if state.head is None:
+    trail = audit_trail(wiring.governance_store(), group, version)
+    if not trail.exists:
         raise Refused(404, f"no audit trail for {group} version {version}")
-    entries = store.audit_entries(group, version)
-    verdict = verify_chain(entries, state.audit_seq, state.audit_head)
+    verdict = trail.verdict
     return {
         "model_group": group,
         "model_version": version,
-        "entries": [{**e.payload(), "hash": e.hash} for e in entries],
+        "entries": [{**e.payload(), "hash": e.hash} for e in trail.entries],
         "verification": {"verified": verdict.ok, "entries_checked": verdict.checked,
                          "broken_seq": verdict.broken_seq, "reason": verdict.reason},
-        "head": {"seq": state.audit_seq, "hash": state.audit_head},
+        "head": {"seq": trail.head_seq, "hash": trail.head_hash},
     }  # fmt: skip
 
 

@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from govsync.domain.audit import verify_chain
 from govsync.domain.errors import Refused
 from govsync.domain.export import Chain, governance_view, in_window, to_csv
 from govsync.domain.people import EXPORT, Person
 from govsync.domain.records import StageRecord
 from govsync.observability import logger
 from govsync.services.ports import Store
-from govsync.services.queries import order
+from govsync.services.queries import audit_trail, order
 from govsync.settings import Settings
 
 
@@ -46,11 +45,9 @@ class Exporter:
         entries: list[dict[str, Any]] = []
         chains: list[dict[str, Any]] = []
         for group, version in dict.fromkeys((r.model_group, r.model_version) for r in records):
-            state = self.store.load_version(group, version)
-            trail = self.store.audit_entries(group, version)
-            verdict = verify_chain(trail, state.audit_seq, state.audit_head)
-            chains.append(Chain(group, version, state.audit_seq, state.audit_head, verdict).to_json())
-            entries.extend({**e.payload(), "hash": e.hash} for e in trail if in_window(e, start, end))
+            trail = audit_trail(self.store, group, version)
+            chains.append(Chain(group, version, trail.head_seq, trail.head_hash, trail.verdict).to_json())
+            entries.extend({**e.payload(), "hash": e.hash} for e in trail.entries if in_window(e, start, end))
         logger.info("export", format="json", records=len(records), entries=len(entries), by=person.name)
         return {
             "generated_at": self.clock().isoformat(),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
+from govsync.domain.audit import AuditEntry, ChainVerdict, verify_chain
 from govsync.domain.errors import Refused
 from govsync.domain.records import StageRecord
 from govsync.services.ports import Store
@@ -70,3 +71,23 @@ def page(records: list[StageRecord], stages: Sequence[str], limit: int, after: s
         records = [r for r in records if order(stages)(r) > position]
     chunk = records[:limit]
     return chunk, (_cursor(chunk[-1], stages) if len(records) > limit else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Trail:
+    """A version's audit entries up to the head read with them, and whether that chain verifies."""
+
+    entries: list[AuditEntry]
+    head_seq: int
+    head_hash: str
+    verdict: ChainVerdict
+    exists: bool
+
+
+def audit_trail(store: Store, group: str, version: int) -> Trail:
+    """The head first, then the entries: an entry appended in between (a later change) is left for the
+    next read, so a chain that verifies is never reported broken by a write racing the read."""
+    state = store.load_version(group, version)
+    entries = [e for e in store.audit_entries(group, version) if e.seq <= state.audit_seq]
+    verdict = verify_chain(entries, state.audit_seq, state.audit_head)
+    return Trail(entries, state.audit_seq, state.audit_head, verdict, state.head is not None)

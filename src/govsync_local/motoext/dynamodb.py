@@ -4,6 +4,7 @@ instead of sorting the whole table (both made a thousand-record table take minut
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 
@@ -29,8 +30,16 @@ def install() -> None:
 
     ddb.copy = _TablesByReference()
     original = DynamoDBBackend.transact_write_items
+    # One transaction at a time, as DynamoDB serializes conflicting ones: without it, a transaction whose
+    # condition fails would restore its snapshots over the writes of one that committed in between
+    # (the local server answers requests on threads, the in-process tests run writers on threads).
+    serialized = threading.RLock()
 
     def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        with serialized:
+            _transact(self, transact_items)
+
+    def _transact(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
         snapshots = []
         for entry in transact_items:
             op_type, op = next(iter(entry.items()))
@@ -62,8 +71,6 @@ def install() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items
 
     # A Query on the table's own keys reads its partition; moto lists and sorts the whole table first.
-    import threading
-
     partition = threading.local()
     original_all_items = Table.all_items
     original_query = Table.query

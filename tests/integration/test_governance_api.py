@@ -137,6 +137,9 @@ def test_an_approval_goes_through_the_registry_and_the_record_names_the_person(r
     assert package["ModelApprovalStatus"] == "Approved"
     assert package["ApprovalDescription"] == "Validated on the hold-out set"
     assert records(1)["development"].model_status == "pending"  # until the registry's event arrives
+    # the registry is read, not the record: a second approval on its way is refused at once
+    status, answer, _ = decision(stack, "oscar", 1, "development")
+    assert status == 409 and "already approved in the registry" in answer["message"]
     sync(stack, registered)
     record = records(1)["development"]
     assert record.model_status == "approved" and record.model_audit_user == "olivia@example.com"

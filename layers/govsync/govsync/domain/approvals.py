@@ -95,7 +95,7 @@ class Ask:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """What a decision comes to: `collected` (more approvers needed) or `send` (to the registry)."""
+    """What a decision comes to: `collected` (more approvers needed) or `sent` (to the registry)."""
 
     outcome: str
     record: StageRecord  # the stage record with the decision stored on it
@@ -114,9 +114,12 @@ def decide(
     rules: ApprovalRules,
     created_by: str,
     identity_map: Mapping[str, str],
+    registry_now: str | None = None,
 ) -> Verdict:
     """Check the decision against the records, separation of duties and the approvers required.
-    Raises Refused; the caller audits a 403 and stores the verdict's record otherwise."""
+    `registry_now`: the stage's decision in the registry as just read (it may be ahead of the record,
+    whose event is on its way). Raises Refused; the caller audits a 403 and stores the verdict's record
+    otherwise."""
     if ask.stage not in config.stages:
         raise Refused(404, f"no stage {ask.stage!r} (stages: {', '.join(config.stages)})")
     record = records.get(ask.stage)
@@ -132,7 +135,7 @@ def decide(
     if record is None:
         raise Refused(404, f"no {ask.stage} record for this version yet")
     wanted = STATUS_OF[ask.decision]
-    if record.registry_status == wanted:
+    if wanted in (record.registry_status, registry_now):
         raise Refused(409, f"{ask.stage} is already {wanted} in the registry")
     if ask.decision == APPROVE and is_registrant(ask.person, created_by, identity_map):
         raise Refused(

@@ -13,9 +13,9 @@ from typing import Any
 from govsync.domain import approvals
 from govsync.domain.approvals import FAILED, Ask, Verdict
 from govsync.domain.errors import GovsyncError, Refused
-from govsync.domain.package import snapshot_from_describe
+from govsync.domain.package import PackageSnapshot, snapshot_from_describe
 from govsync.domain.people import DECIDE, Person
-from govsync.domain.records import PENDING, Records, StageRecord
+from govsync.domain.records import APPROVAL_STATUS, PENDING, STAGE_STATUS, Records, StageConfig, StageRecord
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.ports import RegistryDecisions, Store
 from govsync.services.updates import Audit, update_records
@@ -73,11 +73,13 @@ class Decisions:
         ask = Ask(self.new_id(), stage, decision, comment, person, now, pkg.last_modified_time.isoformat())
         verdict: Verdict | None = None
 
+        registry_now = registry_decision(pkg, stage, self.settings.stage_config)
+
         def store_decision(records: Records) -> Records:
             nonlocal verdict
             verdict = approvals.decide(
                 ask, records, self.settings.stage_config, self.settings.approvals, pkg.created_by,
-                self.settings.identity_map,
+                self.settings.identity_map, registry_now,
             )  # fmt: skip
             return {**records, stage: verdict.record}
 
@@ -173,6 +175,15 @@ class Decisions:
             "approvals_required": self.settings.approvals.required(record.model_stage, record.model_risk),
             "decision_sent": any(d.get("state") == approvals.SENT for d in record.decisions),
         }
+
+
+def registry_decision(pkg: PackageSnapshot, stage: str, config: StageConfig) -> str | None:
+    """The stage's decision in the registry now (pending, approved, rejected), or None where it has none."""
+    if stage == config.first:
+        return APPROVAL_STATUS.get(pkg.approval_status)
+    if pkg.lifecycle is not None and config.stage_for(pkg.lifecycle.stage) == stage:
+        return STAGE_STATUS.get(pkg.lifecycle.stage_status)
+    return None
 
 
 def _waiting_since(record: StageRecord) -> str:

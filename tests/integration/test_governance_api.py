@@ -106,21 +106,21 @@ def test_every_route_of_the_template_is_in_the_matrix_and_in_the_openapi_documen
     assert document["components"]["securitySchemes"]["cognito"]["scheme"] == "bearer"
 
 
-@pytest.mark.parametrize("route", sorted(ROUTES), ids=lambda r: f"{r[0]} {r[1]}")
-def test_route_by_role(registered, stack, route):
-    method, resource = route
-    path, body = SAMPLE_PATHS[resource]
-    permission = PERMISSION_OF.get(route, "read")
-    status, answer, _ = api(stack, None, method, path, body)
-    assert status == 401 and "token" in answer["message"]
-    for user in ("victor", "olivia", "audrey", "adam"):
-        group = PEOPLE[user][1]
-        status, answer, _ = api(stack, user, method, path, body)
-        if group in PERMISSIONS[permission]:
-            assert status not in (401, 403), (user, route, answer)
-        else:
-            assert status == 403, (user, route, answer)
-            assert f"may not {permission.replace('-', ' ')}" in answer["message"] and group in answer["message"]
+def test_route_by_role(registered, stack):
+    """Every route of the template, without a token and as each group (one stack for the whole matrix)."""
+    for method, resource in sorted(ROUTES):
+        path, body = SAMPLE_PATHS[resource]
+        permission = PERMISSION_OF.get((method, resource), "read")
+        status, answer, _ = api(stack, None, method, path, body)
+        assert status == 401 and "token" in answer["message"], (method, resource, answer)
+        for user in ("victor", "olivia", "audrey", "adam"):
+            group = PEOPLE[user][1]
+            status, answer, _ = api(stack, user, method, path, body)
+            if group in PERMISSIONS[permission]:
+                assert status not in (401, 403), (user, method, resource, answer)
+            else:
+                assert status == 403, (user, method, resource, answer)
+                assert f"may not {permission.replace('-', ' ')}" in answer["message"] and group in answer["message"]
 
 
 def test_the_registry_is_untouched_by_a_refused_role(registered, stack):
@@ -238,24 +238,25 @@ DEV = f"/models/{GROUP}/versions/1/stages/development/decisions"
 OK = {"decision": "approve", "comment": "x"}
 
 
-@pytest.mark.parametrize(
-    ("path", "body", "status", "words"),
-    [
-        (DEV, {"decision": "approve"}, 400, "comment: Field required"),
-        (DEV, {**OK, "comment": "  "}, 400, "comment"),
-        (DEV, {**OK, "decision": "maybe"}, 400, "decision: Input should be 'approve' or 'reject'"),
-        (DEV, {**OK, "by": "me"}, 400, "by: Extra inputs"),
-        (DEV.replace("/1/", "/0/"), OK, 400, "version: Input should be greater than or equal to 1"),
-        (DEV.replace("development", "staging-x"), OK, 404, "no stage 'staging-x'"),
-        (DEV.replace("/1/", "/9/"), OK, 404, "no governance record"),
-        (DEV.replace("development", "production"), OK, 409, "test is not recorded"),
-        ("/usecases", {"id": "has space", "name": "n", "owner": "o", "lob": "l"}, 400, "id: String should match"),
-        ("/usecases/uc-none/decisions", {"decision": "advance", "comment": "go"}, 404, "no use case 'uc-none'"),
-    ],
-)
-def test_bad_requests_name_what_is_wrong(registered, stack, path, body, status, words):
-    got, answer, _ = api(stack, "adam", "POST", path, body)
-    assert got == status and words in answer["message"], answer
+BAD_REQUESTS = [
+    (DEV, {"decision": "approve"}, 400, "comment: Field required"),
+    (DEV, {**OK, "comment": "  "}, 400, "comment"),
+    (DEV, {**OK, "decision": "maybe"}, 400, "decision: Input should be 'approve' or 'reject'"),
+    (DEV, {**OK, "by": "me"}, 400, "by: Extra inputs"),
+    (DEV.replace("/1/", "/0/"), OK, 400, "version: Input should be greater than or equal to 1"),
+    (DEV.replace("development", "staging-x"), OK, 404, "no stage 'staging-x'"),
+    (DEV.replace("/1/", "/9/"), OK, 404, "no governance record"),
+    (DEV.replace("development", "production"), OK, 409, "test is not recorded"),
+    ("/usecases", {"id": "has space", "name": "n", "owner": "o", "lob": "l"}, 400, "id: String should match"),
+    ("/usecases/uc-none/decisions", {"decision": "advance", "comment": "go"}, 404, "no use case 'uc-none'"),
+]
+
+
+def test_bad_requests_name_what_is_wrong(registered, stack):
+    """Each bad request (one stack for them all): its status, the words naming what is wrong, nothing sent."""
+    for path, body, status, words in BAD_REQUESTS:
+        got, answer, _ = api(stack, "adam", "POST", path, body)
+        assert got == status and words in answer["message"], (path, body, answer)
     assert described(stack, registered)["ModelApprovalStatus"] == "PendingManualApproval"
 
 

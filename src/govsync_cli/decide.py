@@ -58,11 +58,8 @@ def refusals_exit(command: Callable[[argparse.Namespace], int]) -> Callable[[arg
 @refusals_exit
 def cmd_decide(args: argparse.Namespace) -> int:
     wiring = _services(args)
-    comment = args.comment.strip()
-    if not comment:
-        raise CliError("--comment: a decision takes a comment saying why")
     result = wiring.decisions().decide(
-        _me(), args.group, args.version, args.stage, args.decision, comment, args.if_match
+        _me(), args.group, args.version, args.stage, args.decision, args.comment, args.if_match
     )
     what, who = f"{args.decision} of {args.group} v{args.version} {args.stage}", ", ".join(result["approvers"])
     if result["state"] == "collected":
@@ -114,9 +111,7 @@ def cmd_usecases_create(args: argparse.Namespace) -> int:
 @refusals_exit
 def cmd_usecases_decide(args: argparse.Namespace) -> int:
     wiring = _services(args)
-    if not args.comment.strip():
-        raise CliError("--comment: a decision takes a comment saying why")
-    use_case = wiring.use_case_desk().decide(_me(), args.use_case_id, args.decision, args.comment.strip())
+    use_case = wiring.use_case_desk().decide(_me(), args.use_case_id, args.decision, args.comment)
     last = use_case.history[-1]
     emit(args, use_case.to_json(), f"use case {use_case.use_case_id}: {last['from']} -> {last['to']}")
     return EXIT_OK

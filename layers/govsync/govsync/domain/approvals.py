@@ -103,8 +103,9 @@ class Verdict:
     required: int
 
 
-def approvals(record: StageRecord | None, state: str = COLLECTED) -> list[dict[str, Any]]:
-    return [d for d in (record.decisions if record else []) if d.get("state") == state and d["decision"] == APPROVE]
+def approvals(record: StageRecord | None) -> list[dict[str, Any]]:
+    """The approvals collected on the stage so far (waiting for more approvers)."""
+    return [d for d in (record.decisions if record else []) if d.get("state") == COLLECTED and d["decision"] == APPROVE]
 
 
 def decide(

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from govsync.domain import approvals
-from govsync.domain.approvals import FAILED, Ask, Verdict
+from govsync.domain.approvals import FAILED, ApprovalRules, Ask, Verdict
 from govsync.domain.errors import GovsyncError, Refused
 from govsync.domain.package import PackageSnapshot, snapshot_from_describe
 from govsync.domain.people import DECIDE, Person
@@ -22,6 +22,13 @@ from govsync.services.updates import Audit, update_records
 from govsync.settings import Settings
 
 REGISTRY_STATUS = {"approve": "Approved", "reject": "Rejected"}
+
+
+def said(comment: str) -> str:
+    """A decision's comment, which every decision takes (400 without one)."""
+    if not comment.strip():
+        raise Refused(400, "comment: a decision takes a comment saying why")
+    return comment.strip()
 
 
 def same_instant(given: str, actual: datetime) -> bool:
@@ -58,6 +65,7 @@ class Decisions:
         502 the registry refused); returns what became of it (`collected` or `sent`)."""
         if (refusal := person.refusal(DECIDE)) is not None:
             raise Refused(403, refusal)
+        comment = said(comment)
         state = self.store.load_version(group, version)
         if not state.records:
             raise Refused(404, f"no governance record for {group} version {version}")
@@ -143,15 +151,15 @@ class Decisions:
     def pending(self) -> list[dict[str, Any]]:
         """Stage records awaiting a decision, oldest first: how long they have waited, their risk, the
         approvals collected and the approvals required."""
-        now = self.clock()
+        now, rules = self.clock(), self.settings.approvals
         rows = []
         for stage in self.settings.stages:
             for record in self.store.records_by_stage_status(stage, PENDING):
-                rows.append(self._pending_row(record, now))
+                rows.append(self._pending_row(record, now, rules))
         rows.sort(key=lambda r: (r["waiting_since"], r["model_group"], r["model_version"]))
         return rows
 
-    def _pending_row(self, record: StageRecord, now: datetime) -> dict[str, Any]:
+    def _pending_row(self, record: StageRecord, now: datetime, rules: ApprovalRules) -> dict[str, Any]:
         since = _waiting_since(record)
         collected = approvals.approvals(record)
         try:
@@ -172,7 +180,7 @@ class Decisions:
             "waited_seconds": waited,
             "approvals": [{"by": d["by"], "at": d["at"], "comment": d["comment"]} for d in collected],
             "approvals_collected": len(collected),
-            "approvals_required": self.settings.approvals.required(record.model_stage, record.model_risk),
+            "approvals_required": rules.required(record.model_stage, record.model_risk),
             "decision_sent": any(d.get("state") == approvals.SENT for d in record.decisions),
         }
 

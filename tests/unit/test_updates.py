@@ -111,3 +111,23 @@ def test_a_use_case_is_created_on_first_approval_and_advances_when_its_models_ar
     assert store.load_use_case("uc-fraud") == replace(use_case, seq=1)
     # And evaluating again changes nothing
     assert lifecycle.evaluate(record, trigger="e-2", actor="carol") == store.load_use_case("uc-fraud")
+
+
+def test_a_version_live_on_the_endpoint_supersedes_every_older_one_still_live_there():
+    from govsync.domain.deployment import Deployment, DeployState
+    from govsync.services.deployment_status import Replacement, supersede_previous
+
+    # Given versions 1 and 2 live in test on the same endpoint: 2 went live while 3 was being deployed,
+    # and 3 was kicked when the endpoint still ran 1 (what a burst does)
+    store = InMemoryStore()
+    for version in (1, 2):
+        live = Deployment(status=DeployState.LIVE, endpoint_name="fraud-detector-test")
+        test = replace(implied(ModelPackageVersion=version)["development"], model_stage="test", deployment=live)
+        update_version(store, GROUP, version, registry_change({"test": test}))
+    # When version 3 is live, replacing version 1 by its kick
+    supersede_previous(store, GROUP, "test", Replacement("fraud-detector-test", 1, 3), event_id="e-3",
+                       actor="govsync-deployment-status", now=NOW)  # fmt: skip
+    # Then both older versions are superseded by it
+    for version in (1, 2):
+        deployment = store.load_version(GROUP, version).records["test"].deployment
+        assert (deployment.status, deployment.superseded_by) == (DeployState.SUPERSEDED, 3), version

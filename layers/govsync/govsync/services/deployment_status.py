@@ -3,7 +3,7 @@ stage accounts) move the record they are tagged with: IN_SERVICE -> deployed, FA
 
 Correlation is by the endpoint's tags (package ARN and stage), checked against the stage's account
 and the record's own deployment; an event for a deployment that is no longer current changes
-nothing. Once a version is live, the version it replaced on the endpoint is marked superseded.
+nothing. Once a version is live, the versions it replaced on the endpoint are marked superseded.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from govsync.domain.deployment import DeployState, superseded
 from govsync.domain.endpoint_events import EndpointChange, apply_endpoint_change, check_endpoint_event
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import EventPolicy
-from govsync.domain.records import StageRecord
+from govsync.domain.records import STATUSES, StageRecord
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.messages import Consumer, Message
 from govsync.services.ports import Store
@@ -71,12 +71,11 @@ class DeploymentStatus(Consumer):
             "deployment status updated", model_status=record.model_status, deployment_status=record.deployment_status
         )
         metrics.add_metric(name=f"Endpoint{change.status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
-        previous = record.deployment.previous_version
-        if record.deployment.status is DeployState.LIVE and previous is not None:
-            self._supersede(change, previous)
+        if record.deployment.status is DeployState.LIVE:
+            self._supersede(change, record.deployment.previous_version)
         return Outcome.UPDATED
 
-    def _supersede(self, change: EndpointChange, previous: int) -> None:
+    def _supersede(self, change: EndpointChange, previous: int | None) -> None:
         replaced = Replacement(change.endpoint_name, previous, change.version)
         supersede_previous(self.store, change.group, change.stage, replaced, event_id=change.event_id, actor=ACTOR,
                            now=self.now())  # fmt: skip
@@ -87,15 +86,17 @@ class Replacement:
     """`by_version` went live on `endpoint_name`, replacing `previous` there."""
 
     endpoint_name: str
-    previous: int
+    previous: int | None  # what the endpoint ran when `by_version` was kicked, if anything
     by_version: int
 
 
 def supersede_previous(
     store: Store, group: str, stage: str, replaced: Replacement, *, event_id: str, actor: str, now: str
 ) -> None:
-    """Once a version is live on the endpoint, the version it replaced there is superseded; its
-    decision stands (it stays a rollback candidate)."""
+    """Once a version is live on the endpoint, every older version still live there is superseded: the
+    one it replaced, and any that went live while it was being deployed (in a burst, a version kicked
+    before an earlier one was live names the one before that as replaced). Their decisions stand (they
+    stay rollback candidates)."""
 
     def retire(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
         record = records.get(stage)
@@ -104,4 +105,10 @@ def supersede_previous(
         updated = superseded(record.deployment, replaced.by_version, now)
         return None if updated is None else {**records, stage: replace(record, deployment=updated)}
 
-    update_records(store, group, replaced.previous, retire, Audit(event_id, actor, "superseded", now))
+    live = {
+        record.model_version
+        for record in store.group_records_in_stage(group, stage, STATUSES, replaced.by_version)
+        if record.deployment.status is DeployState.LIVE and record.deployment.endpoint_name == replaced.endpoint_name
+    }
+    for version in sorted(live | ({replaced.previous} if replaced.previous is not None else set())):
+        update_records(store, group, version, retire, Audit(event_id, actor, "superseded", now))

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
+from datetime import datetime
 
 from govsync.domain.audit import AuditEntry
 from govsync.domain.errors import ConcurrentChange
+from govsync.domain.monitoring import MetricsPoint
 from govsync.domain.records import STATUSES, StageRecord
 from govsync.domain.usecases import UseCase
 from govsync.domain.version_state import VersionHead, VersionState
@@ -22,6 +24,7 @@ class InMemoryStore:
         self.records: dict[tuple[str, int], dict[str, StageRecord]] = {}
         self.audit: dict[tuple[str, int], list[AuditEntry]] = {}
         self.cases: dict[str, UseCase] = {}
+        self.points: dict[tuple[str, int, str, str], tuple[MetricsPoint, datetime]] = {}
         self.commits = 0
         # called after a version is read and before its write lands: lets a test play a concurrent writer
         self.before_commit: Callable[[VersionState], None] | None = None
@@ -110,6 +113,14 @@ class InMemoryStore:
 
     def use_case_stages(self, use_case_ids: Iterable[str]) -> dict[str, str]:
         return {i: self.cases[i].stage for i in use_case_ids if i in self.cases}
+
+    # ------------------------------------------------------------------ metrics history
+    def save_metrics_point(self, point: MetricsPoint, expires_at: datetime) -> None:
+        self.points[(point.group, point.version, point.stage, point.window_end)] = (point, expires_at)
+
+    def metrics_history(self, group: str, version: int, stage: str, since: str | None = None) -> list[MetricsPoint]:
+        return [point for key, (point, _) in sorted(self.points.items())
+                if key[:3] == (group, version, stage) and key[3] >= (since or "")]  # fmt: skip
 
 
 _conforms: Store = InMemoryStore()  # mypy: the fake is a Store

@@ -12,8 +12,9 @@
    approvers; the same officer twice is refused): deployed to production (444…).
 6. Version 2, registered with `govsync register`, goes the same way and replaces version 1 on both endpoints.
 7. An officer rejects version 2 in production: the stack rolls production back to version 1.
-8. An hour of production traffic and a Model Monitor schedule: the hourly metrics aggregator
-   (`govsync schedule run MetricsAggregatorFunction`) writes them on the record and raises an alert.
+8. Twelve hours of production traffic and a Model Monitor schedule: the hourly metrics aggregator
+   (`govsync schedule run MetricsAggregatorFunction`, once per hour) writes them on the record, keeps
+   each hour in the history the dashboard charts, and raises an alert.
 9. A record is lost: `govsync reconcile` lists the registry and repairs it.
 10. The auditor exports the evidence: the CSV inventory and the JSON pack with chain proofs.
 The stack reacts to SageMaker's events; the demo waits for them and prints the records and audit trail.
@@ -38,22 +39,20 @@ from govsync_local.demo_api import DemoApiError, decide, export, show_pending
 from govsync_local.demo_data import (
     EVALUATION_REPORT,
     GROUP,
+    DemoError,
+    local_info,
     model_tarball,
-    monitoring_schedule,
-    production_traffic,
+    records_of,
     register,
     say,
 )
+from govsync_local.demo_monitoring import monitoring
 from govsync_local.server import free_port, stop_process
 from govsync_local.stack import Accounts, client, dev_bucket_name
 
 READY_TIMEOUT = 180
 EVENT_TIMEOUT = 60
 LOG_FILE = Path(".govsync") / "demo-local-stack.log"
-
-
-class DemoError(Exception):
-    pass
 
 
 def start_local_stack(port: int) -> tuple[subprocess.Popen[str], str]:
@@ -311,27 +310,6 @@ def show_endpoint(store: Any, endpoint: str, accounts: Accounts, version: int, s
     )
 
 
-def monitoring(endpoint: str, accounts: Accounts, group: str, version: int) -> None:
-    from govsync_cli import main as cli
-
-    say("\n8. the production endpoint served an hour of traffic; a Model Monitor schedule watches it")
-    endpoint_name = _records(endpoint, group, version)["production"]["deployment"]["endpoint_name"]
-    window_end = production_traffic(endpoint, accounts, endpoint_name).isoformat()
-    monitoring_schedule(endpoint, accounts, endpoint_name)
-    # (the window is named so that an hour turning while the demo runs does not move it)
-    say(f"\ngovsync schedule run MetricsAggregatorFunction --window-end {window_end}   (hourly on its schedule)")
-    command = ["--endpoint-url", endpoint, "schedule", "run", "MetricsAggregatorFunction", "--window-end", window_end]
-    if cli.main(command) != 0:
-        raise DemoError("the metrics aggregator left failures")
-    production = _records(endpoint, group, version)["production"]
-    if not production["model_monitoring_metrics"].get("values", {}).get("invocations"):
-        raise DemoError(f"no metrics on the production record: {production['model_monitoring_metrics']}")
-    if not production["monitoring_alert"]:
-        raise DemoError("the production thresholds were breached but the record has no alert")
-    say("\ngovsync records list --stage production")
-    cli.main(["--endpoint-url", endpoint, "records", "list", "--stage", "production"])
-
-
 def reconcile(endpoint: str, group: str, version: int) -> None:
     from govsync_cli import main as cli
 
@@ -343,24 +321,29 @@ def reconcile(endpoint: str, group: str, version: int) -> None:
     say("\ngovsync reconcile   (daily on its EventBridge schedule)")
     if cli.main(["--endpoint-url", endpoint, "reconcile"]) != 0:
         raise DemoError("the reconciler left failures")
-    if "development" not in _records(endpoint, group, version):
+    if "development" not in records_of(endpoint, group, version):
         raise DemoError("the reconciler did not repair the lost record")
 
 
-def _records(endpoint: str, group: str, version: int) -> dict[str, dict[str, Any]]:
-    from govsync.adapters.store import GovernanceStore
+def open_dashboard(endpoint: str, stay: bool) -> None:
+    """How to see this state on the dashboard; with `stay`, the URL and the users until Ctrl-C."""
+    if not stay:
+        say("\nSee it on the dashboard: `.venv/bin/govsync demo --stay` (or `make demo ARGS=--stay`) runs the demo "
+            "again and keeps the stack up, printing the dashboard's URL and who to sign in as.")  # fmt: skip
+        return
+    info = local_info(endpoint)
+    say(f"\ndashboard: {info['dashboard_url']}\nsign in as (username / password / groups):")
+    for user in info["users"].values():
+        say(f"  {user['username']:8} {user['password']}  {','.join(user['groups']):10} {user['role']}")
+    say(f"AWS_ENDPOINT_URL={endpoint}   (Ctrl-C stops the local stack)")
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    while not stopping.wait(0.5):
+        pass
 
-    store = GovernanceStore(local_info(endpoint)["governance_table"], "us-east-1")
-    return {stage: record.to_json() for stage, record in store.load_version(group, version).records.items()}
 
-
-def local_info(endpoint: str) -> dict[str, Any]:
-    from govsync_local import stack as local
-
-    return local.info(endpoint, Accounts.from_env())
-
-
-def run_demo(port: int = 0) -> int:
+def run_demo(port: int = 0, stay: bool = False) -> int:
     from govsync_cli import main as cli
 
     accounts = Accounts.from_env()
@@ -392,6 +375,7 @@ def run_demo(port: int = 0) -> int:
             raise DemoError("the audit chain did not verify")
         export(GovernanceApi(endpoint), "audrey")
         say("\ndemo complete")
+        open_dashboard(endpoint, stay)
         return 0
     except (DemoError, DemoApiError) as exc:
         print(f"demo: {exc} (local stack log: {LOG_FILE})", file=sys.stderr)

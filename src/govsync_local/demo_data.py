@@ -1,15 +1,12 @@
-"""What the demo puts into the local AWS: the model, its evaluation report, the package it registers,
-an hour of production traffic and a Model Monitor schedule (as a user's own code would)."""
+"""What the demo puts into the local AWS: the model, its evaluation report, the package it registers
+(as a user's own code would); and what the demo's steps share: its error, its output, the records."""
 
 from __future__ import annotations
 
 import io
 import json
 import tarfile
-from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from govsync_local.stack import Accounts, client
 
 GROUP = "fraud-detector"
 # A model-quality statistics report as SageMaker Model Monitor / Clarify write it.
@@ -25,8 +22,26 @@ EVALUATION_REPORT = {
 }
 
 
+class DemoError(Exception):
+    pass
+
+
 def say(message: str) -> None:
     print(message, flush=True)
+
+
+def local_info(endpoint: str) -> dict[str, Any]:
+    from govsync_local import stack as local
+
+    return local.info(endpoint, local.Accounts.from_env())
+
+
+def records_of(endpoint: str, group: str, version: int) -> dict[str, dict[str, Any]]:
+    """A version's stage records as the governance table holds them, by stage."""
+    from govsync.adapters.store import GovernanceStore
+
+    store = GovernanceStore(local_info(endpoint)["governance_table"], "us-east-1")
+    return {stage: record.to_json() for stage, record in store.load_version(group, version).records.items()}
 
 
 def model_tarball() -> bytes:
@@ -37,82 +52,6 @@ def model_tarball() -> bytes:
         info.size = len(payload)
         tar.addfile(info, io.BytesIO(payload))
     return buffer.getvalue()
-
-
-def production_traffic(endpoint: str, accounts: Accounts, endpoint_name: str) -> datetime:
-    """The last whole hour of traffic, as SageMaker publishes it in the production account: 20 requests
-    a minute, 2.5% server errors, model latencies from 60 to 357 ms."""
-    from govsync.domain.monitoring import window_ending
-
-    window = window_ending(datetime.now(UTC), 60)
-    dimensions = [{"Name": "EndpointName", "Value": endpoint_name}, {"Name": "VariantName", "Value": "AllTraffic"}]
-    data = []
-    for minute in range(60):
-        when = window.start + timedelta(minutes=minute, seconds=30)
-        latencies = [float(60_000 + ((minute * 20 + i) * 37 % 100) * 3_000) for i in range(20)]
-        data += [
-            {"MetricName": "Invocations", "Value": 20, "Unit": "Count"},
-            {"MetricName": "Invocation4XXErrors", "Value": 1 if minute % 20 == 0 else 0, "Unit": "Count"},
-            {"MetricName": "Invocation5XXErrors", "Value": 1 if minute % 2 == 0 else 0, "Unit": "Count"},
-            {"MetricName": "ModelLatency", "Values": latencies, "Unit": "Microseconds"},
-            {"MetricName": "OverheadLatency", "Value": 4_000 + minute * 10, "Unit": "Microseconds"},
-        ]
-        for datum in data[-5:]:
-            datum.update(Dimensions=dimensions, Timestamp=when)
-    cloudwatch = client("cloudwatch", endpoint, accounts.prod, accounts)
-    for start in range(0, len(data), 500):
-        cloudwatch.put_metric_data(Namespace="AWS/SageMaker", MetricData=data[start : start + 500])
-    say(
-        f"   account {accounts.prod}: {len(data)} datapoints for {endpoint_name}, "
-        f"{window.start:%H:%M}-{window.end:%H:%M} UTC"
-    )
-    return window.end
-
-
-def monitoring_schedule(endpoint: str, accounts: Accounts, endpoint_name: str) -> None:
-    """A data-quality schedule on the production endpoint whose last execution found violations
-    (locally no processing job runs: the local Model Monitor records that execution from a tag)."""
-    from govsync_local.motoext import LOCAL_EXECUTION_TAG
-
-    client("sagemaker", endpoint, accounts.prod, accounts).create_monitoring_schedule(
-        MonitoringScheduleName=f"{endpoint_name}-data-quality",
-        MonitoringScheduleConfig=data_quality_schedule(endpoint_name, accounts.prod),
-        Tags=[{"Key": LOCAL_EXECUTION_TAG, "Value": "CompletedWithViolations"}],
-    )
-    say(
-        f"   account {accounts.prod}: monitoring schedule {endpoint_name}-data-quality, "
-        "its last execution CompletedWithViolations"
-    )
-
-
-def data_quality_schedule(endpoint_name: str, account: str) -> dict[str, Any]:
-    """A Model Monitor data-quality schedule on an endpoint, hourly (CreateMonitoringSchedule's config)."""
-    return {
-        "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
-        "MonitoringJobDefinition": {
-            "MonitoringInputs": [
-                {"EndpointInput": {"EndpointName": endpoint_name, "LocalPath": "/opt/ml/processing/input"}}
-            ],
-            "MonitoringOutputConfig": {
-                "MonitoringOutputs": [
-                    {
-                        "S3Output": {
-                            "S3Uri": f"s3://monitoring-{account}/{endpoint_name}",
-                            "LocalPath": "/opt/ml/processing/output",
-                        }
-                    }
-                ]
-            },
-            "MonitoringResources": {
-                "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 20}
-            },
-            "MonitoringAppSpecification": {
-                "ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
-            },
-            "RoleArn": f"arn:aws:iam::{account}:role/model-monitor",
-        },
-        "MonitoringType": "DataQuality",
-    }
 
 
 def register(scientist: Any, bucket: str, key: str, report_key: str, group: str = GROUP) -> str:

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from govsync import wiring
 from govsync.domain.audit import verify_chain
 from govsync_local import motoext
-from govsync_local.demo_data import data_quality_schedule
+from govsync_local.demo_monitoring import data_quality_schedule
 
 from .conftest import GROUP, PROD_ACCOUNT, TEST_ACCOUNT, register
 from .test_promotion import approve, capture_central_events, lifecycle, records, sync
@@ -314,3 +314,32 @@ def test_a_package_that_cannot_be_read_is_reported_and_the_others_repaired(stack
     assert (summary["checked"], summary["repaired"], summary["failed"]) == (2, 1, 1)
     assert summary["failures"] == [{"arn": first, "error": f"DescribeModelPackage {first}: AccessDeniedException no"}]
     assert records(2)["development"].model_package_arn == second
+
+
+def test_each_window_is_kept_in_a_bounded_history(stack):
+    # Given a deployed test stage with two windows of traffic, and a 10-day history
+    stack.configure(MetricsHistoryDays="10")
+    deployed_to_test(stack)
+    endpoint = records(1)["test"].deployment.endpoint_name
+    put_endpoint_metrics(TEST_ACCOUNT, endpoint, IN_WINDOW - timedelta(hours=1), invocations=[40], e5=[2])
+    put_endpoint_metrics(TEST_ACCOUNT, endpoint, IN_WINDOW, invocations=[50])
+    # When the aggregator collects both windows, the second one twice
+    for end in (WINDOW_END - timedelta(hours=1), WINDOW_END, WINDOW_END):
+        stack.invoke_job("MetricsAggregatorFunction", {"window_end": end.isoformat()})
+    # Then the history holds one point per window, oldest first, with the window's totals
+    history = wiring.governance_store().metrics_history(GROUP, 1, "test")
+    assert [p.window_end for p in history] == [(WINDOW_END - timedelta(hours=1)).isoformat(), WINDOW_END.isoformat()]
+    assert [p.values["invocations"] for p in history] == [40, 50]
+    assert history[0].values["invocation_5xx_rate"] == 0.05 and history[0].endpoint_name == endpoint
+    # and a later `since` leaves the first one out
+    assert len(wiring.governance_store().metrics_history(GROUP, 1, "test", WINDOW_END.isoformat())) == 1
+    # and each item expires (the table's TTL attribute) ten days after it was written
+    items = boto3.client("dynamodb", region_name="us-east-1").query(
+        TableName=stack.table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"METRICS#{GROUP}#1#test"}},
+    )["Items"]
+    expires = [int(i["expires_at"]["N"]) for i in items]
+    assert all(abs(e - (datetime.now(UTC) + timedelta(days=10)).timestamp()) < 300 for e in expires)
+    # and the version's own partition (its records and audit) holds none of them
+    assert set(records(1)) == {"development", "test"}

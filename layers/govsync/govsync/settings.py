@@ -73,6 +73,10 @@ ENV_VARS: dict[str, str] = {
     "max_receive_count": "GOVSYNC_MAX_RECEIVE_COUNT",
     "approval_rules": "GOVSYNC_APPROVAL_RULES",
     "identity_map": "GOVSYNC_IDENTITY_MAP",
+    "metrics_history_days": "GOVSYNC_METRICS_HISTORY_DAYS",
+    "review_days": "GOVSYNC_REVIEW_DAYS",
+    "user_pool_client_id": "GOVSYNC_USER_POOL_CLIENT_ID",
+    "cognito_endpoint": "GOVSYNC_COGNITO_ENDPOINT",
 }
 JSON_FIELDS = ("stage_aliases", "metadata_keys", "stage_targets", "use_case_stage_map", "monitoring_thresholds",
                "approval_rules", "identity_map")  # fmt: skip
@@ -139,6 +143,12 @@ class Settings(BaseModel):
     # None: the default rules, limited to the stages the chain has
     approval_rules: dict[str, dict[str, int]] | None = None
     identity_map: dict[str, str] = Field(default_factory=dict)
+    # the dashboard: how long the metrics history is kept; when a waiting decision is overdue; the app
+    # client it signs in with, and Cognito's endpoint (empty: the region's; the local stack sets its own)
+    metrics_history_days: int = Field(default=30, ge=1, le=400)
+    review_days: int = Field(default=7, ge=1, le=365)
+    user_pool_client_id: str = Field(default="", pattern=r"^[\w+]{0,128}$")
+    cognito_endpoint: str = Field(default="", pattern=r"^(https?://[^\s]+)?$")
 
     @field_validator("stages")
     @classmethod
@@ -237,7 +247,8 @@ class Settings(BaseModel):
         for name in ("dead_letter_queue_url", "artifact_bucket", "artifact_key_arn", "source_role_name",
                      "account_id", "partition", "deploy_queue_url", "deploy_role_name", "metrics_role_name",
                      "copy_threshold_mib", "copy_part_mib", "copy_concurrency", "metrics_window_minutes",
-                     "monitor_lookback_hours", "max_receive_count"):  # fmt: skip
+                     "monitor_lookback_hours", "max_receive_count", "metrics_history_days", "review_days",
+                     "user_pool_client_id", "cognito_endpoint"):  # fmt: skip
             if env.get(ENV_VARS[name]):
                 raw[name] = env[ENV_VARS[name]]
         if stages := _csv(env.get("GOVSYNC_STAGES")):
@@ -269,6 +280,11 @@ class Settings(BaseModel):
                     + kind
                 )
             raise ConfigurationError("invalid govsync configuration: " + "; ".join(problems)) from exc
+
+    @property
+    def cognito_url(self) -> str:
+        """Where a browser signs in (InitiateAuth): the region's Cognito, or the configured endpoint."""
+        return self.cognito_endpoint or f"https://cognito-idp.{self.region}.amazonaws.com/"
 
     @property
     def event_policy(self) -> EventPolicy:

@@ -8,6 +8,10 @@ Items of one model version share a partition `MODEL#<group>#<version>`:
 - `V#STAGE#<stage>` one stage record per stage (GSIs `by_stage_status`, `by_use_case`)
 - `AUDIT#<seq>`     append-only audit entries, hash-chained
 
+A deployed stage's metrics history has its own partition `METRICS#<group>#<version>#<stage>`: one
+item per aggregation window, sorted by the window's end, deleted by DynamoDB's TTL (`expires_at`).
+It is kept apart from the version's partition so loading a version never reads its history.
+
 A use case has its own partition `USECASE#<id>`: one item `U#HEAD` with its lifecycle stage and the
 append-only history of its transitions (every write conditional on the number of transitions). Use
 cases are listed through the by_stage_status index too, under the key `USECASE` (stage record keys
@@ -24,6 +28,7 @@ from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -31,6 +36,7 @@ from pynamodb.models import Model
 
 from govsync.domain.audit import AuditEntry
 from govsync.domain.deployment import Deployment
+from govsync.domain.monitoring import MetricsPoint
 from govsync.domain.records import StageRecord
 from govsync.domain.usecases import UseCase
 
@@ -202,6 +208,24 @@ class UseCaseItem(GovernanceItem, discriminator="usecase"):
         )
 
 
+class MetricsPointItem(GovernanceItem, discriminator="metrics"):
+    model_group = UnicodeAttribute()
+    model_version = NumberAttribute()
+    model_stage = UnicodeAttribute()
+    endpoint_name = UnicodeAttribute()
+    window_start = UnicodeAttribute()
+    values: MapAttribute[str, Any] = MapAttribute(default=dict)
+    expires_at = TTLAttribute()
+
+    def to_point(self) -> MetricsPoint:
+        return MetricsPoint(self.model_group, int(self.model_version), self.model_stage, self.endpoint_name,
+                            self.window_start, self.sk, plain(self.values))  # fmt: skip
+
+
+def metrics_pk(group: str, version: int, stage: str) -> str:
+    return f"METRICS#{group}#{version}#{stage}"
+
+
 def use_case_pk(use_case_id: str) -> str:
     return f"USECASE#{use_case_id}"
 
@@ -219,4 +243,6 @@ def plain(value: Any) -> Any:
     return value
 
 
-MODELS: tuple[type[Model], ...] = (GovernanceItem, VersionHeadItem, StageRecordItem, AuditItem, UseCaseItem)
+MODELS: tuple[type[Model], ...] = (
+    GovernanceItem, VersionHeadItem, StageRecordItem, AuditItem, UseCaseItem, MetricsPointItem
+)  # fmt: skip

@@ -4,6 +4,7 @@ items and their keys are in `govsync.adapters.dynamodb_items`."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
@@ -19,15 +20,18 @@ from govsync.adapters.dynamodb_items import (
     USE_CASE_SK,
     AuditItem,
     GovernanceItem,
+    MetricsPointItem,
     StageRecordItem,
     UseCaseItem,
     VersionHeadItem,
+    metrics_pk,
     model_ref,
     use_case_pk,
     version_pk,
 )
 from govsync.domain.audit import AuditEntry
 from govsync.domain.errors import ConcurrentChange, GovsyncError, RetryableError, classify
+from govsync.domain.monitoring import MetricsPoint
 from govsync.domain.records import STATUSES, StageRecord
 from govsync.domain.usecases import UseCase
 from govsync.domain.version_state import VersionHead, VersionState
@@ -137,6 +141,34 @@ class GovernanceStore:
         for stage in stages:
             for status in STATUSES:
                 yield from self.records_by_stage_status(stage, status, group)
+
+    # ------------------------------------------------------------------ metrics history
+    def save_metrics_point(self, point: MetricsPoint, expires_at: datetime) -> None:
+        """One window of a stage's metrics (the same window again overwrites it: idempotent)."""
+        item = MetricsPointItem(
+            metrics_pk(point.group, point.version, point.stage),
+            point.window_end,
+            model_group=point.group,
+            model_version=point.version,
+            model_stage=point.stage,
+            endpoint_name=point.endpoint_name,
+            window_start=point.window_start,
+            values=point.values,
+            expires_at=expires_at,
+        )
+        try:
+            item.save()
+        except PynamoDBException as exc:
+            raise _failure(exc, f"PutItem metrics {point.group}/{point.version}/{point.stage}") from exc
+
+    def metrics_history(self, group: str, version: int, stage: str, since: str | None = None) -> list[MetricsPoint]:
+        """The stage's windows that ended at or after `since` (ISO 8601; None: all kept), oldest first.
+        Items past their TTL that DynamoDB has not deleted yet are left out by the same bound."""
+        condition = MetricsPointItem.sk >= since if since else None
+        try:
+            return [item.to_point() for item in MetricsPointItem.query(metrics_pk(group, version, stage), condition)]
+        except PynamoDBException as exc:
+            raise _failure(exc, f"Query metrics {group}/{version}/{stage}") from exc
 
     # ------------------------------------------------------------------ use cases
     def load_use_case(self, use_case_id: str) -> UseCase | None:

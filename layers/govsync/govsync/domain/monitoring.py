@@ -13,6 +13,9 @@ total; latencies are SageMaker's, in microseconds.
     monitors    the Model Monitor schedules on the endpoint, each with its latest execution (when any exist)
 
 `monitoring_alert` (empty when nothing breaches): since, window_end, breaches [{metric, value, threshold}].
+
+Each window's values are also kept apart as a `MetricsPoint` for a bounded history (the dashboard's
+chart): one per record and window, expiring after `GOVSYNC_METRICS_HISTORY_DAYS`.
 """
 
 from __future__ import annotations
@@ -239,6 +242,36 @@ def monitoring_metrics(
     if monitors:
         metrics["monitors"] = monitors
     return metrics
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsPoint:
+    """One window of a deployed stage's endpoint metrics, as the history keeps it."""
+
+    group: str
+    version: int
+    stage: str
+    endpoint_name: str
+    window_start: str
+    window_end: str
+    values: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"endpoint_name": self.endpoint_name, "window_start": self.window_start,
+                "window_end": self.window_end, "values": dict(self.values)}  # fmt: skip
+
+
+def history_point(endpoint: MonitoredEndpoint, metrics: Mapping[str, Any]) -> MetricsPoint:
+    """The window `monitoring_metrics` computed, as a point of the record's history (totals only)."""
+    return MetricsPoint(
+        endpoint.group,
+        endpoint.version,
+        endpoint.stage,
+        endpoint.endpoint_name,
+        metrics["window_start"],
+        metrics["window_end"],
+        dict(metrics.get("values", {})),
+    )
 
 
 class Thresholds(BaseModel):

@@ -139,6 +139,10 @@ class MetricsAggregator:
             return None if updated is None else {**records, endpoint.stage: updated}
 
         try:
+            # the history first: the same window rewrites the same point, so a failed record write
+            # retried next run leaves neither missing
+            expires = self.clock() + timedelta(days=self.settings.metrics_history_days)
+            self.store.save_metrics_point(mon.history_point(endpoint, values), expires)
             planned = mon.apply_monitoring(record, values, found)
             transition = mon.alert_transition(record.monitoring_alert, planned.monitoring_alert) if planned else None
             if transition and planned:  # before the write: a failed publish leaves the record as it was

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from govsync.domain.audit import AuditEntry
-from govsync.domain.monitoring import Window
+from govsync.domain.monitoring import MetricsPoint, Window
 from govsync.domain.records import StageRecord
 from govsync.domain.usecases import UseCase
 from govsync.domain.version_state import VersionState
@@ -47,6 +47,8 @@ class Store(Protocol):
 
     def use_cases(self) -> Iterator[UseCase]: ...
     def use_case_stages(self, use_case_ids: Iterable[str]) -> dict[str, str]: ...
+    def save_metrics_point(self, point: MetricsPoint, expires_at: datetime) -> None: ...
+    def metrics_history(self, group: str, version: int, stage: str, since: str | None = None) -> list[MetricsPoint]: ...
 
 
 class Registry(Protocol):

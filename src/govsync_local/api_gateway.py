@@ -4,7 +4,8 @@ issuer, audience, token use) and handed to the real handler as the REST proxy ev
 the token's claims in `requestContext.authorizer.claims`.
 
 As API Gateway: a path no route matches answers 403 `Missing Authentication Token`, a missing or
-invalid token 401 `Unauthorized` (the function is not invoked for either)."""
+invalid token 401 `Unauthorized` (the function is not invoked for either). Routes whose event says
+`Authorizer: NONE` (the dashboard's page) are handed on with no token checked and no claims."""
 
 from __future__ import annotations
 
@@ -86,11 +87,12 @@ class Route:
     method: str
     resource: str  # e.g. /models/{group}/versions/{version}
     pattern: re.Pattern[str]
+    public: bool = False
 
     @classmethod
-    def of(cls, method: str, resource: str) -> Route:
+    def of(cls, method: str, resource: str, public: bool = False) -> Route:
         regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(resource))
-        return cls(method, resource, re.compile(f"^{regex}$"))
+        return cls(method, resource, re.compile(f"^{regex}$"), public)
 
 
 def rest_event(route: Route, params: dict[str, str], method: str, url: str, headers: dict[str, str],
@@ -116,7 +118,7 @@ def rest_event(route: Route, params: dict[str, str], method: str, url: str, head
             "requestId": str(uuid.uuid4()),
             "requestTimeEpoch": int(time.time() * 1000),
             "identity": {"sourceIp": "127.0.0.1", "userAgent": headers.get("User-Agent", "")},
-            "authorizer": {"claims": claims},
+            **({"authorizer": {"claims": claims}} if claims else {}),
         },
         "body": body,
         "isBase64Encoded": False,
@@ -128,7 +130,9 @@ class LocalApiGateway:
 
     def __init__(self, spec: FunctionSpec, env: dict[str, str], authorizer: CognitoAuthorizer, port: int,
                  log: Callable[[str], None]) -> None:  # fmt: skip
-        self.routes = [Route.of(method, path) for method, path in spec.routes]
+        self.routes = [Route.of(method, path) for method, path in spec.routes] + [
+            Route.of(method, path, public=True) for method, path in spec.public_routes
+        ]
         self.authorizer = authorizer
         self.worker = FunctionWorker(spec, env)
         self.log = log
@@ -170,7 +174,7 @@ class LocalApiGateway:
             return _reply(request, 403, {"message": "Missing Authentication Token"})
         headers = {k: v for k, v in request.headers.items()}
         try:
-            claims = self.authorizer.claims(request.headers.get("Authorization"))
+            claims = {} if matched[0].public else self.authorizer.claims(request.headers.get("Authorization"))
         except Unauthorized as exc:
             self.log(f"api: {method} {path}: 401 ({exc})")
             return _reply(request, 401, {"message": "Unauthorized"})
@@ -184,7 +188,8 @@ class LocalApiGateway:
         if status != "ok" or not isinstance(result, dict):
             self.log(f"api: {method} {path}: the function failed: {result}")
             return _reply(request, 502, {"message": "Internal server error"})
-        self.log(f"api: {method} {path}: {result.get('statusCode')} ({claims.get('cognito:username')})")
+        if not matched[0].public:
+            self.log(f"api: {method} {path}: {result.get('statusCode')} ({claims.get('cognito:username')})")
         answer_headers = dict(result.get("headers") or {})
         for name, values in (result.get("multiValueHeaders") or {}).items():
             answer_headers[name] = ", ".join(values)

@@ -12,6 +12,7 @@ import secrets
 from typing import Any
 
 SECRET_NAME = "govsync-local/governance-api"
+DASHBOARD_PATH = "/dashboard/index.html"
 
 # name -> (email, groups, who they are)
 PEOPLE: dict[str, tuple[str, tuple[str, ...], str]] = {
@@ -70,14 +71,15 @@ def create(cognito: Any, pool_id: str) -> dict[str, dict[str, Any]]:
 
 
 def publish(secrets_client: Any, api_url: str, pool_id: str, client_id: str, users: dict[str, Any]) -> None:
-    value = json.dumps({"api_url": api_url, "cognito": {"user_pool_id": pool_id, "client_id": client_id},
-                        "users": users})  # fmt: skip
+    value = json.dumps({"api_url": api_url, "dashboard_url": api_url + DASHBOARD_PATH,
+                        "cognito": {"user_pool_id": pool_id, "client_id": client_id}, "users": users})  # fmt: skip
     secrets_client.create_secret(Name=SECRET_NAME, SecretString=value,
                                  Description="govsync local stack: the governance API and its demo users")  # fmt: skip
 
 
 def published(secrets_client: Any) -> dict[str, Any]:
-    """`api_url`, `cognito` and `users` of the running local stack (empty while the API is not up yet)."""
+    """`api_url`, `dashboard_url`, `cognito` and `users` of the running local stack (empty while the API
+    is not up yet)."""
     try:
         return dict(json.loads(secrets_client.get_secret_value(SecretId=SECRET_NAME)["SecretString"]))
     except secrets_client.exceptions.ResourceNotFoundException:

@@ -24,7 +24,7 @@ import boto3
 from botocore.config import Config
 
 from govsync_cli.cloudformation import parameter_value
-from govsync_local import motoext
+from govsync_local import motoext, people
 from govsync_local import template as tpl
 from govsync_local.emitter import SageMakerEventEmitter
 from govsync_local.poller import QueuePoller
@@ -197,15 +197,9 @@ def info(endpoint: str, accounts: Accounts | None = None, stack_name: str = "gov
         "central_bucket": outputs.get("ArtifactBucketName"),
         "governance_table": outputs.get("GovernanceTableName"),
         "queues": queues,
-        **people_info(endpoint),
+        # the API's and the dashboard's URLs, the user pool and the demo users, as the stack published them
+        **people.published(client("secretsmanager", endpoint)),
     }
-
-
-def people_info(endpoint: str) -> dict[str, Any]:
-    """The API's URL, the user pool and the demo users, as the running local stack published them."""
-    from govsync_local import people
-
-    return people.published(client("secretsmanager", endpoint))
 
 
 class LocalStack:
@@ -340,7 +334,6 @@ class LocalStack:
 
     def start_api(self) -> None:
         """The governance API on 127.0.0.1, behind the local Cognito authorizer, with the demo's people."""
-        from govsync_local import people
         from govsync_local.api_gateway import CognitoAuthorizer, LocalApiGateway
 
         specs = [s for s in tpl.function_specs(self.context.template).values() if s.routes]
@@ -348,16 +341,19 @@ class LocalStack:
             return
         pool_id, client_id = self.context.refs["UserPool"], self.context.refs["UserPoolClient"]
         authorizer = CognitoAuthorizer(self.endpoint, REGION, pool_id, (client_id,))
+        # the dashboard signs in against the local Cognito (the browser calls it, as it would AWS's)
+        env = {**self.function_env(specs[0]), "GOVSYNC_COGNITO_ENDPOINT": self.endpoint}
         try:
-            self._api = LocalApiGateway(specs[0], self.function_env(specs[0]), authorizer, self.api_port, self.log)
+            self._api = LocalApiGateway(specs[0], env, authorizer, self.api_port, self.log)
         except OSError as exc:
             if self._api_port_given:
                 raise LocalStackError(f"governance API port {self.api_port} is in use ({exc})") from exc
-            self._api = LocalApiGateway(specs[0], self.function_env(specs[0]), authorizer, 0, self.log)
+            self._api = LocalApiGateway(specs[0], env, authorizer, 0, self.log)
         self._api.start()
         users = people.create(client("cognito-idp", self.endpoint), pool_id)
         people.publish(client("secretsmanager", self.endpoint), self._api.url, pool_id, client_id, users)
         self.log(f"governance API on {self._api.url} ({len(users)} demo users: govsync local info --json)")
+        self.log(f"dashboard on {self._api.url}{people.DASHBOARD_PATH}")
 
     def start_pollers(self) -> None:
         for spec in tpl.function_specs(self.context.template).values():

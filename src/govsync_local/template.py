@@ -52,8 +52,10 @@ class FunctionSpec:
     sqs_queue: Any = None  # the template expression naming the queue ARN
     report_batch_item_failures: bool = False
     schedules: list[Schedule] = field(default_factory=list)
-    # Api events: (METHOD, resource path) as API Gateway routes them to the function
+    # Api events: (METHOD, resource path) as API Gateway routes them to the function, behind the API's
+    # authorizer; and those whose event says `Auth: {Authorizer: NONE}` (public)
     routes: list[tuple[str, str]] = field(default_factory=list)
+    public_routes: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def queue_logical_id(self) -> str | None:
@@ -94,6 +96,7 @@ def function_specs(template: dict[str, Any], base_dir: Path = ROOT) -> dict[str,
         spec_args: dict[str, Any] = {}
         schedules: list[Schedule] = []
         routes: list[tuple[str, str]] = []
+        public_routes: list[tuple[str, str]] = []
         for event_name, event in props.get("Events", {}).items():
             event_props = event.get("Properties", {})
             if event.get("Type") == "SQS":
@@ -103,7 +106,10 @@ def function_specs(template: dict[str, Any], base_dir: Path = ROOT) -> dict[str,
                     "FunctionResponseTypes", []
                 )
             elif event.get("Type") == "Api":
-                routes.append((str(event_props["Method"]).upper(), str(event_props["Path"])))
+                public = event_props.get("Auth", {}).get("Authorizer") == "NONE"
+                (public_routes if public else routes).append(
+                    (str(event_props["Method"]).upper(), str(event_props["Path"]))
+                )
             elif event.get("Type") in ("Schedule", "ScheduleV2"):
                 raw_input = event_props.get("Input")
                 schedules.append(
@@ -121,6 +127,7 @@ def function_specs(template: dict[str, Any], base_dir: Path = ROOT) -> dict[str,
             timeout=int(props.get("Timeout", globals_fn.get("Timeout", 3))),
             schedules=schedules,
             routes=routes,
+            public_routes=public_routes,
             **spec_args,
         )
     return specs

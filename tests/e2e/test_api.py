@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import time
+import urllib.request
 
 import pytest
 from joserfc import jwk, jwt
@@ -53,6 +54,21 @@ def test_local_info_gives_the_api_its_pool_and_the_demo_people(local):
         "alice": ["approvers"], "olivia": ["approvers"], "oscar": ["approvers"], "audrey": ["auditors"],
         "victor": ["viewers"]}  # fmt: skip
     assert all(len(user["password"]) >= 12 for user in info["users"].values())
+
+
+def test_the_dashboard_is_served_without_a_token_and_signs_in_against_the_local_cognito(local):
+    # Given the dashboard's address, as `govsync local info --json` gives it
+    assert local.info["dashboard_url"] == local.info["api_url"] + "/dashboard/index.html"
+    # When a browser asks for the page and its settings, with no token
+    with urllib.request.urlopen(local.info["dashboard_url"], timeout=10) as answer:
+        page, policy = answer.read().decode(), answer.headers["Content-Security-Policy"]
+    with urllib.request.urlopen(local.info["api_url"] + "/dashboard/config.json", timeout=10) as answer:
+        config = json.load(answer)
+    # Then the page comes, allowed to call the API and the local Cognito it signs in with
+    assert '<script type="module" src="app.js"></script>' in page
+    assert f"connect-src 'self' {local.endpoint};" in policy
+    assert config["cognito"] == {"endpoint": local.endpoint, "region": "us-east-1",
+                                 "client_id": local.info["cognito"]["client_id"]}  # fmt: skip
 
 
 def test_the_authorizer_lets_only_genuine_unexpired_id_tokens_of_the_pools_client_through(api):

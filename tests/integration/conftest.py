@@ -34,6 +34,7 @@ MODEL_URI = f"s3://{DEV_BUCKET}/{MODEL_KEY}"
 CENTRAL_BUCKET = f"govsync-artifacts-{CENTRAL}-{REGION}"
 TEST_ACCOUNT = "333333333333"
 PROD_ACCOUNT = "444444444444"
+APP_CLIENT = "4tq8integrationclient"
 STAGE_TARGETS = {
     "test": {"account": TEST_ACCOUNT, "instance_type": "ml.m5.large"},
     "production": {"account": PROD_ACCOUNT, "instance_type": "ml.m5.xlarge", "instance_count": 2},
@@ -216,7 +217,8 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
                 "StageTargets": json.dumps(STAGE_TARGETS),
                 "DeployAccounts": f"{TEST_ACCOUNT},{PROD_ACCOUNT}",
             },
-            refs={"GovernanceTable": table, "ArtifactBucket": CENTRAL_BUCKET, **queues},
+            # (the API's app client: the pool itself is not created here, no test signs in)
+            refs={"GovernanceTable": table, "ArtifactBucket": CENTRAL_BUCKET, "UserPoolClient": APP_CLIENT, **queues},
             attributes={("GovernanceKey", "Arn"): key_arn},
         )
         use_function_environment(monkeypatch, "RegistrySyncFunction", ctx)

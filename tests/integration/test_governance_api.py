@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from govsync import wiring
+from govsync.api.routes import SIGNED_IN
 from govsync.domain.export import BLOG_ATTRIBUTES, CSV_HEADER
 from govsync.domain.people import PERMISSIONS
 from govsync_local import template as tpl
@@ -88,12 +89,15 @@ SAMPLE_PATHS = {
     "/usecases/{use_case_id}/decisions": ("/usecases/uc-none/decisions", {"decision": "advance", "comment": "go"}),
     "/export": ("/export?format=json", None),
     "/openapi.json": ("/openapi.json", None),
+    "/me": ("/me", None),
+    "/models/{group}/versions/{version}/metrics": (f"/models/{GROUP}/versions/1/metrics?stage=test", None),
 }  # fmt: skip
 PERMISSION_OF = {
     ("POST", "/models/{group}/versions/{version}/stages/{stage}/decisions"): "decide",
     ("POST", "/usecases"): "manage-use-cases",
     ("POST", "/usecases/{use_case_id}/decisions"): "manage-use-cases",
     ("GET", "/export"): "export",
+    ("GET", "/me"): SIGNED_IN,
 }
 
 
@@ -116,7 +120,7 @@ def test_route_by_role(registered, stack):
         for user in ("victor", "olivia", "audrey", "adam"):
             group = PEOPLE[user][1]
             status, answer, _ = api(stack, user, method, path, body)
-            if group in PERMISSIONS[permission]:
+            if permission == SIGNED_IN or group in PERMISSIONS[permission]:
                 assert status not in (401, 403), (user, method, resource, answer)
             else:
                 assert status == 403, (user, method, resource, answer)

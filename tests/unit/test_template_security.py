@@ -115,3 +115,17 @@ def test_the_dev_account_template_deploys_without_a_transform_or_packaged_code()
     template = load("dev-account.yaml")
     assert "Transform" not in template
     assert all(r["Type"] != "AWS::Serverless::Function" for r in template["Resources"].values())
+
+
+def test_only_the_dashboards_static_files_skip_the_apis_authorizer():
+    # Given the governance API's routes, as the template declares them
+    template = load("template.yaml")
+    api = template["Resources"]["GovernanceApi"]["Properties"]["Auth"]
+    assert api["DefaultAuthorizer"] == "CognitoAuthorizer"
+    spec = tpl.function_specs(template)["GovernanceApiFunction"]
+    # Then the public ones are the page's GETs only (no data: every call the page makes is authorized)
+    assert sorted(spec.public_routes) == [("GET", "/dashboard"), ("GET", "/dashboard/{asset}")]
+    assert ("GET", "/records") in spec.routes and len(spec.routes) >= 12
+    # and the table keeps the metrics history bounded by its TTL attribute
+    ttl = template["Resources"]["GovernanceTable"]["Properties"]["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": "expires_at", "Enabled": True}

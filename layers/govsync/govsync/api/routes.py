@@ -6,6 +6,7 @@ valid token, 403 with the reason, 404 unknown ids, 409 a stale or repeated decis
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
@@ -18,14 +19,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from govsync import __version__, wiring
+from govsync.api import dashboard
 from govsync.api.models import GROUP_NAME, USE_CASE_ID, NewUseCase, StageDecision, UseCaseDecision
 from govsync.domain.errors import Refused
-from govsync.domain.people import DECIDE, EXPORT, MANAGE_USE_CASES, READ, Person, person_from_claims
+from govsync.domain.export import BLOG_ATTRIBUTES
+from govsync.domain.people import DECIDE, EXPORT, MANAGE_USE_CASES, PERMISSIONS, READ, Person, person_from_claims
 from govsync.observability import logger, metrics, tracer
 from govsync.services.queries import RecordFilter, audit_trail, find_records, order, page
 from govsync.settings import get_settings
 
 app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(dashboard.router)
 TITLE = "govsync governance API"
 
 
@@ -53,16 +57,19 @@ def unknown_route(_exc: Exception) -> Response:
     return message(404, f"no route {app.current_event.http_method} {app.current_event.path}")
 
 
+SIGNED_IN = "signed-in"  # any caller the authorizer vouched for, whatever their groups
+
+
 def requires(permission: str) -> Any:
     """Route middleware: a caller the authorizer vouched for (401 otherwise), in a group holding
-    `permission` (403 otherwise); the caller is in `app.context["person"]`."""
+    `permission` (403 otherwise; SIGNED_IN: no group needed); the caller is in `app.context["person"]`."""
 
     def middleware(router: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
         claims = router.current_event.request_context.authorizer.claims or {}
         person = person_from_claims(claims)
         if person is None:
             return message(401, "no valid token: sign in and send the ID token in the Authorization header")
-        if (refusal := person.refusal(permission)) is not None:
+        if permission != SIGNED_IN and (refusal := person.refusal(permission)) is not None:
             logger.info("refused", permission=permission, by=person.name, route=router.current_event.resource)
             return message(403, refusal)
         router.append_context(person=person)
@@ -121,6 +128,7 @@ def show_version(group: Group, version: Version) -> dict[str, Any]:
         "model_validation_metrics": records[0].model_validation_metrics,
         "stages": {v["model_stage"]: v for v in views},
         "audit_head": {"seq": state.audit_seq, "hash": state.audit_head},
+        "attributes": list(BLOG_ATTRIBUTES),  # the governance attributes, in the order people read them
     }
 
 
@@ -138,6 +146,44 @@ def version_audit(group: Group, version: Version) -> dict[str, Any]:
                          "broken_seq": verdict.broken_seq, "reason": verdict.reason},
         "head": {"seq": trail.head_seq, "hash": trail.head_hash},
     }  # fmt: skip
+
+
+@app.get("/models/<group>/versions/<version>/metrics", middlewares=[requires(READ)],
+         summary="A deployed stage's monitoring metrics over time, with its alert thresholds")  # fmt: skip
+def version_metrics(
+    group: Group,
+    version: Version,
+    stage: Annotated[str, Query(description="The deployed stage, e.g. production")],
+    days: Annotated[int, Query(ge=1, le=400, description="How far back (the history keeps its configured days)")] = 7,
+) -> dict[str, Any]:
+    settings = get_settings()
+    if stage not in settings.stages:
+        raise Refused(400, f"stage: {stage!r} is not a stage (stages: {', '.join(settings.stages)})")
+    since = (datetime.now(UTC) - timedelta(days=days)).isoformat()
+    points = wiring.governance_store().metrics_history(group, version, stage, since)
+    thresholds = settings.monitoring_thresholds.get(stage)
+    return {
+        "model_group": group,
+        "model_version": version,
+        "stage": stage,
+        "since": since,
+        "kept_days": settings.metrics_history_days,
+        "thresholds": thresholds.model_dump(exclude_none=True) if thresholds else {},
+        "points": [p.to_json() for p in points],
+    }
+
+
+# ---------------------------------------------------------------------------------------- people
+@app.get("/me", middlewares=[requires(SIGNED_IN)], summary="Who is signed in and what their groups let them do")
+def me() -> dict[str, Any]:
+    person = caller()
+    return {
+        "username": person.username,
+        "name": person.name,
+        "email": person.email,
+        "groups": sorted(person.groups),
+        "permissions": sorted(p for p in PERMISSIONS if person.may(p)),
+    }
 
 
 # ---------------------------------------------------------------------------------------- decisions

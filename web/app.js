@@ -1,0 +1,158 @@
+// The governance dashboard: sign-in, the navigation, and which view the address shows.
+// Views: #/inventory, #/approvals, #/models/<group>/<version>, #/usecases, #/export.
+
+import { createApi } from "./api.js";
+import * as auth from "./auth.js";
+import { field, h, message, replace } from "./dom.js";
+import { approvalsView } from "./approvals.js";
+import { exportView } from "./exporting.js";
+import { inventoryView } from "./inventory.js";
+import { useCasesView } from "./usecases.js";
+import { versionView } from "./version.js";
+
+const main = document.getElementById("main");
+const ctx = { config: null, api: null, me: null, toast, refreshPending };
+let timer = null;
+
+function toast(text) {
+  const box = document.getElementById("toast");
+  box.textContent = text;
+  box.classList.add("shown");
+  clearTimeout(toast.hide);
+  toast.hide = setTimeout(() => box.classList.remove("shown"), 6000);
+}
+
+function may(permission) {
+  return Boolean(ctx.me && ctx.me.permissions.includes(permission));
+}
+
+function signedOut() {
+  auth.signOut();
+  ctx.me = null;
+  document.getElementById("nav").hidden = true;
+  document.getElementById("who").hidden = true;
+}
+
+function signInView(note) {
+  document.title = "Sign in — govsync";
+  const username = h("input", { name: "username", autocomplete: "username", required: true });
+  const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
+  const problem = h("div", { "aria-live": "assertive" }, note ? message("error", note) : null);
+  const submit = h("button", { type: "submit" }, "Sign in");
+  const form = h("form", { class: "card sign-in", "aria-labelledby": "sign-in-title" },
+    h("h1", { id: "sign-in-title" }, "Sign in"),
+    h("p", { class: "muted" }, "With your user of the governance user pool. What you may do follows your groups."),
+    field("Username", username), field("Password", password), problem, submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    replace(problem);
+    try {
+      const result = await auth.signIn(ctx.config, username.value.trim(), password.value);
+      if (result.challenge) return newPasswordView(username.value.trim(), result.session);
+      await route();
+    } catch (error) {
+      replace(problem, message("error", `Sign-in failed: ${error.message}`));
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  replace(main, form);
+  username.focus();
+}
+
+function newPasswordView(username, session) {
+  const password = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: 12 });
+  const problem = h("div", { "aria-live": "assertive" });
+  const form = h("form", { class: "card sign-in" }, h("h1", {}, "Choose a new password"),
+    h("p", { class: "muted" }, "Your first sign-in: the user pool asks for a password of your own."),
+    field("New password", password, "12 characters or more, with upper and lower case, a digit and a symbol."),
+    problem, h("button", { type: "submit" }, "Set password and sign in"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await auth.setNewPassword(ctx.config, username, password.value, session);
+      await route();
+    } catch (error) {
+      replace(problem, message("error", error.message));
+    }
+  });
+  replace(main, form);
+  password.focus();
+}
+
+async function refreshPending() {
+  try {
+    const { pending } = await ctx.api.get("approvals/pending");
+    document.getElementById("pending-count").textContent = pending.length ? String(pending.length) : "";
+    return pending;
+  } catch {
+    return null;
+  }
+}
+
+function showPerson() {
+  document.getElementById("nav").hidden = false;
+  document.getElementById("who").hidden = false;
+  document.getElementById("who-name").textContent = ctx.me.name;
+  document.getElementById("who-groups").textContent = `(${ctx.me.groups.join(", ") || "no group"})`;
+  for (const link of document.querySelectorAll("#nav a[data-permission]")) {
+    link.hidden = !may(link.dataset.permission);
+  }
+}
+
+const VIEWS = {
+  inventory: inventoryView,
+  approvals: approvalsView,
+  models: versionView,
+  usecases: useCasesView,
+  export: exportView,
+};
+
+async function route() {
+  clearInterval(timer);
+  timer = null;
+  if (!(await auth.token(ctx.config))) return signInView();
+  try {
+    if (!ctx.me) ctx.me = await ctx.api.get("me");
+  } catch (error) {
+    return signInView(error.message);
+  }
+  showPerson();
+  const [name = "inventory", ...args] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  const view = VIEWS[name] || inventoryView;
+  for (const link of document.querySelectorAll("#nav a")) {
+    link.toggleAttribute("aria-current", link.dataset.view === (VIEWS[name] ? name : "inventory"));
+  }
+  refreshPending();
+  const viewCtx = { ...ctx, may, args, every: (ms, fn) => { timer = setInterval(fn, ms); } };
+  replace(main, h("p", { class: "muted", role: "status" }, "Loading…"));
+  try {
+    await view(main, viewCtx);
+  } catch (error) {
+    if (error.status === 401) return signInView(error.message);
+    replace(main, h("h1", {}, "Something went wrong"), message("error", error.message));
+  }
+  main.focus({ preventScroll: true });
+}
+
+async function boot() {
+  try {
+    const answer = await fetch("config.json", { cache: "no-store" });
+    ctx.config = await answer.json();
+  } catch (error) {
+    replace(main, message("error", `The dashboard's settings cannot be read: ${error.message}`));
+    return;
+  }
+  const base = new URL("../", location.href);
+  ctx.api = createApi(base, () => auth.token(ctx.config), () => signedOut());
+  document.getElementById("sign-out").addEventListener("click", () => {
+    signedOut();
+    location.hash = "#/inventory";
+    signInView();
+  });
+  window.addEventListener("hashchange", route);
+  await route();
+}
+
+boot();

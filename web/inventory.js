@@ -1,0 +1,115 @@
+// Inventory: every model version, a chip per stage, its metadata completeness and alerts; counts at
+// the top; filters and search (applied here, on the API's pages of records).
+
+import { chip, h, message, replace, stageState } from "./dom.js";
+
+const STATUS_CHOICES = ["pending", "approved", "rejected", "deploying", "live", "failed", "retired"];
+
+function versions(records) {
+  const byVersion = new Map();
+  for (const record of records) {
+    const key = `${record.model_group}#${record.model_version}`;
+    if (!byVersion.has(key)) {
+      byVersion.set(key, { group: record.model_group, version: record.model_version, stages: {}, records: [] });
+    }
+    const entry = byVersion.get(key);
+    entry.stages[record.model_stage] = record;
+    entry.records.push(record);
+  }
+  return [...byVersion.values()].map((v) => {
+    const first = v.records[0];
+    return {
+      ...v,
+      useCase: first.use_case_name || first.use_case_id || "",
+      useCaseId: first.use_case_id || "",
+      risk: first.model_risk || "",
+      owner: first.model_owner || "",
+      account: first.source_account || "",
+      missing: first.metadata_missing || [],
+      complete: first.metadata_complete,
+      alerts: v.records.filter((r) => r.monitoring_alert && Object.keys(r.monitoring_alert).length),
+    };
+  }).sort((a, b) => a.group.localeCompare(b.group) || b.version - a.version);
+}
+
+function select(label, name, choices) {
+  const control = h("select", { name, id: `filter-${name}` }, h("option", { value: "" }, "any"),
+    choices.map((c) => h("option", { value: c }, c)));
+  return [h("label", { for: control.id }, label), control];
+}
+
+function distinct(rows, key) {
+  return [...new Set(rows.map((r) => r[key]).filter(Boolean))].sort();
+}
+
+function counter(label, value, id, hint) {
+  return h("div", { class: "count", id }, h("span", { class: "count-value" }, String(value)),
+    h("span", { class: "count-label" }, label), hint ? h("small", { class: "muted" }, hint) : null);
+}
+
+export async function inventoryView(main, ctx) {
+  document.title = "Inventory — govsync";
+  const stages = ctx.config.stages;
+  const [records, pending] = await Promise.all([ctx.api.all("records?limit=500", "records"), ctx.refreshPending()]);
+  const rows = versions(records);
+  const last = stages.at(-1);
+  const overdueAfter = ctx.config.review_days * 86400;
+  const overdue = (pending || []).filter((p) => (p.waited_seconds || 0) > overdueAfter).length;
+  const counts = h("section", { class: "counts", "aria-label": "Counts" },
+    counter(`live in ${last}`, rows.filter((r) => stageState(r.stages[last]) === "live").length, "count-live"),
+    counter("awaiting approval", (pending || []).length, "count-pending"),
+    counter("with alerts", rows.filter((r) => r.alerts.length).length, "count-alerts"),
+    counter("reviews overdue", overdue, "count-overdue", `waiting over ${ctx.config.review_days} days`));
+
+  const search = h("input", { type: "search", id: "filter-search", name: "search", placeholder: "group, owner, use case…" });
+  const filters = h("form", { class: "filters", role: "search", "aria-label": "Filter the inventory" },
+    ...select("Stage", "stage", stages), ...select("Status", "status", STATUS_CHOICES),
+    ...select("Risk", "risk", distinct(rows, "risk")), ...select("Use case", "usecase", distinct(rows, "useCaseId")),
+    ...select("Account", "account", distinct(rows, "account")), h("label", { for: search.id }, "Search"), search);
+  const body = h("tbody");
+  const shown = h("p", { class: "muted", role: "status", id: "inventory-shown" });
+  const table = h("table", { class: "inventory", id: "inventory" },
+    h("caption", { class: "visually-hidden" }, "Model versions"),
+    h("thead", {}, h("tr", {},
+      ["Model version", "Use case", "Risk", "Owner", "Account", "Stages", "Metadata", "Alerts"]
+        .map((c) => h("th", { scope: "col" }, c)))),
+    body);
+
+  function matches(row, wanted) {
+    const states = Object.entries(row.stages);
+    const inStage = wanted.stage ? states.filter(([stage]) => stage === wanted.stage) : states;
+    if (wanted.stage && !inStage.length) return false;
+    if (wanted.status && !inStage.some(([, r]) => stageState(r) === wanted.status || r.model_status === wanted.status)) {
+      return false;
+    }
+    if (wanted.risk && row.risk !== wanted.risk) return false;
+    if (wanted.usecase && row.useCaseId !== wanted.usecase) return false;
+    if (wanted.account && row.account !== wanted.account) return false;
+    const text = `${row.group} v${row.version} ${row.useCase} ${row.useCaseId} ${row.owner} ${row.risk}`.toLowerCase();
+    return !wanted.search || text.includes(wanted.search.toLowerCase());
+  }
+
+  function draw() {
+    const wanted = Object.fromEntries(new FormData(filters));
+    const found = rows.filter((row) => matches(row, wanted));
+    replace(body, found.map((row) => h("tr", { "data-model": `${row.group}/${row.version}` },
+      h("th", { scope: "row" }, h("a", { href: `#/models/${encodeURIComponent(row.group)}/${row.version}` },
+        `${row.group} v${row.version}`)),
+      h("td", {}, row.useCase || "—"),
+      h("td", {}, row.risk || "—"),
+      h("td", {}, row.owner || "—"),
+      h("td", {}, row.account || "—"),
+      h("td", { class: "chips" }, stages.map((stage) => chip(stage, row.stages[stage]))),
+      h("td", {}, row.complete ? h("span", { class: "ok" }, "complete")
+        : h("span", { class: "warn", title: `missing: ${row.missing.join(", ")}` }, `missing ${row.missing.length}`)),
+      h("td", {}, row.alerts.length ? h("span", { class: "alert-flag" }, `⚠ ${row.alerts.map((r) => r.model_stage).join(", ")}`) : "—"))));
+    shown.textContent = `${found.length} of ${rows.length} model versions`;
+  }
+
+  filters.addEventListener("input", draw);
+  filters.addEventListener("change", draw);
+  filters.addEventListener("submit", (event) => event.preventDefault());
+  replace(main, h("h1", {}, "Inventory"), counts, filters, shown,
+    rows.length ? h("div", { class: "table-wrap" }, table) : message("info", "No model version is registered yet."));
+  draw();
+}

@@ -1,0 +1,202 @@
+// A model version: its stages, a timeline of who did what and when, the governance attributes,
+// artifacts, validation metrics, monitoring charts with the alert thresholds, deployments and the
+// hash-chained audit trail. Refreshes itself while a decision or a deployment is on its way.
+
+import { lineChart } from "./chart.js";
+import { chip, h, message, replace, time } from "./dom.js";
+
+const DECIMALS = (digits) => (v) => Number(v).toLocaleString("en", { maximumFractionDigits: digits });
+const CHARTS = [
+  { key: "model_latency_p90_us", title: "Model latency p90 (ms)", scale: 1 / 1000, format: DECIMALS(0) },
+  { key: "invocation_5xx_rate", title: "Server error rate (%)", scale: 100, format: DECIMALS(2) },
+  { key: "model_latency_avg_us", title: "Model latency average (ms)", scale: 1 / 1000, format: DECIMALS(0) },
+  { key: "invocations", title: "Invocations per window", scale: 1, format: DECIMALS(0) },
+];
+
+function section(title, id, ...content) {
+  return h("section", { class: "card", id, "aria-labelledby": `${id}-title` }, h("h2", { id: `${id}-title` }, title), ...content);
+}
+
+function table(headers, rows, attrs = {}) {
+  return h("div", { class: "table-wrap" }, h("table", attrs,
+    h("thead", {}, h("tr", {}, headers.map((c) => h("th", { scope: "col" }, c)))),
+    h("tbody", {}, rows)));
+}
+
+function show(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+/** One line of the timeline per audit entry that says something to a person. */
+function happened(entry) {
+  const [stage, changes] = Object.entries(entry.changes || {})[0] || ["", {}];
+  const after = (name) => (changes[name] || [])[1];
+  const before = (name) => (changes[name] || [])[0];
+  switch (entry.action) {
+    case "registry-sync":
+      if (entry.seq === 1) return `registered into ${stage}`;
+      if (before("model_status") !== after("model_status") && after("model_status")) {
+        const opened = Object.keys(entry.changes).filter((s) => s !== stage && (entry.changes[s].model_stage || [])[0] === null);
+        return `${stage} ${after("model_status")} in the registry` + (opened.length ? `; ${opened.join(", ")} opened` : "");
+      }
+      return null;
+    case "decision-approve":
+    case "decision-reject": {
+      const decision = (after("decisions") || []).at(-1) || {};
+      return `${entry.action === "decision-approve" ? "approved" : "rejected"} ${stage}: “${decision.comment || ""}”`;
+    }
+    case "decision-refused": {
+      const refusal = after("refused_decision") || {};
+      return `refused to ${refusal.decision} ${stage}: ${refusal.reason}`;
+    }
+    case "deploy-kicked": {
+      const d = after("deployment") || {};
+      return `deployment into ${stage} started (account ${d.account}, ${d.action})`;
+    }
+    case "monitoring-metrics":
+      return null;
+    default: {
+      const d = after("deployment");
+      if (entry.action.startsWith("endpoint-") && d) {
+        return d.status === "live" ? `live in ${stage} (${d.account}, ${d.endpoint_name})` : `${stage} endpoint ${d.endpoint_status || d.status}`;
+      }
+      return `${entry.action.replace(/-/g, " ")} (${stage})`;
+    }
+  }
+}
+
+function timeline(entries) {
+  const items = entries.map((e) => ({ e, text: happened(e) })).filter((i) => i.text);
+  return h("ol", { class: "timeline", id: "timeline" }, items.map(({ e, text }) =>
+    h("li", { "data-action": e.action },
+      h("time", { datetime: e.source_time }, time(e.source_time)), " ",
+      h("span", { class: "what" }, text), " ", h("span", { class: "actor" }, `— ${e.actor}`))));
+}
+
+function attributes(version) {
+  const stages = Object.keys(version.stages);
+  return table(["Attribute", ...stages], version.attributes.map((name) => h("tr", {},
+    h("th", { scope: "row" }, name),
+    stages.map((stage) => {
+      const value = version.stages[stage][name];
+      if (name.endsWith("_metrics")) {
+        const count = Object.keys(value || {}).length;
+        return h("td", {}, count ? `${count} values (below)` : "—");
+      }
+      return h("td", {}, show(value));
+    }))), { id: "attributes" });
+}
+
+function artifacts(version) {
+  if (!version.artifacts.length) return message("info", "No artifact is recorded.");
+  return table(["Artifact", "Source", "Central copy", "Checksum", "Status"], version.artifacts.map((a) => h("tr", {},
+    h("th", { scope: "row" }, a.name), h("td", { class: "uri" }, a.source_uri), h("td", { class: "uri" }, a.central_uri || "—"),
+    h("td", { class: "uri" }, a.checksum || "—"),
+    h("td", {}, `${a.status}${a.verified ? ` (verified: ${a.verified})` : ""}`))));
+}
+
+function validation(version) {
+  const metrics = Object.entries(version.model_validation_metrics || {});
+  if (!metrics.length) return message("info", "No validation metrics were registered with this version.");
+  return table(["Metric", "Value"], metrics.map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, show(v)))));
+}
+
+function alertsOf(version) {
+  return Object.values(version.stages).filter((r) => Object.keys(r.monitoring_alert || {}).length).map((r) =>
+    message("error", `Alert in ${r.model_stage} since ${time(r.monitoring_alert.since)}: ` +
+      r.monitoring_alert.breaches.map((b) => `${b.metric} ${show(b.value)} over ${show(b.threshold)}`).join("; ")));
+}
+
+function deployments(version) {
+  const rows = Object.values(version.stages).filter((r) => r.deployment && r.deployment.status).map((r) => {
+    const d = r.deployment;
+    const replaced = d.previous_version ? `v${d.previous_version}` : "—";
+    const rollback = d.rolled_back_from ? `rolled back from v${d.rolled_back_from}` : d.rollback ? `rollback ${d.rollback.status}` : "—";
+    return h("tr", { "data-stage": r.model_stage }, h("th", { scope: "row" }, r.model_stage), h("td", {}, d.account || "—"),
+      h("td", {}, d.endpoint_name || "—"), h("td", { class: "deploy-status" }, r.deployment_status || d.status),
+      h("td", {}, d.action || "—"), h("td", {}, replaced), h("td", {}, rollback),
+      h("td", {}, d.superseded_by ? `superseded by v${d.superseded_by} ${time(d.superseded_at)}` : time(d.deployed_at)));
+  });
+  if (!rows.length) return message("info", "Not deployed anywhere yet.");
+  return table(["Stage", "Account", "Endpoint", "Status", "Action", "Replaced", "Rollback", "When"], rows, { id: "deployments" });
+}
+
+function auditTrail(audit) {
+  const verified = audit.verification.verified;
+  const mark = verified
+    ? h("p", { class: "chain chain-ok", id: "chain" }, `✔ Chain verified: ${audit.verification.entries_checked} entries, head ${audit.head.hash.slice(0, 12)}…`)
+    : h("p", { class: "chain chain-broken", id: "chain", role: "alert" },
+      `✖ Chain broken at entry ${audit.verification.broken_seq}: ${audit.verification.reason}`);
+  const rows = audit.entries.map((e) => h("tr", {},
+    h("td", {}, String(e.seq)), h("td", {}, time(e.source_time)), h("td", {}, e.actor), h("td", {}, e.action),
+    h("td", {}, h("details", {}, h("summary", {}, Object.keys(e.changes || {}).join(", ") || "—"),
+      h("dl", { class: "changes" }, Object.entries(e.changes || {}).flatMap(([stage, fields]) =>
+        Object.entries(fields).map(([name, [was, now]]) => [h("dt", {}, `${stage}.${name}`),
+          h("dd", {}, h("span", { class: "before" }, show(was)), " → ", h("span", { class: "after" }, show(now)))]))))),
+    h("td", { class: "uri" }, e.hash.slice(0, 12))));
+  return [mark, table(["#", "When", "Who", "What", "Before → after", "Hash"], rows, { id: "audit" })];
+}
+
+async function monitoring(ctx, group, version) {
+  const deployed = Object.values(version.stages).filter((r) => r.deployment && r.deployment.endpoint_name);
+  if (!deployed.length) return [message("info", "No deployment, so no monitoring yet.")];
+  const parts = [];
+  for (const record of deployed) {
+    const data = await ctx.api.get(`models/${encodeURIComponent(group)}/versions/${version.model_version}/metrics?stage=${encodeURIComponent(record.model_stage)}&days=30`);
+    if (!data.points.length && record.deployment_status !== "deployed") continue; // gone, nothing kept
+    parts.push(h("h3", {}, `${record.model_stage} (${record.deployment.endpoint_name}, ${record.deployment_status})`));
+    if (!data.points.length) {
+      parts.push(message("info", `No metrics collected in ${record.model_stage} in the last 30 days.`));
+      continue;
+    }
+    const charts = CHARTS.filter((c) => data.points.some((p) => p.values[c.key] !== undefined)).map((c) => lineChart({
+      id: `chart-${record.model_stage}-${c.key}`,
+      title: c.title,
+      points: data.points.map((p) => ({ t: p.window_end, v: (p.values[c.key] ?? 0) * c.scale })),
+      threshold: data.thresholds[c.key] === undefined ? null : data.thresholds[c.key] * c.scale,
+      format: c.format,
+    }));
+    parts.push(h("div", { class: "charts" }, charts));
+  }
+  return parts.length ? parts : [message("info", "No metrics kept for this version's deployments.")];
+}
+
+function inFlight(version) {
+  return Object.values(version.stages).some((r) => r.deployment_status === "deploying" ||
+    (r.decisions || []).some((d) => d.state === "sent"));
+}
+
+export async function versionView(main, ctx) {
+  const [group, number] = ctx.args;
+  document.title = `${group} v${number} — govsync`;
+  const base = `models/${encodeURIComponent(group)}/versions/${encodeURIComponent(number)}`;
+  const draw = async () => {
+    const [version, audit] = await Promise.all([ctx.api.get(base), ctx.api.get(`${base}/audit`)]);
+    const first = Object.values(version.stages)[0];
+    const head = h("header", { class: "version-head" },
+      h("h1", {}, `${group} v${number}`),
+      h("p", { class: "chips", id: "stage-chips" }, ctx.config.stages.map((stage) => chip(stage, version.stages[stage]))),
+      h("p", { class: "muted uri" }, version.model_package_arn),
+      h("p", {}, `Use case ${first.use_case_name || first.use_case_id || "—"} · risk ${first.model_risk || "—"} · owner ${first.model_owner || "—"} · from account ${first.source_account}`,
+        " ", h("a", { href: "#/approvals" }, "Decide in the approval queue"), " ",
+        h("button", { type: "button", class: "secondary", onclick: () => draw() }, "Refresh")),
+      inFlight(version) ? h("p", { class: "muted", role: "status" }, "A decision or a deployment is on its way: this page refreshes itself.") : null);
+    replace(main, head, ...alertsOf(version),
+      section("Timeline", "timeline-section", timeline(audit.entries)),
+      section("Monitoring", "monitoring", ...(await monitoring(ctx, group, version))),
+      section("Deployments", "deployment-section", deployments(version)),
+      section("Governance attributes", "attributes-section", attributes(version)),
+      section("Artifacts", "artifacts", artifacts(version)),
+      section("Validation metrics", "validation", validation(version)),
+      section("Audit trail", "audit-section", ...auditTrail(audit)));
+    return version;
+  };
+  let last = await draw();
+  ctx.every(4000, async () => {
+    // only while something is on its way, and never under a reader's open details
+    if (!inFlight(last) || main.querySelector("details[open]")) return;
+    last = await draw();
+  });
+}

@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam build looks for the runtime's interpreter (python3.13) on PATH: the project venv has it.
 SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: help venv lock sam-cli lint typecheck validate test unit integration e2e demo up bench build package-check clean
+.PHONY: help venv lock sam-cli lint typecheck validate test unit integration e2e browser demo up bench build package-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -65,6 +65,8 @@ validate: sam-cli ## sam validate and sam validate --lint (governance, workload-
 	$(SAM) validate --template dev-account.yaml --region $(AWS_DEFAULT_REGION) --lint
 
 test: venv sam-cli lint typecheck validate package-check ## everything CI runs: lint, types, template validation, build check, all tests
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		echo "browser tests skipped: install chromium chromium-driver (apt-get install -y chromium chromium-driver)"
 	$(VENV)/bin/pytest -q
 
 unit: venv ## unit tests only (no sockets)
@@ -76,14 +78,17 @@ integration: venv ## handler tests against moto
 e2e: venv ## the local stack driven as a user would
 	$(VENV)/bin/pytest -q tests/e2e
 
+browser: venv ## the dashboard in headless Chromium (needs chromium chromium-driver); screenshots in build/screenshots
+	$(VENV)/bin/pytest -q tests/browser
+
 build: venv sam-cli ## sam build (no container needed)
 	$(SAM_ENV) $(SAM) build --template template.yaml
 
 package-check: build $(LAMBDA_VENV)/.installed ## the sam build output syncs an event with boto3 + the layer only
 	$(PY) scripts/check_package.py $(LAMBDA_VENV)/bin/python
 
-demo: venv ## the whole workflow on the embedded local AWS
-	$(VENV)/bin/govsync demo
+demo: venv ## the whole workflow on the embedded local AWS (ARGS=--stay keeps it up for the dashboard)
+	$(VENV)/bin/govsync demo $(ARGS)
 
 up: venv ## start the local stack in the foreground (Ctrl-C stops it)
 	$(VENV)/bin/govsync local up

@@ -83,6 +83,9 @@ def register(commands: Any) -> None:
 
     p = commands.add_parser("demo", help="the blog's workflow on the local stack, start to finish")
     p.add_argument("--port", type=int, default=0, help="port for the local stack (default: a free one)")
+    p.add_argument("--stay", action="store_true",
+                   help="keep the local stack up when the demo ends and print the dashboard's URL and users "
+                        "(Ctrl-C stops it)")  # fmt: skip
     p.set_defaults(func=needs_extras(cmd_demo))
 
 
@@ -185,7 +188,7 @@ def cmd_local_env_vars(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from govsync_local.demo import run_demo
 
-    return run_demo(port=args.port)
+    return run_demo(port=args.port, stay=args.stay)
 
 
 # ---------------------------------------------------------------------------- invoke

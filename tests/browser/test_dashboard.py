@@ -1,0 +1,246 @@
+"""The governance dashboard in headless Chromium, on the state `govsync demo --stay` leaves: people
+sign in with the demo's Cognito users and do what their groups allow, as they would in their browser."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as seen
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from govsync.domain.export import CSV_HEADER
+from govsync_local.demo import user_client, user_keys
+from govsync_local.demo_data import GROUP, register
+from govsync_local.stack import Accounts, dev_bucket_name
+
+from .conftest import SCREENSHOTS, requires_chromium
+
+pytestmark = requires_chromium()
+KEY = f"{GROUP}/training-job-2026-11-23/output/model.tar.gz"  # what the demo uploaded
+REPORT_KEY = f"{GROUP}/training-job-2026-11-23/evaluation/statistics.json"
+
+
+def wait(browser, seconds: float = 20):
+    """Views re-render as data arrives: an element found a moment ago may be replaced, so look again."""
+    return WebDriverWait(browser, seconds, ignored_exceptions=(StaleElementReferenceException,))
+
+
+def screenshot(browser, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+
+
+def sign_in(browser, demo, name: str) -> None:
+    browser.get(demo.url)
+    wait(browser).until(seen.presence_of_element_located((By.NAME, "username")))
+    user = demo.user(name)
+    browser.find_element(By.NAME, "username").send_keys(user["username"])
+    browser.find_element(By.NAME, "password").send_keys(user["password"])
+    browser.find_element(By.CSS_SELECTOR, "form.sign-in button[type=submit]").click()
+    wait(browser).until(seen.text_to_be_present_in_element((By.ID, "who-name"), user["email"]))
+
+
+def go(browser, view: str, ready: str) -> None:
+    """Open a view by its address and wait for an element of it (CSS selector)."""
+    browser.execute_script("location.hash = arguments[0]", f"#/{view}")
+    wait(browser).until(seen.presence_of_element_located((By.CSS_SELECTOR, ready)))
+
+
+def unlabelled(browser) -> list[str]:
+    """Form controls with no accessible name (no label, no aria-label)."""
+    return browser.execute_script(
+        "return [...document.querySelectorAll('input, select, textarea')]"
+        ".filter(e => !e.labels.length && !e.getAttribute('aria-label')).map(e => e.outerHTML)"
+    )
+
+
+def card(browser, model: str, stage: str):
+    return browser.find_element(By.CSS_SELECTOR, f'article.queue-item[data-model="{model}"][data-stage="{stage}"]')
+
+
+def decide(browser, model: str, stage: str, comment: str, button: str = "Approve"):
+    item = card(browser, model, stage)
+    item.find_element(By.TAG_NAME, "textarea").send_keys(comment)
+    item.find_element(By.XPATH, f".//button[normalize-space()='{button}']").click()
+    return item
+
+
+@pytest.fixture(scope="module")
+def third_version(demo) -> str:
+    """Version 3, registered from the dev account by alice (the registrant) with boto3, as the demo's was."""
+    accounts = Accounts.from_env()
+    scientist = user_client(
+        "sagemaker", demo.endpoint, user_keys(demo.endpoint, "alice-browser", accounts.dev, accounts)
+    )
+    group_arn = f"arn:aws:sagemaker:us-east-1:{accounts.central}:model-package-group/{GROUP}"
+    arn = register(scientist, dev_bucket_name(accounts), KEY, REPORT_KEY, group=group_arn)
+    return f"{GROUP}/{arn.rsplit('/', 1)[1]}"
+
+
+def test_an_officer_approves_a_version_and_sees_it_go_live_in_test(demo, third_version, browser):
+    # Given olivia, a governance officer, signed in
+    sign_in(browser, demo, "olivia")
+    # When she opens the approval queue
+    go(browser, "approvals", "article.queue-item")
+    # Then the demo's version waits there (version 1 in production, after the rollback), oldest first
+    wait(browser).until(lambda b: card(b, third_version, "development"))
+    models = [e.get_attribute("data-model") for e in browser.find_elements(By.CSS_SELECTOR, "article.queue-item")]
+    assert models.index(f"{GROUP}/1") < models.index(third_version)
+    assert "0 of 1" in card(browser, f"{GROUP}/1", "production").text
+    assert unlabelled(browser) == []
+    screenshot(browser, "approvals")
+    # When she approves version 3's development stage with a comment
+    decide(browser, third_version, "development", "Checked in the dashboard: metrics within bounds")
+    # Then the page says it went to the registry
+    wait(browser).until(seen.text_to_be_present_in_element((By.ID, "toast"), "sent to the model registry"))
+    # and on the version's page the stage turns approved, then test goes live once the events flow
+    go(browser, f"models/{third_version}", "#stage-chips")
+    wait(browser, 60).until(
+        seen.presence_of_element_located(
+            (By.CSS_SELECTOR, '#stage-chips [data-stage="development"][data-state="approved"]')
+        )
+    )
+    wait(browser, 60).until(
+        seen.presence_of_element_located((By.CSS_SELECTOR, '#stage-chips [data-stage="test"][data-state="live"]'))
+    )
+    said = "approved development: “Checked in the dashboard: metrics within bounds” — olivia@example.com"
+    wait(browser).until(seen.text_to_be_present_in_element((By.ID, "timeline"), said))
+    wait(browser).until(seen.text_to_be_present_in_element((By.ID, "timeline"), "live in test (333333333333, "))
+    screenshot(browser, "version-live-in-test")
+
+
+def test_the_registrant_is_refused_in_words(demo, third_version, browser):
+    # Given alice, who registered version 3 (an approver, but its registrant)
+    sign_in(browser, demo, "alice")
+    go(browser, "approvals", "article.queue-item")
+    wait(browser).until(lambda b: b.find_elements(By.CSS_SELECTOR, f'article.queue-item[data-model="{third_version}"]'))
+    stage = browser.find_element(By.CSS_SELECTOR, f'article.queue-item[data-model="{third_version}"]').get_attribute(
+        "data-stage"
+    )
+    # When she approves it
+    item = decide(browser, third_version, stage, "Ready")
+    # Then the page says why not, in words
+    wait(browser).until(lambda b: "Refused:" in item.text)
+    assert "separation of duties: alice@example.com registered this version" in item.text
+    assert "403" not in item.text
+    screenshot(browser, "refused-registrant")
+
+
+def test_a_viewer_reads_but_has_no_approve_button_and_no_export(demo, browser):
+    sign_in(browser, demo, "victor")
+    go(browser, "approvals", "article.queue-item")
+    assert browser.find_elements(By.CSS_SELECTOR, "form.decision") == []
+    assert "deciding takes the group approvers or admins" in browser.find_element(By.ID, "main").text
+    assert not browser.find_element(By.CSS_SELECTOR, '#nav a[data-view="export"]').is_displayed()
+    go(browser, "usecases", "#board")
+    assert browser.find_elements(By.ID, "new-use-case") == []
+
+
+def test_the_inventory_counts_filters_and_searches(demo, browser):
+    sign_in(browser, demo, "olivia")
+    go(browser, "inventory", "#inventory tbody tr")
+    # the demo leaves version 1 live in production with an alert, version 2 rejected there
+    assert browser.find_element(By.CSS_SELECTOR, "#count-live .count-value").text == "1"
+    assert int(browser.find_element(By.CSS_SELECTOR, "#count-alerts .count-value").text) >= 1
+    assert int(browser.find_element(By.CSS_SELECTOR, "#count-pending .count-value").text) >= 1
+    screenshot(browser, "inventory")
+    Select(browser.find_element(By.ID, "filter-stage")).select_by_visible_text("production")
+    Select(browser.find_element(By.ID, "filter-status")).select_by_visible_text("rejected")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#inventory tbody tr")
+    assert [r.get_attribute("data-model") for r in rows] == [f"{GROUP}/2"]
+    Select(browser.find_element(By.ID, "filter-status")).select_by_visible_text("any")
+    browser.find_element(By.ID, "filter-search").send_keys("nothing-like-this")
+    assert browser.find_elements(By.CSS_SELECTOR, "#inventory tbody tr") == []
+    assert browser.find_element(By.ID, "inventory-shown").text.startswith("0 of ")
+    assert unlabelled(browser) == []
+
+
+def test_the_monitoring_chart_draws_the_history_and_its_threshold(demo, browser):
+    sign_in(browser, demo, "olivia")
+    go(browser, f"models/{GROUP}/1", "#chart-production-model_latency_p90_us")
+    chart = browser.find_element(By.ID, "chart-production-model_latency_p90_us")
+    # twelve hourly windows, the production threshold (250 ms) drawn, the hot hours above it marked
+    assert chart.get_attribute("data-points") == "12"
+    assert len(chart.find_elements(By.CSS_SELECTOR, "circle.dot")) == 12
+    assert chart.find_elements(By.CSS_SELECTOR, "line.threshold")
+    assert int(chart.get_attribute("data-breaches")) >= 1
+    assert "alert above 250" in chart.text
+    assert browser.find_element(By.ID, "chain").text.startswith("✔ Chain verified")
+    for section in ("attributes", "artifacts", "deployments", "audit"):
+        assert browser.find_elements(By.ID, section), section
+    attributes = browser.find_element(By.ID, "attributes").text
+    assert all(name in attributes for name in CSV_HEADER[:15])
+    screenshot(browser, "version")
+    browser.execute_script("document.getElementById('monitoring').scrollIntoView()")
+    screenshot(browser, "version-monitoring")
+
+
+def test_an_auditor_downloads_the_inventory_and_the_evidence_pack(demo, browser):
+    sign_in(browser, demo, "audrey")
+    go(browser, "export", "#export-csv")
+    browser.find_element(By.ID, "export-csv").click()
+    found = wait(browser).until(lambda b: [p for p in b.download_dir.glob("*.csv") if p.stat().st_size])
+    rows = list(csv.reader(found[0].open()))
+    assert rows[0] == list(CSV_HEADER) and len(rows) > 3
+    browser.find_element(By.ID, "export-json").click()
+    found = wait(browser).until(lambda b: [p for p in b.download_dir.glob("*.json") if p.stat().st_size])
+    pack = json.loads(found[0].read_text())
+    assert pack["records"] and all(v["verified"] for v in pack["chains"]) if "chains" in pack else pack["records"]
+    screenshot(browser, "export")
+
+
+def test_use_cases_are_recorded_and_advanced_on_the_board(demo, browser):
+    sign_in(browser, demo, "oscar")
+    go(browser, "usecases", "#board")
+    assert browser.find_element(By.CSS_SELECTOR, '[data-lifecycle="preproduction"] [data-use-case="uc-fraud"]')
+    form = browser.find_element(By.ID, "new-use-case")
+    for name, value in (("id", "uc-churn"), ("name", "Customer churn"), ("owner", "oscar@example.com"),
+                        ("lob", "retail")):  # fmt: skip
+        form.find_element(By.NAME, name).send_keys(value)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(browser).until(
+        seen.presence_of_element_located((By.CSS_SELECTOR, '[data-lifecycle="poc"] [data-use-case="uc-churn"]'))
+    )
+    new = browser.find_element(By.CSS_SELECTOR, '[data-use-case="uc-churn"]')
+    new.find_element(By.NAME, "comment").send_keys("Business case approved")
+    new.find_element(By.XPATH, ".//button[normalize-space()='Advance']").click()
+    wait(browser).until(
+        seen.presence_of_element_located((By.CSS_SELECTOR, '[data-lifecycle="development"] [data-use-case="uc-churn"]'))
+    )
+    assert unlabelled(browser) == []
+    screenshot(browser, "usecases")
+
+
+def test_a_wrong_password_is_said_and_a_narrow_window_still_works(demo, browser):
+    browser.get(demo.url)
+    wait(browser).until(seen.presence_of_element_located((By.NAME, "username")))
+    browser.find_element(By.NAME, "username").send_keys("olivia")
+    browser.find_element(By.NAME, "password").send_keys("not-her-password")
+    browser.find_element(By.CSS_SELECTOR, "form.sign-in button[type=submit]").click()
+    wait(browser).until(seen.text_to_be_present_in_element((By.CSS_SELECTOR, "form.sign-in"), "Sign-in failed"))
+    # a narrow window: one column, nothing wider than the window but the tables' own scrollers
+    browser.set_window_size(480, 900)
+    sign_in(browser, demo, "olivia")
+    go(browser, "inventory", "#inventory tbody tr")
+    width = browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= 480, width
+    screenshot(browser, "inventory-narrow")
+
+
+def test_keyboard_alone_signs_in(demo, browser):
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(demo.url)
+    wait(browser).until(seen.presence_of_element_located((By.NAME, "username")))
+    active = browser.switch_to.active_element
+    assert active.get_attribute("name") == "username"  # focused on arrival
+    user = demo.user("victor")
+    active.send_keys(user["username"], Keys.TAB, user["password"], Keys.ENTER)
+    try:
+        wait(browser).until(seen.text_to_be_present_in_element((By.ID, "who-name"), user["email"]))
+    except TimeoutException:
+        pytest.fail(browser.find_element(By.ID, "main").text)

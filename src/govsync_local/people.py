@@ -11,6 +11,8 @@ import json
 import secrets
 from typing import Any
 
+from govsync_local import template as tpl
+
 SECRET_NAME = "govsync-local/governance-api"
 DASHBOARD_PATH = "/dashboard/index.html"
 
@@ -45,6 +47,24 @@ def create_resource(cognito: Any, kind: str, props: dict[str, Any]) -> tuple[str
     cognito.create_group(GroupName=props["GroupName"], UserPoolId=props["UserPoolId"],
                          Description=props.get("Description", ""))  # fmt: skip
     return None
+
+
+def find_resources(cognito: Any, ctx: tpl.Context) -> None:
+    """The template's user pool and app client as the running stack created them (found by the pool's
+    name): their refs and the pool's ARN, for resolving the functions' environments."""
+    kinds = {r["Type"]: logical for logical, r in ctx.template["Resources"].items()}
+    pool_logical, client_logical = kinds.get("AWS::Cognito::UserPool"), kinds.get("AWS::Cognito::UserPoolClient")
+    if pool_logical is None or pool_logical in ctx.refs:
+        return
+    name = tpl.resolve(ctx.template["Resources"][pool_logical]["Properties"]["UserPoolName"], ctx)
+    for pool in cognito.list_user_pools(MaxResults=60)["UserPools"]:
+        if pool["Name"] != name:
+            continue
+        ctx.refs[pool_logical] = pool_id = pool["Id"]
+        ctx.attributes[(pool_logical, "Arn")] = f"arn:aws:cognito-idp:{ctx.region}:{ctx.account_id}:userpool/{pool_id}"
+        clients = cognito.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=60)["UserPoolClients"]
+        if client_logical and clients:
+            ctx.refs[client_logical] = clients[0]["ClientId"]
 
 
 def _password() -> str:

@@ -158,6 +158,7 @@ def stack_context(endpoint: str, accounts: Accounts, stack_name: str, parameters
         if resource["Type"] == "AWS::Serverless::Function" and logical not in ctx.refs:
             name = resource.get("Properties", {}).get("FunctionName")
             ctx.refs[logical] = str(tpl.resolve(name, ctx)) if name else logical
+    people.find_resources(client("cognito-idp", endpoint), ctx)  # moto's CloudFormation skips them
     return ctx
 
 

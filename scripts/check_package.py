@@ -107,7 +107,7 @@ def main() -> int:
             },
             refs={"GovernanceTable": table, "RegistryEventsDLQ": dlq, "ArtifactBucket": "package-check-central",
                   "DeployRequestsQueue": "", "DeployRequestsDLQ": dlq, "EndpointEventsDLQ": dlq,
-                  "ScheduledJobsDLQ": dlq},
+                  "ScheduledJobsDLQ": dlq, "UserPoolClient": "packagecheckclient"},
             attributes={("GovernanceKey", "Arn"): key_arn},
         )  # fmt: skip
 
@@ -156,6 +156,11 @@ def main() -> int:
         if [r["model_version"] for r in body.get("records", [])] != [1]:
             print(f"check-package: GovernanceApiFunction answered {listed}", file=sys.stderr)
             return 1
+        # and the dashboard's page, from the built layer's web files (a public route: no claims)
+        page = run_built("GovernanceApiFunction", "api-get-dashboard.json")
+        if not page or page.get("statusCode") != 200 or 'src="app.js"' not in page.get("body", ""):
+            print(f"check-package: the dashboard's page answered {page}", file=sys.stderr)
+            return 1
         item = ddb.get_item(
             TableName=table, Key={"pk": {"S": "MODEL#fraud-detector#1"}, "sk": {"S": "V#STAGE#development"}}
         )
@@ -165,8 +170,8 @@ def main() -> int:
             return 1
     print(
         "check-package: the sam build output synced an event and copied its artifact, and the deploy, "
-        "deployment status, metrics aggregator, reconciler and governance API functions answered, with the layer only "
-        "(built exactly as locked): ok"
+        "deployment status, metrics aggregator, reconciler and governance API functions answered, and the "
+        "dashboard's page was served, with the layer only (built exactly as locked): ok"
     )
     return 0
 

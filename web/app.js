@@ -127,11 +127,15 @@ async function route() {
   refreshPending();
   const viewCtx = { ...ctx, may, args, every: (ms, fn) => { timer = setInterval(fn, ms); } };
   replace(main, h("p", { class: "muted", role: "status" }, "Loading…"));
+  main.setAttribute("aria-busy", "true");
   try {
     await view(main, viewCtx);
   } catch (error) {
     if (error.status === 401) return signInView(error.message);
     replace(main, h("h1", {}, "Something went wrong"), message("error", error.message));
+  } finally {
+    main.setAttribute("aria-busy", "false");
+    main.dataset.renders = String(Number(main.dataset.renders || 0) + 1); // each view shown, counted
   }
   main.focus({ preventScroll: true });
 }

@@ -42,11 +42,20 @@ def sign_in(browser, demo, name: str) -> None:
     browser.find_element(By.NAME, "password").send_keys(user["password"])
     browser.find_element(By.CSS_SELECTOR, "form.sign-in button[type=submit]").click()
     wait(browser).until(seen.text_to_be_present_in_element((By.ID, "who-name"), user["email"]))
+    wait(browser).until(lambda b: renders(b) >= 1)
+
+
+def renders(browser) -> int:
+    """How many views the page has shown (main's data-renders, counted when one is drawn)."""
+    return int(browser.execute_script("return document.getElementById('main').dataset.renders || 0"))
 
 
 def go(browser, view: str, ready: str) -> None:
-    """Open a view by its address and wait for an element of it (CSS selector)."""
-    browser.execute_script("location.hash = arguments[0]", f"#/{view}")
+    """Open a view by its address, wait until it is drawn and has an element `ready` (CSS selector)."""
+    before = renders(browser)
+    was = browser.execute_script("const was = location.hash; location.hash = arguments[0]; return was", f"#/{view}")
+    if was != f"#/{view}":
+        wait(browser).until(lambda b: renders(b) > before)
     wait(browser).until(seen.presence_of_element_located((By.CSS_SELECTOR, ready)))
 
 

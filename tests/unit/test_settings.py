@@ -15,6 +15,18 @@ def test_defaults():
     assert settings.stage_config.stage_for("Staging") == "test"
 
 
+def test_the_dashboards_settings():
+    settings = Settings.from_env(ENV)
+    assert (settings.metrics_history_days, settings.review_days) == (30, 7)
+    assert settings.cognito_url == "https://cognito-idp.us-east-1.amazonaws.com/"
+    local = Settings.from_env(
+        {**ENV, "GOVSYNC_COGNITO_ENDPOINT": "http://127.0.0.1:5050", "GOVSYNC_USER_POOL_CLIENT_ID": "3dfa2a07cee647a0",
+         "GOVSYNC_REVIEW_DAYS": "3"}
+    )  # fmt: skip
+    assert local.cognito_url == "http://127.0.0.1:5050"
+    assert (local.user_pool_client_id, local.review_days) == ("3dfa2a07cee647a0", 3)
+
+
 def test_overrides():
     settings = Settings.from_env(
         {
@@ -66,6 +78,9 @@ def test_artifact_copy_settings():
         ({**ENV, "GOVSYNC_STAGES": "dev,pre prod"}, "GOVSYNC_STAGES=.*'pre prod' is not a stage name"),
         ({**ENV, "GOVSYNC_DEPLOY_QUEUE_URL": "deploy-queue"}, "GOVSYNC_DEPLOY_QUEUE_URL='deploy-queue'.*SQS queue URL"),
         ({**ENV, "GOVSYNC_STAGE_TARGETS": '{"test": {"account": "333"}}'}, r"GOVSYNC_STAGE_TARGETS=.*\(test.account\)"),
+        ({**ENV, "GOVSYNC_METRICS_HISTORY_DAYS": "0"}, "GOVSYNC_METRICS_HISTORY_DAYS='0'"),
+        ({**ENV, "GOVSYNC_COGNITO_ENDPOINT": "cognito.local"}, "GOVSYNC_COGNITO_ENDPOINT='cognito.local'"),
+        ({**ENV, "GOVSYNC_USER_POOL_CLIENT_ID": "a client"}, "GOVSYNC_USER_POOL_CLIENT_ID='a client'"),
     ],
 )
 def test_bad_configuration_names_the_problem(env, message):

@@ -93,8 +93,9 @@ demo: venv ## the whole workflow on the embedded local AWS (ARGS=--stay keeps it
 up: venv ## start the local stack in the foreground (Ctrl-C stops it)
 	$(VENV)/bin/govsync local up
 
-bench: venv ## benchmarks: figures as ratios against a floor measured in the same run
+bench: venv ## benchmarks: figures as ratios against a floor measured in the same run; the full burst
 	$(PY) benchmarks/run.py
+	GOVSYNC_BURST_GROUPS=10 GOVSYNC_BURST_VERSIONS=20 $(VENV)/bin/pytest -q -s tests/e2e/test_burst.py
 
 clean: ## remove build output and venvs
 	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(LAMBDA_VENV) .pytest_cache .ruff_cache

@@ -109,7 +109,10 @@ const VIEWS = {
   export: exportView,
 };
 
+let shown = 0; // the view the address asks for now: a view's late redraw for an older address draws nothing
+
 async function route() {
+  const mine = ++shown;
   clearInterval(timer);
   timer = null;
   if (!(await auth.token(ctx.config))) return signInView();
@@ -125,14 +128,19 @@ async function route() {
     link.toggleAttribute("aria-current", link.dataset.view === (VIEWS[name] ? name : "inventory"));
   }
   refreshPending();
-  const viewCtx = { ...ctx, may, args, every: (ms, fn) => { timer = setInterval(fn, ms); } };
+  const viewCtx = {
+    ...ctx, may, args,
+    every: (ms, fn) => { timer = setInterval(fn, ms); },
+    /** Draw the view, unless the address moved on meanwhile (an answer arriving late, a timer, a reload). */
+    show: (...children) => { if (mine === shown) replace(main, ...children); },
+  };
   replace(main, h("p", { class: "muted", role: "status" }, "Loading…"));
   main.setAttribute("aria-busy", "true");
   try {
     await view(main, viewCtx);
   } catch (error) {
     if (error.status === 401) return signInView(error.message);
-    replace(main, h("h1", {}, "Something went wrong"), message("error", error.message));
+    viewCtx.show(h("h1", {}, "Something went wrong"), message("error", error.message));
   } finally {
     main.setAttribute("aria-busy", "false");
     main.dataset.renders = String(Number(main.dataset.renders || 0) + 1); // each view shown, counted

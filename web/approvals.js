@@ -74,7 +74,7 @@ export async function approvalsView(main, ctx) {
   document.title = "Awaiting approval — govsync";
   const draw = async () => {
     const pending = (await ctx.refreshPending()) ?? (await ctx.api.get("approvals/pending")).pending;
-    replace(main, h("h1", {}, "Awaiting approval"),
+    ctx.show(h("h1", {}, "Awaiting approval"),
       h("p", { class: "muted" }, `Oldest first. ${pending.length} stage${pending.length === 1 ? "" : "s"} waiting.`),
       ctx.may("decide") ? null
         : message("info", `You may read the queue; deciding takes the group approvers or admins (yours: ${ctx.me.groups.join(", ") || "none"}).`),

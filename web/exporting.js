@@ -26,7 +26,7 @@ async function save(ctx, path, fallbackName, status) {
 export async function exportView(main, ctx) {
   document.title = "Export — govsync";
   if (!ctx.may("export")) {
-    replace(main, h("h1", {}, "Export"), message("info",
+    ctx.show(h("h1", {}, "Export"), message("info",
       `Exports are for the groups auditors and admins (yours: ${ctx.me.groups.join(", ") || "none"}).`));
     return;
   }
@@ -40,7 +40,7 @@ export async function exportView(main, ctx) {
     if (to.value) query.set("to", `${to.value}T00:00:00+00:00`);
     return `export?${query}`;
   };
-  replace(main, h("h1", {}, "Export"),
+  ctx.show(h("h1", {}, "Export"),
     h("section", { class: "card" }, h("h2", {}, "Inventory (CSV)"),
       h("p", {}, "Every stage record with the 15 governance attributes first, then what govsync adds."),
       h("button", { type: "button", id: "export-csv", onclick: () => save(ctx, "export?format=csv", `govsync-records-${stamp}.csv`, status) },

@@ -109,7 +109,7 @@ export async function inventoryView(main, ctx) {
   filters.addEventListener("input", draw);
   filters.addEventListener("change", draw);
   filters.addEventListener("submit", (event) => event.preventDefault());
-  replace(main, h("h1", {}, "Inventory"), counts, filters, shown,
+  ctx.show(h("h1", {}, "Inventory"), counts, filters, shown,
     rows.length ? h("div", { class: "table-wrap" }, table) : message("info", "No model version is registered yet."));
   draw();
 }

@@ -89,7 +89,7 @@ export async function useCasesView(main, ctx) {
           h("li", {}, h("a", { href: `#/models/${name.replace(" v", "/")}` }, name), " ",
             ctx.config.stages.map((s) => chip(s, stages[s]))))),
         manage ? decide(ctx, u, draw) : null))));
-    replace(main, h("h1", {}, "Use cases"),
+    ctx.show(h("h1", {}, "Use cases"),
       h("p", { class: "muted" }, "A use case advances on its own when all its models are approved in the stage it is in; people may advance it or send it back here."),
       manage ? createForm(ctx, draw) : null, h("div", { class: "board", id: "board" }, columns));
   };

@@ -3,7 +3,7 @@
 // hash-chained audit trail. Refreshes itself while a decision or a deployment is on its way.
 
 import { lineChart } from "./chart.js";
-import { chip, h, message, replace, time } from "./dom.js";
+import { chip, h, message, time } from "./dom.js";
 
 const DECIMALS = (digits) => (v) => Number(v).toLocaleString("en", { maximumFractionDigits: digits });
 const CHARTS = [
@@ -183,7 +183,7 @@ export async function versionView(main, ctx) {
         " ", h("a", { href: "#/approvals" }, "Decide in the approval queue"), " ",
         h("button", { type: "button", class: "secondary", onclick: () => draw() }, "Refresh")),
       inFlight(version) ? h("p", { class: "muted", role: "status" }, "A decision or a deployment is on its way: this page refreshes itself.") : null);
-    replace(main, head, ...alertsOf(version),
+    ctx.show(head, ...alertsOf(version),
       section("Timeline", "timeline-section", timeline(audit.entries)),
       section("Monitoring", "monitoring", ...(await monitoring(ctx, group, version))),
       section("Deployments", "deployment-section", deployments(version)),

@@ -12,26 +12,14 @@ import pytest
 
 from govsync import wiring
 from govsync.domain.monitoring import MetricsPoint
-from govsync_local import template as tpl
-from govsync_local.api_gateway import Route, rest_event
 
-from .conftest import APP_CLIENT, GROUP, load_handler, use_function_environment
+from .conftest import APP_CLIENT, GROUP
 from .test_governance_api import api, registered  # noqa: F401  (the fixture)
 
-SPEC = tpl.function_specs(tpl.load())["GovernanceApiFunction"]
 
-
-def public(stack, path: str, headers: dict | None = None) -> tuple[int, str, dict]:
-    """A request to one of the API's public routes, with no token (as API Gateway hands it on)."""
-    if stack.current != "GovernanceApiFunction":
-        use_function_environment(stack.monkeypatch, "GovernanceApiFunction", stack.ctx)
-        stack.current = "GovernanceApiFunction"
-    handler, context = load_handler("GovernanceApiFunction")
-    route = next(Route.of(m, r, public=True) for m, r in SPEC.public_routes if Route.of(m, r).pattern.match(path))
-    params = route.pattern.match(path).groupdict()
-    answer = handler(rest_event(route, params, "GET", path, dict(headers or {}), None, {}), context)
-    sent = {**answer.get("headers", {}), **{k: ", ".join(v) for k, v in answer.get("multiValueHeaders", {}).items()}}
-    return answer["statusCode"], answer["body"], sent
+def public(stack, path: str, headers: dict | None = None) -> tuple:
+    """A GET of one of the API's public routes, with no token (as API Gateway hands it on)."""
+    return api(stack, None, "GET", path, headers=headers)
 
 
 def test_the_page_and_its_modules_are_public_and_every_module_they_import_is_served(stack):
@@ -66,7 +54,7 @@ def test_an_unchanged_asset_answers_304_to_its_etag(stack):
 def test_only_the_dashboards_own_files_are_served(stack, name):
     status, body, _ = public(stack, f"/dashboard/{name}")
     # (a path that leaves /dashboard/ matches no route at all)
-    assert status == 404 and re.match(r"no (dashboard asset|route GET)", json.loads(body)["message"])
+    assert status == 404 and re.match(r"no (dashboard asset|route GET)", body["message"])
 
 
 def test_the_bare_address_redirects_to_the_page_within_the_apis_stage(stack):
@@ -75,8 +63,7 @@ def test_the_bare_address_redirects_to_the_page_within_the_apis_stage(stack):
 
 
 def test_the_settings_say_where_to_sign_in_and_hold_no_secret(stack):
-    status, body, _ = public(stack, "/dashboard/config.json")
-    config = json.loads(body)
+    status, config, _ = public(stack, "/dashboard/config.json")
     assert status == 200
     assert config["stages"] == ["development", "test", "production"] and config["review_days"] == 7
     assert set(config) == {"cognito", "stages", "review_days"}

@@ -29,7 +29,8 @@ PEOPLE = {
     "audrey": ("audrey@example.com", "auditors"),
     "victor": ("victor@example.com", "viewers"),
 }
-ROUTES = tpl.function_specs(tpl.load())["GovernanceApiFunction"].routes
+SPEC = tpl.function_specs(tpl.load())["GovernanceApiFunction"]
+ROUTES = SPEC.routes  # behind the authorizer; SPEC.public_routes: the dashboard's files
 REGISTRANT_MAP = json.dumps({"arn:aws:*::111111111111:*": "alice@example.com"})
 
 
@@ -44,9 +45,11 @@ def api(stack, user: str | None, method: str, path: str, body: Any = None, heade
         use_function_environment(stack.monkeypatch, "GovernanceApiFunction", stack.ctx)
         stack.current = "GovernanceApiFunction"
     handler, context = load_handler("GovernanceApiFunction")
-    resource = next(r for m, r in ROUTES if m == method and Route.of(m, r).pattern.match(path.split("?")[0]))
-    params = Route.of(method, resource).pattern.match(path.split("?")[0]).groupdict()
-    event = rest_event(Route.of(method, resource), params, method, path, dict(headers or {}),
+    bare = path.split("?")[0]
+    route = next(Route.of(m, r, public) for routes, public in ((ROUTES, False), (SPEC.public_routes, True))
+                 for m, r in routes if m == method and Route.of(m, r).pattern.match(bare))  # fmt: skip
+    params = route.pattern.match(bare).groupdict()
+    event = rest_event(route, params, method, path, dict(headers or {}),
                        json.dumps(body) if body is not None else None, claims(user) if user else {})  # fmt: skip
     answer = handler(event, context)
     sent = {**answer.get("headers", {}), **{k: ", ".join(v) for k, v in answer.get("multiValueHeaders", {}).items()}}

@@ -26,7 +26,7 @@ from govsync.domain.export import BLOG_ATTRIBUTES
 from govsync.domain.people import DECIDE, EXPORT, MANAGE_USE_CASES, PERMISSIONS, READ, Person, person_from_claims
 from govsync.observability import logger, metrics, tracer
 from govsync.services.queries import RecordFilter, audit_trail, find_records, order, page
-from govsync.settings import get_settings
+from govsync.settings import Settings, get_settings
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(dashboard.router)
@@ -85,6 +85,12 @@ def caller() -> Person:
 
 
 # ---------------------------------------------------------------------------------------- records
+def known_stage(settings: Settings, stage: str) -> None:
+    """400 naming the chain's stages when a query asks for another."""
+    if stage not in settings.stages:
+        raise Refused(400, f"stage: {stage!r} is not a stage (stages: {', '.join(settings.stages)})")
+
+
 Stage = Annotated[str, Path(description="A stage of the chain, e.g. development, test, production")]
 Group = Annotated[str, Path(pattern=GROUP_NAME, description="Model package group name")]
 Version = Annotated[int, Path(ge=1, description="Model package version")]
@@ -102,8 +108,8 @@ def list_records(
     next: Annotated[str | None, Query(max_length=512, description="The cursor a previous page returned")] = None,
 ) -> dict[str, Any]:
     settings = get_settings()
-    if stage is not None and stage not in settings.stages:
-        raise Refused(400, f"stage: {stage!r} is not a stage (stages: {', '.join(settings.stages)})")
+    if stage is not None:
+        known_stage(settings, stage)
     store = wiring.governance_store()
     wanted = RecordFilter(stage=stage, status=status, group=group, use_case=use_case, risk=risk, account=account)
     records, cursor = page(find_records(store, settings.stages, wanted), settings.stages, limit, next)
@@ -157,8 +163,7 @@ def version_metrics(
     days: Annotated[int, Query(ge=1, le=400, description="How far back (the history keeps its configured days)")] = 7,
 ) -> dict[str, Any]:
     settings = get_settings()
-    if stage not in settings.stages:
-        raise Refused(400, f"stage: {stage!r} is not a stage (stages: {', '.join(settings.stages)})")
+    known_stage(settings, stage)
     since = (datetime.now(UTC) - timedelta(days=days)).isoformat()
     points = wiring.governance_store().metrics_history(group, version, stage, since)
     thresholds = settings.monitoring_thresholds.get(stage)

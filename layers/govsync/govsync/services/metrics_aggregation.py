@@ -127,7 +127,8 @@ class MetricsAggregator:
         monitors: list[dict],
         summary: AggregationSummary,
     ) -> None:
-        now = self.clock().isoformat()
+        collected = self.clock()
+        now = collected.isoformat()
         values = mon.monitoring_metrics(endpoint, window, answers, monitors, now)
         found = mon.breaches(values, self.settings.monitoring_thresholds.get(endpoint.stage))
 
@@ -141,7 +142,7 @@ class MetricsAggregator:
         try:
             # the history first: the same window rewrites the same point, so a failed record write
             # retried next run leaves neither missing
-            expires = self.clock() + timedelta(days=self.settings.metrics_history_days)
+            expires = collected + timedelta(days=self.settings.metrics_history_days)
             self.store.save_metrics_point(mon.history_point(endpoint, values), expires)
             planned = mon.apply_monitoring(record, values, found)
             transition = mon.alert_transition(record.monitoring_alert, planned.monitoring_alert) if planned else None

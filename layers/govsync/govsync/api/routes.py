@@ -18,15 +18,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Que
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from govsync import __version__, wiring
+from govsync import __version__
 from govsync.api import dashboard
 from govsync.api.models import GROUP_NAME, USE_CASE_ID, NewUseCase, StageDecision, UseCaseDecision
 from govsync.domain.errors import Refused
 from govsync.domain.export import BLOG_ATTRIBUTES
 from govsync.domain.people import DECIDE, EXPORT, MANAGE_USE_CASES, PERMISSIONS, READ, Person, person_from_claims
-from govsync.observability import logger, metrics, tracer
+from govsync.observability import capture_lambda_handler, logger, metrics
 from govsync.services.queries import RecordFilter, audit_trail, find_records, order, page
 from govsync.settings import Settings, get_settings
+from govsync.wiring import api as wiring
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(dashboard.router)
@@ -284,7 +285,7 @@ def openapi_document() -> str:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@tracer.capture_lambda_handler
+@capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,0 +1,24 @@
+"""DeployFunction: deploy requests kicked in the stages' accounts by their strategies."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from govsync import strategies
+from govsync.adapters.aws import AssumedRoles
+from govsync.adapters.registry import SageMakerRegistry
+from govsync.services.deploy import Deployments
+from govsync.wiring.store import dead_letter, get_settings, governance_store
+
+
+@lru_cache(maxsize=1)
+def deployments() -> Deployments:
+    settings = get_settings()
+    clients = strategies.Clients(AssumedRoles("govsync-deploy", settings.region), settings.region)
+    return Deployments(
+        settings=settings,
+        registry=SageMakerRegistry(),
+        store=governance_store(),
+        strategies=strategies.build(clients),
+        dead_letter=dead_letter(settings),
+    )

@@ -1,0 +1,14 @@
+"""DeploymentStatusFunction: endpoint state changes onto the deployed records."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from govsync.services.deployment_status import DeploymentStatus
+from govsync.wiring.store import dead_letter, get_settings, governance_store
+
+
+@lru_cache(maxsize=1)
+def deployment_status() -> DeploymentStatus:
+    settings = get_settings()
+    return DeploymentStatus(settings=settings, store=governance_store(), dead_letter=dead_letter(settings))

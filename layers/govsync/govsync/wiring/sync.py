@@ -1,0 +1,52 @@
+"""RegistrySyncFunction: the registry sync with its artifact copies and deploy requests."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from s3transfer.manager import TransferConfig
+
+from govsync.adapters.registry import SageMakerRegistry
+from govsync.adapters.s3 import S3Artifacts
+from govsync.adapters.sqs import SqsQueue
+from govsync.domain.arns import Arn
+from govsync.services.artifact_copy import ArtifactSync
+from govsync.services.ports import utc_now
+from govsync.services.registry_sync import RegistrySync
+from govsync.settings import Settings
+from govsync.wiring.store import dead_letter, get_settings, governance_store
+from govsync.wiring.use_cases import use_case_desk
+
+MIB = 1024 * 1024
+
+
+def artifact_storage(settings: Settings) -> S3Artifacts | None:
+    if not settings.artifact_bucket or not settings.artifact_key_arn:
+        return None
+    return S3Artifacts(
+        central_bucket=settings.artifact_bucket,
+        kms_key_arn=settings.artifact_key_arn,
+        region=settings.region,
+        source_role_name=settings.source_role_name,
+        partition=Arn.parse(settings.artifact_key_arn).partition,
+        transfer_config=TransferConfig(
+            multipart_threshold=settings.copy_threshold_mib * MIB,
+            multipart_chunksize=settings.copy_part_mib * MIB,
+            max_request_concurrency=settings.copy_concurrency,
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def registry_sync() -> RegistrySync:
+    settings = get_settings()
+    return RegistrySync(
+        settings=settings,
+        registry=SageMakerRegistry(),
+        store=governance_store(),
+        dead_letter=dead_letter(settings),
+        artifacts=ArtifactSync(artifact_storage(settings), settings.artifact_buckets, utc_now),
+        clock=utc_now,
+        deploy_requests=SqsQueue(settings.deploy_queue_url, settings.region),
+        use_cases=use_case_desk(),
+    )

@@ -6,11 +6,40 @@ from functools import lru_cache
 from typing import Any
 
 import boto3
+import botocore
+import s3transfer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from govsync import __version__
-from govsync.domain.errors import RetryableError, classify
+from govsync.domain.errors import GovsyncError, RetryableError, classify
+
+# The oldest SDK govsync works with (the layer uses the Lambda runtime's unless built with the pinned
+# one): CRC64NVME and full-object checksums on copies (botocore 1.36); copies that carry the checksum
+# algorithm and the source's ETag on every part (s3transfer 0.11).
+MINIMUM_SDK: dict[str, tuple[int, ...]] = {"botocore": (1, 36, 0), "s3transfer": (0, 11, 0)}
+
+
+class SdkTooOld(GovsyncError):
+    """The AWS SDK the function runs with is older than govsync needs."""
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".")[:3] if part.isdigit())
+
+
+def check_sdk(versions: dict[str, str]) -> None:
+    """Raise SdkTooOld naming each package older than MINIMUM_SDK, and what to do about it."""
+    old = [f"{name} {versions[name]} (needs >= {'.'.join(map(str, least))})"
+           for name, least in MINIMUM_SDK.items() if _version(versions[name]) < least]  # fmt: skip
+    if old:
+        raise SdkTooOld(
+            "the AWS SDK is too old for govsync: " + ", ".join(old) + ". Build the layer with its pinned SDK: "
+            "`make build LAYER_SDK=pinned` (or `LAYER_SDK=pinned sam build`)."
+        )
+
+
+check_sdk({"botocore": botocore.__version__, "s3transfer": s3transfer.__version__})
 
 # boto3's own retries (standard mode: throttling, 5xx, transient network errors, with backoff).
 CLIENT_CONFIG = Config(

@@ -17,7 +17,7 @@ Progress = Callable[[Any, str], None]
 class JobInput(BaseModel):
     """What a scheduled job's event may say (the schedule's Input, or a manual run's payload)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     job: str | None = Field(default=None, max_length=64)
     # metrics aggregation: collect the window ending at or before this time (default: now)

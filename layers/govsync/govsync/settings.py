@@ -103,7 +103,7 @@ FIELD_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     governance_table: str = Field(min_length=3)
     region: str = Field(min_length=1)

@@ -66,7 +66,7 @@ def to_send(
 class DeployRequestMessage(BaseModel):
     """The body of a message on the deploy requests queue."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     action: Action
     model_group: str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")

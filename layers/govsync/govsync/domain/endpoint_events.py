@@ -23,7 +23,7 @@ ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
 class EndpointDetail(BaseModel):
     """The detail of "SageMaker Endpoint State Change" (times may be epoch milliseconds)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     EndpointName: str
     EndpointArn: str | None = None

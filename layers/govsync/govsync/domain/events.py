@@ -30,7 +30,7 @@ EVENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{0,127}")
 class EventEnvelope(BaseModel):
     """The EventBridge envelope. `time` may be ISO-8601 or epoch milliseconds; `source` may be a list."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     id: str
     version: str = "0"
@@ -55,7 +55,7 @@ class EventEnvelope(BaseModel):
 class ModelPackageDetail(BaseModel):
     """The detail of "SageMaker Model Package State Change". Only identity is used from it."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     ModelPackageGroupName: str
     ModelPackageArn: str

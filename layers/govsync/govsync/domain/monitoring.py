@@ -278,7 +278,7 @@ class Thresholds(BaseModel):
     """A stage's alert thresholds (GOVSYNC_MONITORING_THRESHOLDS: {stage: {...}}): a value above its
     threshold in a window flags the record. Rates are fractions of the window's invocations."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     invocation_5xx_rate: float | None = Field(default=None, ge=0, le=1)
     invocation_4xx_rate: float | None = Field(default=None, ge=0, le=1)

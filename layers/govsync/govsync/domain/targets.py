@@ -15,7 +15,7 @@ class StageTarget(BaseModel):
     """Where and how one stage deploys (one entry of GOVSYNC_STAGE_TARGETS). The strategy's name and
     what it needs of the target are checked by the strategy itself (`govsync.strategies`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     account: str
     strategy: str = Field(default=DEFAULT_STRATEGY, pattern=r"^[a-z][a-z0-9-]{0,40}$")

@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.harness import ENV, moto_server  # noqa: E402
 
 REGION = "us-east-1"
-BENCHES = ("registry-sync", "artifact-copy", "metrics-aggregator", "reconcile")
+BENCHES = ("cold-start", "registry-sync", "artifact-copy", "metrics-aggregator", "reconcile")
 DEV_BUCKET = "bench-dev-artifacts"
 CENTRAL_BUCKET = "bench-central-artifacts"
 
@@ -73,6 +73,12 @@ def deployed(function: str = "RegistrySyncFunction", parameters: dict[str, str] 
         yield Deployed(endpoint, table, load_handler(spec), key_arn)
 
 
+def cold_start(args: argparse.Namespace) -> list[str]:
+    from benchmarks import bench_cold_start
+
+    return bench_cold_start.run(args.runtime_python)
+
+
 def registry_sync(args: argparse.Namespace) -> list[str]:
     from benchmarks import bench_registry_sync
 
@@ -111,10 +117,15 @@ def main() -> int:
     parser.add_argument("--deployed", type=int, default=1000, help="live deployments for the metrics benchmark")
     parser.add_argument("--registry-versions", type=int, default=10_000, help="versions for the reconcile benchmark")
     parser.add_argument("--only", choices=BENCHES, help="run one benchmark")
+    parser.add_argument(
+        "--runtime-python",
+        default=str(ROOT / ".venv-lambda" / "bin" / "python"),
+        help="a Python like the Lambda runtime's (3.13 with boto3 only), for the cold start",
+    )
     args = parser.parse_args()
     os.environ.update(ENV)
     failed = False
-    benches = dict(zip(BENCHES, (registry_sync, artifact_copy, metrics_aggregator, reconcile), strict=True))
+    benches = dict(zip(BENCHES, (cold_start, registry_sync, artifact_copy, metrics_aggregator, reconcile), strict=True))
     for name, bench in benches.items():
         if args.only and name != args.only:
             continue

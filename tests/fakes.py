@@ -13,7 +13,7 @@ from govsync.domain.audit import AuditEntry
 from govsync.domain.errors import ConcurrentChange
 from govsync.domain.monitoring import MetricsPoint
 from govsync.domain.records import STATUSES, StageRecord
-from govsync.domain.usecases import UseCase
+from govsync.domain.usecases import ModelTally, UseCase, counted, tally_changes
 from govsync.domain.version_state import VersionHead, VersionState
 from govsync.services.ports import Store
 
@@ -25,6 +25,9 @@ class InMemoryStore:
         self.audit: dict[tuple[str, int], list[AuditEntry]] = {}
         self.cases: dict[str, UseCase] = {}
         self.points: dict[tuple[str, int, str, str], tuple[MetricsPoint, datetime]] = {}
+        # (use case, group, stage) -> [records, approved], added to as the DynamoDB adapter does
+        self.tallies: dict[tuple[str, str, str], list[int]] = {}
+        self.uncounted: set[tuple[str, int, str]] = set()  # records "written before the tallies"
         self.commits = 0
         # called after a version is read and before its write lands: lets a test play a concurrent writer
         self.before_commit: Callable[[VersionState], None] | None = None
@@ -32,7 +35,9 @@ class InMemoryStore:
     # ------------------------------------------------------------------ versions
     def load_version(self, group: str, version: int) -> VersionState:
         key = (group, version)
-        return VersionState(group, version, self.heads.get(key), dict(self.records.get(key, {})))
+        records = dict(self.records.get(key, {}))
+        counts = {stage: counted(r) for stage, r in records.items() if (group, version, stage) not in self.uncounted}
+        return VersionState(group, version, self.heads.get(key), records, counts)
 
     def commit(
         self, state: VersionState, records: Iterable[StageRecord], entry: AuditEntry | None, source_version: str | None
@@ -52,6 +57,9 @@ class InMemoryStore:
         new_source = source_version if source_version is not None else state.source_version
         seq, head = (entry.seq, entry.hash) if entry else (state.audit_seq, state.audit_head)
         self.heads[key] = VersionHead(new_source, seq, head)
+        records = list(records)
+        self._add_tallies(tally_changes(state.group, state.counted, records))
+        self.uncounted -= {(state.group, state.version, r.model_stage) for r in records}
         self.records.setdefault(key, {}).update({r.model_stage: r for r in records})
         if entry is not None:
             self.audit.setdefault(key, []).append(entry)
@@ -77,21 +85,52 @@ class InMemoryStore:
             if (record.model_stage, record.model_status) == (stage, status) and group in (None, record.model_group):
                 yield record
 
+    def _add_tallies(self, changes: dict[tuple[str, str, str], tuple[int, int]]) -> None:
+        for key, (records, approved) in changes.items():
+            entry = self.tallies.setdefault(key, [0, 0])
+            entry[0] += records
+            entry[1] += approved
+
+    def use_case_tallies(self, use_case_id: str) -> list[ModelTally]:
+        return [ModelTally(g, s, n, ok) for (uc, g, s), (n, ok) in sorted(self.tallies.items()) if uc == use_case_id]
+
+    def uncounted_records(self, stages: Iterable[str], group: str | None = None) -> Iterator[StageRecord]:
+        for g, v, stage in sorted(self.uncounted):
+            if stage in stages and group in (None, g):
+                yield self.records[(g, v)][stage]
+
+    def count_record(self, record: StageRecord) -> bool:
+        key = (record.model_group, record.model_version, record.model_stage)
+        if key not in self.uncounted:
+            return False
+        self.uncounted.discard(key)
+        if (count := counted(record)) is not None:
+            self._add_tallies({(count[0], record.model_group, record.model_stage): (1, int(count[1]))})
+        return True
+
     def records_by_use_case(self, use_case_id: str) -> Iterator[StageRecord]:
         return (r for r in self._all() if r.use_case_id == use_case_id)
 
     def group_records_in_stage(
-        self, group: str, stage: str, statuses: Iterable[str], before_version: int
-    ) -> list[StageRecord]:
+        self,
+        group: str,
+        stage: str,
+        statuses: Iterable[str],
+        before_version: int,
+        *,
+        from_version: int = 0,
+        newest_first: bool = False,
+    ) -> Iterator[StageRecord]:
         wanted = set(statuses)
-        return [
+        found = [
             r
             for r in self._all()
             if r.model_group == group
             and r.model_stage == stage
             and r.model_status in wanted
-            and r.model_version < before_version
+            and from_version <= r.model_version < before_version
         ]
+        return iter(sorted(found, key=lambda r: r.model_version, reverse=newest_first))
 
     def all_records(self, stages: Iterable[str], group: str | None = None) -> Iterator[StageRecord]:
         for stage in stages:

@@ -15,7 +15,7 @@ from govsync.domain.promotion import Planning, approved_in, plan_promotions
 from govsync.domain.records import StageConfig, build_stage_records, diff_records, merge_records, resolve_governance
 from govsync.domain.rollback import plan_rollbacks, rollback_candidate
 from govsync.domain.targets import StageTarget, resolve_targets
-from govsync.domain.usecases import advance, initial_stage, models_approved
+from govsync.domain.usecases import advance, counted, initial_stage, models_approved, tallies_of, tally_changes
 from govsync.strategies import check_target
 from govsync.strategies.sagemaker_endpoint import SageMakerEndpoint
 
@@ -242,16 +242,44 @@ def test_deploy_requests_are_validated():
 def test_use_case_advances_while_every_model_is_approved():
     approved = records_for(ModelApprovalStatus="Approved")["development"]
     other = replace(approved, model_group="fraud-explainer", model_status="pending")
-    start = advance(
-        _use_case(), [approved, other], {"development": "development", "qa": "test"}, trigger="e", actor="a", at="t"
-    )
-    assert start.stage == "development" and models_approved([approved, other], "development") == (
-        False,
-        ["fraud-explainer"],
-    )
-    done = advance(_use_case(), [approved, replace(other, model_status="approved")], {"development": "development"},
-                   trigger="e", actor="a", at="t")  # fmt: skip
+    tallies = tallies_of([approved, other])[approved.use_case_id]
+    start = advance(_use_case(), tallies, {"development": "development", "qa": "test"}, trigger="e", actor="a", at="t")
+    assert start.stage == "development" and models_approved(tallies, "development") == (False, ["fraud-explainer"])
+    tallies = tallies_of([approved, replace(other, model_status="approved")])[approved.use_case_id]
+    done = advance(_use_case(), tallies, {"development": "development"}, trigger="e", actor="a", at="t")
     assert done.stage == "qa" and done.history[0]["reason"] == "all models approved in development"
+    assert done.history[0]["models"] == sorted([approved.model_group, "fraud-explainer"])
+
+
+def test_tallies_follow_each_records_change_and_match_a_recount():
+    """Every change of a version's records moves the tallies by what each record counted before and
+    counts after; applied in any order they equal the tallies counted afresh from the records."""
+    base = records_for(ModelApprovalStatus="Approved")["development"]
+    uc, group = base.use_case_id, base.model_group
+    pending = replace(base, model_status="pending")
+    assert tally_changes(group, {}, [pending]) == {(uc, group, "development"): (1, 0)}
+    assert tally_changes(group, {"development": counted(pending)}, [base]) == {(uc, group, "development"): (0, 1)}
+    assert tally_changes(group, {"development": counted(base)}, [base]) == {}
+    moved = replace(base, use_case_id="uc-other")  # its use case changed: counted out of one, into the other
+    assert tally_changes(group, {"development": counted(base)}, [moved]) == {
+        (uc, group, "development"): (-1, -1),
+        ("uc-other", group, "development"): (1, 1),
+    }
+    assert tally_changes(group, {"development": None}, [replace(base, use_case_id=None)]) == {}
+    # a history of changes over three versions, summed, equals the recount of the final records
+    history = [(1, pending), (2, pending), (1, base), (3, moved), (2, replace(pending, model_status="rejected"))]
+    totals: dict = {}
+    final: dict = {}
+    for version, record in history:
+        before = {"development": counted(final[version])} if version in final else {}
+        for key, (n, ok) in tally_changes(group, before, [record]).items():
+            totals[key] = (totals.get(key, (0, 0))[0] + n, totals.get(key, (0, 0))[1] + ok)
+        final[version] = record
+    recount = {
+        (u, t.group, t.stage): (t.records, t.approved) for u, ts in tallies_of(final.values()).items() for t in ts
+    }
+    assert {k: v for k, v in totals.items() if v != (0, 0)} == recount
+    assert recount == {(uc, group, "development"): (2, 1), ("uc-other", group, "development"): (1, 1)}
     assert initial_stage("QA") == "qa" and initial_stage("nonsense") == "development"
 
 

@@ -38,12 +38,13 @@ from govsync.domain.audit import AuditEntry
 from govsync.domain.deployment import Deployment
 from govsync.domain.monitoring import MetricsPoint
 from govsync.domain.records import StageRecord
-from govsync.domain.usecases import UseCase
+from govsync.domain.usecases import Counted, ModelTally, UseCase, counted
 
 HEAD_SK = "V#HEAD"
 STAGE_PREFIX = "V#STAGE#"
 AUDIT_PREFIX = "AUDIT#"
 USE_CASE_SK = "U#HEAD"
+TALLY_PREFIX = "U#TALLY#"
 
 
 def version_pk(group: str, version: int) -> str:
@@ -125,17 +126,27 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
     deployment: MapAttribute[str, Any] = MapAttribute(default=dict)
     monitoring_alert: MapAttribute[str, Any] = MapAttribute(default=dict)
     decisions: ListAttribute[Any] = ListAttribute(default=list)
+    # what the record counts in its use case's tallies (absent: written before the tallies, not counted)
+    counted_use_case = UnicodeAttribute(null=True)
+    counted_approved = BooleanAttribute(null=True)
 
     @classmethod
     def from_record(cls, record: StageRecord) -> StageRecordItem:
         data = record.to_json()
+        count = counted(record)
         return cls(
             version_pk(record.model_group, record.model_version),
             STAGE_PREFIX + record.model_stage,
             stage_status=f"{record.model_stage}#{record.model_status}",
             model_ref=model_ref(record.model_group, record.model_version),
+            counted_use_case=count[0] if count else "",
+            counted_approved=count[1] if count else False,
             **data,
         )
+
+    def counted(self) -> Counted:
+        """What the record counts in its use case's tallies (None: nothing, or not counted yet)."""
+        return (self.counted_use_case, bool(self.counted_approved)) if self.counted_use_case else None
 
     def to_record(self) -> StageRecord:
         values = {name: plain(getattr(self, name)) for name in StageRecord.__dataclass_fields__}
@@ -208,6 +219,23 @@ class UseCaseItem(GovernanceItem, discriminator="usecase"):
         )
 
 
+class UseCaseTallyItem(GovernanceItem, discriminator="usecase-tally"):
+    """A use case's count of one model group's stage records in one stage, and of the approved ones
+    (`govsync.domain.usecases.ModelTally`): added to in the transaction that writes the records."""
+
+    model_group = UnicodeAttribute()
+    model_stage = UnicodeAttribute()
+    records = NumberAttribute(default=0)
+    approved = NumberAttribute(default=0)
+
+    def to_tally(self) -> ModelTally:
+        return ModelTally(self.model_group, self.model_stage, int(self.records), int(self.approved))
+
+
+def tally_sk(group: str, stage: str) -> str:
+    return f"{TALLY_PREFIX}{group}#{stage}"
+
+
 class MetricsPointItem(GovernanceItem, discriminator="metrics"):
     model_group = UnicodeAttribute()
     model_version = NumberAttribute()
@@ -244,5 +272,5 @@ def plain(value: Any) -> Any:
 
 
 MODELS: tuple[type[Model], ...] = (
-    GovernanceItem, VersionHeadItem, StageRecordItem, AuditItem, UseCaseItem, MetricsPointItem
+    GovernanceItem, VersionHeadItem, StageRecordItem, AuditItem, UseCaseItem, UseCaseTallyItem, MetricsPointItem
 )  # fmt: skip

@@ -3,6 +3,7 @@ items and their keys are in `govsync.adapters.dynamodb_items`."""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from govsync.adapters.dynamodb_items import (
     HEAD_SK,
     MODELS,
     STAGE_PREFIX,
+    TALLY_PREFIX,
     USE_CASE_LISTING,
     USE_CASE_SK,
     AuditItem,
@@ -23,9 +25,11 @@ from govsync.adapters.dynamodb_items import (
     MetricsPointItem,
     StageRecordItem,
     UseCaseItem,
+    UseCaseTallyItem,
     VersionHeadItem,
     metrics_pk,
     model_ref,
+    tally_sk,
     use_case_pk,
     version_pk,
 )
@@ -33,8 +37,10 @@ from govsync.domain.audit import AuditEntry
 from govsync.domain.errors import ConcurrentChange, GovsyncError, RetryableError, classify
 from govsync.domain.monitoring import MetricsPoint
 from govsync.domain.records import STATUSES, StageRecord
-from govsync.domain.usecases import UseCase
+from govsync.domain.usecases import ModelTally, UseCase, counted, tally_changes
 from govsync.domain.version_state import VersionHead, VersionState
+
+PAGE_SIZE = 25  # items a query reads at a time where its caller may stop early
 
 
 def _failure(exc: PynamoDBException, action: str) -> GovsyncError:
@@ -68,6 +74,7 @@ class GovernanceStore:
                     state.head = VersionHead(item.source_version, int(item.audit_seq), item.audit_head)
                 elif isinstance(item, StageRecordItem):
                     state.records[item.model_stage] = item.to_record()
+                    state.counted[item.model_stage] = item.counted()
         except PynamoDBException as exc:
             raise _failure(exc, f"Query version {group}/{version}") from exc
         return state
@@ -118,23 +125,31 @@ class GovernanceStore:
             raise _failure(exc, f"Query records of use case {use_case_id}") from exc
 
     def group_records_in_stage(
-        self, group: str, stage: str, statuses: Iterable[str], before_version: int
-    ) -> list[StageRecord]:
-        """The group's records in `stage` with one of `statuses`, of versions before `before_version`
-        (by_stage_status index, keys of this group only)."""
-        found: list[StageRecord] = []
-        low, high = model_ref(group, 0), model_ref(group, max(before_version - 1, 0))
-        try:
-            for status in statuses:
-                found.extend(
-                    item.to_record()
-                    for item in StageRecordItem.by_stage_status.query(
-                        f"{stage}#{status}", StageRecordItem.model_ref.between(low, high)
-                    )
-                )
-        except PynamoDBException as exc:
-            raise _failure(exc, f"Query {stage} records of {group}") from exc
-        return found
+        self,
+        group: str,
+        stage: str,
+        statuses: Iterable[str],
+        before_version: int,
+        *,
+        from_version: int = 0,
+        newest_first: bool = False,
+    ) -> Iterator[StageRecord]:
+        """The group's records in `stage` with one of `statuses`, of versions from `from_version` up to
+        before `before_version`, in version order (by_stage_status index, keys of this group only),
+        read a page at a time as the caller goes: a caller that stops early reads little."""
+        low, high = model_ref(group, from_version), model_ref(group, max(before_version - 1, 0))
+
+        def read(status: str) -> Iterator[StageRecord]:
+            try:
+                for item in StageRecordItem.by_stage_status.query(
+                    f"{stage}#{status}", StageRecordItem.model_ref.between(low, high),
+                    scan_index_forward=not newest_first, page_size=PAGE_SIZE,
+                ):  # fmt: skip
+                    yield item.to_record()
+            except PynamoDBException as exc:
+                raise _failure(exc, f"Query {stage} records of {group}") from exc
+
+        return heapq.merge(*(read(s) for s in statuses), key=lambda r: r.model_version, reverse=newest_first)
 
     def all_records(self, stages: Iterable[str], group: str | None = None) -> Iterator[StageRecord]:
         """Every stage record (of one model group if given), through the by_stage_status index (no Scan)."""
@@ -221,6 +236,68 @@ class GovernanceStore:
                 raise ConcurrentChange(f"use case {use_case.use_case_id} changed concurrently") from exc
             raise _failure(exc, f"PutItem use case {use_case.use_case_id}") from exc
 
+    # ------------------------------------------------------------------ use-case tallies
+    def use_case_tallies(self, use_case_id: str) -> list[ModelTally]:
+        """The use case's tallies: one item per model group and stage (strongly consistent)."""
+        try:
+            return [
+                item.to_tally()
+                for item in UseCaseTallyItem.query(
+                    use_case_pk(use_case_id), UseCaseTallyItem.sk.startswith(TALLY_PREFIX), consistent_read=True
+                )
+            ]
+        except PynamoDBException as exc:
+            raise _failure(exc, f"Query tallies of use case {use_case_id}") from exc
+
+    def uncounted_records(self, stages: Iterable[str], group: str | None = None) -> Iterator[StageRecord]:
+        """Stage records written before the tallies existed (they count nothing yet)."""
+        condition = StageRecordItem.counted_use_case.does_not_exist()
+        for stage in stages:
+            for status in STATUSES:
+                key = StageRecordItem.model_ref.startswith(f"{group}#") if group else None
+                try:
+                    for item in StageRecordItem.by_stage_status.query(f"{stage}#{status}", key, condition):
+                        yield item.to_record()
+                except PynamoDBException as exc:
+                    raise _failure(exc, f"Query uncounted {stage}#{status} records") from exc
+
+    def count_record(self, record: StageRecord) -> bool:
+        """Count a record written before the tallies in its use case's tallies, in one transaction with
+        its mark; False if it was counted meanwhile (any write since counts it)."""
+        item = StageRecordItem.from_record(record)
+        try:
+            with TransactWrite(connection=self._connection) as transaction:
+                transaction.update(
+                    item,
+                    actions=[
+                        StageRecordItem.counted_use_case.set(item.counted_use_case),
+                        StageRecordItem.counted_approved.set(bool(item.counted_approved)),
+                    ],
+                    condition=StageRecordItem.counted_use_case.does_not_exist(),
+                )
+                if (count := counted(record)) is not None:
+                    self._tally(transaction, (count[0], record.model_group, record.model_stage), (1, int(count[1])))
+        except TransactWriteError as exc:
+            reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
+            if "ConditionalCheckFailed" in reasons:
+                return False
+            raise _failure(exc, "TransactWriteItems (count a record)") from exc
+        return True
+
+    @staticmethod
+    def _tally(transaction: TransactWrite, key: tuple[str, str, str], change: tuple[int, int]) -> None:
+        use_case, group, stage = key
+        transaction.update(
+            UseCaseTallyItem(use_case_pk(use_case), tally_sk(group, stage)),
+            actions=[
+                UseCaseTallyItem.kind.set(UseCaseTallyItem),
+                UseCaseTallyItem.model_group.set(group),
+                UseCaseTallyItem.model_stage.set(stage),
+                UseCaseTallyItem.records.add(change[0]),
+                UseCaseTallyItem.approved.add(change[1]),
+            ],
+        )
+
     # ------------------------------------------------------------------ the one write
     def commit(
         self,
@@ -254,6 +331,7 @@ class GovernanceStore:
             condition = VersionHeadItem.audit_seq == state.audit_seq
             if source_version is not None and state.source_version is not None:
                 condition &= VersionHeadItem.source_version < source_version
+        records = list(records)
         try:
             with TransactWrite(connection=self._connection) as transaction:
                 transaction.save(head, condition=condition)
@@ -261,6 +339,8 @@ class GovernanceStore:
                     transaction.save(StageRecordItem.from_record(record))
                 if entry is not None:
                     transaction.save(AuditItem.from_entry(entry), condition=AuditItem.pk.does_not_exist())
+                for key, change in tally_changes(state.group, state.counted, records).items():
+                    self._tally(transaction, key, change)
         except TransactWriteError as exc:
             reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
             if "ConditionalCheckFailed" in reasons:

@@ -7,7 +7,8 @@ too. Stages without a mapping (by default poc, production and retired) are left 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -78,20 +79,73 @@ def initial_stage(declared: str | None) -> str:
     return value if value in USE_CASE_STAGES else "development"
 
 
-def models_approved(records: Iterable[StageRecord], model_stage: str) -> tuple[bool, list[str]]:
-    """Whether every model group among `records` has a version approved in `model_stage`; and the
+@dataclass(frozen=True, slots=True)
+class ModelTally:
+    """One model group's versions in a use case, in one model stage: how many stage records it has, and
+    how many of them are approved. The use case's tallies are all the lifecycle reads to decide an
+    advance: O(groups x stages), however many versions the use case has seen."""
+
+    group: str
+    stage: str
+    records: int = 0
+    approved: int = 0
+
+
+# what one stage record counts in its use case's tallies: (use case id, approved), or None (no use case)
+Counted = tuple[str, bool] | None
+
+
+def counted(record: StageRecord) -> Counted:
+    return (record.use_case_id, record.model_status == APPROVED) if record.use_case_id else None
+
+
+def tally_changes(
+    group: str, before: Mapping[str, Counted], after: Iterable[StageRecord]
+) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """(use case, group, stage) -> (records, approved) to add to the tallies when a version's stage
+    records become `after`, `before` being what each stage's record counted until now (a stage missing
+    from it counted nothing). Entries that do not change are left out."""
+    records: Counter[tuple[str, str, str]] = Counter()
+    approved: Counter[tuple[str, str, str]] = Counter()
+    for record in after:
+        stage = record.model_stage
+        for sign, count in ((-1, before.get(stage)), (1, counted(record))):
+            if count is not None:
+                records[(count[0], group, stage)] += sign
+                approved[(count[0], group, stage)] += sign * count[1]
+    keys = set(records) | set(approved)
+    return {key: (records[key], approved[key]) for key in sorted(keys) if records[key] or approved[key]}
+
+
+def tallies_of(records: Iterable[StageRecord]) -> dict[str, list[ModelTally]]:
+    """Use case -> its tallies, counted from the records themselves."""
+    counts: dict[tuple[str, str, str], list[int]] = {}
+    for record in records:
+        if (count := counted(record)) is not None:
+            entry = counts.setdefault((count[0], record.model_group, record.model_stage), [0, 0])
+            entry[0] += 1
+            entry[1] += count[1]
+    found: dict[str, list[ModelTally]] = {}
+    for (use_case, group, stage), (n, ok) in sorted(counts.items()):
+        found.setdefault(use_case, []).append(ModelTally(group, stage, n, ok))
+    return found
+
+
+def models_approved(tallies: Iterable[ModelTally], model_stage: str) -> tuple[bool, list[str]]:
+    """Whether every model group of the use case has a version approved in `model_stage`; and the
     groups still waiting."""
     groups: dict[str, bool] = {}
-    for record in records:
-        approved = record.model_stage == model_stage and record.model_status == APPROVED
-        groups[record.model_group] = groups.get(record.model_group, False) or approved
+    for tally in tallies:
+        if tally.records > 0:
+            approved = tally.stage == model_stage and tally.approved > 0
+            groups[tally.group] = groups.get(tally.group, False) or approved
     waiting = sorted(group for group, ok in groups.items() if not ok)
     return bool(groups) and not waiting, waiting
 
 
 def advance(
     use_case: UseCase,
-    records: list[StageRecord],
+    tallies: list[ModelTally],
     stage_map: dict[str, str],
     *,
     trigger: str,
@@ -102,7 +156,7 @@ def advance(
     current = use_case
     while current.stage in stage_map and current.stage != USE_CASE_STAGES[-1]:
         model_stage = stage_map[current.stage]
-        ok, _ = models_approved(records, model_stage)
+        ok, _ = models_approved(tallies, model_stage)
         if not ok:
             break
         following = USE_CASE_STAGES[USE_CASE_STAGES.index(current.stage) + 1]
@@ -110,7 +164,7 @@ def advance(
             "from": current.stage,
             "to": following,
             "reason": f"all models approved in {model_stage}",
-            "models": sorted({r.model_group for r in records}),
+            "models": sorted({t.group for t in tallies if t.records > 0}),
             "trigger": trigger,
             "actor": actor,
             "at": at,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from govsync.domain.audit import GENESIS
 from govsync.domain.records import StageRecord
+from govsync.domain.usecases import Counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +23,9 @@ class VersionState:
     version: int
     head: VersionHead | None = None
     records: dict[str, StageRecord] = field(default_factory=dict)
+    # stage -> what its record counts in its use case's tallies, as the table holds it (a record written
+    # before the tallies existed counts nothing until the reconciler counts it)
+    counted: dict[str, Counted] = field(default_factory=dict)
 
     @property
     def source_version(self) -> str | None:

@@ -10,6 +10,7 @@ deterministic names and request tokens make a retried kick find what an earlier 
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -152,11 +153,19 @@ class Deployments(Consumer):
         """The newest version of the group the registry lets serve in `stage` (approved in the stage
         before, not rejected in this one): the table names the candidates, the registry decides."""
         previous = self.config.previous_stage(stage) or stage
-        candidates = {version: arn}
-        for record in self.store.group_records_in_stage(group, previous, (APPROVED,), MAX_VERSION):
-            candidates[record.model_version] = record.model_package_arn
-        for candidate in sorted(candidates, reverse=True):
-            answer = self._describe(candidates[candidate], described)
+        approved = self.store.group_records_in_stage(group, previous, (APPROVED,), MAX_VERSION, newest_first=True)
+        tried: set[int] = set()
+        # newest first, read as they are tried: the first deployable one ends the search
+        for candidate, candidate_arn in heapq.merge(
+            ((r.model_version, r.model_package_arn) for r in approved),
+            [(version, arn)],
+            key=lambda c: c[0],
+            reverse=True,
+        ):
+            if candidate in tried:
+                continue
+            tried.add(candidate)
+            answer = self._describe(candidate_arn, described)
             pkg = snapshot_from_describe(answer)
             if deployable_in(pkg, stage, self.config):
                 return Desired(candidate, pkg, answer)

@@ -105,9 +105,13 @@ def supersede_previous(
         updated = superseded(record.deployment, replaced.by_version, now)
         return None if updated is None else {**records, stage: replace(record, deployment=updated)}
 
+    # the version it replaced superseded every older one when it went live: only versions from it on can
+    # still be live there (all of them on an endpoint's first deployment)
     live = {
         record.model_version
-        for record in store.group_records_in_stage(group, stage, STATUSES, replaced.by_version)
+        for record in store.group_records_in_stage(
+            group, stage, STATUSES, replaced.by_version, from_version=replaced.previous or 0
+        )
         if record.deployment.status is DeployState.LIVE and record.deployment.endpoint_name == replaced.endpoint_name
     }
     for version in sorted(live | ({replaced.previous} if replaced.previous is not None else set())):

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from govsync.domain.audit import AuditEntry
 from govsync.domain.monitoring import MetricsPoint, Window
 from govsync.domain.records import StageRecord
-from govsync.domain.usecases import UseCase
+from govsync.domain.usecases import ModelTally, UseCase
 from govsync.domain.version_state import VersionState
 
 
@@ -37,9 +37,29 @@ class Store(Protocol):
     def records_by_stage_status(self, stage: str, status: str, group: str | None = None) -> Iterator[StageRecord]: ...
     def records_by_use_case(self, use_case_id: str) -> Iterator[StageRecord]: ...
     def group_records_in_stage(
-        self, group: str, stage: str, statuses: Iterable[str], before_version: int
-    ) -> list[StageRecord]: ...
+        self,
+        group: str,
+        stage: str,
+        statuses: Iterable[str],
+        before_version: int,
+        *,
+        from_version: int = 0,
+        newest_first: bool = False,
+    ) -> Iterator[StageRecord]:
+        """The group's records in `stage` with one of `statuses`, versions in [from, before), in version
+        order, read lazily (a caller that stops early reads little)."""
+        ...
+
     def all_records(self, stages: Iterable[str], group: str | None = None) -> Iterator[StageRecord]: ...
+    def use_case_tallies(self, use_case_id: str) -> list[ModelTally]:
+        """The use case's tallies (written with the records: O(groups x stages), not O(versions))."""
+        ...
+
+    def uncounted_records(self, stages: Iterable[str], group: str | None = None) -> Iterator[StageRecord]: ...
+    def count_record(self, record: StageRecord) -> bool:
+        """Count a record written before the tallies existed (False: it was counted meanwhile)."""
+        ...
+
     def load_use_case(self, use_case_id: str) -> UseCase | None: ...
     def save_use_case(self, use_case: UseCase, expected_seq: int | None) -> None:
         """Write the use case if nobody did since it was read (raise ConcurrentChange otherwise)."""

@@ -32,8 +32,8 @@ class UseCaseLifecycle:
         def attempt() -> UseCase:
             current = self.store.load_use_case(use_case_id)
             base = current or UseCase(use_case_id, record.use_case_name, initial_stage(record.use_case_stage))
-            records = list(self.store.records_by_use_case(use_case_id))
-            after = advance(base, records, self.stage_map, trigger=trigger, actor=actor, at=self.clock().isoformat())
+            tallies = self.store.use_case_tallies(use_case_id)
+            after = advance(base, tallies, self.stage_map, trigger=trigger, actor=actor, at=self.clock().isoformat())
             if current is not None and after == current:
                 return current
             self.store.save_use_case(after, None if current is None else current.seq)

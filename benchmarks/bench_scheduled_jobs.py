@@ -1,9 +1,10 @@
 """Scheduled jobs on a moto server holding several accounts.
 
-Metrics aggregator: N live deployments spread over three stage accounts. Figures: GetMetricData
-calls against ⌈queries/500⌉ per account, Scans (none), and the run's time against a floor doing the
-same calls with plain boto3 (the index queries, AssumeRole and GetMetricData per account, the Model
-Monitor listing, then per record one Query and one TransactWriteItems of head + record + audit entry).
+Metrics aggregator, run in one process as `govsync schedule run` does: N live deployments spread over
+three stage accounts. Figures: GetMetricData calls against ⌈queries/500⌉ per account, Scans (none),
+and the run's time against a floor doing the same calls with plain boto3 (the live index's keys and
+BatchGetItem of their records, AssumeRole and GetMetricData per account, the Model Monitor listing,
+then per record one Query and one TransactWriteItems of head + record + audit entry).
 
 Reconcile: N versions, all with their records. Figures: the run's time against a floor doing the
 same calls with plain boto3 (group listing, package pages, BatchGetItem of heads and first records,
@@ -29,6 +30,7 @@ import boto3
 from benchmarks.bench_registry_sync import register
 from benchmarks.harness import CallCounter, median, report, timed
 from govsync.domain.deployment import Deployment
+from govsync.jobs import METRICS_AGGREGATION, RECONCILE, JobInput
 
 as_deployment = Deployment.from_json
 
@@ -40,7 +42,6 @@ AGGREGATOR_PARAMETERS = {
     "StageTargets": json.dumps({stage: {"account": account} for stage, account in TARGETS.items()}),
     "DeployAccounts": ",".join(TARGETS.values()),
 }
-LIVE_STATUSES = ("pending", "approved", "rejected", "retired")
 METRICS = (("Invocations", "Sum"), ("Invocation4XXErrors", "Sum"), ("Invocation5XXErrors", "Sum"),
            ("ModelLatency", "Average"), ("ModelLatency", "p90"), ("OverheadLatency", "Average"))  # fmt: skip
 ROUNDS = 2
@@ -134,15 +135,17 @@ class AggregatorFloor:
         start = window_end - timedelta(hours=1)
         by_account: dict[str, list[dict[str, Any]]] = {}
         for stage in TARGETS:
-            for status in LIVE_STATUSES:
-                pages = self.ddb.get_paginator("query").paginate(
-                    TableName=self.table, IndexName="by_stage_status",
-                    KeyConditionExpression="stage_status = :s",
-                    ExpressionAttributeValues={":s": {"S": f"{stage}#{status}"}},
-                )  # fmt: skip
-                for page in pages:
-                    for item in page["Items"]:
-                        by_account.setdefault(item["deployment"]["M"]["account"]["S"], []).append(item)
+            pages = self.ddb.get_paginator("query").paginate(
+                TableName=self.table, IndexName="by_live", KeyConditionExpression="live_stage = :s",
+                ExpressionAttributeValues={":s": {"S": stage}},
+            )  # fmt: skip
+            keys = [{"pk": item["pk"], "sk": item["sk"]} for page in pages for item in page["Items"]]
+            for offset in range(0, len(keys), 100):
+                answer = self.ddb.batch_get_item(
+                    RequestItems={self.table: {"Keys": keys[offset : offset + 100], "ConsistentRead": True}}
+                )
+                for item in answer["Responses"][self.table]:
+                    by_account.setdefault(item["deployment"]["M"]["account"]["S"], []).append(item)
         for account, items in by_account.items():
             cloudwatch, sagemaker = self._account(account)
             queries = []
@@ -193,7 +196,6 @@ class AggregatorFloor:
 
 
 def aggregator(endpoint: str, table: str, deployed: int = 1000) -> list[str]:
-    from govsync import wiring
 
     base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2 * ROUNDS + 1)
     windows = [base + timedelta(hours=k) for k in range(2 * ROUNDS + 1)]
@@ -203,14 +205,14 @@ def aggregator(endpoint: str, table: str, deployed: int = 1000) -> list[str]:
         per_account = _seed_deployments(endpoint, deployed, windows)
         setup = time.perf_counter() - started
         expected = sum(math.ceil(n * len(METRICS) / 500) for n in per_account.values())
-        aggregator = wiring.metrics_aggregator()
         floor = AggregatorFloor(endpoint, table)
-        aggregator.run(window_end=windows[0])  # cold: clients, roles, imports
+        METRICS_AGGREGATION.run(JobInput(window_end=windows[0]))  # cold: clients, roles, imports
         for account in TARGETS.values():  # the floor's clients, made once
             floor._account(account)
         for k in range(ROUNDS):
             counter.reset()
-            ours.append(timed(lambda k=k: summaries.append(aggregator.run(window_end=windows[1 + 2 * k]))))
+            window = JobInput(window_end=windows[1 + 2 * k])
+            ours.append(timed(lambda window=window: summaries.append(METRICS_AGGREGATION.run(window))))
             calls = Counter(counter.calls)
             floors.append(timed(lambda k=k: floor.run(windows[2 + 2 * k])))
     summary = summaries[-1]
@@ -228,7 +230,7 @@ def aggregator(endpoint: str, table: str, deployed: int = 1000) -> list[str]:
             metric_calls == expected,
         ),
         report("Scan calls per run", scans, "= 0", scans == 0),
-        report("records written per run", summary.updated, f"= {deployed}", summary.updated == deployed),
+        report("records written per run", summary["updated"], f"= {deployed}", summary["updated"] == deployed),
         report("run time / raw-boto3 floor (ratio)", ratio, "<= 1.3", ratio <= 1.3),
         f"    floor median {median(floors):.2f} s, ours {median(ours):.2f} s; calls per run: "
         + ", ".join(f"{k} {v}" for k, v in sorted(calls.items())),
@@ -305,21 +307,20 @@ def reconcile(endpoint: str, table: str, versions: int = 10_000) -> list[str]:
     setup = time.perf_counter() - started
     ours, floors, summaries = [], [], []
     with CallCounter() as counter, _quiet():  # every client made from here on is counted
-        reconciler = wiring.reconciler()
         backfill_started = time.perf_counter()
-        backfill = reconciler.run()
+        backfill = RECONCILE.run(JobInput())
         backfill_time = time.perf_counter() - backfill_started
         floor = ReconcileFloor(endpoint, table, wiring.get_settings().stages[0])
         for _ in range(ROUNDS):
             counter.reset()
-            ours.append(timed(lambda: summaries.append(reconciler.run())))
+            ours.append(timed(lambda: summaries.append(RECONCILE.run(JobInput()))))
             calls = Counter(counter.calls)
             floors.append(timed(floor.run))
         fifth = groups[: max(1, len(groups) // 5)]
-        small = _peak_memory(lambda: reconciler.run(groups=fifth))
-        full = _peak_memory(reconciler.run)
+        small = _peak_memory(lambda: RECONCILE.run(JobInput(groups=fifth)))
+        full = _peak_memory(lambda: RECONCILE.run(JobInput()))
     ratio = median(ours) / median(floors)
-    checked = summaries[-1].checked
+    checked = summaries[-1]["checked"]
     growth = full / small
     small_versions = min(versions, len(fifth) * GROUP_SIZE)
     return [
@@ -330,6 +331,7 @@ def reconcile(endpoint: str, table: str, versions: int = 10_000) -> list[str]:
         report(f"peak traced memory, {versions} / {small_versions} versions (ratio)", growth, "<= 1.2", growth <= 1.2),
         f"    floor median {median(floors):.1f} s, ours {median(ours):.1f} s; peak {full:.1f} MiB vs {small:.1f} MiB;"
         f" calls per run: " + ", ".join(f"{k} {v}" for k, v in sorted(calls.items())),
-        f"    first-install backfill: {backfill.repaired} repaired, {backfill.failed} failed in {backfill_time:.0f} s"
-        f" ({backfill_time / max(1, backfill.repaired) * 1000:.1f} ms per version; pid {os.getpid()})",
+        f"    first-install backfill: {backfill['repaired']} repaired, {backfill['failed']} failed in "
+        f"{backfill_time:.0f} s ({backfill_time / max(1, backfill['repaired']) * 1000:.1f} ms per version; "
+        f"pid {os.getpid()})",
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,27 @@ import botocore.session
 from govsync_local.fake_env import FAKE_AWS_ENV
 from govsync_local.server import free_port, moto_server  # noqa: F401  (re-exported for the benchmarks)
 
-ENV = {**FAKE_AWS_ENV, "POWERTOOLS_LOG_LEVEL": "ERROR"}
+# Handlers run here outside Lambda: their metrics would be printed to the terminal as EMF blobs (and a
+# handler that adds none warns that it has nothing to publish); the benchmarks measure, they do not publish.
+ENV = {**FAKE_AWS_ENV, "POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+def quiet() -> None:
+    """The benchmarks' environment, and the logger already created told to keep to errors."""
+    import os
+
+    from govsync.observability import logger
+
+    os.environ.update(ENV)
+    logger.setLevel("ERROR")
+
+
+def forget_metrics() -> None:
+    """Drop what the services added to Powertools' metrics outside a handler (nothing flushes them)."""
+    from govsync.observability import metrics
+
+    metrics.clear_metrics()
 
 
 class CallCounter:
@@ -25,6 +46,7 @@ class CallCounter:
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        self.items_read = 0  # DynamoDB items the calls returned (Query, GetItem, BatchGetItem)
         self._original = botocore.session.Session.create_client
 
     def __enter__(self) -> CallCounter:
@@ -33,6 +55,7 @@ class CallCounter:
         def create_client(session: Any, *args: Any, **kwargs: Any) -> Any:
             client = counter._original(session, *args, **kwargs)
             client.meta.events.register("before-call", counter._count)
+            client.meta.events.register("after-call.dynamodb", counter._read)
             return client
 
         botocore.session.Session.create_client = create_client
@@ -40,6 +63,14 @@ class CallCounter:
 
     def _count(self, model: Any, **_: Any) -> None:
         self.calls[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def _read(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name in ("Query", "Scan"):
+            self.items_read += int(parsed.get("Count", 0))
+        elif model.name == "GetItem":
+            self.items_read += "Item" in parsed
+        elif model.name == "BatchGetItem":
+            self.items_read += sum(len(items) for items in parsed.get("Responses", {}).values())
 
     def __exit__(self, *exc: object) -> None:
         botocore.session.Session.create_client = self._original
@@ -49,6 +80,7 @@ class CallCounter:
 
     def reset(self) -> None:
         self.calls.clear()
+        self.items_read = 0
 
 
 def measured(counter: CallCounter, fn: Callable[[], Any]) -> tuple[float, int]:

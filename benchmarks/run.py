@@ -14,10 +14,20 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import ENV, moto_server  # noqa: E402
+from benchmarks.harness import forget_metrics, moto_server, quiet  # noqa: E402
 
 REGION = "us-east-1"
-BENCHES = ("cold-start", "registry-sync", "artifact-copy", "metrics-aggregator", "reconcile")
+BENCHES = (
+    "cold-start",
+    "registry-sync",
+    "history",
+    "artifact-copy",
+    "metrics-aggregator",
+    "reconcile",
+    "fanout-metrics",
+    "fanout-reconcile",
+    "burst",
+)
 DEV_BUCKET = "bench-dev-artifacts"
 CENTRAL_BUCKET = "bench-central-artifacts"
 
@@ -110,12 +120,42 @@ def reconcile(args: argparse.Namespace) -> list[str]:
         return bench.reconcile(stack.endpoint, stack.table, args.registry_versions)
 
 
+def fanout_metrics(args: argparse.Namespace) -> list[str]:
+    from benchmarks import bench_fanout
+
+    return bench_fanout.aggregation(args.fanout_deployed, args.concurrency)
+
+
+def fanout_reconcile(args: argparse.Namespace) -> list[str]:
+    from benchmarks import bench_fanout
+
+    return bench_fanout.reconcile(args.fanout_versions, concurrency=args.concurrency)
+
+
+def history(args: argparse.Namespace) -> list[str]:
+    from benchmarks import bench_history
+
+    return bench_history.run(args.history)
+
+
+def burst(args: argparse.Namespace) -> list[str]:
+    from benchmarks import bench_burst
+
+    return bench_burst.run(args.burst_registrations, args.burst_approvals)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--versions", type=int, default=120, help="model versions for the registry sync benchmark")
     parser.add_argument("--big-mib", type=int, default=2048, help="size of the large artifact for the memory figure")
     parser.add_argument("--deployed", type=int, default=1000, help="live deployments for the metrics benchmark")
     parser.add_argument("--registry-versions", type=int, default=10_000, help="versions for the reconcile benchmark")
+    parser.add_argument("--history", type=int, default=10_000, help="earlier versions of the use case (history)")
+    parser.add_argument("--fanout-versions", type=int, default=100_000, help="versions for the fanned-out reconcile")
+    parser.add_argument("--fanout-deployed", type=int, default=10_000, help="live deployments, fanned-out metrics")
+    parser.add_argument("--concurrency", type=int, default=16, help="invocations at once in the fanned-out runs")
+    parser.add_argument("--burst-registrations", type=int, default=1000, help="versions registered in the burst")
+    parser.add_argument("--burst-approvals", type=int, default=500, help="of them approved in the burst")
     parser.add_argument("--only", choices=BENCHES, help="run one benchmark")
     parser.add_argument(
         "--runtime-python",
@@ -123,13 +163,25 @@ def main() -> int:
         help="a Python like the Lambda runtime's (3.13 with boto3 only), for the cold start",
     )
     args = parser.parse_args()
-    os.environ.update(ENV)
+    quiet()
     failed = False
-    benches = dict(zip(BENCHES, (cold_start, registry_sync, artifact_copy, metrics_aggregator, reconcile), strict=True))
+    benches = {
+        "cold-start": cold_start,
+        "registry-sync": registry_sync,
+        "history": history,
+        "artifact-copy": artifact_copy,
+        "metrics-aggregator": metrics_aggregator,
+        "reconcile": reconcile,
+        "fanout-metrics": fanout_metrics,
+        "fanout-reconcile": fanout_reconcile,
+        "burst": burst,
+    }
+    assert tuple(benches) == BENCHES
     for name, bench in benches.items():
         if args.only and name != args.only:
             continue
         lines = bench(args)
+        forget_metrics()
         print("\n".join(lines), flush=True)
         failed |= any(line.rstrip().endswith("MISSED") for line in lines)
     print("all goals met" if not failed else "some goals MISSED")

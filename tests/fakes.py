@@ -108,6 +108,16 @@ class InMemoryStore:
             self._add_tallies({(count[0], record.model_group, record.model_stage): (1, int(count[1]))})
         return True
 
+    def live_versions(self, stage: str) -> Iterator[tuple[str, int]]:
+        from govsync.domain.deployment import DeployState
+
+        for record in self._all():
+            if record.model_stage == stage and record.deployment.status is DeployState.LIVE:
+                yield record.model_group, record.model_version
+
+    def records_at(self, keys: Iterable[tuple[str, int, str]]) -> list[StageRecord]:
+        return [self.records[(g, v)][s] for g, v, s in keys if s in self.records.get((g, v), {})]
+
     def records_by_use_case(self, use_case_id: str) -> Iterator[StageRecord]:
         return (r for r in self._all() if r.use_case_id == use_case_id)
 

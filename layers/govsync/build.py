@@ -41,6 +41,7 @@ ENTRY_MODULES = (
     "govsync.wiring.api",
     "govsync.wiring.metrics",
     "govsync.wiring.reconcile",
+    "govsync.wiring.runs",
     "aws_lambda_powertools.utilities.parser",
 )
 # run in the built layer: import what the functions import, create each service's client (botocore

@@ -1,5 +1,6 @@
 """govsync schedule list / run and govsync reconcile: the scheduled jobs run in-process with the
-deployed function's environment (the job, its input and its service come from `govsync.jobs`)."""
+deployed function's environment, item after item (in Lambda the same items are fanned out over the
+job's work queue; the job, its input and its service come from `govsync.jobs`)."""
 
 from __future__ import annotations
 
@@ -102,8 +103,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     tty = sys.stderr.isatty()
     last: dict[str, Any] = {"at": 0.0, "group": ""}
 
-    def progress(summary: Any, group: str) -> None:
-        line = f"  {group}: {summary.checked} checked, {summary.repaired} repaired, {summary.failed} failed"
+    def progress(total: Any, group: str) -> None:
+        counts = total.counts
+        line = f"  {group}: {counts['checked']} checked, {counts['repaired']} repaired, {counts['failed']} failed"
         if tty:
             print(f"\r{line}\x1b[K", end="", file=sys.stderr, flush=True)
         elif group != last["group"] or time.monotonic() - last["at"] > 5:

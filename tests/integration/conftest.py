@@ -89,7 +89,24 @@ class Stack:
     current: str = "RegistrySyncFunction"
 
     def invoke_job(self, logical_id: str, event: dict | None = None) -> dict:
-        """Run a scheduled function as EventBridge Scheduler would, with the schedule's input."""
+        """Run a scheduled function as EventBridge Scheduler would, with the schedule's input: it plans
+        the run onto its work queue; then its work items, as the queue's event source hands them to it,
+        until the queue is empty. Returns the run's summary, as the part that finished it wrote it."""
+        planned = self.plan_job(logical_id, event)
+        self.work_items_handled = 0
+        while bodies := self.drain(WORK_QUEUES[logical_id]):
+            for body in bodies:
+                answer = self.invoke_function(logical_id, body)
+                assert answer == {"batchItemFailures": []}, answer
+                self.work_items_handled += 1
+        state = wiring.fanout().runs.state(planned["job"], planned["run_id"])
+        assert state.complete and state.summary is not None, state
+        return state.summary
+
+    work_items_handled: int = 0
+
+    def plan_job(self, logical_id: str, event: dict | None = None) -> dict:
+        """The scheduled function on its schedule's input: the run planned onto its work queue."""
         if logical_id != self.current:
             use_function_environment(self.monkeypatch, logical_id, self.ctx)
             self.current = logical_id
@@ -161,6 +178,9 @@ def call_counter(monkeypatch) -> Counter:
     return calls
 
 
+WORK_QUEUES = {"ReconcilerFunction": "ReconcileWorkQueue", "MetricsAggregatorFunction": "MetricsWorkQueue"}
+
+
 def use_function_environment(monkeypatch, logical_id: str, ctx: Any) -> None:
     spec = tpl.function_specs(tpl.load())[logical_id]
     for name, value in tpl.function_environment(spec, ctx).items():
@@ -193,7 +213,14 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
         dlq = sqs.create_queue(QueueName="govsync-RegistryEventsDLQ-TEST")["QueueUrl"]
         queues = {
             name: sqs.create_queue(QueueName=f"govsync-{name}-TEST")["QueueUrl"]
-            for name in ("DeployRequestsQueue", "DeployRequestsDLQ", "EndpointEventsDLQ", "ScheduledJobsDLQ")
+            for name in (
+                "DeployRequestsQueue",
+                "DeployRequestsDLQ",
+                "EndpointEventsDLQ",
+                "ScheduledJobsDLQ",
+                "ReconcileWorkQueue",
+                "MetricsWorkQueue",
+            )
         }
         queues["RegistryEventsDLQ"] = dlq
         key_arn = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]

@@ -293,7 +293,9 @@ def test_reconcile_backfills_a_group_of_more_than_a_page_of_packages(stack):
     assert (again["checked"], again["up_to_date"], again["repaired"]) == (105, 105, 0)
     assert stack.calls[("dynamodb", "BatchGetItem")] == 3  # 200 keys, then 10
     assert stack.calls[("sagemaker", "DescribeModelPackage")] == 105
-    assert stack.calls[("dynamodb", "TransactWriteItems")] == 0
+    # the only transactions are the run's own: its plan and its one work item, each counted once
+    assert stack.work_items_handled == 1
+    assert stack.calls[("dynamodb", "TransactWriteItems")] == 2
     assert not [c for c in stack.aws_calls("dynamodb") if c.endswith(":Scan")]
 
 

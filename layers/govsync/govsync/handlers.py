@@ -1,5 +1,6 @@
 """The two shapes of handler the functions have, with Powertools' logger, tracer and metrics: a batch of
-SQS messages (each failure reported alone) and a scheduled job (its input parsed, extra keys refused)."""
+SQS messages (each failure reported alone) and a scheduled job (its schedule's input parsed, extra keys
+refused, planning a run; its work queue's messages doing it)."""
 
 from __future__ import annotations
 
@@ -37,20 +38,40 @@ def sqs_batch(record_handler: Callable[[SQSRecord], str]) -> Handler:
     return handler
 
 
+# a work item's invocation stops starting new work when less than this is left, and hands the rest on
+HAND_ON_MARGIN_MS = 60_000
+
+
 def scheduled(job: Job) -> Handler:
-    """A handler for a job's schedule (EventBridge Scheduler's Input is the job's input)."""
+    """A scheduled job's handler. Its schedule's event (EventBridge Scheduler's Input is the job's input)
+    plans a run onto the job's work queue; the queue's batches (one work item each) do the work."""
+    import importlib
+
     from aws_lambda_powertools.utilities.parser import event_parser  # only the scheduled functions parse
 
     from govsync.jobs import JobInput
+    from govsync.services.messages import Message
+    from govsync.wiring.runs import fanout
+
+    importlib.import_module(job.wiring)  # the job's services load with the function, not on its first run
+    processor = BatchProcessor(event_type=EventType.SQS)
 
     @event_parser(model=JobInput)
-    def run(event: JobInput, context: LambdaContext) -> dict[str, Any]:
-        return job.run(event, None)
+    def plan(event: JobInput, context: LambdaContext) -> dict[str, Any]:
+        return fanout().start(job.service(), job.plan_input(event), job.new_run_id())
+
+    def work_item(record: SQSRecord, lambda_context: LambdaContext) -> str:
+        message = Message(record.body, record.message_id, receive_count(record))
+        keep_going = lambda: lambda_context.get_remaining_time_in_millis() > HAND_ON_MARGIN_MS  # noqa: E731
+        return fanout().handle_message(job.service(), message, keep_going)
 
     @logger.inject_lambda_context(clear_state=True)
     @capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return run(event, context)
+        if "Records" in event:
+            return dict(process_partial_response(event=event, record_handler=work_item, processor=processor,
+                                                 context=context))  # fmt: skip
+        return plan(event, context)
 
     return handler

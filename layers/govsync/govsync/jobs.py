@@ -1,12 +1,17 @@
 """The scheduled jobs, each in one place: the function that runs it, the template parameter with its
-schedule, its input, the service call, and how its summary reads. The functions' handlers and the
-CLI (`govsync schedule`, `govsync reconcile`) both run a job through here."""
+schedule, its input, the service doing its work, and how its summary reads.
+
+In Lambda a job is fanned out (`govsync.services.fanout`): its schedule's event plans the run onto the
+job's work queue, and the queue's messages (the same function, at a bounded concurrency) do the work.
+The CLI (`govsync schedule run`, `govsync reconcile`) runs a job here, in-process, item after item."""
 
 from __future__ import annotations
 
+import importlib
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,14 +36,23 @@ class Job:
     name: str  # what the schedule's input says: {"job": name}
     function_id: str
     schedule_parameter: str
-    run: Callable[[JobInput, Progress | None], dict[str, Any]]
+    # the wiring module building the job's service, and its builder (loaded with the function)
+    wiring: str
+    builder: str
+    plan_input: Callable[[JobInput], Any]  # what the service plans a run from
     summary: Callable[[dict[str, Any]], str]
 
+    def service(self) -> Any:
+        return getattr(importlib.import_module(self.wiring), self.builder)()
 
-def _aggregate(event: JobInput, progress: Progress | None = None) -> dict[str, Any]:
-    from govsync import wiring
+    def new_run_id(self) -> str:
+        return f"{self.name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
-    return wiring.metrics_aggregator().run(window_end=event.window_end).to_json()
+    def run(self, event: JobInput, progress: Progress | None = None) -> dict[str, Any]:
+        """The whole run in this process, item after item (`progress` hears after each)."""
+        from govsync.services.fanout import run_inline
+
+        return run_inline(self.service(), self.plan_input(event), self.new_run_id(), progress)
 
 
 def _aggregation_summary(response: dict[str, Any]) -> str:
@@ -51,17 +65,11 @@ def _aggregation_summary(response: dict[str, Any]) -> str:
     )
 
 
-def _reconcile(event: JobInput, progress: Progress | None = None) -> dict[str, Any]:
-    from govsync import wiring
-
-    return wiring.reconciler().run(groups=event.groups, progress=progress).to_json()
-
-
 def _reconcile_summary(summary: dict[str, Any]) -> str:
     lines = [
         f"{summary['run_id']}: {summary['groups']} groups, {summary['checked']} checked, {summary['up_to_date']} up to "
         f"date, {summary['repaired']} repaired, {summary['failed']} failed, {summary['skipped']} skipped (accounts "
-        "not allowed)"
+        f"not allowed); {summary.get('counted', 0)} records counted in their use cases' tallies"
     ]
     lines += [f"  failed: {f['arn']}: {f['error']}" for f in summary.get("failures", [])]
     return "\n".join(lines)
@@ -71,14 +79,18 @@ METRICS_AGGREGATION = Job(
     "metrics-aggregation",
     "MetricsAggregatorFunction",
     "MetricsSchedule",
-    _aggregate,
+    "govsync.wiring.metrics",
+    "metrics_aggregator",
+    lambda event: event.window_end,
     _aggregation_summary,
 )
 RECONCILE = Job(
     "reconcile",
     "ReconcilerFunction",
     "ReconcileSchedule",
-    _reconcile,
+    "govsync.wiring.reconcile",
+    "reconciler",
+    lambda event: event.groups,
     _reconcile_summary,
 )
 JOBS: dict[str, Job] = {job.function_id: job for job in (METRICS_AGGREGATION, RECONCILE)}

@@ -77,6 +77,7 @@ ENV_VARS: dict[str, str] = {
     "review_days": "GOVSYNC_REVIEW_DAYS",
     "user_pool_client_id": "GOVSYNC_USER_POOL_CLIENT_ID",
     "cognito_endpoint": "GOVSYNC_COGNITO_ENDPOINT",
+    "work_queue_url": "GOVSYNC_WORK_QUEUE_URL",
 }
 JSON_FIELDS = ("stage_aliases", "metadata_keys", "stage_targets", "use_case_stage_map", "monitoring_thresholds",
                "approval_rules", "identity_map")  # fmt: skip
@@ -97,6 +98,7 @@ FIELD_PATTERNS: dict[str, tuple[re.Pattern[str], str]] = {
     "artifact_bucket": (BUCKET_NAME, "an S3 bucket name"),
     "dead_letter_queue_url": (QUEUE_URL, "an SQS queue URL"),
     "deploy_queue_url": (QUEUE_URL, "an SQS queue URL"),
+    "work_queue_url": (QUEUE_URL, "an SQS queue URL"),
     "account_id": (ACCOUNT_ID, "a 12-digit account id"),
     "artifact_key_arn": (KMS_KEY_ARN, "a KMS key ARN (copies are encrypted with the key by its ARN, not an alias)"),
 }
@@ -149,6 +151,8 @@ class Settings(BaseModel):
     review_days: int = Field(default=7, ge=1, le=365)
     user_pool_client_id: str = Field(default="", pattern=r"^[\w+]{0,128}$")
     cognito_endpoint: str = Field(default="", pattern=r"^(https?://[^\s]+)?$")
+    # a scheduled function's work queue: its run's items, fanned out
+    work_queue_url: str | None = None
 
     @field_validator("stages")
     @classmethod
@@ -248,7 +252,7 @@ class Settings(BaseModel):
                      "account_id", "partition", "deploy_queue_url", "deploy_role_name", "metrics_role_name",
                      "copy_threshold_mib", "copy_part_mib", "copy_concurrency", "metrics_window_minutes",
                      "monitor_lookback_hours", "max_receive_count", "metrics_history_days", "review_days",
-                     "user_pool_client_id", "cognito_endpoint"):  # fmt: skip
+                     "user_pool_client_id", "cognito_endpoint", "work_queue_url"):  # fmt: skip
             if env.get(ENV_VARS[name]):
                 raw[name] = env[ENV_VARS[name]]
         if stages := _csv(env.get("GOVSYNC_STAGES")):

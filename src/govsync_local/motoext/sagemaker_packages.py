@@ -1,7 +1,8 @@
 """Model packages: `ModelLifeCycle` and `ModelCard` (create, update, describe); `update_model_package`
 keeps `CustomerMetadataProperties`, `ModelApprovalStatus` and `ApprovalDescription` unless told to
 change them, merges new properties and honours `CustomerMetadataPropertiesToRemove`; `CreatedBy` and
-`LastModifiedBy` name the calling IAM identity, as SageMaker does."""
+`LastModifiedBy` name the calling IAM identity, as SageMaker does. Listing one group's packages reads
+that group's only (moto filters the whole registry on every page: a large registry took minutes)."""
 
 from __future__ import annotations
 
@@ -71,5 +72,38 @@ def install() -> None:
         return ActionResult({"ModelPackageArn": package.arn})
 
     ModelPackage.gen_response_object = gen_response_object
+    _index_groups()
     SageMakerResponse.create_model_package = create_model_package
     SageMakerResponse.update_model_package = update_model_package
+
+
+def _index_groups() -> None:
+    """list_model_packages(ModelPackageGroupName=...) from an index of packages by group, rebuilt when
+    the number of packages changes; other filters go through moto's own listing."""
+    from moto.sagemaker.models import PAGINATION_MODEL, SageMakerModelBackend
+    from moto.utilities.paginator import paginate
+
+    original = SageMakerModelBackend.list_model_packages.__wrapped__  # moto's listing, unpaginated
+
+    def by_group(backend: Any, group: str) -> list[ModelPackage]:
+        count, index = getattr(backend, "_govsync_group_index", (-1, {}))
+        if count != len(backend.model_packages):
+            index = {}
+            for package in sorted(backend.model_packages.values(), key=lambda p: p.creation_time):
+                if package.model_package_version:
+                    index.setdefault(package.model_package_group_name, []).append(package)
+            backend._govsync_group_index = (len(backend.model_packages), index)
+        return list(index.get(group, []))
+
+    def list_model_packages(self: Any, creation_time_after: Any, creation_time_before: Any, name_contains: Any,
+                            model_approval_status: Any, model_package_group_name: Any, model_package_type: Any,
+                            sort_by: Any, sort_order: Any) -> list[ModelPackage]:  # fmt: skip
+        filters = (creation_time_after, creation_time_before, name_contains, model_approval_status, sort_by)
+        plain = filters == (None,) * len(filters)
+        if model_package_group_name is not None and plain and model_package_type in (None, "Versioned"):
+            packages = by_group(self, model_package_group_name.split("/")[-1])
+            return packages[::-1] if sort_order == "Descending" else packages
+        return original(self, creation_time_after, creation_time_before, name_contains, model_approval_status,
+                        model_package_group_name, model_package_type, sort_by, sort_order)  # fmt: skip
+
+    SageMakerModelBackend.list_model_packages = paginate(pagination_model=PAGINATION_MODEL)(list_model_packages)

@@ -15,7 +15,15 @@ It is kept apart from the version's partition so loading a version never reads i
 A use case has its own partition `USECASE#<id>`: one item `U#HEAD` with its lifecycle stage and the
 append-only history of its transitions (every write conditional on the number of transitions). Use
 cases are listed through the by_stage_status index too, under the key `USECASE` (stage record keys
-always hold a `#`), sorted by id.
+always hold a `#`), sorted by id. `U#TALLY#<group>#<stage>` items count the use case's records and
+approved ones per model group and stage (the lifecycle's reads).
+
+A stage record whose deployment is live carries `live_stage`: the sparse index `by_live` lists the live
+deployments of a stage (keys only) without reading the records of every version ever deployed.
+
+A scheduled job's run has its partition `RUN#<job>#<run_id>`: `RUN` (parts planned and done, the
+summary) and one `PART#<item>#<part>` per work item part done (its counts); both expire (TTL). Runs are
+listed through by_stage_status under `RUN#<job>`, sorted by their start.
 """
 
 from __future__ import annotations
@@ -31,11 +39,11 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from govsync.domain.audit import AuditEntry
-from govsync.domain.deployment import Deployment
+from govsync.domain.deployment import Deployment, DeployState
 from govsync.domain.monitoring import MetricsPoint
 from govsync.domain.records import StageRecord
 from govsync.domain.usecases import Counted, ModelTally, UseCase, counted
@@ -85,6 +93,17 @@ class ByUseCase(GlobalSecondaryIndex["StageRecordItem"]):
     model_ref = UnicodeAttribute(range_key=True)
 
 
+class ByLive(GlobalSecondaryIndex["StageRecordItem"]):
+    """Live deployments by stage (sparse: only records whose deployment is live have `live_stage`)."""
+
+    class Meta:
+        index_name = "by_live"
+        projection = IncludeProjection(["kind"])  # keys, and what PynamoDB tells the items apart by
+
+    live_stage = UnicodeAttribute(hash_key=True)
+    model_ref = UnicodeAttribute(range_key=True)
+
+
 class VersionHeadItem(GovernanceItem, discriminator="head"):
     model_group = UnicodeAttribute()
     model_version = NumberAttribute()
@@ -96,6 +115,7 @@ class VersionHeadItem(GovernanceItem, discriminator="head"):
 class StageRecordItem(GovernanceItem, discriminator="stage"):
     by_stage_status = ByStageStatus["StageRecordItem"]()
     by_use_case = ByUseCase()
+    by_live = ByLive()
 
     stage_status = UnicodeAttribute()
     model_ref = UnicodeAttribute()
@@ -129,6 +149,7 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
     # what the record counts in its use case's tallies (absent: written before the tallies, not counted)
     counted_use_case = UnicodeAttribute(null=True)
     counted_approved = BooleanAttribute(null=True)
+    live_stage = UnicodeAttribute(null=True)  # the stage, while the deployment is live (index by_live)
 
     @classmethod
     def from_record(cls, record: StageRecord) -> StageRecordItem:
@@ -141,6 +162,7 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
             model_ref=model_ref(record.model_group, record.model_version),
             counted_use_case=count[0] if count else "",
             counted_approved=count[1] if count else False,
+            live_stage=record.model_stage if record.deployment.status is DeployState.LIVE else None,
             **data,
         )
 
@@ -236,6 +258,34 @@ def tally_sk(group: str, stage: str) -> str:
     return f"{TALLY_PREFIX}{group}#{stage}"
 
 
+class RunItem(GovernanceItem, discriminator="run"):
+    listing = ByStageStatus["RunItem"]()
+
+    stage_status = UnicodeAttribute()  # RUN#<job>: the runs' listing
+    model_ref = UnicodeAttribute()  # <started_at>#<run_id>: its sort key
+    job = UnicodeAttribute()
+    run_id = UnicodeAttribute()
+    started_at = UnicodeAttribute()
+    planned = BooleanAttribute(default=False)
+    expected = NumberAttribute(default=0)
+    done = NumberAttribute(default=0)
+    finished_at = UnicodeAttribute(null=True)
+    summary: MapAttribute[str, Any] = MapAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+class RunPartItem(GovernanceItem, discriminator="run-part"):
+    counts: MapAttribute[str, Any] = MapAttribute(default=dict)
+    failures: ListAttribute[Any] = ListAttribute(default=list)
+    notes: MapAttribute[str, Any] = MapAttribute(default=dict)
+    cursor = UnicodeAttribute(null=True)  # where its next part starts (None: the item is done)
+    expires_at = TTLAttribute()
+
+
+def run_pk(job: str, run_id: str) -> str:
+    return f"RUN#{job}#{run_id}"
+
+
 class MetricsPointItem(GovernanceItem, discriminator="metrics"):
     model_group = UnicodeAttribute()
     model_version = NumberAttribute()
@@ -272,5 +322,6 @@ def plain(value: Any) -> Any:
 
 
 MODELS: tuple[type[Model], ...] = (
-    GovernanceItem, VersionHeadItem, StageRecordItem, AuditItem, UseCaseItem, UseCaseTallyItem, MetricsPointItem
+    GovernanceItem, VersionHeadItem, StageRecordItem, AuditItem, UseCaseItem, UseCaseTallyItem, MetricsPointItem,
+    RunItem, RunPartItem,
 )  # fmt: skip

@@ -55,12 +55,21 @@ class SageMakerRegistry:
         except (ClientError, BotoCoreError) as exc:
             raise aws.translate(exc, "ListModelPackageGroups", f"in {region}") from exc
 
-    def list_packages(self, group_arn: str, region: str) -> Iterator[list[dict[str, Any]]]:
-        """The group's versioned packages, a page (up to 100) at a time."""
+    def list_packages(
+        self, group_arn: str, region: str, start: str | None = None
+    ) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+        """The group's versioned packages, a page (up to 100) at a time from `start` (a NextToken), each
+        with the token of the page after it (None: the last)."""
+        request: dict[str, Any] = {"ModelPackageGroupName": group_arn, "ModelPackageType": "Versioned",
+                                   "MaxResults": 100}  # fmt: skip
+        token = start
         try:
-            paginator = self._sm(region).get_paginator("list_model_packages")
-            for page in paginator.paginate(ModelPackageGroupName=group_arn, ModelPackageType="Versioned"):
-                yield page.get("ModelPackageSummaryList", [])
+            while True:
+                answer = self._sm(region).list_model_packages(**request, **({"NextToken": token} if token else {}))
+                token = answer.get("NextToken") or None
+                yield answer.get("ModelPackageSummaryList", []), token
+                if token is None:
+                    return
         except (ClientError, BotoCoreError) as exc:
             raise aws.translate(exc, "ListModelPackages", group_arn) from exc
 

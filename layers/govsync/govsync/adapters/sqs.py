@@ -92,3 +92,18 @@ class SqsQueue:
             )
         except (ClientError, BotoCoreError) as exc:
             raise aws.translate(exc, "SendMessage", self._queue_url) from exc
+
+    def send_batch(self, bodies: list[str]) -> None:
+        """Send each body as a message, ten a call (SendMessageBatch); any entry refused raises."""
+        if not self._queue_url:
+            raise RetryableError("no queue configured to send to")
+        sqs = self._client or aws.client("sqs", self._region)
+        for offset in range(0, len(bodies), 10):
+            entries = [{"Id": str(n), "MessageBody": body} for n, body in enumerate(bodies[offset : offset + 10])]
+            try:
+                answer = sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+            except (ClientError, BotoCoreError) as exc:
+                raise aws.translate(exc, "SendMessageBatch", self._queue_url) from exc
+            if failed := answer.get("Failed"):
+                reasons = "; ".join(f"{f.get('Code')}: {f.get('Message', '')}" for f in failed[:3])
+                raise RetryableError(f"SendMessageBatch to {self._queue_url}: {len(failed)} refused ({reasons})")

@@ -43,7 +43,7 @@ from govsync.domain.version_state import VersionHead, VersionState
 PAGE_SIZE = 25  # items a query reads at a time where its caller may stop early
 
 
-def _failure(exc: PynamoDBException, action: str) -> GovsyncError:
+def failure(exc: PynamoDBException, action: str) -> GovsyncError:
     """A PynamoDB error as the domain's transient, configuration or permanent error."""
     code = exc.cause_response_code or ""
     if not code:  # no answer from DynamoDB (connection, timeout): may work next time
@@ -76,7 +76,7 @@ class GovernanceStore:
                     state.records[item.model_stage] = item.to_record()
                     state.counted[item.model_stage] = item.counted()
         except PynamoDBException as exc:
-            raise _failure(exc, f"Query version {group}/{version}") from exc
+            raise failure(exc, f"Query version {group}/{version}") from exc
         return state
 
     def applied_versions(self, versions: Iterable[tuple[str, int]], first_stage: str) -> dict[tuple[str, int], str]:
@@ -94,7 +94,7 @@ class GovernanceStore:
                 elif isinstance(item, StageRecordItem):
                     records.add((item.model_group, int(item.model_version)))
         except PynamoDBException as exc:
-            raise _failure(exc, "BatchGetItem version heads") from exc
+            raise failure(exc, "BatchGetItem version heads") from exc
         return {key: source for key, source in heads.items() if key in records}
 
     def audit_entries(self, group: str, version: int) -> list[AuditEntry]:
@@ -106,7 +106,7 @@ class GovernanceStore:
                 )
             ]
         except PynamoDBException as exc:
-            raise _failure(exc, f"Query audit of {group}/{version}") from exc
+            raise failure(exc, f"Query audit of {group}/{version}") from exc
 
     def records_by_stage_status(self, stage: str, status: str, group: str | None = None) -> Iterator[StageRecord]:
         """Records with `status` in `stage` (by_stage_status index), of one model group if given."""
@@ -115,14 +115,14 @@ class GovernanceStore:
             for item in StageRecordItem.by_stage_status.query(f"{stage}#{status}", condition):
                 yield item.to_record()
         except PynamoDBException as exc:
-            raise _failure(exc, f"Query {stage}#{status} records") from exc
+            raise failure(exc, f"Query {stage}#{status} records") from exc
 
     def records_by_use_case(self, use_case_id: str) -> Iterator[StageRecord]:
         try:
             for item in StageRecordItem.by_use_case.query(use_case_id):
                 yield item.to_record()
         except PynamoDBException as exc:
-            raise _failure(exc, f"Query records of use case {use_case_id}") from exc
+            raise failure(exc, f"Query records of use case {use_case_id}") from exc
 
     def group_records_in_stage(
         self,
@@ -147,9 +147,26 @@ class GovernanceStore:
                 ):  # fmt: skip
                     yield item.to_record()
             except PynamoDBException as exc:
-                raise _failure(exc, f"Query {stage} records of {group}") from exc
+                raise failure(exc, f"Query {stage} records of {group}") from exc
 
         return heapq.merge(*(read(s) for s in statuses), key=lambda r: r.model_version, reverse=newest_first)
+
+    def live_versions(self, stage: str) -> Iterator[tuple[str, int]]:
+        """(group, version) of every live deployment in `stage` (the sparse by_live index, keys only)."""
+        try:
+            for item in StageRecordItem.by_live.query(stage):
+                group, _, version = item.model_ref.rpartition("#")
+                yield group, int(version)
+        except PynamoDBException as exc:
+            raise failure(exc, f"Query live deployments in {stage}") from exc
+
+    def records_at(self, keys: Iterable[tuple[str, int, str]]) -> list[StageRecord]:
+        """The stage records at (group, version, stage), those that exist (BatchGetItem, consistent)."""
+        wanted = [(version_pk(g, v), STAGE_PREFIX + stage) for g, v, stage in keys]
+        try:
+            return [item.to_record() for item in StageRecordItem.batch_get(wanted, consistent_read=True)]
+        except PynamoDBException as exc:
+            raise failure(exc, "BatchGetItem stage records") from exc
 
     def all_records(self, stages: Iterable[str], group: str | None = None) -> Iterator[StageRecord]:
         """Every stage record (of one model group if given), through the by_stage_status index (no Scan)."""
@@ -174,7 +191,7 @@ class GovernanceStore:
         try:
             item.save()
         except PynamoDBException as exc:
-            raise _failure(exc, f"PutItem metrics {point.group}/{point.version}/{point.stage}") from exc
+            raise failure(exc, f"PutItem metrics {point.group}/{point.version}/{point.stage}") from exc
 
     def metrics_history(self, group: str, version: int, stage: str, since: str | None = None) -> list[MetricsPoint]:
         """The stage's windows that ended at or after `since` (ISO 8601; None: all kept), oldest first.
@@ -183,7 +200,7 @@ class GovernanceStore:
         try:
             return [item.to_point() for item in MetricsPointItem.query(metrics_pk(group, version, stage), condition)]
         except PynamoDBException as exc:
-            raise _failure(exc, f"Query metrics {group}/{version}/{stage}") from exc
+            raise failure(exc, f"Query metrics {group}/{version}/{stage}") from exc
 
     # ------------------------------------------------------------------ use cases
     def load_use_case(self, use_case_id: str) -> UseCase | None:
@@ -192,7 +209,7 @@ class GovernanceStore:
         except UseCaseItem.DoesNotExist:
             return None
         except PynamoDBException as exc:
-            raise _failure(exc, f"GetItem use case {use_case_id}") from exc
+            raise failure(exc, f"GetItem use case {use_case_id}") from exc
         return item.to_use_case()
 
     def use_cases(self) -> Iterator[UseCase]:
@@ -201,7 +218,7 @@ class GovernanceStore:
             for item in UseCaseItem.listing.query(USE_CASE_LISTING):
                 yield item.to_use_case()
         except PynamoDBException as exc:
-            raise _failure(exc, "Query use cases") from exc
+            raise failure(exc, "Query use cases") from exc
 
     def use_case_stages(self, use_case_ids: Iterable[str]) -> dict[str, str]:
         """The current lifecycle stage of each use case that has its item (BatchGetItem)."""
@@ -211,7 +228,7 @@ class GovernanceStore:
         try:
             return {item.use_case_id: item.use_case_stage for item in UseCaseItem.batch_get(keys)}
         except PynamoDBException as exc:
-            raise _failure(exc, "BatchGetItem use cases") from exc
+            raise failure(exc, "BatchGetItem use cases") from exc
 
     def save_use_case(self, use_case: UseCase, expected_seq: int | None) -> None:
         """Write the use case if nobody did since it was read (`expected_seq` None: a new one)."""
@@ -234,7 +251,7 @@ class GovernanceStore:
         except PutError as exc:
             if exc.cause_response_code == "ConditionalCheckFailedException":
                 raise ConcurrentChange(f"use case {use_case.use_case_id} changed concurrently") from exc
-            raise _failure(exc, f"PutItem use case {use_case.use_case_id}") from exc
+            raise failure(exc, f"PutItem use case {use_case.use_case_id}") from exc
 
     # ------------------------------------------------------------------ use-case tallies
     def use_case_tallies(self, use_case_id: str) -> list[ModelTally]:
@@ -247,7 +264,7 @@ class GovernanceStore:
                 )
             ]
         except PynamoDBException as exc:
-            raise _failure(exc, f"Query tallies of use case {use_case_id}") from exc
+            raise failure(exc, f"Query tallies of use case {use_case_id}") from exc
 
     def uncounted_records(self, stages: Iterable[str], group: str | None = None) -> Iterator[StageRecord]:
         """Stage records written before the tallies existed (they count nothing yet)."""
@@ -259,7 +276,7 @@ class GovernanceStore:
                     for item in StageRecordItem.by_stage_status.query(f"{stage}#{status}", key, condition):
                         yield item.to_record()
                 except PynamoDBException as exc:
-                    raise _failure(exc, f"Query uncounted {stage}#{status} records") from exc
+                    raise failure(exc, f"Query uncounted {stage}#{status} records") from exc
 
     def count_record(self, record: StageRecord) -> bool:
         """Count a record written before the tallies in its use case's tallies, in one transaction with
@@ -281,7 +298,7 @@ class GovernanceStore:
             reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
             if "ConditionalCheckFailed" in reasons:
                 return False
-            raise _failure(exc, "TransactWriteItems (count a record)") from exc
+            raise failure(exc, "TransactWriteItems (count a record)") from exc
         return True
 
     @staticmethod
@@ -345,4 +362,4 @@ class GovernanceStore:
             reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
             if "ConditionalCheckFailed" in reasons:
                 raise ConcurrentChange(f"version {state.group}/{state.version} changed concurrently") from exc
-            raise _failure(exc, "TransactWriteItems") from exc
+            raise failure(exc, "TransactWriteItems") from exc

@@ -2,49 +2,37 @@
 the stage accounts (one GetMetricData call per 500 queries per account) and written on the record
 with their Model Monitor status; a stage's thresholds raise and resolve alerts.
 
-One account that cannot be read is reported and left for the next run; the others go on.
+A run is fanned out (`govsync.services.fanout`): planned from the `by_live` index (the keys of the live
+deployments only), one work item per CHUNK of them; an item loads its records, reads each account once
+and writes each record. One account that cannot be read is reported and left for the next run; the
+others go on.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from govsync.domain import monitoring as mon
 from govsync.domain.deployment import DeployState
 from govsync.domain.errors import GovsyncError
-from govsync.domain.records import STATUSES, StageRecord
+from govsync.domain.records import StageRecord
+from govsync.domain.runs import Piece, WorkItem
 from govsync.observability import MetricUnit, logger, metrics
+from govsync.services.fanout import plan_chunks
 from govsync.services.ports import MetricsSource, MonitorSource, Notifier, Store, utc_now
 from govsync.services.updates import Audit, update_records
 from govsync.settings import Settings
 
 ACTOR = "govsync-metrics-aggregator"
-# a live deployment's record may have any decision (pending in a stage not decided yet, approved,
-# rejected with nothing to roll back to, retired while still serving)
-LIVE_STATUSES = STATUSES
+CHUNK = 100  # live deployments per work item (a few hundred AWS calls: well within one invocation)
+COUNTS = ("records", "updated", "unchanged", "failed", "without_endpoint", "alerts_raised", "alerts_resolved",
+          "get_metric_data_calls")  # fmt: skip
 Monitored = tuple[StageRecord, mon.MonitoredEndpoint]
-
-
-@dataclass
-class AggregationSummary:
-    window_start: str
-    window_end: str
-    records: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    without_endpoint: int = 0
-    alerts_raised: int = 0
-    alerts_resolved: int = 0
-    get_metric_data_calls: int = 0
-    accounts: dict[str, str] = field(default_factory=dict)  # "account/region" -> ok | the error
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -55,51 +43,81 @@ class MetricsAggregator:
     monitors: MonitorSource
     notifier: Notifier
     clock: Callable[[], datetime] = utc_now
+    job: str = "metrics-aggregation"
 
-    def run(self, window_end: datetime | None = None) -> AggregationSummary:
-        now = self.clock()
-        window = mon.window_ending(window_end or now, self.settings.metrics_window_minutes)
-        summary = AggregationSummary(window.start.isoformat(), window.end.isoformat())
-        calls_before = self.cloudwatch.calls
-        for (account, region), items in sorted(self._deployed(summary).items()):
-            where = f"{account}/{region}"
-            try:
-                answers, monitors = self._read_account(account, region, [ep for _, ep in items], window)
-            except GovsyncError as exc:
-                summary.accounts[where] = str(exc)
-                summary.failed += len(items)
-                logger.error("stage account metrics unreadable", account=account, region=region, error=str(exc))
-                metrics.add_metric(name="MetricsAccountsFailed", unit=MetricUnit.Count, value=1)
-                continue
-            summary.accounts[where] = "ok"
-            for record, endpoint in items:
-                self._write(record, endpoint, window, answers, monitors.get(endpoint.endpoint_name, []), summary)
-        summary.get_metric_data_calls = self.cloudwatch.calls - calls_before
-        logger.info("metrics aggregated", **summary.to_json())
-        metrics.add_metric(name="MetricsRecordsUpdated", unit=MetricUnit.Count, value=summary.updated)
-        metrics.add_metric(name="MetricsRecordsFailed", unit=MetricUnit.Count, value=summary.failed)
-        metrics.add_metric(name="GetMetricDataCalls", unit=MetricUnit.Count, value=summary.get_metric_data_calls)
-        return summary
-
-    def _deployed(self, summary: AggregationSummary) -> dict[tuple[str, str], list[Monitored]]:
-        """The records whose deployment is live, by account and region: the by_stage_status index,
-        one query per status a live deployment's record can have in each stage that deploys (a later
-        approval, or a rejection with nothing to roll back to, leaves the endpoint serving)."""
-        found: dict[tuple[str, str], list[Monitored]] = defaultdict(list)
+    def plan(self, window_end: datetime | None, planning: Piece) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The window, and the live deployments of each stage that deploys, CHUNK to an item."""
+        window = mon.window_ending(window_end or self.clock(), self.settings.metrics_window_minutes)
+        planning.notes.update(window_start=window.start.isoformat(), window_end=window.end.isoformat())
         for stage in self.settings.stages:
             if stage not in self.settings.stage_targets:
                 continue
-            for status in LIVE_STATUSES:
-                for record in self.store.records_by_stage_status(stage, status):
-                    if record.deployment.status is not DeployState.LIVE:
-                        continue
-                    summary.records += 1
-                    endpoint = mon.monitored_endpoint(record, self.settings.region)
-                    if endpoint is None:
-                        summary.without_endpoint += 1
-                        continue
-                    found[endpoint.location].append((record, endpoint))
-        return found
+            for chunk in plan_chunks(self.store.live_versions(stage), CHUNK):
+                item = {"window_end": window.end.isoformat(), "stage": stage, "versions": [list(k) for k in chunk]}
+                yield f"{stage}/{chunk[0][0]}/{chunk[0][1]}", item
+
+    def work(self, item: WorkItem, keep_going: Callable[[], bool]) -> Piece:
+        """One chunk: its records loaded, each account read once, each record written; once
+        `keep_going()` is not, the versions not written yet are handed on."""
+        piece = Piece()
+        stage, window = (
+            item.work["stage"],
+            mon.window_ending(datetime.fromisoformat(item.work["window_end"]), self.settings.metrics_window_minutes),
+        )
+        versions = [tuple(v) for v in (json.loads(item.cursor) if item.cursor else item.work["versions"])]
+        calls_before = self.cloudwatch.calls
+        located: dict[tuple[str, str], list[Monitored]] = defaultdict(list)
+        try:
+            records = self.store.records_at([(g, int(v), stage) for g, v in versions])
+        except GovsyncError as exc:
+            piece.failed(f"{stage} records", str(exc))
+            return piece
+        for record in records:
+            if record.deployment.status is not DeployState.LIVE:
+                continue  # no longer live since the run was planned
+            piece.counts["records"] += 1
+            endpoint = mon.monitored_endpoint(record, self.settings.region)
+            if endpoint is None:
+                piece.counts["without_endpoint"] += 1
+                continue
+            located[endpoint.location].append((record, endpoint))
+        left = {(r.model_group, r.model_version) for items in located.values() for r, _ in items}
+        for n, ((account, region), items) in enumerate(sorted(located.items())):
+            if n and not keep_going():  # at least one account a part: every part moves on
+                piece.cursor = json.dumps(sorted([g, v] for g, v in left))
+                break
+            self._account(account, region, items, window, piece)
+            left -= {(r.model_group, r.model_version) for r, _ in items}
+        piece.counts["get_metric_data_calls"] += self.cloudwatch.calls - calls_before
+        metrics.add_metric(name="MetricsRecordsUpdated", unit=MetricUnit.Count, value=piece.counts["updated"])
+        metrics.add_metric(name="MetricsRecordsFailed", unit=MetricUnit.Count, value=piece.counts["failed"])
+        return piece
+
+    def summary(self, run_id: str, total: Piece) -> dict[str, Any]:
+        accounts = {where: "ok" for where in total.notes if "/" in where}
+        accounts.update({f["account"]: f["error"] for f in total.failures if "account" in f})
+        return {
+            "run_id": run_id,
+            "window_start": total.notes.get("window_start"),
+            "window_end": total.notes.get("window_end"),
+            **{name: total.counts[name] for name in COUNTS},
+            "accounts": dict(sorted(accounts.items())),
+            "failures": [f for f in total.failures if "arn" in f],
+        }
+
+    def _account(self, account: str, region: str, items: list[Monitored], window: mon.Window, piece: Piece) -> None:
+        where = f"{account}/{region}"
+        try:
+            answers, monitors = self._read_account(account, region, [ep for _, ep in items], window)
+        except GovsyncError as exc:
+            piece.counts["failed"] += len(items)
+            piece.failures.append({"account": where, "error": str(exc)})
+            logger.error("stage account metrics unreadable", account=account, region=region, error=str(exc))
+            metrics.add_metric(name="MetricsAccountsFailed", unit=MetricUnit.Count, value=1)
+            return
+        piece.notes[where] = "ok"
+        for record, endpoint in items:
+            self._write(record, endpoint, window, answers, monitors.get(endpoint.endpoint_name, []), piece)
 
     def _read_account(
         self, account: str, region: str, endpoints: list[mon.MonitoredEndpoint], window: mon.Window
@@ -125,7 +143,7 @@ class MetricsAggregator:
         window: mon.Window,
         answers: dict,
         monitors: list[dict],
-        summary: AggregationSummary,
+        piece: Piece,
     ) -> None:
         collected = self.clock()
         now = collected.isoformat()
@@ -151,16 +169,16 @@ class MetricsAggregator:
             audit = Audit(f"metrics-{window.end.isoformat()}", ACTOR, "monitoring-metrics", now)
             after = update_records(self.store, endpoint.group, endpoint.version, collect, audit)
         except GovsyncError as exc:
-            summary.failed += 1
+            piece.failed(record.model_package_arn, str(exc))
             logger.error("monitoring metrics not written", **endpoint.log_keys, error=str(exc))
             return
         if after is None:
-            summary.unchanged += 1
+            piece.counts["unchanged"] += 1
             return
-        summary.updated += 1
+        piece.counts["updated"] += 1
         if transition:
-            summary.alerts_raised += transition == mon.ALERT_RAISED
-            summary.alerts_resolved += transition != mon.ALERT_RAISED
+            piece.counts["alerts_raised"] += transition == mon.ALERT_RAISED
+            piece.counts["alerts_resolved"] += transition != mon.ALERT_RAISED
 
     def _notify(self, detail_type: str, record: StageRecord, planned: StageRecord) -> None:
         alert = planned.monitoring_alert or record.monitoring_alert

@@ -2,14 +2,17 @@
 missed event, or a first install) or older than the registry is synced through the same code as the
 event path (`RegistrySync.sync`). Daily on its schedule, and on demand (`govsync reconcile`).
 
-Memory stays flat in the number of versions: the registry is read a page (100 packages) at a time,
-and the table's version heads and first stage records for that page with BatchGetItem.
+A run is fanned out (`govsync.services.fanout`): one work item per model package group, each read a
+page (100 packages) at a time with the table's version heads and first stage records for that page
+(BatchGetItem); a group too big for one invocation goes on from the page it stopped at. Memory stays
+flat in the number of versions. Each group's records written before the use-case tallies existed are
+counted in them on the way (`counted`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,31 +20,13 @@ from govsync.domain.arns import Arn
 from govsync.domain.errors import GovsyncError
 from govsync.domain.events import PackageRef
 from govsync.domain.package import snapshot_from_describe
+from govsync.domain.runs import Piece, WorkItem
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.ports import Registry, Store, utc_now
 from govsync.services.registry_sync import Outcome, RegistrySync
 from govsync.settings import Settings
 
-MAX_REPORTED_FAILURES = 50
-
-
-@dataclass
-class ReconcileSummary:
-    run_id: str
-    groups: int = 0
-    checked: int = 0
-    up_to_date: int = 0
-    repaired: int = 0
-    failed: int = 0
-    skipped: int = 0  # packages of accounts the stack does not accept events from
-    failures: list[dict[str, str]] = field(default_factory=list)
-    not_found: list[str] = field(default_factory=list)  # groups asked for by name that the registry lacks
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-Progress = Callable[[ReconcileSummary, str], None]
+COUNTS = ("groups", "checked", "up_to_date", "repaired", "failed", "skipped", "counted")
 
 
 @dataclass
@@ -51,33 +36,52 @@ class Reconciler:
     store: Store
     sync: RegistrySync
     clock: Callable[[], datetime] = utc_now
+    job: str = "reconcile"
 
-    def run(self, groups: Iterable[str] | None = None, progress: Progress | None = None) -> ReconcileSummary:
-        """Reconcile every group (or only `groups`, by name); `progress` hears after each page."""
-        started = self.clock()
-        summary = ReconcileSummary(run_id=f"reconcile-{started:%Y%m%dT%H%M%S}Z")
+    def plan(self, groups: list[str] | None, planning: Piece) -> Iterator[tuple[str, dict[str, Any]]]:
+        """One item per model package group of the allowed regions (or only `groups`, by name)."""
         wanted = set(groups) if groups else None
         seen: set[str] = set()
         for region in sorted(self.settings.allowed_regions):
             for group in self.registry.list_groups(region):
-                if wanted is not None and group["ModelPackageGroupName"] not in wanted:
+                name = group["ModelPackageGroupName"]
+                if wanted is not None and name not in wanted:
                     continue
-                seen.add(group["ModelPackageGroupName"])
-                summary.groups += 1
-                try:
-                    for page in self.registry.list_packages(group["ModelPackageGroupArn"], region):
-                        self._page(page, region, summary, started)
-                        if progress:
-                            progress(summary, group["ModelPackageGroupName"])
-                except GovsyncError as exc:  # this group's listing or head reads; the next group goes on
-                    self._failed(summary, group["ModelPackageGroupArn"], exc)
-        summary.not_found = sorted((wanted or set()) - seen)
-        logger.info("registry reconciled", **{k: v for k, v in summary.to_json().items() if k != "failures"})
-        for name in ("checked", "repaired", "failed"):
-            metrics.add_metric(name=f"Reconcile{name.title()}", unit=MetricUnit.Count, value=getattr(summary, name))
-        return summary
+                seen.add(name)
+                planning.counts["groups"] += 1
+                yield f"{region}/{name}", {"region": region, "group_arn": group["ModelPackageGroupArn"], "group": name}
+        for name in sorted((wanted or set()) - seen):
+            planning.counts["not_found"] += 1
+            planning.failures.append({"group": name, "error": "no such model package group"})
 
-    def _page(self, page: list[dict[str, Any]], region: str, summary: ReconcileSummary, started: datetime) -> None:
+    def work(self, item: WorkItem, keep_going: Callable[[], bool]) -> Piece:
+        """One group, from the page `item.cursor` names; stops between pages once `keep_going()` is not."""
+        piece, started = Piece(), self.clock()
+        region, group_arn, group = item.work["region"], item.work["group_arn"], item.work["group"]
+        try:
+            if item.part == 0:
+                for record in self.store.uncounted_records(self.settings.stages, group):
+                    piece.counts["counted"] += self.store.count_record(record)
+            for page, next_page in self.registry.list_packages(group_arn, region, start=item.cursor):
+                self._page(page, region, piece, started, item.run_id)
+                if next_page is not None and not keep_going():
+                    piece.cursor = next_page
+                    break
+        except GovsyncError as exc:  # this group's listing or head reads; the other groups go on
+            self._failed(piece, group_arn, exc)
+        for name in ("checked", "repaired", "failed"):
+            metrics.add_metric(name=f"Reconcile{name.title()}", unit=MetricUnit.Count, value=piece.counts[name])
+        return piece
+
+    def summary(self, run_id: str, total: Piece) -> dict[str, Any]:
+        return {
+            "run_id": run_id,
+            **{name: total.counts[name] for name in COUNTS},
+            "failures": [f for f in total.failures if "arn" in f],
+            "not_found": [f["group"] for f in total.failures if "group" in f],
+        }
+
+    def _page(self, page: list[dict[str, Any]], region: str, piece: Piece, started: datetime, run_id: str) -> None:
         applied_versions = self.store.applied_versions(
             [(p["ModelPackageGroupName"], int(p["ModelPackageVersion"])) for p in page if p.get("ModelPackageVersion")],
             self.settings.stages[0],
@@ -85,40 +89,31 @@ class Reconciler:
         for package in page:
             arn = package["ModelPackageArn"]
             if Arn.parse(arn).account not in self.settings.allowed_accounts:
-                summary.skipped += 1
+                piece.counts["skipped"] += 1
                 continue
-            summary.checked += 1
+            piece.counts["checked"] += 1
             try:
                 described = self.registry.describe_package(arn, region)
                 pkg = snapshot_from_describe(described)
                 applied = applied_versions.get((pkg.group, pkg.version))
                 if applied is not None and applied >= pkg.source_version:
-                    summary.up_to_date += 1
+                    piece.counts["up_to_date"] += 1
                     continue
-                ref = PackageRef(
-                    event_id=summary.run_id,
-                    event_time=started,
-                    account=pkg.account,
-                    region=region,
-                    group=pkg.group,
-                    version=pkg.version,
-                    arn=arn,
-                )
-                outcome = self.sync.sync(ref, described=described, message_id=summary.run_id)
+                ref = PackageRef(event_id=run_id, event_time=started, account=pkg.account, region=region,
+                                 group=pkg.group, version=pkg.version, arn=arn)  # fmt: skip
+                outcome = self.sync.sync(ref, described=described, message_id=run_id)
             except GovsyncError as exc:
-                self._failed(summary, arn, exc)
+                self._failed(piece, arn, exc)
                 continue
             if outcome is Outcome.UPSERTED:
-                summary.repaired += 1
+                piece.counts["repaired"] += 1
                 logger.info(
                     "record repaired", model_group=pkg.group, model_version=pkg.version, missing=applied is None
                 )
             else:
-                summary.up_to_date += 1
+                piece.counts["up_to_date"] += 1
 
     @staticmethod
-    def _failed(summary: ReconcileSummary, arn: str, exc: GovsyncError) -> None:
-        summary.failed += 1
-        if len(summary.failures) < MAX_REPORTED_FAILURES:
-            summary.failures.append({"arn": arn, "error": str(exc)})
+    def _failed(piece: Piece, arn: str, exc: GovsyncError) -> None:
+        piece.failed(arn, str(exc))
         logger.error("reconcile failed", arn=arn, error=str(exc))

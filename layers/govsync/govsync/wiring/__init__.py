@@ -1,10 +1,11 @@
 """Composition root: each function's services, built once per process from the settings.
 
-One module per function, so a function loads only the adapters and services it uses: `store` (the table
-and the dead-letter queue, shared), `sync` (RegistrySyncFunction), `use_cases`, `deploy`
+One module per function, so a function loads only the adapters and services it uses: `store` (the
+table and the dead-letter queue, shared), `sync` (RegistrySyncFunction), `use_cases`, `deploy`
 (DeployFunction), `status` (DeploymentStatusFunction), `api` (GovernanceApiFunction), `metrics`
-(MetricsAggregatorFunction), `reconcile` (ReconcilerFunction). A function's app imports its module;
-`wiring.<builder>()` (the CLI, the tests) imports the module holding that builder on first use.
+(MetricsAggregatorFunction), `reconcile` (ReconcilerFunction), `runs` (the scheduled functions'
+fan-out). A function's app imports its module; `wiring.<builder>()` (the CLI, the tests) imports the
+module holding that builder on first use.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ BUILDERS: dict[str, str] = {
     "exporter": "api",
     "metrics_aggregator": "metrics",
     "reconciler": "reconcile",
+    "fanout": "runs",
 }
 
 

@@ -1,0 +1,21 @@
+"""The scheduled functions' fan-out: their runs on the governance table, their work queue."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from govsync.adapters.runs import RunStore
+from govsync.adapters.sqs import SqsQueue
+from govsync.services.fanout import Fanout
+from govsync.wiring.store import dead_letter, get_settings
+
+
+@lru_cache(maxsize=1)
+def fanout() -> Fanout:
+    settings = get_settings()
+    return Fanout(
+        runs=RunStore(settings.governance_table, settings.region),
+        queue=SqsQueue(settings.work_queue_url, settings.region),
+        dead_letter=dead_letter(settings),
+        max_receive_count=settings.max_receive_count,
+    )

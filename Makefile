@@ -93,7 +93,7 @@ demo: venv ## the whole workflow on the embedded local AWS (ARGS=--stay keeps it
 up: venv ## start the local stack in the foreground (Ctrl-C stops it)
 	$(VENV)/bin/govsync local up
 
-bench: venv ## benchmarks: figures as ratios against a floor measured in the same run; the full burst
+bench: venv build $(LAMBDA_VENV)/.installed ## benchmarks: figures as ratios against a floor measured in the same run; the full burst
 	$(PY) benchmarks/run.py
 	GOVSYNC_BURST_GROUPS=10 GOVSYNC_BURST_VERSIONS=20 $(VENV)/bin/pytest -q -s tests/e2e/test_burst.py
 

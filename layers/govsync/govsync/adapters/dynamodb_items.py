@@ -39,6 +39,7 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
@@ -325,3 +326,14 @@ MODELS: tuple[type[Model], ...] = (
     GovernanceItem, VersionHeadItem, StageRecordItem, AuditItem, UseCaseItem, UseCaseTallyItem, MetricsPointItem,
     RunItem, RunPartItem,
 )  # fmt: skip
+
+
+def bind(table_name: str, region: str, host: str | None = None) -> Connection:
+    """Point every item class at the governance table (names are known at run time, not at import);
+    a connection for transactions on it."""
+    for model in MODELS:
+        model.Meta.table_name = table_name
+        model.Meta.region = region
+        model.Meta.host = host
+        model._connection = None
+    return Connection(region=region, host=host)

@@ -7,12 +7,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from govsync.adapters.dynamodb_items import MODELS, RunItem, RunPartItem, plain, run_pk
+from govsync.adapters.dynamodb_items import RunItem, RunPartItem, bind, plain, run_pk
 from govsync.adapters.store import failure
 from govsync.domain.runs import Piece, RunState, WorkItem, piece_of
 
@@ -22,11 +21,7 @@ PART_PREFIX = "PART#"
 
 class RunStore:
     def __init__(self, table_name: str, region: str, host: str | None = None) -> None:
-        for model in MODELS:
-            model.Meta.table_name = table_name
-            model.Meta.region = region
-            model.Meta.host = host
-        self._connection = Connection(region=region, host=host)
+        self._connection = bind(table_name, region, host)
 
     def start(self, job: str, run_id: str, started_at: datetime, expires_at: datetime) -> None:
         """The run's head, nothing planned yet (a run id is used once)."""

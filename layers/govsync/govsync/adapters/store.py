@@ -7,7 +7,6 @@ import heapq
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
@@ -15,7 +14,6 @@ from pynamodb.transactions import TransactWrite
 from govsync.adapters.dynamodb_items import (
     AUDIT_PREFIX,
     HEAD_SK,
-    MODELS,
     STAGE_PREFIX,
     TALLY_PREFIX,
     USE_CASE_LISTING,
@@ -27,6 +25,7 @@ from govsync.adapters.dynamodb_items import (
     UseCaseItem,
     UseCaseTallyItem,
     VersionHeadItem,
+    bind,
     metrics_pk,
     model_ref,
     tally_sk,
@@ -56,12 +55,7 @@ def failure(exc: PynamoDBException, action: str) -> GovsyncError:
 
 class GovernanceStore:
     def __init__(self, table_name: str, region: str, host: str | None = None) -> None:
-        for model in MODELS:
-            model.Meta.table_name = table_name
-            model.Meta.region = region
-            model.Meta.host = host
-            model._connection = None
-        self._connection = Connection(region=region, host=host)
+        self._connection = bind(table_name, region, host)
 
     # ------------------------------------------------------------------ reads
     def load_version(self, group: str, version: int) -> VersionState:

@@ -85,10 +85,14 @@ def layer_drift() -> dict[str, str]:
 
 
 def main() -> int:
+    import tempfile
+
     import boto3
+    from boto3.dynamodb.types import TypeDeserializer
 
     from benchmarks.harness import ENV
     from govsync_local import template as tpl
+    from govsync_local.invoke import sqs_event
     from govsync_local.server import moto_server
 
     runtime_python = os.path.abspath(sys.argv[1])  # not resolve(): that would leave the venv
@@ -103,7 +107,7 @@ def main() -> int:
         print(f"check-package: the layer is {layer_bytes / MB:.2f} MB zipped (limit 6)", file=sys.stderr)
         return 1
     os.environ.update(ENV)
-    with moto_server() as endpoint:
+    with moto_server() as endpoint, tempfile.TemporaryDirectory() as tmp:
         kwargs = {"region_name": "us-east-1", "endpoint_url": endpoint}
         ddb, sqs, sm = (
             boto3.client("dynamodb", **kwargs),
@@ -115,6 +119,8 @@ def main() -> int:
         for definition in tpl.table_definitions(tpl.without_lambda(tpl.transformed(template))).values():
             ddb.create_table(TableName=table, **definition)
         dlq = sqs.create_queue(QueueName="package-check-dlq")["QueueUrl"]
+        work = {name: sqs.create_queue(QueueName=f"package-check-{name}")["QueueUrl"]
+                for name in ("ReconcileWorkQueue", "MetricsWorkQueue")}  # fmt: skip
         s3, kms = boto3.client("s3", **kwargs), boto3.client("kms", **kwargs)
         key_arn = kms.create_key()["KeyMetadata"]["Arn"]
         for bucket in ("package-check-dev", "package-check-central"):
@@ -139,7 +145,7 @@ def main() -> int:
             },
             refs={"GovernanceTable": table, "RegistryEventsDLQ": dlq, "ArtifactBucket": "package-check-central",
                   "DeployRequestsQueue": "", "DeployRequestsDLQ": dlq, "EndpointEventsDLQ": dlq,
-                  "ScheduledJobsDLQ": dlq, "UserPoolClient": "packagecheckclient"},
+                  "ScheduledJobsDLQ": dlq, "UserPoolClient": "packagecheckclient", **work},
             attributes={("GovernanceKey", "Arn"): key_arn},
         )  # fmt: skip
 
@@ -157,7 +163,7 @@ def main() -> int:
             }
             run = subprocess.run(
                 [runtime_python, "-I", "-c", f"import sys; sys.path[:0] = {env['PYTHONPATH'].split(':')!r}\n" + RUNNER,
-                 str(ROOT / "events" / event_file)],
+                 str(ROOT / "events" / event_file) if not os.path.isabs(event_file) else event_file],
                 env=env, capture_output=True, text=True, timeout=120, cwd="/",
             )  # fmt: skip
             result = [line for line in run.stdout.splitlines() if line.startswith("RESULT ")]
@@ -177,9 +183,26 @@ def main() -> int:
         ):
             if run_built(function, event_file) != {"batchItemFailures": []}:
                 return 1
-        # the scheduled functions, on their schedules' input: nothing live to measure; the version is up to date
-        aggregated = run_built("MetricsAggregatorFunction", "schedule-metrics-aggregation.json")
-        reconciled = run_built("ReconcilerFunction", "schedule-reconcile.json")
+
+        # the scheduled functions, on their schedules' input: the run planned onto the work queue, its items
+        # done by the function as the queue hands them over; nothing live to measure, the version up to date
+        def scheduled_run(function: str, event_file: str, queue: str) -> dict | None:
+            planned = run_built(function, event_file)
+            while planned and (messages := sqs.receive_message(QueueUrl=work[queue]).get("Messages")):
+                for message in messages:
+                    path = Path(tmp) / f"{message['MessageId']}.json"
+                    path.write_text(json.dumps(sqs_event(message["Body"], queue_arn=None, region="us-east-1")))
+                    if run_built(function, str(path)) != {"batchItemFailures": []}:
+                        return None
+                    sqs.delete_message(QueueUrl=work[queue], ReceiptHandle=message["ReceiptHandle"])
+            if not planned:
+                return None
+            key = {"pk": {"S": f"RUN#{planned['job']}#{planned['run_id']}"}, "sk": {"S": "RUN"}}
+            head = ddb.get_item(TableName=table, Key=key).get("Item", {})
+            return TypeDeserializer().deserialize(head["summary"]) if "summary" in head else None
+
+        aggregated = scheduled_run("MetricsAggregatorFunction", "schedule-metrics-aggregation.json", "MetricsWorkQueue")
+        reconciled = scheduled_run("ReconcilerFunction", "schedule-reconcile.json", "ReconcileWorkQueue")
         if not aggregated or aggregated.get("failed") != 0 or not reconciled or reconciled.get("up_to_date") != 1:
             print(f"check-package: scheduled functions answered {aggregated} and {reconciled}", file=sys.stderr)
             return 1

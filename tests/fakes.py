@@ -13,8 +13,8 @@ from govsync.domain.audit import AuditEntry
 from govsync.domain.errors import ConcurrentChange
 from govsync.domain.monitoring import MetricsPoint
 from govsync.domain.records import STATUSES, StageRecord
-from govsync.domain.usecases import ModelTally, UseCase, counted, tally_changes
-from govsync.domain.version_state import VersionHead, VersionState
+from govsync.domain.usecases import ModelTally, UseCase, counted, tally_changes, uncounted_left
+from govsync.domain.version_state import Applied, VersionHead, VersionState
 from govsync.services.ports import Store
 
 
@@ -36,8 +36,9 @@ class InMemoryStore:
     def load_version(self, group: str, version: int) -> VersionState:
         key = (group, version)
         records = dict(self.records.get(key, {}))
-        counts = {stage: counted(r) for stage, r in records.items() if (group, version, stage) not in self.uncounted}
-        return VersionState(group, version, self.heads.get(key), records, counts)
+        legacy = {stage for stage in records if (group, version, stage) in self.uncounted}
+        counts = {stage: counted(r) for stage, r in records.items() if stage not in legacy}
+        return VersionState(group, version, self.heads.get(key), records, counts, legacy)
 
     def commit(
         self, state: VersionState, records: Iterable[StageRecord], entry: AuditEntry | None, source_version: str | None
@@ -59,18 +60,20 @@ class InMemoryStore:
         self.heads[key] = VersionHead(new_source, seq, head)
         records = list(records)
         self._add_tallies(tally_changes(state.group, state.counted, records))
+        for record in uncounted_left(state, records):
+            self.count_record(record)
         self.uncounted -= {(state.group, state.version, r.model_stage) for r in records}
         self.records.setdefault(key, {}).update({r.model_stage: r for r in records})
         if entry is not None:
             self.audit.setdefault(key, []).append(entry)
         self.commits += 1
 
-    def applied_versions(self, versions: Iterable[tuple[str, int]], first_stage: str) -> dict[tuple[str, int], str]:
+    def applied_versions(self, versions: Iterable[tuple[str, int]], first_stage: str) -> dict[tuple[str, int], Applied]:
         found = {}
         for key in versions:
             head = self.heads.get(key)
             if head and head.source_version and first_stage in self.records.get(key, {}):
-                found[key] = head.source_version
+                found[key] = Applied(head.source_version, (*key, first_stage) not in self.uncounted)
         return found
 
     def audit_entries(self, group: str, version: int) -> list[AuditEntry]:
@@ -93,11 +96,6 @@ class InMemoryStore:
 
     def use_case_tallies(self, use_case_id: str) -> list[ModelTally]:
         return [ModelTally(g, s, n, ok) for (uc, g, s), (n, ok) in sorted(self.tallies.items()) if uc == use_case_id]
-
-    def uncounted_records(self, stages: Iterable[str], group: str | None = None) -> Iterator[StageRecord]:
-        for g, v, stage in sorted(self.uncounted):
-            if stage in stages and group in (None, g):
-                yield self.records[(g, v)][stage]
 
     def count_record(self, record: StageRecord) -> bool:
         key = (record.model_group, record.model_version, record.model_stage)

@@ -103,8 +103,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     tty = sys.stderr.isatty()
     last: dict[str, Any] = {"at": 0.0, "group": ""}
 
-    def progress(total: Any, group: str) -> None:
-        counts = total.counts
+    def progress(total: Any, item: str) -> None:
+        counts, group = total.counts, item.split("/", 1)[-1]  # items are <region>/<group>
         line = f"  {group}: {counts['checked']} checked, {counts['repaired']} repaired, {counts['failed']} failed"
         if tty:
             print(f"\r{line}\x1b[K", end="", file=sys.stderr, flush=True)

@@ -294,3 +294,24 @@ def test_stage_targets_need_what_their_strategy_needs():
         check_target(StageTarget(account="333333333333", strategy="codepipeline"))
     with pytest.raises(ValueError, match="12-digit"):
         StageTarget(account="333")
+
+
+def test_a_write_counts_the_versions_records_from_before_the_tallies():
+    """A version written before the tallies existed counts nothing; the first write of any of its records
+    counts all of them (the one written, and the ones left as they were), once."""
+    from govsync.domain.version_state import VersionState
+    from tests.fakes import InMemoryStore
+
+    base = records_for(ModelApprovalStatus="Approved")["development"]
+    test = replace(base, model_stage="test", model_status="pending")
+    store = InMemoryStore()
+    store.commit(VersionState(base.model_group, 1), [base, test], None, "1")
+    store.tallies.clear()  # as a table from before the tallies holds the version
+    store.uncounted |= {(base.model_group, 1, "development"), (base.model_group, 1, "test")}
+    state = store.load_version(base.model_group, 1)
+    assert state.uncounted == {"development", "test"} and store.use_case_tallies(base.use_case_id) == []
+    # When only the test record changes (approved), the development record is counted with it
+    store.commit(state, [replace(test, model_status="approved")], None, "2")
+    tallies = {(t.stage, t.records, t.approved) for t in store.use_case_tallies(base.use_case_id)}
+    assert tallies == {("development", 1, 1), ("test", 1, 1)}
+    assert store.load_version(base.model_group, 1).uncounted == set()

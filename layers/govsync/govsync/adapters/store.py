@@ -36,15 +36,18 @@ from govsync.domain.audit import AuditEntry
 from govsync.domain.errors import ConcurrentChange, GovsyncError, RetryableError, classify
 from govsync.domain.monitoring import MetricsPoint
 from govsync.domain.records import STATUSES, StageRecord
-from govsync.domain.usecases import ModelTally, UseCase, counted, tally_changes
-from govsync.domain.version_state import VersionHead, VersionState
+from govsync.domain.usecases import ModelTally, UseCase, counted, tally_changes, uncounted_left
+from govsync.domain.version_state import Applied, VersionHead, VersionState
 
 PAGE_SIZE = 25  # items a query reads at a time where its caller may stop early
 
 
 def failure(exc: PynamoDBException, action: str) -> GovsyncError:
     """A PynamoDB error as the domain's transient, configuration or permanent error."""
-    code = exc.cause_response_code or ""
+    try:
+        code = exc.cause_response_code or ""
+    except AttributeError:  # PynamoDB reads a response the cause (a timeout, say) does not have
+        code = ""
     if not code:  # no answer from DynamoDB (connection, timeout): may work next time
         return RetryableError(f"{action}: {exc.msg}")
     cause = getattr(exc, "cause", None)
@@ -69,27 +72,30 @@ class GovernanceStore:
                 elif isinstance(item, StageRecordItem):
                     state.records[item.model_stage] = item.to_record()
                     state.counted[item.model_stage] = item.counted()
+                    if item.counted_use_case is None:
+                        state.uncounted.add(item.model_stage)
         except PynamoDBException as exc:
             raise failure(exc, f"Query version {group}/{version}") from exc
         return state
 
-    def applied_versions(self, versions: Iterable[tuple[str, int]], first_stage: str) -> dict[tuple[str, int], str]:
+    def applied_versions(self, versions: Iterable[tuple[str, int]], first_stage: str) -> dict[tuple[str, int], Applied]:
         """For each version that has both its head and its first stage record, the registry change
-        the head last applied (BatchGetItem, 100 keys a call, only the attributes needed). A version
-        missing from the answer has no record, or lost it."""
+        the head last applied, and whether the record is counted in the use-case tallies (BatchGetItem,
+        100 keys a call, only the attributes needed). A version missing from the answer has no record,
+        or lost it."""
         keys = [(version_pk(g, v), sk) for g, v in versions for sk in (HEAD_SK, STAGE_PREFIX + first_stage)]
         heads: dict[tuple[str, int], str] = {}
-        records: set[tuple[str, int]] = set()
-        attributes = ["pk", "sk", "kind", "model_group", "model_version", "source_version"]
+        records: dict[tuple[str, int], bool] = {}
+        attributes = ["pk", "sk", "kind", "model_group", "model_version", "source_version", "counted_use_case"]
         try:
             for item in GovernanceItem.batch_get(keys, consistent_read=True, attributes_to_get=attributes):
                 if isinstance(item, VersionHeadItem) and item.source_version:
                     heads[(item.model_group, int(item.model_version))] = item.source_version
                 elif isinstance(item, StageRecordItem):
-                    records.add((item.model_group, int(item.model_version)))
+                    records[(item.model_group, int(item.model_version))] = item.counted_use_case is not None
         except PynamoDBException as exc:
             raise failure(exc, "BatchGetItem version heads") from exc
-        return {key: source for key, source in heads.items() if key in records}
+        return {key: Applied(source, records[key]) for key, source in heads.items() if key in records}
 
     def audit_entries(self, group: str, version: int) -> list[AuditEntry]:
         try:
@@ -260,40 +266,30 @@ class GovernanceStore:
         except PynamoDBException as exc:
             raise failure(exc, f"Query tallies of use case {use_case_id}") from exc
 
-    def uncounted_records(self, stages: Iterable[str], group: str | None = None) -> Iterator[StageRecord]:
-        """Stage records written before the tallies existed (they count nothing yet)."""
-        condition = StageRecordItem.counted_use_case.does_not_exist()
-        for stage in stages:
-            for status in STATUSES:
-                key = StageRecordItem.model_ref.startswith(f"{group}#") if group else None
-                try:
-                    for item in StageRecordItem.by_stage_status.query(f"{stage}#{status}", key, condition):
-                        yield item.to_record()
-                except PynamoDBException as exc:
-                    raise failure(exc, f"Query uncounted {stage}#{status} records") from exc
-
     def count_record(self, record: StageRecord) -> bool:
         """Count a record written before the tallies in its use case's tallies, in one transaction with
         its mark; False if it was counted meanwhile (any write since counts it)."""
-        item = StageRecordItem.from_record(record)
         try:
             with TransactWrite(connection=self._connection) as transaction:
-                transaction.update(
-                    item,
-                    actions=[
-                        StageRecordItem.counted_use_case.set(item.counted_use_case),
-                        StageRecordItem.counted_approved.set(bool(item.counted_approved)),
-                    ],
-                    condition=StageRecordItem.counted_use_case.does_not_exist(),
-                )
-                if (count := counted(record)) is not None:
-                    self._tally(transaction, (count[0], record.model_group, record.model_stage), (1, int(count[1])))
+                self._count(transaction, record)
         except TransactWriteError as exc:
             reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
             if "ConditionalCheckFailed" in reasons:
                 return False
             raise failure(exc, "TransactWriteItems (count a record)") from exc
         return True
+
+    def _count(self, transaction: TransactWrite, record: StageRecord) -> None:
+        """The record's mark (if it has none yet) and its count in the tallies."""
+        item = StageRecordItem.from_record(record)
+        transaction.update(
+            item,
+            actions=[StageRecordItem.counted_use_case.set(item.counted_use_case),
+                     StageRecordItem.counted_approved.set(bool(item.counted_approved))],
+            condition=StageRecordItem.counted_use_case.does_not_exist(),
+        )  # fmt: skip
+        if (count := counted(record)) is not None:
+            self._tally(transaction, (count[0], record.model_group, record.model_stage), (1, int(count[1])))
 
     @staticmethod
     def _tally(transaction: TransactWrite, key: tuple[str, str, str], change: tuple[int, int]) -> None:
@@ -352,6 +348,8 @@ class GovernanceStore:
                     transaction.save(AuditItem.from_entry(entry), condition=AuditItem.pk.does_not_exist())
                 for key, change in tally_changes(state.group, state.counted, records).items():
                     self._tally(transaction, key, change)
+                for record in uncounted_left(state, records):  # the version's others: counted now too
+                    self._count(transaction, record)
         except TransactWriteError as exc:
             reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
             if "ConditionalCheckFailed" in reasons:

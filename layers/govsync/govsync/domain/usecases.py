@@ -117,6 +117,13 @@ def tally_changes(
     return {key: (records[key], approved[key]) for key in sorted(keys) if records[key] or approved[key]}
 
 
+def uncounted_left(state: Any, written: Iterable[StageRecord]) -> list[StageRecord]:
+    """The version's records a write leaves as they are although they were written before the tallies
+    existed (`state` a VersionState): the write counts them too, so a version is counted whole."""
+    stages = {r.model_stage for r in written}
+    return [r for stage, r in sorted(state.records.items()) if stage not in stages and stage in state.uncounted]
+
+
 def tallies_of(records: Iterable[StageRecord]) -> dict[str, list[ModelTally]]:
     """Use case -> its tallies, counted from the records themselves."""
     counts: dict[tuple[str, str, str], list[int]] = {}

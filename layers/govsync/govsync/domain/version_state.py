@@ -4,6 +4,7 @@ audit chain's head) and its stage records."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from govsync.domain.audit import GENESIS
 from govsync.domain.records import StageRecord
@@ -26,6 +27,7 @@ class VersionState:
     # stage -> what its record counts in its use case's tallies, as the table holds it (a record written
     # before the tallies existed counts nothing until the reconciler counts it)
     counted: dict[str, Counted] = field(default_factory=dict)
+    uncounted: set[str] = field(default_factory=set)  # stages whose record was written before the tallies
 
     @property
     def source_version(self) -> str | None:
@@ -38,3 +40,11 @@ class VersionState:
     @property
     def audit_head(self) -> str:
         return self.head.audit_head if self.head else GENESIS
+
+
+class Applied(NamedTuple):
+    """What the table holds of a version, for the reconciler: the registry change its head applied, and
+    whether its records are counted in their use case's tallies (False: written before the tallies)."""
+
+    source_version: str
+    counted: bool = True

@@ -5,8 +5,8 @@ event path (`RegistrySync.sync`). Daily on its schedule, and on demand (`govsync
 A run is fanned out (`govsync.services.fanout`): one work item per model package group, each read a
 page (100 packages) at a time with the table's version heads and first stage records for that page
 (BatchGetItem); a group too big for one invocation goes on from the page it stopped at. Memory stays
-flat in the number of versions. Each group's records written before the use-case tallies existed are
-counted in them on the way (`counted`).
+flat in the number of versions. A version whose records were written before the use-case tallies
+existed (its first stage record, read anyway, has no mark) is counted in them on the way (`counted`).
 """
 
 from __future__ import annotations
@@ -57,11 +57,8 @@ class Reconciler:
     def work(self, item: WorkItem, keep_going: Callable[[], bool]) -> Piece:
         """One group, from the page `item.cursor` names; stops between pages once `keep_going()` is not."""
         piece, started = Piece(), self.clock()
-        region, group_arn, group = item.work["region"], item.work["group_arn"], item.work["group"]
+        region, group_arn = item.work["region"], item.work["group_arn"]
         try:
-            if item.part == 0:
-                for record in self.store.uncounted_records(self.settings.stages, group):
-                    piece.counts["counted"] += self.store.count_record(record)
             for page, next_page in self.registry.list_packages(group_arn, region, start=item.cursor):
                 self._page(page, region, piece, started, item.run_id)
                 if next_page is not None and not keep_going():
@@ -96,7 +93,9 @@ class Reconciler:
                 described = self.registry.describe_package(arn, region)
                 pkg = snapshot_from_describe(described)
                 applied = applied_versions.get((pkg.group, pkg.version))
-                if applied is not None and applied >= pkg.source_version:
+                if applied is not None and not applied.counted:  # written before the use-case tallies
+                    self._count(pkg.group, pkg.version, piece)
+                if applied is not None and applied.source_version >= pkg.source_version:
                     piece.counts["up_to_date"] += 1
                     continue
                 ref = PackageRef(event_id=run_id, event_time=started, account=pkg.account, region=region,
@@ -112,6 +111,12 @@ class Reconciler:
                 )
             else:
                 piece.counts["up_to_date"] += 1
+
+    def _count(self, group: str, version: int, piece: Piece) -> None:
+        """Count the version's records written before the use-case tallies existed in them."""
+        state = self.store.load_version(group, version)
+        for stage in sorted(state.uncounted):
+            piece.counts["counted"] += self.store.count_record(state.records[stage])
 
     @staticmethod
     def _failed(piece: Piece, arn: str, exc: GovsyncError) -> None:

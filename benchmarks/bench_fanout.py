@@ -352,7 +352,7 @@ def aggregation_floor(s: Stack, concurrency: int) -> tuple[int, float]:
         stage = chunk[0][1]
         items = local.ddb.batch_get_item(RequestItems={s.table: {"Keys": [
             {"pk": pk, "sk": {"S": f"V#STAGE#{stage}"}} for pk, _ in chunk], "ConsistentRead": True}})  # fmt: skip
-        creds = local.sts.assume_role(RoleArn=f"arn:aws:iam::{TARGETS[stage]}:role/metrics", RoleSessionName="b")
+        creds = local.sts.assume_role(RoleArn=f"arn:aws:iam::{TARGETS[stage]}:role/metrics", RoleSessionName="bench")
         keys_ = creds["Credentials"]
         session = {"aws_access_key_id": keys_["AccessKeyId"], "aws_secret_access_key": keys_["SecretAccessKey"],
                    "aws_session_token": keys_["SessionToken"], "region_name": REGION}  # fmt: skip

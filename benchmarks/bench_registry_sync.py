@@ -102,10 +102,19 @@ def _floor_items(table: str, group: str, version: int, n: int) -> list[dict[str,
         "prev_hash": {"S": "0" * 64},
         "hash": {"S": "e" * 64},
     }
+    # the version's record counted in its use case's tallies (what the lifecycle reads instead of every record)
+    tally = {
+        "TableName": table,
+        "Key": {"pk": {"S": "USECASE#uc"}, "sk": {"S": f"U#TALLY#{group}#development"}},
+        "UpdateExpression": "SET kind = :k ADD #r :one, approved :zero",
+        "ExpressionAttributeNames": {"#r": "records"},
+        "ExpressionAttributeValues": {":k": {"S": "usecase-tally"}, ":one": {"N": "1"}, ":zero": {"N": "0"}},
+    }
     return [
         {"Put": {"TableName": table, "Item": head, "ConditionExpression": "attribute_not_exists(pk)"}},
         {"Put": {"TableName": table, "Item": record}},
         {"Put": {"TableName": table, "Item": audit, "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Update": tally},
     ]
 
 

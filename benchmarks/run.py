@@ -73,6 +73,8 @@ def deployed(function: str = "RegistrySyncFunction", parameters: dict[str, str] 
                 "RegistryEventsDLQ": "",
                 "DeployRequestsQueue": "",
                 "ScheduledJobsDLQ": "",
+                "MetricsWorkQueue": "",  # the jobs run in-process here, as `govsync schedule run` runs them
+                "ReconcileWorkQueue": "",
                 "ArtifactBucket": CENTRAL_BUCKET,
             },
             attributes={("GovernanceKey", "Arn"): key_arn},

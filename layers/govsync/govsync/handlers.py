@@ -24,18 +24,25 @@ def receive_count(record: SQSRecord) -> int:
     return int(record.attributes.approximate_receive_count or 1)
 
 
-def sqs_batch(record_handler: Callable[[SQSRecord], str]) -> Handler:
-    """A handler for an SQS event source with ReportBatchItemFailures: `record_handler` per message."""
-    processor = BatchProcessor(event_type=EventType.SQS)
-    traced = capture_method(record_handler)
+def _observed(handler: Handler) -> Handler:
+    """Powertools' logger context, tracer and metrics around a handler."""
+    return logger.inject_lambda_context(clear_state=True)(capture_lambda_handler(metrics.log_metrics(handler)))
 
-    @logger.inject_lambda_context(clear_state=True)
-    @capture_lambda_handler
-    @metrics.log_metrics
+
+def _batch(record_handler: Callable[..., str]) -> Handler:
+    """An SQS batch, `record_handler` per message, each failure reported alone (ReportBatchItemFailures)."""
+    processor = BatchProcessor(event_type=EventType.SQS)
+
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return dict(process_partial_response(event=event, record_handler=traced, processor=processor, context=context))
+        return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                             context=context))  # fmt: skip
 
     return handler
+
+
+def sqs_batch(record_handler: Callable[[SQSRecord], str]) -> Handler:
+    """A handler for an SQS event source with ReportBatchItemFailures: `record_handler` per message."""
+    return _observed(_batch(capture_method(record_handler)))
 
 
 # a work item's invocation stops starting new work when less than this is left, and hands the rest on
@@ -54,7 +61,6 @@ def scheduled(job: Job) -> Handler:
     from govsync.wiring.runs import fanout
 
     importlib.import_module(job.wiring)  # the job's services load with the function, not on its first run
-    processor = BatchProcessor(event_type=EventType.SQS)
 
     @event_parser(model=JobInput)
     def plan(event: JobInput, context: LambdaContext) -> dict[str, Any]:
@@ -65,13 +71,9 @@ def scheduled(job: Job) -> Handler:
         keep_going = lambda: lambda_context.get_remaining_time_in_millis() > HAND_ON_MARGIN_MS  # noqa: E731
         return fanout().handle_message(job.service(), message, keep_going)
 
-    @logger.inject_lambda_context(clear_state=True)
-    @capture_lambda_handler
-    @metrics.log_metrics
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        if "Records" in event:
-            return dict(process_partial_response(event=event, record_handler=work_item, processor=processor,
-                                                 context=context))  # fmt: skip
-        return plan(event, context)
+    work = _batch(work_item)
 
-    return handler
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return work(event, context) if "Records" in event else plan(event, context)
+
+    return _observed(handler)

@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam build looks for the runtime's interpreter (python3.13) on PATH: the project venv has it.
 SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: help venv lock sam-cli lint typecheck validate test unit integration e2e browser demo up bench build package-check clean
+.PHONY: help venv lock sam-cli lint typecheck validate docs test unit integration e2e browser demo up bench build package-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -64,7 +64,10 @@ validate: sam-cli ## sam validate and sam validate --lint (governance, workload-
 	$(SAM) validate --template workload-account.yaml --region $(AWS_DEFAULT_REGION) --lint
 	$(SAM) validate --template dev-account.yaml --region $(AWS_DEFAULT_REGION) --lint
 
-test: venv sam-cli lint typecheck validate package-check ## everything CI runs: lint, types, template validation, build check, all tests
+docs: venv ## the documentation site (MkDocs Material) from docs/ into site/, warnings as errors
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+test: venv sam-cli lint typecheck validate docs package-check ## everything CI runs: lint, types, template validation, docs site, build check, all tests
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
 		echo "browser tests skipped: install chromium chromium-driver (apt-get install -y chromium chromium-driver)"
 	$(VENV)/bin/pytest -q
@@ -98,4 +101,4 @@ bench: venv build $(LAMBDA_VENV)/.installed ## benchmarks: figures as ratios aga
 	GOVSYNC_BURST_GROUPS=10 GOVSYNC_BURST_VERSIONS=20 $(VENV)/bin/pytest -q -s tests/e2e/test_burst.py
 
 clean: ## remove build output and venvs
-	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(LAMBDA_VENV) .pytest_cache .ruff_cache
+	rm -rf .aws-sam site $(VENV) $(SAM_VENV) $(LAMBDA_VENV) .pytest_cache .ruff_cache

@@ -1,13 +1,16 @@
-"""The README's quick start, run verbatim: every shell block marked `<!-- runnable -->`, in order, in
-one bash, against a local stack of its own started as `make up` starts it (port 5050 unless busy)."""
+"""The README's quick start and the documentation site's pages, run verbatim: every shell block marked
+`<!-- runnable -->`, the README's first and then each page's in the site's order (mkdocs.yml), in one
+bash, against a local stack of its own started as `make up` starts it (port 5050 unless busy)."""
 
 from __future__ import annotations
 
 import os
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
+import yaml
 
 from govsync_local.server import free_port
 
@@ -24,6 +27,25 @@ def runnable_blocks(readme: str) -> list[str]:
     return re.findall(re.escape(MARK) + r"\n```bash\n(.*?)\n```", readme, flags=re.DOTALL)
 
 
+def site_pages() -> list[Path]:
+    """The documentation site's pages in the order of its navigation."""
+    nav = yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"]
+
+    def pages(entries: list) -> list[str]:
+        found: list[str] = []
+        for entry in entries:
+            for value in entry.values():
+                found += pages(value) if isinstance(value, list) else [value]
+        return found
+
+    return [ROOT / "docs" / page for page in pages(nav)]
+
+
+def documented_text() -> str:
+    """The README, then every page of the site, as one text (the site's index includes the README)."""
+    return "\n".join(path.read_text() for path in [ROOT / "README.md", *site_pages()])
+
+
 def port_is_free(port: int) -> bool:
     import socket
 
@@ -35,6 +57,11 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+def test_the_site_lists_every_page_of_docs():
+    # mkdocs build --strict refuses a page left out of the navigation; this names it without building
+    assert sorted(site_pages()) == sorted((ROOT / "docs").glob("*.md"))
+
+
 def test_the_docs_name_their_public_sources_not_internal_seed_numbers():
     # the README and docs speak of the SageMaker guide and the AWS blog post by name
     for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
@@ -43,7 +70,7 @@ def test_the_docs_name_their_public_sources_not_internal_seed_numbers():
 
 
 def test_the_readme_marks_its_quick_start_runnable():
-    readme = (ROOT / "README.md").read_text()
+    readme = documented_text()
     blocks = runnable_blocks(readme)
     assert len(blocks) == readme.count(MARK) >= 5, "a runnable mark must sit right above a ```bash block"
     script = "\n".join(blocks)
@@ -55,7 +82,7 @@ def test_the_readme_marks_its_quick_start_runnable():
 def test_the_quick_start_runs_verbatim(tmp_path):
     govsync = ROOT / ".venv" / "bin" / "govsync"
     assert govsync.exists(), "the quick start runs .venv/bin/govsync: create it with `make venv`"
-    blocks = runnable_blocks((ROOT / "README.md").read_text())
+    blocks = runnable_blocks(documented_text())
     port = DEFAULT_PORT if port_is_free(DEFAULT_PORT) else free_port()
     # Given the local stack, as `make up` starts it (only the port changes when 5050 is taken)
     with local_up(tmp_path, port):

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REGION, CENTRAL = "us-east-1", "111111111111"
 TARGETS = {"test": "333333333333", "production": "444444444444"}
 LATENCY_MS = 30
-SIMULATED_TIMEOUT_S = 90  # an invocation hands on once less than HAND_ON_MARGIN_MS is left: ~30 s of work
+SIMULATED_TIMEOUT_S = 90  # an invocation hands on once less than CHECKPOINT_MARGIN_MS is left: ~30 s of work
 G, V = "GRPSENTINEL", 987654321  # placeholders in the item templates
 
 
@@ -236,7 +236,7 @@ PACKAGE = {
 
 
 def reconcile(versions: int = 100_000, per_group: int = 1000, concurrency: int = 16) -> list[str]:
-    from govsync.handlers import HAND_ON_MARGIN_MS
+    from govsync.handlers import CHECKPOINT_MARGIN_MS
     from govsync.jobs import RECONCILE
 
     groups = [f"bench-{g:04d}" for g in range(max(1, versions // per_group))]
@@ -258,7 +258,7 @@ def reconcile(versions: int = 100_000, per_group: int = 1000, concurrency: int =
     checks = [report("versions checked", checked, f"= {total}", checked == total)]
     return [
         *_lines(title, ours, floor_seconds, floor_calls, total, "version", checks),
-        f"    (invocations hand on with {HAND_ON_MARGIN_MS // 1000} s left of a simulated {SIMULATED_TIMEOUT_S} s "
+        f"    (invocations hand on with {CHECKPOINT_MARGIN_MS // 1000} s left of a simulated {SIMULATED_TIMEOUT_S} s "
         "timeout; the function's is 900 s)",
     ]
 

@@ -15,12 +15,12 @@ from typing import Any
 
 import botocore.session
 
-from govsync_local.fake_env import FAKE_AWS_ENV
+from govsync_local.fake_env import QUIET_ENV
 from govsync_local.server import free_port, moto_server  # noqa: F401  (re-exported for the benchmarks)
 
 # Handlers run here outside Lambda: their metrics would be printed to the terminal as EMF blobs (and a
 # handler that adds none warns that it has nothing to publish); the benchmarks measure, they do not publish.
-ENV = {**FAKE_AWS_ENV, "POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
+ENV = QUIET_ENV
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 

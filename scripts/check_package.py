@@ -90,8 +90,8 @@ def main() -> int:
     import boto3
     from boto3.dynamodb.types import TypeDeserializer
 
-    from benchmarks.harness import ENV
     from govsync_local import template as tpl
+    from govsync_local.fake_env import QUIET_ENV
     from govsync_local.invoke import sqs_event
     from govsync_local.server import moto_server
 
@@ -106,7 +106,7 @@ def main() -> int:
     if layer_bytes > LAYER_LIMIT:
         print(f"check-package: the layer is {layer_bytes / MB:.2f} MB zipped (limit 6)", file=sys.stderr)
         return 1
-    os.environ.update(ENV)
+    os.environ.update(QUIET_ENV)
     with moto_server() as endpoint, tempfile.TemporaryDirectory() as tmp:
         kwargs = {"region_name": "us-east-1", "endpoint_url": endpoint}
         ddb, sqs, sm = (
@@ -153,7 +153,7 @@ def main() -> int:
             spec = tpl.function_specs(template)[function]
             env = {
                 "PATH": os.environ["PATH"],
-                **ENV,
+                **QUIET_ENV,
                 **tpl.function_environment(spec, ctx),
                 "AWS_ENDPOINT_URL": endpoint,
                 "AWS_LAMBDA_FUNCTION_NAME": function,

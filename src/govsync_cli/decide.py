@@ -31,7 +31,7 @@ def _me() -> Any:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from govsync.domain.people import person_from_identity
+    from govsync.domain.identity import person_from_identity
 
     try:
         arn = boto3.client("sts").get_caller_identity()["Arn"]
@@ -101,7 +101,7 @@ def cmd_usecases_create(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         problems = "; ".join(f"--{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise CliError(problems.replace("--id", "USE_CASE_ID")) from exc
-    use_case = wiring.use_case_desk().record(
+    use_case = wiring.use_case_lifecycle().record(
         _me(), body.id, body.name, owner=body.owner, lob=body.lob, description=body.description or None
     )
     emit(args, use_case.to_json(), f"use case {use_case.use_case_id} ({use_case.use_case_name}) recorded in poc")
@@ -111,7 +111,7 @@ def cmd_usecases_create(args: argparse.Namespace) -> int:
 @refusals_exit
 def cmd_usecases_decide(args: argparse.Namespace) -> int:
     wiring = _services(args)
-    use_case = wiring.use_case_desk().decide(_me(), args.use_case_id, args.decision, args.comment)
+    use_case = wiring.use_case_lifecycle().decide(_me(), args.use_case_id, args.decision, args.comment)
     last = use_case.history[-1]
     emit(args, use_case.to_json(), f"use case {use_case.use_case_id}: {last['from']} -> {last['to']}")
     return EXIT_OK

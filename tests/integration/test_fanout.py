@@ -19,7 +19,7 @@ def test_a_group_too_big_for_one_invocation_goes_on_from_where_it_stopped(stack,
     # Given 105 versions (two pages) and invocations that run short of time after each page
     for _ in range(105):
         register(stack.sagemaker)
-    monkeypatch.setattr(handlers, "HAND_ON_MARGIN_MS", 10**9)
+    monkeypatch.setattr(handlers, "CHECKPOINT_MARGIN_MS", 10**9)
     # When the reconciler runs
     summary = stack.invoke_job("ReconcilerFunction")
     # Then the group took two parts (the second from the page the first stopped at), each version once

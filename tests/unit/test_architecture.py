@@ -20,12 +20,32 @@ MAY_IMPORT = {
     "govsync.domain": {"govsync.domain"},
     "govsync.adapters": {"govsync", "govsync.domain", "govsync.adapters"},
     "govsync.strategies": {"govsync.domain", "govsync.adapters", "govsync.strategies"},
+    # policy gates and notifications: values and rules over the domain (channels reach AWS through ports)
+    "govsync.gates": {"govsync.domain", "govsync.gates"},
+    "govsync.notify": {"govsync.domain", "govsync.notify"},
+    # the deploy strategies reach the services only as `ports.Deployer`, built by the composition root
     "govsync.services": {
         "govsync.domain",
+        "govsync.gates",
+        "govsync.notify",
         "govsync.services",
-        "govsync.strategies",
         "govsync.settings",
         "govsync.observability",
+    },
+    # settings parse the environment into domain values; a stage target is checked by its strategy
+    "govsync.settings": {"govsync.domain", "govsync.settings", "govsync.strategies"},
+    # the scheduled jobs: each names the composition module building its service
+    "govsync.jobs": {"govsync.jobs", "govsync.services", "govsync.wiring"},
+    # the composition root: builds everything, is imported by the functions, the API, the CLI
+    "govsync.wiring": {
+        "govsync",
+        "govsync.adapters",
+        "govsync.domain",
+        "govsync.notify",
+        "govsync.services",
+        "govsync.settings",
+        "govsync.strategies",
+        "govsync.wiring",
     },
     # the governance API: the services behind the people's routes, built by the composition root
     "govsync.api": {
@@ -51,8 +71,11 @@ MAY_IMPORT = {
         "govsync.observability",
     },
 }
+PURE = {"boto3", "botocore", "pynamodb", "aws_lambda_powertools", "s3transfer", "govsync_local"}
 MUST_NOT_IMPORT = {
-    "govsync.domain": {"boto3", "botocore", "pynamodb", "aws_lambda_powertools", "s3transfer", "govsync_local"},
+    "govsync.domain": PURE,
+    "govsync.gates": PURE,
+    "govsync.notify": PURE,
     "govsync.services": {"boto3", "botocore", "pynamodb", "govsync_local"},
     "govsync.api": {"boto3", "botocore", "pynamodb", "govsync_local"},
     "govsync_cli": {"govsync_local", "moto", "yaml", "samtranslator", "cfnlint"},
@@ -82,6 +105,50 @@ def imports(path: Path) -> set[str]:
     return names
 
 
+def import_time_imports(path: Path) -> set[str]:
+    """The modules the file imports when it is loaded: its top-level imports (not those inside a function,
+    nor under `if TYPE_CHECKING:`)."""
+    names: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.If) and "TYPE_CHECKING" not in ast.unparse(node.test):
+                visit(node.body)
+                visit(node.orelse)
+            elif isinstance(node, ast.Try):
+                visit(node.body)
+
+    visit(ast.parse(path.read_text()).body)
+    return names
+
+
+def loaded_with(module: str) -> set[str]:
+    """Every module that loading `module` loads, ours followed through: an import of `a.b.c` runs the
+    `__init__` of `a` and `a.b` too, and what each of those imports in turn."""
+    known = modules()
+    seen: set[str] = set()
+    found: set[str] = set()
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for name in import_time_imports(known[current]):
+            found.add(name)
+            parts = name.split(".")
+            for end in range(1, len(parts) + 1):
+                prefix = ".".join(parts[:end])
+                if prefix in known and prefix not in seen:
+                    todo.append(prefix)
+    return found | seen
+
+
 def layer_of(module: str) -> str | None:
     return next((layer for layer in sorted(MAY_IMPORT, key=len, reverse=True) if module.startswith(layer)), None)
 
@@ -102,6 +169,32 @@ def test_each_module_imports_only_what_its_layer_may(module):
     assert not wrong, f"{module} ({layer}) imports {wrong}"
     banned = {m.split(".")[0] for m in found} & MUST_NOT_IMPORT.get(layer, set())
     assert not banned, f"{module} ({layer}) imports {sorted(banned)}"
+
+
+# the layers that reach AWS only through what they are handed: nothing they load may load these either
+# (the API's routes and the CLI compose with the wiring, which loads the adapters: checked directly above)
+LOADS_NOTHING_OF = {layer: MUST_NOT_IMPORT[layer] for layer in ("govsync.domain", "govsync.gates", "govsync.notify")}
+LOADS_NOTHING_OF["govsync.services"] = MUST_NOT_IMPORT["govsync.services"]
+
+
+@pytest.mark.parametrize("module", sorted(m for m in modules() if layer_of(m) in LOADS_NOTHING_OF))
+def test_loading_a_module_loads_nothing_its_layer_must_not_import(module):
+    # what a module loads through the modules it imports counts: a package's __init__ included
+    banned = {m.split(".")[0] for m in loaded_with(module)} & LOADS_NOTHING_OF[layer_of(module)]
+    assert not banned, f"loading {module} loads {sorted(banned)}"
+
+
+def test_the_import_time_check_follows_package_inits():
+    # Given the strategies package, whose __init__ imports each strategy and through them boto3
+    # Then loading one of its modules, or anything importing it, loads boto3
+    assert "boto3" in {m.split(".")[0] for m in loaded_with("govsync.strategies.base")}
+    assert "boto3" in {m.split(".")[0] for m in loaded_with("govsync.wiring.deploy")}
+
+
+def test_release_scripts_do_not_depend_on_benchmarks():
+    for path in (ROOT / "scripts").glob("*.py"):
+        found = {m.split(".")[0] for m in imports(path)}
+        assert "benchmarks" not in found, f"{path.name} imports benchmarks"
 
 
 def import_graph() -> dict[str, set[str]]:

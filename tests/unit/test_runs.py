@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from govsync.domain.errors import RejectedEvent
-from govsync.domain.runs import MAX_FAILURES, Piece, RunState, WorkItem, parse_work_item, totals
+from govsync.domain.runs import MAX_FAILURES, PartResult, RunState, WorkItem, parse_work_item, totals
 
 
 def item(**changes) -> WorkItem:
@@ -41,7 +41,7 @@ def test_what_is_not_a_work_item_of_the_job_is_rejected(body, reason):
 def test_parts_add_up_and_keep_a_bounded_list_of_failures():
     parts = []
     for n in range(3):
-        piece = Piece(Counter(checked=10, repaired=n))
+        piece = PartResult(Counter(checked=10, repaired=n))
         for k in range(30):
             piece.failed(f"arn-{n}-{k}", "throttled")
         piece.notes["window_end"] = f"w{n}"

@@ -46,30 +46,28 @@ def sqs_batch(record_handler: Callable[[SQSRecord], str]) -> Handler:
 
 
 # a work item's invocation stops starting new work when less than this is left, and hands the rest on
-HAND_ON_MARGIN_MS = 60_000
+CHECKPOINT_MARGIN_MS = 60_000
 
 
 def scheduled(job: Job) -> Handler:
     """A scheduled job's handler. Its schedule's event (EventBridge Scheduler's Input is the job's input)
     plans a run onto the job's work queue; the queue's batches (one work item each) do the work."""
-    import importlib
-
     from aws_lambda_powertools.utilities.parser import event_parser  # only the scheduled functions parse
 
     from govsync.jobs import JobInput
     from govsync.services.messages import Message
     from govsync.wiring.runs import fanout
 
-    importlib.import_module(job.wiring)  # the job's services load with the function, not on its first run
+    service = job.load_builder()  # the job's services load with the function, not on its first run
 
     @event_parser(model=JobInput)
     def plan(event: JobInput, context: LambdaContext) -> dict[str, Any]:
-        return fanout().start(job.service(), job.plan_input(event), job.new_run_id())
+        return fanout().start(service(), job.plan_input(event), job.new_run_id())
 
     def work_item(record: SQSRecord, lambda_context: LambdaContext) -> str:
         message = Message(record.body, record.message_id, receive_count(record))
-        keep_going = lambda: lambda_context.get_remaining_time_in_millis() > HAND_ON_MARGIN_MS  # noqa: E731
-        return fanout().handle_message(job.service(), message, keep_going)
+        keep_going = lambda: lambda_context.get_remaining_time_in_millis() > CHECKPOINT_MARGIN_MS  # noqa: E731
+        return fanout().handle_message(service(), message, keep_going)
 
     work = _batch(work_item)
 

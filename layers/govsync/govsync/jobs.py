@@ -7,14 +7,16 @@ The CLI (`govsync schedule run`, `govsync reconcile`) runs a job here, in-proces
 
 from __future__ import annotations
 
-import importlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from govsync.services.fanout import JobWork
 
 Progress = Callable[[Any, str], None]
 
@@ -36,14 +38,14 @@ class Job:
     name: str  # what the schedule's input says: {"job": name}
     function_id: str
     schedule_parameter: str
-    # the wiring module building the job's service, and its builder (loaded with the function)
-    wiring: str
-    builder: str
+    # loads the job's composition module (with the function: not on its first run) and answers the
+    # builder of the service doing the job's work
+    load_builder: Callable[[], Callable[[], JobWork]]
     plan_input: Callable[[JobInput], Any]  # what the service plans a run from
     summary: Callable[[dict[str, Any]], str]
 
-    def service(self) -> Any:
-        return getattr(importlib.import_module(self.wiring), self.builder)()
+    def service(self) -> JobWork:
+        return self.load_builder()()
 
     def new_run_id(self) -> str:
         return f"{self.name}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
@@ -75,12 +77,23 @@ def _reconcile_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _metrics_aggregator() -> Callable[[], JobWork]:
+    from govsync.wiring.metrics import metrics_aggregator
+
+    return metrics_aggregator
+
+
+def _reconciler() -> Callable[[], JobWork]:
+    from govsync.wiring.reconcile import reconciler
+
+    return reconciler
+
+
 METRICS_AGGREGATION = Job(
     "metrics-aggregation",
     "MetricsAggregatorFunction",
     "MetricsSchedule",
-    "govsync.wiring.metrics",
-    "metrics_aggregator",
+    _metrics_aggregator,
     lambda event: event.window_end,
     _aggregation_summary,
 )
@@ -88,8 +101,7 @@ RECONCILE = Job(
     "reconcile",
     "ReconcilerFunction",
     "ReconcileSchedule",
-    "govsync.wiring.reconcile",
-    "reconciler",
+    _reconciler,
     lambda event: event.groups,
     _reconcile_summary,
 )

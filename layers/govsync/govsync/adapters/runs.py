@@ -13,7 +13,7 @@ from pynamodb.transactions import TransactWrite
 
 from govsync.adapters.dynamodb_items import RunItem, RunPartItem, bind, plain, run_pk
 from govsync.adapters.store import failure
-from govsync.domain.runs import Piece, RunState, WorkItem, piece_of
+from govsync.domain.runs import PartResult, RunState, WorkItem, piece_of
 
 RUN_SK = "RUN"
 PART_PREFIX = "PART#"
@@ -41,7 +41,7 @@ class RunStore:
         """Every part is sent: from now on the part that completes the count finishes the run."""
         return self._update(job, run_id, [RunItem.planned.set(True)])
 
-    def part_done(self, item: WorkItem, piece: Piece, expires_at: datetime) -> RunState | None:
+    def part_done(self, item: WorkItem, piece: PartResult, expires_at: datetime) -> RunState | None:
         """Add the part's counts to the run, once (None: this part was added before, by an earlier
         delivery of its message); a part that hands on counts its next part as expected, in the same
         transaction."""
@@ -70,7 +70,7 @@ class RunStore:
             raise failure(exc, f"GetItem run {run_id}") from exc
         return _state(head)
 
-    def recorded(self, item: WorkItem) -> Piece | None:
+    def recorded(self, item: WorkItem) -> PartResult | None:
         """The part as an earlier delivery of its message recorded it (None: not recorded)."""
         try:
             part = RunPartItem.get(run_pk(item.job, item.run_id), PART_PREFIX + item.part_id, consistent_read=True)
@@ -80,7 +80,7 @@ class RunStore:
             raise failure(exc, f"GetItem run part {item.part_id}") from exc
         return _piece(part)
 
-    def parts(self, job: str, run_id: str) -> Iterator[Piece]:
+    def parts(self, job: str, run_id: str) -> Iterator[PartResult]:
         try:
             for part in RunPartItem.query(run_pk(job, run_id), RunPartItem.sk.startswith(PART_PREFIX)):
                 yield _piece(part)
@@ -117,7 +117,7 @@ class RunStore:
         return _state(head)
 
 
-def _piece(part: RunPartItem) -> Piece:
+def _piece(part: RunPartItem) -> PartResult:
     piece = piece_of(plain(part.counts), plain(part.failures), plain(part.notes))
     piece.cursor = part.cursor
     return piece

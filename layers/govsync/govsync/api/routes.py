@@ -23,7 +23,8 @@ from govsync.api import dashboard
 from govsync.api.models import GROUP_NAME, USE_CASE_ID, NewUseCase, StageDecision, UseCaseDecision
 from govsync.domain.errors import Refused
 from govsync.domain.export import BLOG_ATTRIBUTES
-from govsync.domain.people import DECIDE, EXPORT, MANAGE_USE_CASES, PERMISSIONS, READ, Person, person_from_claims
+from govsync.domain.identity import person_from_claims
+from govsync.domain.people import DECIDE, EXPORT, MANAGE_USE_CASES, PERMISSIONS, READ, Person
 from govsync.observability import capture_lambda_handler, logger, metrics
 from govsync.services.queries import RecordFilter, audit_trail, find_records, order, page
 from govsync.settings import Settings, get_settings
@@ -236,7 +237,7 @@ def show_use_case(use_case_id: UseCaseId) -> dict[str, Any]:
 
 @app.post("/usecases", middlewares=[requires(MANAGE_USE_CASES)], summary="Record a use case (in POC)")
 def create_use_case(body: NewUseCase) -> Response[dict[str, Any]]:
-    use_case = wiring.use_case_desk().record(
+    use_case = wiring.use_case_lifecycle().record(
         caller(), body.id, body.name, owner=body.owner, lob=body.lob, description=body.description or None
     )
     return Response(status_code=HTTPStatus.CREATED, content_type=content_types.APPLICATION_JSON,
@@ -246,7 +247,7 @@ def create_use_case(body: NewUseCase) -> Response[dict[str, Any]]:
 @app.post("/usecases/<use_case_id>/decisions", middlewares=[requires(MANAGE_USE_CASES)],
           summary="Advance a use case to its next stage, or reject it back one")  # fmt: skip
 def decide_use_case(use_case_id: UseCaseId, body: UseCaseDecision) -> dict[str, Any]:
-    return wiring.use_case_desk().decide(caller(), use_case_id, body.decision, body.comment).to_json()
+    return wiring.use_case_lifecycle().decide(caller(), use_case_id, body.decision, body.comment).to_json()
 
 
 # ---------------------------------------------------------------------------------------- evidence

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from govsync.domain.errors import Refused
-from govsync.domain.people import Person, is_registrant
-from govsync.domain.promotion import entering
+from govsync.domain.identity import is_registrant, is_same_approver
+from govsync.domain.people import Person
+from govsync.domain.promotion import first_record_in_stage
 from govsync.domain.records import APPROVED, REJECTED, Records, StageConfig, StageRecord
 
 APPROVE = "approve"
@@ -132,7 +133,7 @@ def decide(
             raise Refused(
                 409, f"{ask.stage} is decided once {previous_stage} is approved ({previous_stage} is {status})"
             )
-        record = record or entering(previous, ask.stage)
+        record = record or first_record_in_stage(previous, ask.stage)
     if record is None:
         raise Refused(404, f"no {ask.stage} record for this version yet")
     wanted = STATUS_OF[ask.decision]
@@ -146,7 +147,7 @@ def decide(
         )
     required = rules.required(ask.stage, record.model_risk) if ask.decision == APPROVE else 1
     collected = approvals(record)
-    if ask.decision == APPROVE and any(d["username"] == ask.person.username for d in collected):
+    if ask.decision == APPROVE and any(is_same_approver(d["username"], ask.person) for d in collected):
         raise Refused(
             409,
             f"{ask.person.name} already approved {ask.stage}: it takes {required} distinct approvers "

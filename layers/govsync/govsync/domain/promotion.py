@@ -54,7 +54,7 @@ def registry_state(pkg: PackageSnapshot) -> str:
     return f"ModelApprovalStatus {pkg.approval_status}, ModelLifeCycle {lifecycle}"
 
 
-def newly(
+def stages_now_in(
     before: dict[str, StageRecord], after: dict[str, StageRecord], config: StageConfig, status: str
 ) -> Iterator[tuple[str, StageRecord]]:
     """The stages, in chain order, whose record has `status` in `after` but did not in `before`."""
@@ -82,7 +82,7 @@ class Planning:
 REDEPLOYABLE = (None, DeployState.REFUSED, DeployState.ROLLED_BACK)
 
 
-def entering(record: StageRecord, stage: str) -> StageRecord:
+def first_record_in_stage(record: StageRecord, stage: str) -> StageRecord:
     """A version's first record in `stage`, from its record in the stage before: pending, no
     decision of the registry's or of people yet, nothing deployed or monitored."""
     return replace(
@@ -104,8 +104,8 @@ def plan_promotions(
     """`after` plus what new approvals ask for: the next stage's record, `pending`, with a deployment
     request (only where that stage has a target and no active deployment of this version)."""
     planned = dict(after)
-    wanted = {plan.config.next_stage(stage): (stage, record) for stage, record in newly(before, after, plan.config,
-                                                                                       APPROVED)}  # fmt: skip
+    approved = stages_now_in(before, after, plan.config, APPROVED)
+    wanted = {plan.config.next_stage(stage): (stage, record) for stage, record in approved}
     if plan.pkg is not None:
         for stage in plan.targets:
             existing, previous = planned.get(stage), plan.config.previous_stage(stage)
@@ -132,7 +132,7 @@ def plan_promotions(
             requested_by_message=plan.message_id,
             approved_in=stage,
         )
-        base = existing or entering(record, following)
+        base = existing or first_record_in_stage(record, following)
         status = base.model_status if base.model_status in (PENDING, APPROVED) else PENDING
         planned[following] = replace(base, model_status=status, deployment=request)
     return planned

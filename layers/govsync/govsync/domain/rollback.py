@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from govsync.domain.deployment import Action, Deployment, DeployState, Rollback, RollbackState
-from govsync.domain.promotion import Planning, newly
+from govsync.domain.promotion import Planning, stages_now_in
 from govsync.domain.records import APPROVED, PENDING, REJECTED, StageConfig, StageRecord
 from govsync.domain.targets import Target
 
@@ -31,7 +31,7 @@ def plan_rollbacks(
     the stage it rejects (or, for a stage that deploys nowhere, the next one) and every stage after it,
     since a version rejected in one stage may serve in none after it."""
     planned = dict(after)
-    for stage, _record in newly(before, after, plan.config, REJECTED):
+    for stage, _record in stages_now_in(before, after, plan.config, REJECTED):
         where = rollback_stage(stage, plan.config, plan.targets)
         if where is None:
             continue

@@ -54,7 +54,7 @@ def parse_work_item(body: str, job: str) -> WorkItem:
 
 
 @dataclass
-class Piece:
+class PartResult:
     """What one part of a work item did: counts to add to the run, failures, and where to go on from
     (None: the item is done)."""
 
@@ -68,23 +68,23 @@ class Piece:
         if len(self.failures) < MAX_FAILURES:
             self.failures.append({"arn": what, "error": error})
 
-    def add(self, other: Piece) -> None:
+    def add(self, other: PartResult) -> None:
         self.counts.update(other.counts)
         self.failures.extend(other.failures[: max(0, MAX_FAILURES - len(self.failures))])
         self.notes.update(other.notes)
 
 
-def totals(pieces: Iterable[Piece]) -> Piece:
+def totals(pieces: Iterable[PartResult]) -> PartResult:
     """The run's counts, (first MAX_FAILURES) failures and notes, from its parts'."""
-    total = Piece()
+    total = PartResult()
     for piece in pieces:
         total.add(piece)
     return total
 
 
-def piece_of(counts: Mapping[str, Any], failures: Iterable[Mapping[str, Any]], notes: Mapping[str, Any]) -> Piece:
+def piece_of(counts: Mapping[str, Any], failures: Iterable[Mapping[str, Any]], notes: Mapping[str, Any]) -> PartResult:
     """A part as the table holds it (numbers may come back as decimals)."""
-    return Piece(
+    return PartResult(
         Counter({str(k): int(v) for k, v in counts.items()}),
         [{str(k): str(v) for k, v in f.items()} for f in failures],
         notes={str(k): str(v) for k, v in notes.items()},

@@ -24,7 +24,7 @@ from govsync.settings import Settings
 REGISTRY_STATUS = {"approve": "Approved", "reject": "Rejected"}
 
 
-def said(comment: str) -> str:
+def required_comment(comment: str) -> str:
     """A decision's comment, which every decision takes (400 without one)."""
     if not comment.strip():
         raise Refused(400, "comment: a decision takes a comment saying why")
@@ -65,7 +65,7 @@ class Decisions:
         502 the registry refused); returns what became of it (`collected` or `sent`)."""
         if (refusal := person.refusal(DECIDE)) is not None:
             raise Refused(403, refusal)
-        comment = said(comment)
+        comment = required_comment(comment)
         state = self.store.load_version(group, version)
         if not state.records:
             raise Refused(404, f"no governance record for {group} version {version}")

@@ -11,7 +11,7 @@ deterministic names and request tokens make a retried kick find what an earlier 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -32,23 +32,22 @@ from govsync.domain.deployment import (
 )
 from govsync.domain.errors import PermanentAwsError, RejectedEvent
 from govsync.domain.package import PackageSnapshot, snapshot_from_describe
-from govsync.domain.promotion import deployable_in, entering, registry_state
+from govsync.domain.promotion import deployable_in, first_record_in_stage, registry_state
 from govsync.domain.records import APPROVED, StageRecord
 from govsync.domain.rollback import rollback_request
 from govsync.domain.targets import Target
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.deployment_status import Replacement, supersede_previous
 from govsync.services.messages import Consumer, Message
-from govsync.services.ports import Registry
+from govsync.services.ports import Deployer, Registry
 from govsync.services.updates import Audit, update_records
-from govsync.strategies import DeployStrategy
 
 ACTOR = "govsync-deploy"
 MAX_VERSION = 10**10  # above every model package version (SageMaker's are at most 10 digits)
 
 
 @dataclass(frozen=True, slots=True)
-class Desired:
+class TargetVersion:
     """The version a stage should serve, as the registry describes it now."""
 
     version: int
@@ -78,7 +77,7 @@ class Outcome(StrEnum):
 @dataclass(kw_only=True)
 class Deployments(Consumer):
     registry: Registry
-    strategies: dict[str, DeployStrategy]
+    strategies: Mapping[str, Deployer]
 
     def handle_message(self, body: str, message_id: str, receive_count: int = 1) -> Outcome:
         def handle(message: Message) -> Outcome:
@@ -149,7 +148,7 @@ class Deployments(Consumer):
 
     def _desired(
         self, group: str, stage: str, version: int, arn: str, described: dict[str, dict[str, Any]]
-    ) -> Desired | None:
+    ) -> TargetVersion | None:
         """The newest version of the group the registry lets serve in `stage` (approved in the stage
         before, not rejected in this one): the table names the candidates, the registry decides."""
         previous = self.config.previous_stage(stage) or stage
@@ -168,12 +167,12 @@ class Deployments(Consumer):
             answer = self._describe(candidate_arn, described)
             pkg = snapshot_from_describe(answer)
             if deployable_in(pkg, stage, self.config):
-                return Desired(candidate, pkg, answer)
+                return TargetVersion(candidate, pkg, answer)
         return None
 
     def _ensure_serving(
         self,
-        desired: Desired,
+        desired: TargetVersion,
         target: Target,
         request: DeployRequest,
         own_record: StageRecord,
@@ -205,7 +204,7 @@ class Deployments(Consumer):
         if existing is not None and status is DeployState.REQUESTED:
             record = existing
         else:
-            base = existing or entering(records[self.config.previous_stage(stage) or stage], stage)
+            base = existing or first_record_in_stage(records[self.config.previous_stage(stage) or stage], stage)
             now = self.now()
             audit_action = "rollback-requested" if action is Action.ROLLBACK else "deploy-requested"
             written = self._update_record(own, lambda r: rollback_request(r, target, rolled_back_from, now, action),
@@ -226,7 +225,9 @@ class Deployments(Consumer):
         self._update(request, lambda d: kick_failed(d, reason, self.now()), "deploy-failed")
         metrics.add_metric(name="DeploysFailed", unit=MetricUnit.Count, value=1)
 
-    def _kick_requested(self, request: DeployRequest, target: Target, desired: Desired, record: StageRecord) -> Outcome:
+    def _kick_requested(
+        self, request: DeployRequest, target: Target, desired: TargetVersion, record: StageRecord
+    ) -> Outcome:
         """Kick the requested deployment of `record` (the request's stage record, as last read or written)."""
         group, version, stage = request.model_group, request.model_version, request.stage
         try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from govsync.domain.runs import Piece, RunState, WorkItem, parse_work_item, totals
+from govsync.domain.runs import PartResult, RunState, WorkItem, parse_work_item, totals
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.messages import Message, handle_or_dead_letter
 from govsync.services.ports import DeadLetter, utc_now
@@ -24,25 +24,25 @@ KEEP_DAYS = 30  # how long a run's items stay in the table
 class JobWork(Protocol):
     job: str
 
-    def plan(self, event: Any, planning: Piece) -> Iterator[tuple[str, dict[str, Any]]]:
+    def plan(self, event: Any, planning: PartResult) -> Iterator[tuple[str, dict[str, Any]]]:
         """The run's work items: (item id, what to do); what planning itself found goes in `planning`."""
         ...
 
-    def work(self, item: WorkItem, keep_going: Callable[[], bool]) -> Piece:
+    def work(self, item: WorkItem, keep_going: Callable[[], bool]) -> PartResult:
         """Do one item (`item.work`) from `item.cursor` on; stop at a checkpoint once `keep_going()` is
         False (the piece's cursor says where to go on from)."""
         ...
 
-    def summary(self, run_id: str, total: Piece) -> dict[str, Any]: ...
+    def summary(self, run_id: str, total: PartResult) -> dict[str, Any]: ...
 
 
 class Runs(Protocol):
     def start(self, job: str, run_id: str, started_at: datetime, expires_at: datetime) -> None: ...
     def expect(self, job: str, run_id: str, parts: int) -> None: ...
     def planned(self, job: str, run_id: str) -> RunState: ...
-    def part_done(self, item: WorkItem, piece: Piece, expires_at: datetime) -> RunState | None: ...
-    def recorded(self, item: WorkItem) -> Piece | None: ...
-    def parts(self, job: str, run_id: str) -> Iterator[Piece]: ...
+    def part_done(self, item: WorkItem, piece: PartResult, expires_at: datetime) -> RunState | None: ...
+    def recorded(self, item: WorkItem) -> PartResult | None: ...
+    def parts(self, job: str, run_id: str) -> Iterator[PartResult]: ...
     def finish(self, job: str, run_id: str, summary: dict[str, Any], finished_at: datetime) -> bool: ...
 
 
@@ -50,9 +50,11 @@ class WorkQueue(Protocol):
     def send_batch(self, bodies: list[str]) -> None: ...
 
 
-def run_inline(work: JobWork, event: Any, run_id: str, progress: Callable[[Piece, str], None] | None = None) -> dict:
+def run_inline(
+    work: JobWork, event: Any, run_id: str, progress: Callable[[PartResult, str], None] | None = None
+) -> dict:
     """Plan and do every item here, one after the other (the CLI: an operator's run, with progress)."""
-    total = Piece()
+    total = PartResult()
     for item_id, item in list(work.plan(event, total)):
         total.add(work.work(WorkItem(job=work.job, run_id=run_id, item_id=item_id, work=item), lambda: True))
         if progress:
@@ -81,7 +83,7 @@ class Fanout:
         already: no items, or every item done while planning went on)."""
         started = self.clock()
         self.runs.start(work.job, run_id, started, started + timedelta(days=KEEP_DAYS))
-        planning, batch, sent = Piece(), [], 0
+        planning, batch, sent = PartResult(), [], 0
         for item_id, item in work.plan(event, planning):
             batch.append(WorkItem(job=work.job, run_id=run_id, item_id=item_id, work=item).to_body())
             if len(batch) == SEND_BATCH:

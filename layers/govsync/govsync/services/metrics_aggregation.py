@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,10 +21,12 @@ from govsync.domain import monitoring as mon
 from govsync.domain.deployment import DeployState
 from govsync.domain.errors import GovsyncError
 from govsync.domain.records import StageRecord
-from govsync.domain.runs import Piece, WorkItem
+from govsync.domain.runs import PartResult, WorkItem
+from govsync.notify import Channel, send_to_all
+from govsync.notify.monitoring import monitoring_alert
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.fanout import plan_chunks
-from govsync.services.ports import MetricsSource, MonitorSource, Notifier, Store, utc_now
+from govsync.services.ports import MetricsSource, MonitorSource, Store, utc_now
 from govsync.services.updates import Audit, update_records
 from govsync.settings import Settings
 
@@ -41,11 +43,11 @@ class MetricsAggregator:
     store: Store
     cloudwatch: MetricsSource
     monitors: MonitorSource
-    notifier: Notifier
+    notifications: Sequence[Channel]
     clock: Callable[[], datetime] = utc_now
     job: str = "metrics-aggregation"
 
-    def plan(self, window_end: datetime | None, planning: Piece) -> Iterator[tuple[str, dict[str, Any]]]:
+    def plan(self, window_end: datetime | None, planning: PartResult) -> Iterator[tuple[str, dict[str, Any]]]:
         """The window, and the live deployments of each stage that deploys, CHUNK to an item."""
         window = mon.window_ending(window_end or self.clock(), self.settings.metrics_window_minutes)
         planning.notes.update(window_start=window.start.isoformat(), window_end=window.end.isoformat())
@@ -56,10 +58,10 @@ class MetricsAggregator:
                 item = {"window_end": window.end.isoformat(), "stage": stage, "versions": [list(k) for k in chunk]}
                 yield f"{stage}/{chunk[0][0]}/{chunk[0][1]}", item
 
-    def work(self, item: WorkItem, keep_going: Callable[[], bool]) -> Piece:
+    def work(self, item: WorkItem, keep_going: Callable[[], bool]) -> PartResult:
         """One chunk: its records loaded, each account read once, each record written; once
         `keep_going()` is not, the versions not written yet are handed on."""
-        piece = Piece()
+        piece = PartResult()
         stage, window = (
             item.work["stage"],
             mon.window_ending(datetime.fromisoformat(item.work["window_end"]), self.settings.metrics_window_minutes),
@@ -93,7 +95,7 @@ class MetricsAggregator:
         metrics.add_metric(name="MetricsRecordsFailed", unit=MetricUnit.Count, value=piece.counts["failed"])
         return piece
 
-    def summary(self, run_id: str, total: Piece) -> dict[str, Any]:
+    def summary(self, run_id: str, total: PartResult) -> dict[str, Any]:
         accounts = {where: "ok" for where in total.notes if "/" in where}
         accounts.update({f["account"]: f["error"] for f in total.failures if "account" in f})
         return {
@@ -105,7 +107,9 @@ class MetricsAggregator:
             "failures": [f for f in total.failures if "arn" in f],
         }
 
-    def _account(self, account: str, region: str, items: list[Monitored], window: mon.Window, piece: Piece) -> None:
+    def _account(
+        self, account: str, region: str, items: list[Monitored], window: mon.Window, piece: PartResult
+    ) -> None:
         where = f"{account}/{region}"
         try:
             answers, monitors = self._read_account(account, region, [ep for _, ep in items], window)
@@ -143,7 +147,7 @@ class MetricsAggregator:
         window: mon.Window,
         answers: dict,
         monitors: list[dict],
-        piece: Piece,
+        piece: PartResult,
     ) -> None:
         collected = self.clock()
         now = collected.isoformat()
@@ -180,22 +184,8 @@ class MetricsAggregator:
             piece.counts["alerts_raised"] += transition == mon.ALERT_RAISED
             piece.counts["alerts_resolved"] += transition != mon.ALERT_RAISED
 
-    def _notify(self, detail_type: str, record: StageRecord, planned: StageRecord) -> None:
-        alert = planned.monitoring_alert or record.monitoring_alert
-        detail = {
-            "ModelPackageArn": record.model_package_arn,
-            "ModelPackageGroupName": record.model_group,
-            "ModelPackageVersion": record.model_version,
-            "Stage": record.model_stage,
-            "EndpointName": planned.model_monitoring_metrics.get("endpoint_name"),
-            "Account": planned.model_monitoring_metrics.get("account"),
-            "WindowStart": planned.model_monitoring_metrics.get("window_start"),
-            "WindowEnd": planned.model_monitoring_metrics.get("window_end"),
-            "Since": alert.get("since"),
-            "Breaches": planned.monitoring_alert.get("breaches", []),
-            "Values": planned.model_monitoring_metrics.get("values", {}),
-        }
-        self.notifier.publish(self.settings.notification_bus, detail_type, detail, [record.model_package_arn])
+    def _notify(self, transition: str, record: StageRecord, planned: StageRecord) -> None:
+        send_to_all(self.notifications, monitoring_alert(transition, record, planned))
         logger.warning(
             "monitoring alert" if planned.monitoring_alert else "monitoring alert resolved",
             model_group=record.model_group,

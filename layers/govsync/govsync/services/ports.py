@@ -1,5 +1,6 @@
 """What the services need of the world, as protocols: the governance store (the PynamoDB adapter
-implements it, and so does the tests' in-memory fake), the registry, queues."""
+implements it, and so does the tests' in-memory fake), the registry, queues, a stage's deployer (each
+deploy strategy of `govsync.strategies` is one)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any, Protocol
 
 from govsync.domain.audit import AuditEntry
 from govsync.domain.monitoring import MetricsPoint, Window
+from govsync.domain.package import PackageSnapshot
 from govsync.domain.records import StageRecord
+from govsync.domain.targets import Target
 from govsync.domain.usecases import ModelTally, UseCase
 from govsync.domain.version_state import Applied, VersionState
 
@@ -118,12 +121,6 @@ class MonitorSource(Protocol):
     ) -> dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]]: ...
 
 
-class Notifier(Protocol):
-    """govsync's own events on a bus."""
-
-    def publish(self, bus: str, detail_type: str, detail: dict[str, Any], resources: list[str]) -> str: ...
-
-
 class DeadLetter(Protocol):
     def send(self, body: str, *, reason: str, event_id: str | None, message_id: str) -> None: ...
 
@@ -133,3 +130,19 @@ class Queue(Protocol):
     def configured(self) -> bool: ...
 
     def send_json(self, body: dict[str, Any]) -> None: ...
+
+
+class Deployer(Protocol):
+    """What the deploy service asks of a deploy strategy (`govsync.strategies.base.DeployStrategy`)."""
+
+    def spec(self, pkg: PackageSnapshot, described: dict[str, Any], target: Target) -> dict[str, Any]:
+        """The kick's parameters (pure: no AWS call)."""
+        ...
+
+    def kick(self, target: Target, spec: dict[str, Any]) -> dict[str, Any]:
+        """Start the deployment; what it reports goes on the record's deployment."""
+        ...
+
+    def serving(self, target: Target, group: str) -> int | None:
+        """The version the group's endpoint in the target serves now, where the strategy can tell."""
+        ...

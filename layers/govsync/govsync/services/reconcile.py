@@ -20,7 +20,7 @@ from govsync.domain.arns import Arn
 from govsync.domain.errors import GovsyncError
 from govsync.domain.events import PackageRef
 from govsync.domain.package import snapshot_from_describe
-from govsync.domain.runs import Piece, WorkItem
+from govsync.domain.runs import PartResult, WorkItem
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.ports import Registry, Store, utc_now
 from govsync.services.registry_sync import Outcome, RegistrySync
@@ -38,7 +38,7 @@ class Reconciler:
     clock: Callable[[], datetime] = utc_now
     job: str = "reconcile"
 
-    def plan(self, groups: list[str] | None, planning: Piece) -> Iterator[tuple[str, dict[str, Any]]]:
+    def plan(self, groups: list[str] | None, planning: PartResult) -> Iterator[tuple[str, dict[str, Any]]]:
         """One item per model package group of the allowed regions (or only `groups`, by name)."""
         wanted = set(groups) if groups else None
         seen: set[str] = set()
@@ -54,9 +54,9 @@ class Reconciler:
             planning.counts["not_found"] += 1
             planning.failures.append({"group": name, "error": "no such model package group"})
 
-    def work(self, item: WorkItem, keep_going: Callable[[], bool]) -> Piece:
+    def work(self, item: WorkItem, keep_going: Callable[[], bool]) -> PartResult:
         """One group, from the page `item.cursor` names; stops between pages once `keep_going()` is not."""
-        piece, started = Piece(), self.clock()
+        piece, started = PartResult(), self.clock()
         region, group_arn = item.work["region"], item.work["group_arn"]
         try:
             for page, next_page in self.registry.list_packages(group_arn, region, start=item.cursor):
@@ -70,7 +70,7 @@ class Reconciler:
             metrics.add_metric(name=f"Reconcile{name.title()}", unit=MetricUnit.Count, value=piece.counts[name])
         return piece
 
-    def summary(self, run_id: str, total: Piece) -> dict[str, Any]:
+    def summary(self, run_id: str, total: PartResult) -> dict[str, Any]:
         return {
             "run_id": run_id,
             **{name: total.counts[name] for name in COUNTS},
@@ -78,7 +78,7 @@ class Reconciler:
             "not_found": [f["group"] for f in total.failures if "group" in f],
         }
 
-    def _page(self, page: list[dict[str, Any]], region: str, piece: Piece, started: datetime, run_id: str) -> None:
+    def _page(self, page: list[dict[str, Any]], region: str, piece: PartResult, started: datetime, run_id: str) -> None:
         applied_versions = self.store.applied_versions(
             [(p["ModelPackageGroupName"], int(p["ModelPackageVersion"])) for p in page if p.get("ModelPackageVersion")],
             self.settings.stages[0],
@@ -112,13 +112,13 @@ class Reconciler:
             else:
                 piece.counts["up_to_date"] += 1
 
-    def _count(self, group: str, version: int, piece: Piece) -> None:
+    def _count(self, group: str, version: int, piece: PartResult) -> None:
         """Count the version's records written before the use-case tallies existed in them."""
         state = self.store.load_version(group, version)
         for stage in sorted(state.uncounted):
             piece.counts["counted"] += self.store.count_record(state.records[stage])
 
     @staticmethod
-    def _failed(piece: Piece, arn: str, exc: GovsyncError) -> None:
+    def _failed(piece: PartResult, arn: str, exc: GovsyncError) -> None:
         piece.failed(arn, str(exc))
         logger.error("reconcile failed", arn=arn, error=str(exc))

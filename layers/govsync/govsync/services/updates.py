@@ -45,7 +45,7 @@ class Update:
 
 
 @dataclass(frozen=True, slots=True)
-class Written:
+class CommittedUpdate:
     records: dict[str, StageRecord]
     entry: AuditEntry | None  # None: the registry changed nothing governance records (no entry)
     changes: dict[str, dict[str, list]]
@@ -58,11 +58,11 @@ def update_version(
     change: Callable[[VersionState], Update | None],
     *,
     attempts: int = MAX_RACE_ATTEMPTS,
-) -> Written | None:
+) -> CommittedUpdate | None:
     """Apply `change` to the version as the table holds it now; None when it asks for nothing (or
     changes nothing and applies no registry change)."""
 
-    def attempt() -> Written | None:
+    def attempt() -> CommittedUpdate | None:
         state = store.load_version(group, version)
         update = change(state)
         if update is None:
@@ -77,7 +77,7 @@ def update_version(
             # the registry moved (LastModifiedTime) but no governance fact did: the head's mark and the
             # records' source time follow, and no audit entry is written (one entry per real change)
             store.commit(state, changed, None, update.source_version)
-            return Written(update.records, None, changes)
+            return CommittedUpdate(update.records, None, changes)
         entry = new_entry(
             group=group,
             version=version,
@@ -91,7 +91,7 @@ def update_version(
             recorded_at=update.recorded_at,
         )
         store.commit(state, changed, entry, update.source_version)
-        return Written(update.records, entry, changes)
+        return CommittedUpdate(update.records, entry, changes)
 
     return retry_on_conflict(attempt, what=f"version {group}/{version}", attempts=attempts)
 

@@ -12,7 +12,7 @@ from govsync.domain.people import MANAGE_USE_CASES, Person
 from govsync.domain.records import StageRecord
 from govsync.domain.usecases import UseCase, advance, decided, initial_stage, recorded
 from govsync.observability import MetricUnit, logger, metrics
-from govsync.services.decisions import said
+from govsync.services.decisions import required_comment
 from govsync.services.ports import Store
 from govsync.services.updates import retry_on_conflict
 
@@ -64,7 +64,7 @@ class UseCaseLifecycle:
         """`advance` to the next stage or `reject` back to the one before, with the person's words."""
         if (refusal := person.refusal(MANAGE_USE_CASES)) is not None:
             raise Refused(403, refusal)
-        comment = said(comment)
+        comment = required_comment(comment)
 
         def attempt() -> UseCase:
             current = self.store.load_use_case(use_case_id)

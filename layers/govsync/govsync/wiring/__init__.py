@@ -4,47 +4,107 @@ One module per function, so a function loads only the adapters and services it u
 table and the dead-letter queue, shared), `sync` (RegistrySyncFunction), `use_cases`, `deploy`
 (DeployFunction), `status` (DeploymentStatusFunction), `api` (GovernanceApiFunction), `metrics`
 (MetricsAggregatorFunction), `reconcile` (ReconcilerFunction), `runs` (the scheduled functions'
-fan-out). A function's app imports its module; `wiring.<builder>()` (the CLI, the tests) imports the
-module holding that builder on first use.
+fan-out). A function's app imports its module. The functions below reach any builder from one place
+(the CLI, the tests): each imports its module on first use, so importing this package loads none.
 """
 
 from __future__ import annotations
 
-import importlib
-import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
-# builder -> the module that defines it
-BUILDERS: dict[str, str] = {
-    "governance_store": "store",
-    "dead_letter": "store",
-    "get_settings": "store",
-    "registry_sync": "sync",
-    "use_case_desk": "use_cases",
-    "deployments": "deploy",
-    "deployment_status": "status",
-    "decisions": "api",
-    "exporter": "api",
-    "metrics_aggregator": "metrics",
-    "reconciler": "reconcile",
-    "fanout": "runs",
-}
+if TYPE_CHECKING:
+    from govsync.adapters.sqs import SqsDeadLetter
+    from govsync.adapters.store import GovernanceStore
+    from govsync.services.decisions import Decisions
+    from govsync.services.deploy import Deployments
+    from govsync.services.deployment_status import DeploymentStatus
+    from govsync.services.export import Exporter
+    from govsync.services.fanout import Fanout
+    from govsync.services.metrics_aggregation import MetricsAggregator
+    from govsync.services.reconcile import Reconciler
+    from govsync.services.registry_sync import RegistrySync
+    from govsync.services.use_cases import UseCaseLifecycle
+    from govsync.settings import Settings
 
 
-def __getattr__(name: str) -> Any:
-    if name not in BUILDERS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{BUILDERS[name]}"), name)
+def get_settings() -> Settings:
+    from govsync.settings import get_settings
+
+    return get_settings()
+
+
+def governance_store() -> GovernanceStore:
+    from govsync.wiring import store
+
+    return store.governance_store()
+
+
+def dead_letter(settings: Settings) -> SqsDeadLetter:
+    from govsync.wiring import store
+
+    return store.dead_letter(settings)
+
+
+def registry_sync() -> RegistrySync:
+    from govsync.wiring import sync
+
+    return sync.registry_sync()
+
+
+def use_case_lifecycle() -> UseCaseLifecycle:
+    from govsync.wiring import use_cases
+
+    return use_cases.use_case_lifecycle()
+
+
+def deployments() -> Deployments:
+    from govsync.wiring import deploy
+
+    return deploy.deployments()
+
+
+def deployment_status() -> DeploymentStatus:
+    from govsync.wiring import status
+
+    return status.deployment_status()
+
+
+def decisions() -> Decisions:
+    from govsync.wiring import api
+
+    return api.decisions()
+
+
+def exporter() -> Exporter:
+    from govsync.wiring import api
+
+    return api.exporter()
+
+
+def metrics_aggregator() -> MetricsAggregator:
+    from govsync.wiring import metrics
+
+    return metrics.metrics_aggregator()
+
+
+def reconciler() -> Reconciler:
+    from govsync.wiring import reconcile
+
+    return reconcile.reconciler()
+
+
+def fanout() -> Fanout:
+    from govsync.wiring import runs
+
+    return runs.fanout()
 
 
 def reset() -> None:
     """Forget settings and services (tests change the environment between cases)."""
     from govsync.adapters import aws
     from govsync.settings import get_settings
+    from govsync.wiring import built
 
     get_settings.cache_clear()
     aws.client.cache_clear()
-    for name, module in BUILDERS.items():
-        cached: Any = getattr(sys.modules.get(f"{__name__}.{module}"), name, None)
-        if hasattr(cached, "cache_clear"):
-            cached.cache_clear()
+    built.forget()

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from govsync.adapters.registry import SageMakerRegistry
 from govsync.services.decisions import Decisions
 from govsync.services.export import Exporter
 from govsync.services.ports import utc_now
+from govsync.wiring.built import built_once
 from govsync.wiring.store import get_settings, governance_store
-from govsync.wiring.use_cases import use_case_desk
+from govsync.wiring.use_cases import use_case_lifecycle
 
-__all__ = ["decisions", "exporter", "governance_store", "use_case_desk"]
+__all__ = ["decisions", "exporter", "governance_store", "use_case_lifecycle"]
 
 
-@lru_cache(maxsize=1)
+@built_once
 def decisions() -> Decisions:
     return Decisions(settings=get_settings(), store=governance_store(), registry=SageMakerRegistry(), clock=utc_now)
 
 
-@lru_cache(maxsize=1)
+@built_once
 def exporter() -> Exporter:
     return Exporter(settings=get_settings(), store=governance_store(), clock=utc_now)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from govsync import strategies
 from govsync.adapters.aws import AssumedRoles
 from govsync.adapters.registry import SageMakerRegistry
 from govsync.services.deploy import Deployments
+from govsync.wiring.built import built_once
 from govsync.wiring.store import dead_letter, get_settings, governance_store
 
 
-@lru_cache(maxsize=1)
+@built_once
 def deployments() -> Deployments:
     settings = get_settings()
     clients = strategies.Clients(AssumedRoles("govsync-deploy", settings.region), settings.region)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from govsync.adapters.aws import AssumedRoles
 from govsync.adapters.cloudwatch import CloudWatchMetrics
 from govsync.adapters.eventbus import EventPublisher
 from govsync.adapters.monitors import ModelMonitors
+from govsync.notify.event_bus import EventBusChannel
 from govsync.services.metrics_aggregation import MetricsAggregator
+from govsync.wiring.built import built_once
 from govsync.wiring.store import get_settings, governance_store
 
 
-@lru_cache(maxsize=1)
+@built_once
 def metrics_aggregator() -> MetricsAggregator:
     settings = get_settings()
     roles = AssumedRoles("govsync-metrics", settings.region)
@@ -21,5 +21,5 @@ def metrics_aggregator() -> MetricsAggregator:
         store=governance_store(),
         cloudwatch=CloudWatchMetrics(roles),
         monitors=ModelMonitors(roles),
-        notifier=EventPublisher(settings.region),
+        notifications=[EventBusChannel(EventPublisher(settings.region), settings.notification_bus)],
     )

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from govsync.adapters.registry import SageMakerRegistry
 from govsync.services.reconcile import Reconciler
+from govsync.wiring.built import built_once
 from govsync.wiring.store import get_settings, governance_store
 from govsync.wiring.sync import registry_sync
 
 
-@lru_cache(maxsize=1)
+@built_once
 def reconciler() -> Reconciler:
     settings = get_settings()
     return Reconciler(settings=settings, registry=SageMakerRegistry(), store=governance_store(), sync=registry_sync())

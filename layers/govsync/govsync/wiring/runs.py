@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from govsync.adapters.runs import RunStore
 from govsync.adapters.sqs import SqsQueue
 from govsync.services.fanout import Fanout
+from govsync.wiring.built import built_once
 from govsync.wiring.store import dead_letter, get_settings
 
 
-@lru_cache(maxsize=1)
+@built_once
 def fanout() -> Fanout:
     settings = get_settings()
     return Fanout(

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from govsync.adapters.sqs import SqsDeadLetter
 from govsync.adapters.store import GovernanceStore
 from govsync.settings import Settings, get_settings
+from govsync.wiring.built import built_once
 
 __all__ = ["dead_letter", "get_settings", "governance_store"]
 
 
-@lru_cache(maxsize=1)
+@built_once
 def governance_store() -> GovernanceStore:
     settings = get_settings()
     return GovernanceStore(settings.governance_table, settings.region)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from s3transfer.manager import TransferConfig
 
 from govsync.adapters.registry import SageMakerRegistry
@@ -14,8 +12,9 @@ from govsync.services.artifact_copy import ArtifactSync
 from govsync.services.ports import utc_now
 from govsync.services.registry_sync import RegistrySync
 from govsync.settings import Settings
+from govsync.wiring.built import built_once
 from govsync.wiring.store import dead_letter, get_settings, governance_store
-from govsync.wiring.use_cases import use_case_desk
+from govsync.wiring.use_cases import use_case_lifecycle
 
 MIB = 1024 * 1024
 
@@ -37,7 +36,7 @@ def artifact_storage(settings: Settings) -> S3Artifacts | None:
     )
 
 
-@lru_cache(maxsize=1)
+@built_once
 def registry_sync() -> RegistrySync:
     settings = get_settings()
     return RegistrySync(
@@ -48,5 +47,5 @@ def registry_sync() -> RegistrySync:
         artifacts=ArtifactSync(artifact_storage(settings), settings.artifact_buckets, utc_now),
         clock=utc_now,
         deploy_requests=SqsQueue(settings.deploy_queue_url, settings.region),
-        use_cases=use_case_desk(),
+        use_cases=use_case_lifecycle(),
     )

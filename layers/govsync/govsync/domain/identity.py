@@ -1,0 +1,72 @@
+"""Identities and the people behind them, in one place: a Cognito user's claims (the API), an IAM
+identity's ARN (the CLI, a version's `CreatedBy`) and the `IdentityMap` (ARN or `*` pattern -> person)
+become a `Person` or the set of names a person goes by, and every rule that asks "is this the same
+person?" (separation of duties, distinct approvers) asks it here.
+
+Names are compared case-insensitively (`canonical`)."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from typing import Any
+
+from govsync.domain.people import IAM_GROUPS, Person
+
+
+def canonical(name: str) -> str:
+    """The form in which two names of people are compared."""
+    return name.lower()
+
+
+def parse_groups(value: Any) -> frozenset[str]:
+    """`cognito:groups` as a token has it (a list) or as API Gateway hands it on (`a,b` or `[a b]`)."""
+    if isinstance(value, list | tuple | set | frozenset):
+        return frozenset(str(v) for v in value if str(v))
+    text = str(value or "").strip().strip("[]")
+    return frozenset(part for part in text.replace(",", " ").split() if part)
+
+
+def person_from_claims(claims: Mapping[str, Any]) -> Person | None:
+    """The caller named by a Cognito authorizer's claims (None: no user in them)."""
+    username = str(claims.get("cognito:username") or claims.get("username") or "").strip()
+    if not username:
+        return None
+    email = str(claims.get("email") or "").strip() or None
+    return Person(username=username, email=email, groups=parse_groups(claims.get("cognito:groups")))
+
+
+def person_from_identity(arn: str) -> Person:
+    """The CLI's caller: an IAM ARN; its session or user name is its username."""
+    return Person(username=identity_name(arn), groups=IAM_GROUPS, identity=arn)
+
+
+def identity_name(arn: str) -> str:
+    """The last path element of an IAM or STS ARN: a user name, or a role session name."""
+    return arn.rsplit("/", 1)[-1] if "/" in arn else arn
+
+
+def identity_names(identity: str, mapping: Mapping[str, str]) -> set[str]:
+    """The names an IAM identity (a version's CreatedBy) goes by: the identity itself, its user or session
+    name, and the person the identity mapping gives it (keys are ARNs or `*` patterns)."""
+    names = {canonical(identity), canonical(identity_name(identity))}
+    for pattern, person in mapping.items():
+        if pattern == identity or fnmatch.fnmatchcase(identity, pattern):
+            names.add(canonical(person))
+    return names
+
+
+def is_registrant(person: Person, created_by: str, mapping: Mapping[str, str]) -> bool:
+    """Whether `person` registered the version `created_by` names."""
+    names = identity_names(created_by, mapping)
+    return bool(names & person_names(person))
+
+
+def person_names(person: Person) -> set[str]:
+    """The names a caller goes by: their username, email and IAM identity."""
+    return {canonical(name) for name in (person.username, person.email, person.identity) if name}
+
+
+def is_same_approver(username: str, person: Person) -> bool:
+    """Whether an earlier approval (by its approver's username) was made by `person`."""
+    return username == person.username

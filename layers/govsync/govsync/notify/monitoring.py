@@ -1,0 +1,27 @@
+"""The monitoring alert a metrics window raises or resolves, as a notification."""
+
+from __future__ import annotations
+
+from govsync.domain.records import StageRecord
+from govsync.notify import Notification
+
+
+def monitoring_alert(kind: str, before: StageRecord, after: StageRecord) -> Notification:
+    """`kind`: the alert's transition (`domain.monitoring.ALERT_RAISED` or `ALERT_RESOLVED`); `before`
+    and `after`: the stage record without and with the window's metrics."""
+    alert = after.monitoring_alert or before.monitoring_alert
+    metrics = after.model_monitoring_metrics
+    detail = {
+        "ModelPackageArn": before.model_package_arn,
+        "ModelPackageGroupName": before.model_group,
+        "ModelPackageVersion": before.model_version,
+        "Stage": before.model_stage,
+        "EndpointName": metrics.get("endpoint_name"),
+        "Account": metrics.get("account"),
+        "WindowStart": metrics.get("window_start"),
+        "WindowEnd": metrics.get("window_end"),
+        "Since": alert.get("since"),
+        "Breaches": after.monitoring_alert.get("breaches", []),
+        "Values": metrics.get("values", {}),
+    }
+    return Notification(kind, detail, (before.model_package_arn,))

@@ -85,7 +85,7 @@ def _csv_stages(value: str) -> tuple[str, ...]:
 
 def describe_stack(args: argparse.Namespace) -> dict[str, Any]:
     """The deployed stack (--stack): one DescribeStacks, once per command."""
-    cached = getattr(args, "described_stack", None)
+    cached: dict[str, Any] | None = getattr(args, "described_stack", None)
     if cached is not None:
         return cached
     import boto3
@@ -99,8 +99,9 @@ def describe_stack(args: argparse.Namespace) -> dict[str, Any]:
             f"cannot find stack {args.stack!r} at {where} ({exc}); pass --table, set GOVSYNC_TABLE, or start "
             "the local stack (make up) and export the AWS_ENDPOINT_URL it prints"
         ) from exc
-    args.described_stack = stacks["Stacks"][0]
-    return args.described_stack
+    described: dict[str, Any] = stacks["Stacks"][0]
+    args.described_stack = described
+    return described
 
 
 def stack_parameters(args: argparse.Namespace) -> dict[str, str]:
@@ -156,7 +157,10 @@ def table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
         return "(none)"
     cells = [[cell(row.get(c)) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()  # noqa: E731
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+
     return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)])
 
 

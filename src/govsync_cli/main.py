@@ -113,7 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         prepare_aws(args)
-        return args.func(args)
+        status: int = args.func(args)
+        return status
     except CliError as exc:
         print(f"govsync: {exc}", file=sys.stderr)
         return exc.exit_code

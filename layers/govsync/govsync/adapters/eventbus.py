@@ -36,4 +36,4 @@ class EventPublisher:
         result = answer["Entries"][0]
         if answer.get("FailedEntryCount") or "EventId" not in result:
             raise RetryableError(f"PutEvents {bus}: {result.get('ErrorCode')} {result.get('ErrorMessage')}")
-        return result["EventId"]
+        return str(result["EventId"])

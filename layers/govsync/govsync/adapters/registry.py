@@ -20,7 +20,8 @@ class SageMakerRegistry:
 
     def describe_package(self, arn: str, region: str) -> dict[str, Any]:
         try:
-            return self._sm(region).describe_model_package(ModelPackageName=arn)
+            described: dict[str, Any] = self._sm(region).describe_model_package(ModelPackageName=arn)
+            return described
         except ClientError as exc:
             message = str(exc.response.get("Error", {}).get("Message", ""))
             if aws.error_code(exc) in {"ValidationException", "ResourceNotFound"} and (

@@ -39,7 +39,7 @@ def _checksum(response: dict[str, Any]) -> tuple[str | None, str | None]:
     return None, None
 
 
-class _KnownSource(BaseSubscriber):
+class _KnownSource(BaseSubscriber):  # type: ignore[misc]  # s3transfer ships no types
     """Hands the managed copy the size and ETag our HEAD already read (no second HEAD)."""
 
     def __init__(self, size: int, etag: str) -> None:
@@ -159,7 +159,8 @@ class S3Artifacts:
         """A small object of the central bucket (a report to parse), at most `max_bytes`."""
         try:
             body = self._central.s3.get_object(Bucket=self.central_bucket, Key=key, Range=f"bytes=0-{max_bytes - 1}")
-            return body["Body"].read(max_bytes)
+            data: bytes = body["Body"].read(max_bytes)
+            return data
         except ClientError as exc:
             raise _s3_error(exc, f"GetObject s3://{self.central_bucket}/{key}") from exc
         except BotoCoreError as exc:

@@ -35,12 +35,15 @@ app.include_router(dashboard.router)
 TITLE = "govsync governance API"
 
 
-def message(status: int, text: str) -> Response:
+# an answer of the API: a JSON body (Powertools' Response is generic in its body)
+Answer = Response[Any]
+
+
+def message(status: int, text: str) -> Answer:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": text})
 
 
-@app.exception_handler(RequestValidationError)
-def invalid(exc: RequestValidationError) -> Response:
+def invalid(exc: RequestValidationError) -> Answer:
     """400 naming each field that is wrong."""
     problems = []
     for error in exc.errors():
@@ -49,13 +52,17 @@ def invalid(exc: RequestValidationError) -> Response:
     return message(400, "invalid request: " + "; ".join(problems))
 
 
-@app.exception_handler(Refused)
-def refused(exc: Refused) -> Response:
+def refused(exc: Refused) -> Answer:
     return message(exc.status, exc.reason)
 
 
+# Powertools' exception_handler decorator is untyped: registered by a call, the handlers keep their types
+app.exception_handler(RequestValidationError)(invalid)
+app.exception_handler(Refused)(refused)
+
+
 @app.not_found
-def unknown_route(_exc: Exception) -> Response:
+def unknown_route(_exc: Exception) -> Answer:
     return message(404, f"no route {app.current_event.http_method} {app.current_event.path}")
 
 
@@ -66,7 +73,7 @@ def requires(permission: str) -> Any:
     """Route middleware: a caller the authorizer vouched for (401 otherwise), in a group holding
     `permission` (403 otherwise; SIGNED_IN: no group needed); the caller is in `app.context["person"]`."""
 
-    def middleware(router: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    def middleware(router: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Answer:
         claims = router.current_event.request_context.authorizer.claims or {}
         person = person_from_claims(claims)
         if person is None:

@@ -8,6 +8,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+# what a change did to a version's records: stage -> field -> [before, after]
+Changes = dict[str, dict[str, list[Any]]]
+
 GENESIS = "0" * 64
 
 

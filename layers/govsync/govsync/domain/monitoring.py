@@ -114,10 +114,12 @@ def monitored_endpoint(record: StageRecord, default_region: str) -> MonitoredEnd
 QueryKey = tuple[str, str, str]  # (endpoint name, variant, record key)
 
 
-def metric_queries(endpoints: Iterable[MonitoredEndpoint], window: Window) -> dict[str, tuple[dict, QueryKey]]:
+def metric_queries(
+    endpoints: Iterable[MonitoredEndpoint], window: Window
+) -> dict[str, tuple[dict[str, Any], QueryKey]]:
     """GetMetricData queries for the endpoints of one account and region: query id -> (query, key).
     An endpoint two records share (a version not yet marked superseded) is asked for once."""
-    queries: dict[str, tuple[dict, QueryKey]] = {}
+    queries: dict[str, tuple[dict[str, Any], QueryKey]] = {}
     seen: set[tuple[str, str]] = set()
     for endpoint in endpoints:
         for variant in endpoint.variants:

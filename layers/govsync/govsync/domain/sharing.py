@@ -213,7 +213,7 @@ def merged_policy(existing: str | None, group_arn: str, accounts: Iterable[str],
     statement = wanted["Statement"][0]
     if not existing:
         return wanted
-    document = json.loads(existing)
+    document: dict[str, Any] = json.loads(existing)
     statements = _listed(document.get("Statement", []))
     for current in statements:
         if current.get("Sid") == statement["Sid"]:
@@ -229,7 +229,7 @@ def merged_policy(existing: str | None, group_arn: str, accounts: Iterable[str],
 
 def without_account(existing: str, account: str) -> dict[str, Any] | None:
     """The group policy with `account` removed from every Allow statement (None: nothing left)."""
-    document = json.loads(existing)
+    document: dict[str, Any] = json.loads(existing)
     kept = []
     for statement in _listed(document.get("Statement", [])):
         principals = _listed((statement.get("Principal") or {}).get("AWS", []))

@@ -257,7 +257,9 @@ class Deployments(Consumer):
         metrics.add_metric(name="DeploysKicked", unit=MetricUnit.Count, value=1)
         return Outcome.KICKED
 
-    def _kick(self, target: Target, pkg: PackageSnapshot, described: dict, record: StageRecord) -> dict[str, Any]:
+    def _kick(
+        self, target: Target, pkg: PackageSnapshot, described: dict[str, Any], record: StageRecord
+    ) -> dict[str, Any]:
         strategy = self.strategies.get(target.strategy)
         if strategy is None:
             raise ValueError(f"no deployer for strategy {target.strategy}")

@@ -52,7 +52,7 @@ class WorkQueue(Protocol):
 
 def run_inline(
     work: JobWork, event: Any, run_id: str, progress: Callable[[PartResult, str], None] | None = None
-) -> dict:
+) -> dict[str, Any]:
     """Plan and do every item here, one after the other (the CLI: an operator's run, with progress)."""
     total = PartResult()
     for item_id, item in list(work.plan(event, total)):

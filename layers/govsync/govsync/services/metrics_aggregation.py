@@ -125,7 +125,7 @@ class MetricsAggregator:
 
     def _read_account(
         self, account: str, region: str, endpoints: list[mon.MonitoredEndpoint], window: mon.Window
-    ) -> tuple[dict, dict[str, list[dict]]]:
+    ) -> tuple[dict[mon.QueryKey, float], dict[str, list[dict[str, Any]]]]:
         role_arn = self.settings.stage_role_arn(account, self.settings.metrics_role_name)
         external_id = self.settings.external_id_for(account)
         queries = mon.metric_queries(endpoints, window)
@@ -145,8 +145,8 @@ class MetricsAggregator:
         record: StageRecord,
         endpoint: mon.MonitoredEndpoint,
         window: mon.Window,
-        answers: dict,
-        monitors: list[dict],
+        answers: dict[mon.QueryKey, float],
+        monitors: list[dict[str, Any]],
         piece: PartResult,
     ) -> None:
         collected = self.clock()

@@ -60,7 +60,9 @@ def _cursor(record: StageRecord, stages: Sequence[str]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
-def page(records: list[StageRecord], stages: Sequence[str], limit: int, after: str | None) -> tuple[list, str | None]:
+def page(
+    records: list[StageRecord], stages: Sequence[str], limit: int, after: str | None
+) -> tuple[list[StageRecord], str | None]:
     """Up to `limit` records after the cursor `after` (from an earlier page), and the next page's cursor."""
     if after:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from govsync.domain.approvals import attribute
 from govsync.domain.deploy_requests import DeployRequest, to_send
@@ -40,7 +40,9 @@ class Outcome(StrEnum):
 
 
 class ArtifactCopies(Protocol):
-    def sync(self, pkg: PackageSnapshot, prior: list[dict], prior_metrics: dict, *, fresh: bool) -> Artifacts: ...
+    def sync(
+        self, pkg: PackageSnapshot, prior: list[dict[str, Any]], prior_metrics: dict[str, Any], *, fresh: bool
+    ) -> Artifacts: ...
 
 
 class UseCases(Protocol):
@@ -85,7 +87,12 @@ class RegistrySync(Consumer):
         )  # fmt: skip
 
     def sync(
-        self, ref: PackageRef, *, redelivered: bool = True, described: dict | None = None, message_id: str | None = None
+        self,
+        ref: PackageRef,
+        *,
+        redelivered: bool = True,
+        described: dict[str, Any] | None = None,
+        message_id: str | None = None,
     ) -> Outcome:
         """Bring the version's records in line with what the registry holds now. `redelivered=False`
         (a first delivery of a version never synced before) lets small copies skip the look for a copy

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from govsync.domain.audit import AuditEntry, new_entry
+from govsync.domain.audit import AuditEntry, Changes, new_entry
 from govsync.domain.errors import ConcurrentChange, RetryableError
 from govsync.domain.records import StageRecord, diff_records
 from govsync.domain.version_state import VersionState
@@ -41,14 +41,14 @@ class Update:
     source_version: str | None = None
     # what the entry records besides the records' changes ({stage: {fact: [before, after]}}), e.g. a
     # refused decision: audited although no record changes
-    note: dict[str, dict[str, list]] | None = None
+    note: Changes | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class CommittedUpdate:
     records: dict[str, StageRecord]
     entry: AuditEntry | None  # None: the registry changed nothing governance records (no entry)
-    changes: dict[str, dict[str, list]]
+    changes: Changes
 
 
 def update_version(
@@ -107,7 +107,7 @@ class Audit:
     actor: str
     action: str
     now: str
-    note: dict[str, dict[str, list]] | None = None
+    note: Changes | None = None
 
 
 def update_records(

@@ -154,7 +154,8 @@ class SageMakerEndpoint:
     @staticmethod
     def _describe(sm: Any, name: str) -> dict[str, Any] | None:
         try:
-            return sm.describe_endpoint(EndpointName=name)
+            described: dict[str, Any] = sm.describe_endpoint(EndpointName=name)
+            return described
         except ClientError as exc:
             if _missing(exc):
                 return None

@@ -295,7 +295,7 @@ def _peak_memory(run: Any) -> float:
 
 
 def reconcile(endpoint: str, table: str, versions: int = 10_000) -> list[str]:
-    from govsync import wiring
+    from govsync.settings import ReconcileSettings, settings_for
 
     sm = _client("sagemaker", endpoint)
     groups = [f"reconcile-{g:03d}" for g in range(max(1, math.ceil(versions / GROUP_SIZE)))]
@@ -310,7 +310,7 @@ def reconcile(endpoint: str, table: str, versions: int = 10_000) -> list[str]:
         backfill_started = time.perf_counter()
         backfill = RECONCILE.run(JobInput())
         backfill_time = time.perf_counter() - backfill_started
-        floor = ReconcileFloor(endpoint, table, wiring.get_settings().stages[0])
+        floor = ReconcileFloor(endpoint, table, settings_for(ReconcileSettings).stages[0])
         for _ in range(ROUNDS):
             counter.reset()
             ours.append(timed(lambda: summaries.append(RECONCILE.run(JobInput()))))

@@ -74,9 +74,9 @@ class StackInfo:
 
 
 def _default_stages() -> tuple[str, ...]:
-    from govsync.settings import Settings
+    from govsync.settings import StageChain
 
-    return tuple(Settings.model_fields["stages"].default)
+    return tuple(StageChain.model_fields["stages"].default)
 
 
 def _csv_stages(value: str) -> tuple[str, ...]:

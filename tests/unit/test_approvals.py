@@ -14,7 +14,7 @@ from govsync.domain.package import snapshot_from_describe
 from govsync.domain.people import PERMISSIONS, Person
 from govsync.domain.records import StageConfig, build_stage_records, resolve_governance
 from govsync.domain.usecases import UseCase, decided, recorded
-from govsync.settings import ConfigurationError, Settings
+from govsync.settings import ApiSettings, ConfigurationError
 
 from .helpers import described
 
@@ -82,11 +82,11 @@ def test_rules_parse_tiers_case_insensitively_and_refuse_nonsense():
 def test_settings_name_the_variable_of_bad_rules_and_default_to_the_chain():
     env = {"GOVSYNC_TABLE": "govsync", "AWS_DEFAULT_REGION": "us-east-1", "GOVSYNC_ALLOWED_ACCOUNTS": "111111111111"}
     with pytest.raises(ConfigurationError, match=r"GOVSYNC_APPROVAL_RULES.*approvers must be"):
-        Settings.from_env({**env, "GOVSYNC_APPROVAL_RULES": '{"high": {"test": true}}'})
+        ApiSettings.from_env({**env, "GOVSYNC_APPROVAL_RULES": '{"high": {"test": true}}'})
     with pytest.raises(ConfigurationError, match="approval_rules names stages that are not in the chain: \\['qa'\\]"):
-        Settings.from_env({**env, "GOVSYNC_APPROVAL_RULES": '{"high": {"qa": 2}}'})
-    assert Settings.from_env(env).approvals.required("test", "high") == 2
-    assert Settings.from_env({**env, "GOVSYNC_STAGES": "dev,live"}).approvals.required("live", "high") == 1
+        ApiSettings.from_env({**env, "GOVSYNC_APPROVAL_RULES": '{"high": {"qa": 2}}'})
+    assert ApiSettings.from_env(env).approvals.required("test", "high") == 2
+    assert ApiSettings.from_env({**env, "GOVSYNC_STAGES": "dev,live"}).approvals.required("live", "high") == 1
 
 
 def test_the_first_stage_decision_is_sent_at_once():

@@ -28,7 +28,7 @@ from govsync.domain.targets import StageTarget, Target
 from govsync.services.deploy import Deployments
 from govsync.services.deployment_status import DeploymentStatus
 from govsync.services.registry_sync import RegistrySync
-from govsync.settings import Settings
+from govsync.settings import StatusSettings, SyncSettings
 from govsync.strategies.sagemaker_endpoint import SageMakerEndpoint
 from govsync_local.emitter import MODEL_PACKAGE_STATE_CHANGE, delivered_event
 
@@ -38,19 +38,19 @@ CENTRAL, REGION = "111111111111", "us-east-1"
 ACCOUNTS = {"test": "333333333333", "production": "444444444444"}
 DEPLOYING = tuple(ACCOUNTS)
 GROUPS = ("fraud", "churn")
-SETTINGS = Settings.from_env(
-    {
-        "GOVSYNC_TABLE": "gov",
-        "AWS_REGION": REGION,
-        "GOVSYNC_ALLOWED_ACCOUNTS": CENTRAL,
-        "GOVSYNC_ACCOUNT_ID": CENTRAL,
-        "GOVSYNC_DEAD_LETTER_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{CENTRAL}/dlq",
-        "GOVSYNC_DEPLOY_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{CENTRAL}/deploy",
-        "GOVSYNC_STAGE_TARGETS": json.dumps(
-            {s: {"account": a, "instance_type": "ml.m5.large"} for s, a in ACCOUNTS.items()}
-        ),
-    }
-)
+ENV = {
+    "GOVSYNC_TABLE": "gov",
+    "AWS_REGION": REGION,
+    "GOVSYNC_ALLOWED_ACCOUNTS": CENTRAL,
+    "GOVSYNC_ACCOUNT_ID": CENTRAL,
+    "GOVSYNC_DEAD_LETTER_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{CENTRAL}/dlq",
+    "GOVSYNC_DEPLOY_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{CENTRAL}/deploy",
+    "GOVSYNC_STAGE_TARGETS": json.dumps(
+        {s: {"account": a, "instance_type": "ml.m5.large"} for s, a in ACCOUNTS.items()}
+    ),
+}
+SETTINGS = SyncSettings.from_env(ENV)  # the registry sync's; the deploy function's are a part of them
+STATUS_SETTINGS = StatusSettings.from_env(ENV)
 CONFIG = SETTINGS.stage_config
 
 
@@ -170,7 +170,7 @@ class Burst(RuleBasedStateMachine):
                                  dead_letter=self.dead, deploy_requests=self.queue)  # fmt: skip
         self.deploy = Deployments(settings=SETTINGS, registry=self.registry, store=self.store,
                                   strategies={"sagemaker-endpoint": self.endpoints}, dead_letter=self.dead)  # fmt: skip
-        self.status = DeploymentStatus(settings=SETTINGS, store=self.store, dead_letter=self.dead)
+        self.status = DeploymentStatus(settings=STATUS_SETTINGS, store=self.store, dead_letter=self.dead)
         self.messages = itertools.count(1)
         self.failed: list[tuple[str, str]] = []  # (message id, body) of deliveries that failed, for SQS to retry
         self.pending_deploys: list[str] = []

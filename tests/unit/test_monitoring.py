@@ -29,7 +29,7 @@ from govsync.domain.monitoring import (
 )
 from govsync.domain.package import snapshot_from_describe
 from govsync.domain.records import StageConfig, build_stage_records, merge_records, resolve_governance
-from govsync.settings import ConfigurationError, Settings
+from govsync.settings import ConfigurationError, MetricsSettings
 
 from .helpers import described
 
@@ -211,14 +211,14 @@ def test_one_get_metric_data_call_per_500_queries():
 
 def test_thresholds_must_name_stages_of_the_chain():
     env = {"GOVSYNC_TABLE": "table", "AWS_REGION": "us-east-1", "GOVSYNC_ALLOWED_ACCOUNTS": "111111111111"}
-    settings = Settings.from_env(
+    settings = MetricsSettings.from_env(
         {**env, "GOVSYNC_MONITORING_THRESHOLDS": '{"production": {"invocation_5xx_rate": 0.01}}'}
     )
     assert settings.monitoring_thresholds["production"].invocation_5xx_rate == 0.01
     with pytest.raises(ConfigurationError, match="not in the chain"):
-        Settings.from_env({**env, "GOVSYNC_MONITORING_THRESHOLDS": '{"prod": {}}'})
+        MetricsSettings.from_env({**env, "GOVSYNC_MONITORING_THRESHOLDS": '{"prod": {}}'})
     with pytest.raises(ConfigurationError, match="extra"):
-        Settings.from_env({**env, "GOVSYNC_MONITORING_THRESHOLDS": '{"production": {"5xx": 0.01}}'})
+        MetricsSettings.from_env({**env, "GOVSYNC_MONITORING_THRESHOLDS": '{"production": {"5xx": 0.01}}'})
 
 
 def test_a_registry_change_keeps_what_monitoring_wrote():

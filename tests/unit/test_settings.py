@@ -1,14 +1,27 @@
 """Settings are read from the environment once, with clear errors."""
 
+from pathlib import Path
+
 import pytest
 
-from govsync.settings import ConfigurationError, Settings
+from govsync.settings import FUNCTION_SETTINGS, ApiSettings, ConfigurationError, SettingsModel, SyncSettings
+from govsync.settings.declare import declared
+from govsync.settings.functions import reference_table
+from govsync_local import template as tpl
+
+ROOT = Path(__file__).resolve().parents[2]
 
 ENV = {"GOVSYNC_TABLE": "gov", "AWS_REGION": "us-east-1", "GOVSYNC_ALLOWED_ACCOUNTS": "111111111111, 222222222222"}
 
 
+def reading(env: dict[str, str]) -> type[SettingsModel]:
+    """The settings of a function that reads every variable `env` adds to or changes in ENV."""
+    tried = {var for var, value in env.items() if ENV.get(var) != value}
+    return next(model for model in FUNCTION_SETTINGS.values() if tried <= set(model.variables().values()))
+
+
 def test_defaults():
-    settings = Settings.from_env(ENV)
+    settings = SyncSettings.from_env(ENV)
     assert settings.allowed_accounts == {"111111111111", "222222222222"}
     assert settings.allowed_regions == {"us-east-1"}
     assert settings.stages == ("development", "test", "production")
@@ -16,10 +29,10 @@ def test_defaults():
 
 
 def test_the_dashboards_settings():
-    settings = Settings.from_env(ENV)
+    settings = ApiSettings.from_env(ENV)
     assert (settings.metrics_history_days, settings.review_days) == (30, 7)
     assert settings.cognito_url == "https://cognito-idp.us-east-1.amazonaws.com/"
-    local = Settings.from_env(
+    local = ApiSettings.from_env(
         {**ENV, "GOVSYNC_COGNITO_ENDPOINT": "http://127.0.0.1:5050", "GOVSYNC_USER_POOL_CLIENT_ID": "3dfa2a07cee647a0",
          "GOVSYNC_REVIEW_DAYS": "3"}
     )  # fmt: skip
@@ -28,7 +41,7 @@ def test_the_dashboards_settings():
 
 
 def test_overrides():
-    settings = Settings.from_env(
+    settings = SyncSettings.from_env(
         {
             **ENV,
             "GOVSYNC_STAGES": "dev,qa,live",
@@ -42,7 +55,7 @@ def test_overrides():
 
 
 def test_artifact_copy_settings():
-    settings = Settings.from_env(
+    settings = SyncSettings.from_env(
         {
             **ENV,
             "GOVSYNC_ARTIFACT_BUCKET": "central",
@@ -85,4 +98,38 @@ def test_artifact_copy_settings():
 )
 def test_bad_configuration_names_the_problem(env, message):
     with pytest.raises(ConfigurationError, match=message):
-        Settings.from_env(env)
+        reading(env).from_env(env)
+
+
+def declared_variables(model: type[SettingsModel], *, tuning: bool) -> set[str]:
+    """The variables the model reads (Lambda sets AWS_REGION), with or without the tuning knobs."""
+    return {declared(model, name).env for name in model.model_fields
+            if tuning or not declared(model, name).tuning} - {"AWS_REGION"}  # fmt: skip
+
+
+def test_the_template_gives_each_function_exactly_the_variables_its_settings_read():
+    template = tpl.load()
+    # Given the template: no govsync variable is shared through Globals
+    shared = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert not [name for name in shared if name.startswith("GOVSYNC_")]
+    functions = {k for k, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+    assert functions == set(FUNCTION_SETTINGS)
+    for function, model in FUNCTION_SETTINGS.items():
+        given = template["Resources"][function]["Properties"]["Environment"]["Variables"]
+        # Then each function gets what its settings read (tuning knobs keep their defaults) and nothing else
+        assert {v for v in given if v.startswith("GOVSYNC_")} == declared_variables(model, tuning=False), function
+
+
+def test_the_docs_table_of_variables_is_made_from_the_declarations():
+    doc = (ROOT / "docs" / "configuration.md").read_text()
+    table = doc.split("<!-- settings-table:start -->\n", 1)[1].split("<!-- settings-table:end -->", 1)[0]
+    assert table == reference_table(), "docs/configuration.md: run scripts/settings_table.py to remake the table"
+
+
+def test_a_function_reads_only_its_own_variables():
+    # Given the registry sync's environment with a malformed dashboard variable it does not read
+    env = {**ENV, "GOVSYNC_REVIEW_DAYS": "soon"}
+    # Then the registry sync starts, and the API (which reads it) names it
+    assert SyncSettings.from_env(env).stages
+    with pytest.raises(ConfigurationError, match="GOVSYNC_REVIEW_DAYS='soon'"):
+        ApiSettings.from_env(env)

@@ -87,7 +87,10 @@ def test_every_dead_letter_queue_has_an_alarm_and_every_queue_the_functions_rece
     }
     assert dead_letter_queues <= alarmed, dead_letter_queues - alarmed
     # the functions dead-letter a failing message themselves on the queue's last delivery
-    receive_count = int(template["Globals"]["Function"]["Environment"]["Variables"]["GOVSYNC_MAX_RECEIVE_COUNT"])
+    functions = of_type(template, "AWS::Serverless::Function").values()
+    counts = {int(v["GOVSYNC_MAX_RECEIVE_COUNT"]) for f in functions
+              if "GOVSYNC_MAX_RECEIVE_COUNT" in (v := f["Properties"]["Environment"]["Variables"])}  # fmt: skip
+    (receive_count,) = counts  # every queue-fed function, the same delivery
     assert {r["maxReceiveCount"] for r in redriven.values()} == {receive_count}
 
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from govsync.settings import Settings, get_settings
+from govsync.settings import ApiSettings, settings_for
 
 router = APIGatewayRouter()
 ASSET = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\.(html|js|css|svg|txt)")
@@ -43,7 +43,7 @@ def asset(name: str) -> tuple[str, str] | None:
     return text, '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
 
-def config(settings: Settings) -> dict[str, Any]:
+def config(settings: ApiSettings) -> dict[str, Any]:
     """What the page needs before anyone signs in (nothing secret: an app client id is public)."""
     return {
         "cognito": {"endpoint": settings.cognito_url, "region": settings.region,
@@ -53,7 +53,7 @@ def config(settings: Settings) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def headers(settings: Settings) -> dict[str, str]:
+def headers(settings: ApiSettings) -> dict[str, str]:
     cognito = urlsplit(settings.cognito_url)
     return {
         "Content-Security-Policy": (
@@ -83,7 +83,7 @@ def dashboard() -> Response[str]:
 
 @router.get("/dashboard/<name>", include_in_schema=False)
 def dashboard_asset(name: str) -> Response[Any]:
-    settings = get_settings()
+    settings = settings_for(ApiSettings)
     if name == "config.json":
         return Response(status_code=200, content_type=content_types.APPLICATION_JSON,
                         body=json.dumps(config(settings)), headers=headers(settings))  # fmt: skip

@@ -27,7 +27,7 @@ from govsync.domain.identity import person_from_claims
 from govsync.domain.people import DECIDE, EXPORT, MANAGE_USE_CASES, PERMISSIONS, READ, Person
 from govsync.observability import capture_lambda_handler, logger, metrics
 from govsync.services.queries import RecordFilter, audit_trail, find_records, order, page
-from govsync.settings import Settings, get_settings
+from govsync.settings import ApiSettings, settings_for
 from govsync.wiring import api as wiring
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -94,7 +94,7 @@ def caller() -> Person:
 
 
 # ---------------------------------------------------------------------------------------- records
-def known_stage(settings: Settings, stage: str) -> None:
+def known_stage(settings: ApiSettings, stage: str) -> None:
     """400 naming the chain's stages when a query asks for another."""
     if stage not in settings.stages:
         raise Refused(400, f"stage: {stage!r} is not a stage (stages: {', '.join(settings.stages)})")
@@ -116,7 +116,7 @@ def list_records(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     next: Annotated[str | None, Query(max_length=512, description="The cursor a previous page returned")] = None,
 ) -> dict[str, Any]:
-    settings = get_settings()
+    settings = settings_for(ApiSettings)
     if stage is not None:
         known_stage(settings, stage)
     store = wiring.governance_store()
@@ -132,7 +132,7 @@ def show_version(group: Group, version: Version) -> dict[str, Any]:
     state = store.load_version(group, version)
     if not state.records:
         raise Refused(404, f"no governance record for {group} version {version}")
-    records = sorted(state.records.values(), key=order(get_settings().stages))
+    records = sorted(state.records.values(), key=order(settings_for(ApiSettings).stages))
     use_cases = store.use_case_stages(r.use_case_id for r in records if r.use_case_id)
     views = [r.view(use_cases) for r in records]
     return {
@@ -171,7 +171,7 @@ def version_metrics(
     stage: Annotated[str, Query(description="The deployed stage, e.g. production")],
     days: Annotated[int, Query(ge=1, le=400, description="How far back (the history keeps its configured days)")] = 7,
 ) -> dict[str, Any]:
-    settings = get_settings()
+    settings = settings_for(ApiSettings)
     known_stage(settings, stage)
     since = (datetime.now(UTC) - timedelta(days=days)).isoformat()
     points = wiring.governance_store().metrics_history(group, version, stage, since)
@@ -238,7 +238,7 @@ def show_use_case(use_case_id: UseCaseId) -> dict[str, Any]:
     use_case = store.load_use_case(use_case_id)
     if use_case is None:
         raise Refused(404, f"no use case {use_case_id!r}")
-    records = sorted(store.records_by_use_case(use_case_id), key=order(get_settings().stages))
+    records = sorted(store.records_by_use_case(use_case_id), key=order(settings_for(ApiSettings).stages))
     return {**use_case.to_json(), "models": [r.view({use_case_id: use_case.stage}) for r in records]}
 
 

@@ -19,7 +19,7 @@ from govsync.domain.records import APPROVAL_STATUS, PENDING, STAGE_STATUS, Recor
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.ports import RegistryDecisions, Store
 from govsync.services.updates import Audit, update_records
-from govsync.settings import Settings
+from govsync.settings import Approvals
 
 REGISTRY_STATUS = {"approve": "Approved", "reject": "Rejected"}
 
@@ -45,7 +45,7 @@ def same_instant(given: str, actual: datetime) -> bool:
 
 @dataclass
 class Decisions:
-    settings: Settings
+    settings: Approvals
     store: Store
     registry: RegistryDecisions
     clock: Callable[[], datetime]

@@ -20,6 +20,7 @@ from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.messages import Consumer, Message
 from govsync.services.ports import Store
 from govsync.services.updates import Audit, update_records
+from govsync.settings import StatusSettings
 
 ACTOR = "govsync-deployment-status"
 
@@ -32,6 +33,7 @@ class Outcome(StrEnum):
 
 @dataclass(kw_only=True)
 class DeploymentStatus(Consumer):
+    settings: StatusSettings
     _policy: EventPolicy = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

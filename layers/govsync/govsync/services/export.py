@@ -14,12 +14,12 @@ from govsync.domain.records import StageRecord
 from govsync.observability import logger
 from govsync.services.ports import Store
 from govsync.services.queries import audit_trail, order
-from govsync.settings import Settings
+from govsync.settings import StageChain
 
 
 @dataclass
 class Exporter:
-    settings: Settings
+    settings: StageChain
     store: Store
     clock: Callable[[], datetime]
 

@@ -16,7 +16,7 @@ from govsync.domain.records import StageConfig
 from govsync.domain.targets import Target
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.ports import DeadLetter, Store, utc_now
-from govsync.settings import Settings
+from govsync.settings import QueueConsumer
 
 
 class Message:
@@ -46,7 +46,7 @@ class Consumer:
     """What every queue-fed service has: its settings (and their stage targets), the governance store,
     the dead-letter queue its rejections go to, and a clock."""
 
-    settings: Settings
+    settings: QueueConsumer
     store: Store
     dead_letter: DeadLetter
     clock: Callable[[], datetime] = utc_now

@@ -28,7 +28,7 @@ from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.fanout import plan_chunks
 from govsync.services.ports import MetricsSource, MonitorSource, Store, utc_now
 from govsync.services.updates import Audit, update_records
-from govsync.settings import Settings
+from govsync.settings import MetricsSettings
 
 ACTOR = "govsync-metrics-aggregator"
 CHUNK = 100  # live deployments per work item (a few hundred AWS calls: well within one invocation)
@@ -39,7 +39,7 @@ Monitored = tuple[StageRecord, mon.MonitoredEndpoint]
 
 @dataclass
 class MetricsAggregator:
-    settings: Settings
+    settings: MetricsSettings
     store: Store
     cloudwatch: MetricsSource
     monitors: MonitorSource

@@ -24,14 +24,14 @@ from govsync.domain.runs import PartResult, WorkItem
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.ports import Registry, Store, utc_now
 from govsync.services.registry_sync import Outcome, RegistrySync
-from govsync.settings import Settings
+from govsync.settings import ReconcileSettings
 
 COUNTS = ("groups", "checked", "up_to_date", "repaired", "failed", "skipped", "counted")
 
 
 @dataclass
 class Reconciler:
-    settings: Settings
+    settings: ReconcileSettings
     registry: Registry
     store: Store
     sync: RegistrySync

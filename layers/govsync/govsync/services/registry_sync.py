@@ -28,6 +28,7 @@ from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.messages import Consumer, Message
 from govsync.services.ports import Queue, Registry
 from govsync.services.updates import Update, update_version
+from govsync.settings import SyncSettings
 
 MAX_RACE_ATTEMPTS = 3
 
@@ -67,6 +68,7 @@ def send_requests(queue: Queue | None, requests: list[DeployRequest]) -> None:
 
 @dataclass(kw_only=True)
 class RegistrySync(Consumer):
+    settings: SyncSettings
     registry: Registry
     artifacts: ArtifactCopies | None = None
     deploy_requests: Queue | None = None

@@ -24,13 +24,7 @@ if TYPE_CHECKING:
     from govsync.services.reconcile import Reconciler
     from govsync.services.registry_sync import RegistrySync
     from govsync.services.use_cases import UseCaseLifecycle
-    from govsync.settings import Settings
-
-
-def get_settings() -> Settings:
-    from govsync.settings import get_settings
-
-    return get_settings()
+    from govsync.settings import Queued
 
 
 def governance_store() -> GovernanceStore:
@@ -39,7 +33,7 @@ def governance_store() -> GovernanceStore:
     return store.governance_store()
 
 
-def dead_letter(settings: Settings) -> SqsDeadLetter:
+def dead_letter(settings: Queued) -> SqsDeadLetter:
     from govsync.wiring import store
 
     return store.dead_letter(settings)
@@ -102,9 +96,9 @@ def fanout() -> Fanout:
 def reset() -> None:
     """Forget settings and services (tests change the environment between cases)."""
     from govsync.adapters import aws
-    from govsync.settings import get_settings
+    from govsync.settings import settings_for
     from govsync.wiring import built
 
-    get_settings.cache_clear()
+    settings_for.cache_clear()
     aws.client.cache_clear()
     built.forget()

@@ -6,8 +6,9 @@ from govsync.adapters.registry import SageMakerRegistry
 from govsync.services.decisions import Decisions
 from govsync.services.export import Exporter
 from govsync.services.ports import utc_now
+from govsync.settings import ApiSettings, settings_for
 from govsync.wiring.built import built_once
-from govsync.wiring.store import get_settings, governance_store
+from govsync.wiring.store import governance_store
 from govsync.wiring.use_cases import use_case_lifecycle
 
 __all__ = ["decisions", "exporter", "governance_store", "use_case_lifecycle"]
@@ -15,9 +16,11 @@ __all__ = ["decisions", "exporter", "governance_store", "use_case_lifecycle"]
 
 @built_once
 def decisions() -> Decisions:
-    return Decisions(settings=get_settings(), store=governance_store(), registry=SageMakerRegistry(), clock=utc_now)
+    return Decisions(
+        settings=settings_for(ApiSettings), store=governance_store(), registry=SageMakerRegistry(), clock=utc_now
+    )
 
 
 @built_once
 def exporter() -> Exporter:
-    return Exporter(settings=get_settings(), store=governance_store(), clock=utc_now)
+    return Exporter(settings=settings_for(ApiSettings), store=governance_store(), clock=utc_now)

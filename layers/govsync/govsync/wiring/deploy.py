@@ -6,13 +6,14 @@ from govsync import strategies
 from govsync.adapters.aws import AssumedRoles
 from govsync.adapters.registry import SageMakerRegistry
 from govsync.services.deploy import Deployments
+from govsync.settings import DeploySettings, settings_for
 from govsync.wiring.built import built_once
-from govsync.wiring.store import dead_letter, get_settings, governance_store
+from govsync.wiring.store import dead_letter, governance_store
 
 
 @built_once
 def deployments() -> Deployments:
-    settings = get_settings()
+    settings = settings_for(DeploySettings)
     clients = strategies.Clients(AssumedRoles("govsync-deploy", settings.region), settings.region)
     return Deployments(
         settings=settings,

@@ -8,13 +8,14 @@ from govsync.adapters.eventbus import EventPublisher
 from govsync.adapters.monitors import ModelMonitors
 from govsync.notify.event_bus import EventBusChannel
 from govsync.services.metrics_aggregation import MetricsAggregator
+from govsync.settings import MetricsSettings, settings_for
 from govsync.wiring.built import built_once
-from govsync.wiring.store import get_settings, governance_store
+from govsync.wiring.store import governance_store
 
 
 @built_once
 def metrics_aggregator() -> MetricsAggregator:
-    settings = get_settings()
+    settings = settings_for(MetricsSettings)
     roles = AssumedRoles("govsync-metrics", settings.region)
     return MetricsAggregator(
         settings=settings,

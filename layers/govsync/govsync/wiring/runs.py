@@ -5,13 +5,14 @@ from __future__ import annotations
 from govsync.adapters.runs import RunStore
 from govsync.adapters.sqs import SqsQueue
 from govsync.services.fanout import Fanout
+from govsync.settings import WorkQueue, settings_for
 from govsync.wiring.built import built_once
-from govsync.wiring.store import dead_letter, get_settings
+from govsync.wiring.store import dead_letter
 
 
 @built_once
 def fanout() -> Fanout:
-    settings = get_settings()
+    settings = settings_for(WorkQueue)
     return Fanout(
         runs=RunStore(settings.governance_table, settings.region),
         queue=SqsQueue(settings.work_queue_url, settings.region),

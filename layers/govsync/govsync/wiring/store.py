@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from govsync.adapters.sqs import SqsDeadLetter
 from govsync.adapters.store import GovernanceStore
-from govsync.settings import Settings, get_settings
+from govsync.settings import Common, Queued, settings_for
 from govsync.wiring.built import built_once
-
-__all__ = ["dead_letter", "get_settings", "governance_store"]
 
 
 @built_once
 def governance_store() -> GovernanceStore:
-    settings = get_settings()
+    settings = settings_for(Common)
     return GovernanceStore(settings.governance_table, settings.region)
 
 
-def dead_letter(settings: Settings) -> SqsDeadLetter:
+def dead_letter(settings: Queued) -> SqsDeadLetter:
     return SqsDeadLetter(settings.dead_letter_queue_url, settings.region)

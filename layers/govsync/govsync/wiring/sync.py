@@ -11,15 +11,15 @@ from govsync.domain.arns import Arn
 from govsync.services.artifact_copy import ArtifactSync
 from govsync.services.ports import utc_now
 from govsync.services.registry_sync import RegistrySync
-from govsync.settings import Settings
+from govsync.settings import SyncSettings, settings_for
 from govsync.wiring.built import built_once
-from govsync.wiring.store import dead_letter, get_settings, governance_store
+from govsync.wiring.store import dead_letter, governance_store
 from govsync.wiring.use_cases import use_case_lifecycle
 
 MIB = 1024 * 1024
 
 
-def artifact_storage(settings: Settings) -> S3Artifacts | None:
+def artifact_storage(settings: SyncSettings) -> S3Artifacts | None:
     if not settings.artifact_bucket or not settings.artifact_key_arn:
         return None
     return S3Artifacts(
@@ -38,7 +38,7 @@ def artifact_storage(settings: Settings) -> S3Artifacts | None:
 
 @built_once
 def registry_sync() -> RegistrySync:
-    settings = get_settings()
+    settings = settings_for(SyncSettings)
     return RegistrySync(
         settings=settings,
         registry=SageMakerRegistry(),

@@ -1,0 +1,53 @@
+"""Settings per capability: each setting declared once (`settings.blocks`, with `settings.declare`), each
+function's settings made of the blocks it needs (`settings.functions`), read once from its environment."""
+
+from govsync.settings.blocks import (
+    Approvals,
+    Common,
+    Copies,
+    Dashboard,
+    MetricsCollection,
+    MonitoringThresholds,
+    QueueConsumer,
+    Queued,
+    StageChain,
+    Targets,
+    UseCaseStages,
+    WorkQueue,
+)
+from govsync.settings.declare import ConfigurationError, SettingsModel
+from govsync.settings.functions import (
+    FUNCTION_SETTINGS,
+    ApiSettings,
+    DeploySettings,
+    MetricsSettings,
+    ReconcileSettings,
+    StatusSettings,
+    SyncSettings,
+    settings_for,
+)
+
+__all__ = [
+    "FUNCTION_SETTINGS",
+    "ApiSettings",
+    "Approvals",
+    "Common",
+    "ConfigurationError",
+    "Copies",
+    "Dashboard",
+    "DeploySettings",
+    "MetricsCollection",
+    "MetricsSettings",
+    "MonitoringThresholds",
+    "QueueConsumer",
+    "Queued",
+    "ReconcileSettings",
+    "SettingsModel",
+    "StageChain",
+    "StatusSettings",
+    "SyncSettings",
+    "Targets",
+    "UseCaseStages",
+    "WorkQueue",
+    "settings_for",
+]

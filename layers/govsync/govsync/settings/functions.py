@@ -1,0 +1,102 @@
+"""Each function's settings: the blocks its capability needs, read from its own environment once (never
+at import time). The template gives each function exactly these variables (a test checks it)."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from govsync.domain.events import EventPolicy
+from govsync.settings.blocks import (
+    Approvals,
+    Copies,
+    Dashboard,
+    DeployRequests,
+    EventSources,
+    MetricsCollection,
+    MonitoringThresholds,
+    QueueConsumer,
+    Registrations,
+    UseCaseStages,
+    WorkQueue,
+)
+from govsync.settings.declare import SettingsModel
+
+
+class SyncSettings(QueueConsumer, Registrations, Copies, UseCaseStages, DeployRequests):
+    """RegistrySyncFunction: accept a registration, copy its artifacts, plan its promotions."""
+
+
+class ReconcileSettings(SyncSettings, WorkQueue):
+    """ReconcilerFunction: the registry sync over the whole registry, fanned out over its work queue."""
+
+
+class DeploySettings(QueueConsumer):
+    """DeployFunction: kick a stage's strategy in the stage's account."""
+
+
+class StatusSettings(QueueConsumer, EventSources):
+    """DeploymentStatusFunction: endpoint events from the stage accounts onto the records."""
+
+    @property
+    def deploy_policy(self) -> EventPolicy:
+        """Endpoint events come from the stage targets' accounts, in the allowed regions."""
+        accounts = frozenset(t.account for t in self.stage_targets.values())
+        regions = frozenset(t.region for t in self.stage_targets.values() if t.region) | self.allowed_regions
+        return EventPolicy(allowed_accounts=accounts, allowed_regions=regions)
+
+
+class MetricsSettings(QueueConsumer, MonitoringThresholds, MetricsCollection, WorkQueue):
+    """MetricsAggregatorFunction: live endpoints' metrics, held to their stage's thresholds."""
+
+
+class ApiSettings(Approvals, UseCaseStages, MonitoringThresholds, Dashboard):
+    """GovernanceApiFunction: people's decisions, the records, the exports, the dashboard."""
+
+
+# each function's settings, by its logical id in template.yaml
+FUNCTION_SETTINGS: dict[str, type[SettingsModel]] = {
+    "RegistrySyncFunction": SyncSettings,
+    "ReconcilerFunction": ReconcileSettings,
+    "DeployFunction": DeploySettings,
+    "DeploymentStatusFunction": StatusSettings,
+    "MetricsAggregatorFunction": MetricsSettings,
+    "GovernanceApiFunction": ApiSettings,
+}
+
+
+@cache
+def settings_for[S: SettingsModel](model: type[S]) -> S:
+    """The function's settings of `model`, read from the environment once."""
+    return model.from_env(os.environ)
+
+
+def reference_table() -> str:
+    """The docs' table of the functions' environment, from the declarations: each variable once, with
+    its default, the functions that read it and what it means."""
+    from govsync.settings.declare import declared
+
+    rows: dict[str, tuple[str, str, list[str]]] = {}
+    for function, model in FUNCTION_SETTINGS.items():
+        for name, field in model.model_fields.items():
+            spec = declared(model, name)
+            default = "(required)" if field.is_required() else shown(field.get_default(call_default_factory=True))
+            rows.setdefault(spec.env, (default, field.description or "", []))[2].append(function)
+    lines = ["| variable | default | read by | meaning |", "|---|---|---|---|"]
+    for env, (default, meaning, functions) in sorted(rows.items()):
+        readers = "every function" if len(functions) == len(FUNCTION_SETTINGS) else ", ".join(sorted(functions))
+        lines.append(f"| `{env}` | {default} | {readers} | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+def shown(value: object) -> str:
+    """A default as a person writes it in the variable (unset: none)."""
+    if value is None or value == "" or value == frozenset() or value == {}:
+        return "(none)"
+    if isinstance(value, tuple | list):
+        return f"`{','.join(map(str, value))}`"
+    if isinstance(value, dict):
+        import json
+
+        return f"`{json.dumps(value)}`"
+    return f"`{value}`"

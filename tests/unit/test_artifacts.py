@@ -2,10 +2,10 @@
 
 import pytest
 
+from govsync.adapters.described_package import artifact_specs, snapshot_from_describe
 from govsync.domain.artifacts import (
     InvalidArtifact,
     ObjectInfo,
-    artifact_specs,
     copy_algorithm,
     manifest_checksum,
     parse_s3_uri,
@@ -14,6 +14,9 @@ from govsync.domain.artifacts import (
     summary_status,
     validation_metrics,
 )
+from govsync.domain.package import Container
+
+from .helpers import described
 
 ALLOWED = frozenset({"dev-models"})
 
@@ -95,6 +98,27 @@ def test_specs_cover_containers_additional_specs_and_reports_in_a_stable_order()
     ]
     assert specs[0].dest_key("fraud", 3, "one.tar.gz") == "fraud/3/model/primary/0/one.tar.gz"
     assert artifact_specs({}) == ()
+
+
+def test_the_snapshot_types_what_the_registry_said_of_containers_reports_lineage_and_card():
+    # Given a DescribeModelPackage answer with two containers, reports, a source and a model card
+    answer = described(
+        InferenceSpecification={"Containers": [{"Image": "a", "ModelDataUrl": "s3://b/m.tar.gz"}, {"Image": "b"}],
+                                "SupportedRealtimeInferenceInstanceTypes": ["ml.m5.large", "ml.c5.xlarge"]},
+        ModelMetrics={"Explainability": {"Report": {"S3Uri": "s3://b/shap.json"}}},
+        SourceUri="arn:aws:sagemaker:us-east-1:222222222222:training-job/fraud-7",
+        ModelCard={"ModelCardContent": "{}", "ModelCardStatus": "Approved"},
+    )  # fmt: skip
+    # When the registry adapter reads it
+    pkg = snapshot_from_describe(answer)
+    # Then the domain sees typed values, not the answer's shape
+    assert pkg.containers == (Container("a", "s3://b/m.tar.gz"), Container("b", None))
+    assert pkg.instance_types == ("ml.m5.large", "ml.c5.xlarge")
+    assert pkg.reports == {"explainability-report": "s3://b/shap.json"}
+    assert pkg.source_uri == "arn:aws:sagemaker:us-east-1:222222222222:training-job/fraud-7"
+    assert pkg.model_card_status == "Approved"
+    bare = snapshot_from_describe(described())
+    assert (bare.containers, bare.reports, bare.source_uri, bare.model_card_status) == ((), {}, None, None)
 
 
 def info(size=10, algorithm="CRC64NVME", checksum="abc=", checksum_type="FULL_OBJECT") -> ObjectInfo:

@@ -19,10 +19,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
+from govsync.adapters.described_package import snapshot_from_describe
 from govsync.domain.endpoint_events import EndpointChange
 from govsync.domain.errors import RetryableError
 from govsync.domain.naming import endpoint_name
-from govsync.domain.package import snapshot_from_describe
+from govsync.domain.package import PackageSnapshot
 from govsync.domain.promotion import deployable_in
 from govsync.domain.targets import StageTarget, Target
 from govsync.services.deploy import Deployments
@@ -93,8 +94,8 @@ class FakeRegistry:
             package["ModelLifeCycle"] = {"Stage": stage, "StageStatus": status}
         self._touch(arn)
 
-    def describe_package(self, arn: str, region: str) -> dict[str, Any]:
-        return copy.deepcopy(self.packages[arn])
+    def describe_package(self, arn: str, region: str) -> PackageSnapshot:
+        return snapshot_from_describe(copy.deepcopy(self.packages[arn]))
 
     def group_tags(self, group_arn: str, region: str) -> dict[str, str]:
         return {}

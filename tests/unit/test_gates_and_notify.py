@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from govsync.adapters.described_package import snapshot_from_describe
 from govsync.domain import monitoring as mon
-from govsync.domain.package import snapshot_from_describe
 from govsync.domain.records import StageConfig, build_stage_records, resolve_governance
 from govsync.gates import RULES, GateContext, GateResult, evaluate, failures
 from govsync.notify import Notification, send_to_all

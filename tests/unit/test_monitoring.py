@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govsync.adapters.cloudwatch import CloudWatchMetrics
+from govsync.adapters.described_package import snapshot_from_describe
 from govsync.adapters.dynamodb_items import plain
 from govsync.domain.deployment import Deployment
 from govsync.domain.monitoring import (
@@ -27,7 +28,6 @@ from govsync.domain.monitoring import (
     number,
     window_ending,
 )
-from govsync.domain.package import snapshot_from_describe
 from govsync.domain.records import StageConfig, build_stage_records, merge_records, resolve_governance
 from govsync.settings import ConfigurationError, MetricsSettings
 

@@ -4,13 +4,13 @@ from dataclasses import replace
 
 import pytest
 
+from govsync.adapters.described_package import snapshot_from_describe
 from govsync.domain.deploy_requests import open_requests, parse_deploy_request
 from govsync.domain.deployment import Deployment
 from govsync.domain.endpoint_events import apply_endpoint_change, check_endpoint_event
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import EventEnvelope, EventPolicy
 from govsync.domain.naming import SAGEMAKER_NAME, endpoint_name, sagemaker_name, version_resource_name
-from govsync.domain.package import snapshot_from_describe
 from govsync.domain.promotion import Planning, approved_in, plan_promotions
 from govsync.domain.records import StageConfig, build_stage_records, diff_records, merge_records, resolve_governance
 from govsync.domain.rollback import plan_rollbacks, rollback_candidate
@@ -153,12 +153,12 @@ def test_deployment_spec_uses_the_package_and_falls_back_to_its_instance_types()
         },
     )
     pkg = snapshot_from_describe(pkg_described)
-    spec = SageMakerEndpoint.spec(pkg, pkg_described, TARGETS["test"])
+    spec = SageMakerEndpoint.spec(pkg, TARGETS["test"])
     assert spec["model"]["Containers"] == [{"ModelPackageName": ARN}]  # an inference pipeline
     assert spec["endpoint_config"]["ProductionVariants"][0]["InstanceType"] == "ml.c5.xlarge"
     assert spec["model"]["ExecutionRoleArn"] == "arn:aws:iam::333333333333:role/govsync-deploy-execution"
     with pytest.raises(ValueError, match="no instance type"):
-        SageMakerEndpoint.spec(pkg, described(ModelApprovalStatus="Approved"), TARGETS["test"])
+        SageMakerEndpoint.spec(snapshot_from_describe(described(ModelApprovalStatus="Approved")), TARGETS["test"])
 
 
 def envelope(account: str, status: str, tags: dict, config: str = "fraud-detector-v1-test") -> EventEnvelope:

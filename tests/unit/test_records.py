@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from govsync.domain.package import snapshot_from_describe
+from govsync.adapters.described_package import snapshot_from_describe
 from govsync.domain.records import (
     StageConfig,
     build_stage_records,

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from govsync.domain.package import snapshot_from_describe
+from govsync.adapters.described_package import snapshot_from_describe
 from govsync.domain.sharing import (
     PolicyError,
     group_policy,

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from govsync.adapters.described_package import snapshot_from_describe
 from govsync.domain.audit import verify_chain
 from govsync.domain.errors import RetryableError
-from govsync.domain.package import snapshot_from_describe
 from govsync.domain.records import StageConfig, build_stage_records, resolve_governance
 from govsync.domain.version_state import VersionState
 from govsync.services.updates import Audit, Update, update_records, update_version

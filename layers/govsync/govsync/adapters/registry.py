@@ -8,7 +8,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from govsync.adapters import aws
+from govsync.adapters.described_package import snapshot_from_describe
 from govsync.domain.errors import ModelPackageNotFound
+from govsync.domain.package import PackageSnapshot
 
 
 class SageMakerRegistry:
@@ -18,10 +20,9 @@ class SageMakerRegistry:
     def _sm(self, region: str) -> Any:
         return self._client or aws.client("sagemaker", region)
 
-    def describe_package(self, arn: str, region: str) -> dict[str, Any]:
+    def describe_package(self, arn: str, region: str) -> PackageSnapshot:
         try:
             described: dict[str, Any] = self._sm(region).describe_model_package(ModelPackageName=arn)
-            return described
         except ClientError as exc:
             message = str(exc.response.get("Error", {}).get("Message", ""))
             if aws.error_code(exc) in {"ValidationException", "ResourceNotFound"} and (
@@ -31,6 +32,7 @@ class SageMakerRegistry:
             raise aws.translate(exc, "DescribeModelPackage", arn) from exc
         except BotoCoreError as exc:
             raise aws.translate(exc, "DescribeModelPackage", arn) from exc
+        return snapshot_from_describe(described)
 
     def group_tags(self, group_arn: str, region: str) -> dict[str, str]:
         tags: dict[str, str] = {}

@@ -16,26 +16,6 @@ from typing import Any
 MODEL = "model"
 REPORT = "report"
 
-# ModelMetrics / DriftCheckBaselines: (path in the response, destination folder name)
-REPORT_PATHS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("ModelMetrics", "ModelQuality", "Statistics"), "model-quality-statistics"),
-    (("ModelMetrics", "ModelQuality", "Constraints"), "model-quality-constraints"),
-    (("ModelMetrics", "ModelDataQuality", "Statistics"), "data-quality-statistics"),
-    (("ModelMetrics", "ModelDataQuality", "Constraints"), "data-quality-constraints"),
-    (("ModelMetrics", "Bias", "Report"), "bias-report"),
-    (("ModelMetrics", "Bias", "PreTrainingReport"), "bias-pre-training-report"),
-    (("ModelMetrics", "Bias", "PostTrainingReport"), "bias-post-training-report"),
-    (("ModelMetrics", "Explainability", "Report"), "explainability-report"),
-    (("DriftCheckBaselines", "Bias", "ConfigFile"), "drift-bias-config"),
-    (("DriftCheckBaselines", "Bias", "PreTrainingConstraints"), "drift-bias-pre-training-constraints"),
-    (("DriftCheckBaselines", "Bias", "PostTrainingConstraints"), "drift-bias-post-training-constraints"),
-    (("DriftCheckBaselines", "Explainability", "Constraints"), "drift-explainability-constraints"),
-    (("DriftCheckBaselines", "Explainability", "ConfigFile"), "drift-explainability-config"),
-    (("DriftCheckBaselines", "ModelQuality", "Statistics"), "drift-model-quality-statistics"),
-    (("DriftCheckBaselines", "ModelQuality", "Constraints"), "drift-model-quality-constraints"),
-    (("DriftCheckBaselines", "ModelDataQuality", "Statistics"), "drift-data-quality-statistics"),
-    (("DriftCheckBaselines", "ModelDataQuality", "Constraints"), "drift-data-quality-constraints"),
-)
 VALIDATION_REPORT = "model-quality-statistics"
 
 # Artifact entry statuses and the record-level summary.
@@ -138,52 +118,6 @@ class ArtifactSpec:
 
     def dest_prefix(self, group: str, version: int) -> str:
         return f"{group}/{version}/{self.name}/"
-
-
-def _dig(data: Any, path: tuple[str, ...]) -> Any:
-    for part in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(part)
-    return data
-
-
-def _containers(spec: Any) -> list[dict[str, Any]]:
-    containers = spec.get("Containers") if isinstance(spec, dict) else None
-    return [c for c in containers or [] if isinstance(c, dict)]
-
-
-def _model_specs(folder: str, containers: list[dict[str, Any]]) -> list[ArtifactSpec]:
-    specs = []
-    for index, container in enumerate(containers):
-        name = f"model/{folder}/{index}"
-        if container.get("ModelDataUrl"):
-            specs.append(ArtifactSpec(name, MODEL, container["ModelDataUrl"], prefix=False))
-        source = _dig(container, ("ModelDataSource", "S3DataSource"))
-        if isinstance(source, dict) and source.get("S3Uri"):
-            is_prefix = source.get("S3DataType", "S3Prefix") == "S3Prefix"
-            specs.append(ArtifactSpec(f"{name}/data-source", MODEL, source["S3Uri"], prefix=is_prefix))
-    return specs
-
-
-def artifact_specs(described: dict[str, Any]) -> tuple[ArtifactSpec, ...]:
-    """Every artifact a DescribeModelPackage response references, in a stable order.
-
-    Inference containers (up to 15), every additional inference specification's containers, and the
-    ModelMetrics / DriftCheckBaselines reports.
-    """
-    specs = _model_specs("primary", _containers(described.get("InferenceSpecification")))
-    for index, extra in enumerate(described.get("AdditionalInferenceSpecifications") or []):
-        specs += _model_specs(f"additional-{index}", _containers(extra))
-    for path, folder in REPORT_PATHS:
-        source = _dig(described, path)
-        if isinstance(source, dict) and source.get("S3Uri"):
-            specs.append(
-                ArtifactSpec(
-                    f"report/{folder}", REPORT, source["S3Uri"], prefix=False, content_type=source.get("ContentType")
-                )
-            )
-    return tuple(specs)
 
 
 @dataclass(frozen=True, slots=True)

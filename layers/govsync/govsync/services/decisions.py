@@ -13,7 +13,7 @@ from typing import Any
 from govsync.domain import approvals
 from govsync.domain.approvals import FAILED, ApprovalRules, Ask, Verdict
 from govsync.domain.errors import GovsyncError, Refused
-from govsync.domain.package import PackageSnapshot, snapshot_from_describe
+from govsync.domain.package import PackageSnapshot
 from govsync.domain.people import DECIDE, Person
 from govsync.domain.records import APPROVAL_STATUS, PENDING, STAGE_STATUS, Records, StageConfig, StageRecord
 from govsync.observability import MetricUnit, logger, metrics
@@ -70,7 +70,7 @@ class Decisions:
         if not state.records:
             raise Refused(404, f"no governance record for {group} version {version}")
         arn = next(iter(state.records.values())).model_package_arn
-        pkg = snapshot_from_describe(self.registry.describe_package(arn, self.settings.region))
+        pkg = self.registry.describe_package(arn, self.settings.region)
         if if_match and not same_instant(if_match, pkg.last_modified_time):
             raise Refused(
                 409,

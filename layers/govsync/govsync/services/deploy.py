@@ -31,7 +31,7 @@ from govsync.domain.deployment import (
     settled,
 )
 from govsync.domain.errors import PermanentAwsError, RejectedEvent
-from govsync.domain.package import PackageSnapshot, snapshot_from_describe
+from govsync.domain.package import PackageSnapshot
 from govsync.domain.promotion import deployable_in, first_record_in_stage, registry_state
 from govsync.domain.records import APPROVED, StageRecord
 from govsync.domain.rollback import rollback_request
@@ -52,7 +52,6 @@ class TargetVersion:
 
     version: int
     pkg: PackageSnapshot
-    described: dict[str, Any]
 
 
 def version_arn(arn: str, version: int) -> str:
@@ -111,7 +110,7 @@ class Deployments(Consumer):
     def _converge(self, request: DeployRequest, record: StageRecord, *, rejected: bool) -> Outcome:
         """`record`: the request's own stage record, as just read. Each package is described once."""
         group, version, stage, arn = request.model_group, request.model_version, request.stage, record.model_package_arn
-        described: dict[str, dict[str, Any]] = {}
+        described: dict[str, PackageSnapshot] = {}
         logger.append_keys(model_group=group, model_version=version, stage=stage)
         target, previous_stage = self.targets.get(stage), self.config.previous_stage(stage)
         if target is None or previous_stage is None:
@@ -120,7 +119,7 @@ class Deployments(Consumer):
         if desired is None or (not rejected and desired.version < version):
             if rejected:
                 return self._no_rollback(request, f"no earlier version of {group} is approved for {stage}")
-            pkg = snapshot_from_describe(self._describe(arn, described))
+            pkg = self._describe(arn, described)
             reason = f"version {version} is not approved in {previous_stage} in the registry ({registry_state(pkg)})"
             return self._refuse(request, reason)
         outcome = self._ensure_serving(desired, target, request, record, described,
@@ -147,7 +146,7 @@ class Deployments(Consumer):
         return Outcome.ROLLED_BACK
 
     def _desired(
-        self, group: str, stage: str, version: int, arn: str, described: dict[str, dict[str, Any]]
+        self, group: str, stage: str, version: int, arn: str, described: dict[str, PackageSnapshot]
     ) -> TargetVersion | None:
         """The newest version of the group the registry lets serve in `stage` (approved in the stage
         before, not rejected in this one): the table names the candidates, the registry decides."""
@@ -164,10 +163,9 @@ class Deployments(Consumer):
             if candidate in tried:
                 continue
             tried.add(candidate)
-            answer = self._describe(candidate_arn, described)
-            pkg = snapshot_from_describe(answer)
+            pkg = self._describe(candidate_arn, described)
             if deployable_in(pkg, stage, self.config):
-                return TargetVersion(candidate, pkg, answer)
+                return TargetVersion(candidate, pkg)
         return None
 
     def _ensure_serving(
@@ -176,7 +174,7 @@ class Deployments(Consumer):
         target: Target,
         request: DeployRequest,
         own_record: StageRecord,
-        described: dict[str, dict[str, Any]],
+        described: dict[str, PackageSnapshot],
         *,
         rolled_back_from: int | None,
     ) -> Outcome:
@@ -189,7 +187,7 @@ class Deployments(Consumer):
         existing = records.get(stage)
         serving = self._serving(target, request)
         if serving is not None and serving > version:
-            served = snapshot_from_describe(self._describe(version_arn(arn, serving), described))
+            served = self._describe(version_arn(arn, serving), described)
             if deployable_in(served, stage, self.config):  # a concurrent kick put a newer version there
                 own = DeployRequest(request.action, group, version, stage, request.event_id)
                 self._update(own, lambda d: overtaken(d, serving, self.now()) if d.status is DeployState.REQUESTED
@@ -231,7 +229,7 @@ class Deployments(Consumer):
         """Kick the requested deployment of `record` (the request's stage record, as last read or written)."""
         group, version, stage = request.model_group, request.model_version, request.stage
         try:
-            result = self._kick(target, desired.pkg, desired.described, record)
+            result = self._kick(target, desired.pkg, record)
         except (PermanentAwsError, ValueError) as exc:
             self._fail(request, str(exc))
             raise RejectedEvent(f"deploy of {group}/{version} to {stage} failed: {exc}") from exc
@@ -257,20 +255,18 @@ class Deployments(Consumer):
         metrics.add_metric(name="DeploysKicked", unit=MetricUnit.Count, value=1)
         return Outcome.KICKED
 
-    def _kick(
-        self, target: Target, pkg: PackageSnapshot, described: dict[str, Any], record: StageRecord
-    ) -> dict[str, Any]:
+    def _kick(self, target: Target, pkg: PackageSnapshot, record: StageRecord) -> dict[str, Any]:
         strategy = self.strategies.get(target.strategy)
         if strategy is None:
             raise ValueError(f"no deployer for strategy {target.strategy}")
-        spec = strategy.spec(pkg, described, target)
+        spec = strategy.spec(pkg, target)
         spec["artifacts"] = [
             {"source_uri": a.get("source_uri"), "central_uri": a.get("central_uri"), "checksum": a.get("checksum")}
             for a in record.artifacts
         ]
         return strategy.kick(target, spec)
 
-    def _describe(self, arn: str, described: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    def _describe(self, arn: str, described: dict[str, PackageSnapshot]) -> PackageSnapshot:
         """DescribeModelPackage, once per package for one request (`described` keeps the answers)."""
         if arn not in described:
             parsed = PackageArn.parse(arn)

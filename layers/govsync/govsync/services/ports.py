@@ -83,7 +83,7 @@ class Store(Protocol):
 class Registry(Protocol):
     """SageMaker Model Registry."""
 
-    def describe_package(self, arn: str, region: str) -> dict[str, Any]: ...
+    def describe_package(self, arn: str, region: str) -> PackageSnapshot: ...
     def group_tags(self, group_arn: str, region: str) -> dict[str, str]: ...
     def list_groups(self, region: str) -> Iterator[dict[str, Any]]: ...
     def list_packages(
@@ -96,7 +96,7 @@ class Registry(Protocol):
 class RegistryDecisions(Protocol):
     """SageMaker Model Registry, where people's decisions are made."""
 
-    def describe_package(self, arn: str, region: str) -> dict[str, Any]: ...
+    def describe_package(self, arn: str, region: str) -> PackageSnapshot: ...
     def record_decision(self, arn: str, region: str, *, lifecycle_stage: str | None, status: str, comment: str) -> None:
         """Approve or reject (`status`: Approved | Rejected) the package's first stage (ModelApprovalStatus,
         `lifecycle_stage` None) or a later one (ModelLifeCycle), with the comment as its description."""
@@ -135,7 +135,7 @@ class Queue(Protocol):
 class Deployer(Protocol):
     """What the deploy service asks of a deploy strategy (`govsync.strategies.base.DeployStrategy`)."""
 
-    def spec(self, pkg: PackageSnapshot, described: dict[str, Any], target: Target) -> dict[str, Any]:
+    def spec(self, pkg: PackageSnapshot, target: Target) -> dict[str, Any]:
         """The kick's parameters (pure: no AWS call)."""
         ...
 

@@ -19,7 +19,6 @@ from typing import Any
 from govsync.domain.arns import Arn
 from govsync.domain.errors import GovsyncError
 from govsync.domain.events import PackageRef
-from govsync.domain.package import snapshot_from_describe
 from govsync.domain.runs import PartResult, WorkItem
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.ports import Registry, Store, utc_now
@@ -90,8 +89,7 @@ class Reconciler:
                 continue
             piece.counts["checked"] += 1
             try:
-                described = self.registry.describe_package(arn, region)
-                pkg = snapshot_from_describe(described)
+                pkg = self.registry.describe_package(arn, region)
                 applied = applied_versions.get((pkg.group, pkg.version))
                 if applied is not None and not applied.counted:  # written before the use-case tallies
                     self._count(pkg.group, pkg.version, piece)
@@ -100,7 +98,7 @@ class Reconciler:
                     continue
                 ref = PackageRef(event_id=run_id, event_time=started, account=pkg.account, region=region,
                                  group=pkg.group, version=pkg.version, arn=arn)  # fmt: skip
-                outcome = self.sync.sync(ref, described=described, message_id=run_id)
+                outcome = self.sync.sync(ref, package=pkg, message_id=run_id)
             except GovsyncError as exc:
                 self._failed(piece, arn, exc)
                 continue

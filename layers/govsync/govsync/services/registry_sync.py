@@ -10,7 +10,7 @@ from govsync.domain.approvals import attribute
 from govsync.domain.deploy_requests import DeployRequest, to_send
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import PackageRef, check_model_package_event
-from govsync.domain.package import PackageSnapshot, snapshot_from_describe
+from govsync.domain.package import PackageSnapshot
 from govsync.domain.promotion import Planning, plan_promotions
 from govsync.domain.records import (
     APPROVED,
@@ -93,16 +93,16 @@ class RegistrySync(Consumer):
         ref: PackageRef,
         *,
         redelivered: bool = True,
-        described: dict[str, Any] | None = None,
+        package: PackageSnapshot | None = None,
         message_id: str | None = None,
     ) -> Outcome:
         """Bring the version's records in line with what the registry holds now. `redelivered=False`
         (a first delivery of a version never synced before) lets small copies skip the look for a copy
-        an earlier attempt left. `described`: the DescribeModelPackage answer, when the caller just
-        read it (the reconciler). `message_id`: the message (or run) making the change; the deploy
+        an earlier attempt left. `package`: the package as the registry described it, when the
+        caller just read it (the reconciler). `message_id`: the message (or run) making the change; the deploy
         requests a change opens are sent by the message that made it, once (a duplicate delivery of
         the same event is another message and sends nothing)."""
-        pkg = snapshot_from_describe(described or self.registry.describe_package(ref.arn, ref.region))
+        pkg = package or self.registry.describe_package(ref.arn, ref.region)
         logger.append_keys(model_group=pkg.group, model_version=pkg.version)
         refusal = registration_refusal(self.settings.dev_accounts, pkg.group, pkg.source_account, pkg.account)
         if refusal is not None:  # before any copy or write: nothing of it is kept

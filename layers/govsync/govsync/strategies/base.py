@@ -31,7 +31,7 @@ class DeployStrategy(Protocol):
         ...
 
     @staticmethod
-    def spec(pkg: PackageSnapshot, described: dict[str, Any], target: Target) -> dict[str, Any]:
+    def spec(pkg: PackageSnapshot, target: Target) -> dict[str, Any]:
         """The kick's parameters (pure: no AWS call)."""
         ...
 

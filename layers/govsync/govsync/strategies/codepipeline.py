@@ -26,7 +26,7 @@ class CodePipeline:
             raise ValueError("the codepipeline strategy needs pipeline_name")
 
     @staticmethod
-    def spec(pkg: PackageSnapshot, described: dict[str, Any], target: Target) -> dict[str, Any]:
+    def spec(pkg: PackageSnapshot, target: Target) -> dict[str, Any]:
         return {
             **base_spec(pkg, target),
             "pipeline_name": target.pipeline_name,

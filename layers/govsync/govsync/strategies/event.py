@@ -24,7 +24,7 @@ class EventBus:
         """Any target will do: the bus defaults to the central account's default bus."""
 
     @staticmethod
-    def spec(pkg: PackageSnapshot, described: dict[str, Any], target: Target) -> dict[str, Any]:
+    def spec(pkg: PackageSnapshot, target: Target) -> dict[str, Any]:
         return {**base_spec(pkg, target), "event_bus_arn": target.event_bus_arn}
 
     def kick(self, target: Target, spec: dict[str, Any]) -> dict[str, Any]:

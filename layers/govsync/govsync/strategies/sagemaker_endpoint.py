@@ -39,15 +39,11 @@ class SageMakerEndpoint:
         """The instance type may come from the package (SupportedRealtimeInferenceInstanceTypes)."""
 
     @staticmethod
-    def spec(pkg: PackageSnapshot, described: dict[str, Any], target: Target) -> dict[str, Any]:
+    def spec(pkg: PackageSnapshot, target: Target) -> dict[str, Any]:
         """A model from the package, an endpoint config of one variant, the group's stage endpoint."""
         model = version_resource_name(pkg.group, pkg.version, target.stage)
         spec = base_spec(pkg, target)
-        inference = described.get("InferenceSpecification") or {}
-        containers = inference.get("Containers") or []
-        instance_type = target.instance_type or next(
-            iter(inference.get("SupportedRealtimeInferenceInstanceTypes") or []), None
-        )
+        instance_type = target.instance_type or next(iter(pkg.instance_types), None)
         if instance_type is None:
             raise ValueError(
                 f"no instance type for stage {target.stage}: set instance_type in its target or "
@@ -59,7 +55,7 @@ class SageMakerEndpoint:
             "EnableNetworkIsolation": target.network_isolation,
             "Tags": spec["tags"],
         }
-        if len(containers) > 1:  # an inference pipeline
+        if len(pkg.containers) > 1:  # an inference pipeline
             model_request["Containers"] = [{"ModelPackageName": pkg.arn}]
         else:
             model_request["PrimaryContainer"] = {"ModelPackageName": pkg.arn}

@@ -9,7 +9,8 @@ from govsync.adapters.described_package import snapshot_from_describe
 from govsync.domain.audit import verify_chain
 from govsync.domain.errors import RetryableError
 from govsync.domain.records import StageConfig, build_stage_records, resolve_governance
-from govsync.domain.version_state import VersionState
+from govsync.domain.registry_change import Seen, seen_before
+from govsync.domain.version_state import VersionHead, VersionState
 from govsync.services.updates import Audit, Update, update_records, update_version
 from govsync.services.use_cases import UseCaseLifecycle
 
@@ -131,3 +132,20 @@ def test_a_version_live_on_the_endpoint_supersedes_every_older_one_still_live_th
     for version in (1, 2):
         deployment = store.load_version(GROUP, version).records["test"].deployment
         assert (deployment.status, deployment.superseded_by) == (DeployState.SUPERSEDED, 3), version
+
+
+def test_the_table_tells_a_new_change_from_a_duplicate_a_stale_one_and_a_lost_record():
+    # Given a package as the registry describes it, and the table's head for its version
+    pkg = snapshot_from_describe(described())
+    older = snapshot_from_describe(described(LastModifiedTime=datetime(2026, 11, 23, 9, 0, tzinfo=UTC)))
+    config = StageConfig()
+    records = build_stage_records(pkg, resolve_governance(pkg, {}, config.metadata_keys), config)
+    empty = VersionState(GROUP, 1)
+    applied = VersionState(GROUP, 1, VersionHead(pkg.source_version, 1, "h"), records)
+    lost = VersionState(GROUP, 1, VersionHead(pkg.source_version, 1, "h"), {})
+    # Then: never applied is new; the same change is a duplicate; an older one is stale; the same change
+    # whose first record is gone since is written again
+    assert seen_before(empty, pkg, "development") is Seen.NEW
+    assert seen_before(applied, pkg, "development") is Seen.DUPLICATE
+    assert seen_before(applied, older, "development") is Seen.STALE
+    assert seen_before(lost, pkg, "development") is Seen.LOST

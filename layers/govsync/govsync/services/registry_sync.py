@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from govsync.domain.approvals import attribute
 from govsync.domain.deploy_requests import DeployRequest, to_send
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import PackageRef, check_model_package_event
 from govsync.domain.package import PackageSnapshot
-from govsync.domain.promotion import Planning, plan_promotions
+from govsync.domain.promotion import Planning
 from govsync.domain.records import (
     APPROVED,
     Artifacts,
     Governance,
     StageRecord,
-    build_stage_records,
-    merge_records,
     resolve_governance,
 )
-from govsync.domain.rollback import plan_rollbacks
+from govsync.domain.registry_change import Seen, records_after, seen_before
 from govsync.domain.sharing import registration_refusal
 from govsync.domain.version_state import VersionState
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.messages import Consumer, Message
 from govsync.services.ports import Queue, Registry
-from govsync.services.updates import Update, update_version
+from govsync.services.updates import CommittedUpdate, Update, commit_update, retry_on_conflict
 from govsync.settings import SyncSettings
 
 MAX_RACE_ATTEMPTS = 3
@@ -64,6 +62,29 @@ def send_requests(queue: Queue | None, requests: list[DeployRequest]) -> None:
             stage=request.stage,
         )
         metrics.add_metric(name="DeploysRequested", unit=MetricUnit.Count, value=1)
+
+
+@dataclass
+class SyncInputs:
+    """What a sync reads or copies once, however many lost races make it re-read the version: the
+    governance metadata and the artifacts' central copies."""
+
+    governance: Governance | None = None
+    artifacts: Artifacts | None = None
+
+    def resolve(
+        self, governance: Callable[[], Governance], artifacts: Callable[[], Artifacts]
+    ) -> tuple[Governance, Artifacts]:
+        if self.governance is None:
+            self.governance = governance()
+        if self.artifacts is None:
+            self.artifacts = artifacts()
+        return self.governance, self.artifacts
+
+    def resolved(self) -> tuple[Governance, Artifacts]:
+        if self.governance is None or self.artifacts is None:
+            raise RuntimeError("a change was written before its inputs were resolved")
+        return self.governance, self.artifacts
 
 
 @dataclass(kw_only=True)
@@ -107,52 +128,38 @@ class RegistrySync(Consumer):
         refusal = registration_refusal(self.settings.dev_accounts, pkg.group, pkg.source_account, pkg.account)
         if refusal is not None:  # before any copy or write: nothing of it is kept
             raise RejectedEvent(f"{pkg.arn}: {refusal}", event_id=ref.event_id)
-        # resolved once, after the duplicate check (no tag read or copy for those)
-        governance: Governance | None = None
-        artifacts: Artifacts | None = None
-        applied: Outcome | None = None  # DUPLICATE or STALE: the table holds this change (or a newer one)
-        seen = VersionState(pkg.group, pkg.version)
+        inputs = SyncInputs()  # resolved once across lost races, after the duplicate check
 
-        def change(state: VersionState) -> Update | None:
-            nonlocal governance, artifacts, applied, seen
-            seen = state
-            # the change is applied, unless its record was lost since (then the sync writes it again)
-            lost = state.source_version == pkg.source_version and self.settings.stages[0] not in state.records
-            if state.source_version is not None and state.source_version >= pkg.source_version and not lost:
-                applied = Outcome.DUPLICATE if state.source_version == pkg.source_version else Outcome.STALE
-                return None
-            if governance is None:
-                governance = self._governance(pkg)
-            if artifacts is None:
-                artifacts = self._copy_artifacts(pkg, state.records, fresh=not redelivered and state.head is None)
-            after = merge_records(state.records, build_stage_records(pkg, governance, self.config, artifacts))
+        def attempt() -> tuple[VersionState, Seen, CommittedUpdate | None]:
+            state = self.store.load_version(pkg.group, pkg.version)
+            seen = seen_before(state, pkg, self.config.first)
+            if seen in (Seen.DUPLICATE, Seen.STALE):
+                return state, seen, None
+            governance, artifacts = inputs.resolve(
+                lambda: self._governance(pkg),
+                lambda: self._copy_artifacts(pkg, state.records, fresh=not redelivered and state.head is None),
+            )
             now = self.now()
             plan = Planning(self.config, self.targets, ref.event_id, now, message_id, pkg)
-            after = plan_rollbacks(state.records, plan_promotions(state.records, after, plan), plan)
-            # a decision a person made through govsync: the record and the entry name them
-            after, person = attribute(state.records, after)
-            return Update(
-                after,
-                ref.event_id,
-                person or pkg.actor,
-                "registry-sync",
-                source_time=pkg.last_modified_time.isoformat(),
-                recorded_at=now,
-                source_version=None if lost else pkg.source_version,
-            )
+            after, person = records_after(state.records, pkg, governance, artifacts, plan)
+            update = Update(after, ref.event_id, person or pkg.actor, "registry-sync",
+                            source_time=pkg.last_modified_time.isoformat(), recorded_at=now,
+                            source_version=None if seen is Seen.LOST else pkg.source_version)  # fmt: skip
+            return state, seen, commit_update(self.store, state, update)
 
-        written = update_version(self.store, pkg.group, pkg.version, change, attempts=MAX_RACE_ATTEMPTS)
+        state, seen, written = retry_on_conflict(attempt, what=f"version {pkg.group}/{pkg.version}",
+                                                 attempts=MAX_RACE_ATTEMPTS)  # fmt: skip
         if written is None:
-            outcome = applied or Outcome.DUPLICATE
+            outcome = Outcome.STALE if seen is Seen.STALE else Outcome.DUPLICATE
             logger.info("change already applied", outcome=outcome.value, source_version=pkg.source_version)
             metrics.add_metric(
                 name="Duplicates" if outcome is Outcome.DUPLICATE else "StaleEvents", unit=MetricUnit.Count, value=1
             )
             # nothing opened now; a redelivery of the message that opened requests sends them again
-            send_requests(self.deploy_requests, to_send(seen.records, seen.records, message_id,
+            send_requests(self.deploy_requests, to_send(state.records, state.records, message_id,
                                                         redelivered=redelivered))  # fmt: skip
             return outcome
-        assert governance is not None and artifacts is not None  # set by the change that was written
+        governance, artifacts = inputs.resolved()  # set by the attempt that was written
         logger.info(
             "record upserted",
             stages=sorted(written.changes),
@@ -163,9 +170,11 @@ class RegistrySync(Consumer):
         metrics.add_metric(name="RecordsUpserted", unit=MetricUnit.Count, value=1)
         if governance.missing:
             metrics.add_metric(name="MetadataIncomplete", unit=MetricUnit.Count, value=1)
-        send_requests(self.deploy_requests, to_send(seen.records, written.records, message_id, redelivered=redelivered))
+        send_requests(
+            self.deploy_requests, to_send(state.records, written.records, message_id, redelivered=redelivered)
+        )
         self._evaluate_use_case(
-            seen.records, written.records, ref.event_id, written.entry.actor if written.entry else pkg.actor
+            state.records, written.records, ref.event_id, written.entry.actor if written.entry else pkg.actor
         )
         return Outcome.UPSERTED
 

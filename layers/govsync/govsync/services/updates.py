@@ -65,35 +65,41 @@ def update_version(
     def attempt() -> CommittedUpdate | None:
         state = store.load_version(group, version)
         update = change(state)
-        if update is None:
-            return None
-        changes = diff_records(state.records, update.records)
-        for stage, facts in (update.note or {}).items():
-            changes[stage] = {**changes.get(stage, {}), **facts}
-        if not changes and update.source_version is None:
-            return None
-        changed = [update.records[s] for s in update.records if update.records[s] != state.records.get(s)]
-        if not changes:
-            # the registry moved (LastModifiedTime) but no governance fact did: the head's mark and the
-            # records' source time follow, and no audit entry is written (one entry per real change)
-            store.commit(state, changed, None, update.source_version)
-            return CommittedUpdate(update.records, None, changes)
-        entry = new_entry(
-            group=group,
-            version=version,
-            seq=state.audit_seq + 1,
-            prev_hash=state.audit_head,
-            event_id=update.event_id or "govsync",
-            actor=update.actor,
-            action=update.action,
-            changes=changes,
-            source_time=update.source_time,
-            recorded_at=update.recorded_at,
-        )
-        store.commit(state, changed, entry, update.source_version)
-        return CommittedUpdate(update.records, entry, changes)
+        return None if update is None else commit_update(store, state, update)
 
     return retry_on_conflict(attempt, what=f"version {group}/{version}", attempts=attempts)
+
+
+def commit_update(store: Store, state: VersionState, update: Update) -> CommittedUpdate | None:
+    """Write `update` over `state` (as just read): the changed records and one audit entry for what
+    changed, in one transaction conditional on the head; None when nothing changes and no registry
+    change is applied. Raises ConcurrentChange when another writer got there first."""
+    group, version = state.group, state.version
+    changes = diff_records(state.records, update.records)
+    for stage, facts in (update.note or {}).items():
+        changes[stage] = {**changes.get(stage, {}), **facts}
+    if not changes and update.source_version is None:
+        return None
+    changed = [update.records[s] for s in update.records if update.records[s] != state.records.get(s)]
+    if not changes:
+        # the registry moved (LastModifiedTime) but no governance fact did: the head's mark and the
+        # records' source time follow, and no audit entry is written (one entry per real change)
+        store.commit(state, changed, None, update.source_version)
+        return CommittedUpdate(update.records, None, changes)
+    entry = new_entry(
+        group=group,
+        version=version,
+        seq=state.audit_seq + 1,
+        prev_hash=state.audit_head,
+        event_id=update.event_id or "govsync",
+        actor=update.actor,
+        action=update.action,
+        changes=changes,
+        source_time=update.source_time,
+        recorded_at=update.recorded_at,
+    )
+    store.commit(state, changed, entry, update.source_version)
+    return CommittedUpdate(update.records, entry, changes)
 
 
 RecordsChange = Callable[[dict[str, StageRecord]], dict[str, StageRecord] | None]

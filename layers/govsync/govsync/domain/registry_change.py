@@ -1,0 +1,43 @@
+"""What a registry change means for a version's records: whether the table already holds it, and the
+records it leads to (the stage records rebuilt from the package, the promotions and rollbacks it
+opens, and the person a decision made through govsync names)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from govsync.domain.approvals import attribute
+from govsync.domain.package import PackageSnapshot
+from govsync.domain.promotion import Planning, plan_promotions
+from govsync.domain.records import Artifacts, Governance, Records, build_stage_records, merge_records
+from govsync.domain.rollback import plan_rollbacks
+from govsync.domain.version_state import VersionState
+
+
+class Seen(StrEnum):
+    """The table's knowledge of a registry change."""
+
+    NEW = "new"  # not applied yet
+    DUPLICATE = "duplicate"  # applied already
+    STALE = "stale"  # a newer change is applied already
+    LOST = "lost"  # applied, but its first record was lost since: written again
+
+
+def seen_before(state: VersionState, pkg: PackageSnapshot, first_stage: str) -> Seen:
+    """Whether the table (as `state` holds it) already applied the package's state: changes are ordered
+    by source time, never by arrival."""
+    if state.source_version is None or state.source_version < pkg.source_version:
+        return Seen.NEW
+    if state.source_version == pkg.source_version:
+        return Seen.LOST if first_stage not in state.records else Seen.DUPLICATE
+    return Seen.STALE
+
+
+def records_after(
+    before: Records, pkg: PackageSnapshot, governance: Governance, artifacts: Artifacts, plan: Planning
+) -> tuple[Records, str | None]:
+    """The version's records once the package's state is applied to `before`, and the person who made
+    the decision when it came through govsync (None: the registry's own actor)."""
+    after = merge_records(before, build_stage_records(pkg, governance, plan.config, artifacts))
+    after = plan_rollbacks(before, plan_promotions(before, after, plan), plan)
+    return attribute(before, after)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from govsync.domain.records import DEFAULT_METADATA_KEYS
+from govsync.domain.governance import DEFAULT_METADATA_KEYS
 from govsync.domain.sharing import (
     PERMISSIONS,
     PolicyError,

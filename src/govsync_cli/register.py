@@ -15,7 +15,7 @@ from typing import Any
 from govsync.domain.arns import MODEL_PACKAGE_GROUP_ARN
 from govsync.domain.artifacts import InvalidArtifact, parse_s3_uri
 from govsync.domain.events import GROUP_NAME
-from govsync.domain.records import DEFAULT_METADATA_KEYS
+from govsync.domain.governance import DEFAULT_METADATA_KEYS
 from govsync.domain.sharing import REGISTER_ACTIONS, permission_by_arn
 from govsync_cli.base import EXIT_OK, CliError, emit, region
 

@@ -10,9 +10,10 @@ from govsync.adapters.described_package import snapshot_from_describe
 from govsync.domain.approvals import APPLIED, COLLECTED, SENT, SUPERSEDED, ApprovalRules, Ask, attribute, decide
 from govsync.domain.errors import Refused
 from govsync.domain.export import CSV_HEADER, row, to_csv
+from govsync.domain.governance import resolve_governance
 from govsync.domain.identity import is_registrant, parse_groups, person_from_claims, person_from_identity
 from govsync.domain.people import PERMISSIONS, Person
-from govsync.domain.records import StageConfig, build_stage_records, resolve_governance
+from govsync.domain.records import StageConfig, build_stage_records
 from govsync.domain.usecases import UseCase, decided, recorded
 from govsync.settings import ApiSettings, ConfigurationError
 

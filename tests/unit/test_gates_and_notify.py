@@ -7,8 +7,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from govsync.adapters.described_package import snapshot_from_describe
-from govsync.domain import monitoring as mon
-from govsync.domain.records import StageConfig, build_stage_records, resolve_governance
+from govsync.domain import alerts
+from govsync.domain.governance import resolve_governance
+from govsync.domain.records import StageConfig, build_stage_records
 from govsync.gates import RULES, GateContext, GateResult, evaluate, failures
 from govsync.notify import Notification, send_to_all
 from govsync.notify.event_bus import EventBusChannel
@@ -83,10 +84,10 @@ def test_a_raised_monitoring_alert_tells_the_window_the_breaches_and_the_values(
               "values": {"invocation_5xx_rate": 0.03}}  # fmt: skip
     alert = {"since": "s", "breaches": ["invocation_5xx_rate 0.03 over 0.02"]}
     after = replace(record, model_monitoring_metrics=window, monitoring_alert=alert)
-    note = monitoring_alert(mon.ALERT_RAISED, record, after)
-    assert note.kind == mon.ALERT_RAISED and note.resources == (ARN,)
+    note = monitoring_alert(alerts.ALERT_RAISED, record, after)
+    assert note.kind == alerts.ALERT_RAISED and note.resources == (ARN,)
     assert note.detail["EndpointName"] == "ep" and note.detail["Since"] == "s"
     assert note.detail["Breaches"] == alert["breaches"] and note.detail["Values"] == window["values"]
     # resolved: the alert's start comes from the record before, no breaches are left
-    resolved = monitoring_alert(mon.ALERT_RESOLVED, after, replace(after, monitoring_alert={}))
+    resolved = monitoring_alert(alerts.ALERT_RESOLVED, after, replace(after, monitoring_alert={}))
     assert resolved.detail["Since"] == "s" and resolved.detail["Breaches"] == []

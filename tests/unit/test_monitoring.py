@@ -11,16 +11,12 @@ from hypothesis import strategies as st
 from govsync.adapters.cloudwatch import CloudWatchMetrics
 from govsync.adapters.described_package import snapshot_from_describe
 from govsync.adapters.dynamodb_items import plain
+from govsync.domain.alerts import ALERT_RAISED, ALERT_RESOLVED, Thresholds, alert_transition, apply_monitoring, breaches
 from govsync.domain.deployment import Deployment
+from govsync.domain.governance import resolve_governance
 from govsync.domain.monitoring import (
-    ALERT_RAISED,
-    ALERT_RESOLVED,
     MonitoredEndpoint,
-    Thresholds,
     aggregate,
-    alert_transition,
-    apply_monitoring,
-    breaches,
     metric_queries,
     monitor_status,
     monitored_endpoint,
@@ -28,7 +24,7 @@ from govsync.domain.monitoring import (
     number,
     window_ending,
 )
-from govsync.domain.records import StageConfig, build_stage_records, merge_records, resolve_governance
+from govsync.domain.records import StageConfig, build_stage_records, merge_records
 from govsync.settings import ConfigurationError, MetricsSettings
 
 from .helpers import described

@@ -5,13 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from govsync.adapters.described_package import snapshot_from_describe
-from govsync.domain.records import (
-    StageConfig,
-    build_stage_records,
-    diff_records,
-    merge_records,
-    resolve_governance,
-)
+from govsync.domain.governance import resolve_governance
+from govsync.domain.records import StageConfig, build_stage_records, diff_records, merge_records
 
 from .helpers import card, described
 

@@ -6,18 +6,16 @@ import json
 import pytest
 
 from govsync.adapters.described_package import snapshot_from_describe
+from govsync.domain.registrations import parse_dev_accounts, registration_refusal, source_account
 from govsync.domain.sharing import (
     PolicyError,
     group_policy,
     merged_policy,
-    parse_dev_accounts,
     parse_group_policy,
     permission_arn,
     permission_by_arn,
     policy_allows,
-    registration_refusal,
     shared_accounts,
-    source_account,
     without_account,
 )
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from govsync.domain.arns import PackageArn
 from govsync.domain.artifacts import REPORT, ArtifactSpec
-from govsync.domain.sharing import source_account
+from govsync.domain.registrations import source_account
 
 
 @dataclass(frozen=True, slots=True)

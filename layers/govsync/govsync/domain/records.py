@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from govsync.domain.deployment import Deployment, DeployState
+from govsync.domain.governance import DEFAULT_METADATA_KEYS, Governance
 from govsync.domain.package import PackageSnapshot
 
 # Two facts per stage record, neither overwriting the other:
@@ -45,26 +46,6 @@ def deployment_state(deployment: Deployment) -> str | None:
     return _DEPLOYMENT_STATE.get(deployment.status) if deployment.status else None
 
 
-# Record field -> metadata key looked up in CustomerMetadataProperties, group tags and the model
-# card's custom details. Configurable through settings.
-DEFAULT_METADATA_KEYS: dict[str, str] = {
-    "use_case_id": "UseCaseId",
-    "use_case_name": "UseCaseName",
-    "use_case_stage": "UseCaseStage",
-    "model_owner": "ModelOwner",
-    "model_lob": "ModelLoB",
-    "model_project": "ModelProject",
-    "model_risk": "ModelRisk",
-}
-
-# Record field -> structured model card path, consulted before the card's custom details.
-CARD_PATHS: dict[str, tuple[str, str]] = {
-    "model_owner": ("model_overview", "model_owner"),
-    "model_risk": ("intended_uses", "risk_rating"),
-    "model_lob": ("business_details", "line_of_business"),
-}
-
-
 @dataclass(frozen=True, slots=True)
 class StageConfig:
     """The promotion chain and how ModelLifeCycle stage names map onto it."""
@@ -93,12 +74,6 @@ class StageConfig:
                 return stage
         alias = {k.lower(): v for k, v in self.aliases.items()}.get(wanted)
         return alias if alias in self.stages else None
-
-
-@dataclass(frozen=True, slots=True)
-class Governance:
-    values: dict[str, str | None]
-    missing: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,32 +138,6 @@ type Records = dict[str, StageRecord]
 
 # Fields that say who/when rather than what: they change with every write, so a diff skips them.
 BOOKKEEPING = frozenset({"model_audit_timestamp", "model_audit_user", "registry_last_modified"})
-
-
-def _card_value(card: dict[str, Any], field_name: str, key: str) -> str | None:
-    if path := CARD_PATHS.get(field_name):
-        section = card.get(path[0])
-        if isinstance(section, dict) and section.get(path[1]) not in (None, ""):
-            return str(section[path[1]])
-    info = card.get("additional_information")
-    custom = info.get("custom_details") if isinstance(info, dict) else None
-    if isinstance(custom, dict) and custom.get(key) not in (None, ""):
-        return str(custom[key])
-    return None
-
-
-def resolve_governance(pkg: PackageSnapshot, group_tags: dict[str, str], keys: dict[str, str]) -> Governance:
-    """Model card first, then CustomerMetadataProperties, then the group's tags."""
-    values: dict[str, str | None] = {}
-    missing: list[str] = []
-    for field_name, key in keys.items():
-        value = _card_value(pkg.model_card, field_name, key)
-        if value is None:
-            value = pkg.customer_metadata.get(key) or group_tags.get(key) or None
-        values[field_name] = value
-        if value is None:
-            missing.append(key)
-    return Governance(values=values, missing=tuple(missing))
 
 
 @dataclass(frozen=True, slots=True)

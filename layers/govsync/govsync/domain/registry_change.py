@@ -7,9 +7,10 @@ from __future__ import annotations
 from enum import StrEnum
 
 from govsync.domain.approvals import attribute
+from govsync.domain.governance import Governance
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.promotion import Planning, plan_promotions
-from govsync.domain.records import Artifacts, Governance, Records, build_stage_records, merge_records
+from govsync.domain.records import Artifacts, Records, build_stage_records, merge_records
 from govsync.domain.rollback import plan_rollbacks
 from govsync.domain.version_state import VersionState
 

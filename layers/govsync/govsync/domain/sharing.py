@@ -3,17 +3,16 @@ group (the SageMaker guide, "Register a Model Version from a Different Account")
 with one of SageMaker's managed permissions (the AWS blog on cross-account Model Registry sharing).
 
 Pure rules, no AWS: the managed permissions and the actions they grant, the group policy a share
-writes, the checks a policy must pass, what a policy grants to whom, who registered a version, and
-whether the central stack accepts versions registered from that account into that group.
+writes, the checks a policy must pass, and what a policy grants to whom. Who registered a version, and
+whether the central stack accepts it: `domain.registrations`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from typing import Any
 
 READ_ACTIONS = (
@@ -36,8 +35,6 @@ POLICY_ACTIONS = frozenset(READ_ACTIONS + REGISTER_ACTIONS + DEPLOY_ACTIONS)
 POLICY_SID = "GovsyncShare"
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
 PRINCIPAL_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:iam::(?P<account>[0-9]{12}):(?:root|role/.+|user/.+)")
-# The account in an identity SageMaker records (CreatedBy): IAM/STS ARNs and Studio user profiles.
-IDENTITY_ACCOUNT = re.compile(r"arn:aws[a-z-]*:(?:iam|sts|sagemaker):[a-z0-9-]*:(?P<account>[0-9]{12}):")
 
 
 class PolicyError(ValueError):
@@ -101,7 +98,7 @@ class Grant:
     actions: frozenset[str]
 
 
-def _listed(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
@@ -113,7 +110,7 @@ def _principal_accounts(principal: Any, where: str, problems: list[str]) -> froz
         problems.append(f"{where}: Principal must be {{'AWS': account id or IAM ARN (or a list of them)}}")
         return frozenset()
     accounts = set()
-    for entry in _listed(principal["AWS"]):
+    for entry in as_list(principal["AWS"]):
         text = str(entry)
         if (account := principal_account(text)) is not None:
             accounts.add(account)
@@ -125,7 +122,7 @@ def _principal_accounts(principal: Any, where: str, problems: list[str]) -> froz
 def _resources_ok(resource: Any, group_arn: str, where: str, problems: list[str]) -> None:
     allowed = {group_arn, package_arn_pattern(group_arn)}
     versions = re.compile(re.escape(package_arn_pattern(group_arn)[:-1]) + r"[1-9][0-9]{0,9}")
-    for entry in _listed(resource):
+    for entry in as_list(resource):
         text = str(entry)
         if text not in allowed and not versions.fullmatch(text):
             problems.append(
@@ -151,7 +148,7 @@ def parse_group_policy(text: str, group_arn: str) -> tuple[Grant, ...]:
     if not statements:
         raise PolicyError([*problems, "Statement is missing or empty"])
     grants = []
-    for index, statement in enumerate(_listed(statements)):
+    for index, statement in enumerate(as_list(statements)):
         if not isinstance(statement, dict):
             problems.append(f"Statement[{index}] is not an object")
             continue
@@ -163,7 +160,7 @@ def parse_group_policy(text: str, group_arn: str) -> tuple[Grant, ...]:
         if "NotAction" in statement or "NotPrincipal" in statement or "NotResource" in statement:
             problems.append(f"{where}: NotAction, NotPrincipal and NotResource are not supported")
         accounts = _principal_accounts(statement.get("Principal"), where, problems)
-        actions = frozenset(str(a) for a in _listed(statement.get("Action", [])))
+        actions = frozenset(str(a) for a in as_list(statement.get("Action", [])))
         if not actions:
             problems.append(f"{where}: Action is missing")
         unknown = sorted(actions - POLICY_ACTIONS)
@@ -214,11 +211,11 @@ def merged_policy(existing: str | None, group_arn: str, accounts: Iterable[str],
     if not existing:
         return wanted
     document: dict[str, Any] = json.loads(existing)
-    statements = _listed(document.get("Statement", []))
+    statements = as_list(document.get("Statement", []))
     for current in statements:
         if current.get("Sid") == statement["Sid"]:
-            before = _listed(current.get("Principal", {}).get("AWS", []))
-            principals = sorted(set(before) | set(_listed(statement["Principal"]["AWS"])))
+            before = as_list(current.get("Principal", {}).get("AWS", []))
+            principals = sorted(set(before) | set(as_list(statement["Principal"]["AWS"])))
             current["Principal"] = {"AWS": principals if len(principals) > 1 else principals[0]}
             break
     else:
@@ -231,8 +228,8 @@ def without_account(existing: str, account: str) -> dict[str, Any] | None:
     """The group policy with `account` removed from every Allow statement (None: nothing left)."""
     document: dict[str, Any] = json.loads(existing)
     kept = []
-    for statement in _listed(document.get("Statement", [])):
-        principals = _listed((statement.get("Principal") or {}).get("AWS", []))
+    for statement in as_list(document.get("Statement", [])):
+        principals = as_list((statement.get("Principal") or {}).get("AWS", []))
         if statement.get("Effect") == "Allow":
             principals = [p for p in principals if principal_account(str(p)) != account]
             if not principals:
@@ -251,58 +248,3 @@ def principal_account(principal: str) -> str | None:
         return principal
     match = PRINCIPAL_ARN.fullmatch(principal)
     return match["account"] if match else None
-
-
-def identity_account(identity: str | None) -> str | None:
-    """The account of an identity SageMaker recorded (an IAM or STS ARN, a Studio user profile ARN)."""
-    if not identity:
-        return None
-    match = IDENTITY_ACCOUNT.match(identity)
-    return match["account"] if match else None
-
-
-# ---------------------------------------------------------------------------- the central stack's check
-def parse_dev_accounts(text: str) -> dict[str, tuple[str, ...]]:
-    """`DevAccounts`: a comma-separated list of account ids (every group), or a JSON object mapping an
-    account id to the group names (or `*` patterns) it may register into."""
-    text = text.strip()
-    if not text:
-        return {}
-    if text.startswith("{"):
-        loaded = json.loads(text)
-        if not isinstance(loaded, dict):
-            raise ValueError("must be a JSON object: account id -> list of group names or patterns")
-        result = {}
-        for account, groups in loaded.items():
-            patterns = _listed(groups)
-            if not patterns or not all(isinstance(p, str) and p for p in patterns):
-                raise ValueError(f"{account}: want a non-empty list of group names or patterns")
-            result[str(account)] = tuple(patterns)
-        return result
-    return {part.strip(): ("*",) for part in text.split(",") if part.strip()}
-
-
-def registration_refusal(
-    dev_accounts: Mapping[str, tuple[str, ...]], group: str, registrant: str, registry_account: str
-) -> str | None:
-    """Why a version of `group` registered from account `registrant` is not accepted (None: it is).
-    The registry's own account always may; another account only for the groups DevAccounts gives it."""
-    if registrant == registry_account:
-        return None
-    patterns = dev_accounts.get(registrant)
-    if patterns is None:
-        return (
-            f"registered from account {registrant}, which is not an allowed dev account "
-            f"(the stack's DevAccounts parameter lists {', '.join(sorted(dev_accounts)) or 'none'})"
-        )
-    if not any(fnmatchcase(group, pattern) for pattern in patterns):
-        return (
-            f"registered from account {registrant}, which DevAccounts allows only into "
-            f"{', '.join(patterns)}, not into {group}"
-        )
-    return None
-
-
-def source_account(created_by: str | None, registry_account: str) -> str:
-    """The account a version was registered from: its CreatedBy identity's, else the registry's."""
-    return identity_account(created_by) or registry_account

@@ -7,7 +7,7 @@ from govsync.notify import Notification
 
 
 def monitoring_alert(kind: str, before: StageRecord, after: StageRecord) -> Notification:
-    """`kind`: the alert's transition (`domain.monitoring.ALERT_RAISED` or `ALERT_RESOLVED`); `before`
+    """`kind`: the alert's transition (`domain.alerts.ALERT_RAISED` or `ALERT_RESOLVED`); `before`
     and `after`: the stage record without and with the window's metrics."""
     alert = after.monitoring_alert or before.monitoring_alert
     metrics = after.model_monitoring_metrics

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from govsync.domain import alerts
 from govsync.domain import monitoring as mon
 from govsync.domain.deployment import DeployState
 from govsync.domain.errors import GovsyncError
@@ -152,13 +153,13 @@ class MetricsAggregator:
         collected = self.clock()
         now = collected.isoformat()
         values = mon.monitoring_metrics(endpoint, window, answers, monitors, now)
-        found = mon.breaches(values, self.settings.monitoring_thresholds.get(endpoint.stage))
+        found = alerts.breaches(values, self.settings.monitoring_thresholds.get(endpoint.stage))
 
         def collect(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
             current = records.get(endpoint.stage)
             if current is None or current.deployment.endpoint_name != endpoint.endpoint_name:
                 return None  # redeployed since the query
-            updated = mon.apply_monitoring(current, values, found)
+            updated = alerts.apply_monitoring(current, values, found)
             return None if updated is None else {**records, endpoint.stage: updated}
 
         try:
@@ -166,8 +167,8 @@ class MetricsAggregator:
             # retried next run leaves neither missing
             expires = collected + timedelta(days=self.settings.metrics_history_days)
             self.store.save_metrics_point(mon.history_point(endpoint, values), expires)
-            planned = mon.apply_monitoring(record, values, found)
-            transition = mon.alert_transition(record.monitoring_alert, planned.monitoring_alert) if planned else None
+            planned = alerts.apply_monitoring(record, values, found)
+            transition = alerts.alert_transition(record.monitoring_alert, planned.monitoring_alert) if planned else None
             if transition and planned:  # before the write: a failed publish leaves the record as it was
                 self._notify(transition, record, planned)
             audit = Audit(f"metrics-{window.end.isoformat()}", ACTOR, "monitoring-metrics", now)
@@ -181,8 +182,8 @@ class MetricsAggregator:
             return
         piece.counts["updated"] += 1
         if transition:
-            piece.counts["alerts_raised"] += transition == mon.ALERT_RAISED
-            piece.counts["alerts_resolved"] += transition != mon.ALERT_RAISED
+            piece.counts["alerts_raised"] += transition == alerts.ALERT_RAISED
+            piece.counts["alerts_resolved"] += transition != alerts.ALERT_RAISED
 
     def _notify(self, transition: str, record: StageRecord, planned: StageRecord) -> None:
         send_to_all(self.notifications, monitoring_alert(transition, record, planned))

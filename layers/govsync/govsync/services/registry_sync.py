@@ -10,17 +10,12 @@ from typing import Any, Protocol
 from govsync.domain.deploy_requests import DeployRequest, to_send
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import PackageRef, check_model_package_event
+from govsync.domain.governance import Governance, resolve_governance
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.promotion import Planning
-from govsync.domain.records import (
-    APPROVED,
-    Artifacts,
-    Governance,
-    StageRecord,
-    resolve_governance,
-)
+from govsync.domain.records import APPROVED, Artifacts, StageRecord
+from govsync.domain.registrations import registration_refusal
 from govsync.domain.registry_change import Seen, records_after, seen_before
-from govsync.domain.sharing import registration_refusal
 from govsync.domain.version_state import VersionState
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.messages import Consumer, Message

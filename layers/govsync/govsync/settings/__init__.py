@@ -1,17 +1,13 @@
 """Settings per capability: each setting declared once (`settings.blocks`, with `settings.declare`), each
 function's settings made of the blocks it needs (`settings.functions`), read once from its environment."""
 
-from govsync.settings.blocks import (
+from govsync.settings.blocks import Common, QueueConsumer, Queued, StageChain, Targets
+from govsync.settings.capabilities import (
     Approvals,
-    Common,
     Copies,
     Dashboard,
     MetricsCollection,
     MonitoringThresholds,
-    QueueConsumer,
-    Queued,
-    StageChain,
-    Targets,
     UseCaseStages,
     WorkQueue,
 )

@@ -7,16 +7,14 @@ import os
 from functools import cache
 
 from govsync.domain.events import EventPolicy
-from govsync.settings.blocks import (
+from govsync.settings.blocks import EventSources, QueueConsumer, Registrations
+from govsync.settings.capabilities import (
     Approvals,
     Copies,
     Dashboard,
     DeployRequests,
-    EventSources,
     MetricsCollection,
     MonitoringThresholds,
-    QueueConsumer,
-    Registrations,
     UseCaseStages,
     WorkQueue,
 )

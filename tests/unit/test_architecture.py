@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "govsync"
 SOURCES = {"govsync": LAYER / "govsync", "govsync_cli": ROOT / "src" / "govsync_cli"}
 MAX_LINES = 400
+MAX_LAYER_LINES = 300
 
 # layer -> the govsync layers it may import (itself included); third-party modules it must not import
 MAY_IMPORT = {
@@ -246,12 +247,14 @@ def test_there_is_no_import_circle():
 
 
 def test_no_source_file_is_longer_than_a_reader_holds():
-    folders = [LAYER / "govsync", ROOT / "src", ROOT / "functions", ROOT / "benchmarks", ROOT / "scripts"]
+    # the Lambda package at most MAX_LAYER_LINES, the rest at most MAX_LINES
+    folders = {LAYER / "govsync": MAX_LAYER_LINES, ROOT / "src": MAX_LINES, ROOT / "functions": MAX_LINES,
+               ROOT / "benchmarks": MAX_LINES, ROOT / "scripts": MAX_LINES}  # fmt: skip
     long = {
         str(p.relative_to(ROOT)): n
-        for folder in folders
+        for folder, limit in folders.items()
         for p in folder.rglob("*.py")
-        if (n := len(p.read_text().splitlines())) > MAX_LINES
+        if (n := len(p.read_text().splitlines())) > limit
     }
     assert not long, long
 

@@ -36,16 +36,13 @@ from pynamodb.attributes import (
     ListAttribute,
     MapAttribute,
     NumberAttribute,
-    TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from govsync.domain.audit import AuditEntry
 from govsync.domain.deployment import Deployment, DeployState
-from govsync.domain.monitoring import MetricsPoint
 from govsync.domain.records import StageRecord
 from govsync.domain.usecases import Counted, ModelTally, UseCase, counted
 
@@ -259,52 +256,6 @@ def tally_sk(group: str, stage: str) -> str:
     return f"{TALLY_PREFIX}{group}#{stage}"
 
 
-class RunItem(GovernanceItem, discriminator="run"):
-    listing = ByStageStatus["RunItem"]()
-
-    stage_status = UnicodeAttribute()  # RUN#<job>: the runs' listing
-    model_ref = UnicodeAttribute()  # <started_at>#<run_id>: its sort key
-    job = UnicodeAttribute()
-    run_id = UnicodeAttribute()
-    started_at = UnicodeAttribute()
-    planned = BooleanAttribute(default=False)
-    expected = NumberAttribute(default=0)
-    done = NumberAttribute(default=0)
-    finished_at = UnicodeAttribute(null=True)
-    summary: MapAttribute[str, Any] = MapAttribute(null=True)
-    expires_at = TTLAttribute()
-
-
-class RunPartItem(GovernanceItem, discriminator="run-part"):
-    counts: MapAttribute[str, Any] = MapAttribute(default=dict)
-    failures: ListAttribute[Any] = ListAttribute(default=list)
-    notes: MapAttribute[str, Any] = MapAttribute(default=dict)
-    cursor = UnicodeAttribute(null=True)  # where its next part starts (None: the item is done)
-    expires_at = TTLAttribute()
-
-
-def run_pk(job: str, run_id: str) -> str:
-    return f"RUN#{job}#{run_id}"
-
-
-class MetricsPointItem(GovernanceItem, discriminator="metrics"):
-    model_group = UnicodeAttribute()
-    model_version = NumberAttribute()
-    model_stage = UnicodeAttribute()
-    endpoint_name = UnicodeAttribute()
-    window_start = UnicodeAttribute()
-    values: MapAttribute[str, Any] = MapAttribute(default=dict)
-    expires_at = TTLAttribute()
-
-    def to_point(self) -> MetricsPoint:
-        return MetricsPoint(self.model_group, int(self.model_version), self.model_stage, self.endpoint_name,
-                            self.window_start, self.sk, plain(self.values))  # fmt: skip
-
-
-def metrics_pk(group: str, version: int, stage: str) -> str:
-    return f"METRICS#{group}#{version}#{stage}"
-
-
 def use_case_pk(use_case_id: str) -> str:
     return f"USECASE#{use_case_id}"
 
@@ -320,20 +271,3 @@ def plain(value: Any) -> Any:
     if hasattr(value, "as_tuple"):  # Decimal
         return int(value) if value == int(value) else float(value)
     return value
-
-
-MODELS: tuple[type[Model], ...] = (
-    GovernanceItem, VersionHeadItem, StageRecordItem, AuditItem, UseCaseItem, UseCaseTallyItem, MetricsPointItem,
-    RunItem, RunPartItem,
-)  # fmt: skip
-
-
-def bind(table_name: str, region: str, host: str | None = None) -> Connection:
-    """Point every item class at the governance table (names are known at run time, not at import);
-    a connection for transactions on it."""
-    for model in MODELS:
-        model.Meta.table_name = table_name
-        model.Meta.region = region
-        model.Meta.host = host
-        model._connection = None
-    return Connection(region=region, host=host)

@@ -4,7 +4,7 @@ fields of any ARN (`arn:partition:service:region:account:resource`)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # SageMaker's own pattern (API reference: ModelPackageArn).
 MODEL_PACKAGE_ARN = re.compile(
@@ -61,3 +61,11 @@ class PackageArn:
     @property
     def group_arn(self) -> str:
         return f"arn:{self.partition}:sagemaker:{self.region}:{self.account}:model-package-group/{self.group}"
+
+
+def version_arn(arn: str, version: int) -> str:
+    """The ARN of another version of the same group."""
+    parsed = PackageArn.parse(arn)
+    if parsed is None:
+        raise ValueError(f"not a versioned model package ARN: {arn[:200]}")
+    return str(replace(parsed, version=version))

@@ -7,7 +7,8 @@ request, and the deploy function kicks it (see `domain.deployment` for the deplo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import heapq
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from govsync.domain.deployment import ACTIVE, Action, Deployment, DeployState
@@ -136,3 +137,23 @@ def plan_promotions(
         status = base.model_status if base.model_status in (PENDING, APPROVED) else PENDING
         planned[following] = replace(base, model_status=status, deployment=request)
     return planned
+
+
+def newest_first(approved: Iterable[StageRecord], own: tuple[int, str]) -> Iterator[tuple[int, str]]:
+    """The versions that may serve a stage, as (version, ARN), newest first and each once: the records
+    approved in the stage before (read newest first, lazily) and the request's own version `own`."""
+    tried: set[int] = set()
+    candidates = heapq.merge(((r.model_version, r.model_package_arn) for r in approved), [own],
+                             key=lambda c: c[0], reverse=True)  # fmt: skip
+    for version, arn in candidates:
+        if version not in tried:
+            tried.add(version)
+            yield version, arn
+
+
+@dataclass(frozen=True, slots=True)
+class TargetVersion:
+    """The version a stage should serve, as the registry describes it now."""
+
+    version: int
+    pkg: PackageSnapshot

@@ -10,13 +10,12 @@ deterministic names and request tokens make a retried kick find what an earlier 
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from govsync.domain.arns import PackageArn
+from govsync.domain.arns import PackageArn, version_arn
 from govsync.domain.deploy_requests import DeployRequest, parse_deploy_request
 from govsync.domain.deployment import (
     Action,
@@ -32,7 +31,7 @@ from govsync.domain.deployment import (
 )
 from govsync.domain.errors import PermanentAwsError, RejectedEvent
 from govsync.domain.package import PackageSnapshot
-from govsync.domain.promotion import deployable_in, first_record_in_stage, registry_state
+from govsync.domain.promotion import TargetVersion, deployable_in, first_record_in_stage, newest_first, registry_state
 from govsync.domain.records import APPROVED, StageRecord
 from govsync.domain.rollback import rollback_request
 from govsync.domain.targets import Target
@@ -40,26 +39,10 @@ from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.deployment_status import Replacement, supersede_previous
 from govsync.services.messages import Consumer, Message
 from govsync.services.ports import Deployer, Registry
-from govsync.services.updates import Audit, update_records
+from govsync.services.updates import Audit, update_stage_record
 
 ACTOR = "govsync-deploy"
 MAX_VERSION = 10**10  # above every model package version (SageMaker's are at most 10 digits)
-
-
-@dataclass(frozen=True, slots=True)
-class TargetVersion:
-    """The version a stage should serve, as the registry describes it now."""
-
-    version: int
-    pkg: PackageSnapshot
-
-
-def version_arn(arn: str, version: int) -> str:
-    """The ARN of another version of the same group."""
-    parsed = PackageArn.parse(arn)
-    if parsed is None:
-        raise ValueError(f"not a versioned model package ARN: {arn[:200]}")
-    return str(replace(parsed, version=version))
 
 
 class Outcome(StrEnum):
@@ -152,17 +135,8 @@ class Deployments(Consumer):
         before, not rejected in this one): the table names the candidates, the registry decides."""
         previous = self.config.previous_stage(stage) or stage
         approved = self.store.group_records_in_stage(group, previous, (APPROVED,), MAX_VERSION, newest_first=True)
-        tried: set[int] = set()
         # newest first, read as they are tried: the first deployable one ends the search
-        for candidate, candidate_arn in heapq.merge(
-            ((r.model_version, r.model_package_arn) for r in approved),
-            [(version, arn)],
-            key=lambda c: c[0],
-            reverse=True,
-        ):
-            if candidate in tried:
-                continue
-            tried.add(candidate)
+        for candidate, candidate_arn in newest_first(approved, (version, arn)):
             pkg = self._describe(candidate_arn, described)
             if deployable_in(pkg, stage, self.config):
                 return TargetVersion(candidate, pkg)
@@ -251,7 +225,13 @@ class Deployments(Consumer):
             replaced = Replacement(result.get("endpoint_name", ""), result["previous_version"], version)
             supersede_previous(self.store, group, stage, replaced, event_id=request.event_id, actor=ACTOR,
                                now=self.now())  # fmt: skip
-        logger.info("deployment kicked", model_group=group, model_version=version, stage=stage, **_loggable(result))
+        logger.info(
+            "deployment kicked",
+            model_group=group,
+            model_version=version,
+            stage=stage,
+            **_loggable(result),
+        )
         metrics.add_metric(name="DeploysKicked", unit=MetricUnit.Count, value=1)
         return Outcome.KICKED
 
@@ -303,16 +283,11 @@ class Deployments(Consumer):
         action: str,
         create: StageRecord | None = None,
     ) -> dict[str, StageRecord] | None:
-        """Change the request's stage record (one transaction with its audit entry; `create`: the record
-        to start from when the stage has none yet); the records written."""
-
-        def apply(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
-            record = records.get(request.stage) or create
-            updated = change(record) if record is not None else None
-            return None if updated is None else {**records, request.stage: updated}
-
+        """Change the request's stage record (`create`: the record to start from when the stage has none
+        yet); the records written."""
         audit = Audit(request.event_id, ACTOR, action, self.now())
-        return update_records(self.store, request.model_group, request.model_version, apply, audit)
+        where = (request.model_group, request.model_version, request.stage)
+        return update_stage_record(self.store, where, change, audit, create)
 
 
 def _loggable(result: dict[str, Any]) -> dict[str, Any]:

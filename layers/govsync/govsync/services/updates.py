@@ -133,3 +133,22 @@ def update_records(
 
     written = update_version(store, group, version, apply)
     return written.records if written else None
+
+
+def update_stage_record(
+    store: Store,
+    where: tuple[str, int, str],
+    change: Callable[[StageRecord], StageRecord | None],
+    audit: Audit,
+    create: StageRecord | None = None,
+) -> dict[str, StageRecord] | None:
+    """Change one stage record of a version (`where`: group, version, stage; `create`: the record to
+    start from when the stage has none yet), with its audit entry; the records written, or None."""
+    group, version, stage = where
+
+    def apply(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
+        record = records.get(stage) or create
+        updated = change(record) if record is not None else None
+        return None if updated is None else {**records, stage: updated}
+
+    return update_records(store, group, version, apply, audit)

@@ -1,12 +1,15 @@
 """Record building: status mapping, lifecycle stages, attribute precedence, diffs."""
 
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 
 import pytest
 
 from govsync.adapters.described_package import snapshot_from_describe
+from govsync.adapters.dynamodb_items import StageRecordItem
+from govsync.domain.export import CSV_HEADER, SUMMARIZED
 from govsync.domain.governance import resolve_governance
-from govsync.domain.records import StageConfig, build_stage_records, diff_records, merge_records
+from govsync.domain.records import StageConfig, StageRecord, build_stage_records, diff_records, merge_records
 
 from .helpers import card, described
 
@@ -155,3 +158,23 @@ def test_merge_keeps_other_stages_and_diff_lists_changes():
     assert changes["test"]["model_owner"] == ["alice", "carol"]
     assert "model_audit_timestamp" not in changes["development"]
     assert diff_records(after, after) == {}
+
+
+def test_the_table_stores_every_field_of_the_record_declared_once_in_the_domain():
+    # Given a stage record with every kind of field set
+    pkg = snapshot_from_describe(described(ModelApprovalStatus="Approved"))
+    record = build_stage_records(pkg, resolve_governance(pkg, {}, CONFIG.metadata_keys), CONFIG)["development"]
+    record = replace(record, decisions=[{"id": "d1", "by": "olivia"}], stage_description="ok",
+                     monitoring_alert={"since": "s"})  # fmt: skip
+    # Then its item has an attribute per field, made from the field's type, and reads back the same record
+    attributes = StageRecordItem.get_attributes()
+    assert {f.name for f in fields(StageRecord)} <= set(attributes)
+    assert type(attributes["model_version"]).__name__ == "NumberAttribute"
+    assert attributes["use_case_id"].null and not attributes["model_package_arn"].null
+    assert StageRecordItem.from_record(record).to_record() == record
+
+
+def test_every_field_of_the_record_reaches_the_auditors_csv():
+    # a field added to the record is a column of the export, or summarized by columns that are
+    for field in fields(StageRecord):
+        assert field.name in CSV_HEADER or set(SUMMARIZED.get(field.name, ("-",))) <= set(CSV_HEADER), field.name

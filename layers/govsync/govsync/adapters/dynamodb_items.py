@@ -28,9 +28,11 @@ listed through by_stage_status under `RUN#<job>`, sorted by their start.
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import Any, get_args, get_origin, get_type_hints
 
 from pynamodb.attributes import (
+    Attribute,
     BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
@@ -59,6 +61,12 @@ def version_pk(group: str, version: int) -> str:
 
 def model_ref(group: str, version: int) -> str:
     return f"{group}#{version:010d}"
+
+
+def version_of(ref: str) -> tuple[str, int]:
+    """The (group, version) a `model_ref` names."""
+    group, _, version = ref.rpartition("#")
+    return group, int(version)
 
 
 class GovernanceItem(Model):
@@ -110,40 +118,44 @@ class VersionHeadItem(GovernanceItem, discriminator="head"):
     audit_head = UnicodeAttribute()
 
 
+def record_attribute(hint: Any, field: dataclasses.Field[Any]) -> Attribute[Any]:
+    """The attribute a StageRecord field is stored as, from the field's type (its default kept)."""
+    optional = type(None) in get_args(hint)
+    kind = next((a for a in get_args(hint) if a is not type(None)), hint) if optional else hint
+    origin = get_origin(kind) or kind
+    default = {} if field.default is dataclasses.MISSING else {"default": field.default}
+    if kind is str:
+        return UnicodeAttribute(null=optional, **default)
+    if kind is int:
+        return NumberAttribute(null=optional, **default)
+    if kind is bool:
+        return BooleanAttribute(null=optional, **default)
+    if origin is tuple:  # a tuple of names
+        return ListAttribute(of=UnicodeAttribute, default=list)
+    if origin is list:
+        return ListAttribute(default=list)
+    if origin is dict or dataclasses.is_dataclass(kind):  # a JSON object, or a value stored as its JSON
+        return MapAttribute(default=dict)
+    raise TypeError(f"StageRecord.{field.name}: no attribute for {hint!r}")
+
+
+def record_attributes() -> dict[str, Attribute[Any]]:
+    """One attribute per StageRecord field, made from the field's type: the record is declared once,
+    in the domain, and a new field is stored with no change here."""
+    hints = get_type_hints(StageRecord)
+    return {field.name: record_attribute(hints[field.name], field) for field in dataclasses.fields(StageRecord)}
+
+
 class StageRecordItem(GovernanceItem, discriminator="stage"):
+    # the record's fields, each an attribute of the class being made (a class body's locals() is the
+    # namespace PynamoDB builds the item from)
+    locals().update(record_attributes())
     by_stage_status = ByStageStatus["StageRecordItem"]()
     by_use_case = ByUseCase()
     by_live = ByLive()
 
     stage_status = UnicodeAttribute()
     model_ref = UnicodeAttribute()
-    model_group = UnicodeAttribute()
-    model_version = NumberAttribute()
-    model_stage = UnicodeAttribute()
-    model_status = UnicodeAttribute()
-    use_case_id = UnicodeAttribute(null=True)
-    use_case_name = UnicodeAttribute(null=True)
-    use_case_stage = UnicodeAttribute(null=True)
-    model_owner = UnicodeAttribute(null=True)
-    model_lob = UnicodeAttribute(null=True)
-    model_project = UnicodeAttribute(null=True)
-    model_risk = UnicodeAttribute(null=True)
-    model_validation_metrics: MapAttribute[str, Any] = MapAttribute(default=dict)
-    model_monitoring_metrics: MapAttribute[str, Any] = MapAttribute(default=dict)
-    model_audit_timestamp = UnicodeAttribute()
-    model_audit_user = UnicodeAttribute()
-    model_package_arn = UnicodeAttribute()
-    source_account = UnicodeAttribute()
-    registry_last_modified = UnicodeAttribute()
-    metadata_complete = BooleanAttribute()
-    metadata_missing = ListAttribute(of=UnicodeAttribute, default=list)
-    stage_description = UnicodeAttribute(null=True)
-    artifacts: ListAttribute[Any] = ListAttribute(default=list)
-    artifact_status = UnicodeAttribute(default="none")
-    registry_status = UnicodeAttribute(null=True)
-    deployment: MapAttribute[str, Any] = MapAttribute(default=dict)
-    monitoring_alert: MapAttribute[str, Any] = MapAttribute(default=dict)
-    decisions: ListAttribute[Any] = ListAttribute(default=list)
     # what the record counts in its use case's tallies (absent: written before the tallies, not counted)
     counted_use_case = UnicodeAttribute(null=True)
     counted_approved = BooleanAttribute(null=True)

@@ -21,6 +21,7 @@ from govsync.adapters.dynamodb_items import (
     StageRecordItem,
     VersionHeadItem,
     model_ref,
+    version_of,
     version_pk,
 )
 from govsync.adapters.dynamodb_job_items import MetricsPointItem, metrics_pk
@@ -50,10 +51,11 @@ class GovernanceStore(UseCaseTable):
                 if isinstance(item, VersionHeadItem):
                     state.head = VersionHead(item.source_version, int(item.audit_seq), item.audit_head)
                 elif isinstance(item, StageRecordItem):
-                    state.records[item.model_stage] = item.to_record()
-                    state.counted[item.model_stage] = item.counted()
+                    record = item.to_record()
+                    state.records[record.model_stage] = record
+                    state.counted[record.model_stage] = item.counted()
                     if item.counted_use_case is None:
-                        state.uncounted.add(item.model_stage)
+                        state.uncounted.add(record.model_stage)
         except PynamoDBException as exc:
             raise failure(exc, f"Query version {group}/{version}") from exc
         return state
@@ -66,13 +68,22 @@ class GovernanceStore(UseCaseTable):
         keys = [(version_pk(g, v), sk) for g, v in versions for sk in (HEAD_SK, STAGE_PREFIX + first_stage)]
         heads: dict[tuple[str, int], str] = {}
         records: dict[tuple[str, int], bool] = {}
-        attributes = ["pk", "sk", "kind", "model_group", "model_version", "source_version", "counted_use_case"]
+        attributes = [
+            "pk",
+            "sk",
+            "kind",
+            "model_group",
+            "model_version",
+            "model_ref",
+            "source_version",
+            "counted_use_case",
+        ]
         try:
             for item in GovernanceItem.batch_get(keys, consistent_read=True, attributes_to_get=attributes):
                 if isinstance(item, VersionHeadItem) and item.source_version:
                     heads[(item.model_group, int(item.model_version))] = item.source_version
                 elif isinstance(item, StageRecordItem):
-                    records[(item.model_group, int(item.model_version))] = item.counted_use_case is not None
+                    records[version_of(item.model_ref)] = item.counted_use_case is not None
         except PynamoDBException as exc:
             raise failure(exc, "BatchGetItem version heads") from exc
         return {key: Applied(source, records[key]) for key, source in heads.items() if key in records}

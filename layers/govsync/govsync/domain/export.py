@@ -49,6 +49,12 @@ OPERATIONAL_FIELDS = (
     "monitoring_alert",
 )
 CSV_HEADER = BLOG_ATTRIBUTES + OPERATIONAL_FIELDS
+# record fields the CSV shows through other columns, not as their own (the JSON pack has them whole)
+SUMMARIZED = {
+    "deployment": ("deployment_status", "deployment_account", "deployment_endpoint"),
+    "decisions": ("approved_by",),
+    "artifacts": ("artifact_status",),
+}
 
 
 @dataclass(frozen=True, slots=True)

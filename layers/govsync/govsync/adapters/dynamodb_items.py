@@ -118,8 +118,8 @@ class VersionHeadItem(GovernanceItem, discriminator="head"):
     audit_head = UnicodeAttribute()
 
 
-def record_attribute(hint: Any, field: dataclasses.Field[Any]) -> Attribute[Any]:
-    """The attribute a StageRecord field is stored as, from the field's type (its default kept)."""
+def stored_as(hint: Any, field: dataclasses.Field[Any]) -> Attribute[Any]:
+    """The attribute a domain value's field is stored as, from the field's type (its default kept)."""
     optional = type(None) in get_args(hint)
     kind = next((a for a in get_args(hint) if a is not type(None)), hint) if optional else hint
     origin = get_origin(kind) or kind
@@ -136,20 +136,20 @@ def record_attribute(hint: Any, field: dataclasses.Field[Any]) -> Attribute[Any]
         return ListAttribute(default=list)
     if origin is dict or dataclasses.is_dataclass(kind):  # a JSON object, or a value stored as its JSON
         return MapAttribute(default=dict)
-    raise TypeError(f"StageRecord.{field.name}: no attribute for {hint!r}")
+    raise TypeError(f"{field.name}: no attribute for {hint!r}")
 
 
-def record_attributes() -> dict[str, Attribute[Any]]:
-    """One attribute per StageRecord field, made from the field's type: the record is declared once,
-    in the domain, and a new field is stored with no change here."""
-    hints = get_type_hints(StageRecord)
-    return {field.name: record_attribute(hints[field.name], field) for field in dataclasses.fields(StageRecord)}
+def stored_attributes(value: type) -> dict[str, Attribute[Any]]:
+    """One attribute per field of a domain value (a dataclass), made from the field's type: the value
+    is declared once, in the domain, and a new field is stored with no change here."""
+    hints = get_type_hints(value)
+    return {field.name: stored_as(hints[field.name], field) for field in dataclasses.fields(value)}
 
 
 class StageRecordItem(GovernanceItem, discriminator="stage"):
     # the record's fields, each an attribute of the class being made (a class body's locals() is the
     # namespace PynamoDB builds the item from)
-    locals().update(record_attributes())
+    locals().update(stored_attributes(StageRecord))
     by_stage_status = ByStageStatus["StageRecordItem"]()
     by_use_case = ByUseCase()
     by_live = ByLive()
@@ -193,17 +193,7 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
 
 
 class AuditItem(GovernanceItem, discriminator="audit"):
-    model_group = UnicodeAttribute()
-    model_version = NumberAttribute()
-    seq = NumberAttribute()
-    event_id = UnicodeAttribute()
-    actor = UnicodeAttribute()
-    action = UnicodeAttribute()
-    changes: MapAttribute[str, Any] = MapAttribute(default=dict)
-    source_time = UnicodeAttribute()
-    recorded_at = UnicodeAttribute()
-    prev_hash = UnicodeAttribute()
-    hash = UnicodeAttribute()
+    locals().update(stored_attributes(AuditEntry))  # the entry's fields, as StageRecordItem has the record's
 
     @classmethod
     def from_entry(cls, entry: AuditEntry) -> AuditItem:
@@ -217,7 +207,7 @@ class AuditItem(GovernanceItem, discriminator="audit"):
         values = {name: getattr(self, name) for name in AuditEntry.__dataclass_fields__}
         values["model_version"] = int(values["model_version"])
         values["seq"] = int(values["seq"])
-        values["changes"] = plain(self.changes)
+        values["changes"] = plain(values["changes"])
         return AuditEntry(**values)
 
 

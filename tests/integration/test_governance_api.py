@@ -151,7 +151,7 @@ def test_an_approval_goes_through_the_registry_and_the_record_names_the_person(r
     record = records(1)["development"]
     assert record.model_status == "approved" and record.model_audit_user == "olivia@example.com"
     assert record.stage_description == "Validated on the hold-out set"
-    assert [d["state"] for d in record.decisions] == ["applied"]
+    assert [d.state for d in record.decisions] == ["applied"]
     entry = wiring.governance_store().audit_entries(GROUP, 1)[-1]
     assert entry.actor == "olivia@example.com"
     assert entry.changes["development"]["model_status"] == ["pending", "approved"]
@@ -205,7 +205,7 @@ def test_a_high_risk_test_approval_takes_two_distinct_approvers(registered, stac
     record = records(1)["test"]
     assert record.model_status == "approved"
     assert record.model_audit_user == "olivia@example.com, oscar@example.com"
-    assert {d["state"] for d in record.decisions} == {"applied"}
+    assert {d.state for d in record.decisions} == {"applied"}
     assert not [r for r in api(stack, "victor", "GET", "/approvals/pending")[1]["pending"] if r["stage"] == "test"]
 
 
@@ -226,7 +226,7 @@ def test_one_rejection_rejects_whatever_was_collected(registered, stack):
     sync(stack, registered)
     record = records(1)["test"]
     assert record.model_status == "rejected" and record.model_audit_user == "oscar@example.com"
-    assert {d["by"]: d["state"] for d in record.decisions} == {
+    assert {d.by: d.state for d in record.decisions} == {
         "olivia@example.com": "superseded", "oscar@example.com": "applied"}  # fmt: skip
 
 

@@ -93,7 +93,7 @@ def test_settings_name_the_variable_of_bad_rules_and_default_to_the_chain():
 def test_the_first_stage_decision_is_sent_at_once():
     verdict = decide(ask(), version_records(), CONFIG, RULES, REGISTRANT, {})
     assert verdict.outcome == SENT and verdict.approvers == ("olivia@example.com",)
-    assert verdict.record.decisions[-1]["state"] == SENT and verdict.record.decisions[-1]["by"] == "olivia@example.com"
+    assert verdict.record.decisions[-1].state == SENT and verdict.record.decisions[-1].by == "olivia@example.com"
 
 
 def test_a_later_stage_waits_for_the_one_before():
@@ -111,7 +111,7 @@ def test_two_approvers_for_a_high_risk_test_stage_each_counted_once():
         decide(ask(stage="test", decision_id="d2"), records, CONFIG, RULES, REGISTRANT, {})
     second = decide(ask(OSCAR, stage="test", decision_id="d2"), records, CONFIG, RULES, REGISTRANT, {})
     assert second.outcome == SENT and second.approvers == ("olivia@example.com", "oscar@example.com")
-    assert [d["state"] for d in second.record.decisions] == [SENT, SENT]
+    assert [d.state for d in second.record.decisions] == [SENT, SENT]
 
 
 def test_the_registrant_is_refused_with_403():
@@ -129,11 +129,11 @@ def test_the_registry_event_names_the_people_whose_decision_it_carries():
     after = {**stored, "test": replace(sent, model_status="approved", registry_status="approved")}
     named, actor = attribute(stored, after)
     assert actor == "olivia@example.com, oscar@example.com" == named["test"].model_audit_user
-    assert {d["state"] for d in named["test"].decisions} == {APPLIED}
+    assert {d.state for d in named["test"].decisions} == {APPLIED}
     # decided otherwise (a rejection in Studio): what was collected is superseded, nobody is named
     rejected = {**stored, "test": replace(collected, model_status="rejected", registry_status="rejected")}
     named, actor = attribute({**before, "test": collected}, rejected)
-    assert actor is None and named["test"].decisions[0]["state"] == SUPERSEDED
+    assert actor is None and named["test"].decisions[0].state == SUPERSEDED
 
 
 def test_use_cases_start_in_poc_and_move_one_stage_at_a_time():

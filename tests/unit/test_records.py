@@ -7,6 +7,7 @@ import pytest
 
 from govsync.adapters.described_package import snapshot_from_describe
 from govsync.adapters.dynamodb_items import StageRecordItem
+from govsync.domain.decisions import Decision
 from govsync.domain.export import CSV_HEADER, SUMMARIZED
 from govsync.domain.governance import resolve_governance
 from govsync.domain.records import StageConfig, StageRecord, build_stage_records, diff_records, merge_records
@@ -164,7 +165,8 @@ def test_the_table_stores_every_field_of_the_record_declared_once_in_the_domain(
     # Given a stage record with every kind of field set
     pkg = snapshot_from_describe(described(ModelApprovalStatus="Approved"))
     record = build_stage_records(pkg, resolve_governance(pkg, {}, CONFIG.metadata_keys), CONFIG)["development"]
-    record = replace(record, decisions=[{"id": "d1", "by": "olivia"}], stage_description="ok",
+    decision = Decision("d1", "approve", "olivia", "olivia", None, "ok", "t", "t0", "applied")
+    record = replace(record, decisions=[decision], stage_description="ok",
                      monitoring_alert={"since": "s"})  # fmt: skip
     # Then its item has an attribute per field, made from the field's type, and reads back the same record
     attributes = StageRecordItem.get_attributes()

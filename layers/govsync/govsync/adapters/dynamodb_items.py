@@ -44,6 +44,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from pynamodb.models import Model
 
 from govsync.domain.audit import AuditEntry
+from govsync.domain.decisions import Decision
 from govsync.domain.deployment import Deployment, DeployState
 from govsync.domain.records import StageRecord
 from govsync.domain.usecases import Counted, ModelTally, UseCase, counted
@@ -185,7 +186,7 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
         values["model_version"] = int(values["model_version"])
         values["metadata_missing"] = tuple(values["metadata_missing"] or ())
         values["artifacts"] = list(values["artifacts"] or [])
-        values["decisions"] = list(values["decisions"] or [])
+        values["decisions"] = [Decision.from_json(d) for d in values["decisions"] or []]
         values["deployment"] = Deployment.from_json(values["deployment"])
         values["monitoring_alert"] = dict(values["monitoring_alert"] or {})
         values["model_monitoring_metrics"] = dict(values["model_monitoring_metrics"] or {})

@@ -1,14 +1,6 @@
 """People's decisions on a stage: who may decide, how many approvers a stage needs, what a decision
-asks of the registry, and whose name the record takes when the registry's event comes back.
-
-A decision is stored on its stage record (`decisions`, oldest first) as a plain map:
-`id, decision (approve|reject), by, username, email, comment, at, against` (the package's
-LastModifiedTime it was made against) and `state`:
-
-- `collected`: an approval counted while the stage waits for more approvers;
-- `sent`: handed to the registry (with the approvals collected before it);
-- `applied`: the registry's event brought it back: the record and its audit entry name the person;
-- `failed`: the registry refused it (`error`); `superseded`: the stage was decided elsewhere.
+asks of the registry, and whose name the record takes when the registry's event comes back. A
+decision, as its stage record keeps it, and its states: `domain.decisions`.
 """
 
 from __future__ import annotations
@@ -17,22 +9,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from govsync.domain.decisions import APPLIED, APPROVE, COLLECTED, REJECT, SENT, SUPERSEDED, Decision
 from govsync.domain.errors import Refused
 from govsync.domain.identity import is_registrant, is_same_approver
 from govsync.domain.people import Person
 from govsync.domain.promotion import first_record_in_stage
 from govsync.domain.records import APPROVED, REJECTED, Records, StageConfig, StageRecord
 
-APPROVE = "approve"
-REJECT = "reject"
 DECISIONS = (APPROVE, REJECT)
 STATUS_OF = {APPROVE: APPROVED, REJECT: REJECTED}
-
-COLLECTED = "collected"
-SENT = "sent"
-APPLIED = "applied"
-FAILED = "failed"
-SUPERSEDED = "superseded"
 
 # risk tier -> stage -> approvers required; the default: a high-risk version needs two distinct
 # approvers for the decision that promotes it into production (approving its `test` stage)
@@ -80,18 +65,10 @@ class Ask:
     at: str
     against: str  # the package's LastModifiedTime now
 
-    def entry(self, state: str) -> dict[str, Any]:
-        return {
-            "id": self.decision_id,
-            "decision": self.decision,
-            "by": self.person.name,
-            "username": self.person.username,
-            "email": self.person.email,
-            "comment": self.comment,
-            "at": self.at,
-            "against": self.against,
-            "state": state,
-        }
+    def entry(self, state: str) -> Decision:
+        return Decision(id=self.decision_id, decision=self.decision, by=self.person.name,
+                        username=self.person.username, email=self.person.email, comment=self.comment, at=self.at,
+                        against=self.against, state=state)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +81,9 @@ class Verdict:
     required: int
 
 
-def approvals(record: StageRecord | None) -> list[dict[str, Any]]:
+def approvals(record: StageRecord | None) -> list[Decision]:
     """The approvals collected on the stage so far (waiting for more approvers)."""
-    return [d for d in (record.decisions if record else []) if d.get("state") == COLLECTED and d["decision"] == APPROVE]
+    return [d for d in (record.decisions if record else []) if d.is_collected_approval]
 
 
 def decide(
@@ -147,19 +124,19 @@ def decide(
         )
     required = rules.required(ask.stage, record.model_risk) if ask.decision == APPROVE else 1
     collected = approvals(record)
-    if ask.decision == APPROVE and any(is_same_approver(d["username"], ask.person) for d in collected):
+    if ask.decision == APPROVE and any(is_same_approver(d.username, ask.person) for d in collected):
         raise Refused(
             409,
             f"{ask.person.name} already approved {ask.stage}: it takes {required} distinct approvers "
             f"({len(collected)} so far)",
         )
-    earlier = tuple(d["by"] for d in collected) if ask.decision == APPROVE else ()
+    earlier = tuple(d.by for d in collected) if ask.decision == APPROVE else ()
     approvers = (*earlier, ask.person.name)
     if len(approvers) < required:
         stored = replace(record, decisions=[*record.decisions, ask.entry(COLLECTED)])
         return Verdict(COLLECTED, stored, approvers, required)
     decisions = [
-        {**d, "state": SENT, "sent_with": ask.decision_id} if d in collected and ask.decision == APPROVE else d
+        replace(d, state=SENT, sent_with=ask.decision_id) if d in collected and ask.decision == APPROVE else d
         for d in record.decisions
     ]
     stored = replace(record, decisions=[*decisions, ask.entry(SENT)])
@@ -170,8 +147,8 @@ def mark(record: StageRecord, decision_id: str, state: str, error: str | None = 
     """The record with the decision `decision_id` (and the approvals sent with it) in `state`."""
     decisions = []
     for d in record.decisions:
-        if d["id"] == decision_id or d.get("sent_with") == decision_id:
-            d = {**d, "state": state, **({"error": error} if error else {})}
+        if decision_id in (d.id, d.sent_with):
+            d = replace(d, state=state, error=error or d.error)
         decisions.append(d)
     return replace(record, decisions=decisions)
 
@@ -186,17 +163,17 @@ def attribute(before: Records, after: Records) -> tuple[Records, str | None]:
         old = before.get(stage)
         if old is None or record.registry_status == old.registry_status or record.registry_status is None:
             continue
-        sent = [d for d in record.decisions if d.get("state") == SENT]
-        matching = [d for d in sent if STATUS_OF.get(d["decision"]) == record.registry_status]
+        sent = [d for d in record.decisions if d.state == SENT]
+        matching = [d for d in sent if STATUS_OF.get(d.decision) == record.registry_status]
         decisions = []
         for d in record.decisions:
             if d in matching:
-                d = {**d, "state": APPLIED}
-            elif d.get("state") in (COLLECTED, SENT):
-                d = {**d, "state": SUPERSEDED}
+                d = replace(d, state=APPLIED)
+            elif d.state in (COLLECTED, SENT):
+                d = replace(d, state=SUPERSEDED)
             decisions.append(d)
         if matching:
-            actor = ", ".join(dict.fromkeys(d["by"] for d in matching))
+            actor = ", ".join(dict.fromkeys(d.by for d in matching))
             result[stage] = replace(record, decisions=decisions, model_audit_user=actor)
         elif decisions != record.decisions:
             result[stage] = replace(record, decisions=decisions)

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from govsync.domain.approvals import APPLIED
 from govsync.domain.audit import AuditEntry, ChainVerdict
+from govsync.domain.decisions import APPLIED
 from govsync.domain.records import StageRecord
 
 # the blog's "use case and model stage governance attributes", in its order

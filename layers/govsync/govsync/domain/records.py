@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from govsync.domain.decisions import Decision
 from govsync.domain.deployment import Deployment, DeployState
 from govsync.domain.governance import DEFAULT_METADATA_KEYS, Governance
 from govsync.domain.package import PackageSnapshot
@@ -108,8 +109,8 @@ class StageRecord:
     deployment: Deployment = field(default_factory=Deployment)
     # set while the endpoint's metrics breach the stage's thresholds (see domain.monitoring)
     monitoring_alert: dict[str, Any] = field(default_factory=dict)
-    # people's decisions on this stage, oldest first (see domain.approvals)
-    decisions: list[dict[str, Any]] = field(default_factory=list)
+    # people's decisions on this stage, oldest first (see domain.decisions and domain.approvals)
+    decisions: list[Decision] = field(default_factory=list)
 
     @property
     def deployment_status(self) -> str | None:
@@ -120,6 +121,7 @@ class StageRecord:
         data = asdict(self)
         data["metadata_missing"] = list(self.metadata_missing)
         data["deployment"] = self.deployment.to_json()
+        data["decisions"] = [d.to_json() for d in self.decisions]
         return data
 
     def view(self, use_case_stages: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from govsync.domain import approvals
-from govsync.domain.approvals import FAILED, ApprovalRules, Ask, Verdict
+from govsync.domain.approvals import ApprovalRules, Ask, Verdict
+from govsync.domain.decisions import COLLECTED, FAILED, SENT
 from govsync.domain.errors import GovsyncError, Refused
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.people import DECIDE, Person
@@ -112,7 +113,7 @@ class Decisions:
         }
         logger.info("decision stored", decision_id=ask.decision_id, model_group=group, model_version=version,
                     stage=stage, decision=decision, state=verdict.outcome, by=person.name)  # fmt: skip
-        if verdict.outcome == approvals.COLLECTED:
+        if verdict.outcome == COLLECTED:
             metrics.add_metric(name="ApprovalsCollected", unit=MetricUnit.Count, value=1)
             return result
         self._send(ask, group, version, pkg.arn, pkg.region)
@@ -178,10 +179,10 @@ class Decisions:
             "deployment_status": record.deployment_status,
             "waiting_since": since,
             "waited_seconds": waited,
-            "approvals": [{"by": d["by"], "at": d["at"], "comment": d["comment"]} for d in collected],
+            "approvals": [{"by": d.by, "at": d.at, "comment": d.comment} for d in collected],
             "approvals_collected": len(collected),
             "approvals_required": rules.required(record.model_stage, record.model_risk),
-            "decision_sent": any(d.get("state") == approvals.SENT for d in record.decisions),
+            "decision_sent": any(d.state == SENT for d in record.decisions),
         }
 
 

@@ -56,8 +56,15 @@ class MetricsPointItem(GovernanceItem, discriminator="metrics"):
     expires_at = TTLAttribute()
 
     def to_point(self) -> MetricsPoint:
-        return MetricsPoint(self.model_group, int(self.model_version), self.model_stage, self.endpoint_name,
-                            self.window_start, self.sk, plain(self.values))  # fmt: skip
+        return MetricsPoint(
+            self.model_group,
+            int(self.model_version),
+            self.model_stage,
+            self.endpoint_name,
+            self.window_start,
+            self.sk,
+            plain(self.values),
+        )
 
 
 def metrics_pk(group: str, version: int, stage: str) -> str:

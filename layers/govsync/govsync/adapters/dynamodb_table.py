@@ -16,9 +16,16 @@ from govsync.adapters.dynamodb_items import (
 from govsync.adapters.dynamodb_job_items import MetricsPointItem, RunItem, RunPartItem
 
 MODELS: tuple[type[Model], ...] = (
-    GovernanceItem, VersionHeadItem, StageRecordItem, AuditItem, UseCaseItem, UseCaseTallyItem, MetricsPointItem,
-    RunItem, RunPartItem,
-)  # fmt: skip
+    GovernanceItem,
+    VersionHeadItem,
+    StageRecordItem,
+    AuditItem,
+    UseCaseItem,
+    UseCaseTallyItem,
+    MetricsPointItem,
+    RunItem,
+    RunPartItem,
+)
 
 
 def bind(table_name: str, region: str, host: str | None = None) -> Connection:

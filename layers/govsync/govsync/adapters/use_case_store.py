@@ -112,10 +112,12 @@ class UseCaseTable:
         item = StageRecordItem.from_record(record)
         transaction.update(
             item,
-            actions=[StageRecordItem.counted_use_case.set(item.counted_use_case),
-                     StageRecordItem.counted_approved.set(bool(item.counted_approved))],
+            actions=[
+                StageRecordItem.counted_use_case.set(item.counted_use_case),
+                StageRecordItem.counted_approved.set(bool(item.counted_approved)),
+            ],
             condition=StageRecordItem.counted_use_case.does_not_exist(),
-        )  # fmt: skip
+        )
         if (count := counted(record)) is not None:
             self._tally(transaction, (count[0], record.model_group, record.model_stage), (1, int(count[1])))
 

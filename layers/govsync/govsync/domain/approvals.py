@@ -66,9 +66,17 @@ class Ask:
     against: str  # the package's LastModifiedTime now
 
     def entry(self, state: str) -> Decision:
-        return Decision(id=self.decision_id, decision=self.decision, by=self.person.name,
-                        username=self.person.username, email=self.person.email, comment=self.comment, at=self.at,
-                        against=self.against, state=state)  # fmt: skip
+        return Decision(
+            id=self.decision_id,
+            decision=self.decision,
+            by=self.person.name,
+            username=self.person.username,
+            email=self.person.email,
+            comment=self.comment,
+            at=self.at,
+            against=self.against,
+            state=state,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,8 +143,9 @@ def newest_first(approved: Iterable[StageRecord], own: tuple[int, str]) -> Itera
     """The versions that may serve a stage, as (version, ARN), newest first and each once: the records
     approved in the stage before (read newest first, lazily) and the request's own version `own`."""
     tried: set[int] = set()
-    candidates = heapq.merge(((r.model_version, r.model_package_arn) for r in approved), [own],
-                             key=lambda c: c[0], reverse=True)  # fmt: skip
+    candidates = heapq.merge(
+        ((r.model_version, r.model_package_arn) for r in approved), [own], key=lambda c: c[0], reverse=True
+    )
     for version, arn in candidates:
         if version not in tried:
             tried.add(version)

@@ -100,9 +100,12 @@ class RegistrySync(Consumer):
             return self.sync(ref, redelivered=receive_count > 1, message_id=message_id)
 
         return self.consume(
-            Message(body, message_id, receive_count), handle, rejected=Outcome.REJECTED, what="event",
+            Message(body, message_id, receive_count),
+            handle,
+            rejected=Outcome.REJECTED,
+            what="event",
             metric="EventsRejected",
-        )  # fmt: skip
+        )
 
     def sync(
         self,
@@ -137,13 +140,20 @@ class RegistrySync(Consumer):
             now = self.now()
             plan = Planning(self.config, self.targets, ref.event_id, now, message_id, pkg)
             after, person = records_after(state.records, pkg, governance, artifacts, plan)
-            update = Update(after, ref.event_id, person or pkg.actor, "registry-sync",
-                            source_time=pkg.last_modified_time.isoformat(), recorded_at=now,
-                            source_version=None if seen is Seen.LOST else pkg.source_version)  # fmt: skip
+            update = Update(
+                after,
+                ref.event_id,
+                person or pkg.actor,
+                "registry-sync",
+                source_time=pkg.last_modified_time.isoformat(),
+                recorded_at=now,
+                source_version=None if seen is Seen.LOST else pkg.source_version,
+            )
             return state, seen, commit_update(self.store, state, update)
 
-        state, seen, written = retry_on_conflict(attempt, what=f"version {pkg.group}/{pkg.version}",
-                                                 attempts=MAX_RACE_ATTEMPTS)  # fmt: skip
+        state, seen, written = retry_on_conflict(
+            attempt, what=f"version {pkg.group}/{pkg.version}", attempts=MAX_RACE_ATTEMPTS
+        )
         if written is None:
             outcome = Outcome.STALE if seen is Seen.STALE else Outcome.DUPLICATE
             logger.info("change already applied", outcome=outcome.value, source_version=pkg.source_version)
@@ -151,8 +161,9 @@ class RegistrySync(Consumer):
                 name="Duplicates" if outcome is Outcome.DUPLICATE else "StaleEvents", unit=MetricUnit.Count, value=1
             )
             # nothing opened now; a redelivery of the message that opened requests sends them again
-            send_requests(self.deploy_requests, to_send(state.records, state.records, message_id,
-                                                        redelivered=redelivered))  # fmt: skip
+            send_requests(
+                self.deploy_requests, to_send(state.records, state.records, message_id, redelivered=redelivered)
+            )
             return outcome
         governance, artifacts = inputs.resolved()  # set by the attempt that was written
         logger.info(

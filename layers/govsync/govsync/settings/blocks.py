@@ -44,8 +44,13 @@ class Common(SettingsModel):
     """What every function has: the table and the region."""
 
     governance_table: str = setting("GOVSYNC_TABLE", "the governance table", min_length=3)
-    region: str = setting("AWS_REGION", "the function's region (Lambda sets it)", each_matches=REGION,
-                          pattern_means="a region name", min_length=1)  # fmt: skip
+    region: str = setting(
+        "AWS_REGION",
+        "the function's region (Lambda sets it)",
+        each_matches=REGION,
+        pattern_means="a region name",
+        min_length=1,
+    )
 
 
 class Queued(Common):
@@ -55,24 +60,36 @@ class Queued(Common):
         "GOVSYNC_DEAD_LETTER_QUEUE_URL", "where the function's rejected messages go, with their reason", None, **QUEUE
     )
     max_receive_count: int = setting(
-        "GOVSYNC_MAX_RECEIVE_COUNT", "the queues' maxReceiveCount: on that delivery a transient failure is "
-        "dead-lettered with its reason", 5, ge=1, le=1000,
-    )  # fmt: skip
+        "GOVSYNC_MAX_RECEIVE_COUNT",
+        "the queues' maxReceiveCount: on that delivery a transient failure is dead-lettered with its reason",
+        5,
+        ge=1,
+        le=1000,
+    )
 
 
 class StageChain(Common):
     """The promotion chain and how the registry's words map onto it."""
 
-    stages: tuple[str, ...] = setting("GOVSYNC_STAGES", "the promotion chain, first stage first",
-                                      ("development", "test", "production"), reading="list")  # fmt: skip
+    stages: tuple[str, ...] = setting(
+        "GOVSYNC_STAGES",
+        "the promotion chain, first stage first",
+        ("development", "test", "production"),
+        reading="list",
+    )
     stage_aliases: dict[str, str] = setting(
-        "GOVSYNC_STAGE_ALIASES", "ModelLifeCycle stage names mapped onto stages (JSON)",
-        lambda: {"staging": "test", "prod": "production"}, reading="json",
-    )  # fmt: skip
+        "GOVSYNC_STAGE_ALIASES",
+        "ModelLifeCycle stage names mapped onto stages (JSON)",
+        lambda: {"staging": "test", "prod": "production"},
+        reading="json",
+    )
     metadata_keys: dict[str, str] = setting(
-        "GOVSYNC_METADATA_KEYS", "record field -> the metadata key it is read from (JSON; unset keys keep theirs)",
-        lambda: dict(DEFAULT_METADATA_KEYS), reading="json", tuning=True,
-    )  # fmt: skip
+        "GOVSYNC_METADATA_KEYS",
+        "record field -> the metadata key it is read from (JSON; unset keys keep theirs)",
+        lambda: dict(DEFAULT_METADATA_KEYS),
+        reading="json",
+        tuning=True,
+    )
 
     @field_validator("stages")
     @classmethod
@@ -103,8 +120,12 @@ class Targets(StageChain):
     stage_targets: dict[str, StageTarget] = setting(
         "GOVSYNC_STAGE_TARGETS", "stage -> its target: account, strategy and its options (JSON)", dict, reading="json"
     )
-    deploy_role_name: str = setting("GOVSYNC_DEPLOY_ROLE_NAME", "the role assumed in each stage account to deploy",
-                                    "govsync-deploy", pattern=ROLE_NAME)  # fmt: skip
+    deploy_role_name: str = setting(
+        "GOVSYNC_DEPLOY_ROLE_NAME",
+        "the role assumed in each stage account to deploy",
+        "govsync-deploy",
+        pattern=ROLE_NAME,
+    )
 
     @field_validator("stage_targets")
     @classmethod
@@ -129,8 +150,13 @@ class Targets(StageChain):
     @property
     def targets(self) -> dict[str, Target]:
         """The stage targets with their defaults resolved (deploy role, execution role, bus)."""
-        return resolve_targets(self.stage_targets, role_name=self.deploy_role_name, region=self.region,
-                               partition=self.partition, central_account=self.account_id)  # fmt: skip
+        return resolve_targets(
+            self.stage_targets,
+            role_name=self.deploy_role_name,
+            region=self.region,
+            partition=self.partition,
+            central_account=self.account_id,
+        )
 
     def stage_role_arn(self, account: str, role_name: str) -> str:
         return role_arn(self.partition, account, role_name)
@@ -154,11 +180,17 @@ class QueueConsumer(Targets, Queued):
 class EventSources(Common):
     """Whose registry events are accepted."""
 
-    allowed_accounts: frozenset[str] = setting("GOVSYNC_ALLOWED_ACCOUNTS", "accounts whose registry events are "
-                                               "accepted", reading="list", **ACCOUNT)  # fmt: skip
-    allowed_regions: frozenset[str] = setting("GOVSYNC_ALLOWED_REGIONS", "regions whose registry events are "
-                                              "accepted (default: the function's)", frozenset(), reading="list",
-                                              each_matches=REGION, pattern_means="a region name")  # fmt: skip
+    allowed_accounts: frozenset[str] = setting(
+        "GOVSYNC_ALLOWED_ACCOUNTS", "accounts whose registry events are accepted", reading="list", **ACCOUNT
+    )
+    allowed_regions: frozenset[str] = setting(
+        "GOVSYNC_ALLOWED_REGIONS",
+        "regions whose registry events are accepted (default: the function's)",
+        frozenset(),
+        reading="list",
+        each_matches=REGION,
+        pattern_means="a region name",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -176,9 +208,11 @@ class Registrations(EventSources):
     """Which dev accounts may register into which groups."""
 
     dev_accounts: dict[str, tuple[str, ...]] = setting(
-        "GOVSYNC_DEV_ACCOUNTS", "dev accounts whose registrations are accepted: a comma-separated list (any group) "
-        "or JSON account -> group names or patterns", dict,
-    )  # fmt: skip
+        "GOVSYNC_DEV_ACCOUNTS",
+        "dev accounts whose registrations are accepted: a comma-separated list (any group) "
+        "or JSON account -> group names or patterns",
+        dict,
+    )
 
     @field_validator("dev_accounts", mode="before")
     @classmethod

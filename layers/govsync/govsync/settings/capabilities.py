@@ -27,27 +27,39 @@ from govsync.settings.declare import setting
 class Copies(Common):
     """Central copies of the artifacts: from which buckets, into which, with which key, in what pieces."""
 
-    artifact_buckets: frozenset[str] = setting("GOVSYNC_ARTIFACT_BUCKETS", "buckets artifacts may be copied from",
-                                               frozenset(), reading="list", **BUCKET)  # fmt: skip
+    artifact_buckets: frozenset[str] = setting(
+        "GOVSYNC_ARTIFACT_BUCKETS", "buckets artifacts may be copied from", frozenset(), reading="list", **BUCKET
+    )
     artifact_bucket: str | None = setting("GOVSYNC_ARTIFACT_BUCKET", "the central artifact bucket", None, **BUCKET)
     artifact_key_arn: str | None = setting(
-        "GOVSYNC_ARTIFACT_KEY_ARN", "the key copies are encrypted with", None, each_matches=KMS_KEY_ARN,
+        "GOVSYNC_ARTIFACT_KEY_ARN",
+        "the key copies are encrypted with",
+        None,
+        each_matches=KMS_KEY_ARN,
         pattern_means="a KMS key ARN (copies are encrypted with the key by its ARN, not an alias)",
-    )  # fmt: skip
-    source_role_name: str | None = setting("GOVSYNC_SOURCE_ROLE_NAME", "empty: dev bucket policies grant read; "
-                                           "else the role assumed in each source account", None)  # fmt: skip
-    copy_threshold_mib: int = setting("GOVSYNC_COPY_THRESHOLD_MIB", "copies above it are multipart", 256, ge=5,
-                                      le=5 * 1024, tuning=True)  # fmt: skip
-    copy_part_mib: int = setting("GOVSYNC_COPY_PART_MIB", "a multipart copy's part size", 128, ge=5, le=5 * 1024,
-                                 tuning=True)  # fmt: skip
+    )
+    source_role_name: str | None = setting(
+        "GOVSYNC_SOURCE_ROLE_NAME",
+        "empty: dev bucket policies grant read; else the role assumed in each source account",
+        None,
+    )
+    copy_threshold_mib: int = setting(
+        "GOVSYNC_COPY_THRESHOLD_MIB", "copies above it are multipart", 256, ge=5, le=5 * 1024, tuning=True
+    )
+    copy_part_mib: int = setting(
+        "GOVSYNC_COPY_PART_MIB", "a multipart copy's part size", 128, ge=5, le=5 * 1024, tuning=True
+    )
     copy_concurrency: int = setting("GOVSYNC_COPY_CONCURRENCY", "parts copied at once", 8, ge=1, le=64, tuning=True)
 
 
 class UseCaseStages(StageChain):
     use_case_stage_map: dict[str, str] | None = setting(
-        "GOVSYNC_USE_CASE_STAGES", "use-case stage -> the model stage all its models must be approved in (JSON; "
-        "default: the default map, limited to the chain's stages)", None, reading="json",
-    )  # fmt: skip
+        "GOVSYNC_USE_CASE_STAGES",
+        "use-case stage -> the model stage all its models must be approved in (JSON; "
+        "default: the default map, limited to the chain's stages)",
+        None,
+        reading="json",
+    )
 
     @model_validator(mode="after")
     def _use_case_map(self) -> Self:
@@ -72,11 +84,17 @@ class Approvals(StageChain):
     """People's decisions: how many approvers, and which person an IAM identity is."""
 
     approval_rules: dict[str, dict[str, int]] | None = setting(
-        "GOVSYNC_APPROVAL_RULES", "risk tier -> stage -> distinct approvers (JSON; default: two for high risk in "
-        "the second stage)", None, reading="json",
-    )  # fmt: skip
-    identity_map: dict[str, str] = setting("GOVSYNC_IDENTITY_MAP", "IAM identity ARN or `*` pattern -> the person "
-                                           "it belongs to (JSON)", dict, reading="json")  # fmt: skip
+        "GOVSYNC_APPROVAL_RULES",
+        "risk tier -> stage -> distinct approvers (JSON; default: two for high risk in the second stage)",
+        None,
+        reading="json",
+    )
+    identity_map: dict[str, str] = setting(
+        "GOVSYNC_IDENTITY_MAP",
+        "IAM identity ARN or `*` pattern -> the person it belongs to (JSON)",
+        dict,
+        reading="json",
+    )
 
     @field_validator("approval_rules", mode="before")
     @classmethod
@@ -94,8 +112,9 @@ class Approvals(StageChain):
     def approvals(self) -> ApprovalRules:
         if self.approval_rules is not None:
             return ApprovalRules.parse(self.approval_rules)
-        defaults = {tier: {s: n for s, n in rules.items() if s in self.stages}
-                    for tier, rules in DEFAULT_APPROVAL_RULES.items()}  # fmt: skip
+        defaults = {
+            tier: {s: n for s, n in rules.items() if s in self.stages} for tier, rules in DEFAULT_APPROVAL_RULES.items()
+        }
         return ApprovalRules.parse(defaults)
 
 
@@ -105,8 +124,9 @@ class MonitoringThresholds(StageChain):
     monitoring_thresholds: dict[str, Thresholds] = setting(
         "GOVSYNC_MONITORING_THRESHOLDS", "stage -> thresholds (JSON)", dict, reading="json"
     )
-    metrics_history_days: int = setting("GOVSYNC_METRICS_HISTORY_DAYS", "how long each window's metrics are kept",
-                                        30, ge=1, le=400)  # fmt: skip
+    metrics_history_days: int = setting(
+        "GOVSYNC_METRICS_HISTORY_DAYS", "how long each window's metrics are kept", 30, ge=1, le=400
+    )
 
     @model_validator(mode="after")
     def _thresholds_in_chain(self) -> Self:
@@ -118,10 +138,20 @@ class MetricsCollection(Common):
     """How the metrics aggregator reads the stage accounts."""
 
     metrics_window_minutes: int = setting("GOVSYNC_METRICS_WINDOW_MINUTES", "the metrics window", 60, ge=5, le=1440)
-    metrics_role_name: str = setting("GOVSYNC_METRICS_ROLE_NAME", "the read-only role assumed in each stage account",
-                                     "govsync-metrics-read", pattern=ROLE_NAME)  # fmt: skip
-    monitor_lookback_hours: int = setting("GOVSYNC_MONITOR_LOOKBACK_HOURS", "how far back Model Monitor executions "
-                                          "are read", 24, ge=1, le=24 * 14, tuning=True)  # fmt: skip
+    metrics_role_name: str = setting(
+        "GOVSYNC_METRICS_ROLE_NAME",
+        "the read-only role assumed in each stage account",
+        "govsync-metrics-read",
+        pattern=ROLE_NAME,
+    )
+    monitor_lookback_hours: int = setting(
+        "GOVSYNC_MONITOR_LOOKBACK_HOURS",
+        "how far back Model Monitor executions are read",
+        24,
+        ge=1,
+        le=24 * 14,
+        tuning=True,
+    )
 
 
 class DeployRequests(Common):
@@ -129,19 +159,27 @@ class DeployRequests(Common):
 
 
 class WorkQueue(Queued):
-    work_queue_url: str | None = setting("GOVSYNC_WORK_QUEUE_URL", "a scheduled function's work queue: its run's "
-                                         "items, fanned out", None, **QUEUE)  # fmt: skip
+    work_queue_url: str | None = setting(
+        "GOVSYNC_WORK_QUEUE_URL", "a scheduled function's work queue: its run's items, fanned out", None, **QUEUE
+    )
 
 
 class Dashboard(Common):
     """The dashboard: when a waiting decision is overdue, and how people sign in."""
 
-    review_days: int = setting("GOVSYNC_REVIEW_DAYS", "a decision waiting longer counts as an overdue review", 7,
-                               ge=1, le=365)  # fmt: skip
-    user_pool_client_id: str = setting("GOVSYNC_USER_POOL_CLIENT_ID", "the app client the dashboard signs in with",
-                                       "", pattern=r"^[\w+]{0,128}$")  # fmt: skip
-    cognito_endpoint: str = setting("GOVSYNC_COGNITO_ENDPOINT", "Cognito's endpoint (empty: the region's)", "",
-                                    pattern=r"^(https?://[^\s]+)?$", tuning=True)  # fmt: skip
+    review_days: int = setting(
+        "GOVSYNC_REVIEW_DAYS", "a decision waiting longer counts as an overdue review", 7, ge=1, le=365
+    )
+    user_pool_client_id: str = setting(
+        "GOVSYNC_USER_POOL_CLIENT_ID", "the app client the dashboard signs in with", "", pattern=r"^[\w+]{0,128}$"
+    )
+    cognito_endpoint: str = setting(
+        "GOVSYNC_COGNITO_ENDPOINT",
+        "Cognito's endpoint (empty: the region's)",
+        "",
+        pattern=r"^(https?://[^\s]+)?$",
+        tuning=True,
+    )
 
     @property
     def cognito_url(self) -> str:

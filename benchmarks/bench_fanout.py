@@ -393,6 +393,6 @@ def _lines(title: str, ours: dict[str, Any], floor_seconds: float, floor_calls: 
         report("largest single invocation, s", largest, "< 300", largest < 300),
         f"    wall {ours['wall']:.0f} s (planning {ours['plan']:.1f} s), floor {floor_seconds:.0f} s; "
         f"{ours['items']} work items in {len(invocations.durations)} invocations "
-        f"({len(invocations.durations) - ours['items']} handed on); AWS calls per {what}: "
+        f"({len(invocations.durations) - ours['items']} continued in a next part); AWS calls per {what}: "
         f"{ours['calls'] / max(1, items):.3f} (floor {floor_calls / max(1, items):.3f})",
     ]

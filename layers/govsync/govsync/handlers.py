@@ -45,7 +45,7 @@ def sqs_batch(record_handler: Callable[[SQSRecord], str]) -> Handler:
     return _observed(_batch(capture_method(record_handler)))
 
 
-# a work item's invocation stops starting new work when less than this is left, and hands the rest on
+# a work item's invocation starts no new work with less than this left; the rest is queued as its next part
 CHECKPOINT_MARGIN_MS = 60_000
 
 

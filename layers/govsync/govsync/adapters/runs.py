@@ -45,7 +45,7 @@ class RunStore:
 
     def part_done(self, item: WorkItem, piece: PartResult, expires_at: datetime) -> RunState | None:
         """Add the part's counts to the run, once (None: this part was added before, by an earlier
-        delivery of its message); a part that hands on counts its next part as expected, in the same
+        delivery of its message); a part that stops short counts its next part as expected, in the same
         transaction."""
         part = RunPartItem(run_pk(item.job, item.run_id), PART_PREFIX + item.part_id, counts=dict(piece.counts),
                            failures=piece.failures, notes=piece.notes, cursor=piece.cursor,

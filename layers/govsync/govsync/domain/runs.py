@@ -1,6 +1,6 @@
 """A scheduled job's run, fanned out: the run is planned into work items (a model package group to
 reconcile, a chunk of live deployments to measure), each carried by one queue message and done by one
-invocation. An item that runs short of time stops at a checkpoint (its `cursor`) and hands the rest on
+invocation. An item that runs short of time stops at a checkpoint (its `cursor`) and queues the rest
 as its next part; every part adds its counts to the run once (its id is `<item>#<part>`), and the part
 that finds every planned part done writes the run's one summary."""
 
@@ -106,7 +106,7 @@ class RunState:
 
     @property
     def complete(self) -> bool:
-        """Every part the run planned, or handed on, is done."""
+        """Every part the run planned, or queued as an item's next part, is done."""
         return self.planned and self.done >= self.expected
 
     def to_json(self) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Fan-out of a scheduled job (see `govsync.domain.runs`): its schedule plans the run into work items on
 the job's work queue; the job's function, invoked by the queue at a bounded concurrency (the event
 source's MaximumConcurrency), does one item per invocation, stops at a checkpoint when its time runs
-short and hands the rest on; the part that completes the run writes its one summary.
+short and queues the rest as the item's next part; the part that completes the run writes its one summary.
 
 A job plugs in as a `JobWork`: how it plans, how it does one item, how its summary reads."""
 
@@ -108,7 +108,7 @@ class Fanout:
 
     def handle(self, work: JobWork, body: str, keep_going: Callable[[], bool]) -> str:
         """Do one work item's part from its message; hand the rest on if time ran short. Idempotent: a
-        part already recorded is not done again, only its hand-on is sent again (the delivery that
+        part already recorded is not done again, only its next part is queued again (the delivery that
         recorded it may have stopped before sending it)."""
         item = parse_work_item(body, work.job)
         expires = self.clock() + timedelta(days=KEEP_DAYS)
@@ -129,7 +129,13 @@ class Fanout:
     def _hand_on(self, item: WorkItem, cursor: str | None) -> None:
         if cursor is not None:
             self.queue.send_batch([item.next_part(cursor).to_body()])
-            logger.info("work item handed on", job=item.job, run_id=item.run_id, item=item.item_id, part=item.part + 1)
+            logger.info(
+                "work item continues in its next part",
+                job=item.job,
+                run_id=item.run_id,
+                item=item.item_id,
+                part=item.part + 1,
+            )
 
     def _finish(self, work: JobWork, state: RunState) -> None:
         summary = work.summary(state.run_id, totals(self.runs.parts(work.job, state.run_id)))

@@ -61,7 +61,7 @@ class MetricsAggregator:
 
     def work(self, item: WorkItem, keep_going: Callable[[], bool]) -> PartResult:
         """One chunk: its records loaded, each account read once, each record written; once
-        `keep_going()` is not, the versions not written yet are handed on."""
+        `keep_going()` is not, the versions not written yet go to the item's next part."""
         piece = PartResult()
         stage, window = (
             item.work["stage"],

@@ -4,7 +4,18 @@ from pathlib import Path
 
 import pytest
 
-from govsync.settings import FUNCTION_SETTINGS, ApiSettings, ConfigurationError, SettingsModel, SyncSettings
+from govsync.settings import (
+    FUNCTION_SETTINGS,
+    ApiSettings,
+    Common,
+    ConfigurationError,
+    ReconcileSettings,
+    SettingsModel,
+    SyncSettings,
+    UseCaseStages,
+    forget_settings,
+    settings_for,
+)
 from govsync.settings.declare import declared
 from govsync.settings.functions import reference_table
 from govsync_local import template as tpl
@@ -133,3 +144,17 @@ def test_a_function_reads_only_its_own_variables():
     assert SyncSettings.from_env(env).stages
     with pytest.raises(ConfigurationError, match="GOVSYNC_REVIEW_DAYS='soon'"):
         ApiSettings.from_env(env)
+
+
+def test_a_function_parses_its_environment_once_and_answers_its_blocks_from_it(monkeypatch):
+    # Given the reconciler's environment, its settings read first
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    forget_settings()
+    reconciler = settings_for(ReconcileSettings)
+    # Then the blocks its services ask for (the table's, the sync's, the use-case stages') are those settings
+    assert settings_for(Common) is reconciler and settings_for(SyncSettings) is reconciler
+    assert settings_for(UseCaseStages) is reconciler
+    forget_settings()
+    assert settings_for(Common) is not reconciler
+    forget_settings()

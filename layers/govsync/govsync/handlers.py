@@ -62,12 +62,14 @@ def scheduled(job: Job) -> Handler:
 
     @event_parser(model=JobInput)
     def plan(event: JobInput, context: LambdaContext) -> dict[str, Any]:
-        return fanout().start(service(), job.plan_input(event), job.new_run_id())
+        work = service()  # the function's own settings first: the fan-out's block is answered from them
+        return fanout().start(work, job.plan_input(event), job.new_run_id())
 
     def work_item(record: SQSRecord, lambda_context: LambdaContext) -> str:
         message = Message(record.body, record.message_id, receive_count(record))
         keep_going = lambda: lambda_context.get_remaining_time_in_millis() > CHECKPOINT_MARGIN_MS  # noqa: E731
-        return fanout().handle_message(service(), message, keep_going)
+        work = service()
+        return fanout().handle_message(work, message, keep_going)
 
     work = _batch(work_item)
 

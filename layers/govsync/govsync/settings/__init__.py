@@ -20,6 +20,7 @@ from govsync.settings.functions import (
     ReconcileSettings,
     StatusSettings,
     SyncSettings,
+    forget_settings,
     settings_for,
 )
 
@@ -45,5 +46,6 @@ __all__ = [
     "Targets",
     "UseCaseStages",
     "WorkQueue",
+    "forget_settings",
     "settings_for",
 ]

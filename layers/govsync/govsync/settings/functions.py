@@ -4,7 +4,6 @@ at import time). The template gives each function exactly these variables (a tes
 from __future__ import annotations
 
 import os
-from functools import cache
 
 from govsync.domain.events import EventPolicy
 from govsync.settings.blocks import EventSources, QueueConsumer, Registrations
@@ -63,10 +62,24 @@ FUNCTION_SETTINGS: dict[str, type[SettingsModel]] = {
 }
 
 
-@cache
+# the settings read so far in this process, by model
+_READ: dict[type[SettingsModel], SettingsModel] = {}
+
+
 def settings_for[S: SettingsModel](model: type[S]) -> S:
-    """The function's settings of `model`, read from the environment once."""
-    return model.from_env(os.environ)
+    """The function's settings of `model`, read from the environment once: a block (the table's, the
+    use-case stages') is answered from the function's own settings when they were read already, so the
+    environment is parsed once per function, not once per block."""
+    found = _READ.get(model) or next((s for s in _READ.values() if isinstance(s, model)), None)
+    if found is None:
+        found = _READ[model] = model.from_env(os.environ)
+    assert isinstance(found, model)
+    return found
+
+
+def forget_settings() -> None:
+    """Read the environment again on the next `settings_for` (tests and the CLI change it)."""
+    _READ.clear()
 
 
 def reference_table() -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from govsync.adapters.sqs import SqsDeadLetter
     from govsync.adapters.store import GovernanceStore
     from govsync.services.decisions import Decisions
     from govsync.services.deploy import Deployments
@@ -24,19 +23,12 @@ if TYPE_CHECKING:
     from govsync.services.reconcile import Reconciler
     from govsync.services.registry_sync import RegistrySync
     from govsync.services.use_cases import UseCaseLifecycle
-    from govsync.settings import Queued
 
 
 def governance_store() -> GovernanceStore:
     from govsync.wiring import store
 
     return store.governance_store()
-
-
-def dead_letter(settings: Queued) -> SqsDeadLetter:
-    from govsync.wiring import store
-
-    return store.dead_letter(settings)
 
 
 def registry_sync() -> RegistrySync:
@@ -96,9 +88,9 @@ def fanout() -> Fanout:
 def reset() -> None:
     """Forget settings and services (tests change the environment between cases)."""
     from govsync.adapters import aws
-    from govsync.settings import settings_for
+    from govsync.settings import forget_settings
     from govsync.wiring import built
 
-    settings_for.cache_clear()
+    forget_settings()
     aws.client.cache_clear()
     built.forget()

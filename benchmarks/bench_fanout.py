@@ -217,7 +217,7 @@ def _version_items(deployed_stage: str | None = None) -> tuple[list[Any], list[A
     record = StageRecord(
         model_group=G, model_version=V, model_stage=stage, model_status="pending", use_case_id="uc-bench",
         use_case_name="bench", use_case_stage="development", model_owner="o", model_lob="l", model_project="p",
-        model_risk="low", model_validation_metrics={"auc": 0.97}, model_monitoring_metrics={},
+        model_risk="low", model_validation_metrics={"auc": 0.97}, model_monitoring_metrics=None,
         model_audit_timestamp="2026-11-23T10:00:00+00:00", model_audit_user="bench",
         model_package_arn=f"arn:aws:sagemaker:{REGION}:{CENTRAL}:model-package/{G.lower()}/{V}",
         source_account=CENTRAL, registry_last_modified="2026-11-23T10:00:00+00:00", metadata_complete=True,

@@ -89,7 +89,7 @@ def _seed_deployments(endpoint: str, deployed: int, windows: list[datetime]) -> 
         record = StageRecord(
             model_group=group, model_version=1, model_stage=stage, model_status="pending", use_case_id="uc",
             use_case_name="n", use_case_stage="development", model_owner="o", model_lob="l", model_project="p",
-            model_risk="low", model_validation_metrics={"auc": 0.97}, model_monitoring_metrics={},
+            model_risk="low", model_validation_metrics={"auc": 0.97}, model_monitoring_metrics=None,
             model_audit_timestamp="2026-11-23T10:00:00+00:00", model_audit_user="bench",
             model_package_arn=f"arn:aws:sagemaker:{REGION}:{CENTRAL}:model-package/{group}/1",
             source_account=CENTRAL, registry_last_modified="2026-11-23T10:00:00+00:00", metadata_complete=True,

@@ -249,7 +249,7 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     if record.artifact_status != "copied":
         raise DemoError(f"artifacts not copied: {record.artifacts}")
     for artifact in record.artifacts:
-        say(f"   copied {artifact['source_uri']}\n       -> {artifact['central_uri']} ({artifact['checksum']})")
+        say(f"   copied {artifact.source_uri}\n       -> {artifact.central_uri} ({artifact.checksum})")
 
     api = GovernanceApi(endpoint)
     say("4. the governance API (its users: govsync local info --json); alice may not approve her own version")

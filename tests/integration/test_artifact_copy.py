@@ -78,11 +78,11 @@ def test_new_version_copies_its_model_server_side_verified_and_encrypted(stack):
     rec = record()
     assert rec.artifact_status == "copied"
     (artifact,) = rec.artifacts
-    assert artifact["source_uri"] == MODEL_URI
-    assert artifact["central_uri"] == f"s3://{CENTRAL_BUCKET}/{CENTRAL_KEY}"
-    assert artifact["size"] == source["ContentLength"] == 11000
-    assert artifact["checksum"] == f"CRC32:{source['ChecksumCRC32']}" == artifact["source_checksum"]
-    assert artifact["verified"] == "checksum" and artifact["status"] == "copied"
+    assert artifact.source_uri == MODEL_URI
+    assert artifact.central_uri == f"s3://{CENTRAL_BUCKET}/{CENTRAL_KEY}"
+    assert artifact.size == source["ContentLength"] == 11000
+    assert artifact.checksum == f"CRC32:{source['ChecksumCRC32']}" == artifact.source_checksum
+    assert artifact.verified == "checksum" and artifact.status == "copied"
     # And the copy cost: HEAD source and one CopyObject (a first delivery of a new version: nothing to
     # look for at the destination)
     assert calls == ["s3:HeadObject", "s3:CopyObject"]
@@ -114,7 +114,7 @@ def test_copy_already_present_is_not_copied_again(stack, monkeypatch):
     assert stack.invoke(event, receive_count=2) == {"batchItemFailures": []}
     # Then the present copy is recognised by its checksum: two HEADs, no copy
     assert stack.aws_calls("s3") == ["s3:HeadObject", "s3:HeadObject"]
-    assert record().artifacts[0]["verified"] == "checksum"
+    assert record().artifacts[0].verified == "checksum"
 
 
 def test_large_artifact_copies_multipart_keeping_metadata(stack, monkeypatch):
@@ -146,7 +146,7 @@ def test_large_artifact_copies_multipart_keeping_metadata(stack, monkeypatch):
     assert head["ContentLength"] == 12 * MIB and head["ChecksumCRC64NVME"] == source["ChecksumCRC64NVME"]
     assert head["SSEKMSKeyId"] == stack.key_arn
     artifact = record().artifacts[0]
-    assert artifact["verified"] == "checksum" and artifact["checksum"] == f"CRC64NVME:{source['ChecksumCRC64NVME']}"
+    assert artifact.verified == "checksum" and artifact.checksum == f"CRC64NVME:{source['ChecksumCRC64NVME']}"
 
 
 def test_source_changed_mid_copy_is_retried_never_recorded_as_copied(stack, monkeypatch):
@@ -172,8 +172,8 @@ def test_source_changed_mid_copy_is_retried_never_recorded_as_copied(stack, monk
         stack.s3.head_object(Bucket=CENTRAL_BUCKET, Key=CENTRAL_KEY)
     # And the redelivery copies what the source holds now, verified
     assert stack.invoke(event) == {"batchItemFailures": []}
-    assert record().artifacts[0]["size"] == len(b"retrained model")
-    assert record().artifacts[0]["verified"] == "checksum"
+    assert record().artifacts[0].size == len(b"retrained model")
+    assert record().artifacts[0].verified == "checksum"
 
 
 @pytest.mark.parametrize(
@@ -193,8 +193,8 @@ def test_denied_copy_is_recorded_as_copy_failed(stack, monkeypatch, code, messag
     rec = record()
     assert rec.artifact_status == "copy_failed"
     (artifact,) = rec.artifacts
-    assert artifact["status"] == "copy_failed" and expected in artifact["error"]
-    assert "central_uri" not in artifact
+    assert artifact.status == "copy_failed" and expected in artifact.error
+    assert artifact.central_uri is None
     assert stack.dead_letters() == []
 
 
@@ -234,14 +234,14 @@ def test_missing_source_object_is_copy_failed(stack):
     register_with(stack, [{"Image": "img:1", "ModelDataUrl": f"s3://{DEV_BUCKET}/nothing/here.tar.gz"}])
     stack.invoke(load_event("model-package-created"))
     artifact = record().artifacts[0]
-    assert artifact["status"] == "copy_failed" and "does not exist" in artifact["error"]
+    assert artifact.status == "copy_failed" and "does not exist" in artifact.error
 
 
 def test_bucket_off_the_allow_list_is_refused_before_any_s3_call(stack):
     register_with(stack, [{"Image": "img:1", "ModelDataUrl": "s3://someone-elses-bucket/model.tar.gz"}])
     stack.invoke(load_event("model-package-created"))
     artifact = record().artifacts[0]
-    assert artifact["status"] == "copy_failed" and "allow-list" in artifact["error"]
+    assert artifact.status == "copy_failed" and "allow-list" in artifact.error
     assert stack.aws_calls("s3") == []
 
 
@@ -288,17 +288,17 @@ def test_pipeline_prefix_source_and_reports_are_all_copied(stack):
     assert stack.invoke(load_event("model-package-created")) == {"batchItemFailures": []}
     # Then every artifact is copied under its own derived key
     rec = record()
-    by_name = {a["name"]: a for a in rec.artifacts}
+    by_name = {a.name: a for a in rec.artifacts}
     assert set(by_name) == {
         "model/primary/0",
         "model/primary/1/data-source",
         "model/additional-0/0",
         "report/model-quality-statistics",
     }
-    assert all(a["status"] == "copied" for a in rec.artifacts)
+    assert all(a.status == "copied" for a in rec.artifacts)
     prefix = by_name["model/primary/1/data-source"]
-    assert prefix["objects"] == 3 and prefix["checksum"].startswith("MANIFEST-SHA256:")
-    assert prefix["central_uri"] == f"s3://{CENTRAL_BUCKET}/{GROUP}/1/model/primary/1/data-source/"
+    assert prefix.objects == 3 and prefix.checksum.startswith("MANIFEST-SHA256:")
+    assert prefix.central_uri == f"s3://{CENTRAL_BUCKET}/{GROUP}/1/model/primary/1/data-source/"
     keys = {o["Key"] for o in stack.s3.list_objects_v2(Bucket=CENTRAL_BUCKET, Prefix=f"{GROUP}/1/")["Contents"]}
     assert f"{GROUP}/1/model/primary/1/data-source/weights/part-1.bin" in keys
     assert f"{GROUP}/1/model/additional-0/0/model.tar.gz" in keys

@@ -144,7 +144,7 @@ def test_a_multipart_copy_that_fails_half_way_leaves_no_upload_open_and_complete
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", original)
     assert stack.invoke(load_event("model-package-created"), receive_count=2) == {"batchItemFailures": []}
     (artifact,) = records(1)["development"].artifacts
-    assert artifact["status"] == "copied" and artifact["size"] == 12 * MIB
+    assert artifact.status == "copied" and artifact.size == 12 * MIB
 
 
 def test_a_registry_change_of_no_governance_fact_writes_no_audit_entry(stack):

@@ -77,7 +77,7 @@ def test_metrics_of_a_deployed_version_are_aggregated_into_its_record(stack):
     # When the aggregator runs for that window
     summary = stack.invoke_job("MetricsAggregatorFunction", {"window_end": WINDOW_END.isoformat()})
     # Then the record holds the window's values
-    metrics = records(1)["test"].model_monitoring_metrics
+    metrics = records(1)["test"].model_monitoring_metrics.to_json()
     assert metrics["endpoint_name"] == endpoint and metrics["account"] == TEST_ACCOUNT
     assert metrics["window_start"] == (WINDOW_END - timedelta(hours=1)).isoformat()
     assert metrics["window_end"] == WINDOW_END.isoformat()
@@ -117,7 +117,7 @@ def test_the_same_window_twice_gives_the_same_record_and_one_audit_entry(stack):
     assert summary["unchanged"] == 1 and summary["updated"] == 0
     assert records(1)["test"] == first
     assert len(wiring.governance_store().audit_entries(GROUP, 1)) == entries
-    assert first.model_monitoring_metrics["values"]["model_latency_avg_us"] == 1200.5
+    assert first.model_monitoring_metrics.values["model_latency_avg_us"] == 1200.5
     # and the audit chain still verifies with the metrics in it
     state = wiring.governance_store().load_version(GROUP, 1)
     assert verify_chain(wiring.governance_store().audit_entries(GROUP, 1), state.audit_seq, state.audit_head).ok
@@ -146,15 +146,15 @@ def test_an_account_whose_role_cannot_be_assumed_does_not_stop_the_others(stack)
     assert summary["accounts"][f"{PROD_ACCOUNT}/us-east-1"] == "ok"
     assert "AccessDenied" in summary["accounts"][f"{TEST_ACCOUNT}/us-east-1"]
     assert summary["updated"] == 1 and summary["failed"] == 1
-    assert records(1)["production"].model_monitoring_metrics["values"]["invocations"] == 7
-    assert records(1)["test"].model_monitoring_metrics == {}
+    assert records(1)["production"].model_monitoring_metrics.values["invocations"] == 7
+    assert records(1)["test"].model_monitoring_metrics is None
     # and the next run, with the role fixed, collects it
     stack.monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", original)
     wiring.reset()
     stack.current = ""
     summary = stack.invoke_job("MetricsAggregatorFunction", {"window_end": WINDOW_END.isoformat()})
     assert summary["updated"] == 1 and summary["unchanged"] == 1
-    assert records(1)["test"].model_monitoring_metrics["values"]["invocations"] == 7
+    assert records(1)["test"].model_monitoring_metrics.values["invocations"] == 7
 
 
 def test_a_breached_threshold_flags_the_record_and_publishes_one_event_until_resolved(stack):
@@ -170,8 +170,8 @@ def test_a_breached_threshold_flags_the_record_and_publishes_one_event_until_res
     put_endpoint_metrics(TEST_ACCOUNT, endpoint, IN_WINDOW + timedelta(hours=1), invocations=[100], e5=[10])
     stack.invoke_job("MetricsAggregatorFunction", {"window_end": (WINDOW_END + timedelta(hours=1)).isoformat()})
     # Then the record is flagged since the first window, and one alert event was published
-    assert alert["breaches"] == [{"metric": "invocation_5xx_rate", "value": 0.09, "threshold": 0.05}]
-    assert records(1)["test"].monitoring_alert["since"] == WINDOW_END.isoformat()
+    assert alert.to_json()["breaches"] == [{"metric": "invocation_5xx_rate", "value": 0.09, "threshold": 0.05}]
+    assert records(1)["test"].monitoring_alert.since == WINDOW_END.isoformat()
     events = [json.loads(body) for body in stack.drain("CentralEvents")]
     assert [e["detail-type"] for e in events] == ["Model Monitoring Alert"]
     assert events[0]["detail"]["ModelPackageArn"] == arn and events[0]["detail"]["Stage"] == "test"
@@ -179,7 +179,7 @@ def test_a_breached_threshold_flags_the_record_and_publishes_one_event_until_res
     put_endpoint_metrics(TEST_ACCOUNT, endpoint, IN_WINDOW + timedelta(hours=2), invocations=[100])
     stack.invoke_job("MetricsAggregatorFunction", {"window_end": (WINDOW_END + timedelta(hours=2)).isoformat()})
     # Then the alert is resolved, with its event
-    assert records(1)["test"].monitoring_alert == {}
+    assert records(1)["test"].monitoring_alert is None
     assert [json.loads(b)["detail-type"] for b in stack.drain("CentralEvents")] == ["Model Monitoring Alert Resolved"]
 
 
@@ -202,11 +202,11 @@ def test_model_monitor_executions_with_violations_are_on_the_record(stack):
     stack.invoke_job("MetricsAggregatorFunction", {"window_end": WINDOW_END.isoformat()})
     # Then the record names the schedule and its latest execution, and the violations raise the alert
     record = records(1)["test"]
-    (monitor,) = record.model_monitoring_metrics["monitors"]
+    (monitor,) = record.model_monitoring_metrics.to_json()["monitors"]
     assert monitor["schedule_name"] == "fraud-data-quality" and monitor["monitoring_type"] == "DataQuality"
     assert monitor["last_execution"]["status"] == "CompletedWithViolations"
     assert monitor["last_execution"]["violations"] is True
-    assert record.monitoring_alert["breaches"][0]["metric"] == "monitor_violations"
+    assert record.monitoring_alert.breaches[0].metric == "monitor_violations"
 
 
 def test_a_scheduled_run_with_bad_input_fails_naming_it(stack):

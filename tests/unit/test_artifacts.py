@@ -4,6 +4,7 @@ import pytest
 
 from govsync.adapters.described_package import artifact_specs, snapshot_from_describe
 from govsync.domain.artifacts import (
+    ArtifactCopy,
     InvalidArtifact,
     ObjectInfo,
     copy_algorithm,
@@ -152,8 +153,10 @@ def test_manifest_checksum_is_order_independent_and_content_sensitive():
 
 def test_summary_status():
     assert summary_status([]) == "none"
-    assert summary_status([{"status": "copied"}]) == "copied"
-    assert summary_status([{"status": "copied"}, {"status": "copy_failed"}]) == "copy_failed"
+    copied = ArtifactCopy("a", "model", "s3://b/k", "copied")
+    failed = ArtifactCopy("b", "model", "s3://b/l", "copy_failed")
+    assert summary_status([copied]) == "copied"
+    assert summary_status([copied, failed]) == "copy_failed"
 
 
 def test_validation_metrics_flatten_the_statistics_report():

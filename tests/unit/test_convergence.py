@@ -11,7 +11,7 @@ import copy
 import itertools
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -22,6 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 from govsync.adapters.described_package import snapshot_from_describe
 from govsync.domain.endpoint_events import EndpointChange
 from govsync.domain.errors import RetryableError
+from govsync.domain.kicks import DeploySpec, KickResult
 from govsync.domain.naming import endpoint_name
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.promotion import deployable_in
@@ -136,21 +137,20 @@ class FakeEndpoints(SageMakerEndpoint):
         self.endpoints: dict[tuple[str, str], dict[str, Any]] = {}
         self.settling: list[tuple[str, str]] = []
 
-    def kick(self, target: Target, spec: dict[str, Any]) -> dict[str, Any]:
-        key = (target.account, spec["endpoint_name"])
-        config = spec["endpoint_config"]["EndpointConfigName"]
-        result = {"endpoint_name": key[1], "endpoint_config_name": config, "role_arn": target.role_arn,
-                  "endpoint_arn": f"arn:aws:sagemaker:{REGION}:{target.account}:endpoint/{key[1]}"}  # fmt: skip
+    def kick(self, target: Target, spec: DeploySpec) -> KickResult:
+        key = (target.account, spec.parameters["endpoint_name"])
+        config = spec.parameters["endpoint_config"]["EndpointConfigName"]
+        result = KickResult(endpoint_name=key[1], endpoint_config_name=config, role_arn=target.role_arn,
+                            endpoint_arn=f"arn:aws:sagemaker:{REGION}:{target.account}:endpoint/{key[1]}")  # fmt: skip
         current = self.endpoints.get(key)
         if current is not None and current["config"] == config:
-            result["endpoint_status"] = current["status"]
-            return result
+            return replace(result, endpoint_status=current["status"])
         if current is not None and current["status"] != "InService":
             raise RetryableError(f"endpoint {key[1]} is {current['status']}; cannot update it yet")
         if current is not None:
-            result["previous_version"] = current["version"]
-        self.endpoints[key] = {"config": config, "version": spec["version"], "package": spec["package_arn"],
-                               "stage": spec["stage"], "status": "Updating" if current else "Creating"}  # fmt: skip
+            result = replace(result, previous_version=current["version"])
+        self.endpoints[key] = {"config": config, "version": spec.version, "package": spec.package_arn,
+                               "stage": spec.stage, "status": "Updating" if current else "Creating"}  # fmt: skip
         self.settling.append(key)
         return result
 

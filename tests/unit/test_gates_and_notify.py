@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from govsync.adapters.described_package import snapshot_from_describe
 from govsync.domain import alerts
+from govsync.domain.endpoint_metrics import Breach, EndpointMetrics, MonitoringAlert
 from govsync.domain.governance import resolve_governance
 from govsync.domain.records import StageConfig, build_stage_records
 from govsync.gates import RULES, GateContext, GateResult, evaluate, failures
@@ -80,14 +81,14 @@ def test_the_event_bus_channel_sends_one_event_per_notification():
 def test_a_raised_monitoring_alert_tells_the_window_the_breaches_and_the_values():
     pkg = snapshot_from_describe(described())
     record = build_stage_records(pkg, resolve_governance(pkg, {}, CONFIG.metadata_keys), CONFIG)["development"]
-    window = {"endpoint_name": "ep", "account": "333333333333", "window_start": "s", "window_end": "e",
-              "values": {"invocation_5xx_rate": 0.03}}  # fmt: skip
-    alert = {"since": "s", "breaches": ["invocation_5xx_rate 0.03 over 0.02"]}
+    window = EndpointMetrics("ep", "333333333333", "us-east-1", "s", "e", "c", {"invocation_5xx_rate": 0.03})
+    alert = MonitoringAlert("s", "e", (Breach("invocation_5xx_rate", 0.03, 0.02),))
     after = replace(record, model_monitoring_metrics=window, monitoring_alert=alert)
     note = monitoring_alert(alerts.ALERT_RAISED, record, after)
     assert note.kind == alerts.ALERT_RAISED and note.resources == (ARN,)
     assert note.detail["EndpointName"] == "ep" and note.detail["Since"] == "s"
-    assert note.detail["Breaches"] == alert["breaches"] and note.detail["Values"] == window["values"]
+    assert note.detail["Breaches"] == [{"metric": "invocation_5xx_rate", "value": 0.03, "threshold": 0.02}]
+    assert note.detail["Values"] == window.values
     # resolved: the alert's start comes from the record before, no breaches are left
-    resolved = monitoring_alert(alerts.ALERT_RESOLVED, after, replace(after, monitoring_alert={}))
+    resolved = monitoring_alert(alerts.ALERT_RESOLVED, after, replace(after, monitoring_alert=None))
     assert resolved.detail["Since"] == "s" and resolved.detail["Breaches"] == []

@@ -11,14 +11,15 @@ from hypothesis import strategies as st
 from govsync.adapters.cloudwatch import CloudWatchMetrics
 from govsync.adapters.described_package import snapshot_from_describe
 from govsync.adapters.dynamodb_items import plain
+from govsync.adapters.monitors import monitor_status
 from govsync.domain.alerts import ALERT_RAISED, ALERT_RESOLVED, Thresholds, alert_transition, apply_monitoring, breaches
 from govsync.domain.deployment import Deployment
+from govsync.domain.endpoint_metrics import Breach, EndpointMetrics, MonitoringAlert
 from govsync.domain.governance import resolve_governance
 from govsync.domain.monitoring import (
     MonitoredEndpoint,
     aggregate,
     metric_queries,
-    monitor_status,
     monitored_endpoint,
     monitoring_metrics,
     number,
@@ -89,18 +90,17 @@ def test_totals_weigh_latency_by_invocations_and_take_the_worst_p90():
         ("e", "green", "model_latency_avg_us"): 2000.0,
         ("e", "green", "model_latency_p90_us"): 5000.0,
     }
-    result = aggregate(endpoint("e", ("blue", "green")), answers)
-    totals = result["values"]
+    totals, variants = aggregate(endpoint("e", ("blue", "green")), answers)
     assert totals["invocations"] == 400 and totals["invocation_5xx_errors"] == 3
     assert totals["invocation_5xx_rate"] == 0.007  # 3/400, to 3 decimals
     assert totals["model_latency_avg_us"] == 1250  # (300*1000 + 100*2000) / 400
     assert totals["model_latency_p90_us"] == 5000
     assert "overhead_latency_avg_us" not in totals
-    assert result["variants"]["green"]["invocation_4xx_errors"] == 0
+    assert variants["green"]["invocation_4xx_errors"] == 0
 
 
 def test_no_traffic_means_zero_counts_and_no_latency():
-    totals = aggregate(endpoint(), {})["values"]
+    totals, _ = aggregate(endpoint(), {})
     assert totals == {
         "invocations": 0,
         "invocation_4xx_errors": 0,
@@ -118,13 +118,17 @@ def test_numbers_come_back_from_dynamodb_unchanged(value):
     assert type(plain(Decimal(str(stored)))) is type(stored)
 
 
+def window_metrics(values: dict, monitors: tuple = ()) -> EndpointMetrics:
+    return EndpointMetrics("e", "333333333333", "us-east-1", "s", "w", "c", values, {}, monitors)
+
+
 def test_thresholds_judge_rates_only_with_enough_invocations():
-    metrics = {"values": {"invocations": 3, "invocation_5xx_rate": 0.667, "model_latency_p90_us": 900}}
+    metrics = window_metrics({"invocations": 3, "invocation_5xx_rate": 0.667, "model_latency_p90_us": 900})
     assert breaches(metrics, Thresholds(invocation_5xx_rate=0.01, min_invocations=10)) == []
-    assert breaches(metrics, Thresholds(invocation_5xx_rate=0.01)) == [
+    assert [b.to_json() for b in breaches(metrics, Thresholds(invocation_5xx_rate=0.01))] == [
         {"metric": "invocation_5xx_rate", "value": 0.667, "threshold": 0.01}
     ]
-    assert breaches(metrics, Thresholds(model_latency_p90_us=800))[0]["metric"] == "model_latency_p90_us"
+    assert breaches(metrics, Thresholds(model_latency_p90_us=800))[0].metric == "model_latency_p90_us"
     assert breaches(metrics, None) == []
     with pytest.raises(ValueError):
         Thresholds(invocation_5xx_rate=5)
@@ -134,15 +138,15 @@ def test_monitor_violations_breach_only_when_asked():
     schedule = {"MonitoringScheduleName": "dq", "MonitoringScheduleStatus": "Scheduled", "EndpointName": "e"}
     execution = {"MonitoringExecutionStatus": "CompletedWithViolations", "ScheduledTime": NOW}
     monitors = [monitor_status(schedule, execution)]
-    assert monitors[0]["last_execution"] == {
+    assert monitors[0].to_json()["last_execution"] == {
         "status": "CompletedWithViolations",
         "scheduled_time": NOW.isoformat(),
         "violations": True,
     }
-    metrics = {"values": {"invocations": 0}, "monitors": monitors}
+    metrics = window_metrics({"invocations": 0}, tuple(monitors))
     assert breaches(metrics, Thresholds()) == []
-    assert breaches(metrics, Thresholds(monitor_violations=True))[0]["value"] == "dq"
-    assert monitor_status(schedule, None)["last_execution"] is None
+    assert breaches(metrics, Thresholds(monitor_violations=True))[0].value == "dq"
+    assert monitor_status(schedule, None).last_execution is None
 
 
 def test_the_same_window_applies_once_and_alerts_raise_and_resolve():
@@ -151,26 +155,26 @@ def test_the_same_window_applies_once_and_alerts_raise_and_resolve():
     values = monitoring_metrics(
         endpoint(), window, {("fraud-detector-test", "AllTraffic", "invocations"): 5.0}, [], "t1"
     )
-    found = [{"metric": "invocation_5xx_rate", "value": 0.5, "threshold": 0.1}]
+    found = [Breach("invocation_5xx_rate", 0.5, 0.1)]
     first = apply_monitoring(record, values, found)
-    assert first.monitoring_alert == {
+    assert first.monitoring_alert.to_json() == {
         "since": window.end.isoformat(),
         "window_end": window.end.isoformat(),
-        "breaches": found,
+        "breaches": [{"metric": "invocation_5xx_rate", "value": 0.5, "threshold": 0.1}],
     }
     assert alert_transition(record.monitoring_alert, first.monitoring_alert) == ALERT_RAISED
     # collected again (another collection time, same window and values): nothing to write
-    assert apply_monitoring(first, {**values, "collected_at": "t2"}, found) is None
+    assert apply_monitoring(first, replace(values, collected_at="t2"), found) is None
     # the next window still breaching keeps the alert's start
     later = window_ending(NOW + timedelta(hours=1), 60)
     next_values = monitoring_metrics(endpoint(), later, {}, [], "t3")
     second = apply_monitoring(first, next_values, found)
-    assert second.monitoring_alert["since"] == window.end.isoformat()
+    assert second.monitoring_alert.since == window.end.isoformat()
     assert alert_transition(first.monitoring_alert, second.monitoring_alert) is None
     cleared = apply_monitoring(
         second, monitoring_metrics(endpoint(), window_ending(NOW + timedelta(hours=2), 60), {}, [], "t4"), []
     )
-    assert cleared.monitoring_alert == {}
+    assert cleared.monitoring_alert is None
     assert alert_transition(second.monitoring_alert, cleared.monitoring_alert) == ALERT_RESOLVED
 
 
@@ -220,11 +224,12 @@ def test_thresholds_must_name_stages_of_the_chain():
 def test_a_registry_change_keeps_what_monitoring_wrote():
     # Given a test record with metrics and an alert
     record = deployed_record(endpoint_name="e", account="333333333333")
-    watched = replace(record, model_monitoring_metrics={"window_end": "w"}, monitoring_alert={"since": "w"})
+    metrics, alert = window_metrics({"invocations": 1}), MonitoringAlert("w", "w", ())
+    watched = replace(record, model_monitoring_metrics=metrics, monitoring_alert=alert)
     # When the package changes in the registry (its lifecycle names the test stage)
     lifecycle = {"Stage": "Staging", "StageStatus": "Approved"}
     pkg = snapshot_from_describe(described(ModelApprovalStatus="Approved", ModelLifeCycle=lifecycle))
     implied = build_stage_records(pkg, resolve_governance(pkg, {}, StageConfig().metadata_keys), StageConfig())
     after = merge_records({"test": watched}, implied)["test"]
     # Then the metrics and the alert stay
-    assert after.model_monitoring_metrics == {"window_end": "w"} and after.monitoring_alert == {"since": "w"}
+    assert after.model_monitoring_metrics == metrics and after.monitoring_alert == alert

@@ -155,9 +155,9 @@ def test_deployment_spec_uses_the_package_and_falls_back_to_its_instance_types()
     )
     pkg = snapshot_from_describe(pkg_described)
     spec = SageMakerEndpoint.spec(pkg, TARGETS["test"])
-    assert spec["model"]["Containers"] == [{"ModelPackageName": ARN}]  # an inference pipeline
-    assert spec["endpoint_config"]["ProductionVariants"][0]["InstanceType"] == "ml.c5.xlarge"
-    assert spec["model"]["ExecutionRoleArn"] == "arn:aws:iam::333333333333:role/govsync-deploy-execution"
+    assert spec.parameters["model"]["Containers"] == [{"ModelPackageName": ARN}]  # an inference pipeline
+    assert spec.parameters["endpoint_config"]["ProductionVariants"][0]["InstanceType"] == "ml.c5.xlarge"
+    assert spec.parameters["model"]["ExecutionRoleArn"] == "arn:aws:iam::333333333333:role/govsync-deploy-execution"
     with pytest.raises(ValueError, match="no instance type"):
         SageMakerEndpoint.spec(snapshot_from_describe(described(ModelApprovalStatus="Approved")), TARGETS["test"])
 

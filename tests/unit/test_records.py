@@ -8,6 +8,7 @@ import pytest
 from govsync.adapters.described_package import snapshot_from_describe
 from govsync.adapters.dynamodb_items import StageRecordItem
 from govsync.domain.decisions import Decision
+from govsync.domain.endpoint_metrics import Breach, MonitoringAlert
 from govsync.domain.export import CSV_HEADER, SUMMARIZED
 from govsync.domain.governance import resolve_governance
 from govsync.domain.records import StageConfig, StageRecord, build_stage_records, diff_records, merge_records
@@ -167,7 +168,7 @@ def test_the_table_stores_every_field_of_the_record_declared_once_in_the_domain(
     record = build_stage_records(pkg, resolve_governance(pkg, {}, CONFIG.metadata_keys), CONFIG)["development"]
     decision = Decision("d1", "approve", "olivia", "olivia", None, "ok", "t", "t0", "applied")
     record = replace(record, decisions=[decision], stage_description="ok",
-                     monitoring_alert={"since": "s"})  # fmt: skip
+                     monitoring_alert=MonitoringAlert("s", "w", (Breach("m", 1, 0),)))  # fmt: skip
     # Then its item has an attribute per field, made from the field's type, and reads back the same record
     attributes = StageRecordItem.get_attributes()
     assert {f.name for f in fields(StageRecord)} <= set(attributes)

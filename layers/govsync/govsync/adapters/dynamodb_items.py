@@ -29,7 +29,7 @@ listed through by_stage_status under `RUN#<job>`, sorted by their start.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, get_args, get_origin, get_type_hints
+from typing import Any, TypeAliasType, get_args, get_origin, get_type_hints
 
 from pynamodb.attributes import (
     Attribute,
@@ -43,9 +43,11 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from govsync.domain.artifacts import ArtifactCopy
 from govsync.domain.audit import AuditEntry
 from govsync.domain.decisions import Decision
 from govsync.domain.deployment import Deployment, DeployState
+from govsync.domain.endpoint_metrics import EndpointMetrics, MonitoringAlert
 from govsync.domain.records import StageRecord
 from govsync.domain.usecases import Counted, ModelTally, UseCase, counted
 
@@ -123,6 +125,8 @@ def stored_as(hint: Any, field: dataclasses.Field[Any]) -> Attribute[Any]:
     """The attribute a domain value's field is stored as, from the field's type (its default kept)."""
     optional = type(None) in get_args(hint)
     kind = next((a for a in get_args(hint) if a is not type(None)), hint) if optional else hint
+    if isinstance(kind, TypeAliasType):  # `type Name = ...`: what it names
+        kind = kind.__value__
     origin = get_origin(kind) or kind
     default = {} if field.default is dataclasses.MISSING else {"default": field.default}
     if kind is str:
@@ -185,11 +189,12 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
         values = {name: plain(getattr(self, name)) for name in StageRecord.__dataclass_fields__}
         values["model_version"] = int(values["model_version"])
         values["metadata_missing"] = tuple(values["metadata_missing"] or ())
-        values["artifacts"] = list(values["artifacts"] or [])
+        values["artifacts"] = [ArtifactCopy.from_json(a) for a in values["artifacts"] or []]
         values["decisions"] = [Decision.from_json(d) for d in values["decisions"] or []]
         values["deployment"] = Deployment.from_json(values["deployment"])
-        values["monitoring_alert"] = dict(values["monitoring_alert"] or {})
-        values["model_monitoring_metrics"] = dict(values["model_monitoring_metrics"] or {})
+        values["monitoring_alert"] = MonitoringAlert.from_json(values["monitoring_alert"])
+        values["model_monitoring_metrics"] = EndpointMetrics.from_json(values["model_monitoring_metrics"])
+        values["model_validation_metrics"] = dict(values["model_validation_metrics"] or {})
         return StageRecord(**values)
 
 

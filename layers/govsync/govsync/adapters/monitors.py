@@ -3,13 +3,16 @@ their latest executions (read through the account's metrics read role)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from govsync.adapters import aws
 from govsync.domain.arns import Arn
+from govsync.domain.endpoint_metrics import MonitorExecution, MonitorStatus
+from govsync.domain.monitoring import VIOLATIONS
 
 
 class ModelMonitors:
@@ -24,8 +27,8 @@ class ModelMonitors:
         role_arn: str,
         region: str,
         external_id: str | None,
-    ) -> dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]]:
-        """Endpoint name -> [(schedule summary, its latest execution since `since`, or None)].
+    ) -> dict[str, list[MonitorStatus]]:
+        """Endpoint name -> its schedules, each with its latest execution since `since` (or None).
         Listed per account (one paginated call for the schedules, one for the executions), not per
         endpoint."""
         sagemaker = self._roles.client("sagemaker", role_arn, region, external_id)
@@ -47,8 +50,34 @@ class ModelMonitors:
                             latest[name] = execution
         except (ClientError, BotoCoreError) as exc:
             raise aws.translate(exc, f"Model Monitor schedules in {Arn.parse(role_arn).account}") from exc
-        found: dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]] = {}
+        found: dict[str, list[MonitorStatus]] = {}
         for name in sorted(schedules):
             summary = schedules[name]
-            found.setdefault(summary["EndpointName"], []).append((summary, latest.get(name)))
+            found.setdefault(summary["EndpointName"], []).append(monitor_status(summary, latest.get(name)))
         return found
+
+
+def monitor_status(schedule: Mapping[str, Any], execution: Mapping[str, Any] | None) -> MonitorStatus:
+    """A schedule summary and its latest execution summary (ListMonitoringSchedules /
+    ListMonitoringExecutions shapes), times as ISO strings."""
+    last = None
+    if execution is not None:
+        last = MonitorExecution(
+            status=execution.get("MonitoringExecutionStatus"),
+            scheduled_time=_iso(execution.get("ScheduledTime")),
+            violations=execution.get("MonitoringExecutionStatus") == VIOLATIONS,
+            failure_reason=str(execution["FailureReason"])[:500] if execution.get("FailureReason") else None,
+            processing_job_arn=execution.get("ProcessingJobArn") or None,
+        )
+    return MonitorStatus(
+        schedule_name=schedule.get("MonitoringScheduleName"),
+        schedule_status=schedule.get("MonitoringScheduleStatus"),
+        monitoring_type=schedule.get("MonitoringType") or "DataQuality",
+        last_execution=last,
+    )
+
+
+def _iso(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return None if value is None else str(value)

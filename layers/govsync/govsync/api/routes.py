@@ -139,7 +139,7 @@ def show_version(group: Group, version: Version) -> dict[str, Any]:
         "model_group": group,
         "model_version": version,
         "model_package_arn": records[0].model_package_arn,
-        "artifacts": records[0].artifacts,
+        "artifacts": [a.to_json() for a in records[0].artifacts],
         "model_validation_metrics": records[0].model_validation_metrics,
         "stages": {v["model_stage"]: v for v in views},
         "audit_head": {"seq": state.audit_seq, "hash": state.audit_head},

@@ -1,15 +1,15 @@
 """Alerts: when a live endpoint's metrics breach its stage's thresholds (`monitoring_alert` on the
-record: since, window_end, breaches [{metric, value, threshold}]; empty when nothing breaches), and the
-notification a change of alert calls for (one per alert, not one per window)."""
+record, see `domain.endpoint_metrics`; None when nothing breaches), and the notification a change of
+alert calls for (one per alert, not one per window)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from govsync.domain.endpoint_metrics import Breach, EndpointMetrics, MonitoringAlert
 from govsync.domain.monitoring import VIOLATIONS, number
 from govsync.domain.records import StageRecord
 
@@ -36,48 +36,40 @@ class Thresholds(BaseModel):
     monitor_violations: bool = False
 
 
-def breaches(metrics: Mapping[str, Any], thresholds: Thresholds | None) -> list[dict[str, Any]]:
+def breaches(metrics: EndpointMetrics, thresholds: Thresholds | None) -> list[Breach]:
     if thresholds is None:
         return []
-    values = metrics.get("values", {})
+    values = metrics.values
     found = []
     for key in ("invocation_5xx_rate", "invocation_4xx_rate"):
         limit = getattr(thresholds, key)
         if limit is not None and values.get("invocations", 0) >= thresholds.min_invocations and values[key] > limit:
-            found.append({"metric": key, "value": values[key], "threshold": number(limit)})
+            found.append(Breach(key, values[key], number(limit)))
     for key in ("model_latency_p90_us", "model_latency_avg_us", "overhead_latency_avg_us"):
         limit = getattr(thresholds, key)
         if limit is not None and key in values and values[key] > limit:
-            found.append({"metric": key, "value": values[key], "threshold": number(limit)})
+            found.append(Breach(key, values[key], number(limit)))
     if thresholds.monitor_violations:
-        for monitor in metrics.get("monitors", []):
-            last = monitor.get("last_execution") or {}
-            if last.get("violations"):
-                found.append(
-                    {"metric": "monitor_violations", "value": monitor["schedule_name"], "threshold": VIOLATIONS}
-                )
+        for monitor in metrics.monitors:
+            if monitor.last_execution and monitor.last_execution.violations:
+                found.append(Breach("monitor_violations", monitor.schedule_name or "", VIOLATIONS))
     return found
 
 
-def _comparable(metrics: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in metrics.items() if k != "collected_at"}
-
-
-def apply_monitoring(record: StageRecord, metrics: dict[str, Any], found: list[dict[str, Any]]) -> StageRecord | None:
+def apply_monitoring(record: StageRecord, metrics: EndpointMetrics, found: Sequence[Breach]) -> StageRecord | None:
     """The record with this window's metrics and alert, or None when it already has them (the same
     window collected again with the same values: idempotent per window)."""
     old_alert = record.monitoring_alert
+    alert = None
     if found:
-        since = old_alert.get("since") if old_alert else metrics["window_end"]
-        alert = {"since": since, "window_end": metrics["window_end"], "breaches": found}
-    else:
-        alert = {}
-    if _comparable(record.model_monitoring_metrics) == _comparable(metrics) and alert == old_alert:
+        since = old_alert.since if old_alert else metrics.window_end
+        alert = MonitoringAlert(since, metrics.window_end, tuple(found))
+    if metrics.says_the_same_as(record.model_monitoring_metrics) and alert == old_alert:
         return None
     return replace(record, model_monitoring_metrics=metrics, monitoring_alert=alert)
 
 
-def alert_transition(before: Mapping[str, Any], after: Mapping[str, Any]) -> str | None:
+def alert_transition(before: MonitoringAlert | None, after: MonitoringAlert | None) -> str | None:
     """The notification a change of alert calls for: raised, resolved, or none (unchanged, or still
     alerting: one event per alert, not one per window)."""
     if after and not before:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,24 +178,66 @@ def manifest_checksum(objects: list[tuple[str, str]]) -> str:
     return "MANIFEST-SHA256:" + digest.hexdigest()
 
 
-def entry(spec: ArtifactSpec, **fields: Any) -> dict[str, Any]:
-    """A record's artifact entry (JSON types only)."""
-    return {"name": spec.name, "kind": spec.kind, "source_uri": spec.source_uri, **fields}
+@dataclass(frozen=True, slots=True)
+class ArtifactCopy:
+    """A record's entry for one artifact: its central copy as made and verified, or why it failed.
+
+    A single object has its source's and copy's checksums, ETag and version ids; a prefix artifact has
+    the number of objects and a manifest checksum over them (`manifest_checksum`)."""
+
+    name: str
+    kind: str
+    source_uri: str
+    status: str  # COPIED | COPY_FAILED
+    central_uri: str | None = None
+    size: int | None = None
+    objects: int | None = None  # a prefix artifact: how many objects were copied
+    checksum: str | None = None  # "<algorithm>:<base64>" or a prefix's manifest checksum
+    source_checksum: str | None = None
+    source_etag: str | None = None
+    source_version_id: str | None = None
+    central_version_id: str | None = None
+    content_type: str | None = None
+    verified: str | None = None  # "checksum" | "size" (see same_content)
+    copied_at: str | None = None
+    error: str | None = None
+    failed_at: str | None = None
+
+    @classmethod
+    def of(cls, spec: ArtifactSpec, status: str) -> ArtifactCopy:
+        """The entry of `spec` with `status` (the copy's facts are added with `dataclasses.replace`)."""
+        return cls(spec.name, spec.kind, spec.source_uri, status)
+
+    def to_json(self) -> dict[str, str | int]:
+        """As stored and shown: the fields that have a value."""
+        return {name: value for name in self.__dataclass_fields__ if (value := getattr(self, name)) is not None}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ArtifactCopy:
+        values: dict[str, Any] = {name: data.get(name) for name in cls.__dataclass_fields__}
+        for name in ("size", "objects"):
+            if values[name] is not None:
+                values[name] = int(values[name])
+        return cls(**values)
 
 
-def summary_status(entries: list[dict[str, Any]]) -> str:
+def summary_status(entries: Sequence[ArtifactCopy]) -> str:
     if not entries:
         return NO_ARTIFACTS
-    return COPY_FAILED if any(e.get("status") != COPIED for e in entries) else COPIED
+    return COPY_FAILED if any(e.status != COPIED for e in entries) else COPIED
 
 
-def validation_metrics(report: Any) -> dict[str, Any]:
+# A statistics report's metric values by name (numbers), and the report's problem type(s).
+type ValidationMetrics = dict[str, float | int | str]
+
+
+def validation_metrics(report: object) -> ValidationMetrics:
     """The metric values of a model-quality statistics report (SageMaker Model Monitor / Clarify shape):
     every `<problem>_metrics` section's `{name: {"value": x}}` entries, flattened to `{name: x}`.
     A name found in two sections is qualified with its section."""
     if not isinstance(report, dict):
         return {}
-    values: dict[str, Any] = {}
+    values: ValidationMetrics = {}
     seen: dict[str, int] = {}
     sections = [(k, v) for k, v in report.items() if k.endswith("_metrics") and isinstance(v, dict)]
     for _, section in sections:

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any
 
+from govsync.domain.kicks import KickResult
+
 
 class DeployState(StrEnum):
     REQUESTED = "requested"
@@ -142,9 +144,9 @@ class Deployment:
             values[name] = int(values[name])
         return cls(**values, details=details)
 
-    def with_result(self, result: Mapping[str, Any]) -> Deployment:
+    def with_result(self, result: KickResult) -> Deployment:
         """This deployment with what a strategy's kick reported (known fields typed, the rest details)."""
-        return Deployment.from_json({**self.to_json(), **result})
+        return Deployment.from_json({**self.to_json(), **result.to_json()})
 
 
 # What a deployment keeps from its request when kicked (the rest described an earlier deployment).
@@ -156,7 +158,7 @@ def request_only(deployment: Deployment) -> Deployment:
     return Deployment(**{name: getattr(deployment, name) for name in REQUEST_FIELDS})
 
 
-def kicked(deployment: Deployment, result: Mapping[str, Any], *, action: Action, now: str, event_id: str) -> Deployment:
+def kicked(deployment: Deployment, result: KickResult, *, action: Action, now: str, event_id: str) -> Deployment:
     """The deployment once kicked: its request, what the strategy reported, and when."""
     return replace(
         request_only(deployment).with_result(result),

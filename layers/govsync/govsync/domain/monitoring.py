@@ -1,16 +1,10 @@
 """Endpoint monitoring: the CloudWatch queries a window needs and what their answers come to on the
-record (`model_monitoring_metrics`); when a stage's thresholds flag it: `domain.alerts`.
+record (`model_monitoring_metrics`, see `domain.endpoint_metrics`); when a stage's thresholds flag it:
+`domain.alerts`.
 
 A window is a fixed slice of time (`window_ending`): every run inside the same slice asks for the
 same window, so running twice writes the same record. Values are per production variant and in
 total; latencies are SageMaker's, in microseconds.
-
-`model_monitoring_metrics`:
-    endpoint_name, account, region, window_start, window_end, collected_at
-    values      invocations, invocation_4xx_errors, invocation_5xx_errors, invocation_4xx_rate,
-                invocation_5xx_rate, model_latency_avg_us, model_latency_p90_us, overhead_latency_avg_us
-    variants    {variant name: the same values, rates left out}
-    monitors    the Model Monitor schedules on the endpoint, each with its latest execution (when any exist)
 
 Each window's values are also kept apart as a `MetricsPoint` for a bounded history (the dashboard's
 chart): one per record and window, expiring after `GOVSYNC_METRICS_HISTORY_DAYS`.
@@ -18,11 +12,12 @@ chart): one per record and window, expiring after `GOVSYNC_METRICS_HISTORY_DAYS`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from govsync.domain.endpoint_metrics import EndpointMetrics, MonitorStatus, Values
 from govsync.domain.naming import SAGEMAKER_NAME
 from govsync.domain.records import StageRecord
 
@@ -163,12 +158,12 @@ def _weighted(values: list[tuple[float, float]]) -> float | None:
     return sum(v * w for v, w in present) / weight
 
 
-def aggregate(endpoint: MonitoredEndpoint, answers: Mapping[QueryKey, float]) -> dict[str, Any]:
+def aggregate(endpoint: MonitoredEndpoint, answers: Mapping[QueryKey, float]) -> tuple[Values, dict[str, Values]]:
     """Per-variant values and totals. No datapoint means no request: counts are 0, latencies left out.
     The total p90 is the worst variant's (percentiles do not add up)."""
-    variants: dict[str, dict[str, int | float]] = {}
+    variants: dict[str, Values] = {}
     for variant in endpoint.variants:
-        values: dict[str, int | float] = {}
+        values: Values = {}
         for key, _, _ in METRICS:
             value = answers.get((endpoint.endpoint_name, variant, key))
             if value is not None:
@@ -176,7 +171,7 @@ def aggregate(endpoint: MonitoredEndpoint, answers: Mapping[QueryKey, float]) ->
             elif key in COUNTS:
                 values[key] = 0
         variants[variant] = values
-    totals: dict[str, int | float] = {key: number(sum(v[key] for v in variants.values())) for key in COUNTS}
+    totals: Values = {key: number(sum(v[key] for v in variants.values())) for key in COUNTS}
     invocations = totals["invocations"]
     for errors in ("invocation_4xx", "invocation_5xx"):
         totals[f"{errors}_rate"] = number(totals[f"{errors}_errors"] / invocations) if invocations else 0
@@ -187,56 +182,28 @@ def aggregate(endpoint: MonitoredEndpoint, answers: Mapping[QueryKey, float]) ->
     p90s = [v["model_latency_p90_us"] for v in variants.values() if "model_latency_p90_us" in v]
     if p90s:
         totals["model_latency_p90_us"] = max(p90s)
-    return {"values": totals, "variants": variants}
-
-
-def monitor_status(schedule: Mapping[str, Any], execution: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A Model Monitor schedule on an endpoint and its latest execution (times as ISO strings)."""
-    status: dict[str, Any] = {
-        "schedule_name": schedule.get("MonitoringScheduleName"),
-        "schedule_status": schedule.get("MonitoringScheduleStatus"),
-        "monitoring_type": schedule.get("MonitoringType") or "DataQuality",
-        "last_execution": None,
-    }
-    if execution is not None:
-        last = {
-            "status": execution.get("MonitoringExecutionStatus"),
-            "scheduled_time": _iso(execution.get("ScheduledTime")),
-            "violations": execution.get("MonitoringExecutionStatus") == VIOLATIONS,
-        }
-        if execution.get("FailureReason"):
-            last["failure_reason"] = str(execution["FailureReason"])[:500]
-        if execution.get("ProcessingJobArn"):
-            last["processing_job_arn"] = execution["ProcessingJobArn"]
-        status["last_execution"] = last
-    return status
-
-
-def _iso(value: Any) -> str | None:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    return None if value is None else str(value)
+    return totals, variants
 
 
 def monitoring_metrics(
     endpoint: MonitoredEndpoint,
     window: Window,
     answers: Mapping[QueryKey, float],
-    monitors: list[dict[str, Any]],
+    monitors: Sequence[MonitorStatus],
     collected_at: str,
-) -> dict[str, Any]:
-    metrics = {
-        "endpoint_name": endpoint.endpoint_name,
-        "account": endpoint.account,
-        "region": endpoint.region,
-        "window_start": window.start.isoformat(),
-        "window_end": window.end.isoformat(),
-        "collected_at": collected_at,
-        **aggregate(endpoint, answers),
-    }
-    if monitors:
-        metrics["monitors"] = monitors
-    return metrics
+) -> EndpointMetrics:
+    totals, variants = aggregate(endpoint, answers)
+    return EndpointMetrics(
+        endpoint_name=endpoint.endpoint_name,
+        account=endpoint.account,
+        region=endpoint.region,
+        window_start=window.start.isoformat(),
+        window_end=window.end.isoformat(),
+        collected_at=collected_at,
+        values=totals,
+        variants=variants,
+        monitors=tuple(monitors),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,21 +216,21 @@ class MetricsPoint:
     endpoint_name: str
     window_start: str
     window_end: str
-    values: dict[str, Any]
+    values: Values
 
     def to_json(self) -> dict[str, Any]:
         return {"endpoint_name": self.endpoint_name, "window_start": self.window_start,
                 "window_end": self.window_end, "values": dict(self.values)}  # fmt: skip
 
 
-def history_point(endpoint: MonitoredEndpoint, metrics: Mapping[str, Any]) -> MetricsPoint:
+def history_point(endpoint: MonitoredEndpoint, metrics: EndpointMetrics) -> MetricsPoint:
     """The window `monitoring_metrics` computed, as a point of the record's history (totals only)."""
     return MetricsPoint(
         endpoint.group,
         endpoint.version,
         endpoint.stage,
         endpoint.endpoint_name,
-        metrics["window_start"],
-        metrics["window_end"],
-        dict(metrics.get("values", {})),
+        metrics.window_start,
+        metrics.window_end,
+        dict(metrics.values),
     )

@@ -93,8 +93,8 @@ def first_record_in_stage(record: StageRecord, stage: str) -> StageRecord:
         registry_status=None,
         stage_description=None,
         deployment=Deployment(),
-        model_monitoring_metrics={},
-        monitoring_alert={},
+        model_monitoring_metrics=None,
+        monitoring_alert=None,
         decisions=[],
     )
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from govsync.domain.artifacts import ArtifactCopy, ValidationMetrics
 from govsync.domain.decisions import Decision
 from govsync.domain.deployment import Deployment, DeployState
+from govsync.domain.endpoint_metrics import EndpointMetrics, MonitoringAlert
 from govsync.domain.governance import DEFAULT_METADATA_KEYS, Governance
 from govsync.domain.package import PackageSnapshot
 
@@ -90,8 +92,9 @@ class StageRecord:
     model_lob: str | None
     model_project: str | None
     model_risk: str | None
-    model_validation_metrics: dict[str, Any]
-    model_monitoring_metrics: dict[str, Any]
+    model_validation_metrics: ValidationMetrics
+    # the last window of the live endpoint's metrics (see domain.endpoint_metrics)
+    model_monitoring_metrics: EndpointMetrics | None
     model_audit_timestamp: str
     model_audit_user: str
     model_package_arn: str
@@ -101,14 +104,14 @@ class StageRecord:
     metadata_missing: tuple[str, ...]
     # the decision's words: ApprovalDescription (first stage) or ModelLifeCycle.StageDescription
     stage_description: str | None = None
-    artifacts: list[dict[str, Any]] = field(default_factory=list)
+    artifacts: list[ArtifactCopy] = field(default_factory=list)
     artifact_status: str = "none"
     # what the registry last decided for this stage (ModelApprovalStatus / ModelLifeCycle), or None
     registry_status: str | None = None
     # the stage's deployment: request, kick, endpoint state, rollback (see domain.deployment)
     deployment: Deployment = field(default_factory=Deployment)
     # set while the endpoint's metrics breach the stage's thresholds (see domain.monitoring)
-    monitoring_alert: dict[str, Any] = field(default_factory=dict)
+    monitoring_alert: MonitoringAlert | None = None
     # people's decisions on this stage, oldest first (see domain.decisions and domain.approvals)
     decisions: list[Decision] = field(default_factory=list)
 
@@ -118,10 +121,15 @@ class StageRecord:
 
     def to_json(self) -> dict[str, Any]:
         """The record as stored: the fields of the dataclass."""
-        data = asdict(self)
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["metadata_missing"] = list(self.metadata_missing)
+        data["model_validation_metrics"] = dict(self.model_validation_metrics)
         data["deployment"] = self.deployment.to_json()
         data["decisions"] = [d.to_json() for d in self.decisions]
+        data["artifacts"] = [a.to_json() for a in self.artifacts]
+        data["monitoring_alert"] = self.monitoring_alert.to_json() if self.monitoring_alert else {}
+        metrics = self.model_monitoring_metrics
+        data["model_monitoring_metrics"] = metrics.to_json() if metrics else {}
         return data
 
     def view(self, use_case_stages: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -146,9 +154,9 @@ BOOKKEEPING = frozenset({"model_audit_timestamp", "model_audit_user", "registry_
 class Artifacts:
     """What the version's artifact copies came to (shared by all its stage records)."""
 
-    entries: tuple[dict[str, Any], ...] = ()
+    entries: tuple[ArtifactCopy, ...] = ()
     status: str = "none"
-    validation_metrics: dict[str, Any] = field(default_factory=dict)
+    validation_metrics: ValidationMetrics = field(default_factory=dict)
 
 
 def build_stage_records(
@@ -164,9 +172,9 @@ def build_stage_records(
         "model_group": pkg.group,
         "model_version": pkg.version,
         "model_validation_metrics": dict(artifacts.validation_metrics),
-        "artifacts": [dict(e) for e in artifacts.entries],
+        "artifacts": list(artifacts.entries),
         "artifact_status": artifacts.status,
-        "model_monitoring_metrics": {},
+        "model_monitoring_metrics": None,
         "model_audit_timestamp": pkg.last_modified_time.isoformat(),
         "model_audit_user": pkg.actor,
         "model_package_arn": pkg.arn,

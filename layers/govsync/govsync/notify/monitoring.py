@@ -11,17 +11,18 @@ def monitoring_alert(kind: str, before: StageRecord, after: StageRecord) -> Noti
     and `after`: the stage record without and with the window's metrics."""
     alert = after.monitoring_alert or before.monitoring_alert
     metrics = after.model_monitoring_metrics
+    shown = metrics.to_json() if metrics else {}
     detail = {
         "ModelPackageArn": before.model_package_arn,
         "ModelPackageGroupName": before.model_group,
         "ModelPackageVersion": before.model_version,
         "Stage": before.model_stage,
-        "EndpointName": metrics.get("endpoint_name"),
-        "Account": metrics.get("account"),
-        "WindowStart": metrics.get("window_start"),
-        "WindowEnd": metrics.get("window_end"),
-        "Since": alert.get("since"),
-        "Breaches": after.monitoring_alert.get("breaches", []),
-        "Values": metrics.get("values", {}),
+        "EndpointName": shown.get("endpoint_name"),
+        "Account": shown.get("account"),
+        "WindowStart": shown.get("window_start"),
+        "WindowEnd": shown.get("window_end"),
+        "Since": alert.since if alert else None,
+        "Breaches": after.monitoring_alert.to_json()["breaches"] if after.monitoring_alert else [],
+        "Values": shown.get("values", {}),
     }
     return Notification(kind, detail, (before.model_package_arn,))

@@ -9,10 +9,10 @@ source that changed mid-copy) raises, and the event is retried with nothing writ
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from govsync.domain import artifacts as art
 from govsync.domain.errors import PermanentAwsError, RetryableError
@@ -44,7 +44,12 @@ class ArtifactSync:
     clock: Callable[[], datetime]
 
     def sync(
-        self, pkg: PackageSnapshot, prior: list[dict[str, Any]], prior_metrics: dict[str, Any], *, fresh: bool = False
+        self,
+        pkg: PackageSnapshot,
+        prior: Sequence[art.ArtifactCopy],
+        prior_metrics: art.ValidationMetrics,
+        *,
+        fresh: bool = False,
     ) -> Artifacts:
         """Entries for every artifact of `pkg`; ones already copied from the same source are kept as
         they are (no S3 call), failed ones are tried again.
@@ -52,12 +57,12 @@ class ArtifactSync:
         Before copying, the destination is checked for an identical copy (one HEAD, then no copy) unless
         `fresh` (first delivery of a version never synced: no earlier attempt can have left a copy) and
         the copy is a single CopyObject, which costs what the HEAD would."""
-        done = {e.get("name"): e for e in prior if e.get("status") == art.COPIED}
-        entries: list[dict[str, Any]] = []
+        done = {e.name: e for e in prior if e.status == art.COPIED}
+        entries: list[art.ArtifactCopy] = []
         reused: set[str] = set()
         for spec in pkg.artifacts:
             previous = done.get(spec.name)
-            if previous is not None and previous.get("source_uri") == spec.source_uri:
+            if previous is not None and previous.source_uri == spec.source_uri:
                 entries.append(previous)
                 reused.add(spec.name)
                 continue
@@ -75,17 +80,21 @@ class ArtifactSync:
                 )
                 metrics.add_metric(name="ArtifactCopyFailed", unit=MetricUnit.Count, value=1)
                 entries.append(
-                    art.entry(spec, status=art.COPY_FAILED, error=reason[:500], failed_at=self.clock().isoformat())
+                    replace(
+                        art.ArtifactCopy.of(spec, art.COPY_FAILED),
+                        error=reason[:500],
+                        failed_at=self.clock().isoformat(),
+                    )
                 )
         report_name = f"report/{art.VALIDATION_REPORT}"
         if report_name in reused:
             found = prior_metrics
         else:
-            found = self._validation_metrics(pkg, next((e for e in entries if e["name"] == report_name), None))
+            found = self._validation_metrics(pkg, next((e for e in entries if e.name == report_name), None))
         return Artifacts(tuple(entries), art.summary_status(entries), found)
 
     # ------------------------------------------------------------------ copies
-    def _copy(self, pkg: PackageSnapshot, spec: art.ArtifactSpec, fresh: bool) -> dict[str, Any]:
+    def _copy(self, pkg: PackageSnapshot, spec: art.ArtifactSpec, fresh: bool) -> art.ArtifactCopy:
         source = art.parse_s3_uri(spec.source_uri, self.allowed_buckets, prefix=spec.prefix)
         if self.storage is None:
             raise art.InvalidArtifact("no central artifact bucket is configured (GOVSYNC_ARTIFACT_BUCKET)")
@@ -97,9 +106,8 @@ class ArtifactSync:
         file_name = source.key.rsplit("/", 1)[-1]
         dest_key = spec.dest_key(pkg.group, pkg.version, file_name)
         copy, verified = self._copy_object(info, dest_key, pkg.source_account, fresh)
-        return art.entry(
-            spec,
-            status=art.COPIED,
+        return replace(
+            art.ArtifactCopy.of(spec, art.COPIED),
             central_uri=copy.uri,
             size=copy.size,
             checksum=_checksum_text(copy),
@@ -114,7 +122,7 @@ class ArtifactSync:
 
     def _copy_prefix(
         self, pkg: PackageSnapshot, spec: art.ArtifactSpec, bucket: str, prefix: str, fresh: bool
-    ) -> dict[str, Any]:
+    ) -> art.ArtifactCopy:
         storage = self.storage
         assert storage is not None
         dest_prefix = spec.dest_prefix(pkg.group, pkg.version)
@@ -133,9 +141,8 @@ class ArtifactSync:
                 verified = "size"
         if not manifest:
             raise PermanentAwsError(f"no objects under s3://{bucket}/{prefix}", code="NoSuchKey")
-        return art.entry(
-            spec,
-            status=art.COPIED,
+        return replace(
+            art.ArtifactCopy.of(spec, art.COPIED),
             central_uri=f"s3://{storage.central_bucket}/{dest_prefix}",
             size=total,
             objects=len(manifest),
@@ -175,15 +182,15 @@ class ArtifactSync:
         return copy, verified
 
     # ------------------------------------------------------------------ validation metrics
-    def _validation_metrics(self, pkg: PackageSnapshot, report: dict[str, Any] | None) -> dict[str, Any]:
-        if report is None or report.get("status") != art.COPIED or report.get("kind") != art.REPORT:
+    def _validation_metrics(self, pkg: PackageSnapshot, report: art.ArtifactCopy | None) -> art.ValidationMetrics:
+        if report is None or report.status != art.COPIED or report.kind != art.REPORT:
             return {}
-        if int(report.get("size") or 0) > REPORT_MAX_BYTES:
-            logger.warning("statistics report too large to parse", size=report.get("size"), limit=REPORT_MAX_BYTES)
+        if (report.size or 0) > REPORT_MAX_BYTES:
+            logger.warning("statistics report too large to parse", size=report.size, limit=REPORT_MAX_BYTES)
             return {}
         storage = self.storage
         assert storage is not None
-        key = str(report["central_uri"]).removeprefix(f"s3://{storage.central_bucket}/")
+        key = str(report.central_uri).removeprefix(f"s3://{storage.central_bucket}/")
         try:
             return art.validation_metrics(json.loads(storage.read_central(key, REPORT_MAX_BYTES)))
         except (ValueError, PermanentAwsError):

@@ -30,6 +30,7 @@ from govsync.domain.deployment import (
     settled,
 )
 from govsync.domain.errors import PermanentAwsError, RejectedEvent
+from govsync.domain.kicks import KickResult
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.promotion import TargetVersion, deployable_in, first_record_in_stage, newest_first, registry_state
 from govsync.domain.records import APPROVED, StageRecord
@@ -213,37 +214,33 @@ class Deployments(Consumer):
             if current.status is DeployState.KICKED:
                 return None
             if current.status in (DeployState.LIVE, DeployState.FAILED):  # the state change came first
-                described = {k: v for k, v in result.items() if k not in ("endpoint_status", "failure_reason")}
-                return replace(current.with_result(described), kicked_at=self.now())
+                return replace(current.with_result(result.described()), kicked_at=self.now())
             now = self.now()
             return settled(kicked(current, result, action=action, now=now, event_id=request.event_id), now)
 
         written = self._update(request, record_kick, "deploy-kicked")
         current = written[stage].deployment if written else Deployment()
-        if current.status is DeployState.LIVE and isinstance(result.get("previous_version"), int):
+        if current.status is DeployState.LIVE and result.previous_version is not None:
             # live before the kick was written: the status function could not know what it replaced
-            replaced = Replacement(result.get("endpoint_name", ""), result["previous_version"], version)
+            replaced = Replacement(result.endpoint_name or "", result.previous_version, version)
             supersede_previous(self.store, group, stage, replaced, event_id=request.event_id, actor=ACTOR,
                                now=self.now())  # fmt: skip
+        reported: dict[str, Any] = result.to_json()
         logger.info(
             "deployment kicked",
             model_group=group,
             model_version=version,
             stage=stage,
-            **_loggable(result),
+            **reported,
         )
         metrics.add_metric(name="DeploysKicked", unit=MetricUnit.Count, value=1)
         return Outcome.KICKED
 
-    def _kick(self, target: Target, pkg: PackageSnapshot, record: StageRecord) -> dict[str, Any]:
+    def _kick(self, target: Target, pkg: PackageSnapshot, record: StageRecord) -> KickResult:
         strategy = self.strategies.get(target.strategy)
         if strategy is None:
             raise ValueError(f"no deployer for strategy {target.strategy}")
-        spec = strategy.spec(pkg, target)
-        spec["artifacts"] = [
-            {"source_uri": a.get("source_uri"), "central_uri": a.get("central_uri"), "checksum": a.get("checksum")}
-            for a in record.artifacts
-        ]
+        spec = replace(strategy.spec(pkg, target), artifacts=tuple(record.artifacts))
         return strategy.kick(target, spec)
 
     def _describe(self, arn: str, described: dict[str, PackageSnapshot]) -> PackageSnapshot:
@@ -288,7 +285,3 @@ class Deployments(Consumer):
         audit = Audit(request.event_id, ACTOR, action, self.now())
         where = (request.model_group, request.model_version, request.stage)
         return update_stage_record(self.store, where, change, audit, create)
-
-
-def _loggable(result: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in result.items() if isinstance(v, str | int)}

@@ -20,6 +20,7 @@ from typing import Any
 from govsync.domain import alerts
 from govsync.domain import monitoring as mon
 from govsync.domain.deployment import DeployState
+from govsync.domain.endpoint_metrics import MonitorStatus
 from govsync.domain.errors import GovsyncError
 from govsync.domain.records import StageRecord
 from govsync.domain.runs import PartResult, WorkItem
@@ -126,7 +127,7 @@ class MetricsAggregator:
 
     def _read_account(
         self, account: str, region: str, endpoints: list[mon.MonitoredEndpoint], window: mon.Window
-    ) -> tuple[dict[mon.QueryKey, float], dict[str, list[dict[str, Any]]]]:
+    ) -> tuple[dict[mon.QueryKey, float], dict[str, list[MonitorStatus]]]:
         role_arn = self.settings.stage_role_arn(account, self.settings.metrics_role_name)
         external_id = self.settings.external_id_for(account)
         queries = mon.metric_queries(endpoints, window)
@@ -135,10 +136,9 @@ class MetricsAggregator:
         )
         answers = {key: values[query_id] for query_id, (_, key) in queries.items() if query_id in values}
         since = window.end - timedelta(hours=self.settings.monitor_lookback_hours)
-        found = self.monitors.on_endpoints(
+        monitors = self.monitors.on_endpoints(
             {e.endpoint_name for e in endpoints}, since, role_arn=role_arn, region=region, external_id=external_id
         )
-        monitors = {name: [mon.monitor_status(s, e) for s, e in pairs] for name, pairs in found.items()}
         return answers, monitors
 
     def _write(
@@ -147,7 +147,7 @@ class MetricsAggregator:
         endpoint: mon.MonitoredEndpoint,
         window: mon.Window,
         answers: dict[mon.QueryKey, float],
-        monitors: list[dict[str, Any]],
+        monitors: list[MonitorStatus],
         piece: PartResult,
     ) -> None:
         collected = self.clock()
@@ -192,7 +192,7 @@ class MetricsAggregator:
             model_group=record.model_group,
             model_version=record.model_version,
             stage=record.model_stage,
-            breaches=planned.monitoring_alert.get("breaches", []),
+            breaches=planned.monitoring_alert.to_json()["breaches"] if planned.monitoring_alert else [],
         )
         metrics.add_metric(
             name="MonitoringAlerts" if planned.monitoring_alert else "MonitoringAlertsResolved",

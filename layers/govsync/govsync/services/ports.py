@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from govsync.domain.audit import AuditEntry
+from govsync.domain.endpoint_metrics import MonitorStatus
+from govsync.domain.kicks import DeploySpec, KickResult
 from govsync.domain.monitoring import MetricsPoint, Window
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.records import StageRecord
@@ -118,7 +120,7 @@ class MonitorSource(Protocol):
 
     def on_endpoints(
         self, endpoint_names: set[str], since: datetime, *, role_arn: str, region: str, external_id: str | None
-    ) -> dict[str, list[tuple[dict[str, Any], dict[str, Any] | None]]]: ...
+    ) -> dict[str, list[MonitorStatus]]: ...
 
 
 class DeadLetter(Protocol):
@@ -135,11 +137,11 @@ class Queue(Protocol):
 class Deployer(Protocol):
     """What the deploy service asks of a deploy strategy (`govsync.strategies.base.DeployStrategy`)."""
 
-    def spec(self, pkg: PackageSnapshot, target: Target) -> dict[str, Any]:
+    def spec(self, pkg: PackageSnapshot, target: Target) -> DeploySpec:
         """The kick's parameters (pure: no AWS call)."""
         ...
 
-    def kick(self, target: Target, spec: dict[str, Any]) -> dict[str, Any]:
+    def kick(self, target: Target, spec: DeploySpec) -> KickResult:
         """Start the deployment; what it reports goes on the record's deployment."""
         ...
 

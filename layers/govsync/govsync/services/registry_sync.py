@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
+from govsync.domain.artifacts import ArtifactCopy, ValidationMetrics
 from govsync.domain.deploy_requests import DeployRequest, to_send
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import PackageRef, check_model_package_event
@@ -35,7 +36,7 @@ class Outcome(StrEnum):
 
 class ArtifactCopies(Protocol):
     def sync(
-        self, pkg: PackageSnapshot, prior: list[dict[str, Any]], prior_metrics: dict[str, Any], *, fresh: bool
+        self, pkg: PackageSnapshot, prior: Sequence[ArtifactCopy], prior_metrics: ValidationMetrics, *, fresh: bool
     ) -> Artifacts: ...
 
 

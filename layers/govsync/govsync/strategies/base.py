@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from govsync.adapters.aws import AssumedRoles
+from govsync.domain.kicks import DeploySpec, KickResult
 from govsync.domain.naming import resource_tags
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.targets import StageTarget, Target
@@ -31,11 +33,11 @@ class DeployStrategy(Protocol):
         ...
 
     @staticmethod
-    def spec(pkg: PackageSnapshot, target: Target) -> dict[str, Any]:
+    def spec(pkg: PackageSnapshot, target: Target) -> DeploySpec:
         """The kick's parameters (pure: no AWS call)."""
         ...
 
-    def kick(self, target: Target, spec: dict[str, Any]) -> dict[str, Any]:
+    def kick(self, target: Target, spec: DeploySpec) -> KickResult:
         """Start the deployment; what it reports goes on the record's deployment."""
         ...
 
@@ -45,12 +47,7 @@ class DeployStrategy(Protocol):
         ...
 
 
-def base_spec(pkg: PackageSnapshot, target: Target) -> dict[str, Any]:
-    """What every strategy's spec holds: the package, the stage, the tags."""
-    return {
-        "package_arn": pkg.arn,
-        "group": pkg.group,
-        "version": pkg.version,
-        "stage": target.stage,
-        "tags": resource_tags(pkg.arn, target.stage, pkg.version),
-    }
+def base_spec(pkg: PackageSnapshot, target: Target, parameters: Mapping[str, Any]) -> DeploySpec:
+    """A strategy's spec: the package, the stage, the tags, and the strategy's own `parameters`."""
+    tags = tuple(resource_tags(pkg.arn, target.stage, pkg.version))
+    return DeploySpec(pkg.arn, pkg.group, pkg.version, target.stage, tags, parameters)

@@ -3,9 +3,10 @@ pipelines (their endpoint, tagged like ours, reports back through its state chan
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from govsync.adapters.eventbus import EventPublisher
+from govsync.domain.kicks import DeploySpec, KickResult
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.targets import StageTarget, Target
 from govsync.strategies.base import Clients, base_spec
@@ -24,22 +25,25 @@ class EventBus:
         """Any target will do: the bus defaults to the central account's default bus."""
 
     @staticmethod
-    def spec(pkg: PackageSnapshot, target: Target) -> dict[str, Any]:
-        return {**base_spec(pkg, target), "event_bus_arn": target.event_bus_arn}
+    def spec(pkg: PackageSnapshot, target: Target) -> DeploySpec:
+        return base_spec(pkg, target, {"event_bus_arn": target.event_bus_arn})
 
-    def kick(self, target: Target, spec: dict[str, Any]) -> dict[str, Any]:
+    def kick(self, target: Target, spec: DeploySpec) -> KickResult:
         detail = {
-            "ModelPackageArn": spec["package_arn"],
-            "ModelPackageGroupName": spec["group"],
-            "ModelPackageVersion": spec["version"],
-            "Stage": spec["stage"],
+            "ModelPackageArn": spec.package_arn,
+            "ModelPackageGroupName": spec.group,
+            "ModelPackageVersion": spec.version,
+            "Stage": spec.stage,
             "Account": target.account,
             "Region": target.region,
-            "Tags": {t["Key"]: t["Value"] for t in spec["tags"]},
-            "Artifacts": spec.get("artifacts", []),
+            "Tags": {t["Key"]: t["Value"] for t in spec.tags},
+            "Artifacts": [
+                {"source_uri": a.source_uri, "central_uri": a.central_uri, "checksum": a.checksum}
+                for a in spec.artifacts
+            ],
         }
-        event_id = self._publisher.publish(target.event_bus_arn, DEPLOYMENT_REQUESTED, detail, [spec["package_arn"]])
-        return {"event_bus_arn": target.event_bus_arn, "event_id": event_id}
+        event_id = self._publisher.publish(target.event_bus_arn, DEPLOYMENT_REQUESTED, detail, [spec.package_arn])
+        return KickResult(details={"event_bus_arn": target.event_bus_arn, "event_id": event_id})
 
     def serving(self, target: Target, group: str) -> int | None:
         """The team's own pipeline owns the endpoint: the records say what it serves."""

@@ -4,13 +4,15 @@ deterministic, so a retried kick finds what an earlier attempt made instead of m
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from govsync.adapters.aws import error_code, translate
 from govsync.domain.errors import RetryableError
-from govsync.domain.naming import TAG_VERSION, endpoint_name, version_resource_name
+from govsync.domain.kicks import DeploySpec, KickResult
+from govsync.domain.naming import TAG_VERSION, endpoint_name, resource_tags, version_resource_name
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.targets import DEFAULT_STRATEGY, StageTarget, Target
 from govsync.strategies.base import Clients, base_spec
@@ -39,10 +41,11 @@ class SageMakerEndpoint:
         """The instance type may come from the package (SupportedRealtimeInferenceInstanceTypes)."""
 
     @staticmethod
-    def spec(pkg: PackageSnapshot, target: Target) -> dict[str, Any]:
-        """A model from the package, an endpoint config of one variant, the group's stage endpoint."""
+    def spec(pkg: PackageSnapshot, target: Target) -> DeploySpec:
+        """A model from the package, an endpoint config of one variant, the group's stage endpoint:
+        CreateModel's and CreateEndpointConfig's requests, and the endpoint's name."""
         model = version_resource_name(pkg.group, pkg.version, target.stage)
-        spec = base_spec(pkg, target)
+        tags = resource_tags(pkg.arn, target.stage, pkg.version)
         instance_type = target.instance_type or next(iter(pkg.instance_types), None)
         if instance_type is None:
             raise ValueError(
@@ -53,7 +56,7 @@ class SageMakerEndpoint:
             "ModelName": model,
             "ExecutionRoleArn": target.execution_role_arn,
             "EnableNetworkIsolation": target.network_isolation,
-            "Tags": spec["tags"],
+            "Tags": tags,
         }
         if len(pkg.containers) > 1:  # an inference pipeline
             model_request["Containers"] = [{"ModelPackageName": pkg.arn}]
@@ -63,47 +66,46 @@ class SageMakerEndpoint:
             model_request["VpcConfig"] = dict(target.vpc_config)
         variant = {"VariantName": "AllTraffic", "ModelName": model, "InstanceType": instance_type,
                    "InitialInstanceCount": target.instance_count, "InitialVariantWeight": 1.0}  # fmt: skip
-        return {
-            **spec,
-            "model": model_request,
-            "endpoint_config": {"EndpointConfigName": model, "ProductionVariants": [variant], "Tags": spec["tags"]},
-            "endpoint_name": endpoint_name(pkg.group, target.stage),
-        }
+        return base_spec(
+            pkg,
+            target,
+            {
+                "model": model_request,
+                "endpoint_config": {"EndpointConfigName": model, "ProductionVariants": [variant], "Tags": tags},
+                "endpoint_name": endpoint_name(pkg.group, target.stage),
+            },
+        )
 
-    def kick(self, target: Target, spec: dict[str, Any]) -> dict[str, Any]:
+    def kick(self, target: Target, spec: DeploySpec) -> KickResult:
         sm = self._roles.client("sagemaker", target.role_arn, target.region, target.external_id)
-        model, config = spec["model"], spec["endpoint_config"]
-        name, config_name = spec["endpoint_name"], config["EndpointConfigName"]
+        model, config = spec.parameters["model"], spec.parameters["endpoint_config"]
+        name, config_name = str(spec.parameters["endpoint_name"]), str(config["EndpointConfigName"])
         try:
             self._create(sm.create_model, model)
             self._create(sm.create_endpoint_config, config)
-            result: dict[str, Any] = {
-                "endpoint_name": name,
-                "endpoint_config_name": config_name,
-                "model_name": model["ModelName"],
-                "role_arn": target.role_arn,
-            }
+            result = KickResult(
+                role_arn=target.role_arn,
+                endpoint_name=name,
+                endpoint_config_name=config_name,
+                details={"model_name": str(model["ModelName"])},
+            )
             current = self._describe(sm, name)
             if current is None:
                 try:
-                    created = sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=spec["tags"])
-                    result["endpoint_arn"] = created["EndpointArn"]
-                    return result
+                    created = sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=spec.tag_list)
+                    return replace(result, endpoint_arn=created["EndpointArn"])
                 except ClientError as exc:
                     if not _exists(exc):
                         raise
                     current = self._describe(sm, name)  # created by a concurrent kick
                     if current is None:
                         raise
-            result["endpoint_arn"] = current["EndpointArn"]
+            result = replace(result, endpoint_arn=current["EndpointArn"])
             status = current.get("EndpointStatus")
             if current["EndpointConfigName"] == config_name:
                 # an earlier attempt (or a deployment a lost record forgot) already points it at this
                 # version: no state change will come for it, so what the endpoint says now is the state
-                result["endpoint_status"] = status
-                if current.get("FailureReason"):
-                    result["failure_reason"] = current["FailureReason"]
-                return result
+                return replace(result, endpoint_status=status, failure_reason=current.get("FailureReason") or None)
             if status == "Failed":
                 # SageMaker cannot update a failed endpoint: delete it, the retried kick creates it anew
                 sm.delete_endpoint(EndpointName=name)
@@ -112,10 +114,12 @@ class SageMakerEndpoint:
                 raise RetryableError(f"endpoint {name} in {target.account} is {status}; cannot update it yet")
             tags = sm.list_tags(ResourceArn=current["EndpointArn"]).get("Tags", [])
             previous = next((t["Value"] for t in tags if t["Key"] == TAG_VERSION), None)
-            if previous and previous.isdigit():
-                result["previous_version"] = int(previous)
-            result["previous_endpoint_config_name"] = current["EndpointConfigName"]
-            sm.add_tags(ResourceArn=current["EndpointArn"], Tags=spec["tags"])
+            result = replace(
+                result,
+                previous_version=int(previous) if previous and previous.isdigit() else None,
+                previous_endpoint_config_name=current["EndpointConfigName"],
+            )
+            sm.add_tags(ResourceArn=current["EndpointArn"], Tags=spec.tag_list)
             sm.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
             return result
         except ClientError as exc:

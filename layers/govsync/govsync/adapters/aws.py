@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 import botocore
@@ -13,6 +13,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from govsync import __version__
 from govsync.domain.errors import GovsyncError, RetryableError, classify
+
+if TYPE_CHECKING:  # the types-boto3 stubs (a dev dependency): each service's client, typed
+    from types_boto3_cloudwatch import CloudWatchClient
+    from types_boto3_codepipeline import CodePipelineClient
+    from types_boto3_events import EventBridgeClient
+    from types_boto3_s3 import S3Client
+    from types_boto3_sagemaker import SageMakerClient
+    from types_boto3_sqs import SQSClient
+    from types_boto3_sts import STSClient
+    from types_boto3_sts.type_defs import AssumeRoleRequestTypeDef
 
 # The oldest SDK govsync works with (the layer uses the Lambda runtime's unless built with the pinned
 # one): CRC64NVME and full-object checksums on copies (botocore 1.36); copies that carry the checksum
@@ -39,7 +49,7 @@ def check_sdk(versions: dict[str, str]) -> None:
         )
 
 
-check_sdk({"botocore": botocore.__version__, "s3transfer": s3transfer.__version__})
+check_sdk({"botocore": botocore.__version__, "s3transfer": s3transfer.__version__})  # type: ignore[attr-defined]
 
 # boto3's own retries (standard mode: throttling, 5xx, transient network errors, with backoff).
 CLIENT_CONFIG = Config(
@@ -50,10 +60,29 @@ CLIENT_CONFIG = Config(
 )
 
 
-@lru_cache(maxsize=32)
+@overload
+def client(service: Literal["sagemaker"], region: str | None = None) -> SageMakerClient: ...
+@overload
+def client(service: Literal["s3"], region: str | None = None) -> S3Client: ...
+@overload
+def client(service: Literal["sqs"], region: str | None = None) -> SQSClient: ...
+@overload
+def client(service: Literal["events"], region: str | None = None) -> EventBridgeClient: ...
+@overload
+def client(service: Literal["sts"], region: str | None = None) -> STSClient: ...
 def client(service: str, region: str | None = None) -> Any:
     """A client per (service, region), created once. Honours AWS_ENDPOINT_URL and profiles."""
-    return boto3.session.Session().client(service, region_name=region, config=CLIENT_CONFIG)
+    return _client(service, region)
+
+
+def forget_clients() -> None:
+    """Make the next `client` call create its client anew (tests that change the environment)."""
+    _client.cache_clear()
+
+
+@lru_cache(maxsize=32)
+def _client(service: str, region: str | None) -> Any:
+    return boto3.session.Session().client(service, region_name=region, config=CLIENT_CONFIG)  # type: ignore[call-overload]
 
 
 def error_code(exc: ClientError) -> str:
@@ -75,9 +104,11 @@ def translate(exc: Exception, action: str, resource: str = "") -> Exception:
 CREDENTIAL_MARGIN = 300  # refresh assumed-role credentials this long before they expire
 
 
-def assume(sts: Any, role_arn: str, session_name: str, external_id: str | None = None) -> tuple[Any, float]:
+def assume(
+    sts: STSClient, role_arn: str, session_name: str, external_id: str | None = None
+) -> tuple[boto3.session.Session, float]:
     """A boto3 session signed by `role_arn`, and when its credentials expire (epoch seconds)."""
-    request = {"RoleArn": role_arn, "RoleSessionName": session_name}
+    request: AssumeRoleRequestTypeDef = {"RoleArn": role_arn, "RoleSessionName": session_name}
     if external_id:
         request["ExternalId"] = external_id
     try:
@@ -95,14 +126,27 @@ def assume(sts: Any, role_arn: str, session_name: str, external_id: str | None =
 class AssumedRoles:
     """Clients signed by roles assumed in other accounts, cached until shortly before expiry."""
 
-    def __init__(self, session_name: str, region: str, sts: Any | None = None) -> None:
+    def __init__(self, session_name: str, region: str, sts: STSClient | None = None) -> None:
         self._session_name = session_name
         self._region = region
         self._sts = sts
         self._sessions: dict[tuple[str, str | None], tuple[boto3.session.Session, float]] = {}
         self._clients: dict[tuple[str, str | None, str, str], Any] = {}
 
+    @overload
+    def client(
+        self, service: Literal["sagemaker"], role_arn: str, region: str, external_id: str | None = None
+    ) -> SageMakerClient: ...
+    @overload
+    def client(
+        self, service: Literal["cloudwatch"], role_arn: str, region: str, external_id: str | None = None
+    ) -> CloudWatchClient: ...
+    @overload
+    def client(
+        self, service: Literal["codepipeline"], role_arn: str, region: str, external_id: str | None = None
+    ) -> CodePipelineClient: ...
     def client(self, service: str, role_arn: str, region: str, external_id: str | None = None) -> Any:
+        """A client of `service` signed by `role_arn` in `region`."""
         import time
 
         key = (role_arn, external_id)
@@ -113,5 +157,6 @@ class AssumedRoles:
             self._clients = {k: v for k, v in self._clients.items() if k[:2] != key}
         client_key = (role_arn, external_id, service, region)
         if client_key not in self._clients:
-            self._clients[client_key] = cached[0].client(service, region_name=region, config=CLIENT_CONFIG)
+            session = cached[0]
+            self._clients[client_key] = session.client(service, region_name=region, config=CLIENT_CONFIG)  # type: ignore[call-overload]
         return self._clients[client_key]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,7 +62,7 @@ def _model_specs(folder: str, containers: list[dict[str, Any]]) -> list[Artifact
     return specs
 
 
-def artifact_specs(described: dict[str, Any]) -> tuple[ArtifactSpec, ...]:
+def artifact_specs(described: Mapping[str, Any]) -> tuple[ArtifactSpec, ...]:
     """Every artifact a DescribeModelPackage response references, in a stable order.
 
     Inference containers (up to 15), every additional inference specification's containers, and the
@@ -103,13 +104,13 @@ def _utc(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
-def _content_hash(described: dict[str, Any]) -> str:
+def _content_hash(described: Mapping[str, Any]) -> str:
     body = {k: v for k, v in described.items() if k != "ResponseMetadata"}
     canonical = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def snapshot_from_describe(described: dict[str, Any]) -> PackageSnapshot:
+def snapshot_from_describe(described: Mapping[str, Any]) -> PackageSnapshot:
     """Build the snapshot from a DescribeModelPackage response (absent optional blocks allowed)."""
     arn = described["ModelPackageArn"]
     parsed = PackageArn.parse(arn)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -12,16 +12,20 @@ from govsync.domain.arns import Arn
 from govsync.domain.errors import RetryableError
 from govsync.domain.events import EVENT_SOURCE
 
+if TYPE_CHECKING:
+    from types_boto3_events import EventBridgeClient
+    from types_boto3_events.type_defs import PutEventsRequestEntryTypeDef
+
 
 class EventPublisher:
     """PutEvents of one govsync event; a failed entry is retryable."""
 
-    def __init__(self, region: str, client: Any | None = None) -> None:
+    def __init__(self, region: str, client: EventBridgeClient | None = None) -> None:
         self._region = region
         self._client = client
 
     def publish(self, bus: str, detail_type: str, detail: dict[str, Any], resources: list[str]) -> str:
-        entry = {
+        entry: PutEventsRequestEntryTypeDef = {
             "Source": EVENT_SOURCE,
             "DetailType": detail_type,
             "Detail": json.dumps(detail, default=str),

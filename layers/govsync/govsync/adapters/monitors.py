@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -13,6 +13,9 @@ from govsync.adapters import aws
 from govsync.domain.arns import Arn
 from govsync.domain.endpoint_metrics import MonitorExecution, MonitorStatus
 from govsync.domain.monitoring import VIOLATIONS
+
+if TYPE_CHECKING:
+    from types_boto3_sagemaker.type_defs import MonitoringExecutionSummaryTypeDef, MonitoringScheduleSummaryTypeDef
 
 
 class ModelMonitors:
@@ -33,18 +36,18 @@ class ModelMonitors:
         endpoint."""
         sagemaker = self._roles.client("sagemaker", role_arn, region, external_id)
         try:
-            schedules: dict[str, dict[str, Any]] = {}
+            schedules: dict[str, MonitoringScheduleSummaryTypeDef] = {}
             for page in sagemaker.get_paginator("list_monitoring_schedules").paginate():
                 for summary in page.get("MonitoringScheduleSummaries", []):
                     if summary.get("EndpointName") in endpoint_names:
                         schedules[summary["MonitoringScheduleName"]] = summary
-            latest: dict[str, dict[str, Any]] = {}
+            latest: dict[str, MonitoringExecutionSummaryTypeDef] = {}
             if schedules:
-                pages = sagemaker.get_paginator("list_monitoring_executions").paginate(
+                executions = sagemaker.get_paginator("list_monitoring_executions").paginate(
                     ScheduledTimeAfter=since, SortBy="ScheduledTime", SortOrder="Descending"
                 )
-                for page in pages:
-                    for execution in page.get("MonitoringExecutionSummaries", []):
+                for listed in executions:
+                    for execution in listed.get("MonitoringExecutionSummaries", []):
                         name = execution.get("MonitoringScheduleName")
                         if name in schedules and name not in latest:
                             latest[name] = execution
@@ -57,7 +60,10 @@ class ModelMonitors:
         return found
 
 
-def monitor_status(schedule: Mapping[str, Any], execution: Mapping[str, Any] | None) -> MonitorStatus:
+def monitor_status(
+    schedule: MonitoringScheduleSummaryTypeDef | Mapping[str, Any],
+    execution: MonitoringExecutionSummaryTypeDef | Mapping[str, Any] | None,
+) -> MonitorStatus:
     """A schedule summary and its latest execution summary (ListMonitoringSchedules /
     ListMonitoringExecutions shapes), times as ISO strings."""
     last = None

@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from govsync.adapters import aws
 from govsync.adapters.described_package import snapshot_from_describe
 from govsync.domain.errors import ModelPackageNotFound
-from govsync.domain.package import PackageSnapshot
+from govsync.domain.package import ListedGroup, ListedPackage, PackageSnapshot
+
+if TYPE_CHECKING:
+    from types_boto3_sagemaker import SageMakerClient
+    from types_boto3_sagemaker.type_defs import ListModelPackagesInputTypeDef
 
 
 class SageMakerRegistry:
-    def __init__(self, client: Any | None = None) -> None:
+    def __init__(self, client: SageMakerClient | None = None) -> None:
         self._client = client
 
-    def _sm(self, region: str) -> Any:
+    def _sm(self, region: str) -> SageMakerClient:
         return self._client or aws.client("sagemaker", region)
 
     def describe_package(self, arn: str, region: str) -> PackageSnapshot:
         try:
-            described: dict[str, Any] = self._sm(region).describe_model_package(ModelPackageName=arn)
+            described = self._sm(region).describe_model_package(ModelPackageName=arn)
         except ClientError as exc:
             message = str(exc.response.get("Error", {}).get("Message", ""))
             if aws.error_code(exc) in {"ValidationException", "ResourceNotFound"} and (
@@ -44,7 +48,7 @@ class SageMakerRegistry:
             raise aws.translate(exc, "ListTags", group_arn) from exc
         return tags
 
-    def list_groups(self, region: str) -> Iterator[dict[str, Any]]:
+    def list_groups(self, region: str) -> Iterator[ListedGroup]:
         """The model package groups this account owns and those shared with it (each once)."""
         seen: set[str] = set()
         try:
@@ -54,23 +58,31 @@ class SageMakerRegistry:
                     for group in page.get("ModelPackageGroupSummaryList", []):
                         if group["ModelPackageGroupArn"] not in seen:
                             seen.add(group["ModelPackageGroupArn"])
-                            yield group
+                            yield ListedGroup(group["ModelPackageGroupName"], group["ModelPackageGroupArn"])
         except (ClientError, BotoCoreError) as exc:
             raise aws.translate(exc, "ListModelPackageGroups", f"in {region}") from exc
 
     def list_packages(
         self, group_arn: str, region: str, start: str | None = None
-    ) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+    ) -> Iterator[tuple[list[ListedPackage], str | None]]:
         """The group's versioned packages, a page (up to 100) at a time from `start` (a NextToken), each
         with the token of the page after it (None: the last)."""
-        request: dict[str, Any] = {"ModelPackageGroupName": group_arn, "ModelPackageType": "Versioned",
-                                   "MaxResults": 100}  # fmt: skip
+        request: ListModelPackagesInputTypeDef = {"ModelPackageGroupName": group_arn,
+                                                  "ModelPackageType": "Versioned", "MaxResults": 100}  # fmt: skip
         token = start
         try:
             while True:
-                answer = self._sm(region).list_model_packages(**request, **({"NextToken": token} if token else {}))
+                if token:
+                    request["NextToken"] = token
+                answer = self._sm(region).list_model_packages(**request)
                 token = answer.get("NextToken") or None
-                yield answer.get("ModelPackageSummaryList", []), token
+                listed = [
+                    ListedPackage(
+                        p["ModelPackageArn"], p.get("ModelPackageGroupName", ""), p.get("ModelPackageVersion")
+                    )
+                    for p in answer.get("ModelPackageSummaryList", [])
+                ]
+                yield listed, token
                 if token is None:
                     return
         except (ClientError, BotoCoreError) as exc:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from s3transfer.exceptions import S3CopyFailedError
@@ -28,18 +28,22 @@ from govsync.adapters.aws import CLIENT_CONFIG, CREDENTIAL_MARGIN, assume, clien
 from govsync.domain.artifacts import ObjectInfo, copy_algorithm
 from govsync.domain.errors import PermanentAwsError, RetryableError
 
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+    from types_boto3_sts import STSClient
+
 CHECKSUM_ALGORITHMS = ("CRC64NVME", "CRC32C", "CRC32", "SHA256", "SHA1")
 _CAPTURE_KEY = "govsync_copy_dest"
 
 
-def _checksum(response: dict[str, Any]) -> tuple[str | None, str | None]:
+def _checksum(response: Mapping[str, Any]) -> tuple[str | None, str | None]:
     for algorithm in CHECKSUM_ALGORITHMS:
         if value := response.get(f"Checksum{algorithm}"):
             return algorithm, value
     return None, None
 
 
-class _KnownSource(BaseSubscriber):  # type: ignore[misc]  # s3transfer ships no types
+class _KnownSource(BaseSubscriber):
     """Hands the managed copy the size and ETag our HEAD already read (no second HEAD)."""
 
     def __init__(self, size: int, etag: str) -> None:
@@ -53,7 +57,7 @@ class _KnownSource(BaseSubscriber):  # type: ignore[misc]  # s3transfer ships no
 
 @dataclass
 class _Session:
-    s3: Any
+    s3: S3Client
     manager: TransferManager
     expires: float
 
@@ -68,8 +72,8 @@ class S3Artifacts:
         transfer_config: TransferConfig,
         source_role_name: str | None = None,
         partition: str = "aws",
-        s3_client: Any = None,
-        sts_client: Any = None,
+        s3_client: S3Client | None = None,
+        sts_client: STSClient | None = None,
     ) -> None:
         self.central_bucket = central_bucket
         self.multipart_threshold = transfer_config.multipart_threshold
@@ -85,7 +89,7 @@ class S3Artifacts:
         self._sessions: dict[str, _Session] = {}
 
     # ------------------------------------------------------------------ sessions
-    def _session(self, s3: Any, expires: float) -> _Session:
+    def _session(self, s3: S3Client, expires: float) -> _Session:
         s3.meta.events.register("before-parameter-build.s3.CopyObject", self._remember_dest)
         s3.meta.events.register("before-parameter-build.s3.CompleteMultipartUpload", self._remember_dest)
         s3.meta.events.register("after-call.s3.CopyObject", self._capture)

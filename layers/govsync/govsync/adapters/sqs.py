@@ -4,12 +4,17 @@ the queues that carry them."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from govsync.adapters import aws
 from govsync.domain.errors import RetryableError
+
+if TYPE_CHECKING:
+    from types_boto3_sqs import SQSClient
+    from types_boto3_sqs.type_defs import MessageAttributeValueTypeDef, SendMessageBatchRequestEntryTypeDef
 
 REASON_ATTRIBUTE = "govsync-rejection-reason"
 EVENT_ID_ATTRIBUTE = "govsync-event-id"
@@ -18,7 +23,7 @@ MAX_MESSAGE_BYTES = 1024 * 1024  # SQS: body and attributes together
 
 
 class SqsDeadLetter:
-    def __init__(self, queue_url: str | None, region: str, client: Any | None = None) -> None:
+    def __init__(self, queue_url: str | None, region: str, client: SQSClient | None = None) -> None:
         self._queue_url = queue_url
         self._region = region
         self._client = client
@@ -30,7 +35,9 @@ class SqsDeadLetter:
         attributes = dead_letter_attributes(body, reason=reason, event_id=event_id, message_id=message_id)
         try:
             (self._client or aws.client("sqs", self._region)).send_message(
-                QueueUrl=self._queue_url, MessageBody=body, MessageAttributes=attributes
+                QueueUrl=self._queue_url,
+                MessageBody=body,
+                MessageAttributes=cast("Mapping[str, MessageAttributeValueTypeDef]", attributes),
             )
         except (ClientError, BotoCoreError) as exc:
             raise aws.translate(exc, "SendMessage", f"dead-letter queue {self._queue_url}") from exc
@@ -74,7 +81,7 @@ def dead_letter_attributes(
 class SqsQueue:
     """A queue we send JSON requests to (the deploy requests queue)."""
 
-    def __init__(self, queue_url: str | None, region: str, client: Any | None = None) -> None:
+    def __init__(self, queue_url: str | None, region: str, client: SQSClient | None = None) -> None:
         self._queue_url = queue_url
         self._region = region
         self._client = client
@@ -99,7 +106,9 @@ class SqsQueue:
             raise RetryableError("no queue configured to send to")
         sqs = self._client or aws.client("sqs", self._region)
         for offset in range(0, len(bodies), 10):
-            entries = [{"Id": str(n), "MessageBody": body} for n, body in enumerate(bodies[offset : offset + 10])]
+            entries: list[SendMessageBatchRequestEntryTypeDef] = [
+                {"Id": str(n), "MessageBody": body} for n, body in enumerate(bodies[offset : offset + 10])
+            ]
             try:
                 answer = sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
             except (ClientError, BotoCoreError) as exc:

@@ -80,3 +80,20 @@ class PackageSnapshot:
         """Orders changes by source time, ties broken by content: never by arrival time."""
         millis = int(self.last_modified_time.timestamp() * 1000)
         return f"{millis:015d}#{self.content_hash}"
+
+
+@dataclass(frozen=True, slots=True)
+class ListedGroup:
+    """A model package group as ListModelPackageGroups names it."""
+
+    name: str
+    arn: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPackage:
+    """A versioned model package as ListModelPackages names it (`version` None: the listing gave none)."""
+
+    arn: str
+    group: str
+    version: int | None

@@ -12,7 +12,7 @@ from govsync.domain.audit import AuditEntry
 from govsync.domain.endpoint_metrics import MonitorStatus
 from govsync.domain.kicks import DeploySpec, KickResult
 from govsync.domain.monitoring import MetricsPoint, Window
-from govsync.domain.package import PackageSnapshot
+from govsync.domain.package import ListedGroup, ListedPackage, PackageSnapshot
 from govsync.domain.records import StageRecord
 from govsync.domain.targets import Target
 from govsync.domain.usecases import ModelTally, UseCase
@@ -87,10 +87,10 @@ class Registry(Protocol):
 
     def describe_package(self, arn: str, region: str) -> PackageSnapshot: ...
     def group_tags(self, group_arn: str, region: str) -> dict[str, str]: ...
-    def list_groups(self, region: str) -> Iterator[dict[str, Any]]: ...
+    def list_groups(self, region: str) -> Iterator[ListedGroup]: ...
     def list_packages(
         self, group_arn: str, region: str, start: str | None = None
-    ) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+    ) -> Iterator[tuple[list[ListedPackage], str | None]]:
         """Pages of the group's versions from `start`, each with the token of the next page."""
         ...
 

@@ -19,6 +19,7 @@ from typing import Any
 from govsync.domain.arns import Arn
 from govsync.domain.errors import GovsyncError
 from govsync.domain.events import PackageRef
+from govsync.domain.package import ListedPackage
 from govsync.domain.runs import PartResult, WorkItem
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.ports import Registry, Store, utc_now
@@ -43,12 +44,12 @@ class Reconciler:
         seen: set[str] = set()
         for region in sorted(self.settings.allowed_regions):
             for group in self.registry.list_groups(region):
-                name = group["ModelPackageGroupName"]
+                name = group.name
                 if wanted is not None and name not in wanted:
                     continue
                 seen.add(name)
                 planning.counts["groups"] += 1
-                yield f"{region}/{name}", {"region": region, "group_arn": group["ModelPackageGroupArn"], "group": name}
+                yield f"{region}/{name}", {"region": region, "group_arn": group.arn, "group": name}
         for name in sorted((wanted or set()) - seen):
             planning.counts["not_found"] += 1
             planning.failures.append({"group": name, "error": "no such model package group"})
@@ -77,13 +78,13 @@ class Reconciler:
             "not_found": [f["group"] for f in total.failures if "group" in f],
         }
 
-    def _page(self, page: list[dict[str, Any]], region: str, piece: PartResult, started: datetime, run_id: str) -> None:
+    def _page(self, page: list[ListedPackage], region: str, piece: PartResult, started: datetime, run_id: str) -> None:
         applied_versions = self.store.applied_versions(
-            [(p["ModelPackageGroupName"], int(p["ModelPackageVersion"])) for p in page if p.get("ModelPackageVersion")],
+            [(p.group, p.version) for p in page if p.version],
             self.settings.stages[0],
         )
         for package in page:
-            arn = package["ModelPackageArn"]
+            arn = package.arn
             if Arn.parse(arn).account not in self.settings.allowed_accounts:
                 piece.counts["skipped"] += 1
                 continue

@@ -5,7 +5,7 @@ deterministic, so a retried kick finds what an earlier attempt made instead of m
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -16,6 +16,10 @@ from govsync.domain.naming import TAG_VERSION, endpoint_name, resource_tags, ver
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.targets import DEFAULT_STRATEGY, StageTarget, Target
 from govsync.strategies.base import Clients, base_spec
+
+if TYPE_CHECKING:
+    from types_boto3_sagemaker import SageMakerClient
+    from types_boto3_sagemaker.type_defs import DescribeEndpointOutputTypeDef, TagTypeDef
 
 
 def _message(exc: ClientError) -> str:
@@ -80,6 +84,7 @@ class SageMakerEndpoint:
         sm = self._roles.client("sagemaker", target.role_arn, target.region, target.external_id)
         model, config = spec.parameters["model"], spec.parameters["endpoint_config"]
         name, config_name = str(spec.parameters["endpoint_name"]), str(config["EndpointConfigName"])
+        tags: list[TagTypeDef] = [{"Key": tag["Key"], "Value": tag["Value"]} for tag in spec.tags]
         try:
             self._create(sm.create_model, model)
             self._create(sm.create_endpoint_config, config)
@@ -92,7 +97,7 @@ class SageMakerEndpoint:
             current = self._describe(sm, name)
             if current is None:
                 try:
-                    created = sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=spec.tag_list)
+                    created = sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tags)
                     return replace(result, endpoint_arn=created["EndpointArn"])
                 except ClientError as exc:
                     if not _exists(exc):
@@ -112,14 +117,14 @@ class SageMakerEndpoint:
                 raise RetryableError(f"endpoint {name} in {target.account} was Failed; deleted it to recreate")
             if status not in ("InService", None):
                 raise RetryableError(f"endpoint {name} in {target.account} is {status}; cannot update it yet")
-            tags = sm.list_tags(ResourceArn=current["EndpointArn"]).get("Tags", [])
-            previous = next((t["Value"] for t in tags if t["Key"] == TAG_VERSION), None)
+            serving_tags = sm.list_tags(ResourceArn=current["EndpointArn"]).get("Tags", [])
+            previous = next((t["Value"] for t in serving_tags if t["Key"] == TAG_VERSION), None)
             result = replace(
                 result,
                 previous_version=int(previous) if previous and previous.isdigit() else None,
                 previous_endpoint_config_name=current["EndpointConfigName"],
             )
-            sm.add_tags(ResourceArn=current["EndpointArn"], Tags=spec.tag_list)
+            sm.add_tags(ResourceArn=current["EndpointArn"], Tags=tags)
             sm.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
             return result
         except ClientError as exc:
@@ -152,10 +157,9 @@ class SageMakerEndpoint:
                 raise
 
     @staticmethod
-    def _describe(sm: Any, name: str) -> dict[str, Any] | None:
+    def _describe(sm: SageMakerClient, name: str) -> DescribeEndpointOutputTypeDef | None:
         try:
-            described: dict[str, Any] = sm.describe_endpoint(EndpointName=name)
-            return described
+            return sm.describe_endpoint(EndpointName=name)
         except ClientError as exc:
             if _missing(exc):
                 return None

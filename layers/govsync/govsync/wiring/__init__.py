@@ -92,5 +92,5 @@ def reset() -> None:
     from govsync.wiring import built
 
     forget_settings()
-    aws.client.cache_clear()
+    aws.forget_clients()
     built.forget()

@@ -120,14 +120,7 @@ class InMemoryStore:
         return (r for r in self._all() if r.use_case_id == use_case_id)
 
     def group_records_in_stage(
-        self,
-        group: str,
-        stage: str,
-        statuses: Iterable[str],
-        before_version: int,
-        *,
-        from_version: int = 0,
-        newest_first: bool = False,
+        self, group: str, stage: str, statuses: Iterable[str], versions: range, *, newest_first: bool = False
     ) -> Iterator[StageRecord]:
         wanted = set(statuses)
         found = [
@@ -136,7 +129,7 @@ class InMemoryStore:
             if r.model_group == group
             and r.model_stage == stage
             and r.model_status in wanted
-            and from_version <= r.model_version < before_version
+            and r.model_version in versions
         ]
         return iter(sorted(found, key=lambda r: r.model_version, reverse=newest_first))
 

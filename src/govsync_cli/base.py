@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -177,6 +177,28 @@ def version_number(value: str) -> int:
 def print_help(parser: argparse.ArgumentParser) -> int:
     parser.print_help()
     return EXIT_OK
+
+
+def with_json(parser: argparse.ArgumentParser, help_text: str = "JSON for scripts") -> None:
+    parser.add_argument("--json", action="store_true", help=help_text)
+
+
+def subcommand(
+    group: Any,
+    name: str,
+    help_text: str,
+    func: Callable[[argparse.Namespace], int | None],
+    *,
+    json_help: str | None = "JSON for scripts",
+    defaults: dict[str, Any] | None = None,
+    **options: Any,
+) -> argparse.ArgumentParser:
+    """A command of `group` that runs `func`, with `--json` (its help `json_help`; None: no --json)."""
+    parser: argparse.ArgumentParser = group.add_parser(name, help=help_text, **options)
+    if json_help is not None:
+        with_json(parser, json_help)
+    parser.set_defaults(func=func, **(defaults or {}))
+    return parser
 
 
 def command_group(commands: Any, name: str, help_text: str) -> Any:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from govsync_cli.base import EXIT_OK, CliError, NotFound, emit, table, version_number
+from govsync_cli.base import EXIT_OK, CliError, NotFound, emit, subcommand, table, version_number
 from govsync_cli.jobs import function_environment, use_environment
 
 API_FUNCTION = "GovernanceApiFunction"
@@ -136,41 +136,44 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_commands(commands: Any, usecases: Any, with_json: Any) -> None:
+def add_commands(commands: Any, usecases: Any) -> None:
     for decision, verb in (("approve", "approve"), ("reject", "reject")):
-        p = commands.add_parser(decision, help=f"{verb} a stage of a model version (in the registry, as you)")
+        p = subcommand(
+            commands,
+            decision,
+            f"{verb} a stage of a model version (in the registry, as you)",
+            cmd_decide,
+            defaults={"decision": decision},
+        )
         p.add_argument("group"), p.add_argument("version", type=version_number)
         p.add_argument("--stage", required=True, help="development, test, production (the stack's StageNames)")
         p.add_argument("--comment", required=True, help="why: kept on the record, its audit entry and the registry")
         p.add_argument("--if-match", help="the record's registry_last_modified: refuse if the package changed since")
         p.add_argument("--verbose", action="store_true", help="the service's own log lines too")
-        with_json(p)
-        p.set_defaults(func=cmd_decide, decision=decision)
-    p = commands.add_parser("pending", help="stage records awaiting a decision, oldest first")
+    p = subcommand(commands, "pending", "stage records awaiting a decision, oldest first", cmd_pending)
     p.add_argument("--verbose", action="store_true", help="the service's own log lines too")
-    with_json(p)
-    p.set_defaults(func=cmd_pending)
-    p = commands.add_parser("export", help="the auditor's pack (json: records, audit entries, chain proofs) or csv")
+    p = subcommand(
+        commands,
+        "export",
+        "the auditor's pack (json: records, audit entries, chain proofs) or csv",
+        cmd_export,
+        json_help=None,
+    )
     p.add_argument("--format", choices=("json", "csv"), default="json")
     p.add_argument("--since", help="json: audit entries recorded at or after this ISO 8601 date or time")
     p.add_argument("--until", help="json: audit entries recorded before this ISO 8601 date or time")
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
-    p.set_defaults(func=cmd_export)
 
-    p = usecases.add_parser("create", help="record a use case (it starts in poc)")
+    p = subcommand(usecases, "create", "record a use case (it starts in poc)", cmd_usecases_create)
     p.add_argument("use_case_id", metavar="USE_CASE_ID")
     p.add_argument("--name", required=True)
     p.add_argument("--owner", required=True)
     p.add_argument("--lob", required=True, help="line of business")
     p.add_argument("--description")
-    with_json(p)
-    p.set_defaults(func=cmd_usecases_create)
     for decision, text in (
         ("advance", "move a use case to its next stage"),
         ("reject", "send a use case back a stage"),
     ):
-        p = usecases.add_parser(decision, help=text)
+        p = subcommand(usecases, decision, text, cmd_usecases_decide, defaults={"decision": decision})
         p.add_argument("use_case_id", metavar="USE_CASE_ID")
         p.add_argument("--comment", required=True, help="why")
-        with_json(p)
-        p.set_defaults(func=cmd_usecases_decide, decision=decision)

@@ -22,7 +22,7 @@ from govsync.domain.sharing import (
     shared_accounts,
     without_account,
 )
-from govsync_cli.base import EXIT_OK, CliError, NotFound, emit, region, table
+from govsync_cli.base import EXIT_OK, CliError, NotFound, command_group, emit, region, subcommand, table
 
 SHARE_PREFIX = "govsync-"
 MANAGED_TAG = "govsync:managed"
@@ -313,16 +313,18 @@ def cmd_groups_unshare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_commands(commands: Any, command_group: Any, with_json: Any) -> None:
+def add_commands(commands: Any) -> None:
     groups = command_group(
         commands, "groups", "model package groups of this (central) account and who they are shared with"
     )
-    p = groups.add_parser(
+    p = subcommand(
+        groups,
         "create",
-        help="create a group with governance tags and share it with dev accounts (idempotent)",
+        help_text="create a group with governance tags and share it with dev accounts (idempotent)",
         description="Create the group (if missing) with governance tags, and share it with the accounts: an AWS RAM "
         "share with SageMaker's managed permission (--via ram, the default) or the group's resource policy "
         "(--via policy). Running it again changes nothing and says so.",
+        func=cmd_groups_create,
     )
     p.add_argument("name", help="model package group name")
     p.add_argument("--use-case", required=True, help="the use case id (tag UseCaseId)")
@@ -336,17 +338,11 @@ def add_commands(commands: Any, command_group: Any, with_json: Any) -> None:
     p.add_argument("--lob", help="tag ModelLoB")
     p.add_argument("--project", help="tag ModelProject")
     p.add_argument("--risk", choices=("high", "medium", "low"), help="tag ModelRisk")
-    with_json(p)
-    p.set_defaults(func=cmd_groups_create)
-    p = groups.add_parser("list", help="groups, who they are shared with and how; groups shared with this account")
-    with_json(p)
-    p.set_defaults(func=cmd_groups_list)
-    p = groups.add_parser("show", help="one group: tags, RAM shares with their principals, group policy")
+    p = subcommand(
+        groups, "list", "groups, who they are shared with and how; groups shared with this account", cmd_groups_list
+    )
+    p = subcommand(groups, "show", "one group: tags, RAM shares with their principals, group policy", cmd_groups_show)
     p.add_argument("name")
-    with_json(p)
-    p.set_defaults(func=cmd_groups_show)
-    p = groups.add_parser("unshare", help="stop sharing a group with an account (RAM and group policy)")
+    p = subcommand(groups, "unshare", "stop sharing a group with an account (RAM and group policy)", cmd_groups_unshare)
     p.add_argument("name")
     p.add_argument("--account", required=True, type=lambda v: accounts_list(v)[0], help="the account to remove")
-    with_json(p)
-    p.set_defaults(func=cmd_groups_unshare)

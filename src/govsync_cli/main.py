@@ -13,10 +13,20 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from govsync_cli import plugins
 from govsync_cli.audit import cmd_audit_show, cmd_audit_verify, cmd_usecases_list, cmd_usecases_show
-from govsync_cli.base import EXIT_ERROR, EXIT_FAILED, CliError, command_group, prepare_aws, print_help, version_number
+from govsync_cli.base import (
+    EXIT_ERROR,
+    EXIT_FAILED,
+    CliError,
+    command_group,
+    prepare_aws,
+    print_help,
+    subcommand,
+    version_number,
+)
 from govsync_cli.decide import add_commands as add_decision_commands
 from govsync_cli.groups import add_commands as add_group_commands
 from govsync_cli.jobs import cmd_reconcile, cmd_schedule_list, cmd_schedule_run
@@ -24,8 +34,12 @@ from govsync_cli.records import cmd_records_list, cmd_records_show
 from govsync_cli.register import add_command as add_register_command
 
 
-def with_json(parser: argparse.ArgumentParser, help_text: str = "JSON for scripts") -> None:
-    parser.add_argument("--json", action="store_true", help=help_text)
+def job_command(group: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A command that runs a job: a JSON summary for scripts, and --verbose for the job's own log lines."""
+    parser: argparse.ArgumentParser = group.add_parser(name, help=help_text)
+    parser.add_argument("--json", action="store_true", help="JSON summary for scripts")
+    parser.add_argument("--verbose", action="store_true", help="the function's own log lines too")
+    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     records = command_group(commands, "records", "the governance records")
-    p = records.add_parser("list", help="stage records, filtered (uses the by_stage_status / by_use_case indexes)")
+    p = subcommand(
+        records, "list", "stage records, filtered (uses the by_stage_status / by_use_case indexes)", cmd_records_list
+    )
     p.add_argument("--group", help="only this model package group")
     p.add_argument("--stage", help="only this stage (the stack's StageNames)")
     p.add_argument("--status", help="only this decision: pending, approved, rejected, retired")
@@ -52,57 +68,39 @@ def build_parser() -> argparse.ArgumentParser:
         "superseded"
     )  # fmt: skip
     p.add_argument("--use-case", help="only the records of this use case")
-    with_json(p)
-    p.set_defaults(func=cmd_records_list)
-    p = records.add_parser("show", help="every stage record of a model version")
+    p = subcommand(records, "show", "every stage record of a model version", cmd_records_show)
     p.add_argument("group"), p.add_argument("version", type=version_number)
-    with_json(p)
-    p.set_defaults(func=cmd_records_show)
 
     usecases = command_group(commands, "usecases", "use-case lifecycle")
-    p = usecases.add_parser("list", help="every use case with its lifecycle stage")
-    with_json(p)
-    p.set_defaults(func=cmd_usecases_list)
-    p = usecases.add_parser("show", help="a use case's stage, its transitions and its models' records")
+    p = subcommand(usecases, "list", "every use case with its lifecycle stage", cmd_usecases_list)
+    p = subcommand(usecases, "show", "a use case's stage, its transitions and its models' records", cmd_usecases_show)
     p.add_argument("use_case_id")
-    with_json(p)
-    p.set_defaults(func=cmd_usecases_show)
 
     audit = command_group(commands, "audit", "the audit trail")
-    p = audit.add_parser("show", help="the audit entries of a model version")
+    p = subcommand(audit, "show", "the audit entries of a model version", cmd_audit_show)
     p.add_argument("group"), p.add_argument("version", type=version_number)
-    with_json(p)
-    p.set_defaults(func=cmd_audit_show)
-    p = audit.add_parser("verify", help="check the hash chain (exit 1 naming the first broken entry)")
+    p = subcommand(audit, "verify", "check the hash chain (exit 1 naming the first broken entry)", cmd_audit_verify)
     p.add_argument("group", nargs="?"), p.add_argument("version", nargs="?", type=version_number)
-    with_json(p)
-    p.set_defaults(func=cmd_audit_verify)
 
-    p = commands.add_parser(
-        "reconcile", help="list the registry and repair missing or stale records (also the first-install backfill)"
+    p = job_command(
+        commands, "reconcile", "list the registry and repair missing or stale records (also the first-install backfill)"
     )
-    p.add_argument("--group", action="append", help="only this model package group (repeatable)")
-    p.add_argument("--verbose", action="store_true", help="the function's own log lines too")
-    with_json(p, "JSON summary for scripts")
     p.set_defaults(func=cmd_reconcile)
+    p.add_argument("--group", action="append", help="only this model package group (repeatable)")
 
     schedule = command_group(commands, "schedule", "the scheduled functions")
-    p = schedule.add_parser("list", help="scheduled functions, their expressions and inputs")
-    with_json(p)
-    p.set_defaults(func=cmd_schedule_list)
-    p = schedule.add_parser(
-        "run", help="run a scheduled function now, as its schedule would (e.g. MetricsAggregatorFunction)"
+    p = subcommand(schedule, "list", "scheduled functions, their expressions and inputs", cmd_schedule_list)
+    p = job_command(
+        schedule, "run", "run a scheduled function now, as its schedule would (e.g. MetricsAggregatorFunction)"
     )
+    p.set_defaults(func=cmd_schedule_run)
     p.add_argument("function_id", metavar="FUNCTION_ID", help="MetricsAggregatorFunction or ReconcilerFunction")
     p.add_argument("--input", help="the event as JSON (default: the schedule's input)")
     p.add_argument("--window-end", help="metrics: collect the window ending at or before this ISO time")
-    p.add_argument("--verbose", action="store_true", help="the function's own log lines too")
-    with_json(p, "JSON summary for scripts")
-    p.set_defaults(func=cmd_schedule_run)
 
-    add_decision_commands(commands, usecases, with_json)
-    add_group_commands(commands, command_group, with_json)
-    add_register_command(commands, with_json)
+    add_decision_commands(commands, usecases)
+    add_group_commands(commands)
+    add_register_command(commands)
 
     for plugin in plugins.each():
         plugin.register(commands)

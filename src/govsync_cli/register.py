@@ -17,7 +17,7 @@ from govsync.domain.artifacts import InvalidArtifact, parse_s3_uri
 from govsync.domain.events import GROUP_NAME
 from govsync.domain.governance import DEFAULT_METADATA_KEYS
 from govsync.domain.sharing import REGISTER_ACTIONS, permission_by_arn
-from govsync_cli.base import EXIT_OK, CliError, emit, region
+from govsync_cli.base import EXIT_OK, CliError, emit, region, subcommand
 
 RISKS = ("high", "medium", "low")
 USE_CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
@@ -239,11 +239,13 @@ def cmd_register(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_command(commands: Any, with_json: Any) -> None:
-    p = commands.add_parser(
+def add_command(commands: Any) -> None:
+    p = subcommand(
+        commands,
         "register",
-        help="register a model version from a dev account into a shared group, after checking it",
+        help_text="register a model version from a dev account into a shared group, after checking it",
         description=__doc__,
+        func=cmd_register,
     )
     p.add_argument(
         "--group",
@@ -266,5 +268,3 @@ def add_command(commands: Any, with_json: Any) -> None:
                    help="the central stack's AllowedArtifactBuckets (default: GOVSYNC_ARTIFACT_BUCKETS)")  # fmt: skip
     p.add_argument("--new-use-case", action="store_true", help="the use case is new: not yet in the governance table")
     p.add_argument("--dry-run", action="store_true", help="check, then print the request instead of sending it")
-    with_json(p)
-    p.set_defaults(func=cmd_register)

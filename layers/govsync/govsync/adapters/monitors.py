@@ -69,15 +69,15 @@ def monitor_status(
     last = None
     if execution is not None:
         last = MonitorExecution(
-            status=execution.get("MonitoringExecutionStatus"),
-            scheduled_time=_iso(execution.get("ScheduledTime")),
+            status=str(execution.get("MonitoringExecutionStatus") or ""),
+            scheduled_time=_iso(execution.get("ScheduledTime")) or "",
             violations=execution.get("MonitoringExecutionStatus") == VIOLATIONS,
             failure_reason=str(execution["FailureReason"])[:500] if execution.get("FailureReason") else None,
             processing_job_arn=execution.get("ProcessingJobArn") or None,
         )
     return MonitorStatus(
-        schedule_name=schedule.get("MonitoringScheduleName"),
-        schedule_status=schedule.get("MonitoringScheduleStatus"),
+        schedule_name=str(schedule.get("MonitoringScheduleName") or ""),
+        schedule_status=str(schedule.get("MonitoringScheduleStatus") or ""),
         monitoring_type=schedule.get("MonitoringType") or "DataQuality",
         last_execution=last,
     )

@@ -116,19 +116,12 @@ class GovernanceStore(UseCaseTable):
             raise failure(exc, f"Query records of use case {use_case_id}") from exc
 
     def group_records_in_stage(
-        self,
-        group: str,
-        stage: str,
-        statuses: Iterable[str],
-        before_version: int,
-        *,
-        from_version: int = 0,
-        newest_first: bool = False,
+        self, group: str, stage: str, statuses: Iterable[str], versions: range, *, newest_first: bool = False
     ) -> Iterator[StageRecord]:
-        """The group's records in `stage` with one of `statuses`, of versions from `from_version` up to
-        before `before_version`, in version order (by_stage_status index, keys of this group only),
-        read a page at a time as the caller goes: a caller that stops early reads little."""
-        low, high = model_ref(group, from_version), model_ref(group, max(before_version - 1, 0))
+        """The group's records in `stage` with one of `statuses`, of `versions`, in version order
+        (by_stage_status index, keys of this group only), read a page at a time as the caller goes: a
+        caller that stops early reads little."""
+        low, high = model_ref(group, versions.start), model_ref(group, max(versions.stop - 1, 0))
 
         def read(status: str) -> Iterator[StageRecord]:
             try:

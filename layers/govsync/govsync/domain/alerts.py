@@ -52,7 +52,7 @@ def breaches(metrics: EndpointMetrics, thresholds: Thresholds | None) -> list[Br
     if thresholds.monitor_violations:
         for monitor in metrics.monitors:
             if monitor.last_execution and monitor.last_execution.violations:
-                found.append(Breach("monitor_violations", monitor.schedule_name or "", VIOLATIONS))
+                found.append(Breach("monitor_violations", monitor.schedule_name, VIOLATIONS))
     return found
 
 

@@ -30,9 +30,9 @@ def _text(value: Any) -> str | None:
 class MonitorExecution:
     """A Model Monitor schedule's latest execution."""
 
-    status: str | None
-    scheduled_time: str | None
-    violations: bool
+    status: str  # MonitoringExecutionStatus
+    scheduled_time: str  # ISO 8601
+    violations: bool  # the status is CompletedWithViolations
     failure_reason: str | None = None
     processing_job_arn: str | None = None
 
@@ -48,8 +48,8 @@ class MonitorExecution:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MonitorExecution:
         return cls(
-            _text(data.get("status")),
-            _text(data.get("scheduled_time")),
+            str(data.get("status") or ""),
+            str(data.get("scheduled_time") or ""),
             bool(data.get("violations")),
             _text(data.get("failure_reason")),
             _text(data.get("processing_job_arn")),
@@ -60,9 +60,9 @@ class MonitorExecution:
 class MonitorStatus:
     """A Model Monitor schedule on an endpoint and its latest execution (None: none yet)."""
 
-    schedule_name: str | None
-    schedule_status: str | None
-    monitoring_type: str
+    schedule_name: str
+    schedule_status: str  # MonitoringScheduleStatus: Pending, Failed, Scheduled, Stopped
+    monitoring_type: str  # DataQuality unless the schedule says otherwise
     last_execution: MonitorExecution | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -77,8 +77,8 @@ class MonitorStatus:
     def from_json(cls, data: Mapping[str, Any]) -> MonitorStatus:
         last = data.get("last_execution")
         return cls(
-            _text(data.get("schedule_name")),
-            _text(data.get("schedule_status")),
+            str(data.get("schedule_name") or ""),
+            str(data.get("schedule_status") or ""),
             str(data.get("monitoring_type") or "DataQuality"),
             MonitorExecution.from_json(last) if isinstance(last, Mapping) else None,
         )

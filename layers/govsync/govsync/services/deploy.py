@@ -43,7 +43,7 @@ from govsync.services.ports import Deployer, Registry
 from govsync.services.updates import Audit, update_stage_record
 
 ACTOR = "govsync-deploy"
-MAX_VERSION = 10**10  # above every model package version (SageMaker's are at most 10 digits)
+ALL_VERSIONS = range(10**10)  # every model package version (SageMaker's have at most 10 digits)
 
 
 class Outcome(StrEnum):
@@ -135,7 +135,7 @@ class Deployments(Consumer):
         """The newest version of the group the registry lets serve in `stage` (approved in the stage
         before, not rejected in this one): the table names the candidates, the registry decides."""
         previous = self.config.previous_stage(stage) or stage
-        approved = self.store.group_records_in_stage(group, previous, (APPROVED,), MAX_VERSION, newest_first=True)
+        approved = self.store.group_records_in_stage(group, previous, (APPROVED,), ALL_VERSIONS, newest_first=True)
         # newest first, read as they are tried: the first deployable one ends the search
         for candidate, candidate_arn in newest_first(approved, (version, arn)):
             pkg = self._describe(candidate_arn, described)

@@ -112,7 +112,7 @@ def supersede_previous(
     live = {
         record.model_version
         for record in store.group_records_in_stage(
-            group, stage, STATUSES, replaced.by_version, from_version=replaced.previous or 0
+            group, stage, STATUSES, range(replaced.previous or 0, replaced.by_version)
         )
         if record.deployment.status is DeployState.LIVE and record.deployment.endpoint_name == replaced.endpoint_name
     }

@@ -44,17 +44,10 @@ class Store(Protocol):
     def records_by_stage_status(self, stage: str, status: str, group: str | None = None) -> Iterator[StageRecord]: ...
     def records_by_use_case(self, use_case_id: str) -> Iterator[StageRecord]: ...
     def group_records_in_stage(
-        self,
-        group: str,
-        stage: str,
-        statuses: Iterable[str],
-        before_version: int,
-        *,
-        from_version: int = 0,
-        newest_first: bool = False,
+        self, group: str, stage: str, statuses: Iterable[str], versions: range, *, newest_first: bool = False
     ) -> Iterator[StageRecord]:
-        """The group's records in `stage` with one of `statuses`, versions in [from, before), in version
-        order, read lazily (a caller that stops early reads little)."""
+        """The group's records in `stage` with one of `statuses`, of `versions`, in version order, read
+        lazily (a caller that stops early reads little)."""
         ...
 
     def all_records(self, stages: Iterable[str], group: str | None = None) -> Iterator[StageRecord]: ...

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from govsync.domain.endpoint_metrics import Breach, EndpointMetrics, MonitoringAlert
 from govsync.domain.monitoring import VIOLATIONS, number
-from govsync.domain.records import StageRecord
+from govsync.domain.records import Records, StageRecord
 
 ALERT_RAISED = "Model Monitoring Alert"
 
@@ -67,6 +67,18 @@ def apply_monitoring(record: StageRecord, metrics: EndpointMetrics, found: Seque
     if metrics.says_the_same_as(record.model_monitoring_metrics) and alert == old_alert:
         return None
     return replace(record, model_monitoring_metrics=metrics, monitoring_alert=alert)
+
+
+def records_with_window(
+    records: Records, stage: str, metrics: EndpointMetrics, found: Sequence[Breach]
+) -> Records | None:
+    """A version's records with this window on `stage`'s record (see `apply_monitoring`); None when
+    that record is gone, was redeployed to another endpoint since the query, or has the window."""
+    current = records.get(stage)
+    if current is None or current.deployment.endpoint_name != metrics.endpoint_name:
+        return None
+    updated = apply_monitoring(current, metrics, found)
+    return None if updated is None else {**records, stage: updated}
 
 
 def alert_transition(before: MonitoringAlert | None, after: MonitoringAlert | None) -> str | None:

@@ -169,6 +169,19 @@ def kicked(deployment: Deployment, result: KickResult, *, action: Action, now: s
     )
 
 
+def after_kick(
+    current: Deployment, result: KickResult, *, action: Action, now: str, event_id: str
+) -> Deployment | None:
+    """The deployment once its kick is written: kicked (or live or failed at once, when the endpoint
+    already served the config); None when a kick was written already. A state change that came first
+    (live or failed) keeps its state and takes what the kick described."""
+    if current.status is DeployState.KICKED:
+        return None
+    if current.status in (DeployState.LIVE, DeployState.FAILED):
+        return replace(current.with_result(result.described()), kicked_at=now)
+    return settled(kicked(current, result, action=action, now=now, event_id=event_id), now)
+
+
 def settled(deployment: Deployment, now: str) -> Deployment:
     """A kick that found the endpoint already on its config (`endpoint_status` as described then):
     no state change will come, so an endpoint in service is live, a failed one failed, now."""

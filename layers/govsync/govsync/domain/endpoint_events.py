@@ -14,7 +14,7 @@ from govsync.domain.deployment import DeployState
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import EventEnvelope, EventPolicy, check_envelope, rejection_reason
 from govsync.domain.naming import SAGEMAKER_NAME, TAG_PACKAGE_ARN, TAG_STAGE, version_resource_name
-from govsync.domain.records import StageRecord
+from govsync.domain.records import Records, StageRecord
 from govsync.domain.targets import DEFAULT_STRATEGY, Target
 
 ENDPOINT_STATE_CHANGE = "SageMaker Endpoint State Change"
@@ -133,3 +133,16 @@ def apply_endpoint_change(record: StageRecord, change: EndpointChange) -> StageR
     if updated == deployment:
         return None
     return replace(record, deployment=updated)
+
+
+def records_after_change(records: Records, change: EndpointChange) -> Records | None:
+    """A version's records after an endpoint state change of one of its stages (see
+    `apply_endpoint_change`); RejectedEvent when the stage the endpoint is tagged with has no record."""
+    if change.stage not in records:
+        raise RejectedEvent(
+            f"endpoint {change.endpoint_name} is tagged with {change.group}/{change.version} in "
+            f"{change.stage}, which has no record",
+            event_id=change.event_id,
+        )
+    updated = apply_endpoint_change(records[change.stage], change)
+    return None if updated is None else {**records, change.stage: updated}

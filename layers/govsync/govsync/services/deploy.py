@@ -22,12 +22,11 @@ from govsync.domain.deployment import (
     Deployment,
     DeployState,
     RollbackState,
+    after_kick,
     kick_failed,
-    kicked,
     overtaken,
     refused,
     rollback_done,
-    settled,
 )
 from govsync.domain.errors import PermanentAwsError, RejectedEvent
 from govsync.domain.kicks import KickResult
@@ -209,16 +208,10 @@ class Deployments(Consumer):
             self._fail(request, str(exc))
             raise RejectedEvent(f"deploy of {group}/{version} to {stage} failed: {exc}") from exc
         action = record.deployment.action or Action.PROMOTE
-
-        def record_kick(current: Deployment) -> Deployment | None:
-            if current.status is DeployState.KICKED:
-                return None
-            if current.status in (DeployState.LIVE, DeployState.FAILED):  # the state change came first
-                return replace(current.with_result(result.described()), kicked_at=self.now())
-            now = self.now()
-            return settled(kicked(current, result, action=action, now=now, event_id=request.event_id), now)
-
-        written = self._update(request, record_kick, "deploy-kicked")
+        now = self.now()
+        written = self._update(
+            request, lambda d: after_kick(d, result, action=action, now=now, event_id=request.event_id), "deploy-kicked"
+        )
         current = written[stage].deployment if written else Deployment()
         if current.status is DeployState.LIVE and result.previous_version is not None:
             # live before the kick was written: the status function could not know what it replaced

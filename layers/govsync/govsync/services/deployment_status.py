@@ -12,8 +12,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from govsync.domain.deployment import DeployState, superseded
-from govsync.domain.endpoint_events import EndpointChange, apply_endpoint_change, check_endpoint_event
-from govsync.domain.errors import RejectedEvent
+from govsync.domain.endpoint_events import EndpointChange, check_endpoint_event, records_after_change
 from govsync.domain.events import EventPolicy
 from govsync.domain.records import STATUSES, StageRecord
 from govsync.observability import MetricUnit, logger, metrics
@@ -53,18 +52,10 @@ class DeploymentStatus(Consumer):
         logger.append_keys(model_group=change.group, model_version=change.version, stage=change.stage,
                            endpoint_status=change.status)  # fmt: skip
 
-        def move(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
-            if change.stage not in records:
-                raise RejectedEvent(
-                    f"endpoint {change.endpoint_name} is tagged with {change.group}/{change.version} in "
-                    f"{change.stage}, which has no record",
-                    event_id=change.event_id,
-                )
-            updated = apply_endpoint_change(records[change.stage], change)
-            return None if updated is None else {**records, change.stage: updated}
-
         audit = Audit(change.event_id, ACTOR, f"endpoint-{change.status.lower()}", self.now())
-        after = update_records(self.store, change.group, change.version, move, audit)
+        after = update_records(
+            self.store, change.group, change.version, lambda records: records_after_change(records, change), audit
+        )
         if after is None:
             logger.info("endpoint event changes nothing", endpoint_name=change.endpoint_name)
             return Outcome.IGNORED

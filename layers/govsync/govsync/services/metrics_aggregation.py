@@ -155,13 +155,6 @@ class MetricsAggregator:
         values = mon.monitoring_metrics(endpoint, window, answers, monitors, now)
         found = alerts.breaches(values, self.settings.monitoring_thresholds.get(endpoint.stage))
 
-        def collect(records: dict[str, StageRecord]) -> dict[str, StageRecord] | None:
-            current = records.get(endpoint.stage)
-            if current is None or current.deployment.endpoint_name != endpoint.endpoint_name:
-                return None  # redeployed since the query
-            updated = alerts.apply_monitoring(current, values, found)
-            return None if updated is None else {**records, endpoint.stage: updated}
-
         try:
             # the history first: the same window rewrites the same point, so a failed record write
             # retried next run leaves neither missing
@@ -172,7 +165,13 @@ class MetricsAggregator:
             if transition and planned:  # before the write: a failed publish leaves the record as it was
                 self._notify(transition, record, planned)
             audit = Audit(f"metrics-{window.end.isoformat()}", ACTOR, "monitoring-metrics", now)
-            after = update_records(self.store, endpoint.group, endpoint.version, collect, audit)
+            after = update_records(
+                self.store,
+                endpoint.group,
+                endpoint.version,
+                lambda records: alerts.records_with_window(records, endpoint.stage, values, found),
+                audit,
+            )
         except GovsyncError as exc:
             piece.failed(record.model_package_arn, str(exc))
             logger.error("monitoring metrics not written", **endpoint.log_keys, error=str(exc))

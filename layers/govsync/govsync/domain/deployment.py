@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from govsync.domain.kicks import KickResult
+if TYPE_CHECKING:  # what a strategy is given and reports: only the deploy path loads it
+    from govsync.domain.kicks import KickResult
 
 
 class DeployState(StrEnum):

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from govsync.domain.audit import AuditEntry
 from govsync.domain.endpoint_metrics import MonitorStatus
-from govsync.domain.kicks import DeploySpec, KickResult
 from govsync.domain.monitoring import MetricsPoint, Window
 from govsync.domain.package import ListedGroup, ListedPackage, PackageSnapshot
 from govsync.domain.records import StageRecord
 from govsync.domain.targets import Target
 from govsync.domain.usecases import ModelTally, UseCase
 from govsync.domain.version_state import Applied, VersionState
+
+if TYPE_CHECKING:  # what a strategy is given and reports: only the deploy path loads it
+    from govsync.domain.kicks import DeploySpec, KickResult
 
 
 def utc_now() -> datetime:

@@ -12,7 +12,7 @@ export SAM_CLI_TELEMETRY := 0
 # sam build looks for the runtime's interpreter (python3.13) on PATH: the project venv has it.
 SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: help venv lock sam-cli lint typecheck validate docs test unit integration e2e browser demo up bench build package-check clean
+.PHONY: help venv lock sam-cli lint typecheck validate docs test unit integration e2e browser demo up explore bench build package-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -95,6 +95,9 @@ demo: venv ## the whole workflow on the embedded local AWS (ARGS=--stay keeps it
 
 up: venv ## start the local stack in the foreground (Ctrl-C stops it)
 	$(VENV)/bin/govsync local up
+
+explore: venv ## the property tests with fresh random examples, many more than make test draws (minutes)
+	GOVSYNC_EXPLORE=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/unit
 
 bench: venv build $(LAMBDA_VENV)/.installed ## benchmarks: figures as ratios against a floor measured in the same run; the full burst
 	$(PY) benchmarks/run.py

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -308,7 +309,10 @@ class Burst(RuleBasedStateMachine):
 
 
 Burst.TestCase.settings = settings(
-    max_examples=300, stateful_step_count=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=3000 if os.environ.get("GOVSYNC_EXPLORE") else 300,  # make explore: ten times as many
+    stateful_step_count=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 TestBurst = Burst.TestCase
 
@@ -318,3 +322,39 @@ def test_the_fake_strategy_is_the_real_one_but_for_its_calls():
     assert FakeEndpoints.spec is SageMakerEndpoint.spec
     assert FakeEndpoints.check_target is SageMakerEndpoint.check_target
     SageMakerEndpoint.check_target(StageTarget(account="333333333333"))
+
+
+def test_a_repeated_rejection_after_the_stage_was_reopened_still_rolls_it_back():
+    """A sequence the randomized burst found: v4 rejected in test, then production (the lifecycle moves
+    on), then approved again in development (test reopens: a deployment is requested and kicked),
+    then rejected in test once more. That last rejection is a new decision: test must not serve v4."""
+    burst = Burst()
+    fraud = [burst.registry.register("fraud") for _ in range(2)]
+
+    def deliver(fail_to_send: bool = False) -> None:
+        burst.queue.fail_next = fail_to_send
+        burst._deliver(burst.registry.events.pop(0))
+        burst.queue.fail_next = False
+
+    def redeliver_failed() -> None:
+        while burst.failed:
+            message_id, body = burst.failed.pop(0)
+            burst._handle(body, message_id, receive_count=2)
+
+    deliver(fail_to_send=True), deliver(fail_to_send=True)
+    burst.registry.decide(fraud[0], "Approved"), deliver(), redeliver_failed()
+    burst.registry.decide(fraud[1], "Approved"), deliver()
+    fraud += [burst.registry.register("fraud") for _ in range(2)]
+    deliver(), deliver()
+    while burst.pending_deploys:
+        burst._run_deploy(0)
+    burst.registry.decide(fraud[3], "test/Rejected"), deliver(fail_to_send=True)
+    while burst.endpoints.settling:
+        burst._settle(0)
+    burst.registry.decide(fraud[3], "Production/Rejected"), deliver()
+    burst.registry.decide(fraud[3], "Approved"), deliver(), redeliver_failed()
+    burst._run_deploy(0)
+    burst.registry.decide(fraud[3], "test/Rejected"), deliver()
+    # every delivery drained, the endpoints serve what the registry allows (teardown checks it all)
+    burst.teardown()
+    assert burst.endpoints.endpoints[(ACCOUNTS["test"], endpoint_name("fraud", "test"))]["version"] == 2

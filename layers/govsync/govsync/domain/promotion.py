@@ -117,6 +117,9 @@ def plan_promotions(
     for following in plan.config.stages:
         if following not in wanted or following not in plan.targets:
             continue
+        if plan.pkg is not None and rejected_in(plan.pkg, following, plan.config):
+            # the registry still rejects the version there: approving the stage before does not undo that
+            continue
         stage, record = wanted[following]
         existing = planned.get(following)
         if existing is not None and existing.deployment.status in ACTIVE:
@@ -134,8 +137,12 @@ def plan_promotions(
             approved_in=stage,
         )
         base = existing or first_record_in_stage(record, following)
-        status = base.model_status if base.model_status in (PENDING, APPROVED) else PENDING
-        planned[following] = replace(base, model_status=status, deployment=request)
+        if base.model_status in (PENDING, APPROVED):
+            planned[following] = replace(base, deployment=request)
+        else:
+            # reopened (rejected or retired there, and the registry now lets it serve): pending again, and
+            # the registry's earlier decision no longer stands, so the same decision made again is a new one
+            planned[following] = replace(base, model_status=PENDING, registry_status=None, deployment=request)
     return planned
 
 

@@ -114,6 +114,36 @@ def test_two_approvers_for_a_high_risk_test_stage_each_counted_once():
     assert [d.state for d in second.record.decisions] == [SENT, SENT]
 
 
+@pytest.mark.parametrize(
+    ("second", "mapping"),
+    [
+        # a second Cognito user of the same person: the username in another case, the same email
+        (Person("Olivia", "Olivia@Example.com", frozenset({"approvers"})), {}),
+        # the same email in full-width letters (NFKC makes them one)
+        (Person("olivia2", "\uff4f\uff4c\uff49\uff56\uff49\uff41@example.com", frozenset({"approvers"})), {}),
+        # the same person through the CLI: her IAM identity, which the identity map names as her
+        (
+            person_from_identity("arn:aws:sts::111111111111:assumed-role/Approver/o.smith"),
+            {"arn:aws:sts::111111111111:assumed-role/Approver/o.smith": "olivia@example.com"},
+        ),
+    ],
+)
+def test_one_person_is_one_approver_whichever_account_they_use(second, mapping):
+    records = version_records(ModelApprovalStatus="Approved")
+    first = decide(ask(stage="test"), records, CONFIG, RULES, REGISTRANT, mapping)
+    records = {**records, "test": first.record}
+    with pytest.raises(Refused, match="already approved test: it takes 2 distinct approvers \\(1 so far\\)"):
+        decide(ask(second, stage="test", decision_id="d2"), records, CONFIG, RULES, REGISTRANT, mapping)
+
+
+def test_the_identity_map_names_the_registrant_whichever_door_they_approve_through():
+    mapping = {"arn:aws:iam::111111111111:user/alice-central": "alice"}
+    cli = person_from_identity("arn:aws:iam::111111111111:user/alice-central")
+    with pytest.raises(Refused, match="separation of duties") as refused:
+        decide(ask(cli), version_records(), CONFIG, RULES, REGISTRANT, mapping)
+    assert refused.value.status == 403
+
+
 def test_the_registrant_is_refused_with_403():
     with pytest.raises(Refused, match="separation of duties: alice registered this version") as refused:
         decide(ask(Person("alice", groups=frozenset({"approvers"}))), version_records(), CONFIG, RULES, REGISTRANT, {})

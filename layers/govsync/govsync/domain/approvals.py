@@ -132,7 +132,7 @@ def decide(
         )
     required = rules.required(ask.stage, record.model_risk) if ask.decision == APPROVE else 1
     collected = approvals(record)
-    if ask.decision == APPROVE and any(is_same_approver(d.username, ask.person) for d in collected):
+    if ask.decision == APPROVE and any(is_same_approver(d, ask.person, identity_map) for d in collected):
         raise Refused(
             409,
             f"{ask.person.name} already approved {ask.stage}: it takes {required} distinct approvers "

@@ -3,20 +3,24 @@ identity's ARN (the CLI, a version's `CreatedBy`) and the `IdentityMap` (ARN or 
 become a `Person` or the set of names a person goes by, and every rule that asks "is this the same
 person?" (separation of duties, distinct approvers) asks it here.
 
-Names are compared case-insensitively (`canonical`)."""
+Names are compared in one canonical form (`canonical`: Unicode NFKC, then case folding), so `Olivia`,
+`olivia` and its full-width form are one name; a person's names include what the `IdentityMap` gives their IAM
+identity, for registrants and approvers alike."""
 
 from __future__ import annotations
 
 import fnmatch
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+from govsync.domain.decisions import Decision
 from govsync.domain.people import IAM_GROUPS, Person
 
 
 def canonical(name: str) -> str:
-    """The form in which two names of people are compared."""
-    return name.lower()
+    """The form in which two names of people are compared: NFKC-normalised, case-folded, trimmed."""
+    return unicodedata.normalize("NFKC", name).casefold().strip()
 
 
 def parse_groups(value: Any) -> frozenset[str]:
@@ -59,14 +63,27 @@ def identity_names(identity: str, mapping: Mapping[str, str]) -> set[str]:
 def is_registrant(person: Person, created_by: str, mapping: Mapping[str, str]) -> bool:
     """Whether `person` registered the version `created_by` names."""
     names = identity_names(created_by, mapping)
-    return bool(names & person_names(person))
+    return bool(names & person_names(person, mapping))
 
 
-def person_names(person: Person) -> set[str]:
-    """The names a caller goes by: their username, email and IAM identity."""
-    return {canonical(name) for name in (person.username, person.email, person.identity) if name}
+def _names(username: str | None, email: str | None, identity: str | None, mapping: Mapping[str, str]) -> set[str]:
+    names = {canonical(name) for name in (username, email) if name}
+    return names | identity_names(identity, mapping) if identity else names
 
 
-def is_same_approver(username: str, person: Person) -> bool:
-    """Whether an earlier approval (by its approver's username) was made by `person`."""
-    return username == person.username
+def person_names(person: Person, mapping: Mapping[str, str]) -> set[str]:
+    """The names a caller goes by: their username, email and IAM identity, and the person the identity
+    mapping gives that identity."""
+    return _names(person.username, person.email, person.identity, mapping)
+
+
+def decision_names(decision: Decision, mapping: Mapping[str, str]) -> set[str]:
+    """The names of the person who made a decision (as its record keeps them)."""
+    identity = decision.by if decision.by.startswith("arn:") else None
+    return _names(decision.username, decision.email, identity, mapping) | {canonical(decision.by)}
+
+
+def is_same_approver(decision: Decision, person: Person, mapping: Mapping[str, str]) -> bool:
+    """Whether an earlier approval was made by `person`: one person, one vote, whichever of their
+    accounts (two Cognito users with one email, an API user and the CLI identity mapped to them)."""
+    return bool(decision_names(decision, mapping) & person_names(person, mapping))

@@ -26,7 +26,7 @@ function decide(ctx, useCase, redraw) {
     }
     try {
       const answer = await ctx.api.post(`usecases/${encodeURIComponent(useCase.use_case_id)}/decisions`,
-        { decision: event.submitter?.value || "advance", comment: comment.value.trim() });
+        { decision: event.submitter?.value || "advance", comment: comment.value.trim(), from_stage: useCase.use_case_stage });
       ctx.toast(`${answer.use_case_name || answer.use_case_id} is now in ${answer.use_case_stage}.`);
       await redraw();
     } catch (error) {

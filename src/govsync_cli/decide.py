@@ -111,7 +111,8 @@ def cmd_usecases_create(args: argparse.Namespace) -> int:
 @refusals_exit
 def cmd_usecases_decide(args: argparse.Namespace) -> int:
     wiring = _services(args)
-    use_case = wiring.use_case_lifecycle().decide(_me(), args.use_case_id, args.decision, args.comment)
+    lifecycle = wiring.use_case_lifecycle()
+    use_case = lifecycle.decide(_me(), args.use_case_id, args.decision, args.comment, from_stage=args.from_stage)
     last = use_case.history[-1]
     emit(args, use_case.to_json(), f"use case {use_case.use_case_id}: {last['from']} -> {last['to']}")
     return EXIT_OK
@@ -177,3 +178,5 @@ def add_commands(commands: Any, usecases: Any) -> None:
         p = subcommand(usecases, decision, text, cmd_usecases_decide, defaults={"decision": decision})
         p.add_argument("use_case_id", metavar="USE_CASE_ID")
         p.add_argument("--comment", required=True, help="why")
+        p.add_argument("--from", dest="from_stage", metavar="STAGE",
+                       help="the stage the use case is in as you saw it: refused if it moved since")  # fmt: skip

@@ -156,8 +156,10 @@ def test_the_cli_records_use_cases_and_exports(local, tmp_path):
                             "--lob", "retail", "--json")  # fmt: skip
     assert created.returncode == 0, created.stderr
     assert json.loads(created.stdout)["use_case_stage"] == "poc"
-    moved = local.govsync("usecases", "advance", use_case, "--comment", "feasible")
+    moved = local.govsync("usecases", "advance", use_case, "--comment", "feasible", "--from", "poc")
     assert moved.returncode == 0 and "poc -> development" in moved.stdout
+    replayed = local.govsync("usecases", "advance", use_case, "--comment", "feasible", "--from", "poc")
+    assert replayed.returncode == 2 and "is in development, not poc" in replayed.stderr
     back = local.govsync("usecases", "reject", use_case, "--comment", "not yet")
     assert back.returncode == 0 and "development -> poc" in back.stdout
     assert local.govsync("usecases", "reject", use_case, "--comment", "x").returncode == 2

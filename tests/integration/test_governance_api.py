@@ -89,7 +89,10 @@ SAMPLE_PATHS = {
         f"/models/{GROUP}/versions/1/stages/development/decisions", {"decision": "reject", "comment": "not yet"}),
     "/usecases": ("/usecases", {"id": "uc-matrix", "name": "Matrix", "owner": "o@example.com", "lob": "risk"}),
     "/usecases/{use_case_id}": ("/usecases/uc-fraud", None),
-    "/usecases/{use_case_id}/decisions": ("/usecases/uc-none/decisions", {"decision": "advance", "comment": "go"}),
+    "/usecases/{use_case_id}/decisions": (
+        "/usecases/uc-none/decisions",
+        {"decision": "advance", "comment": "go", "from_stage": "poc"},
+    ),
     "/export": ("/export?format=json", None),
     "/openapi.json": ("/openapi.json", None),
     "/me": ("/me", None),
@@ -255,7 +258,19 @@ BAD_REQUESTS = [
     (DEV.replace("/1/", "/9/"), OK, 404, "no governance record"),
     (DEV.replace("development", "production"), OK, 409, "test is not recorded"),
     ("/usecases", {"id": "has space", "name": "n", "owner": "o", "lob": "l"}, 400, "id: String should match"),
-    ("/usecases/uc-none/decisions", {"decision": "advance", "comment": "go"}, 404, "no use case 'uc-none'"),
+    (
+        "/usecases/uc-none/decisions",
+        {"decision": "advance", "comment": "go", "from_stage": "poc"},
+        404,
+        "no use case 'uc-none'",
+    ),
+    ("/usecases/uc-none/decisions", {"decision": "advance", "comment": "go"}, 400, "from_stage: Field required"),
+    (
+        "/usecases/uc-none/decisions",
+        {"decision": "advance", "comment": "go", "from_stage": "pilot"},
+        400,
+        "from_stage: not a use-case stage",
+    ),
 ]
 
 
@@ -315,12 +330,17 @@ def test_a_use_case_is_recorded_in_poc_advanced_and_rejected_back(stack):
     )
     assert api(stack, "olivia", "POST", "/usecases", new)[0] == 409
     path = "/usecases/uc-credit/decisions"
-    assert (
-        api(stack, "oscar", "POST", path, {"decision": "advance", "comment": "feasible"})[1]["use_case_stage"]
-        == "development"
+    feasible = {"decision": "advance", "comment": "feasible", "from_stage": "poc"}
+    assert api(stack, "oscar", "POST", path, feasible)[1]["use_case_stage"] == "development"
+    # the same decision sent again (a replay, a double click) finds the use case moved: 409, nothing moves
+    status, replayed, _ = api(stack, "oscar", "POST", path, feasible)
+    assert status == 409 and replayed["message"] == (
+        "use case uc-credit is in development, not poc: it moved since you looked"
     )
-    assert api(stack, "oscar", "POST", path, {"decision": "advance", "comment": "built"})[1]["use_case_stage"] == "qa"
-    status, back, _ = api(stack, "olivia", "POST", path, {"decision": "reject", "comment": "missing documentation"})
+    built = {"decision": "advance", "comment": "built", "from_stage": "development"}
+    assert api(stack, "oscar", "POST", path, built)[1]["use_case_stage"] == "qa"
+    missing = {"decision": "reject", "comment": "missing documentation", "from_stage": "qa"}
+    status, back, _ = api(stack, "olivia", "POST", path, missing)
     assert status == 200 and back["use_case_stage"] == "development"
     assert (
         back["history"][-1]["comment"] == "missing documentation"
@@ -329,8 +349,10 @@ def test_a_use_case_is_recorded_in_poc_advanced_and_rejected_back(stack):
     status, shown, _ = api(stack, "victor", "GET", "/usecases/uc-credit")
     assert status == 200 and shown["use_case_stage"] == "development" and len(shown["history"]) == 4
     assert api(stack, "victor", "GET", "/usecases")[1]["usecases"][0]["use_case_id"] == "uc-credit"
-    api(stack, "olivia", "POST", path, {"decision": "reject", "comment": "back"})
-    status, answer, _ = api(stack, "olivia", "POST", path, {"decision": "reject", "comment": "again"})
+    api(stack, "olivia", "POST", path, {"decision": "reject", "comment": "back", "from_stage": "development"})
+    status, answer, _ = api(
+        stack, "olivia", "POST", path, {"decision": "reject", "comment": "again", "from_stage": "poc"}
+    )
     assert status == 409 and "the first stage" in answer["message"]
 
 

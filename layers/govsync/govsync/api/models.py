@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from govsync.domain.usecases import USE_CASE_STAGES
+
 USE_CASE_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 GROUP_NAME = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"  # SageMaker's model package group name
 COMMENT = Field(
@@ -34,6 +36,15 @@ class StageDecision(_Commented):
 
 class UseCaseDecision(_Commented):
     decision: Literal["advance", "reject"]
+    # the stage the person decided on: a decision sent again after the use case moved is refused (409)
+    from_stage: str = Field(max_length=32, description="the stage the use case is in, as you saw it")
+
+    @field_validator("from_stage")
+    @classmethod
+    def _a_stage(cls, value: str) -> str:
+        if value not in USE_CASE_STAGES:
+            raise ValueError(f"not a use-case stage (stages: {', '.join(USE_CASE_STAGES)})")
+        return value
 
 
 class NewUseCase(_Body):

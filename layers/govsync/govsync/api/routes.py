@@ -254,7 +254,8 @@ def create_use_case(body: NewUseCase) -> Response[dict[str, Any]]:
 @app.post("/usecases/<use_case_id>/decisions", middlewares=[requires(MANAGE_USE_CASES)],
           summary="Advance a use case to its next stage, or reject it back one")  # fmt: skip
 def decide_use_case(use_case_id: UseCaseId, body: UseCaseDecision) -> dict[str, Any]:
-    return wiring.use_case_lifecycle().decide(caller(), use_case_id, body.decision, body.comment).to_json()
+    lifecycle = wiring.use_case_lifecycle()
+    return lifecycle.decide(caller(), use_case_id, body.decision, body.comment, from_stage=body.from_stage).to_json()
 
 
 # ---------------------------------------------------------------------------------------- evidence

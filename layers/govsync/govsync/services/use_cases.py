@@ -60,8 +60,12 @@ class UseCaseLifecycle:
         logger.info("use case recorded", use_case_id=use_case_id, by=person.name)
         return use_case
 
-    def decide(self, person: Person, use_case_id: str, decision: str, comment: str) -> UseCase:
-        """`advance` to the next stage or `reject` back to the one before, with the person's words."""
+    def decide(
+        self, person: Person, use_case_id: str, decision: str, comment: str, *, from_stage: str | None = None
+    ) -> UseCase:
+        """`advance` to the next stage or `reject` back to the one before, with the person's words.
+        `from_stage`: the stage the person decided on; when the use case is no longer in it (the same
+        decision sent twice, or someone else's first) the decision is refused with 409."""
         if (refusal := person.refusal(MANAGE_USE_CASES)) is not None:
             raise Refused(403, refusal)
         comment = required_comment(comment)
@@ -70,6 +74,10 @@ class UseCaseLifecycle:
             current = self.store.load_use_case(use_case_id)
             if current is None:
                 raise Refused(404, f"no use case {use_case_id!r}")
+            if from_stage is not None and current.stage != from_stage:
+                raise Refused(
+                    409, f"use case {use_case_id} is in {current.stage}, not {from_stage}: it moved since you looked"
+                )
             after = decided(current, decision, comment, actor=person.name, at=self.clock().isoformat())
             self.store.save_use_case(after, current.seq)
             logger.info("use case decided", use_case_id=use_case_id, decision=decision, stage_from=current.stage,

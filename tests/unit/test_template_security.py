@@ -113,6 +113,33 @@ def test_the_dev_account_lets_only_the_central_sync_role_read_only_under_the_art
     assert set(actions(central[0])) == {"kms:Decrypt", "kms:DescribeKey"}
 
 
+def test_the_dev_account_keeps_its_identities_from_deciding_in_the_registry():
+    """The registry door: an identity of a dev account may register (its group permission lets it call
+    UpdateModelPackage too) but never approve or reject, nor register a version already approved."""
+    template = load("dev-account.yaml")
+    (policy,) = of_type(template, "AWS::IAM::ManagedPolicy").values()
+    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    assert {s["Effect"] for s in statements.values()} == {"Deny"}
+    denied = {
+        (action, key, value)
+        for s in statements.values()
+        for action in actions(s)
+        for operator, keys in s["Condition"].items()
+        for key, values in keys.items()
+        for value in ([values] if isinstance(values, str) else values)
+    }
+    for action in ("sagemaker:UpdateModelPackage", "sagemaker:CreateModelPackage"):
+        for status in ("Approved", "Rejected"):
+            assert (action, "sagemaker:ModelLifeCycle:stageStatus", status) in denied
+    for status in ("Approved", "Rejected"):
+        assert ("sagemaker:UpdateModelPackage", "sagemaker:ModelApprovalStatus", status) in denied
+    register = statements["RegisterOnlyPendingApproval"]["Condition"]
+    assert register == {"StringNotEqualsIfExists": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
+    # attached to the roles the operator names, and its ARN an output for everything else
+    assert policy["Properties"]["Roles"]["Fn::If"][0] == "HasRegistrantRoles"
+    assert template["Outputs"]["RegistrantGuardrailPolicyArn"]["Value"] == {"Ref": "RegistrantGuardrailPolicy"}
+
+
 def test_the_dev_account_template_deploys_without_a_transform_or_packaged_code():
     """StackSets deploy it as it is: no SAM transform, no CodeUri to package."""
     template = load("dev-account.yaml")

@@ -13,12 +13,14 @@ from typing import Any
 
 from govsync.domain.governance import DEFAULT_METADATA_KEYS
 from govsync.domain.sharing import (
+    PERMISSION_MEANING,
     PERMISSIONS,
     PolicyError,
     merged_policy,
     parse_group_policy,
     permission_arn,
     permission_by_arn,
+    permission_for,
     shared_accounts,
     without_account,
 )
@@ -185,8 +187,11 @@ def cmd_groups_create(args: argparse.Namespace) -> int:
     else:
         changes += share_by_policy(sagemaker, args.name, arn, args.share_with, args.permission, partition)
     sharing = sharing_of(sagemaker, args.name, arn, shares)
-    data = {**sharing.to_json(), "via": args.via, "permission": args.permission, "changes": changes}
+    _, granted = permission_for(args.permission)
+    data = {**sharing.to_json(), "via": args.via, "permission": args.permission, "granted": list(granted),
+            "changes": changes}  # fmt: skip
     lines = [f"  {change}" for change in changes] or [f"  nothing to change: {args.name} is already shared as asked"]
+    lines.append(f"  permission {args.permission}: the accounts may {PERMISSION_MEANING[args.permission]}")
     lines += [f"  {account}: {how}" for account, how in sorted(sharing.accounts().items())]
     pending = data["pending_invitations"]
     if pending:

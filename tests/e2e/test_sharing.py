@@ -67,6 +67,12 @@ def test_groups_create_shares_over_ram_and_a_second_run_changes_nothing(local, s
     assert any(c.startswith("created group onboard-ram") for c in first["changes"])
     assert any("AWSRAMPermissionSageMakerModelPackageGroupAllowRegister" in c for c in first["changes"])
     assert first["pending_invitations"] == [DEV]
+    # and says what the permission lets the dev account do, the approval it includes among it
+    assert first["granted"] == ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage",
+                                "sagemaker:ListModelPackages", "sagemaker:CreateModelPackage",
+                                "sagemaker:UpdateModelPackage"]  # fmt: skip
+    assert "includes approving and rejecting them" in shared["second"].stdout
+    assert "registrant guardrail policy" in shared["second"].stdout
     # and the second said so and changed nothing
     assert shared["second"].returncode == 0, shared["second"].stderr
     assert "nothing to change" in shared["second"].stdout

@@ -29,6 +29,16 @@ PERMISSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "deploy": ("AWSRAMPermissionSageMakerModelPackageGroupAllowDeploy", READ_ACTIONS + DEPLOY_ACTIONS),
     "register": ("AWSRAMPermissionSageMakerModelPackageGroupAllowRegister", READ_ACTIONS + REGISTER_ACTIONS),
 }
+# --permission -> what it lets the accounts it is shared with do, in words (`govsync groups create` says it)
+PERMISSION_MEANING: dict[str, str] = {
+    "default": "find the group and read its versions (describe, list): nothing more",
+    "deploy": "find the group, read its versions and create SageMaker models from them",
+    "register": (
+        "find the group, read its versions, register new ones and update them. Updating includes approving "
+        "and rejecting them: keep that decision in this account with dev-account.yaml's registrant guardrail "
+        "policy (RegistrantRoleNames) or the service control policy of the deploy guide"
+    ),
+}
 RAM_RESOURCE_TYPE = "sagemaker:ModelPackageGroup"
 # What a group policy may name (SageMaker refuses a policy with other actions).
 POLICY_ACTIONS = frozenset(READ_ACTIONS + REGISTER_ACTIONS + DEPLOY_ACTIONS)

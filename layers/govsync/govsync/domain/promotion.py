@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from govsync.domain.deployment import ACTIVE, Action, Deployment, DeployState
 from govsync.domain.package import PackageSnapshot
-from govsync.domain.records import APPROVED, PENDING, StageConfig, StageRecord
+from govsync.domain.records import APPROVED, PENDING, REJECTED, StageConfig, StageRecord
 from govsync.domain.targets import Target
 
 
@@ -139,10 +139,12 @@ def plan_promotions(
         base = existing or first_record_in_stage(record, following)
         if base.model_status in (PENDING, APPROVED):
             planned[following] = replace(base, deployment=request)
-        else:
-            # reopened (rejected or retired there, and the registry now lets it serve): pending again, and
-            # the registry's earlier decision no longer stands, so the same decision made again is a new one
+        elif base.model_status == REJECTED:
+            # reopened (the registry now lets it serve there): pending again, and its earlier rejection no
+            # longer stands, so the same rejection made again is a new decision (it rolls the stage back)
             planned[following] = replace(base, model_status=PENDING, registry_status=None, deployment=request)
+        else:  # retired: pending again
+            planned[following] = replace(base, model_status=PENDING, deployment=request)
     return planned
 
 

@@ -80,12 +80,42 @@ def test_rules_parse_tiers_case_insensitively_and_refuse_nonsense():
         ApprovalRules.parse({"high": 2})
 
 
+@pytest.mark.parametrize(
+    "risk",
+    [
+        "\u0397igh",  # a Greek capital Eta for the H
+        "High\u200b",  # a zero-width space after it
+        "critical",  # no such tier
+        None,  # not set
+    ],
+)
+def test_a_version_whose_risk_names_no_tier_cannot_be_approved(risk):
+    metadata = {"ModelRisk": risk} if risk is not None else {}
+    records = version_records(CustomerMetadataProperties=metadata)
+    with pytest.raises(Refused, match=r"risk tier .* is not one of high, medium, low") as refused:
+        decide(ask(), records, CONFIG, RULES, REGISTRANT, {})
+    assert refused.value.status == 409
+    # and it is never taken for a lower tier: it takes what the most demanding tier takes
+    assert RULES.required("test", risk) == 2
+    # a rejection needs no tier
+    assert decide(ask(decision="reject"), records, CONFIG, RULES, REGISTRANT, {}).outcome == SENT
+
+
+def test_risk_tiers_are_compared_after_nfkc_and_case_folding():
+    assert RULES.required("test", "HIGH") == RULES.required("test", "\uff48\uff49\uff47\uff48") == 2
+    assert RULES.required("test", "Low") == 1
+
+
 def test_settings_name_the_variable_of_bad_rules_and_default_to_the_chain():
     env = {"GOVSYNC_TABLE": "govsync", "AWS_DEFAULT_REGION": "us-east-1", "GOVSYNC_ALLOWED_ACCOUNTS": "111111111111"}
     with pytest.raises(ConfigurationError, match=r"GOVSYNC_APPROVAL_RULES.*approvers must be"):
         ApiSettings.from_env({**env, "GOVSYNC_APPROVAL_RULES": '{"high": {"test": true}}'})
     with pytest.raises(ConfigurationError, match="approval_rules names stages that are not in the chain: \\['qa'\\]"):
         ApiSettings.from_env({**env, "GOVSYNC_APPROVAL_RULES": '{"high": {"qa": 2}}'})
+    with pytest.raises(ConfigurationError, match="risk tier 'critical' is not one of the risk tiers"):
+        ApiSettings.from_env({**env, "GOVSYNC_APPROVAL_RULES": '{"critical": {"test": 2}}'})
+    custom = {**env, "GOVSYNC_RISK_TIERS": "critical,standard", "GOVSYNC_APPROVAL_RULES": '{"Critical": {"test": 3}}'}
+    assert ApiSettings.from_env(custom).approvals.required("test", "critical") == 3
     assert ApiSettings.from_env(env).approvals.required("test", "high") == 2
     assert ApiSettings.from_env({**env, "GOVSYNC_STAGES": "dev,live"}).approvals.required("live", "high") == 1
 

@@ -5,13 +5,13 @@ decision, as its stage record keeps it, and its states: `domain.decisions`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from govsync.domain.decisions import APPLIED, APPROVE, COLLECTED, REJECT, SENT, SUPERSEDED, Decision
 from govsync.domain.errors import Refused
-from govsync.domain.identity import is_registrant, is_same_approver
+from govsync.domain.identity import canonical, is_registrant, is_same_approver
 from govsync.domain.people import Person
 from govsync.domain.promotion import first_record_in_stage
 from govsync.domain.records import APPROVED, REJECTED, Records, StageConfig, StageRecord
@@ -22,31 +22,51 @@ STATUS_OF = {APPROVE: APPROVED, REJECT: REJECTED}
 # risk tier -> stage -> approvers required; the default: a high-risk version needs two distinct
 # approvers for the decision that promotes it into production (approving its `test` stage)
 DEFAULT_APPROVAL_RULES: dict[str, dict[str, int]] = {"high": {"test": 2}}
+# the risk tiers a version's ModelRisk may name
+DEFAULT_RISK_TIERS = ("high", "medium", "low")
+
+
+def risk_tier(value: str | None, tiers: Sequence[str]) -> str | None:
+    """The configured tier `value` names, compared after NFKC normalisation and case folding (`High`
+    and its full-width form name `high`); None for anything else (a homoglyph, an invisible character,
+    nothing)."""
+    wanted = canonical(value or "")
+    return next((tier for tier in tiers if canonical(tier) == wanted), None) if wanted else None
 
 
 @dataclass(frozen=True, slots=True)
 class ApprovalRules:
     tiers: dict[str, dict[str, int]] = field(default_factory=lambda: dict(DEFAULT_APPROVAL_RULES))
     default: int = 1
+    risk_tiers: tuple[str, ...] = DEFAULT_RISK_TIERS
 
     @classmethod
-    def parse(cls, value: Mapping[str, Any]) -> ApprovalRules:
-        """`{"high": {"test": 2}, "*": {"production": 1}}`: risk tiers match case-insensitively, `*` is any tier."""
+    def parse(cls, value: Mapping[str, Any], risk_tiers: Sequence[str] = DEFAULT_RISK_TIERS) -> ApprovalRules:
+        """`{"high": {"test": 2}, "*": {"production": 1}}`: a key names one of `risk_tiers` (compared as
+        `risk_tier` compares), `*` any tier."""
         tiers: dict[str, dict[str, int]] = {}
         for tier, stages in value.items():
+            named = "*" if tier == "*" else risk_tier(str(tier), risk_tiers)
+            if named is None:
+                raise ValueError(f"risk tier {tier!r} is not one of the risk tiers ({', '.join(risk_tiers)})")
             if not isinstance(stages, Mapping):
                 raise ValueError(f"risk tier {tier!r}: want an object of stage -> approvers")
             for stage, count in stages.items():
                 if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 10:
                     raise ValueError(f"{tier}.{stage}: approvers must be a whole number from 1 to 10, not {count!r}")
-            tiers[str(tier).strip().lower()] = {str(s): int(n) for s, n in stages.items()}
-        return cls(tiers=tiers)
+            tiers[named] = {str(s): int(n) for s, n in stages.items()}
+        return cls(tiers=tiers, risk_tiers=tuple(risk_tiers))
 
     def stages(self) -> set[str]:
         return {stage for stages in self.tiers.values() for stage in stages}
 
     def required(self, stage: str, risk: str | None) -> int:
-        tier = (risk or "").strip().lower()
+        """The approvers `stage` takes for a version of risk tier `risk` (see `risk_tier`); a value that
+        names no tier takes the most any tier takes for the stage, never fewer."""
+        tier = risk_tier(risk, self.risk_tiers)
+        if tier is None:
+            counts = [stages[stage] for stages in self.tiers.values() if stage in stages]
+            return max([self.default, *counts])
         for key in (tier, "*"):
             if stage in self.tiers.get(key, {}):
                 return self.tiers[key][stage]
@@ -129,6 +149,12 @@ def decide(
             403,
             f"separation of duties: {ask.person.name} registered this version (CreatedBy {created_by}) "
             "and cannot approve any stage of it",
+        )
+    if ask.decision == APPROVE and risk_tier(record.model_risk, rules.risk_tiers) is None:
+        raise Refused(
+            409,
+            f"the version's risk tier {record.model_risk!r} is not one of {', '.join(rules.risk_tiers)}: set "
+            "ModelRisk in the registry first (it decides how many approvers a stage takes)",
         )
     required = rules.required(ask.stage, record.model_risk) if ask.decision == APPROVE else 1
     collected = approvals(record)

@@ -9,7 +9,7 @@ from typing import Any, Self
 from pydantic import field_validator, model_validator
 
 from govsync.domain.alerts import Thresholds
-from govsync.domain.approvals import DEFAULT_APPROVAL_RULES, ApprovalRules
+from govsync.domain.approvals import DEFAULT_APPROVAL_RULES, DEFAULT_RISK_TIERS, ApprovalRules
 from govsync.domain.usecases import DEFAULT_USE_CASE_MAP, USE_CASE_STAGES
 from govsync.settings.blocks import (
     BUCKET,
@@ -95,27 +95,39 @@ class Approvals(StageChain):
         dict,
         reading="json",
     )
+    risk_tiers: tuple[str, ...] = setting(
+        "GOVSYNC_RISK_TIERS",
+        "the risk tiers a version's ModelRisk may name (compared after Unicode NFKC and case folding)",
+        DEFAULT_RISK_TIERS,
+        reading="list",
+    )
 
     @field_validator("approval_rules", mode="before")
     @classmethod
     def _rules(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            ApprovalRules.parse(value)  # raises ValueError naming the bad entry
+        if isinstance(value, dict):  # its shape; its tiers are checked against risk_tiers below
+            ApprovalRules.parse(value, tuple(str(tier) for tier in value if tier != "*"))
         return value
 
     @model_validator(mode="after")
     def _rules_in_chain(self) -> Self:
-        unknown_stages(ApprovalRules.parse(self.approval_rules or {}).stages(), self.stages, "approval_rules")
+        try:
+            rules = ApprovalRules.parse(self.approval_rules or {}, self.risk_tiers)
+        except ValueError as exc:
+            raise ValueError(f"approval_rules: {exc}") from None
+        unknown_stages(rules.stages(), self.stages, "approval_rules")
         return self
 
     @property
     def approvals(self) -> ApprovalRules:
         if self.approval_rules is not None:
-            return ApprovalRules.parse(self.approval_rules)
+            return ApprovalRules.parse(self.approval_rules, self.risk_tiers)
         defaults = {
-            tier: {s: n for s, n in rules.items() if s in self.stages} for tier, rules in DEFAULT_APPROVAL_RULES.items()
+            tier: {s: n for s, n in rules.items() if s in self.stages}
+            for tier, rules in DEFAULT_APPROVAL_RULES.items()
+            if tier in self.risk_tiers
         }
-        return ApprovalRules.parse(defaults)
+        return ApprovalRules.parse(defaults, self.risk_tiers)
 
 
 class MonitoringThresholds(StageChain):

@@ -27,10 +27,6 @@ class DeploySpec:
     parameters: Mapping[str, Any] = field(default_factory=dict)
     artifacts: tuple[ArtifactCopy, ...] = ()  # the central copies the version's records list
 
-    @property
-    def tag_list(self) -> list[dict[str, str]]:
-        return [dict(tag) for tag in self.tags]
-
 
 @dataclass(frozen=True, slots=True)
 class KickResult:

@@ -7,7 +7,9 @@ from dataclasses import replace
 import pytest
 
 from govsync.adapters.described_package import snapshot_from_describe
-from govsync.domain.approvals import APPLIED, COLLECTED, SENT, SUPERSEDED, ApprovalRules, Ask, attribute, decide
+from govsync.domain.approvals import ApprovalRules, Ask, decide
+from govsync.domain.attribution import attribute
+from govsync.domain.decisions import APPLIED, COLLECTED, SENT, SUPERSEDED
 from govsync.domain.errors import Refused
 from govsync.domain.export import CSV_HEADER, row, to_csv
 from govsync.domain.governance import resolve_governance

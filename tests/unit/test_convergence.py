@@ -3,7 +3,9 @@ order events, deploy requests and endpoint state changes arrive in, with duplica
 
 The real services (registry sync, deploy, deployment status) run against an in-memory store, a fake
 registry, a fake deploy queue and a fake SageMaker endpoint strategy; hypothesis picks the
-interleaving. No sockets."""
+interleaving. Versions are registered from a dev account; the registry's decisions are made by an
+officer of the central account or by the registrant herself (which counts for nothing), so the policy
+gates hold every kick: none is ever sent while a gate fails at that moment. No sockets."""
 
 from __future__ import annotations
 
@@ -28,8 +30,10 @@ from govsync.domain.naming import endpoint_name
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.promotion import deployable_in
 from govsync.domain.targets import StageTarget, Target
+from govsync.gates.policy import shipped_policy
 from govsync.services.deploy import Deployments
 from govsync.services.deployment_status import DeploymentStatus
+from govsync.services.gate_checks import GateChecks
 from govsync.services.registry_sync import RegistrySync
 from govsync.settings import StatusSettings, SyncSettings
 from govsync.strategies.sagemaker_endpoint import SageMakerEndpoint
@@ -37,7 +41,12 @@ from govsync_local.emitter import MODEL_PACKAGE_STATE_CHANGE, delivered_event
 
 from ..fakes import InMemoryStore
 
-CENTRAL, REGION = "111111111111", "us-east-1"
+CENTRAL, DEV, REGION = "111111111111", "222222222222", "us-east-1"
+REGISTRANT = f"arn:aws:sts::{DEV}:assumed-role/DataScientist/alice"
+OFFICER = f"arn:aws:sts::{CENTRAL}:assumed-role/ModelRiskOfficer/oscar"
+GOVSYNC_ROLE = f"arn:aws:sts::{CENTRAL}:assumed-role/govsync-DeployFunctionRole/govsync-deploy"
+METADATA = {"UseCaseId": "uc-1", "UseCaseName": "Cards", "UseCaseStage": "poc", "ModelOwner": "alice",
+            "ModelLoB": "cards", "ModelProject": "fraud", "ModelRisk": "Medium"}  # fmt: skip
 ACCOUNTS = {"test": "333333333333", "production": "444444444444"}
 DEPLOYING = tuple(ACCOUNTS)
 GROUPS = ("fraud", "churn")
@@ -46,6 +55,7 @@ ENV = {
     "AWS_REGION": REGION,
     "GOVSYNC_ALLOWED_ACCOUNTS": CENTRAL,
     "GOVSYNC_ACCOUNT_ID": CENTRAL,
+    "GOVSYNC_DEV_ACCOUNTS": DEV,
     "GOVSYNC_DEAD_LETTER_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{CENTRAL}/dlq",
     "GOVSYNC_DEPLOY_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{CENTRAL}/deploy",
     "GOVSYNC_STAGE_TARGETS": json.dumps(
@@ -55,6 +65,7 @@ ENV = {
 SETTINGS = SyncSettings.from_env(ENV)  # the registry sync's; the deploy function's are a part of them
 STATUS_SETTINGS = StatusSettings.from_env(ENV)
 CONFIG = SETTINGS.stage_config
+GATES = GateChecks(shipped_policy(), CONFIG, SETTINGS.approvals, SETTINGS.approvers)
 
 
 class FakeRegistry:
@@ -65,6 +76,7 @@ class FakeRegistry:
         self.events: list[str] = []
         self._clock = itertools.count(1)
         self._versions: Counter[str] = Counter()
+        self.officer_decided: set[str] = set()  # packages an officer made a decision on
 
     def _touch(self, arn: str) -> None:
         self.packages[arn]["LastModifiedTime"] = datetime(2026, 11, 23, tzinfo=UTC) + timedelta(
@@ -83,12 +95,17 @@ class FakeRegistry:
             "CreationTime": datetime(2026, 11, 23, tzinfo=UTC),
             "ModelApprovalStatus": "PendingManualApproval",
             "InferenceSpecification": {"Containers": [{"Image": "i"}]},
+            "CreatedBy": {"IamIdentity": {"Arn": REGISTRANT}},
+            "CustomerMetadataProperties": dict(METADATA),
         }
         self._touch(arn)
         return arn
 
-    def decide(self, arn: str, decision: str) -> None:
+    def decide(self, arn: str, decision: str, by: str = OFFICER) -> None:
         package = self.packages[arn]
+        package["LastModifiedBy"] = {"IamIdentity": {"Arn": by}}
+        if by == OFFICER:
+            self.officer_decided.add(arn)
         if decision in ("Approved", "Rejected"):
             package["ModelApprovalStatus"] = decision
         else:  # "<stage>/<status>" in ModelLifeCycle
@@ -98,6 +115,13 @@ class FakeRegistry:
 
     def describe_package(self, arn: str, region: str) -> PackageSnapshot:
         return snapshot_from_describe(copy.deepcopy(self.packages[arn]))
+
+    def record_decision(self, arn: str, region: str, *, lifecycle_stage: str | None, status: str, comment: str) -> None:
+        """A decision govsync makes (a gate's `on_fail: reject`), as the deploy function's role."""
+        self.decide(arn, status if lifecycle_stage is None else f"{lifecycle_stage}/{status}", by=GOVSYNC_ROLE)
+        key = "ApprovalDescription" if lifecycle_stage is None else "StageDescription"
+        target = self.packages[arn] if lifecycle_stage is None else self.packages[arn]["ModelLifeCycle"]
+        target[key] = comment
 
     def group_tags(self, group_arn: str, region: str) -> dict[str, str]:
         return {}
@@ -134,11 +158,16 @@ class FakeEndpoints(SageMakerEndpoint):
     """SageMaker endpoints as the kick sees them: created or updated to a config, InService later
     (when the test settles them); an endpoint still updating cannot be updated (retry later)."""
 
-    def __init__(self) -> None:
+    def __init__(self, before_kick: Any = None) -> None:
         self.endpoints: dict[tuple[str, str], dict[str, Any]] = {}
         self.settling: list[tuple[str, str]] = []
+        self.before_kick = before_kick
+        self.kicks: list[tuple[str, int]] = []  # (stage, version) of every kick
 
     def kick(self, target: Target, spec: DeploySpec) -> KickResult:
+        if self.before_kick is not None:
+            self.before_kick(spec)
+        self.kicks.append((spec.stage, spec.version))
         key = (target.account, spec.parameters["endpoint_name"])
         config = spec.parameters["endpoint_config"]["EndpointConfigName"]
         result = KickResult(endpoint_name=key[1], endpoint_config_name=config, role_arn=target.role_arn,
@@ -167,11 +196,12 @@ class Burst(RuleBasedStateMachine):
         self.store = InMemoryStore()
         self.queue = FakeQueue()
         self.dead = FakeDeadLetter()
-        self.endpoints = FakeEndpoints()
+        self.endpoints = FakeEndpoints(before_kick=self._check_gates)
         self.sync = RegistrySync(settings=SETTINGS, registry=self.registry, store=self.store,
                                  dead_letter=self.dead, deploy_requests=self.queue)  # fmt: skip
         self.deploy = Deployments(settings=SETTINGS, registry=self.registry, store=self.store,
-                                  strategies={"sagemaker-endpoint": self.endpoints}, dead_letter=self.dead)  # fmt: skip
+                                  strategies={"sagemaker-endpoint": self.endpoints}, dead_letter=self.dead,
+                                  gates=GATES)  # fmt: skip
         self.status = DeploymentStatus(settings=STATUS_SETTINGS, store=self.store, dead_letter=self.dead)
         self.messages = itertools.count(1)
         self.failed: list[tuple[str, str]] = []  # (message id, body) of deliveries that failed, for SQS to retry
@@ -185,10 +215,11 @@ class Burst(RuleBasedStateMachine):
 
     @precondition(lambda self: self.registry.packages)
     @rule(data=st.data(), decision=st.sampled_from(
-        ["Approved", "Rejected", "Staging/Approved", "test/Rejected", "Production/Rejected", "Approved"]))  # fmt: skip
-    def decide(self, data: st.DataObject, decision: str) -> None:
+        ["Approved", "Rejected", "Staging/Approved", "test/Rejected", "Production/Rejected", "Approved"]),
+        by=st.sampled_from([OFFICER, OFFICER, REGISTRANT]))  # fmt: skip
+    def decide(self, data: st.DataObject, decision: str, by: str) -> None:
         arn = data.draw(st.sampled_from(sorted(self.registry.packages)))
-        self.registry.decide(arn, decision)
+        self.registry.decide(arn, decision, by)
 
     # ------------------------------------------------------------------ deliveries, in any order
     @precondition(lambda self: self.registry.events)
@@ -224,6 +255,17 @@ class Burst(RuleBasedStateMachine):
         self._settle(data.draw(st.integers(0, len(self.endpoints.settling) - 1)))
 
     # ------------------------------------------------------------------ helpers
+    def _gates(self, arn: str, stage: str) -> Any:
+        """The gates' report on deploying the package into `stage`, from the records and registry now."""
+        pkg = self.registry.describe_package(arn, REGION)
+        return GATES.report(pkg, self.store.records.get((pkg.group, pkg.version), {}), stage, datetime.now(UTC))
+
+    def _check_gates(self, spec: DeploySpec) -> None:
+        """Every kick: each gate passes at that moment, and an officer decided on the package."""
+        report = self._gates(spec.package_arn, spec.stage)
+        assert report.passed, (spec.package_arn, spec.stage, report.reasons())
+        assert spec.package_arn in self.registry.officer_decided, spec.package_arn
+
     def _deliver(self, arn: str) -> None:
         package = self.registry.packages[arn]
         detail = {"ModelPackageGroupName": package["ModelPackageGroupName"],
@@ -285,7 +327,8 @@ class Burst(RuleBasedStateMachine):
         for group, packages in by_group.items():
             for stage in DEPLOYING:
                 allowed = [p["ModelPackageVersion"] for p in packages
-                           if deployable_in(snapshot_from_describe(p), stage, CONFIG)]  # fmt: skip
+                           if deployable_in(snapshot_from_describe(p), stage, CONFIG)
+                           and self._gates(p["ModelPackageArn"], stage).passed]  # fmt: skip
                 served = self.endpoints.endpoints.get((ACCOUNTS[stage], endpoint_name(group, stage)))
                 deployed = sorted(
                     v
@@ -293,10 +336,16 @@ class Burst(RuleBasedStateMachine):
                     if g == group and stage in records and records[stage].deployment_status == "deployed"
                 )
                 if allowed:
-                    # the endpoint serves the newest version the registry allows there, and its record says so
-                    assert served is not None and served["version"] == max(allowed), (group, stage, allowed, served)
+                    # the endpoint serves the newest version the registry and the gates allow there (or a
+                    # newer one the registry still allows, kicked while its gates passed), and its record says so
+                    assert served is not None and served["version"] >= max(allowed), (group, stage, allowed, served)
+                    assert served["version"] in allowed or any(
+                        p["ModelPackageVersion"] == served["version"]
+                        and deployable_in(snapshot_from_describe(p), stage, CONFIG)
+                        for p in packages
+                    ), (group, stage, served)
                     assert served["status"] == "InService"
-                    assert deployed == [max(allowed)], (group, stage, deployed)
+                    assert deployed == [served["version"]], (group, stage, deployed)
                 else:
                     assert len(deployed) <= 1, (group, stage, deployed)
         # one deploy request per decision

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the types-boto3 stubs (a dev dependency): each service's cl
     from types_boto3_s3 import S3Client
     from types_boto3_sagemaker import SageMakerClient
     from types_boto3_sqs import SQSClient
+    from types_boto3_ssm import SSMClient
     from types_boto3_sts import STSClient
     from types_boto3_sts.type_defs import AssumeRoleRequestTypeDef
 
@@ -70,6 +71,8 @@ def client(service: Literal["sqs"], region: str | None = None) -> SQSClient: ...
 def client(service: Literal["events"], region: str | None = None) -> EventBridgeClient: ...
 @overload
 def client(service: Literal["sts"], region: str | None = None) -> STSClient: ...
+@overload
+def client(service: Literal["ssm"], region: str | None = None) -> SSMClient: ...
 def client(service: str, region: str | None = None) -> Any:
     """A client per (service, region), created once. Honours AWS_ENDPOINT_URL and profiles."""
     return _client(service, region)

@@ -48,7 +48,9 @@ from govsync.domain.audit import AuditEntry
 from govsync.domain.decisions import Decision
 from govsync.domain.deployment import Deployment, DeployState
 from govsync.domain.endpoint_metrics import EndpointMetrics, MonitoringAlert
+from govsync.domain.gate_results import GateReport
 from govsync.domain.records import StageRecord
+from govsync.domain.registry_decisions import RegistryDecision
 from govsync.domain.usecases import Counted, ModelTally, UseCase, counted
 
 HEAD_SK = "V#HEAD"
@@ -193,6 +195,8 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
         values["decisions"] = [Decision.from_json(d) for d in values["decisions"] or []]
         values["deployment"] = Deployment.from_json(values["deployment"])
         values["monitoring_alert"] = MonitoringAlert.from_json(values["monitoring_alert"])
+        values["registry_decision"] = RegistryDecision.from_json(values["registry_decision"])
+        values["gates"] = GateReport.from_json(values["gates"])
         values["model_monitoring_metrics"] = EndpointMetrics.from_json(values["model_monitoring_metrics"])
         values["model_validation_metrics"] = dict(values["model_validation_metrics"] or {})
         return StageRecord(**values)

@@ -9,9 +9,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from govsync.domain.decisions import APPLIED, APPROVE, COLLECTED, REJECT, SENT, SUPERSEDED, Decision
+from govsync.domain.decisions import APPROVE, COLLECTED, REJECT, SENT, Decision
 from govsync.domain.errors import Refused
-from govsync.domain.identity import canonical, is_registrant, is_same_approver
+from govsync.domain.identity import (
+    canonical,
+    distinct_people,
+    identity_names,
+    is_registrant,
+    is_same_approver,
+    person_names,
+    person_of,
+)
 from govsync.domain.people import Person
 from govsync.domain.promotion import first_record_in_stage
 from govsync.domain.records import APPROVED, REJECTED, Records, StageConfig, StageRecord
@@ -141,9 +149,7 @@ def decide(
         record = record or first_record_in_stage(previous, ask.stage)
     if record is None:
         raise Refused(404, f"no {ask.stage} record for this version yet")
-    wanted = STATUS_OF[ask.decision]
-    if wanted in (record.registry_status, registry_now):
-        raise Refused(409, f"{ask.stage} is already {wanted} in the registry")
+    counted = _countersigned(ask, record, rules, identity_map, registry_now)
     if ask.decision == APPROVE and is_registrant(ask.person, created_by, identity_map):
         raise Refused(
             403,
@@ -158,13 +164,17 @@ def decide(
         )
     required = rules.required(ask.stage, record.model_risk) if ask.decision == APPROVE else 1
     collected = approvals(record)
-    if ask.decision == APPROVE and any(is_same_approver(d, ask.person, identity_map) for d in collected):
+    mine = person_names(ask.person, identity_map)
+    if ask.decision == APPROVE and (
+        any(is_same_approver(d, ask.person, identity_map) for d in collected)
+        or any(person_of(name, identity_map) in mine or identity_names(name, identity_map) & mine for name in counted)
+    ):
         raise Refused(
             409,
             f"{ask.person.name} already approved {ask.stage}: it takes {required} distinct approvers "
-            f"({len(collected)} so far)",
+            f"({len(collected) + len(counted)} so far)",
         )
-    earlier = tuple(d.by for d in collected) if ask.decision == APPROVE else ()
+    earlier = (*counted, *(d.by for d in collected)) if ask.decision == APPROVE else ()
     approvers = (*earlier, ask.person.name)
     if len(approvers) < required:
         stored = replace(record, decisions=[*record.decisions, ask.entry(COLLECTED)])
@@ -177,6 +187,32 @@ def decide(
     return Verdict(SENT, stored, approvers, required)
 
 
+def counted_approvers(record: StageRecord, mapping: Mapping[str, str]) -> list[str]:
+    """The people the registry's current approval of the stage counts (none when it is not approved, or
+    the approval counts for nothing)."""
+    decided = record.registry_decision
+    if decided is None or decided.status != APPROVED or not decided.authorized:
+        return []
+    return distinct_people(decided.by, mapping)
+
+
+def _countersigned(
+    ask: Ask, record: StageRecord, rules: ApprovalRules, mapping: Mapping[str, str], registry_now: str | None
+) -> list[str]:
+    """The approvers a decision adds to (the registry's approval when it is already the one asked for):
+    an approval through govsync may complete a registry approval that has too few approvers (or counts
+    for nothing); any other decision the registry already holds is refused (409)."""
+    wanted = STATUS_OF[ask.decision]
+    if wanted not in (record.registry_status, registry_now):
+        return []
+    if ask.decision == APPROVE and record.registry_status == registry_now == APPROVED:
+        counted = counted_approvers(record, mapping)
+        if len(counted) < rules.required(ask.stage, record.model_risk):
+            return counted
+        raise Refused(409, f"{ask.stage} is already approved in the registry, by {', '.join(counted)}")
+    raise Refused(409, f"{ask.stage} is already {wanted} in the registry")
+
+
 def mark(record: StageRecord, decision_id: str, state: str, error: str | None = None) -> StageRecord:
     """The record with the decision `decision_id` (and the approvals sent with it) in `state`."""
     decisions = []
@@ -185,30 +221,3 @@ def mark(record: StageRecord, decision_id: str, state: str, error: str | None = 
             d = replace(d, state=state, error=error or d.error)
         decisions.append(d)
     return replace(record, decisions=decisions)
-
-
-def attribute(before: Records, after: Records) -> tuple[Records, str | None]:
-    """A registry decision that a person's decision sent: the stage record names the person(s) and their
-    decisions are `applied`; the actor for the audit entry, or None (the registry's identity stays).
-    Approvals still collected for a stage the registry decided otherwise are `superseded`."""
-    result = dict(after)
-    actor: str | None = None
-    for stage, record in after.items():
-        old = before.get(stage)
-        if old is None or record.registry_status == old.registry_status or record.registry_status is None:
-            continue
-        sent = [d for d in record.decisions if d.state == SENT]
-        matching = [d for d in sent if STATUS_OF.get(d.decision) == record.registry_status]
-        decisions = []
-        for d in record.decisions:
-            if d in matching:
-                d = replace(d, state=APPLIED)
-            elif d.state in (COLLECTED, SENT):
-                d = replace(d, state=SUPERSEDED)
-            decisions.append(d)
-        if matching:
-            actor = ", ".join(dict.fromkeys(d.by for d in matching))
-            result[stage] = replace(record, decisions=decisions, model_audit_user=actor)
-        elif decisions != record.decisions:
-            result[stage] = replace(record, decisions=decisions)
-    return result, actor

@@ -1,6 +1,7 @@
 """A stage's deployment: a typed value with its lifecycle, and the pure transitions that move it.
 
-    status          requested -> kicked -> live | failed; refused (not approved); superseded (a later
+    status          requested -> kicked -> live | failed; refused (not approved); blocked (a policy gate
+                    failed); superseded (a later
                     version took over the endpoint); rolled_back (rejected, an earlier version redeployed)
     action          promote | rollback
     account, region, strategy, role_arn
@@ -32,6 +33,7 @@ class DeployState(StrEnum):
     LIVE = "live"
     FAILED = "failed"
     REFUSED = "refused"
+    BLOCKED = "blocked"  # a policy gate failed (the stage record's `gates` says which, and why)
     SUPERSEDED = "superseded"
     ROLLED_BACK = "rolled_back"
 
@@ -201,6 +203,11 @@ def settled(deployment: Deployment, now: str) -> Deployment:
 
 def refused(deployment: Deployment, reason: str, now: str) -> Deployment:
     return replace(deployment, status=DeployState.REFUSED, error=reason, refused_at=now)
+
+
+def blocked(deployment: Deployment, reasons: str, now: str) -> Deployment:
+    """The gates refused the kick: nothing was deployed; `reasons` names every failing rule."""
+    return replace(deployment, status=DeployState.BLOCKED, error=reasons, refused_at=now)
 
 
 def kick_failed(deployment: Deployment, reason: str, now: str) -> Deployment:

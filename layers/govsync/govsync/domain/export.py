@@ -47,6 +47,9 @@ OPERATIONAL_FIELDS = (
     "metadata_complete",
     "metadata_missing",
     "monitoring_alert",
+    "decided_through",
+    "unauthorized_decision",
+    "gates_failed",
 )
 CSV_HEADER = BLOG_ATTRIBUTES + OPERATIONAL_FIELDS
 # record fields the CSV shows through other columns, not as their own (the JSON pack has them whole)
@@ -54,6 +57,8 @@ SUMMARIZED = {
     "deployment": ("deployment_status", "deployment_account", "deployment_endpoint"),
     "decisions": ("approved_by",),
     "artifacts": ("artifact_status",),
+    "registry_decision": ("decided_through", "unauthorized_decision"),
+    "gates": ("gates_failed",),
 }
 
 
@@ -89,13 +94,18 @@ def row(view: dict[str, Any]) -> dict[str, Any]:
     """A record's view (StageRecord.view) as one CSV row: nested values as compact JSON."""
     deployment = view.get("deployment") or {}
     approved = [d["by"] for d in view.get("decisions") or [] if d.get("state") == APPLIED]
+    decided, gates = view.get("registry_decision") or {}, view.get("gates") or {}
     values: dict[str, Any] = {name: view.get(name) for name in CSV_HEADER}
     values.update(
         approved_by=", ".join(approved),
         deployment_account=deployment.get("account"),
         deployment_endpoint=deployment.get("endpoint_name"),
         monitoring_alert=bool(view.get("monitoring_alert")),
-    )
+        decided_through=decided.get("door"),
+        unauthorized_decision=None if decided.get("authorized", True) else decided.get("reason"),
+        gates_failed="; ".join(f"{r['rule']}: {r['reason']}" for r in gates.get("results") or []
+                               if r.get("outcome") == "fail"),
+    )  # fmt: skip
     return {name: _cell(value) for name, value in values.items()}
 
 

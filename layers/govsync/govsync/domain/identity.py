@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from govsync.domain.decisions import Decision
@@ -58,6 +58,24 @@ def identity_names(identity: str, mapping: Mapping[str, str]) -> set[str]:
         if pattern == identity or fnmatch.fnmatchcase(identity, pattern):
             names.add(canonical(person))
     return names
+
+
+def person_of(name: str, mapping: Mapping[str, str]) -> str:
+    """The one name a decider is counted by: for an IAM identity, the person the identity mapping gives
+    it (else the identity); for anything else, the name itself; canonical either way."""
+    if name.startswith("arn:"):
+        for pattern, person in mapping.items():
+            if pattern == name or fnmatch.fnmatchcase(name, pattern):
+                return canonical(person)
+    return canonical(name)
+
+
+def distinct_people(names: Iterable[str], mapping: Mapping[str, str]) -> list[str]:
+    """`names` with each person once (the first name they appear under), in order."""
+    seen: dict[str, str] = {}
+    for name in names:
+        seen.setdefault(person_of(name, mapping), name)
+    return list(seen.values())
 
 
 def is_registrant(person: Person, created_by: str, mapping: Mapping[str, str]) -> bool:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from govsync.domain.deployment import ACTIVE, Action, Deployment, DeployState
+from govsync.domain.gate_results import GateReport
 from govsync.domain.package import PackageSnapshot
-from govsync.domain.records import APPROVED, PENDING, REJECTED, StageConfig, StageRecord
+from govsync.domain.records import APPROVED, PENDING, REJECTED, Records, StageConfig, StageRecord
+from govsync.domain.registry_decisions import Approvers
 from govsync.domain.targets import Target
 
 
@@ -77,10 +79,13 @@ class Planning:
     # the package as the registry describes it now: a stage it may serve in but whose deployment was
     # refused or rolled back (or never asked for) is asked for again
     pkg: PackageSnapshot | None = None
+    # who may decide through the registry door (a decision by anyone else counts for nothing)
+    approvers: Approvers = field(default_factory=Approvers)
 
 
 # deployment states after which a version that the registry lets serve in the stage is asked for again
-REDEPLOYABLE = (None, DeployState.REFUSED, DeployState.ROLLED_BACK)
+# (a deployment the gates blocked: every later change of the package is a chance its cause was fixed)
+REDEPLOYABLE = (None, DeployState.REFUSED, DeployState.BLOCKED, DeployState.ROLLED_BACK)
 
 
 def first_record_in_stage(record: StageRecord, stage: str) -> StageRecord:
@@ -96,6 +101,8 @@ def first_record_in_stage(record: StageRecord, stage: str) -> StageRecord:
         model_monitoring_metrics=None,
         monitoring_alert=None,
         decisions=[],
+        registry_decision=None,
+        gates=None,
     )
 
 
@@ -142,7 +149,9 @@ def plan_promotions(
         elif base.model_status == REJECTED:
             # reopened (the registry now lets it serve there): pending again, and its earlier rejection no
             # longer stands, so the same rejection made again is a new decision (it rolls the stage back)
-            planned[following] = replace(base, model_status=PENDING, registry_status=None, deployment=request)
+            planned[following] = replace(
+                base, model_status=PENDING, registry_status=None, registry_decision=None, deployment=request
+            )
         else:  # retired: pending again
             planned[following] = replace(base, model_status=PENDING, deployment=request)
     return planned
@@ -163,7 +172,10 @@ def newest_first(approved: Iterable[StageRecord], own: tuple[int, str]) -> Itera
 
 @dataclass(frozen=True, slots=True)
 class TargetVersion:
-    """The version a stage should serve, as the registry describes it now."""
+    """The version a stage should serve: as the registry describes it now, its records as just read, and
+    the policy gates' report that let it."""
 
     version: int
     pkg: PackageSnapshot
+    records: Records
+    gates: GateReport

@@ -10,8 +10,10 @@ from govsync.domain.artifacts import ArtifactCopy, ValidationMetrics
 from govsync.domain.decisions import Decision
 from govsync.domain.deployment import Deployment, DeployState
 from govsync.domain.endpoint_metrics import EndpointMetrics, MonitoringAlert
+from govsync.domain.gate_results import GateReport
 from govsync.domain.governance import DEFAULT_METADATA_KEYS, Governance
 from govsync.domain.package import PackageSnapshot
+from govsync.domain.registry_decisions import RegistryDecision
 
 # Two facts per stage record, neither overwriting the other:
 # the governance decision (`model_status`), which only the registry's decisions set ...
@@ -36,6 +38,7 @@ _DEPLOYMENT_STATE = {
     DeployState.LIVE: DEPLOYED,
     DeployState.FAILED: DEPLOY_FAILED,
     DeployState.REFUSED: BLOCKED,
+    DeployState.BLOCKED: BLOCKED,
     DeployState.ROLLED_BACK: ROLLED_BACK,
     DeployState.SUPERSEDED: SUPERSEDED,
 }
@@ -114,6 +117,11 @@ class StageRecord:
     monitoring_alert: MonitoringAlert | None = None
     # people's decisions on this stage, oldest first (see domain.decisions and domain.approvals)
     decisions: list[Decision] = field(default_factory=list)
+    # the registry's current decision on the stage: which door it came through, by whom, whether it
+    # counts (see domain.registry_decisions)
+    registry_decision: RegistryDecision | None = None
+    # the policy gates' last word on deploying the version into this stage (see domain.gate_results)
+    gates: GateReport | None = None
 
     @property
     def deployment_status(self) -> str | None:
@@ -128,6 +136,8 @@ class StageRecord:
         data["decisions"] = [d.to_json() for d in self.decisions]
         data["artifacts"] = [a.to_json() for a in self.artifacts]
         data["monitoring_alert"] = self.monitoring_alert.to_json() if self.monitoring_alert else {}
+        data["registry_decision"] = self.registry_decision.to_json() if self.registry_decision else {}
+        data["gates"] = self.gates.to_json() if self.gates else {}
         metrics = self.model_monitoring_metrics
         data["model_monitoring_metrics"] = metrics.to_json() if metrics else {}
         return data
@@ -221,6 +231,9 @@ def _decided(old: StageRecord | None, new: StageRecord) -> StageRecord:
         model_monitoring_metrics=old.model_monitoring_metrics,
         monitoring_alert=old.monitoring_alert,
         decisions=old.decisions,
+        # a repeated decision keeps who made it; a new one is judged by `attribution.attribute`
+        registry_decision=old.registry_decision if old.registry_status == new.registry_status else None,
+        gates=old.gates,
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from govsync.domain.approvals import attribute
+from govsync.domain.attribution import attribute
 from govsync.domain.governance import Governance
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.promotion import Planning, plan_promotions
@@ -39,6 +39,6 @@ def records_after(
 ) -> tuple[Records, str | None]:
     """The version's records once the package's state is applied to `before`, and the person who made
     the decision when it came through govsync (None: the registry's own actor)."""
-    after = merge_records(before, build_stage_records(pkg, governance, plan.config, artifacts))
-    after = plan_rollbacks(before, plan_promotions(before, after, plan), plan)
-    return attribute(before, after)
+    implied = build_stage_records(pkg, governance, plan.config, artifacts)
+    after = plan_rollbacks(before, plan_promotions(before, merge_records(before, implied), plan), plan)
+    return attribute(before, after, plan.pkg, plan.approvers, frozenset(implied))

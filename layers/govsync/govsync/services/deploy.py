@@ -1,11 +1,14 @@
 """Deploy function's service: take a deploy request, check the registry still approves the version,
-kick the stage's strategy in the stage's account, and record the kick.
+pass the policy gates, kick the stage's strategy in the stage's account, and record the kick.
 
 A kick never deploys a version the registry does not approve for the stage (the request is refused
-and the record says why). A failure that cannot heal (role assumption denied, no instance type, a
-missing pipeline) marks the record `deploy_failed` with the error and sends the request to the
-dead-letter queue; a transient one fails the message so SQS redelivers it. Kicks are idempotent:
-deterministic names and request tokens make a retried kick find what an earlier one made.
+and the record says why), nor one that fails a policy gate at that moment (the deployment is
+`blocked`, the record's `gates` says which rules failed and why; a rule whose `on_fail` is `reject`
+also sets the registry's decision back to Rejected, with the reasons as its description). A failure
+that cannot heal (role assumption denied, no instance type, a missing pipeline) marks the record
+`deploy_failed` with the error and sends the request to the dead-letter queue; a transient one fails
+the message so SQS redelivers it. Kicks are idempotent: deterministic names and request tokens make a
+retried kick find what an earlier one made.
 """
 
 from __future__ import annotations
@@ -23,25 +26,29 @@ from govsync.domain.deployment import (
     DeployState,
     RollbackState,
     after_kick,
+    blocked,
     kick_failed,
     overtaken,
     refused,
     rollback_done,
 )
 from govsync.domain.errors import PermanentAwsError, RejectedEvent
+from govsync.domain.gate_results import GateReport
 from govsync.domain.kicks import KickResult
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.promotion import TargetVersion, deployable_in, first_record_in_stage, newest_first, registry_state
-from govsync.domain.records import APPROVED, StageRecord
+from govsync.domain.records import APPROVED, Records, StageRecord
 from govsync.domain.rollback import rollback_request
 from govsync.domain.targets import Target
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.deployment_status import Replacement, supersede_previous
+from govsync.services.gate_checks import GateChecks, reject_in_registry
 from govsync.services.messages import Consumer, Message
-from govsync.services.ports import Deployer, Registry
+from govsync.services.ports import Deployer, RegistryDecisions
 from govsync.services.updates import Audit, update_stage_record
 
 ACTOR = "govsync-deploy"
+type RecordChange = Callable[[StageRecord], StageRecord | None]
 ALL_VERSIONS = range(10**10)  # every model package version (SageMaker's have at most 10 digits)
 
 
@@ -49,6 +56,7 @@ class Outcome(StrEnum):
     KICKED = "kicked"
     SKIPPED = "skipped"
     REFUSED = "refused"
+    BLOCKED = "blocked"
     FAILED = "failed"
     ROLLED_BACK = "rolled_back"
     NO_ROLLBACK = "no_rollback"
@@ -58,14 +66,15 @@ class Outcome(StrEnum):
 
 @dataclass(kw_only=True)
 class Deployments(Consumer):
-    registry: Registry
+    registry: RegistryDecisions
     strategies: Mapping[str, Deployer]
+    gates: GateChecks
 
     def handle_message(self, body: str, message_id: str, receive_count: int = 1) -> Outcome:
         def handle(message: Message) -> Outcome:
             request = parse_deploy_request(message.body, self.config.stages)
             message.identify(request.event_id or None)
-            return self.rollback(request) if request.action is Action.ROLLBACK else self.promote(request)
+            return self._open(request, rejected=request.action is Action.ROLLBACK)
 
         return self.consume(
             Message(body, message_id, receive_count), handle, rejected=Outcome.REJECTED, what="deploy request",
@@ -73,39 +82,40 @@ class Deployments(Consumer):
         )  # fmt: skip
 
     # ------------------------------------------------------------------ converge
-    def promote(self, request: DeployRequest) -> Outcome:
-        """A version approved into a stage: the stage converges (its endpoint on the newest version
-        the registry lets serve there), this version's request is then kicked, or overtaken."""
-        record = self.store.load_version(request.model_group, request.model_version).records.get(request.stage)
-        if record is None or record.deployment.status is not DeployState.REQUESTED:
+    def _open(self, request: DeployRequest, *, rejected: bool) -> Outcome:
+        """A version approved into a stage: the stage converges (its endpoint on the newest version the
+        registry lets serve there), this version's request is then kicked, or overtaken. A live version
+        rejected (`rejected`): the stage converges on the newest version still allowed there (an earlier
+        one, or none), or on this one again when the registry approved it again since."""
+        records = self.store.load_version(request.model_group, request.model_version).records
+        deployment = records[request.stage].deployment if request.stage in records else None
+        if deployment is None or (deployment.rollback_state is not RollbackState.REQUESTED if rejected
+                                  else deployment.status is not DeployState.REQUESTED):  # fmt: skip
             logger.info("deploy request already handled")
             return Outcome.SKIPPED
-        return self._converge(request, record, rejected=False)
+        return self._converge(request, records, rejected=rejected)
 
-    def rollback(self, request: DeployRequest) -> Outcome:
-        """A live version rejected: the stage converges on the newest version still allowed there (an
-        earlier one, or none), or on this one again when the registry approved it again since."""
-        record = self.store.load_version(request.model_group, request.model_version).records.get(request.stage)
-        if record is None or record.deployment.rollback_state is not RollbackState.REQUESTED:
-            return Outcome.SKIPPED
-        return self._converge(request, record, rejected=True)
-
-    def _converge(self, request: DeployRequest, record: StageRecord, *, rejected: bool) -> Outcome:
-        """`record`: the request's own stage record, as just read. Each package is described once."""
+    def _converge(self, request: DeployRequest, records: Records, *, rejected: bool) -> Outcome:
+        """`records`: the request's version's records, as just read. Each package is described once."""
+        record = records[request.stage]
         group, version, stage, arn = request.model_group, request.model_version, request.stage, record.model_package_arn
         described: dict[str, PackageSnapshot] = {}
         logger.append_keys(model_group=group, model_version=version, stage=stage)
         target, previous_stage = self.targets.get(stage), self.config.previous_stage(stage)
         if target is None or previous_stage is None:
             return self._refuse(request, f"stage {stage} has no deployment target")
-        desired = self._desired(group, stage, version, arn, described)
+        desired, own_blocked = self._desired(group, stage, version, arn, described, records)
+        if own_blocked is not None and not rejected:  # the stage still converges on what may serve there
+            if desired is not None:
+                self._ensure_serving(desired, target, request, described, rolled_back_from=None)
+            return self._block(request, own_blocked, self._describe(arn, described))
         if desired is None or (not rejected and desired.version < version):
             if rejected:
                 return self._no_rollback(request, f"no earlier version of {group} is approved for {stage}")
             pkg = self._describe(arn, described)
             reason = f"version {version} is not approved in {previous_stage} in the registry ({registry_state(pkg)})"
             return self._refuse(request, reason)
-        outcome = self._ensure_serving(desired, target, request, record, described,
+        outcome = self._ensure_serving(desired, target, request, described,
                                        rolled_back_from=version if rejected else None)  # fmt: skip
         if not rejected:
             if desired.version != version:  # a newer version is approved: this request will not run
@@ -128,36 +138,33 @@ class Deployments(Consumer):
         metrics.add_metric(name="Rollbacks", unit=MetricUnit.Count, value=1)
         return Outcome.ROLLED_BACK
 
-    def _desired(
-        self, group: str, stage: str, version: int, arn: str, described: dict[str, PackageSnapshot]
-    ) -> TargetVersion | None:
-        """The newest version of the group the registry lets serve in `stage` (approved in the stage
-        before, not rejected in this one): the table names the candidates, the registry decides."""
+    def _desired(self, group: str, stage: str, version: int, arn: str, described: dict[str, PackageSnapshot],
+                 own_records: Records) -> tuple[TargetVersion | None, GateReport | None]:  # fmt: skip
+        """The newest version of the group that may serve in `stage`: the registry lets it (approved in
+        the stage before, not rejected in this one) and every policy gate passes for it now. The table
+        names the candidates, the registry and the gates decide. Also the gates' report on the request's
+        own version when the registry lets it serve but a gate does not."""
         previous = self.config.previous_stage(stage) or stage
         approved = self.store.group_records_in_stage(group, previous, (APPROVED,), ALL_VERSIONS, newest_first=True)
-        # newest first, read as they are tried: the first deployable one ends the search
+        own_blocked: GateReport | None = None
+        # newest first, read as they are tried: the first one that may serve ends the search
         for candidate, candidate_arn in newest_first(approved, (version, arn)):
             pkg = self._describe(candidate_arn, described)
-            if deployable_in(pkg, stage, self.config):
-                return TargetVersion(candidate, pkg)
-        return None
+            if not deployable_in(pkg, stage, self.config):
+                continue
+            records = own_records if candidate == version else self.store.load_version(group, candidate).records
+            report = self.gates.report(pkg, records, stage, self.clock())
+            if report.passed:
+                return TargetVersion(candidate, pkg, records, report), own_blocked
+            if candidate == version:
+                own_blocked = report
+        return None, own_blocked
 
-    def _ensure_serving(
-        self,
-        desired: TargetVersion,
-        target: Target,
-        request: DeployRequest,
-        own_record: StageRecord,
-        described: dict[str, PackageSnapshot],
-        *,
-        rolled_back_from: int | None,
-    ) -> Outcome:
+    def _ensure_serving(self, desired: TargetVersion, target: Target, request: DeployRequest,
+                        described: dict[str, PackageSnapshot], *, rolled_back_from: int | None) -> Outcome:  # fmt: skip
         """Kick `desired` unless the stage already serves it (or a newer version the registry allows)."""
-        group, stage, version = request.model_group, request.stage, desired.version
-        arn = own_record.model_package_arn
-        # the request's own version: its record was just read; another version's is read here
-        records = {stage: own_record} if version == request.model_version else self.store.load_version(
-            group, version).records  # fmt: skip
+        group, stage, version, records = request.model_group, request.stage, desired.version, desired.records
+        arn = desired.pkg.arn
         existing = records.get(stage)
         serving = self._serving(target, request)
         if serving is not None and serving > version:
@@ -181,7 +188,7 @@ class Deployments(Consumer):
             audit_action = "rollback-requested" if action is Action.ROLLBACK else "deploy-requested"
             written = self._update_record(own, lambda r: rollback_request(r, target, rolled_back_from, now, action),
                                           audit_action, create=base)  # fmt: skip
-            record = written[stage] if written else self.store.load_version(group, version).records[stage]
+            record = (written or self.store.load_version(group, version).records)[stage]
         return self._kick_requested(own, target, desired, record)
 
     def _serving(self, target: Target, request: DeployRequest) -> int | None:
@@ -200,8 +207,10 @@ class Deployments(Consumer):
     def _kick_requested(
         self, request: DeployRequest, target: Target, desired: TargetVersion, record: StageRecord
     ) -> Outcome:
-        """Kick the requested deployment of `record` (the request's stage record, as last read or written)."""
+        """Kick the requested deployment of `record` (the request's stage record, as last read or written),
+        which the policy gates passed a moment ago (`desired.gates`)."""
         group, version, stage = request.model_group, request.model_version, request.stage
+        report = desired.gates
         try:
             result = self._kick(target, desired.pkg, record)
         except (PermanentAwsError, ValueError) as exc:
@@ -209,9 +218,12 @@ class Deployments(Consumer):
             raise RejectedEvent(f"deploy of {group}/{version} to {stage} failed: {exc}") from exc
         action = record.deployment.action or Action.PROMOTE
         now = self.now()
-        written = self._update(
-            request, lambda d: after_kick(d, result, action=action, now=now, event_id=request.event_id), "deploy-kicked"
-        )
+
+        def kicked_with_gates(r: StageRecord) -> StageRecord | None:
+            deployment = after_kick(r.deployment, result, action=action, now=now, event_id=request.event_id)
+            return None if deployment is None else replace(r, gates=report, deployment=deployment)
+
+        written = self._update_record(request, kicked_with_gates, "deploy-kicked")
         current = written[stage].deployment if written else Deployment()
         if current.status is DeployState.LIVE and result.previous_version is not None:
             # live before the kick was written: the status function could not know what it replaced
@@ -228,6 +240,17 @@ class Deployments(Consumer):
         )
         metrics.add_metric(name="DeploysKicked", unit=MetricUnit.Count, value=1)
         return Outcome.KICKED
+
+    def _block(self, request: DeployRequest, report: GateReport, pkg: PackageSnapshot) -> Outcome:
+        """A gate failed: nothing is kicked; the record keeps the results and the deployment says why."""
+        reasons, now = report.reasons(), self.now()
+        self._update_record(request, lambda r: replace(r, gates=report, deployment=blocked(r.deployment, reasons, now)),
+                            "deploy-blocked")  # fmt: skip
+        logger.warning("deploy blocked by the policy gates", reasons=reasons, policy_version=report.policy_version)
+        metrics.add_metric(name="DeploysBlocked", unit=MetricUnit.Count, value=1)
+        if report.rejects:
+            reject_in_registry(self.registry, self.config, request.stage, pkg, reasons)
+        return Outcome.BLOCKED
 
     def _kick(self, target: Target, pkg: PackageSnapshot, record: StageRecord) -> KickResult:
         strategy = self.strategies.get(target.strategy)
@@ -267,11 +290,7 @@ class Deployments(Consumer):
         return self._update_record(request, apply, action)
 
     def _update_record(
-        self,
-        request: DeployRequest,
-        change: Callable[[StageRecord], StageRecord | None],
-        action: str,
-        create: StageRecord | None = None,
+        self, request: DeployRequest, change: RecordChange, action: str, create: StageRecord | None = None
     ) -> dict[str, StageRecord] | None:
         """Change the request's stage record (`create`: the record to start from when the stage has none
         yet); the records written."""

@@ -139,7 +139,7 @@ class RegistrySync(Consumer):
                 lambda: self._copy_artifacts(pkg, state.records, fresh=not redelivered and state.head is None),
             )
             now = self.now()
-            plan = Planning(self.config, self.targets, ref.event_id, now, message_id, pkg)
+            plan = Planning(self.config, self.targets, ref.event_id, now, message_id, pkg, self.settings.approvers)
             after, person = records_after(state.records, pkg, governance, artifacts, plan)
             update = Update(
                 after,
@@ -188,11 +188,13 @@ class RegistrySync(Consumer):
     def _evaluate_use_case(
         self, before: dict[str, StageRecord], after: dict[str, StageRecord], event_id: str, actor: str
     ) -> None:
-        """A new approval may complete its use case's stage."""
+        """A new approval may complete its use case's stage (an unauthorized one counts for nothing)."""
         if self.use_cases is None:
             return
         for stage, record in after.items():
             old = before.get(stage)
+            if record.registry_decision is not None and not record.registry_decision.authorized:
+                continue
             if record.use_case_id and record.model_status == APPROVED and (old is None or old.model_status != APPROVED):
                 self.use_cases.evaluate(record, trigger=event_id, actor=actor)
                 return

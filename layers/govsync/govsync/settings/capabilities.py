@@ -4,12 +4,14 @@ dashboard."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Self
 
 from pydantic import field_validator, model_validator
 
 from govsync.domain.alerts import Thresholds
 from govsync.domain.approvals import DEFAULT_APPROVAL_RULES, DEFAULT_RISK_TIERS, ApprovalRules
+from govsync.domain.registry_decisions import Approvers
 from govsync.domain.usecases import DEFAULT_USE_CASE_MAP, USE_CASE_STAGES
 from govsync.settings.blocks import (
     BUCKET,
@@ -22,6 +24,11 @@ from govsync.settings.blocks import (
     unknown_stages,
 )
 from govsync.settings.declare import setting
+
+# an approver identity: an IAM or STS ARN, `*` and `?` allowed for a pattern
+IDENTITY_PATTERN = re.compile(r"arn:aws[a-z-]*:(iam|sts)::[0-9*?]{1,12}:[\w+=,.@/*?-]{1,512}")
+# an SSM parameter name (a path or a plain name)
+PARAMETER_NAME = re.compile(r"/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 
 
 class Copies(Common):
@@ -101,6 +108,15 @@ class Approvals(StageChain):
         DEFAULT_RISK_TIERS,
         reading="list",
     )
+    approver_identities: tuple[str, ...] = setting(
+        "GOVSYNC_APPROVER_IDENTITIES",
+        "IAM identity ARNs or `*` patterns whose decisions made in the registry count (empty: any identity "
+        "of the central account but the registrant's)",
+        (),
+        reading="list",
+        each_matches=IDENTITY_PATTERN,
+        pattern_means="an IAM or STS ARN, `*` patterns allowed",
+    )
 
     @field_validator("approval_rules", mode="before")
     @classmethod
@@ -119,6 +135,11 @@ class Approvals(StageChain):
         return self
 
     @property
+    def approvers(self) -> Approvers:
+        """Who may decide through the registry door."""
+        return Approvers(self.approver_identities, self.identity_map)
+
+    @property
     def approvals(self) -> ApprovalRules:
         if self.approval_rules is not None:
             return ApprovalRules.parse(self.approval_rules, self.risk_tiers)
@@ -128,6 +149,18 @@ class Approvals(StageChain):
             if tier in self.risk_tiers
         }
         return ApprovalRules.parse(defaults, self.risk_tiers)
+
+
+class Gates(Approvals):
+    """The policy gates a deployment passes before it is kicked: the shipped policy, or one kept in SSM."""
+
+    gate_policy_parameter: str | None = setting(
+        "GOVSYNC_GATE_POLICY_PARAMETER",
+        "an SSM parameter holding the gate policy (YAML) that replaces the shipped one (empty: the shipped one)",
+        None,
+        each_matches=PARAMETER_NAME,
+        pattern_means="an SSM parameter name",
+    )
 
 
 class MonitoringThresholds(StageChain):

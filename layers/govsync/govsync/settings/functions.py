@@ -12,6 +12,7 @@ from govsync.settings.capabilities import (
     Copies,
     Dashboard,
     DeployRequests,
+    Gates,
     MetricsCollection,
     MonitoringThresholds,
     UseCaseStages,
@@ -20,16 +21,17 @@ from govsync.settings.capabilities import (
 from govsync.settings.declare import SettingsModel
 
 
-class SyncSettings(QueueConsumer, Registrations, Copies, UseCaseStages, DeployRequests):
-    """RegistrySyncFunction: accept a registration, copy its artifacts, plan its promotions."""
+class SyncSettings(QueueConsumer, Registrations, Copies, UseCaseStages, DeployRequests, Approvals):
+    """RegistrySyncFunction: accept a registration, copy its artifacts, plan its promotions, judge who
+    decided in the registry."""
 
 
 class ReconcileSettings(SyncSettings, WorkQueue):
     """ReconcilerFunction: the registry sync over the whole registry, fanned out over its work queue."""
 
 
-class DeploySettings(QueueConsumer):
-    """DeployFunction: kick a stage's strategy in the stage's account."""
+class DeploySettings(QueueConsumer, Gates):
+    """DeployFunction: pass the policy gates, then kick a stage's strategy in the stage's account."""
 
 
 class StatusSettings(QueueConsumer, EventSources):
@@ -47,7 +49,7 @@ class MetricsSettings(QueueConsumer, MonitoringThresholds, MetricsCollection, Wo
     """MetricsAggregatorFunction: live endpoints' metrics, held to their stage's thresholds."""
 
 
-class ApiSettings(Approvals, UseCaseStages, MonitoringThresholds, Dashboard):
+class ApiSettings(Gates, UseCaseStages, MonitoringThresholds, Dashboard):
     """GovernanceApiFunction: people's decisions, the records, the exports, the dashboard."""
 
 
@@ -102,7 +104,7 @@ def reference_table() -> str:
 
 def shown(value: object) -> str:
     """A default as a person writes it in the variable (unset: none)."""
-    if value is None or value == "" or value == frozenset() or value == {}:
+    if value is None or value == "" or value == frozenset() or value == {} or value == ():
         return "(none)"
     if isinstance(value, tuple | list):
         return f"`{','.join(map(str, value))}`"

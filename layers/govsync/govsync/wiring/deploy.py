@@ -8,6 +8,7 @@ from govsync.adapters.registry import SageMakerRegistry
 from govsync.services.deploy import Deployments
 from govsync.settings import DeploySettings, settings_for
 from govsync.wiring.built import built_once
+from govsync.wiring.gates import gate_checks
 from govsync.wiring.store import dead_letter, governance_store
 
 
@@ -21,4 +22,5 @@ def deployments() -> Deployments:
         store=governance_store(),
         strategies=strategies.build(clients),
         dead_letter=dead_letter(settings),
+        gates=gate_checks(settings),
     )

@@ -1,5 +1,5 @@
-"""govsync approve / reject / pending / export, usecases create / advance / reject: the governance API's
-service, run here with the caller's IAM identity as the person who acts (separation of duties and the
+"""govsync approve / reject / pending / export / gates check, usecases create / advance / reject: the
+governance API's service, run here with the caller's IAM identity as the person who acts (separation of duties and the
 approvers required apply as they do in the API)."""
 
 from __future__ import annotations
@@ -12,7 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from govsync_cli.base import EXIT_OK, CliError, NotFound, emit, subcommand, table, version_number
+from govsync_cli.base import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CliError,
+    NotFound,
+    command_group,
+    emit,
+    subcommand,
+    table,
+    version_number,
+)
 from govsync_cli.jobs import function_environment, use_environment
 
 API_FUNCTION = "GovernanceApiFunction"
@@ -79,6 +89,19 @@ def cmd_pending(args: argparse.Namespace) -> int:
                "deployment_status")  # fmt: skip
     emit(args, rows, table(rows, columns))
     return EXIT_OK
+
+
+@refusals_exit
+def cmd_gates_check(args: argparse.Namespace) -> int:
+    """What the policy gates say now of deploying a version into a stage; exit 1 when they would block."""
+    result = _services(args).gate_queries().check(args.group, args.version, args.stage)
+    rows = [{**r, "value": r.get("value", "")} for r in result["results"]]
+    verdict = (f"BLOCKED: a deployment of {args.group} v{args.version} into {result['stage']} would wait"
+               if result["blocked"] else f"a deployment of {args.group} v{args.version} into {result['stage']} "
+               "would go ahead")  # fmt: skip
+    text = f"policy {result['policy_version']}\n{table(rows, ('rule', 'outcome', 'value', 'reason'))}\n{verdict}"
+    emit(args, result, text)
+    return EXIT_FAILED if result["blocked"] else EXIT_OK
 
 
 def _duration(seconds: int | None) -> str:
@@ -164,6 +187,13 @@ def add_commands(commands: Any, usecases: Any) -> None:
     p.add_argument("--since", help="json: audit entries recorded at or after this ISO 8601 date or time")
     p.add_argument("--until", help="json: audit entries recorded before this ISO 8601 date or time")
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
+
+    gates = command_group(commands, "gates", "the policy gates a deployment passes")
+    p = subcommand(gates, "check", "what the gates say now of deploying a version into a stage (exit 1: it would "
+                   "wait); changes nothing", cmd_gates_check)  # fmt: skip
+    p.add_argument("group"), p.add_argument("version", type=version_number)
+    p.add_argument("--stage", help="the stage deployed into (default: the next one the version would enter)")
+    p.add_argument("--verbose", action="store_true", help="the service's own log lines too")
 
     p = subcommand(usecases, "create", "record a use case (it starts in poc)", cmd_usecases_create)
     p.add_argument("use_case_id", metavar="USE_CASE_ID")

@@ -251,6 +251,7 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
         use_function_environment(monkeypatch, "RegistrySyncFunction", ctx)
         sagemaker = boto3.client("sagemaker", region_name=REGION)
         sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+        _REGISTRANTS[id(sagemaker)] = as_registrant(sagemaker)
         changes: list[dict] = []
         motoext.on_endpoint_change(lambda endpoint, status, account, region: changes.append(
             endpoint_event(endpoint, status, account, region)))  # fmt: skip
@@ -270,11 +271,37 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
             endpoint_changes=changes,
         )
         motoext.clear_listeners()
+        _REGISTRANTS.clear()
         wiring.reset()
 
 
+# who registers versions: a data scientist's role, never the identity that approves them
+REGISTRANT_ROLE = f"arn:aws:iam::{CENTRAL}:role/DataScientist"
+REGISTRANT = f"arn:aws:sts::{CENTRAL}:assumed-role/DataScientist/alice"
+
+
+# the stack's SageMaker client (the approver) -> a client of the data scientist's, made with the stack
+_REGISTRANTS: dict[int, Any] = {}
+
+
+def as_registrant(sagemaker) -> Any:
+    """A SageMaker client like `sagemaker`, signed as the data scientist (REGISTRANT)."""
+    sts = boto3.client("sts", region_name=sagemaker.meta.region_name)
+    creds = sts.assume_role(RoleArn=REGISTRANT_ROLE, RoleSessionName="alice")["Credentials"]
+    keys = {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"]}  # fmt: skip
+    return boto3.client("sagemaker", region_name=sagemaker.meta.region_name, **keys)
+
+
+def registrant_client(stack: Stack) -> Any:
+    """The data scientist's SageMaker client: she registered the stack's versions."""
+    return _REGISTRANTS[id(stack.sagemaker)]
+
+
 def register(sagemaker, group: str = GROUP, metadata: dict | None = None, **extra) -> str:
-    """create_model_package as the SageMaker guide "Register a Model Version" does."""
+    """create_model_package as the SageMaker guide "Register a Model Version" does, as the data scientist
+        (the tests' default identity, a person of the central account, approves: separation of duties); with
+    another client (a dev account's), as that client's identity."""
     spec = extra.pop(
         "InferenceSpecification",
         {
@@ -288,7 +315,7 @@ def register(sagemaker, group: str = GROUP, metadata: dict | None = None, **extr
             "SupportedResponseMIMETypes": ["text/csv"],
         },
     )
-    return sagemaker.create_model_package(
+    return _REGISTRANTS.get(id(sagemaker), sagemaker).create_model_package(
         ModelPackageGroupName=group,
         ModelPackageDescription="Fraud detector",
         ModelApprovalStatus="PendingManualApproval",

@@ -17,7 +17,8 @@ from govsync.domain.people import PERMISSIONS
 from govsync_local import template as tpl
 from govsync_local.api_gateway import Route, rest_event
 
-from .conftest import GROUP, load_handler, register, use_function_environment
+from ..unit.helpers import FULL_METADATA
+from .conftest import GROUP, load_handler, register, registrant_client, use_function_environment
 from .test_promotion import event_for, records
 
 # name -> (email, group)
@@ -97,6 +98,7 @@ SAMPLE_PATHS = {
     "/openapi.json": ("/openapi.json", None),
     "/me": ("/me", None),
     "/models/{group}/versions/{version}/metrics": (f"/models/{GROUP}/versions/1/metrics?stage=test", None),
+    "/models/{group}/versions/{version}/gates": (f"/models/{GROUP}/versions/1/gates", None),
 }  # fmt: skip
 PERMISSION_OF = {
     ("POST", "/models/{group}/versions/{version}/stages/{stage}/decisions"): "decide",
@@ -388,3 +390,33 @@ def test_the_json_pack_holds_records_entries_of_the_window_and_chain_proofs(regi
     assert status == 400 and "must be before" in answer["message"]
     assert api(stack, "audrey", "GET", "/export?format=json&from=soon")[0] == 400
     assert api(stack, "audrey", "GET", "/export?format=xml")[0] == 400
+
+
+def test_the_registrants_own_registry_approval_deploys_nothing_until_an_approver_decides(stack):
+    # Given a version the data scientist registered (no identity map: she is her role's session)
+    arn = register(stack.sagemaker, metadata={**FULL_METADATA, "ModelRisk": "Medium"})
+    sync(stack, arn)
+    # When she approves it in the registry herself, with her own keys
+    registrant_client(stack).update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    sync(stack, arn)
+    stack.run_deployments()
+    # Then nothing is deployed, and the records say why
+    test, development = records(1)["test"], records(1)["development"]
+    assert test.deployment_status == "blocked" and "counts for nothing" in test.deployment.error
+    assert [r.rule for r in test.gates.failures] == ["separation_of_duties", "approvers"]
+    assert not development.registry_decision.authorized and development.registry_decision.door == "registry"
+    # and the gates route tells a viewer the same, changing nothing
+    status, body, _ = api(stack, "victor", "GET", f"/models/{GROUP}/versions/1/gates")
+    assert status == 200 and body["stage"] == "test" and body["blocked"]
+    assert [r["outcome"] for r in body["results"]][:3] == ["pass", "fail", "fail"]
+    assert body["recorded"]["passed"] is False
+    assert api(stack, "victor", "GET", f"/models/{GROUP}/versions/1/gates?stage=qa")[0] == 400
+    assert api(stack, "victor", "GET", f"/models/{GROUP}/versions/9/gates")[0] == 404
+    # When an approver approves it through govsync, her approval counts: it deploys, once
+    status, body, _ = decision(stack, "olivia", 1, "development")
+    assert (status, body["state"]) == (202, "sent")
+    sync(stack, arn)
+    stack.run_deployments()
+    assert records(1)["test"].deployment_status == "deployed" and records(1)["test"].gates.passed
+    assert records(1)["development"].registry_decision.by == ("olivia@example.com",)
+    assert api(stack, "victor", "GET", f"/models/{GROUP}/versions/1/gates?stage=test")[1]["blocked"] is False

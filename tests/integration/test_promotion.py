@@ -15,6 +15,7 @@ from govsync.adapters.sqs import REASON_ATTRIBUTE
 from govsync.domain.audit import verify_chain
 from govsync.domain.naming import endpoint_name, version_resource_name
 
+from ..unit.helpers import FULL_METADATA
 from .conftest import GROUP, MODEL_KEY, PROD_ACCOUNT, TEST_ACCOUNT, load_event, register
 
 
@@ -62,7 +63,9 @@ def lifecycle(stack, arn: str, stage: str, status: str) -> None:
 
 
 def promote_to_production(stack) -> str:
-    arn = register(stack.sagemaker)
+    """A medium-risk version approved in development and test: one approver each (a high-risk one's test
+    approval takes two)."""
+    arn = register(stack.sagemaker, metadata={**FULL_METADATA, "ModelRisk": "Medium"})
     sync(stack, arn)
     approve(stack, arn)
     stack.run_deployments()

@@ -15,6 +15,7 @@ from govsync.domain.audit import verify_chain
 from govsync_local import motoext
 from govsync_local.demo_monitoring import data_quality_schedule
 
+from ..unit.helpers import FULL_METADATA
 from .conftest import GROUP, PROD_ACCOUNT, TEST_ACCOUNT, register
 from .test_promotion import approve, capture_central_events, lifecycle, records, sync
 
@@ -35,7 +36,8 @@ def client_in(service: str, account: str):
 
 
 def deployed_to_test(stack) -> str:
-    arn = register(stack.sagemaker)
+    """A medium-risk version deployed to test (one approver takes it on to production too)."""
+    arn = register(stack.sagemaker, metadata={**FULL_METADATA, "ModelRisk": "Medium"})
     sync(stack, arn)
     approve(stack, arn)
     stack.run_deployments()

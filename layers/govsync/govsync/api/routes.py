@@ -11,7 +11,6 @@ from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
@@ -19,12 +18,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from govsync import __version__
-from govsync.api import dashboard
-from govsync.api.models import GROUP_NAME, USE_CASE_ID, NewUseCase, StageDecision, UseCaseDecision
+from govsync.api import dashboard, use_case_routes
+from govsync.api.access import SIGNED_IN, Answer, caller, message, requires
+from govsync.api.models import GROUP_NAME, USE_CASE_ID, StageDecision
 from govsync.domain.errors import Refused
 from govsync.domain.export import BLOG_ATTRIBUTES
-from govsync.domain.identity import person_from_claims
-from govsync.domain.people import DECIDE, EXPORT, MANAGE_USE_CASES, PERMISSIONS, READ, Person
+from govsync.domain.people import DECIDE, EXPORT, PERMISSIONS, READ
 from govsync.observability import capture_lambda_handler, logger, metrics
 from govsync.services.queries import RecordFilter, audit_trail, find_records, order, page
 from govsync.settings import ApiSettings, settings_for
@@ -32,15 +31,8 @@ from govsync.wiring import api as wiring
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(dashboard.router)
+app.include_router(use_case_routes.router)
 TITLE = "govsync governance API"
-
-
-# an answer of the API: a JSON body (Powertools' Response is generic in its body)
-Answer = Response[Any]
-
-
-def message(status: int, text: str) -> Answer:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body={"message": text})
 
 
 def invalid(exc: RequestValidationError) -> Answer:
@@ -64,33 +56,6 @@ app.exception_handler(Refused)(refused)
 @app.not_found
 def unknown_route(_exc: Exception) -> Answer:
     return message(404, f"no route {app.current_event.http_method} {app.current_event.path}")
-
-
-SIGNED_IN = "signed-in"  # any caller the authorizer vouched for, whatever their groups
-
-
-def requires(permission: str) -> Any:
-    """Route middleware: a caller the authorizer vouched for (401 otherwise), in a group holding
-    `permission` (403 otherwise; SIGNED_IN: no group needed); the caller is in `app.context["person"]`."""
-
-    def middleware(router: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Answer:
-        claims = router.current_event.request_context.authorizer.claims or {}
-        person = person_from_claims(claims)
-        if person is None:
-            return message(401, "no valid token: sign in and send the ID token in the Authorization header")
-        if permission != SIGNED_IN and (refusal := person.refusal(permission)) is not None:
-            logger.info("refused", permission=permission, by=person.name, route=router.current_event.resource)
-            return message(403, refusal)
-        router.append_context(person=person)
-        return next_middleware(router)
-
-    return middleware
-
-
-def caller() -> Person:
-    person = app.context.get("person")
-    assert isinstance(person, Person)  # set by `requires` on every route
-    return person
 
 
 # ---------------------------------------------------------------------------------------- records
@@ -187,10 +152,20 @@ def version_metrics(
     }
 
 
+@app.get("/models/<group>/versions/<version>/gates", middlewares=[requires(READ)],
+         summary="What the policy gates say now of deploying the version into a stage (no change)")  # fmt: skip
+def version_gates(
+    group: Group,
+    version: Version,
+    stage: Annotated[str | None, Query(description="A stage deployed into (default: the next one)")] = None,
+) -> dict[str, Any]:
+    return wiring.gate_queries().check(group, version, stage)
+
+
 # ---------------------------------------------------------------------------------------- people
 @app.get("/me", middlewares=[requires(SIGNED_IN)], summary="Who is signed in and what their groups let them do")
 def me() -> dict[str, Any]:
-    person = caller()
+    person = caller(app)
     return {
         "username": person.username,
         "name": person.name,
@@ -219,43 +194,8 @@ def decide_stage(
     body: StageDecision,
     if_match: Annotated[str | None, Header(alias="if-match", description="The record's registry_last_modified")] = None,
 ) -> Response[dict[str, Any]]:
-    result = wiring.decisions().decide(caller(), group, version, stage, body.decision, body.comment, if_match)
+    result = wiring.decisions().decide(caller(app), group, version, stage, body.decision, body.comment, if_match)
     return Response(status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=result)
-
-
-# ---------------------------------------------------------------------------------------- use cases
-UseCaseId = Annotated[str, Path(pattern=USE_CASE_ID)]
-
-
-@app.get("/usecases", middlewares=[requires(READ)], summary="Every use case")
-def list_use_cases() -> dict[str, Any]:
-    return {"usecases": [u.to_json() for u in wiring.governance_store().use_cases()]}
-
-
-@app.get("/usecases/<use_case_id>", middlewares=[requires(READ)], summary="A use case and its models' records")
-def show_use_case(use_case_id: UseCaseId) -> dict[str, Any]:
-    store = wiring.governance_store()
-    use_case = store.load_use_case(use_case_id)
-    if use_case is None:
-        raise Refused(404, f"no use case {use_case_id!r}")
-    records = sorted(store.records_by_use_case(use_case_id), key=order(settings_for(ApiSettings).stages))
-    return {**use_case.to_json(), "models": [r.view({use_case_id: use_case.stage}) for r in records]}
-
-
-@app.post("/usecases", middlewares=[requires(MANAGE_USE_CASES)], summary="Record a use case (in POC)")
-def create_use_case(body: NewUseCase) -> Response[dict[str, Any]]:
-    use_case = wiring.use_case_lifecycle().record(
-        caller(), body.id, body.name, owner=body.owner, lob=body.lob, description=body.description or None
-    )
-    return Response(status_code=HTTPStatus.CREATED, content_type=content_types.APPLICATION_JSON,
-                    body=use_case.to_json())  # fmt: skip
-
-
-@app.post("/usecases/<use_case_id>/decisions", middlewares=[requires(MANAGE_USE_CASES)],
-          summary="Advance a use case to its next stage, or reject it back one")  # fmt: skip
-def decide_use_case(use_case_id: UseCaseId, body: UseCaseDecision) -> dict[str, Any]:
-    lifecycle = wiring.use_case_lifecycle()
-    return lifecycle.decide(caller(), use_case_id, body.decision, body.comment, from_stage=body.from_stage).to_json()
 
 
 # ---------------------------------------------------------------------------------------- evidence
@@ -270,11 +210,11 @@ def export(
         return Response(
             status_code=200,
             content_type="text/csv; charset=utf-8",
-            body=exporter.csv(caller()),
+            body=exporter.csv(caller(app)),
             headers={"Content-Disposition": 'attachment; filename="govsync-records.csv"'},
         )
     return Response(
-        status_code=200, content_type=content_types.APPLICATION_JSON, body=exporter.pack(caller(), start, end)
+        status_code=200, content_type=content_types.APPLICATION_JSON, body=exporter.pack(caller(app), start, end)
     )
 
 

@@ -1,23 +1,25 @@
 """The policy gates as every door asks them: the deploy function before each kick, the API's and the
-CLI's `gates` (which change nothing). One `GateChecks` holds the policy in force and the settings the
+CLI's `gates` (`GateQueries`, which change nothing). One `GateChecks` holds the policy in force and the settings the
 rules read (the stage chain, the approvers each risk tier takes, who may decide in the registry)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from govsync.domain.approvals import ApprovalRules
-from govsync.domain.errors import ConfigurationProblem, GovsyncError
+from govsync.domain.arns import PackageArn
+from govsync.domain.errors import ConfigurationProblem, GovsyncError, Refused
 from govsync.domain.gate_results import GateReport
 from govsync.domain.package import PackageSnapshot
-from govsync.domain.records import StageConfig, StageRecord
+from govsync.domain.records import APPROVED, StageConfig, StageRecord
 from govsync.domain.registry_decisions import Approvers
 from govsync.gates import GateContext, evaluate
 from govsync.gates.policy import Policy
 from govsync.observability import MetricUnit, logger, metrics
-from govsync.services.ports import RegistryDecisions
+from govsync.services.ports import RegistryDecisions, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +60,42 @@ def reject_in_registry(
         return
     logger.info("registry decision set back to Rejected by the policy gates", stage=approved_in)
     metrics.add_metric(name="GateRejections", unit=MetricUnit.Count, value=1)
+
+
+@dataclass(frozen=True, slots=True)
+class GateQueries:
+    """The gates as a person asks them (the API's and the CLI's `gates`): what they would say now about
+    deploying a version into a stage, and what they said at its last deployment. Changes nothing."""
+
+    checks: GateChecks
+    store: Store
+    registry: RegistryDecisions
+    clock: Callable[[], datetime]
+    region: str
+
+    def check(self, group: str, version: int, stage: str | None = None) -> dict[str, Any]:
+        """Raises Refused: 404 no such version, 400 a stage with nothing to deploy into it."""
+        config = self.checks.config
+        records = self.store.load_version(group, version).records
+        if not records:
+            raise Refused(404, f"no governance record for {group} version {version}")
+        stage = stage or next_stage(records, config)
+        if stage not in config.stages or config.previous_stage(stage) is None:
+            later = ", ".join(config.stages[1:])
+            raise Refused(400, f"stage: {stage!r} is not a stage a version is deployed into ({later})")
+        arn = next(iter(records.values())).model_package_arn
+        parsed = PackageArn.parse(arn)
+        pkg = self.registry.describe_package(arn, parsed.region if parsed else self.region)
+        report = self.checks.report(pkg, records, stage, self.clock())
+        recorded = records[stage].gates if stage in records else None
+        return {"model_group": group, "model_version": version, **report.to_json(),
+                "blocked": not report.passed, "reasons": report.reasons(),
+                "recorded": recorded.to_json() if recorded else None}  # fmt: skip
+
+
+def next_stage(records: Mapping[str, StageRecord], config: StageConfig) -> str:
+    """The stage a version would be deployed into next: the one after the last stage approved (the
+    second stage when none is)."""
+    approved = [s for s in config.stages if s in records and records[s].model_status == APPROVED]
+    following = config.next_stage(approved[-1]) if approved else None
+    return following or (config.stages[-1] if approved else config.stages[min(1, len(config.stages) - 1)])

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from govsync.services.deployment_status import DeploymentStatus
     from govsync.services.export import Exporter
     from govsync.services.fanout import Fanout
+    from govsync.services.gate_checks import GateQueries
     from govsync.services.metrics_aggregation import MetricsAggregator
     from govsync.services.reconcile import Reconciler
     from govsync.services.registry_sync import RegistrySync
@@ -65,6 +66,12 @@ def exporter() -> Exporter:
     from govsync.wiring import api
 
     return api.exporter()
+
+
+def gate_queries() -> GateQueries:
+    from govsync.wiring import api
+
+    return api.gate_queries()
 
 
 def metrics_aggregator() -> MetricsAggregator:

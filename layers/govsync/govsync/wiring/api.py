@@ -5,13 +5,15 @@ from __future__ import annotations
 from govsync.adapters.registry import SageMakerRegistry
 from govsync.services.decisions import Decisions
 from govsync.services.export import Exporter
+from govsync.services.gate_checks import GateQueries
 from govsync.services.ports import utc_now
 from govsync.settings import ApiSettings, settings_for
 from govsync.wiring.built import built_once
+from govsync.wiring.gates import gate_checks
 from govsync.wiring.store import governance_store
 from govsync.wiring.use_cases import use_case_lifecycle
 
-__all__ = ["decisions", "exporter", "governance_store", "use_case_lifecycle"]
+__all__ = ["decisions", "exporter", "gate_queries", "governance_store", "use_case_lifecycle"]
 
 
 @built_once
@@ -24,3 +26,9 @@ def decisions() -> Decisions:
 @built_once
 def exporter() -> Exporter:
     return Exporter(settings=settings_for(ApiSettings), store=governance_store(), clock=utc_now)
+
+
+@built_once
+def gate_queries() -> GateQueries:
+    settings = settings_for(ApiSettings)
+    return GateQueries(gate_checks(settings), governance_store(), SageMakerRegistry(), utc_now, settings.region)

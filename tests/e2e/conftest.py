@@ -37,6 +37,15 @@ class Local:
             aws_secret_access_key="testing",
         )
 
+    def registrant(self):
+        """A SageMaker client of the data scientist who registers versions (a role of the central
+        account): never the identity that approves them (`client`), so separation of duties holds."""
+        creds = self.client("sts").assume_role(RoleArn="arn:aws:iam::111111111111:role/DataScientist",
+                                               RoleSessionName="alice")["Credentials"]  # fmt: skip
+        return boto3.client("sagemaker", region_name="us-east-1", endpoint_url=self.endpoint,
+                            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                            aws_session_token=creds["SessionToken"])  # fmt: skip
+
     def govsync(
         self,
         *args: str,

@@ -60,8 +60,10 @@ def test_a_burst_ends_with_every_endpoint_on_the_newest_approved_version(local):
     started = time.monotonic()
     decisions = 0
 
+    registrant = local.registrant()  # registers; `sagemaker` decides (another person)
+
     def create(group: str) -> str:
-        return sagemaker.create_model_package(ModelPackageGroupName=group, InferenceSpecification=spec,
+        return registrant.create_model_package(ModelPackageGroupName=group, InferenceSpecification=spec,
                                               ModelApprovalStatus="PendingManualApproval",
                                               CustomerMetadataProperties=METADATA)["ModelPackageArn"]  # fmt: skip
 

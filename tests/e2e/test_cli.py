@@ -256,7 +256,7 @@ def test_the_record_and_the_use_case_agree_after_the_use_case_advances(local):
     # Given a use case of its own, in development, with one model
     use_case = f"uc-{uuid.uuid4().hex[:8]}"
     group = new_group(local)
-    arn = local.client("sagemaker").create_model_package(
+    arn = local.registrant().create_model_package(
         ModelPackageGroupName=group, InferenceSpecification=SPEC, ModelApprovalStatus="PendingManualApproval",
         CustomerMetadataProperties={**METADATA, "UseCaseId": use_case, "UseCaseStage": "development"},
     )["ModelPackageArn"]  # fmt: skip

@@ -28,7 +28,8 @@ def new_group(local) -> str:
 
 
 def register(local, group: str) -> str:
-    return local.client("sagemaker").create_model_package(
+    """A version registered by the data scientist (the tests approve as another identity)."""
+    return local.registrant().create_model_package(
         ModelPackageGroupName=group, InferenceSpecification=SPEC, ModelApprovalStatus="PendingManualApproval",
         CustomerMetadataProperties=METADATA,
     )["ModelPackageArn"]  # fmt: skip
@@ -112,7 +113,7 @@ def approved_into_test(local) -> tuple[str, dict]:
         "SupportedRealtimeInferenceInstanceTypes": ["ml.m5.large"],
     }
     sagemaker = local.client("sagemaker")
-    arn = sagemaker.create_model_package(
+    arn = local.registrant().create_model_package(
         ModelPackageGroupName=group, InferenceSpecification=spec, CustomerMetadataProperties=METADATA
     )["ModelPackageArn"]
     wait_until(lambda: record(local, group), what="record")

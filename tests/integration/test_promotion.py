@@ -430,3 +430,46 @@ def test_the_endpoint_event_file_marks_the_kicked_deployment_deployed(stack):
     assert result == {"batchItemFailures": []}
     test = records(1)["test"]
     assert test.deployment_status == "deployed" and test.deployment.deployed_at == "2026-11-23T10:15:00+00:00"
+
+
+def test_a_policy_kept_in_ssm_rejects_a_version_whose_metric_falls_short(stack):
+    # Given the gate policy in an SSM parameter (as docs/gates.md puts it there): auc at least 0.8, reject
+    policy = ("version: strict-2026\nrules:\n  - rule: approvers\n  - rule: validation_metric\n    metric: auc\n"
+              "    at_least: 0.8\n    on_fail: reject\n")  # fmt: skip
+    boto3.client("ssm", region_name="us-east-1").put_parameter(Name="/govsync/gate-policy", Type="String",
+                                                                Value=policy)  # fmt: skip
+    stack.configure(GatePolicyParameter="/govsync/gate-policy")
+    # When a version without a statistics report is approved in development
+    arn = register(stack.sagemaker)
+    sync(stack, arn)
+    approve(stack, arn)
+    stack.run_deployments()
+    # Then nothing is deployed, the record says which rule of which policy, and the registry is set back
+    test = records(1)["test"]
+    assert test.deployment_status == "blocked" and test.gates.policy_version == "strict-2026"
+    assert [(r.rule, r.outcome) for r in test.gates.results] == [
+        ("records_current", "pass"),
+        ("approvers", "pass"),
+        ("validation_metric", "fail"),
+    ]
+    described = stack.sagemaker.describe_model_package(ModelPackageName=arn)
+    assert described["ModelApprovalStatus"] == "Rejected"
+    assert described["ApprovalDescription"].startswith("govsync policy gates: validation_metric: the validation")
+    # and once its event is back, the development record is rejected, by the deploy function's role
+    sync(stack, arn)
+    development = records(1)["development"]
+    assert development.model_status == "rejected" and development.registry_decision.authorized
+    assert sagemaker_in(TEST_ACCOUNT).list_endpoints()["Endpoints"] == []
+
+
+def test_a_gate_policy_that_cannot_be_used_keeps_every_deploy_request_for_a_redrive(stack):
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    ssm.put_parameter(Name="/govsync/gate-policy", Type="String", Value="version: 1\nrules:\n  - rule: nope\n")
+    stack.configure(GatePolicyParameter="/govsync/gate-policy")
+    arn = register(stack.sagemaker)
+    sync(stack, arn)
+    approve(stack, arn)
+    stack.run_deployments()
+    kept = stack.drain("DeployRequestsDLQ")
+    assert len(kept) == 1 and records(1)["test"].deployment.status == "requested"
+    assert sagemaker_in(TEST_ACCOUNT).list_endpoints()["Endpoints"] == []

@@ -342,3 +342,30 @@ def test_a_failing_rule_with_on_fail_reject_sets_the_registry_back_with_the_reas
     assert burst.registry.packages[arn]["ModelApprovalStatus"] == "Rejected"
     assert records["development"].model_status == "rejected"
     assert records["development"].stage_description.startswith("govsync policy gates: validation_metric: ")
+
+
+def test_the_gates_page_commands_parse_and_name_real_parameters():
+    import shlex
+    from pathlib import Path
+
+    from govsync_cli.main import build_parser
+    from govsync_local import template as tpl
+
+    root = Path(__file__).resolve().parents[2]
+    page = (root / "docs" / "gates.md").read_text()
+    commands, fence = [], None  # the lines of the plain (language-less) blocks: commands
+    for line in page.splitlines():
+        if line.startswith("```"):
+            fence = None if fence is not None else line[3:]
+        elif fence == "":
+            commands.append(line)
+    lines = [shlex.split(line) for line in commands]
+    lines = [words[: words.index("#")] if "#" in words else words for words in lines if words]
+    check = next(w for w in lines if w[:3] == ["govsync", "gates", "check"])
+    build_parser().parse_args([*check[1:3], "fraud-detector", "1", "--stage", "production", "--json"])
+    put = next(w for w in lines if w[:3] == ["aws", "ssm", "put-parameter"])
+    deploy = next(w for w in lines if w[:2] == ["sam", "deploy"])
+    name, value = deploy[deploy.index("--parameter-overrides") + 1].split("=", 1)
+    assert name in tpl.load(str(root / "template.yaml"))["Parameters"]
+    assert value == put[put.index("--name") + 1]
+    assert '--8<-- "layers/govsync/govsync/gates/policy.yaml"' in page  # the shipped policy, as it is

@@ -27,6 +27,7 @@ BENCHES = (
     "fanout-metrics",
     "fanout-reconcile",
     "burst",
+    "gates",
 )
 DEV_BUCKET = "bench-dev-artifacts"
 CENTRAL_BUCKET = "bench-central-artifacts"
@@ -38,6 +39,18 @@ class Deployed:
     table: str
     handler: Any
     key_arn: str
+    ctx: Any = None  # the template's context: `use` resolves another function's environment with it
+
+    def use(self, function: str) -> Any:
+        """Another function of the stack: its environment resolved from template.yaml, its handler."""
+        from govsync import wiring
+        from govsync_local import template as tpl
+        from govsync_local.invoke import load_handler
+
+        spec = tpl.function_specs(self.ctx.template)[function]
+        os.environ.update(tpl.function_environment(spec, self.ctx))
+        wiring.reset()
+        return load_handler(spec)
 
 
 @contextmanager
@@ -72,6 +85,7 @@ def deployed(function: str = "RegistrySyncFunction", parameters: dict[str, str] 
                 "GovernanceTable": table,
                 "RegistryEventsDLQ": "",
                 "DeployRequestsQueue": "",
+                "DeployRequestsDLQ": "",
                 "ScheduledJobsDLQ": "",
                 "MetricsWorkQueue": "",  # the jobs run in-process here, as `govsync schedule run` runs them
                 "ReconcileWorkQueue": "",
@@ -82,7 +96,7 @@ def deployed(function: str = "RegistrySyncFunction", parameters: dict[str, str] 
         spec = tpl.function_specs(template)[function]
         os.environ.update(tpl.function_environment(spec, ctx))
         wiring.reset()
-        yield Deployed(endpoint, table, load_handler(spec), key_arn)
+        yield Deployed(endpoint, table, load_handler(spec), key_arn, ctx)
 
 
 def cold_start(args: argparse.Namespace) -> list[str]:
@@ -146,6 +160,13 @@ def burst(args: argparse.Namespace) -> list[str]:
     return bench_burst.run(args.burst_registrations, args.burst_approvals)
 
 
+def gates(args: argparse.Namespace) -> list[str]:
+    from benchmarks import bench_gates
+
+    with deployed(parameters=bench_gates.PARAMETERS) as stack:
+        return bench_gates.run(stack, stack.use, DEV_BUCKET, args.kicks)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--versions", type=int, default=120, help="model versions for the registry sync benchmark")
@@ -158,6 +179,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16, help="invocations at once in the fanned-out runs")
     parser.add_argument("--burst-registrations", type=int, default=1000, help="versions registered in the burst")
     parser.add_argument("--burst-approvals", type=int, default=500, help="of them approved in the burst")
+    parser.add_argument("--kicks", type=int, default=40, help="deployments kicked per gate policy")
     parser.add_argument("--only", choices=BENCHES, help="run one benchmark")
     parser.add_argument(
         "--runtime-python",
@@ -177,6 +199,7 @@ def main() -> int:
         "fanout-metrics": fanout_metrics,
         "fanout-reconcile": fanout_reconcile,
         "burst": burst,
+        "gates": gates,
     }
     assert tuple(benches) == BENCHES
     for name, bench in benches.items():

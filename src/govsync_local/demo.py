@@ -5,6 +5,8 @@
 2. A data scientist uploads model.tar.gz to the dev account's bucket (dev-account.yaml's).
 3. From the dev account, create_model_package into the shared group by its ARN (the SageMaker guide's
    "Register a Model Version from a Different Account"); an account the group is not shared with is refused.
+   She approves it herself in the registry, with her dev keys: the stack records an unauthorized
+   decision that counts for nothing, and the policy gates keep it out of test (`govsync gates check`).
 4. Through the governance API (Cognito users): the data scientist may not approve her own version (403);
    a governance officer approves it: the registry decides, the stack deploys it to the test account (333…),
    and the record names the officer.
@@ -30,7 +32,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +46,14 @@ from govsync_local.demo_data import (
     records_of,
     register,
     say,
+    wait_for,
 )
+from govsync_local.demo_gates import decided_by, self_approval
 from govsync_local.demo_monitoring import monitoring
 from govsync_local.server import free_port, stop_process
 from govsync_local.stack import Accounts, client, dev_bucket_name
 
 READY_TIMEOUT = 180
-EVENT_TIMEOUT = 60
 LOG_FILE = Path(".govsync") / "demo-local-stack.log"
 
 
@@ -83,28 +85,6 @@ def start_local_stack(port: int) -> tuple[subprocess.Popen[str], str]:
             raise DemoError(f"the local stack did not start in {READY_TIMEOUT}s; see {LOG_FILE}")
         time.sleep(0.1)
     return proc, found[0]
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = EVENT_TIMEOUT) -> Any:
-    """Poll until check() is truthy, with a progress line."""
-    started = time.monotonic()
-    tty = sys.stdout.isatty()
-    last = -1
-    while True:
-        result = check()
-        elapsed = time.monotonic() - started
-        if result:
-            print(f"\r  {what}: done in {elapsed:.1f}s" + " " * 10, flush=True)
-            return result
-        if elapsed > timeout:
-            print(flush=True)
-            raise DemoError(f"timed out after {timeout:.0f}s waiting for {what}")
-        if tty:
-            print(f"\r  waiting for {what} ... {elapsed:.1f}s", end="", flush=True)
-        elif int(elapsed) // 5 != last:
-            last = int(elapsed) // 5
-            print(f"  waiting for {what} ... {elapsed:.0f}s", flush=True)
-        time.sleep(0.2)
 
 
 def user_keys(endpoint: str, user: str, account: str | None = None, accounts: Accounts | None = None) -> dict[str, str]:
@@ -251,11 +231,13 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     for artifact in record.artifacts:
         say(f"   copied {artifact.source_uri}\n       -> {artifact.central_uri} ({artifact.checksum})")
 
+    self_approval(store, endpoint, scientist, arn, version)
+
     api = GovernanceApi(endpoint)
     say("4. the governance API (its users: govsync local info --json); alice may not approve her own version")
     decide(api, "alice", GROUP, version, "development", "approve", "Ready for test", expect=403)
     decide(api, "olivia", GROUP, version, "development", "approve", "Validated on the hold-out set")
-    wait_for("the approval to reach the record", lambda: status() == "approved")
+    wait_for("the approval to reach the record", lambda: decided_by(store, version) == api.users["olivia"]["email"])
     approved_by = store.load_version(GROUP, version).records["development"].model_audit_user
     if approved_by != api.users["olivia"]["email"]:
         raise DemoError(f"the approved record names {approved_by}, not the officer who approved it")

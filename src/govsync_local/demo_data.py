@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import tarfile
+import time
+from collections.abc import Callable
 from typing import Any
 
 GROUP = "fraud-detector"
+EVENT_TIMEOUT = 60  # how long the demo waits for the stack to react to one change
 # A model-quality statistics report as SageMaker Model Monitor / Clarify write it.
 EVALUATION_REPORT = {
     "version": 0.0,
@@ -84,3 +88,25 @@ def register(scientist: Any, bucket: str, key: str, report_key: str, group: str 
             "ModelCardContent": json.dumps({"intended_uses": {"risk_rating": "High"}}),
         },
     )["ModelPackageArn"]
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = EVENT_TIMEOUT) -> Any:
+    """Poll until check() is truthy, with a progress line."""
+    started = time.monotonic()
+    tty = sys.stdout.isatty()
+    last = -1
+    while True:
+        result = check()
+        elapsed = time.monotonic() - started
+        if result:
+            print(f"\r  {what}: done in {elapsed:.1f}s" + " " * 10, flush=True)
+            return result
+        if elapsed > timeout:
+            print(flush=True)
+            raise DemoError(f"timed out after {timeout:.0f}s waiting for {what}")
+        if tty:
+            print(f"\r  waiting for {what} ... {elapsed:.1f}s", end="", flush=True)
+        elif int(elapsed) // 5 != last:
+            last = int(elapsed) // 5
+            print(f"  waiting for {what} ... {elapsed:.0f}s", flush=True)
+        time.sleep(0.2)

@@ -1,4 +1,4 @@
-"""Model packages: `ModelLifeCycle` and `ModelCard` (create, update, describe); `update_model_package`
+"""Model packages: `ModelLifeCycle`, `ModelCard` and `SourceUri` (create, update, describe); `update_model_package`
 keeps `CustomerMetadataProperties`, `ModelApprovalStatus` and `ApprovalDescription` unless told to
 change them, merges new properties and honours `CustomerMetadataPropertiesToRemove`; `CreatedBy` and
 `LastModifiedBy` name the calling IAM identity, as SageMaker does. Listing one group's packages reads
@@ -34,6 +34,8 @@ def install() -> None:
             response["ModelLifeCycle"] = self.model_life_cycle
         if getattr(self, "model_card", None):
             response["ModelCard"] = self.model_card
+        if getattr(self, "source_uri", None):
+            response["SourceUri"] = self.source_uri
         if not response.get("CustomerMetadataProperties"):
             response.pop("CustomerMetadataProperties", None)
         return response
@@ -43,6 +45,7 @@ def install() -> None:
         package = _find(self, result.result["ModelPackageArn"])
         package.model_life_cycle = self._get_param("ModelLifeCycle")
         package.model_card = self._get_param("ModelCard")
+        package.source_uri = self._get_param("SourceUri")
         if caller := caller_arn(self):
             package.created_by = {"IamIdentity": {"Arn": caller}}
         notify(package, self.current_account, self.region)
@@ -65,6 +68,8 @@ def install() -> None:
             package.model_life_cycle = life_cycle
         if (card := self._get_param("ModelCard")) is not None:
             package.model_card = card
+        if (source := self._get_param("SourceUri")) is not None:
+            package.source_uri = source
         package.modifications_done()
         if caller := caller_arn(self):
             package.last_modified_by = {"IamIdentity": {"Arn": caller}}

@@ -18,6 +18,9 @@ DEV = "222222222222"
 OTHER = "555555555555"
 GROUP_ARN = f"arn:aws:sagemaker:{REGION}:{CENTRAL}:model-package-group/{GROUP}"
 REGISTER = "arn:aws:ram::aws:permission/AWSRAMPermissionSageMakerModelPackageGroupAllowRegister"
+DEPLOY = "arn:aws:ram::aws:permission/AWSRAMPermissionSageMakerModelPackageGroupAllowDeploy"
+# the blog's `permission`, verbatim
+BLOG_PERMISSION = "arn:aws:ram::aws:permission/AWSRAMDefaultPermissionSageMakerModelPackageGroup"
 
 
 def in_account(service: str, account: str, session: str = "data-scientist"):
@@ -112,7 +115,7 @@ def test_the_blogs_ram_share_invitation_and_acceptance(stack):
     # Given the central account shares the group over RAM (the blog's create_resource_share)
     ram_client = boto3.client("ram", region_name=REGION)
     response = ram_client.create_resource_share(
-        name="model-group-resource-share", resourceArns=[GROUP_ARN], principals=[DEV], permissionArns=[REGISTER]
+        name="model-group-resource-share", resourceArns=[GROUP_ARN], principals=[DEV], permissionArns=[BLOG_PERMISSION]
     )
     resource_share_arn = response["resourceShare"]["resourceShareArn"]
     dev_sagemaker, dev_ram = in_account("sagemaker", DEV), in_account("ram", DEV)
@@ -148,9 +151,9 @@ def test_the_blogs_ram_share_invitation_and_acceptance(stack):
     )
 
 
-def test_a_read_only_share_does_not_let_the_dev_account_register(stack):
+def test_a_deploy_share_does_not_let_the_dev_account_register(stack):
     boto3.client("ram", region_name=REGION).create_resource_share(
-        name="read", resourceArns=[GROUP_ARN], principals=[DEV]
+        name="read", resourceArns=[GROUP_ARN], principals=[DEV], permissionArns=[DEPLOY]
     )
     dev_ram = in_account("ram", DEV)
     (invitation,) = dev_ram.get_resource_share_invitations()["resourceShareInvitations"]
@@ -240,3 +243,28 @@ def test_a_version_from_an_account_the_stack_does_not_accept_is_dead_lettered_an
     central_bucket = stack.ctx.refs["ArtifactBucket"]
     assert stack.s3.list_objects_v2(Bucket=central_bucket).get("KeyCount", 0) == 0
     assert DEV_BUCKET  # the artifact was there to copy
+
+
+def test_the_blogs_flow_as_written_and_the_dev_accounts_own_approval_counts_for_nothing(stack):
+    # Given the blog's share (the default permission), accepted, and a stack accepting the dev account
+    stack.configure(DevAccounts=DEV)
+    boto3.client("ram", region_name=REGION).create_resource_share(
+        name="model-group-resource-share", resourceArns=[GROUP_ARN], principals=[DEV], permissionArns=[BLOG_PERMISSION]
+    )
+    dev_ram, dev_sagemaker = in_account("ram", DEV), in_account("sagemaker", DEV)
+    (invitation,) = dev_ram.get_resource_share_invitations()["resourceShareInvitations"]
+    dev_ram.accept_resource_share_invitation(resourceShareInvitationArn=invitation["resourceShareInvitationArn"])
+    # When the data scientist registers from the dev account, then approves her own version there
+    arn = register(dev_sagemaker, group=GROUP_ARN)
+    assert stack.invoke(created_event(arn)) == {"batchItemFailures": []}
+    dev_sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    assert stack.invoke(created_event(arn)) == {"batchItemFailures": []}
+    stack.run_deployments()
+    # Then the registry says approved, but the record says by whom and that it counts for nothing
+    records = wiring.governance_store().load_version(GROUP, 1).records
+    decided = records["development"].registry_decision
+    assert records["development"].registry_status == "approved" and not decided.authorized
+    assert decided.by == (f"arn:aws:sts::{DEV}:assumed-role/data-scientist/data-scientist",)
+    # and nothing is deployed: the gates name both reasons
+    assert records["test"].deployment_status == "blocked"
+    assert [r.rule for r in records["test"].gates.failures] == ["separation_of_duties", "approvers"]

@@ -110,6 +110,11 @@ def test_metadata_complete_names_the_missing_keys():
     result = check("  - rule: metadata_complete", pkg, recs)
     assert result.outcome is GateOutcome.FAIL and result.value == "ModelOwner, ModelLoB"
     assert check("  - rule: metadata_complete", *approved_by(OFFICER)).outcome is GateOutcome.PASS
+    # a version's use-case stage is its use case's: not asked of the version unless the policy names it
+    recs["development"] = replace(recs["development"], metadata_missing=("UseCaseStage",))
+    assert check("  - rule: metadata_complete", pkg, recs).outcome is GateOutcome.PASS
+    named = check("  - rule: metadata_complete\n    keys: [UseCaseStage, ModelOwner]", pkg, recs)
+    assert named.outcome is GateOutcome.FAIL and named.value == "UseCaseStage"
 
 
 def test_model_card_must_be_linked_and_approved():

@@ -23,15 +23,25 @@ READ_ACTIONS = (
 REGISTER_ACTIONS = ("sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage")
 DEPLOY_ACTIONS = ("sagemaker:CreateModel",)
 
-# --permission -> (RAM managed permission name, the actions it grants on the group and its versions)
+# --permission -> (RAM managed permission name, the actions it grants on the group and its versions).
+# AWS's RAM reference names these permissions without listing their actions here; the sources relied on:
+# the AWS blog on cross-account Model Registry sharing shares with the default permission and then
+# registers versions from the dev account (so the default one grants registering and updating them, and
+# the local AWS grants it reading, registering and deploying: every action a share may name); the
+# SageMaker guide names the two narrower ones for deploying from, and registering into, a shared group.
 PERMISSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "default": ("AWSRAMDefaultPermissionSageMakerModelPackageGroup", READ_ACTIONS),
+    "default": ("AWSRAMDefaultPermissionSageMakerModelPackageGroup", READ_ACTIONS + REGISTER_ACTIONS + DEPLOY_ACTIONS),
     "deploy": ("AWSRAMPermissionSageMakerModelPackageGroupAllowDeploy", READ_ACTIONS + DEPLOY_ACTIONS),
     "register": ("AWSRAMPermissionSageMakerModelPackageGroupAllowRegister", READ_ACTIONS + REGISTER_ACTIONS),
 }
 # --permission -> what it lets the accounts it is shared with do, in words (`govsync groups create` says it)
 PERMISSION_MEANING: dict[str, str] = {
-    "default": "find the group and read its versions (describe, list): nothing more",
+    "default": (
+        "find the group, read its versions, register new ones, update them and create SageMaker models from "
+        "them. Updating includes approving and rejecting them: keep that decision in this account with "
+        "dev-account.yaml's registrant guardrail policy (RegistrantRoleNames) or the service control policy of "
+        "the deploy guide"
+    ),
     "deploy": "find the group, read its versions and create SageMaker models from them",
     "register": (
         "find the group, read its versions, register new ones and update them. Updating includes approving "

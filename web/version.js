@@ -1,6 +1,7 @@
-// A model version: its stages, a timeline of who did what and when, the governance attributes,
-// artifacts, validation metrics, monitoring charts with the alert thresholds, deployments and the
-// hash-chained audit trail. Refreshes itself while a decision or a deployment is on its way.
+// A model version: its stages, a timeline of who did what and when, why a deployment waits (the policy
+// gates, in words) and any decision that counts for nothing, the governance attributes, artifacts,
+// validation metrics, monitoring charts with the alert thresholds, deployments and the hash-chained
+// audit trail. Refreshes itself while a decision or a deployment is on its way.
 
 import { lineChart } from "./chart.js";
 import { chip, h, message, time } from "./dom.js";
@@ -35,13 +36,22 @@ function happened(entry) {
   const after = (name) => (changes[name] || [])[1];
   const before = (name) => (changes[name] || [])[0];
   switch (entry.action) {
-    case "registry-sync":
+    case "registry-sync": {
       if (entry.seq === 1) return `registered into ${stage}`;
+      const [unauthorized, decided] = Object.entries(entry.changes).map(([s, c]) => [s, (c.registry_decision || [])[1]])
+        .find(([, d]) => d && d.authorized === false) || [];
+      if (unauthorized) return `${unauthorized} ${decided.status} in the registry by ${decided.by.join(", ")}: it counts for nothing`;
       if (before("model_status") !== after("model_status") && after("model_status")) {
         const opened = Object.keys(entry.changes).filter((s) => s !== stage && (entry.changes[s].model_stage || [])[0] === null);
         return `${stage} ${after("model_status")} in the registry` + (opened.length ? `; ${opened.join(", ")} opened` : "");
       }
       return null;
+    }
+    case "deploy-blocked": {
+      const report = after("gates") || { results: [] };
+      const failed = report.results.filter((g) => g.outcome === "fail").map((g) => RULES[g.rule] || g.rule);
+      return `deployment into ${stage} blocked by the policy gates (${failed.join(", ")})`;
+    }
     case "decision-approve":
     case "decision-reject": {
       const decision = (after("decisions") || []).at(-1) || {};
@@ -107,6 +117,40 @@ function alertsOf(version) {
   return Object.values(version.stages).filter((r) => Object.keys(r.monitoring_alert || {}).length).map((r) =>
     message("error", `Alert in ${r.model_stage} since ${time(r.monitoring_alert.since)}: ` +
       r.monitoring_alert.breaches.map((b) => `${b.metric} ${show(b.value)} over ${show(b.threshold)}`).join("; ")));
+}
+
+// the policy gates' rules, as people read them
+const RULES = {
+  records_current: "Records current", separation_of_duties: "Separation of duties", approvers: "Approvers",
+  risk_tier: "Risk tier", metadata_complete: "Metadata complete", model_card: "Model card",
+  validation_metric: "Validation metric", reports: "Reports", lineage: "Lineage", no_open_alert: "No open alert",
+};
+const OUTCOMES = { pass: "✔ passed", fail: "✖ failed", skip: "– does not apply" };
+
+/** A decision made in the registry by someone who may not decide: it counts for nothing. */
+function unauthorizedOf(version) {
+  return Object.values(version.stages).filter((r) => r.registry_decision && r.registry_decision.authorized === false)
+    .map((r) => message("error", `Unauthorized decision on ${r.model_stage}: ${r.registry_decision.by.join(", ")} ` +
+      `${r.registry_decision.status} it in the registry. It counts for nothing: ${r.registry_decision.reason}.`));
+}
+
+/** Deployments the gates hold back, each with every reason. */
+function blockedOf(version) {
+  return Object.values(version.stages).filter((r) => r.deployment && r.deployment.status === "blocked" && r.gates)
+    .map((r) => message("error", `Blocked: the deployment into ${r.model_stage} waits until the policy gates pass. ` +
+      r.gates.results.filter((g) => g.outcome === "fail").map((g) => `${RULES[g.rule] || g.rule}: ${g.reason}.`).join(" ")));
+}
+
+function gates(version) {
+  const judged = Object.values(version.stages).filter((r) => r.gates && r.gates.results);
+  if (!judged.length) return [message("info", "No deployment of this version has been through the policy gates yet.")];
+  return judged.flatMap((r) => [
+    h("h3", {}, `Deploying into ${r.model_stage}: ${r.gates.passed ? "every gate passed" : "blocked"}`,
+      h("span", { class: "muted" }, ` · policy ${r.gates.policy_version}, ${time(r.gates.evaluated_at)}`)),
+    table(["Rule", "Outcome", "Seen", "Why"], r.gates.results.map((g) => h("tr", { "data-rule": g.rule, "data-outcome": g.outcome },
+      h("th", { scope: "row" }, RULES[g.rule] || g.rule), h("td", {}, OUTCOMES[g.outcome] || g.outcome),
+      h("td", {}, show(g.value)), h("td", {}, g.reason))), { id: `gates-${r.model_stage}`, class: "gates" }),
+  ]);
 }
 
 function deployments(version) {
@@ -183,8 +227,9 @@ export async function versionView(main, ctx) {
         " ", h("a", { href: "#/approvals" }, "Decide in the approval queue"), " ",
         h("button", { type: "button", class: "secondary", onclick: () => draw() }, "Refresh")),
       inFlight(version) ? h("p", { class: "muted", role: "status" }, "A decision or a deployment is on its way: this page refreshes itself.") : null);
-    ctx.show(head, ...alertsOf(version),
+    ctx.show(head, ...alertsOf(version), ...unauthorizedOf(version), ...blockedOf(version),
       section("Timeline", "timeline-section", timeline(audit.entries)),
+      section("Policy gates", "gates-section", ...gates(version)),
       section("Monitoring", "monitoring", ...(await monitoring(ctx, group, version))),
       section("Deployments", "deployment-section", deployments(version)),
       section("Governance attributes", "attributes-section", attributes(version)),

@@ -253,3 +253,37 @@ def test_keyboard_alone_signs_in(demo, browser):
         wait(browser).until(seen.text_to_be_present_in_element((By.ID, "who-name"), user["email"]))
     except TimeoutException:
         pytest.fail(browser.find_element(By.ID, "main").text)
+
+
+def test_a_version_its_registrant_approved_herself_says_why_it_is_not_deployed(demo, browser):
+    # Given a version the data scientist registered from the dev account and approved herself, with boto3
+    accounts = Accounts.from_env()
+    scientist = user_client(
+        "sagemaker", demo.endpoint, user_keys(demo.endpoint, "alice-self-approval", accounts.dev, accounts)
+    )
+    group_arn = f"arn:aws:sagemaker:us-east-1:{accounts.central}:model-package-group/{GROUP}"
+    arn = register(scientist, dev_bucket_name(accounts), KEY, REPORT_KEY, group=group_arn)
+    scientist.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    model = f"{GROUP}/{arn.rsplit('/', 1)[1]}"
+    # When an officer opens its page
+    sign_in(browser, demo, "olivia")
+    go(browser, f"models/{model}", "#stage-chips")
+    # Then it says, in words, that the approval counts for nothing and why nothing is deployed
+    failing = '#gates-test tr[data-outcome="fail"]'
+    for _ in range(2):  # the page refreshes itself only while something is on its way: look again once blocked
+        wait(browser, 60).until(seen.presence_of_element_located((By.CSS_SELECTOR, failing)))
+        browser.refresh()
+    wait(browser).until(seen.presence_of_element_located((By.CSS_SELECTOR, failing)))
+    notes = " ".join(e.text for e in browser.find_elements(By.CSS_SELECTOR, ".note-error"))
+    assert "Unauthorized decision on development" in notes and "It counts for nothing" in notes
+    assert "Blocked: the deployment into test waits until the policy gates pass." in notes
+    assert "Separation of duties:" in notes and "Approvers: the approval of development counts for nothing" in notes
+    failed = [
+        r.get_attribute("data-rule")
+        for r in browser.find_elements(By.CSS_SELECTOR, '#gates-test tr[data-outcome="fail"]')
+    ]
+    assert failed == ["separation_of_duties", "approvers"]
+    wait(browser).until(
+        seen.text_to_be_present_in_element((By.ID, "timeline"), "deployment into test blocked by the policy gates")
+    )
+    screenshot(browser, "version-blocked-by-gates")

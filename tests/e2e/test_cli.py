@@ -279,3 +279,23 @@ def test_the_record_and_the_use_case_agree_after_the_use_case_advances(local):
     assert {u["use_case_id"]: u["use_case_stage"] for u in every}[use_case] == "qa"
     table = local.govsync("usecases", "list").stdout
     assert any(line.split()[:1] == [use_case] and " qa " in line for line in table.splitlines()), table
+
+
+# ---------------------------------------------------------------- 9. the policy gates, asked
+def test_gates_check_says_what_would_block_and_exits_1(local, synced):
+    # Given version 1, registered but not approved: its deployment into test would wait
+    text = local.govsync("gates", "check", synced, "1")
+    shown = local.govsync("gates", "check", synced, "1", "--json")
+    # Then the table names each rule's outcome and the verdict, and the exit code says it would block
+    assert text.returncode == 1 and shown.returncode == 1, text.stderr
+    assert "policy 2026-12-06" in text.stdout and f"BLOCKED: a deployment of {synced} v1 into test" in text.stdout
+    assert "approvers" in text.stdout and "no approval of development is recorded" in text.stdout
+    report = json.loads(shown.stdout)
+    assert report["stage"] == "test" and report["blocked"] and report["recorded"] is None
+    assert [r["rule"] for r in report["results"]] == ["records_current", "separation_of_duties", "approvers",
+                                                      "risk_tier", "metadata_complete"]  # fmt: skip
+    # and bad input is named: a stage nothing is deployed into (2), a version that does not exist (1)
+    wrong = local.govsync("gates", "check", synced, "1", "--stage", "development")
+    assert wrong.returncode == 2 and "is not a stage a version is deployed into (test, production)" in wrong.stderr
+    missing = local.govsync("gates", "check", synced, "99")
+    assert missing.returncode == 1 and "no governance record" in missing.stderr

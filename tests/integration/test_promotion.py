@@ -16,7 +16,7 @@ from govsync.domain.audit import verify_chain
 from govsync.domain.naming import endpoint_name, version_resource_name
 
 from ..unit.helpers import FULL_METADATA
-from .conftest import GROUP, MODEL_KEY, PROD_ACCOUNT, TEST_ACCOUNT, load_event, register
+from .conftest import DEV_BUCKET, GROUP, MODEL_KEY, PROD_ACCOUNT, TEST_ACCOUNT, load_event, register
 
 
 def event_for(arn: str, detail_type: str = "SageMaker Model Package State Change") -> dict:
@@ -473,3 +473,42 @@ def test_a_gate_policy_that_cannot_be_used_keeps_every_deploy_request_for_a_redr
     kept = stack.drain("DeployRequestsDLQ")
     assert len(kept) == 1 and records(1)["test"].deployment.status == "requested"
     assert sagemaker_in(TEST_ACCOUNT).list_endpoints()["Endpoints"] == []
+
+
+def test_a_metric_below_its_threshold_blocks_production_and_a_better_version_goes_through(stack):
+    # Given a policy holding production deployments to auc >= 0.8 (block), kept in SSM
+    policy = ("version: metric-gate\nrules:\n  - rule: approvers\n  - rule: validation_metric\n    metric: auc\n"
+              "    at_least: 0.8\n    stages: [production]\n")  # fmt: skip
+    boto3.client("ssm", region_name="us-east-1").put_parameter(Name="/govsync/gates", Type="String", Value=policy)
+    stack.configure(GatePolicyParameter="/govsync/gates")
+
+    def promoted(auc: float) -> str:
+        """A version with a statistics report of `auc`, approved in development and test."""
+        key = f"reports/auc-{auc}.json"
+        report = {"binary_classification_metrics": {"auc": {"value": auc, "standard_deviation": 0.01}}}
+        stack.s3.put_object(
+            Bucket=DEV_BUCKET, Key=key, Body=json.dumps(report).encode(), ContentType="application/json"
+        )
+        metrics = {
+            "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": f"s3://{DEV_BUCKET}/{key}"}}
+        }
+        arn = register(stack.sagemaker, metadata={**FULL_METADATA, "ModelRisk": "Medium"}, ModelMetrics=metrics)
+        sync(stack, arn)
+        approve(stack, arn)
+        stack.run_deployments()
+        lifecycle(stack, arn, "Staging", "Approved")
+        stack.run_deployments()
+        return arn
+
+    # When version 1, whose report says auc 0.72, is approved into production
+    promoted(0.72)
+    # Then it is live in test (the rule is for production) but production waits, and the record says why
+    assert records(1)["test"].deployment_status == "deployed"
+    production = records(1)["production"]
+    assert production.deployment_status == "blocked" and "auc is 0.72, want >= 0.8" in production.deployment.error
+    assert sagemaker_in(PROD_ACCOUNT).list_endpoints()["Endpoints"] == []
+    # When version 2 comes with a better report, it goes all the way
+    promoted(0.86)
+    assert records(2)["production"].deployment_status == "deployed" and records(2)["production"].gates.passed
+    served = sagemaker_in(PROD_ACCOUNT).describe_endpoint(EndpointName=endpoint_name(GROUP, "production"))
+    assert served["EndpointConfigName"] == version_resource_name(GROUP, 2, "production")

@@ -141,16 +141,24 @@ function blockedOf(version) {
       r.gates.results.filter((g) => g.outcome === "fail").map((g) => `${RULES[g.rule] || g.rule}: ${g.reason}.`).join(" ")));
 }
 
-function gates(version) {
-  const judged = Object.values(version.stages).filter((r) => r.gates && r.gates.results);
-  if (!judged.length) return [message("info", "No deployment of this version has been through the policy gates yet.")];
-  return judged.flatMap((r) => [
-    h("h3", {}, `Deploying into ${r.model_stage}: ${r.gates.passed ? "every gate passed" : "blocked"}`,
+function gatesTable(results, id) {
+  return table(["Rule", "Outcome", "Seen", "Why"], results.map((g) => h("tr", { "data-rule": g.rule, "data-outcome": g.outcome },
+    h("th", { scope: "row" }, RULES[g.rule] || g.rule), h("td", {}, OUTCOMES[g.outcome] || g.outcome),
+    h("td", {}, show(g.value)), h("td", {}, g.reason))), { id, class: "gates" });
+}
+
+/** What the gates say now of the version's next deployment, then what they said at each deployment. */
+function gates(version, now) {
+  const parts = now ? [
+    h("h3", {}, `Deploying into ${now.stage} now: ${now.blocked ? "it would wait" : "it would go ahead"}`,
+      h("span", { class: "muted" }, ` · policy ${now.policy_version}`)),
+    gatesTable(now.results, "gates-now")] : [];
+  for (const r of Object.values(version.stages).filter((r) => r.gates && r.gates.results)) {
+    parts.push(h("h3", {}, `At its deployment into ${r.model_stage}: ${r.gates.passed ? "every gate passed" : "blocked"}`,
       h("span", { class: "muted" }, ` · policy ${r.gates.policy_version}, ${time(r.gates.evaluated_at)}`)),
-    table(["Rule", "Outcome", "Seen", "Why"], r.gates.results.map((g) => h("tr", { "data-rule": g.rule, "data-outcome": g.outcome },
-      h("th", { scope: "row" }, RULES[g.rule] || g.rule), h("td", {}, OUTCOMES[g.outcome] || g.outcome),
-      h("td", {}, show(g.value)), h("td", {}, g.reason))), { id: `gates-${r.model_stage}`, class: "gates" }),
-  ]);
+    gatesTable(r.gates.results, `gates-${r.model_stage}`));
+  }
+  return parts.length ? parts : [message("info", "The policy gates could not be read.")];
 }
 
 function deployments(version) {
@@ -217,7 +225,8 @@ export async function versionView(main, ctx) {
   document.title = `${group} v${number} — govsync`;
   const base = `models/${encodeURIComponent(group)}/versions/${encodeURIComponent(number)}`;
   const draw = async () => {
-    const [version, audit] = await Promise.all([ctx.api.get(base), ctx.api.get(`${base}/audit`)]);
+    const [version, audit, now] = await Promise.all([ctx.api.get(base), ctx.api.get(`${base}/audit`),
+      ctx.api.get(`${base}/gates`).catch(() => null)]);
     const first = Object.values(version.stages)[0];
     const head = h("header", { class: "version-head" },
       h("h1", {}, `${group} v${number}`),
@@ -229,7 +238,7 @@ export async function versionView(main, ctx) {
       inFlight(version) ? h("p", { class: "muted", role: "status" }, "A decision or a deployment is on its way: this page refreshes itself.") : null);
     ctx.show(head, ...alertsOf(version), ...unauthorizedOf(version), ...blockedOf(version),
       section("Timeline", "timeline-section", timeline(audit.entries)),
-      section("Policy gates", "gates-section", ...gates(version)),
+      section("Policy gates", "gates-section", ...gates(version, now)),
       section("Monitoring", "monitoring", ...(await monitoring(ctx, group, version))),
       section("Deployments", "deployment-section", deployments(version)),
       section("Governance attributes", "attributes-section", attributes(version)),

@@ -19,18 +19,17 @@ def decided_by(store: Any, version: int) -> str | None:
 
 
 def self_approval(store: Any, endpoint: str, scientist: Any, arn: str, version: int) -> None:
-    """The data scientist approves her own version in the registry: it counts for nothing, nothing deploys."""
+    """The data scientist approves her own version in the registry: it counts for nothing (development
+    still waits for a decision, nothing is promoted), and the gates say why a deployment would wait."""
     say("   she approves it herself in the registry with her dev keys (the register permission allows the call)")
     scientist.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="LGTM")
 
-    def blocked() -> Any:
-        records = store.load_version(GROUP, version).records
-        test = records.get("test")
-        return test is not None and test.deployment_status == "blocked" and records
+    def judged() -> Any:
+        decided = store.load_version(GROUP, version).records["development"].registry_decision
+        return decided if decided is not None and decided.status == "approved" else None
 
-    records = wait_for("the policy gates to hold the deployment to test", blocked)
-    decided = records["development"].registry_decision
-    if decided is None or decided.authorized:
+    decided = wait_for("the registry's event to be judged", judged)
+    if decided.authorized:
         raise DemoError(f"the registrant's own approval was not recorded as unauthorized: {decided}")
     say(f"   recorded as an unauthorized decision: {decided.reason}")
     command = ["govsync", "gates", "check", GROUP, str(version), "--stage", "test"]

@@ -265,6 +265,5 @@ def test_the_blogs_flow_as_written_and_the_dev_accounts_own_approval_counts_for_
     decided = records["development"].registry_decision
     assert records["development"].registry_status == "approved" and not decided.authorized
     assert decided.by == (f"arn:aws:sts::{DEV}:assumed-role/data-scientist/data-scientist",)
-    # and nothing is deployed: the gates name both reasons
-    assert records["test"].deployment_status == "blocked"
-    assert [r.rule for r in records["test"].gates.failures] == ["separation_of_duties", "approvers"]
+    # and nothing is promoted: development still waits for a decision
+    assert records["development"].model_status == "pending" and "test" not in records

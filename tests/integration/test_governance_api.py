@@ -162,11 +162,14 @@ def test_an_approval_goes_through_the_registry_and_the_record_names_the_person(r
     assert entry.changes["development"]["model_status"] == ["pending", "approved"]
 
 
-def test_a_decision_made_with_boto3_is_attributed_to_its_iam_identity(registered, stack):
+def test_a_decision_made_with_boto3_is_attributed_to_its_iam_identity_and_judged_through_the_map(registered, stack):
     stack.sagemaker.update_model_package(ModelPackageArn=registered, ModelApprovalStatus="Approved")
     sync(stack, registered)
     record = records(1)["development"]
-    assert record.model_status == "approved" and record.model_audit_user.startswith("arn:aws:")
+    assert record.model_audit_user.startswith("arn:aws:") and record.registry_decision.by == (record.model_audit_user,)
+    # the identity map names alice, the registrant, behind every identity of this account: it counts for nothing
+    assert not record.registry_decision.authorized and "separation of duties" in record.registry_decision.reason
+    assert (record.registry_status, record.model_status) == ("approved", "pending")
 
 
 def test_the_registrant_may_not_approve_and_the_refusal_is_audited(registered, stack):
@@ -400,16 +403,20 @@ def test_the_registrants_own_registry_approval_deploys_nothing_until_an_approver
     registrant_client(stack).update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
     sync(stack, arn)
     stack.run_deployments()
-    # Then nothing is deployed, and the records say why
-    test, development = records(1)["test"], records(1)["development"]
-    assert test.deployment_status == "blocked" and "counts for nothing" in test.deployment.error
-    assert [r.rule for r in test.gates.failures] == ["separation_of_duties", "approvers"]
+    # Then nothing is promoted or deployed, and the record says why
+    development = records(1)["development"]
+    assert "test" not in records(1)
     assert not development.registry_decision.authorized and development.registry_decision.door == "registry"
+    assert "separation of duties" in development.registry_decision.reason
+    # and the stage still waits for a decision: in the approval queue, its governance decision pending
+    assert development.model_status == "pending" and development.registry_status == "approved"
+    waiting = api(stack, "olivia", "GET", "/approvals/pending")[1]["pending"]
+    assert [(r["model_version"], r["stage"]) for r in waiting] == [(1, "development")]
     # and the gates route tells a viewer the same, changing nothing
     status, body, _ = api(stack, "victor", "GET", f"/models/{GROUP}/versions/1/gates")
     assert status == 200 and body["stage"] == "test" and body["blocked"]
     assert [r["outcome"] for r in body["results"]][:3] == ["pass", "fail", "fail"]
-    assert body["recorded"]["passed"] is False
+    assert body["recorded"] is None and "approvers: the approval of development counts for nothing" in body["reasons"]
     assert api(stack, "victor", "GET", f"/models/{GROUP}/versions/1/gates?stage=qa")[0] == 400
     assert api(stack, "victor", "GET", f"/models/{GROUP}/versions/9/gates")[0] == 404
     # When an approver approves it through govsync, her approval counts: it deploys, once
@@ -419,4 +426,5 @@ def test_the_registrants_own_registry_approval_deploys_nothing_until_an_approver
     stack.run_deployments()
     assert records(1)["test"].deployment_status == "deployed" and records(1)["test"].gates.passed
     assert records(1)["development"].registry_decision.by == ("olivia@example.com",)
+    assert records(1)["development"].model_status == "approved"
     assert api(stack, "victor", "GET", f"/models/{GROUP}/versions/1/gates?stage=test")[1]["blocked"] is False

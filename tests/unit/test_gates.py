@@ -237,9 +237,12 @@ def test_a_registry_decision_is_judged_by_who_made_it():
     decided = after["development"].registry_decision
     assert decided.door == "registry" and decided.by == (REGISTRANT,) and not decided.authorized
     assert "separation of duties" in decided.reason
+    # it counts for nothing: the governance decision stays pending (the approval queue shows it)
+    assert after["development"].model_status == "pending" and after["development"].registry_status == "approved"
     narrowed = Approvers((f"arn:aws:sts::{CENTRAL}:assumed-role/ModelRiskOfficer/*",))
     officer = replace(pkg, last_modified_by=OFFICER)
-    assert attribute(pending, recs, officer, narrowed)[0]["development"].registry_decision.authorized
+    counted = attribute(pending, recs, officer, narrowed)[0]["development"]
+    assert counted.registry_decision.authorized and counted.model_status == "approved"
     admin = replace(pkg, last_modified_by=f"arn:aws:sts::{CENTRAL}:assumed-role/Admin/ann")
     refused = attribute(pending, recs, admin, narrowed)[0]["development"].registry_decision
     assert not refused.authorized and "is not one of the approver identities" in refused.reason
@@ -253,6 +256,7 @@ def test_an_approval_touched_by_someone_who_may_not_decide_no_longer_counts():
     after, _ = attribute(before, dict(before), touched, Approvers(), frozenset({"development"}))
     decided = after["development"].registry_decision
     assert not decided.authorized and f"changed by {REGISTRANT} after {OFFICER} approved it" in decided.reason
+    assert after["development"].model_status == "pending"
     # an officer touching it leaves the approval as it was
     kept, _ = attribute(before, dict(before), replace(pkg, last_modified_by=OTHER_OFFICER), Approvers(),
                         frozenset({"development"}))  # fmt: skip
@@ -294,6 +298,7 @@ def test_a_report_round_trips_and_says_its_failures_in_words():
 # ---------------------------------------------------------------------------------------------- the deploy boundary
 def test_a_version_the_registrant_approved_herself_is_blocked_then_deployed_once_an_officer_decides():
     from .test_convergence import ACCOUNTS, Burst
+    from .test_convergence import GATES as GATES_OF_BURST
     from .test_convergence import OFFICER as CENTRAL_OFFICER
     from .test_convergence import REGISTRANT as DEV_REGISTRANT
 
@@ -304,10 +309,13 @@ def test_a_version_the_registrant_approved_herself_is_blocked_then_deployed_once
     burst.drain()
     records = burst.store.records[("fraud", 1)]
     assert burst.endpoints.kicks == [] and not burst.endpoints.endpoints
-    assert records["test"].deployment_status == "blocked"
-    assert [r.rule for r in records["test"].gates.failures] == ["separation_of_duties", "approvers"]
-    assert "counts for nothing" in records["test"].deployment.error
+    # her approval counts for nothing: development still waits for a decision, nothing is promoted
     assert not records["development"].registry_decision.authorized
+    assert records["development"].model_status == "pending" and "test" not in records
+    # and were a deployment asked for, the gates would say why it waits
+    pkg = burst.registry.describe_package(arn, "us-east-1")
+    report = GATES_OF_BURST.report(pkg, records, "test", NOW)
+    assert [r.rule for r in report.failures] == ["separation_of_duties", "approvers"]
     # an officer approving it again in the registry (the status unchanged) does not make it count: the
     # registry cannot say whose approval it now is
     burst.registry.decide(arn, "Approved", CENTRAL_OFFICER)

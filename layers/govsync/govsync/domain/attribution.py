@@ -10,7 +10,7 @@ from dataclasses import replace
 from govsync.domain.approvals import STATUS_OF
 from govsync.domain.decisions import APPLIED, COLLECTED, SENT, SUPERSEDED, Decision
 from govsync.domain.package import PackageSnapshot
-from govsync.domain.records import APPROVED, Records, StageRecord
+from govsync.domain.records import APPROVED, PENDING, Records, StageRecord
 from govsync.domain.registry_decisions import Approvers, through_govsync, through_registry
 
 
@@ -24,7 +24,9 @@ def attribute(
     """Who made each new registry decision, and through which door (the record's `registry_decision`).
     A decision that a person's decision sent: the stage record names the person(s) and their decisions
     are `applied`; the actor for the audit entry, or None (the registry's identity stays). A decision
-    made in the registry itself is judged (`Approvers.refusal`): an unauthorized one counts for nothing.
+    made in the registry itself is judged (`Approvers.refusal`): an unauthorized approval counts for
+    nothing (the record keeps its governance decision, `model_status`, as it was: it waits for a person who
+    may decide, in the approval queue; a rejection is always honoured).
     An approval the package names (`named`: its ModelApprovalStatus's stage and its ModelLifeCycle's)
     stays as it was when someone who may not decide changed the package since, unless it is judged
     again: the registry cannot say whether they made the approval again, so it counts for nothing until
@@ -58,10 +60,12 @@ def attribute(
                 people = [*earlier.by, *people]  # countersigned: the approvers before still count
             actor = ", ".join(dict.fromkeys(d.by for d in sent))
             door = through_govsync(status, people, sent[-1].id, at)
-            result[stage] = replace(record, decisions=decisions, model_audit_user=actor, registry_decision=door)
+            result[stage] = replace(record, decisions=decisions, model_audit_user=actor, registry_decision=door,
+                                    model_status=status)  # fmt: skip
         elif pkg is not None:
             door = through_registry(status, pkg.actor, at, pkg.created_by, pkg.account, approvers or Approvers())
-            result[stage] = replace(record, decisions=decisions, registry_decision=door)
+            kept = record.model_status if door.authorized or status != APPROVED else _undecided(old)
+            result[stage] = replace(record, decisions=decisions, registry_decision=door, model_status=kept)
         elif decisions != record.decisions:
             result[stage] = replace(record, decisions=decisions)
     return result, actor
@@ -77,7 +81,13 @@ def _touched(old: StageRecord, record: StageRecord, pkg: PackageSnapshot, approv
     if judged.authorized:
         return record
     reason = f"the package was changed by {pkg.actor} after {', '.join(decided.by)} approved it: {judged.reason}"
-    return replace(record, registry_decision=replace(judged, reason=reason))
+    return replace(record, registry_decision=replace(judged, reason=reason), model_status=PENDING)
+
+
+def _undecided(old: StageRecord | None) -> str:
+    """The governance decision a stage keeps when an approval that counts for nothing arrives: what it
+    was (pending, or rejected), never approved."""
+    return old.model_status if old is not None and old.model_status != APPROVED else PENDING
 
 
 def _ids(sent: Sequence[Decision]) -> set[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from govsync.domain.deployment import ACTIVE, Action, Deployment, DeployState
 from govsync.domain.gate_results import GateReport
 from govsync.domain.package import PackageSnapshot
-from govsync.domain.records import APPROVED, PENDING, REJECTED, Records, StageConfig, StageRecord
+from govsync.domain.records import APPROVED, PENDING, REJECTED, RETIRED, Records, StageConfig, StageRecord
 from govsync.domain.registry_decisions import Approvers
 from govsync.domain.targets import Target
 
@@ -119,7 +119,9 @@ def plan_promotions(
             existing, previous = planned.get(stage), plan.config.previous_stage(stage)
             if previous is None or stage in wanted or not deployable_in(plan.pkg, stage, plan.config):
                 continue
-            if (existing is None or existing.deployment.status in REDEPLOYABLE) and previous in planned:
+            # the stage before must be approved by people who may decide (see domain.attribution)
+            decided = previous in planned and planned[previous].model_status in (APPROVED, RETIRED)
+            if (existing is None or existing.deployment.status in REDEPLOYABLE) and decided:
                 wanted[stage] = (previous, planned[previous])
     for following in plan.config.stages:
         if following not in wanted or following not in plan.targets:

@@ -40,5 +40,6 @@ def records_after(
     """The version's records once the package's state is applied to `before`, and the person who made
     the decision when it came through govsync (None: the registry's own actor)."""
     implied = build_stage_records(pkg, governance, plan.config, artifacts)
-    after = plan_rollbacks(before, plan_promotions(before, merge_records(before, implied), plan), plan)
-    return attribute(before, after, plan.pkg, plan.approvers, frozenset(implied))
+    # who decided comes first: an approval that counts for nothing promotes nothing
+    after, person = attribute(before, merge_records(before, implied), plan.pkg, plan.approvers, frozenset(implied))
+    return plan_rollbacks(before, plan_promotions(before, after, plan), plan), person

@@ -25,6 +25,7 @@ from .test_promotion import event_for, records
 PEOPLE = {
     "alice": ("alice@example.com", "approvers"),  # registers the versions (IdentityMap below)
     "olivia": ("olivia@example.com", "approvers"),
+    "Olivia": ("Olivia@Example.com", "approvers"),  # a second Cognito user of the same person
     "oscar": ("oscar@example.com", "approvers"),
     "adam": ("adam@example.com", "admins"),
     "audrey": ("audrey@example.com", "auditors"),
@@ -428,3 +429,26 @@ def test_the_registrants_own_registry_approval_deploys_nothing_until_an_approver
     assert records(1)["development"].registry_decision.by == ("olivia@example.com",)
     assert records(1)["development"].model_status == "approved"
     assert api(stack, "victor", "GET", f"/models/{GROUP}/versions/1/gates?stage=test")[1]["blocked"] is False
+
+
+def test_two_cognito_users_of_one_person_count_once_and_a_homoglyph_risk_holds_the_version(stack):
+    # Given a high-risk version, approved in development, its test stage waiting for two approvers
+    stack.configure(IdentityMap=REGISTRANT_MAP)
+    arn = register(stack.sagemaker)
+    sync(stack, arn)
+    _approve_development(stack, arn)
+    # When olivia approves test, then her second user (another case, the same email) does
+    assert decision(stack, "olivia", 1, "test")[1]["state"] == "collected"
+    status, answer, _ = decision(stack, "Olivia", 1, "test")
+    # Then the second counts for nothing: one person, one vote
+    assert status == 409 and "already approved test: it takes 2 distinct approvers (1 so far)" in answer["message"]
+    assert "ModelLifeCycle" not in described(stack, arn)
+    # Given a version whose ModelRisk is "High" spelled with a Greek capital Eta
+    homoglyph = register(stack.sagemaker, metadata={**FULL_METADATA, "ModelRisk": "\u0397igh"})
+    sync(stack, homoglyph)
+    # Then it cannot be approved through the API, and the gates name the value, escaped
+    status, answer, _ = decision(stack, "olivia", 2, "development")
+    assert status == 409 and "'\u0397igh' is not one of high, medium, low" in answer["message"]
+    report = api(stack, "victor", "GET", f"/models/{GROUP}/versions/2/gates")[1]
+    risk = next(r for r in report["results"] if r["rule"] == "risk_tier")
+    assert risk["outcome"] == "fail" and risk["value"] == "'\\u0397igh'"

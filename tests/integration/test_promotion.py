@@ -62,10 +62,10 @@ def lifecycle(stack, arn: str, stage: str, status: str) -> None:
     sync(stack, arn)
 
 
-def promote_to_production(stack) -> str:
-    """A medium-risk version approved in development and test: one approver each (a high-risk one's test
-    approval takes two)."""
-    arn = register(stack.sagemaker, metadata={**FULL_METADATA, "ModelRisk": "Medium"})
+def promote_to_production(stack, **extra) -> str:
+    """A medium-risk version (`extra`: more of create_model_package) approved in development and test:
+    one approver each (a high-risk one's test approval takes two)."""
+    arn = register(stack.sagemaker, metadata={**FULL_METADATA, "ModelRisk": "Medium"}, **extra)
     sync(stack, arn)
     approve(stack, arn)
     stack.run_deployments()
@@ -492,13 +492,7 @@ def test_a_metric_below_its_threshold_blocks_production_and_a_better_version_goe
         metrics = {
             "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": f"s3://{DEV_BUCKET}/{key}"}}
         }
-        arn = register(stack.sagemaker, metadata={**FULL_METADATA, "ModelRisk": "Medium"}, ModelMetrics=metrics)
-        sync(stack, arn)
-        approve(stack, arn)
-        stack.run_deployments()
-        lifecycle(stack, arn, "Staging", "Approved")
-        stack.run_deployments()
-        return arn
+        return promote_to_production(stack, ModelMetrics=metrics)
 
     # When version 1, whose report says auc 0.72, is approved into production
     promoted(0.72)

@@ -159,3 +159,23 @@ def test_only_the_dashboards_static_files_skip_the_apis_authorizer():
     # and the table keeps the metrics history bounded by its TTL attribute
     ttl = template["Resources"]["GovernanceTable"]["Properties"]["TimeToLiveSpecification"]
     assert ttl == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_the_deploy_function_may_reject_in_the_registry_but_never_approve():
+    """A gate with `on_fail: reject` sets a decision back to Rejected: the deploy function's role may
+    update model packages for that, and is denied every approval."""
+    role = load("template.yaml")["Resources"]["DeployFunctionRole"]
+    found = list(statements(role))
+    assert any(s["Effect"] == "Allow" and "sagemaker:UpdateModelPackage" in actions(s) for s in found)
+    denied = {
+        (key, value)
+        for s in found
+        if s["Effect"] == "Deny" and "sagemaker:UpdateModelPackage" in actions(s)
+        for keys in s["Condition"].values()
+        for key, values in keys.items()
+        for value in values
+    }
+    assert denied == {("sagemaker:ModelApprovalStatus", "Approved"),
+                      ("sagemaker:ModelApprovalStatus", "PendingManualApproval"),
+                      ("sagemaker:ModelLifeCycle:stageStatus", "Approved"),
+                      ("sagemaker:ModelLifeCycle:stageStatus", "PendingApproval")}  # fmt: skip

@@ -179,3 +179,29 @@ def test_the_deploy_function_may_reject_in_the_registry_but_never_approve():
                       ("sagemaker:ModelApprovalStatus", "PendingManualApproval"),
                       ("sagemaker:ModelLifeCycle:stageStatus", "Approved"),
                       ("sagemaker:ModelLifeCycle:stageStatus", "PendingApproval")}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_no_rule_drops_an_event_it_cannot_deliver(name):
+    """Every EventBridge rule target retries, then keeps what it could not deliver in a dead-letter
+    queue that lets that rule (and only it) send, and whose messages raise an alarm."""
+    template = load(name)
+    policies = of_type(template, "AWS::SQS::QueuePolicy").values()
+    alarmed = {
+        d["Value"]["Fn::GetAtt"][0]
+        for alarm in of_type(template, "AWS::CloudWatch::Alarm").values()
+        for d in alarm["Properties"].get("Dimensions", [])
+        if d["Name"] == "QueueName" and isinstance(d["Value"], dict)
+    }
+    rules = of_type(template, "AWS::Events::Rule")
+    assert rules
+    for rule_name, rule in rules.items():
+        for target in rule["Properties"]["Targets"]:
+            retry = target["RetryPolicy"]
+            assert retry["MaximumRetryAttempts"] >= 3 and retry["MaximumEventAgeInSeconds"] >= 3600, rule_name
+            queue = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+            assert queue in alarmed, f"{rule_name}: its dead-letter queue {queue} has no alarm"
+            granted = [s for p in policies if {"Ref": queue} in p["Properties"]["Queues"]
+                       for s in p["Properties"]["PolicyDocument"]["Statement"]]  # fmt: skip
+            (send,) = [s for s in granted if s["Principal"] == {"Service": "events.amazonaws.com"}]
+            assert send["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_name, "Arn"]}}}

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from govsync.domain.identity import canonical
@@ -51,7 +50,7 @@ class PolicyError(ValueError):
 
 
 class Policy(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # built when a policy is read
 
     version: str = Field(min_length=1, max_length=100, description="the policy's version, recorded with results")
     rules: tuple[AnyRule, ...] = Field(default=(), max_length=50)
@@ -76,8 +75,10 @@ class Policy(BaseModel):
                                   f"({', '.join(tiers)})")  # fmt: skip
 
 
-def _line(root: yaml.Node | None, path: Sequence[int | str]) -> int | None:
+def _line(root: Any, path: Sequence[int | str]) -> int | None:
     """The 1-based line of the node at `path` in the composed document (the deepest one found)."""
+    import yaml
+
     node, line = root, None
     for part in path:
         if node is None:
@@ -104,6 +105,8 @@ def _field(location: Sequence[int | str]) -> list[int | str]:
 
 def parse_policy(text: str, source: str = "the gate policy") -> Policy:
     """The policy a YAML document says; PolicyError naming the field and its line otherwise."""
+    import yaml  # read once, when a function starts: not on every import of the gates
+
     if len(text.encode()) > MAX_DOCUMENT_BYTES:
         raise PolicyError(f"{source}: larger than {MAX_DOCUMENT_BYTES} bytes")
     try:

@@ -28,7 +28,7 @@ class Rule(BaseModel):
     """One entry of the policy's `rules`: `rule` names the module; `stages` and `risk_tiers` narrow the
     deployments it applies to (empty: all); `on_fail` is what a failure does."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # built when a policy is read
 
     rule: str  # each rule narrows it to its own name (the policy tells rules apart by it)
     stages: tuple[str, ...] = Field(default=(), description="the stages deployed into that it applies to")

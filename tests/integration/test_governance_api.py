@@ -452,3 +452,30 @@ def test_two_cognito_users_of_one_person_count_once_and_a_homoglyph_risk_holds_t
     report = api(stack, "victor", "GET", f"/models/{GROUP}/versions/2/gates")[1]
     risk = next(r for r in report["results"] if r["rule"] == "risk_tier")
     assert risk["outcome"] == "fail" and risk["value"] == "'\\u0397igh'"
+
+
+def test_bad_input_is_a_4xx_in_one_shape_and_changes_nothing(registered, stack):
+    decide = f"/models/{GROUP}/versions/1/stages/development/decisions"
+    entries = len(wiring.governance_store().audit_entries(GROUP, 1))
+    # a JSON array is not a body, even when its first element is one
+    status, answer, _ = api(stack, "olivia", "POST", decide, [{"decision": "reject", "comment": "x"}, "ignored"])
+    assert status == 400 and answer["message"] == "body: want a JSON object, not a JSON list"
+    # a body that is not JSON: 415 in the same {"message"} shape
+    status, answer, _ = api(stack, "olivia", "POST", decide, {"decision": "reject", "comment": "x"},
+                            {"Content-Type": "text/plain"})  # fmt: skip
+    assert status == 415 and answer == {"message": "Content-Type: send application/json, not text/plain"}
+    # versions are digits, at most ten of them; a version with no record is 404 on every route
+    for version in ("%201", "+1", "1234567890123456789012345", "0"):
+        status, answer, _ = api(stack, "victor", "GET", f"/models/{GROUP}/versions/{version}")
+        assert status == 400 and answer["message"].startswith("invalid request: version"), (version, answer)
+    for route in ("", "/audit", "/metrics?stage=test", "/gates"):
+        assert api(stack, "victor", "GET", f"/models/{GROUP}/versions/7{route}")[0] == 404, route
+    # a cursor this API did not write is 400, whatever it holds
+    for cursor in ("eyJ4IjoxfQ", "WyJnIiwgMWU5OTksIDBd", "!!", "W10"):
+        status, answer, _ = api(stack, "victor", "GET", f"/records?next={cursor}")
+        assert (status, answer["message"]) == (400, "next: not a cursor this API returned"), cursor
+    # nothing was written by any of them; every answer is neither sniffed nor cached
+    assert len(wiring.governance_store().audit_entries(GROUP, 1)) == entries
+    assert described(stack, registered)["ModelApprovalStatus"] == "PendingManualApproval"
+    _, _, headers = api(stack, "victor", "GET", f"/models/{GROUP}/versions/1")
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["Cache-Control"] == "no-store"

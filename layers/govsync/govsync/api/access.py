@@ -3,6 +3,7 @@ an answer in the API's one error shape (`message`)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -36,10 +37,43 @@ def requires(permission: str) -> Any:
         if permission != SIGNED_IN and (refusal := person.refusal(permission)) is not None:
             logger.info("refused", permission=permission, by=person.name, route=router.current_event.resource)
             return message(403, refusal)
+        if (problem := body_problem(router.current_event.body)) is not None:
+            return message(400, problem)
         router.append_context(person=person)
         return next_middleware(router)
 
     return middleware
+
+
+def body_problem(body: str | None) -> str | None:
+    """A request body is a JSON object (or absent): an array, a string or a number is refused, never
+    read in part."""
+    if body is None or not body.strip():
+        return None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None  # not JSON at all: the route's validation names it
+    return None if isinstance(parsed, dict) else f"body: want a JSON object, not a JSON {type(parsed).__name__}"
+
+
+# what every answer of the API carries: never sniffed, never cached (records change, exports are evidence)
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+
+
+def with_security_headers(answer: dict[str, Any]) -> dict[str, Any]:
+    """The resolver's answer with SECURITY_HEADERS where the route set none of its own (REST answers
+    carry `multiValueHeaders`)."""
+    multi = answer.get("multiValueHeaders")
+    present = {k.lower() for k in (multi or {})} | {k.lower() for k in (answer.get("headers") or {})}
+    for name, value in SECURITY_HEADERS.items():
+        if name.lower() in present:
+            continue
+        if multi is not None:
+            multi[name] = [value]
+        else:
+            answer.setdefault("headers", {})[name] = value
+    return answer
 
 
 def caller(resolver: APIGatewayRestResolver | APIGatewayRouter) -> Person:

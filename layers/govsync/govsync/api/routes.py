@@ -11,15 +11,19 @@ from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BeforeValidator
 
 from govsync import __version__
 from govsync.api import dashboard, use_case_routes
-from govsync.api.access import SIGNED_IN, Answer, caller, message, requires
+from govsync.api.access import SIGNED_IN, Answer, caller, message, requires, with_security_headers
 from govsync.api.models import GROUP_NAME, USE_CASE_ID, StageDecision
 from govsync.domain.errors import Refused
 from govsync.domain.export import BLOG_ATTRIBUTES
@@ -53,6 +57,16 @@ app.exception_handler(RequestValidationError)(invalid)
 app.exception_handler(Refused)(refused)
 
 
+def unsupported(exc: RequestUnsupportedContentType) -> Answer:
+    """415 in the API's one shape, naming what to send."""
+    sent = (app.current_event.headers or {}).get("Content-Type") or (app.current_event.headers or {}).get(
+        "content-type") or "none"  # fmt: skip
+    return message(415, f"Content-Type: send application/json, not {sent[:80]}")
+
+
+app.exception_handler(RequestUnsupportedContentType)(unsupported)
+
+
 @app.not_found
 def unknown_route(_exc: Exception) -> Answer:
     return message(404, f"no route {app.current_event.http_method} {app.current_event.path}")
@@ -67,7 +81,17 @@ def known_stage(settings: ApiSettings, stage: str) -> None:
 
 Stage = Annotated[str, Path(description="A stage of the chain, e.g. development, test, production")]
 Group = Annotated[str, Path(pattern=GROUP_NAME, description="Model package group name")]
-Version = Annotated[int, Path(ge=1, description="Model package version")]
+
+
+def version_digits(value: object) -> object:
+    """A version as its path writes it: digits only (`%201` or `+1` is not version 1)."""
+    if (isinstance(value, str) and not value.isascii()) or (isinstance(value, str) and not value.isdigit()):
+        raise ValueError("a model package version is a whole number written in digits")
+    return value
+
+
+Version = Annotated[int, BeforeValidator(version_digits), Path(ge=1, le=9_999_999_999,
+                                                                 description="Model package version")]  # fmt: skip
 
 
 @app.get("/records", middlewares=[requires(READ)], summary="Stage records, filtered, a page at a time")
@@ -138,6 +162,8 @@ def version_metrics(
 ) -> dict[str, Any]:
     settings = settings_for(ApiSettings)
     known_stage(settings, stage)
+    if not wiring.governance_store().load_version(group, version).records:
+        raise Refused(404, f"no governance record for {group} version {version}")
     since = (datetime.now(UTC) - timedelta(days=days)).isoformat()
     points = wiring.governance_store().metrics_history(group, version, stage, since)
     thresholds = settings.monitoring_thresholds.get(stage)
@@ -237,4 +263,4 @@ def openapi_document() -> str:
 @capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return with_security_headers(app.resolve(event, context))

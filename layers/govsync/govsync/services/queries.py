@@ -60,16 +60,28 @@ def _cursor(record: StageRecord, stages: Sequence[str]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
+def parse_cursor(text: str) -> tuple[str, int, int]:
+    """A cursor as `_cursor` writes it: [group, version, stage index], nothing else (400 otherwise)."""
+    refused = Refused(400, "next: not a cursor this API returned")
+    if len(text) > 400:
+        raise refused
+    try:
+        key = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (ValueError, binascii.Error):
+        raise refused from None
+    ints = key[1:] if isinstance(key, list) else []
+    if (not isinstance(key, list) or len(key) != 3 or not isinstance(key[0], str)
+            or not all(type(v) is int and 0 <= v < 10**10 for v in ints)):  # fmt: skip
+        raise refused
+    return key[0], key[1], key[2]
+
+
 def page(
     records: list[StageRecord], stages: Sequence[str], limit: int, after: str | None
 ) -> tuple[list[StageRecord], str | None]:
     """Up to `limit` records after the cursor `after` (from an earlier page), and the next page's cursor."""
     if after:
-        try:
-            key = json.loads(base64.urlsafe_b64decode(after + "=" * (-len(after) % 4)))
-            position = (str(key[0]), int(key[1]), int(key[2]))
-        except (ValueError, TypeError, IndexError, binascii.Error):
-            raise Refused(400, "next: not a cursor this API returned") from None
+        position = parse_cursor(after)
         records = [r for r in records if order(stages)(r) > position]
     chunk = records[:limit]
     return chunk, (_cursor(chunk[-1], stages) if len(records) > limit else None)

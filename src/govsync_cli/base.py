@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,9 @@ class NotFound(CliError):
 
 
 # ---------------------------------------------------------------------------- environment
+REGION_NAME = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+
+
 def prepare_aws(args: argparse.Namespace) -> None:
     """Resolve endpoint, profile and region once, as the AWS CLI does (--region, AWS_REGION,
     AWS_DEFAULT_REGION, the profile's region), and hand the region to every client through both
@@ -48,6 +52,9 @@ def prepare_aws(args: argparse.Namespace) -> None:
         import boto3
 
         region = boto3.session.Session().region_name or ("us-east-1" if loopback else None)
+    if region and not REGION_NAME.fullmatch(region):
+        source = "--region" if args.region else "AWS_REGION / AWS_DEFAULT_REGION / the profile's region"
+        raise CliError(f"{source}: {region[:60]!r} is not a region name (e.g. us-east-1)")
     if region:
         os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
     if loopback and not args.profile:

@@ -68,6 +68,9 @@ def refusals_exit(command: Callable[[argparse.Namespace], int]) -> Callable[[arg
 @refusals_exit
 def cmd_decide(args: argparse.Namespace) -> int:
     wiring = _services(args)
+    stages = wiring.decisions().settings.stages
+    if args.stage not in stages:
+        raise CliError(f"--stage {args.stage!r} is not a stage of the chain ({', '.join(stages)})")
     result = wiring.decisions().decide(
         _me(), args.group, args.version, args.stage, args.decision, args.comment, args.if_match
     )

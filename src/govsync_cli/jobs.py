@@ -10,6 +10,7 @@ import os
 import sys
 import time
 import warnings
+from datetime import datetime
 from typing import Any
 
 from govsync.jobs import JOBS, RECONCILE, Job, JobInput, default_input
@@ -79,6 +80,12 @@ def cmd_schedule_run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     job = job_named(args.function_id)
+    if args.window_end:
+        try:
+            datetime.fromisoformat(args.window_end.replace("Z", "+00:00"))
+        except ValueError:
+            raise CliError(f"--window-end {args.window_end!r} is not an ISO 8601 date or time "
+                           "(e.g. 2026-12-06T09:00:00+00:00)") from None  # fmt: skip
     env = function_environment(args, job.function_id)
     try:
         event = json.loads(args.input) if args.input else default_input(job)
@@ -101,11 +108,16 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     """The reconciler in-process, with the ReconcilerFunction's environment and progress output."""
     use_environment(function_environment(args, RECONCILE.function_id), quiet=not args.verbose)
     tty = sys.stderr.isatty()
-    last: dict[str, Any] = {"at": 0.0, "group": ""}
+    last: dict[str, Any] = {"at": 0.0, "group": "", "counts": {}, "base": {}}
 
     def progress(total: Any, item: str) -> None:
-        counts, group = total.counts, item.split("/", 1)[-1]  # items are <region>/<group>
-        line = f"  {group}: {counts['checked']} checked, {counts['repaired']} repaired, {counts['failed']} failed"
+        """One line per group: its own counts (the run's totals are the summary's)."""
+        counts, group = dict(total.counts), item.split("/", 1)[-1]  # items are <region>/<group>
+        if group != last["group"]:
+            last["base"] = last["counts"]  # where the run stood when this group began
+        last["counts"] = counts
+        own = {key: counts.get(key, 0) - last["base"].get(key, 0) for key in ("checked", "repaired", "failed")}
+        line = f"  {group}: {own['checked']} checked, {own['repaired']} repaired, {own['failed']} failed"
         if tty:
             print(f"\r{line}\x1b[K", end="", file=sys.stderr, flush=True)
         elif group != last["group"] or time.monotonic() - last["at"] > 5:

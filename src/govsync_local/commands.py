@@ -121,6 +121,13 @@ def local_port(args: argparse.Namespace) -> int:
     return int(raw)
 
 
+def local_endpoint(args: argparse.Namespace) -> str:
+    """AWS_ENDPOINT_URL, else the local stack's on its port; a bad GOVSYNC_LOCAL_PORT is named either way
+    (it would be the port the next `govsync local up` takes)."""
+    port = local_port(args)
+    return os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{port}"
+
+
 def cmd_local_up(args: argparse.Namespace) -> int:
     from govsync_local.stack import LocalStack, LocalStackError
 
@@ -145,7 +152,7 @@ def cmd_local_up(args: argparse.Namespace) -> int:
 def cmd_local_info(args: argparse.Namespace) -> int:
     from govsync_local.stack import Accounts, LocalStackError, info
 
-    endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{local_port(args)}"
+    endpoint = local_endpoint(args)
     try:
         data = info(endpoint, Accounts.from_env(), args.stack)
     except LocalStackError as exc:
@@ -165,7 +172,7 @@ def cmd_local_env_vars(args: argparse.Namespace) -> int:
     from govsync_local import stack as local
     from govsync_local import template as tpl
 
-    endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{local_port(args)}"
+    endpoint = local_endpoint(args)
     try:
         _, ctx = local.deployed_stack(endpoint, local.Accounts.from_env(), args.stack)
     except local.LocalStackError as exc:

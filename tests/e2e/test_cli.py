@@ -299,3 +299,33 @@ def test_gates_check_says_what_would_block_and_exits_1(local, synced):
     assert wrong.returncode == 2 and "is not a stage a version is deployed into (test, production)" in wrong.stderr
     missing = local.govsync("gates", "check", synced, "99")
     assert missing.returncode == 1 and "no governance record" in missing.stderr
+
+
+# ---------------------------------------------------------------- 10. every bad value named, exit 2
+def test_every_bad_value_exits_2_naming_it(local, synced):
+    cases = [
+        (("approve", synced, "1", "--stage", "nosuch", "--comment", "x"), {},
+         "--stage 'nosuch' is not a stage of the chain (development, test, production)"),
+        (("--region", "not-a-region", "records", "list"), {}, "--region: 'not-a-region' is not a region name"),
+        (("schedule", "run", "MetricsAggregatorFunction", "--window-end", "notadate"), {},
+         "--window-end 'notadate' is not an ISO 8601 date or time"),
+        (("local", "info"), {"GOVSYNC_LOCAL_PORT": "abc"}, "GOVSYNC_LOCAL_PORT must be a port number, not 'abc'"),
+    ]  # fmt: skip
+    for args, env, words in cases:
+        done = local.govsync(*args, env=env)
+        assert done.returncode == 2 and words in done.stderr, (args, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr and "<html" not in done.stderr.lower(), args
+
+
+def test_reconcile_progress_counts_each_group_on_its_own(local, synced):
+    # Given a second group with two recorded versions
+    group = new_group(local)
+    register(local, group), register(local, group)
+    wait_until(lambda: record(local, group, 2).get("development"), what="the second group's records")
+    # When both groups are reconciled, the first one first
+    done = local.govsync("reconcile", "--group", synced, "--group", group)
+    assert done.returncode == 0, done.stderr
+    # Then each group's line counts that group's versions, not the run's running total
+    lines = {line.split(":", 1)[0].strip(): line for line in done.stderr.splitlines() if line.startswith("  ")}
+    assert f"{lines[group].split(': ', 1)[1]}".startswith("2 checked"), done.stderr
+    assert lines[synced].split(": ", 1)[1].startswith("1 checked"), done.stderr

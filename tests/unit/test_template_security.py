@@ -205,3 +205,27 @@ def test_no_rule_drops_an_event_it_cannot_deliver(name):
                        for s in p["Properties"]["PolicyDocument"]["Statement"]]  # fmt: skip
             (send,) = [s for s in granted if s["Principal"] == {"Service": "events.amazonaws.com"}]
             assert send["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_name, "Arn"]}}}
+
+
+def test_every_alarm_tells_someone_and_every_log_group_is_encrypted_and_kept():
+    template = load("template.yaml")
+    topic = {"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}
+    alarms = of_type(template, "AWS::CloudWatch::Alarm")
+    assert alarms and all(a["Properties"]["AlarmActions"] == [topic] for a in alarms.values())
+    key_arn = {"Fn::GetAtt": ["GovernanceKey", "Arn"]}
+    assert template["Resources"]["AlarmTopic"]["Properties"]["KmsMasterKeyId"] == key_arn
+    groups = of_type(template, "AWS::Logs::LogGroup")
+    assert groups and all(g["Properties"]["KmsKeyId"] == key_arn
+                          and g["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+                          for g in groups.values())  # fmt: skip
+    assert template["Parameters"]["LogRetentionDays"]["Default"] == 365
+    # the key lets CloudWatch Logs use it for these log groups only, and CloudWatch alarms for the topic
+    key = {s["Sid"]: s for s in template["Resources"]["GovernanceKey"]["Properties"]["KeyPolicy"]["Statement"]
+           if "Sid" in s}  # fmt: skip
+    logs = key["LogsEncryptTheFunctionsLogs"]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert logs["Fn::Sub"].endswith("log-group:/aws/lambda/${AWS::StackName}-*")
+    assert key["AlarmsNotifyTheEncryptedTopic"]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    }
+    pool = template["Resources"]["UserPool"]["Properties"]
+    assert pool["DeletionProtection"] == "ACTIVE"

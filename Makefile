@@ -7,6 +7,9 @@ SAM_VENV := .venv-sam
 PY       := $(VENV)/bin/python
 SAM      := $(SAM_VENV)/bin/sam
 SAM_CLI_VERSION := 1.170.0
+# AWS's serverless rules for cfn-lint, in their own venv (they pin cfn-lint's version range)
+LINT_VENV := .venv-lint
+CFN_LINT_SERVERLESS := cfn-lint==1.58.0 cfn-lint-serverless==0.3.6
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 # sam build looks for the runtime's interpreter (python3.13) on PATH: the project venv has it.
@@ -47,6 +50,11 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "aws-sam-cli==$(SAM_CLI_VERSION)"
 	@touch $@
 
+$(LINT_VENV)/.installed:
+	@PY313=$$(scripts/find-python) && echo "creating $(LINT_VENV) ($(CFN_LINT_SERVERLESS))" && $$PY313 -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(CFN_LINT_SERVERLESS)
+	@touch $@
+
 venv: $(VENV)/.installed ## create the project venv (python3.13) and install govsync with its dev tools
 
 sam-cli: $(SAM_VENV)/.installed ## install the SAM CLI in its own venv (it pins boto3, pydantic, click)
@@ -58,11 +66,12 @@ lint: venv ## ruff
 typecheck: venv ## mypy on the Lambda package, the functions and the operator CLI (settings in pyproject.toml)
 	$(VENV)/bin/mypy
 
-validate: sam-cli ## sam validate and sam validate --lint (governance, workload-account and dev-account templates)
+validate: sam-cli $(LINT_VENV)/.installed ## sam validate (+ --lint) and AWS's serverless rules for cfn-lint on the three templates
 	$(SAM) validate --template template.yaml --region $(AWS_DEFAULT_REGION)
 	$(SAM) validate --template template.yaml --region $(AWS_DEFAULT_REGION) --lint
 	$(SAM) validate --template workload-account.yaml --region $(AWS_DEFAULT_REGION) --lint
 	$(SAM) validate --template dev-account.yaml --region $(AWS_DEFAULT_REGION) --lint
+	$(LINT_VENV)/bin/cfn-lint template.yaml workload-account.yaml dev-account.yaml -a cfn_lint_serverless.rules
 
 docs: venv ## the documentation site (MkDocs Material) from docs/ into site/, warnings as errors
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
@@ -104,4 +113,4 @@ bench: venv build $(LAMBDA_VENV)/.installed ## benchmarks: figures as ratios aga
 	GOVSYNC_BURST_GROUPS=10 GOVSYNC_BURST_VERSIONS=20 $(VENV)/bin/pytest -q -s tests/e2e/test_burst.py
 
 clean: ## remove build output and venvs
-	rm -rf .aws-sam site $(VENV) $(SAM_VENV) $(LAMBDA_VENV) .pytest_cache .ruff_cache
+	rm -rf .aws-sam site $(VENV) $(SAM_VENV) $(LAMBDA_VENV) $(LINT_VENV) .pytest_cache .ruff_cache

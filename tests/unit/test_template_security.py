@@ -223,9 +223,44 @@ def test_every_alarm_tells_someone_and_every_log_group_is_encrypted_and_kept():
     key = {s["Sid"]: s for s in template["Resources"]["GovernanceKey"]["Properties"]["KeyPolicy"]["Statement"]
            if "Sid" in s}  # fmt: skip
     logs = key["LogsEncryptTheFunctionsLogs"]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
-    assert logs["Fn::Sub"].endswith("log-group:/aws/lambda/${AWS::StackName}-*")
+    assert [arn["Fn::Sub"].split(":log-group:")[1] for arn in logs] == [
+        "/aws/lambda/${AWS::StackName}-*", "/aws/apigateway/${AWS::StackName}-*"]  # fmt: skip
     assert key["AlarmsNotifyTheEncryptedTopic"]["Condition"] == {
         "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     }
     pool = template["Resources"]["UserPool"]["Properties"]
     assert pool["DeletionProtection"] == "ACTIVE"
+
+
+def test_every_suppressed_check_says_why_and_the_docs_list_it():
+    """An exception to the serverless rules sits on its resource with its reason, and the docs name it."""
+    docs = (ROOT / "docs" / "configuration.md").read_text()
+    suppressed: dict[str, set[str]] = {}
+    for name in TEMPLATES:
+        lines = (ROOT / name).read_text().splitlines()
+        for index, line in enumerate(lines):
+            if "ignore_checks:" in line:
+                assert lines[index - 1].strip().startswith("#"), f"{name}:{index + 1}: a suppression without its reason"
+        for logical, resource in load(name)["Resources"].items():
+            lint = resource.get("Metadata", {}).get("cfn-lint") or {}
+            checks = lint.get("config", {}).get("ignore_checks", []) if isinstance(lint, dict) else []
+            for check in checks:
+                suppressed.setdefault(check, set()).add(logical)
+    assert suppressed
+    for check, resources in suppressed.items():
+        row = next(line for line in docs.splitlines() if line.startswith(f"| `{check}`"))
+        assert (check == "WS1004" and "every function" in row) or all(f"`{r}`" in row for r in resources), check
+
+
+def test_the_api_writes_an_access_log_line_per_request():
+    template = load("template.yaml")
+    api = template["Resources"]["GovernanceApi"]["Properties"]
+    setting = api["AccessLogSetting"]
+    assert setting["DestinationArn"] == {"Fn::GetAtt": ["GovernanceApiAccessLogGroup", "Arn"]}
+    line = json.loads(setting["Format"].replace("\n", ""))
+    assert set(line) == {"requestId", "sub", "sourceIp", "method", "route", "status", "latencyMs", "time"}
+    assert line["sub"] == "$context.authorizer.claims.sub"
+    group = template["Resources"]["GovernanceApiAccessLogGroup"]["Properties"]
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"} and "KmsKeyId" in group
+    account = template["Resources"]["ApiGatewayAccount"]
+    assert account["Condition"] == "CreateApiGatewayLoggingRole" and account["DeletionPolicy"] == "Retain"

@@ -37,10 +37,11 @@ function happened(entry) {
   const before = (name) => (changes[name] || [])[0];
   switch (entry.action) {
     case "registry-sync": {
-      if (entry.seq === 1) return `registered into ${stage}`;
       const [unauthorized, decided] = Object.entries(entry.changes).map(([s, c]) => [s, (c.registry_decision || [])[1]])
         .find(([, d]) => d && d.authorized === false) || [];
-      if (unauthorized) return `${unauthorized} ${decided.status} in the registry by ${decided.by.join(", ")}: it counts for nothing`;
+      const judged = unauthorized ? `${unauthorized} ${decided.status} in the registry by ${decided.by.join(", ")}: it counts for nothing` : null;
+      if (entry.seq === 1) return `registered into ${stage}` + (judged ? `; ${judged}` : "");
+      if (judged) return judged;
       if (before("model_status") !== after("model_status") && after("model_status")) {
         const opened = Object.keys(entry.changes).filter((s) => s !== stage && (entry.changes[s].model_stage || [])[0] === null);
         return `${stage} ${after("model_status")} in the registry` + (opened.length ? `; ${opened.join(", ")} opened` : "");

@@ -44,6 +44,7 @@ ENTRY_MODULES = (
     "govsync.wiring.reconcile",
     "govsync.wiring.runs",
     "aws_lambda_powertools.utilities.parser",
+    "yaml",  # the gate policy's parser: loaded with a function's first deployment or gates query
 )
 # run in the built layer: import what the functions import, create each service's client (botocore
 # loads its parsers, signers and endpoint resolver then), and print every module file that was loaded

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govsync.domain.approvals import ApprovalRules
 from govsync.domain.arns import PackageArn
@@ -16,10 +16,11 @@ from govsync.domain.gate_results import GateReport
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.records import APPROVED, StageConfig, StageRecord
 from govsync.domain.registry_decisions import Approvers
-from govsync.gates import GateContext, evaluate
-from govsync.gates.policy import Policy
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.ports import RegistryDecisions, Store
+
+if TYPE_CHECKING:  # the rules load with the first check: a function that never checks never loads them
+    from govsync.gates.policy import Policy
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,8 @@ class GateChecks:
         """Every rule's result for deploying `package` (its version's `records`, as just read) into `stage`."""
         if self.policy is None:
             raise ConfigurationProblem(self.problem, code="InvalidGatePolicy", action="ReadGatePolicy")
+        from govsync.gates import GateContext, evaluate
+
         context = GateContext(package, records, stage, self.config, now, self.approvals, self.approvers)
         return evaluate(context, self.policy)
 

@@ -3,16 +3,22 @@ function (a policy that cannot be used is logged at start and refuses every chec
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from govsync.domain.errors import GovsyncError
-from govsync.gates.policy import Policy, PolicyError, parse_policy, shipped_policy
 from govsync.observability import logger
 from govsync.services.gate_checks import GateChecks
 from govsync.settings import Gates
+
+if TYPE_CHECKING:
+    from govsync.gates.policy import Policy
 
 
 def read_policy(settings: Gates) -> Policy:
     """The policy the settings name, its stages and risk tiers checked against the stack's; PolicyError
     or the parameter's read error otherwise."""
+    from govsync.gates.policy import parse_policy, shipped_policy
+
     name = settings.gate_policy_parameter
     if name:
         from govsync.adapters.parameters import parameter_text
@@ -25,6 +31,8 @@ def read_policy(settings: Gates) -> Policy:
 
 
 def gate_checks(settings: Gates) -> GateChecks:
+    from govsync.gates.policy import PolicyError  # the rules load when a function first checks them
+
     policy: Policy | None = None
     problem = ""
     try:

@@ -13,12 +13,11 @@ from govsync.domain.decisions import APPROVE, COLLECTED, REJECT, SENT, Decision
 from govsync.domain.errors import Refused
 from govsync.domain.identity import (
     canonical,
+    decider_names,
     distinct_people,
-    identity_names,
     is_registrant,
     is_same_approver,
     person_names,
-    person_of,
 )
 from govsync.domain.people import Person
 from govsync.domain.promotion import first_record_in_stage
@@ -167,7 +166,7 @@ def decide(
     mine = person_names(ask.person, identity_map)
     if ask.decision == APPROVE and (
         any(is_same_approver(d, ask.person, identity_map) for d in collected)
-        or any(person_of(name, identity_map) in mine or identity_names(name, identity_map) & mine for name in counted)
+        or any(decider_names(name, identity_map) & mine for name in counted)
     ):
         raise Refused(
             409,

@@ -50,12 +50,17 @@ def identity_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1] if "/" in arn else arn
 
 
+def matches_identity(identity: str, pattern: str) -> bool:
+    """Whether an IAM identity is the ARN `pattern` names, or matches it as a `*` pattern."""
+    return pattern == identity or fnmatch.fnmatchcase(identity, pattern)
+
+
 def identity_names(identity: str, mapping: Mapping[str, str]) -> set[str]:
     """The names an IAM identity (a version's CreatedBy) goes by: the identity itself, its user or session
     name, and the person the identity mapping gives it (keys are ARNs or `*` patterns)."""
     names = {canonical(identity), canonical(identity_name(identity))}
     for pattern, person in mapping.items():
-        if pattern == identity or fnmatch.fnmatchcase(identity, pattern):
+        if matches_identity(identity, pattern):
             names.add(canonical(person))
     return names
 
@@ -65,9 +70,14 @@ def person_of(name: str, mapping: Mapping[str, str]) -> str:
     it (else the identity); for anything else, the name itself; canonical either way."""
     if name.startswith("arn:"):
         for pattern, person in mapping.items():
-            if pattern == name or fnmatch.fnmatchcase(name, pattern):
+            if matches_identity(name, pattern):
                 return canonical(person)
     return canonical(name)
+
+
+def decider_names(name: str, mapping: Mapping[str, str]) -> set[str]:
+    """Every name of whoever a decision names (`by`: an IAM identity, an email or a username)."""
+    return identity_names(name, mapping) | {person_of(name, mapping)}
 
 
 def distinct_people(names: Iterable[str], mapping: Mapping[str, str]) -> list[str]:

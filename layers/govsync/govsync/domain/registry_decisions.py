@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from fnmatch import fnmatchcase
 from typing import Any
 
-from govsync.domain.identity import identity_names
+from govsync.domain.identity import identity_names, matches_identity
 from govsync.domain.registrations import identity_account
 
 GOVSYNC_DOOR = "govsync"
@@ -46,7 +45,7 @@ class Approvers:
                 f"{identity} is an identity of account {account}: only identities of the central account "
                 f"{central_account} may decide"
             )
-        if self.identities and not any(identity == p or fnmatchcase(identity, p) for p in self.identities):
+        if self.identities and not any(matches_identity(identity, p) for p in self.identities):
             return f"{identity} is not one of the approver identities ({', '.join(self.identities)})"
         return None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 
 from govsync.domain.decisions import APPLIED, APPROVE
-from govsync.domain.identity import decision_names, identity_names, person_of
+from govsync.domain.identity import decider_names, decision_names, identity_names
 from govsync.domain.records import APPROVED
 from govsync.gates.rule import Check, Rule
 
@@ -32,7 +32,7 @@ class SeparationOfDuties(Rule):
             ]
             decided = record.registry_decision
             if decided is not None and decided.status == APPROVED:
-                approvers += [(name, identity_names(name, mapping) | {person_of(name, mapping)}) for name in decided.by]
+                approvers += [(name, decider_names(name, mapping)) for name in decided.by]
             for name, names in approvers:
                 if names & registrant_names:
                     return Check(False, f"{name} registered this version (CreatedBy {registrant}) and approved "

@@ -10,12 +10,17 @@ SAM_CLI_VERSION := 1.170.0
 # AWS's serverless rules for cfn-lint, in their own venv (they pin cfn-lint's version range)
 LINT_VENV := .venv-lint
 CFN_LINT_SERVERLESS := cfn-lint==1.58.0 cfn-lint-serverless==0.3.6
+# Checkov and Prowler, each in its own venv (each pins its own dependencies)
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+PROWLER_VENV := .venv-prowler
+PROWLER_VERSION := 5.46.0
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 # sam build looks for the runtime's interpreter (python3.13) on PATH: the project venv has it.
 SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 
-.PHONY: help venv lock sam-cli lint typecheck validate docs test unit integration e2e browser demo up explore bench build package-check clean
+.PHONY: help venv lock sam-cli lint typecheck validate docs test unit integration e2e browser demo up explore bench build package-check security clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,6 +60,16 @@ $(LINT_VENV)/.installed:
 	$(LINT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(CFN_LINT_SERVERLESS)
 	@touch $@
 
+$(CHECKOV_VENV)/.installed:
+	@PY313=$$(scripts/find-python) && echo "creating $(CHECKOV_VENV) (checkov $(CHECKOV_VERSION))" && $$PY313 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "checkov==$(CHECKOV_VERSION)"
+	@touch $@
+
+$(PROWLER_VENV)/.installed:
+	@PY313=$$(scripts/find-python) && echo "creating $(PROWLER_VENV) (prowler $(PROWLER_VERSION), about 2 GB)" && $$PY313 -m venv $(PROWLER_VENV)
+	$(PROWLER_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "prowler==$(PROWLER_VERSION)"
+	@touch $@
+
 venv: $(VENV)/.installed ## create the project venv (python3.13) and install govsync with its dev tools
 
 sam-cli: $(SAM_VENV)/.installed ## install the SAM CLI in its own venv (it pins boto3, pydantic, click)
@@ -66,12 +81,14 @@ lint: venv ## ruff
 typecheck: venv ## mypy on the Lambda package, the functions and the operator CLI (settings in pyproject.toml)
 	$(VENV)/bin/mypy
 
-validate: sam-cli $(LINT_VENV)/.installed ## sam validate (+ --lint) and AWS's serverless rules for cfn-lint on the three templates
+validate: sam-cli $(LINT_VENV)/.installed $(CHECKOV_VENV)/.installed ## sam validate (+ --lint), AWS's serverless rules for cfn-lint and Checkov on the three templates
 	$(SAM) validate --template template.yaml --region $(AWS_DEFAULT_REGION)
 	$(SAM) validate --template template.yaml --region $(AWS_DEFAULT_REGION) --lint
 	$(SAM) validate --template workload-account.yaml --region $(AWS_DEFAULT_REGION) --lint
 	$(SAM) validate --template dev-account.yaml --region $(AWS_DEFAULT_REGION) --lint
 	$(LINT_VENV)/bin/cfn-lint template.yaml workload-account.yaml dev-account.yaml -a cfn_lint_serverless.rules
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+		-f template.yaml -f workload-account.yaml -f dev-account.yaml
 
 docs: venv ## the documentation site (MkDocs Material) from docs/ into site/, warnings as errors
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
@@ -112,5 +129,8 @@ bench: venv build $(LAMBDA_VENV)/.installed ## benchmarks: figures as ratios aga
 	$(PY) benchmarks/run.py
 	GOVSYNC_BURST_GROUPS=10 GOVSYNC_BURST_VERSIONS=20 $(VENV)/bin/pytest -q -s tests/e2e/test_burst.py
 
+security: venv $(PROWLER_VENV)/.installed ## Prowler against the local stack's four accounts: findings on govsync's resources (about 5 minutes)
+	$(PY) scripts/prowler_scan.py $(PROWLER_VENV)/bin/prowler $(ARGS)
+
 clean: ## remove build output and venvs
-	rm -rf .aws-sam site $(VENV) $(SAM_VENV) $(LAMBDA_VENV) $(LINT_VENV) .pytest_cache .ruff_cache
+	rm -rf .aws-sam site $(VENV) $(SAM_VENV) $(LAMBDA_VENV) $(LINT_VENV) $(CHECKOV_VENV) $(PROWLER_VENV) .pytest_cache .ruff_cache

@@ -10,7 +10,7 @@ import urllib.request
 from typing import Any
 
 from govsync_local import people
-from govsync_local.stack import client
+from govsync_local.accounts import client
 
 
 class GovernanceApi:

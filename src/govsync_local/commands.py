@@ -96,15 +96,16 @@ def function_environment(args: argparse.Namespace, function_id: str) -> dict[str
     if urlparse(endpoint).hostname not in LOOPBACK:
         return None
     require_extras()
-    from govsync_local import stack as local
     from govsync_local import template as tpl
+    from govsync_local.accounts import Accounts, LocalStackError
+    from govsync_local.deployed import deployed_stack
 
     specs = tpl.function_specs(tpl.load())
     if function_id not in specs:
         raise CliError(f"no function {function_id!r} in template.yaml (functions: {', '.join(sorted(specs))})")
     try:
-        _, ctx = local.deployed_stack(endpoint, local.Accounts.from_env(), args.stack)
-    except local.LocalStackError as exc:
+        _, ctx = deployed_stack(endpoint, Accounts.from_env(), args.stack)
+    except LocalStackError as exc:
         raise CliError(str(exc)) from exc
     return tpl.function_environment(specs[function_id], ctx)
 
@@ -129,7 +130,8 @@ def local_endpoint(args: argparse.Namespace) -> str:
 
 
 def cmd_local_up(args: argparse.Namespace) -> int:
-    from govsync_local.stack import LocalStack, LocalStackError
+    from govsync_local.accounts import LocalStackError
+    from govsync_local.stack import LocalStack
 
     raw_api_port = os.environ.get("GOVSYNC_LOCAL_API_PORT", "")
     if raw_api_port and not raw_api_port.isdigit():
@@ -150,7 +152,8 @@ def cmd_local_up(args: argparse.Namespace) -> int:
 
 
 def cmd_local_info(args: argparse.Namespace) -> int:
-    from govsync_local.stack import Accounts, LocalStackError, info
+    from govsync_local.accounts import Accounts, LocalStackError
+    from govsync_local.deployed import info
 
     endpoint = local_endpoint(args)
     try:
@@ -169,13 +172,14 @@ def cmd_local_info(args: argparse.Namespace) -> int:
 
 def cmd_local_env_vars(args: argparse.Namespace) -> int:
     """The `sam local invoke --env-vars` file for every function, resolved against the running stack."""
-    from govsync_local import stack as local
     from govsync_local import template as tpl
+    from govsync_local.accounts import Accounts, LocalStackError
+    from govsync_local.deployed import deployed_stack
 
     endpoint = local_endpoint(args)
     try:
-        _, ctx = local.deployed_stack(endpoint, local.Accounts.from_env(), args.stack)
-    except local.LocalStackError as exc:
+        _, ctx = deployed_stack(endpoint, Accounts.from_env(), args.stack)
+    except LocalStackError as exc:
         raise CliError(str(exc)) from exc
     container_endpoint = args.container_endpoint or endpoint.replace("127.0.0.1", "host.docker.internal")
     data = {
@@ -212,8 +216,9 @@ def _read_event(source: str | None) -> Any:
 
 def cmd_invoke(args: argparse.Namespace) -> int:
     from govsync_local import invoke
-    from govsync_local import stack as local
     from govsync_local import template as tpl
+    from govsync_local.accounts import Accounts, LocalStackError
+    from govsync_local.deployed import deployed_stack
 
     template = tpl.load(str(Path(args.template).resolve()))
     specs = tpl.function_specs(template, Path(args.template).resolve().parent)
@@ -231,8 +236,8 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     ctx = None
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     if endpoint:
-        with contextlib.suppress(local.LocalStackError):
-            ctx = local.deployed_stack(endpoint, local.Accounts.from_env(), args.stack)[1]
+        with contextlib.suppress(LocalStackError):
+            ctx = deployed_stack(endpoint, Accounts.from_env(), args.stack)[1]
             env = tpl.function_environment(spec, ctx)
     # as in sam local invoke: "Parameters" applies to every function, "<FunctionId>" to that one
     env.update({k: str(v) for k, v in overrides.get("Parameters", {}).items()})

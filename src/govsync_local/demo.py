@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from govsync_local.accounts import Accounts, client, dev_bucket_name
 from govsync_local.api_client import GovernanceApi
 from govsync_local.demo_api import DemoApiError, decide, export, show_pending
 from govsync_local.demo_data import (
@@ -51,7 +52,6 @@ from govsync_local.demo_data import (
 from govsync_local.demo_gates import decided_by, self_approval
 from govsync_local.demo_monitoring import monitoring
 from govsync_local.server import free_port, stop_process
-from govsync_local.stack import Accounts, client, dev_bucket_name
 
 READY_TIMEOUT = 180
 LOG_FILE = Path(".govsync") / "demo-local-stack.log"
@@ -168,11 +168,12 @@ def register_with_govsync(
 
 
 def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
-    from govsync_local import stack as local
+    from govsync_local.accounts import CREDENTIALS, REGION
+    from govsync_local.deployed import info
 
-    details = local.info(endpoint, accounts)
-    os.environ.update({"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": local.REGION, "AWS_DEFAULT_REGION": local.REGION})
-    os.environ.update({name.upper(): value for name, value in local.CREDENTIALS.items()})
+    details = info(endpoint, accounts)
+    os.environ.update({"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION})
+    os.environ.update({name.upper(): value for name, value in CREDENTIALS.items()})
     from govsync.adapters.store import GovernanceStore
 
     store = GovernanceStore(details["governance_table"], "us-east-1")

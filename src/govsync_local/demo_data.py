@@ -35,9 +35,10 @@ def say(message: str) -> None:
 
 
 def local_info(endpoint: str) -> dict[str, Any]:
-    from govsync_local import stack as local
+    from govsync_local.accounts import Accounts
+    from govsync_local.deployed import info
 
-    return local.info(endpoint, local.Accounts.from_env())
+    return info(endpoint, Accounts.from_env())
 
 
 def records_of(endpoint: str, group: str, version: int) -> dict[str, dict[str, Any]]:

@@ -10,8 +10,8 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from govsync_local.accounts import Accounts, client
 from govsync_local.demo_data import DemoError, records_of, say
-from govsync_local.stack import Accounts, client
 
 HOURS = 12
 BREACH_FROM = 9  # the hours from this one on run hot: server errors and latency over production's thresholds

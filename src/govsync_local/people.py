@@ -31,7 +31,7 @@ def create_resource(cognito: Any, kind: str, props: dict[str, Any]) -> tuple[str
     if kind == "AWS::Cognito::UserPool":
         args = {"PoolName": props["UserPoolName"]}
         for name in ("Policies", "AutoVerifiedAttributes", "Schema", "MfaConfiguration", "AdminCreateUserConfig",
-                     "AccountRecoverySetting"):  # fmt: skip
+                     "AccountRecoverySetting", "DeletionProtection"):  # fmt: skip
             if name in props:
                 args[name] = props[name]
         pool = cognito.create_user_pool(**args)["UserPool"]
@@ -68,8 +68,8 @@ def find_resources(cognito: Any, ctx: tpl.Context) -> None:
 
 
 def _password() -> str:
-    """A fresh password that the pool's policy accepts (12+ characters, every class)."""
-    return secrets.token_urlsafe(12) + "Aa1!"
+    """A fresh password that the pool's policy accepts (14+ characters, every class)."""
+    return secrets.token_urlsafe(15) + "Aa1!"
 
 
 def create(cognito: Any, pool_id: str) -> dict[str, dict[str, Any]]:

@@ -16,191 +16,30 @@ import threading
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
-from govsync_cli.cloudformation import parameter_value
 from govsync_local import motoext, people
 from govsync_local import template as tpl
+from govsync_local.accounts import (
+    CREDENTIALS,
+    REGION,
+    Accounts,
+    LocalStackError,
+    client,
+    dev_bucket_name,
+    stack_parameters,
+)
+from govsync_local.deployed import stack_context
 from govsync_local.emitter import SageMakerEventEmitter
 from govsync_local.poller import QueuePoller
 from govsync_local.unsupported import apply_unsupported
 
 DEFAULT_PORT = 5050
-REGION = "us-east-1"
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-LOCAL_ROLE = "govsync-local-operator"
-
-
-class LocalStackError(Exception):
-    """The local stack cannot start, or is not running."""
-
-
-@dataclass(frozen=True)
-class Accounts:
-    """Seed 000's accounts as moto account ids (configurable: GOVSYNC_LOCAL_ACCOUNTS=central=…,dev=…).
-    `other` is a dev account no group is shared with (its registrations are refused)."""
-
-    central: str = "111111111111"
-    dev: str = "222222222222"
-    test: str = "333333333333"
-    prod: str = "444444444444"
-    other: str = "555555555555"
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Accounts:
-        raw = (env if env is not None else os.environ).get("GOVSYNC_LOCAL_ACCOUNTS", "")
-        values: dict[str, str] = {}
-        for part in filter(None, (p.strip() for p in raw.split(","))):
-            name, _, account = part.partition("=")
-            if name not in cls.__dataclass_fields__ or not (account.isdigit() and len(account) == 12):
-                raise LocalStackError(f"GOVSYNC_LOCAL_ACCOUNTS: bad entry {part!r} (want name=12-digit-id)")
-            values[name] = account
-        return cls(**values)
-
-
-def dev_bucket_name(accounts: Accounts) -> str:
-    return f"govsync-dev-artifacts-{accounts.dev}"
-
-
-def stage_targets(accounts: Accounts) -> dict[str, dict[str, object]]:
-    """The local stage chain: development (registered in dev) -> test (333…) -> production (444…)."""
-    return {
-        "test": {"account": accounts.test, "instance_type": "ml.m5.large"},
-        "production": {"account": accounts.prod, "instance_type": "ml.m5.xlarge", "instance_count": 2},
-    }
-
-
-# Production alerts above 2% server errors, a p90 model latency of 250 ms, or Model Monitor violations.
-MONITORING_THRESHOLDS = {
-    "production": {"invocation_5xx_rate": 0.02, "model_latency_p90_us": 250_000, "monitor_violations": True}
-}
-
-
-def stack_parameters(accounts: Accounts) -> dict[str, str]:
-    return {
-        "AllowedArtifactBuckets": dev_bucket_name(accounts),
-        "DevAccounts": accounts.dev,
-        "StageTargets": json.dumps(stage_targets(accounts)),
-        "DeployAccounts": f"{accounts.test},{accounts.prod}",
-        "MonitoringThresholds": json.dumps(MONITORING_THRESHOLDS),
-        # the demo's data scientist registers as an IAM user of the dev account; she is alice@example.com
-        "IdentityMap": json.dumps({f"arn:aws:iam::{accounts.dev}:user/alice-*": "alice@example.com"}),
-    }
-
-
 WORKLOAD_TEMPLATE = tpl.ROOT / "workload-account.yaml"
 WORKLOAD_STACK = "govsync-workload"
 DEV_TEMPLATE = tpl.ROOT / "dev-account.yaml"
 DEV_STACK = "govsync-dev"
-
-
-def client(service: str, endpoint: str, account: str | None = None, accounts: Accounts | None = None) -> Any:
-    """A client on the local endpoint, in the central account or (by sts:AssumeRole) another one."""
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=30)
-    central = (accounts or Accounts()).central
-    if account is None or account == central:
-        return boto3.client(service, region_name=REGION, endpoint_url=endpoint, config=config, **CREDENTIALS)
-    sts = boto3.client("sts", region_name=REGION, endpoint_url=endpoint, config=config, **CREDENTIALS)
-    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{LOCAL_ROLE}", RoleSessionName="govsync-local")[
-        "Credentials"
-    ]
-    return boto3.client(
-        service,
-        region_name=REGION,
-        endpoint_url=endpoint,
-        config=config,
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-    )
-
-
-def stack_context(endpoint: str, accounts: Accounts, stack_name: str, parameters: dict[str, str]) -> tpl.Context:
-    """Resolve Ref/GetAtt of the deployed stack's resources by asking the local endpoint."""
-    cfn = client("cloudformation", endpoint)
-    try:
-        summaries = cfn.list_stack_resources(StackName=stack_name)["StackResourceSummaries"]
-    except Exception as exc:
-        raise LocalStackError(f"no stack {stack_name!r} at {endpoint}: is the local stack running?") from exc
-    ctx = tpl.Context(
-        template=tpl.load(), account_id=accounts.central, region=REGION, stack_name=stack_name, parameters=parameters
-    )
-    sqs, ddb, events = client("sqs", endpoint), client("dynamodb", endpoint), client("events", endpoint)
-    for summary in summaries:
-        logical, physical, kind = summary["LogicalResourceId"], summary["PhysicalResourceId"], summary["ResourceType"]
-        ctx.refs[logical] = physical
-        match kind:
-            case "AWS::SQS::Queue":
-                name = physical.rsplit("/", 1)[-1]
-                physical = ctx.refs[logical] = sqs.get_queue_url(QueueName=name)["QueueUrl"]  # on this endpoint
-                ctx.attributes[(logical, "Arn")] = sqs.get_queue_attributes(
-                    QueueUrl=physical, AttributeNames=["QueueArn"]
-                )["Attributes"]["QueueArn"]
-                ctx.attributes[(logical, "QueueName")] = physical.rsplit("/", 1)[-1]
-            case "AWS::DynamoDB::Table":
-                ctx.attributes[(logical, "Arn")] = ddb.describe_table(TableName=physical)["Table"]["TableArn"]
-            case "AWS::Events::Rule":
-                ctx.attributes[(logical, "Arn")] = events.describe_rule(Name=physical)["Arn"]
-            case "AWS::KMS::Key":
-                ctx.attributes[(logical, "Arn")] = f"arn:aws:kms:{REGION}:{accounts.central}:key/{physical}"
-            case "AWS::IAM::Role":
-                ctx.attributes[(logical, "Arn")] = f"arn:aws:iam::{accounts.central}:role/{physical}"
-            case "AWS::Logs::LogGroup":
-                ctx.attributes[(logical, "Arn")] = f"arn:aws:logs:{REGION}:{accounts.central}:log-group:{physical}:*"
-            case "AWS::S3::Bucket":
-                ctx.attributes[(logical, "Arn")] = f"arn:aws:s3:::{physical}"
-    for logical, resource in ctx.template["Resources"].items():
-        if resource["Type"] == "AWS::Serverless::Function" and logical not in ctx.refs:
-            name = resource.get("Properties", {}).get("FunctionName")
-            ctx.refs[logical] = str(tpl.resolve(name, ctx)) if name else logical
-    people.find_resources(client("cognito-idp", endpoint), ctx)  # moto's CloudFormation skips them
-    return ctx
-
-
-def deployed_stack(
-    endpoint: str, accounts: Accounts, stack_name: str = "govsync"
-) -> tuple[dict[str, Any], tpl.Context]:
-    """The running local stack's description, and a context resolving the template against it."""
-    try:
-        stack = client("cloudformation", endpoint).describe_stacks(StackName=stack_name)["Stacks"][0]
-    except Exception as exc:
-        raise LocalStackError(
-            f"no local stack at {endpoint} (start it with `make up` or `govsync local up`): {exc}"
-        ) from exc
-    parameters = {p["ParameterKey"]: parameter_value(p["ParameterValue"]) for p in stack.get("Parameters", [])}
-    return stack, stack_context(endpoint, accounts, stack_name, parameters)
-
-
-def info(endpoint: str, accounts: Accounts | None = None, stack_name: str = "govsync") -> dict[str, Any]:
-    """What `govsync local info --json` prints: where everything of the running local stack is."""
-    accounts = accounts or Accounts.from_env()
-    stack, ctx = deployed_stack(endpoint, accounts, stack_name)
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-    queues = {}
-    for logical, spec in tpl.function_specs(ctx.template).items():
-        queue_logical = spec.queue_logical_id
-        if queue_logical is None:
-            continue
-        redrive = ctx.template["Resources"][queue_logical]["Properties"].get("RedrivePolicy", {})
-        dlq_logical = redrive.get("deadLetterTargetArn", {}).get("Fn::GetAtt", [None])[0]
-        queues[logical] = {"queue_url": ctx.refs[queue_logical], "dlq_url": ctx.refs.get(dlq_logical)}
-    return {
-        "endpoint_url": endpoint,
-        "region": REGION,
-        "stack_name": stack_name,
-        "accounts": asdict(accounts),
-        "dev_bucket": dev_bucket_name(accounts),
-        "central_bucket": outputs.get("ArtifactBucketName"),
-        "governance_table": outputs.get("GovernanceTableName"),
-        "queues": queues,
-        # the API's and the dashboard's URLs, the user pool and the demo users, as the stack published them
-        **people.published(client("secretsmanager", endpoint)),
-    }
 
 
 class LocalStack:
@@ -283,9 +122,7 @@ class LocalStack:
         self.deploy_dev(outputs)
 
     def deploy_dev(self, outputs: dict[str, str]) -> None:
-        """dev-account.yaml in the dev account: the artifact bucket and key the central sync reads.
-        (moto's CloudFormation skips the bucket policy; its statements are all conditional, which moto
-        would evaluate without their conditions, so it stays out locally, as the central one's do.)"""
+        """dev-account.yaml in the dev account: the artifact bucket and key the central sync reads."""
         parameters = {
             "CentralAccountId": self.accounts.central,
             "CentralRegistrySyncRoleArn": outputs["RegistrySyncRoleArn"],
@@ -319,6 +156,11 @@ class LocalStack:
             raise LocalStackError(
                 f"{template.name} in {account}: {stack['StackStatus']} {stack.get('StackStatusReason')}"
             )
+        # what moto's CloudFormation skips (queue and bucket policies, alarms), from the template's own properties
+        context = stack_context(self.endpoint, self.accounts, name, parameters, tpl.load(str(template)), account)
+        apply_unsupported(
+            context.template, context, lambda service: client(service, self.endpoint, account, self.accounts), self.log
+        )
         self.log(f"deployed {template.name} in account {account}")
 
     def function_env(self, spec: tpl.FunctionSpec) -> dict[str, str]:

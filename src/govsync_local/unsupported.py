@@ -28,15 +28,8 @@ def apply_unsupported(
                         QueueUrl=queue_url, Attributes={"Policy": json.dumps(props["PolicyDocument"])}
                     )
             case "AWS::S3::BucketPolicy":
-                # moto evaluates bucket policies without their conditions, so a conditional Deny
-                # (TLS only, central key only) would deny everything: those statements stay out.
-                document = dict(props["PolicyDocument"])
-                statements = document["Statement"]
-                document["Statement"] = [st for st in statements if "Condition" not in st]
-                left_out = [st.get("Sid", "?") for st in statements if "Condition" in st]
-                if document["Statement"]:
-                    client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(document))
-                log(f"bucket policy {logical}: conditional statements left out locally: {', '.join(left_out)}")
+                # kept whole; the moto extension evaluates only its unconditional statements
+                client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"]))
             case "AWS::Events::EventBusPolicy":
                 statement = {"Sid": props["StatementId"], **props["Statement"]}
                 client("events").put_permission(

@@ -13,9 +13,9 @@ from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from govsync.domain.export import CSV_HEADER
+from govsync_local.accounts import Accounts, dev_bucket_name
 from govsync_local.demo import user_client, user_keys
 from govsync_local.demo_data import GROUP, register
-from govsync_local.stack import Accounts, dev_bucket_name
 
 from .conftest import SCREENSHOTS, requires_chromium
 

@@ -52,6 +52,47 @@ def test_info_names_every_resource(local):
     assert queues["queue_url"].startswith(local.endpoint) and queues["dlq_url"].startswith(local.endpoint)
 
 
+def test_the_local_stack_applies_what_the_templates_say_where_a_scanner_looks(local):
+    """Bucket versioning, public access block, ownership, access logs and lifecycle; the table's PITR and
+    KMS key; log groups' KMS keys; a key DescribeKey answers; the central bucket's whole policy."""
+    s3, ddb, kms, logs = (local.client(name) for name in ("s3", "dynamodb", "kms", "logs"))
+    bucket = local.info["central_bucket"]
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+    assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == (
+        "BucketOwnerEnforced"
+    )
+    assert s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]["TargetBucket"].startswith("govsync-access-logs-")
+    assert s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"][0]["ID"] == "AbortIncompleteMultipartUploads"
+    sids = {st["Sid"] for st in json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]}
+    assert {"TlsOnly", "CentralKeyOnly"} <= sids
+    table = local.info["governance_table"]
+    backups = ddb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    sse = ddb.describe_table(TableName=table)["Table"]["SSEDescription"]
+    key = kms.describe_key(KeyId=sse["KMSMasterKeyArn"])["KeyMetadata"]
+    assert key["KeyManager"] == "CUSTOMER" and kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]
+    groups = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/govsync-")["logGroups"]
+    assert len(groups) == 6 and all(g.get("kmsKeyId") == key["Arn"] for g in groups)
+    # the dev account's bucket policy (moto's CloudFormation skips it) is applied too
+    dev_s3 = boto3.client(
+        "s3", region_name="us-east-1", endpoint_url=local.endpoint,
+        **_credentials_in(local, local.info["accounts"]["dev"]),
+    )  # fmt: skip
+    dev_sids = {
+        st["Sid"] for st in json.loads(dev_s3.get_bucket_policy(Bucket=local.info["dev_bucket"])["Policy"])["Statement"]
+    }
+    assert "TlsOnly" in dev_sids
+
+
+def _credentials_in(local, account: str) -> dict[str, str]:
+    creds = local.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/govsync-local-operator", RoleSessionName="scan"
+    )["Credentials"]
+    return {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"]}  # fmt: skip
+
+
 def test_register_then_approve_shows_record_and_audit(local):
     # Given a version registered and then approved with plain boto3, as the seeds do
     group = new_group(local)

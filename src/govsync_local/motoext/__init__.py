@@ -12,6 +12,7 @@ and the tests), never in the functions.
 - `cloudwatch`: percentile statistics;
 - `dynamodb`: transactions and queries that do not copy or sort the whole table;
 - `s3`: CopySourceIfMatch, ranged UploadPartCopy;
+- `cloudformation`: the key policy, bucket and table properties moto's resource types leave out;
 - `listeners`: hooks (`on_model_package_change`, `on_endpoint_change`) so the local stack can emit
   SageMaker's events.
 """
@@ -19,6 +20,7 @@ and the tests), never in the functions.
 from __future__ import annotations
 
 from govsync_local.motoext import (
+    cloudformation,
     cloudwatch,
     dynamodb,
     events,
@@ -48,6 +50,7 @@ PATCHES = (
     cloudwatch,
     dynamodb,
     s3,
+    cloudformation,
 )
 
 

@@ -1,6 +1,10 @@
 """S3: `CopySourceIfMatch` on CopyObject and UploadPartCopy (a source that changed fails with 412
 PreconditionFailed, as S3 does; moto ignores the header), and UploadPartCopy reads only its byte range
-(moto reads the whole source object for every part, which makes multi-GiB copies need many GiB)."""
+(moto reads the whole source object for every part, which makes multi-GiB copies need many GiB).
+
+Bucket policies are kept whole (GetBucketPolicy answers the template's policy, as a scanner reads it),
+but a statement with a Condition is not evaluated: moto cannot supply its keys (aws:SecureTransport,
+the request's KMS key) and would treat a conditional Deny as denying everything."""
 
 from __future__ import annotations
 
@@ -62,3 +66,24 @@ def install() -> None:
     S3Response.copy_object = copy_object
     S3Response.upload_part_copy = upload_part_copy
     S3Backend.upload_part_copy = backend_upload_part_copy
+    _evaluate_unconditional_statements_only()
+
+
+def _evaluate_unconditional_statements_only() -> None:
+    import json
+
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        document = json.loads(self.policy)
+        statements = document.get("Statement", [])
+        statements = [statements] if isinstance(statements, dict) else statements
+        evaluated = [st for st in statements if "Condition" not in st]
+        if not evaluated:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps({**document, "Statement": evaluated})).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]

@@ -49,6 +49,7 @@ function signInView(note) {
     replace(problem);
     try {
       const result = await auth.signIn(ctx.config, username.value.trim(), password.value);
+      if (result.challenge === "SOFTWARE_TOKEN_MFA") return mfaView(username.value.trim(), result.session);
       if (result.challenge) return newPasswordView(username.value.trim(), result.session);
       await route();
     } catch (error) {
@@ -59,6 +60,32 @@ function signInView(note) {
   });
   replace(main, form);
   username.focus();
+}
+
+function mfaView(username, session) {
+  const code = h("input", { name: "code", inputmode: "numeric", autocomplete: "one-time-code", required: true,
+    pattern: "[0-9]{6}", maxlength: 6 });
+  const problem = h("div", { "aria-live": "assertive" });
+  const submit = h("button", { type: "submit" }, "Verify and sign in");
+  const form = h("form", { class: "card sign-in", "aria-labelledby": "mfa-title" },
+    h("h1", { id: "mfa-title" }, "Authenticator code"),
+    h("p", { class: "muted" }, "Your user has MFA set up: enter the 6-digit code your authenticator app shows now."),
+    field("Code", code), problem, submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    try {
+      await auth.answerMfa(ctx.config, username, code.value.trim(), session);
+      await route();
+    } catch (error) {
+      // a wrong code ends Cognito's session: sign in again
+      signInView(`The code was not accepted (${error.message}): sign in again.`);
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  replace(main, form);
+  code.focus();
 }
 
 function newPasswordView(username, session) {

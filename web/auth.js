@@ -69,7 +69,7 @@ export async function token(config) {
   }
 }
 
-/** Sign in; returns {challenge, session} when the pool wants a new password first. */
+/** Sign in; returns {challenge, session} when the pool wants a new password or an MFA code first. */
 export async function signIn(config, username, password) {
   const answer = await cognito(config, "InitiateAuth", {
     ClientId: config.cognito.client_id,
@@ -77,7 +77,9 @@ export async function signIn(config, username, password) {
     AuthParameters: { USERNAME: username, PASSWORD: password },
   });
   if (answer.AuthenticationResult) return { signedIn: keep(answer.AuthenticationResult) };
-  if (answer.ChallengeName === "NEW_PASSWORD_REQUIRED") return { challenge: answer.ChallengeName, session: answer.Session };
+  if (answer.ChallengeName === "NEW_PASSWORD_REQUIRED" || answer.ChallengeName === "SOFTWARE_TOKEN_MFA") {
+    return { challenge: answer.ChallengeName, session: answer.Session };
+  }
   throw new Error(`this dashboard cannot answer the sign-in challenge ${answer.ChallengeName}`);
 }
 
@@ -87,6 +89,17 @@ export async function setNewPassword(config, username, password, session) {
     ChallengeName: "NEW_PASSWORD_REQUIRED",
     Session: session,
     ChallengeResponses: { USERNAME: username, NEW_PASSWORD: password },
+  });
+  return keep(answer.AuthenticationResult);
+}
+
+/** The authenticator app's code for the SOFTWARE_TOKEN_MFA challenge. */
+export async function answerMfa(config, username, code, session) {
+  const answer = await cognito(config, "RespondToAuthChallenge", {
+    ClientId: config.cognito.client_id,
+    ChallengeName: "SOFTWARE_TOKEN_MFA",
+    Session: session,
+    ChallengeResponses: { USERNAME: username, SOFTWARE_TOKEN_MFA_CODE: code },
   });
   return keep(answer.AuthenticationResult);
 }

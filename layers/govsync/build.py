@@ -29,7 +29,19 @@ HERE = Path(__file__).resolve().parent
 RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
 # the AWS services govsync's adapters and strategies create clients for (a unit test checks the code
 # against this list); xray: Powertools' Tracer, when DetailedTracing is on
-SERVICES = ("cloudwatch", "codepipeline", "dynamodb", "events", "s3", "sagemaker", "sqs", "ssm", "sts", "xray")
+SERVICES = (
+    "cloudwatch",
+    "codepipeline",
+    "cognito-idp",
+    "dynamodb",
+    "events",
+    "s3",
+    "sagemaker",
+    "sqs",
+    "ssm",
+    "sts",
+    "xray",
+)
 # what a function loads: its wiring module (the services and adapters it uses) and the handler shapes
 ENTRY_MODULES = (
     "govsync.handlers",

@@ -27,7 +27,9 @@ class GovernanceApi:
     def token(self, user: str) -> str:
         if user not in self._tokens:
             found = self.users[user]
-            self._tokens[user] = people.id_token(self._cognito, self.client_id, found["username"], found["password"])
+            self._tokens[user] = people.id_token(
+                self._cognito, self.client_id, found["username"], found["password"], found.get("totp_secret")
+            )
         return self._tokens[user]
 
     def call(

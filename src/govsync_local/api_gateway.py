@@ -30,6 +30,7 @@ from govsync_local.template import FunctionSpec
 
 STAGE = "v1"
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+BODY_TIMEOUT_SECONDS = 5  # a body shorter than its Content-Length is not waited for longer
 
 
 class Unauthorized(Exception):
@@ -178,10 +179,21 @@ class LocalApiGateway:
         except Unauthorized as exc:
             self.log(f"api: {method} {path}: 401 ({exc})")
             return _reply(request, 401, {"message": "Unauthorized"})
-        length = int(request.headers.get("Content-Length") or 0)
+        declared = (request.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit():
+            return _reply(request, 400, {"message": f"Content-Length must be a number of bytes, not {declared!r}"})
+        length = int(declared)
         if length > MAX_BODY:
             return _reply(request, 413, {"message": "Request Too Long"})
-        body = request.rfile.read(length).decode("utf-8", "replace") if length else None
+        request.connection.settimeout(BODY_TIMEOUT_SECONDS)
+        try:
+            raw = request.rfile.read(length) if length else b""
+        except TimeoutError:
+            raw = b""
+        if len(raw) < length:
+            request.close_connection = True
+            return _reply(request, 400, {"message": f"the body is shorter than its Content-Length ({length} bytes)"})
+        body = raw.decode("utf-8", "replace") if length else None
         event = rest_event(matched[0], matched[1], method, request.path, headers, body, claims)
         with self._lock:
             status, result = self.worker.invoke(event)

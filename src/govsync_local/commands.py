@@ -69,11 +69,21 @@ def register(commands: Any) -> None:
     p.add_argument(
         "--api-port", type=int, help="port of the governance API (default: GOVSYNC_LOCAL_API_PORT or port+1)"
     )
+    p.add_argument(
+        "--state", default=".govsync/state", help="folder the local AWS's state is kept in (default: .govsync/state)"
+    )
+    p.add_argument("--fresh", action="store_true", help="start empty: forget the state kept in --state")
     p.set_defaults(func=needs_extras(cmd_local_up))
     p = local.add_parser("info", help="where the running local stack's resources are")
     p.add_argument("--port", type=int, help="port (default: GOVSYNC_LOCAL_PORT or 5050)")
     p.add_argument("--json", action="store_true", help="JSON for scripts")
     p.set_defaults(func=needs_extras(cmd_local_info))
+
+    p = local.add_parser("mfa-code", help="the authenticator code a demo decider signs in with now")
+    p.add_argument("user", help="a demo user with MFA set up (an approver or admin, e.g. olivia)")
+    p.add_argument("--port", type=int, help="port (default: GOVSYNC_LOCAL_PORT or 5050)")
+    p.add_argument("--json", action="store_true", help="JSON for scripts")
+    p.set_defaults(func=needs_extras(cmd_local_mfa_code))
 
     p = local.add_parser("env-vars", help="write the sam local invoke --env-vars file for the running stack")
     p.add_argument("--port", type=int, help="port (default: GOVSYNC_LOCAL_PORT or 5050)")
@@ -132,6 +142,7 @@ def local_endpoint(args: argparse.Namespace) -> str:
 def cmd_local_up(args: argparse.Namespace) -> int:
     from govsync_local.accounts import LocalStackError
     from govsync_local.stack import LocalStack
+    from govsync_local.state import StateStore
 
     raw_api_port = os.environ.get("GOVSYNC_LOCAL_API_PORT", "")
     if raw_api_port and not raw_api_port.isdigit():
@@ -139,15 +150,36 @@ def cmd_local_up(args: argparse.Namespace) -> int:
     api_port = args.api_port if args.api_port is not None else (int(raw_api_port) if raw_api_port else None)
     stack = LocalStack(port=local_port(args), stack_name=args.stack, duplicate_events=args.duplicate_events,
                        log=lambda line: print(f"[local] {line}", file=sys.stderr, flush=True),
-                       api_port=api_port)  # fmt: skip
+                       api_port=api_port, state=StateStore(Path(args.state)), fresh=args.fresh)  # fmt: skip
     try:
         stack.start()
     except LocalStackError as exc:
         stack.stop()
         raise CliError(str(exc)) from exc
     print(f"AWS_ENDPOINT_URL={stack.endpoint}", flush=True)
-    print("[local] ready: function logs in .govsync/logs/, Ctrl-C stops", file=sys.stderr, flush=True)
+    print(f"[local] ready: function logs in .govsync/logs/, state in {args.state}/, Ctrl-C stops", file=sys.stderr,
+          flush=True)  # fmt: skip
     stack.run_forever()
+    return EXIT_OK
+
+
+def cmd_local_mfa_code(args: argparse.Namespace) -> int:
+    """What the user's authenticator app shows now (the local pool's secret, published with the users)."""
+    from govsync_local.accounts import Accounts, LocalStackError
+    from govsync_local.deployed import info
+    from govsync_local.people import totp_code
+
+    try:
+        users = info(local_endpoint(args), Accounts.from_env(), args.stack).get("users", {})
+    except LocalStackError as exc:
+        raise CliError(str(exc)) from exc
+    user = users.get(args.user)
+    if user is None:
+        raise CliError(f"no demo user {args.user!r} (users: {', '.join(sorted(users)) or 'none yet'})")
+    if not user.get("totp_secret"):
+        raise CliError(f"{args.user} has no MFA set up (only approvers and admins do): no code to give")
+    code = totp_code(user["totp_secret"])
+    emit(args, {"user": args.user, "code": code}, code)
     return EXIT_OK
 
 
@@ -162,7 +194,8 @@ def cmd_local_info(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     lines = [f"{k:<16} {v}" for k, v in data.items() if k not in {"accounts", "queues", "cognito", "users"}]
     lines += [f"cognito {k:<8} {v}" for k, v in data.get("cognito", {}).items()]
-    lines += [f"user {u['username']:<8} {', '.join(u['groups']):<10} {u['email']} ({u['role']}; password in --json)"
+    lines += [f"user {u['username']:<8} {', '.join(u['groups']):<10} {u['email']} ({u['role']}; password in --json"
+              + ("; MFA: govsync local mfa-code " + u["username"] if u.get("totp_secret") else "") + ")"
               for u in data.get("users", {}).values()]  # fmt: skip
     lines += [f"account {k:<8} {v}" for k, v in data["accounts"].items()]
     lines += [f"queue {fn}: {q['queue_url']}  (DLQ {q['dlq_url']})" for fn, q in data["queues"].items()]

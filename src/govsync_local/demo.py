@@ -55,6 +55,7 @@ from govsync_local.server import free_port, stop_process
 
 READY_TIMEOUT = 180
 LOG_FILE = Path(".govsync") / "demo-local-stack.log"
+STATE = Path(".govsync") / "demo-state"  # the demo's own, started fresh each run
 
 
 def start_local_stack(port: int) -> tuple[subprocess.Popen[str], str]:
@@ -62,7 +63,7 @@ def start_local_stack(port: int) -> tuple[subprocess.Popen[str], str]:
     LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
     log = LOG_FILE.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "govsync_cli", "local", "up", "--port", str(port)],
+        [sys.executable, "-m", "govsync_cli", "local", "up", "--port", str(port), "--fresh", "--state", str(STATE)],
         stdout=subprocess.PIPE,
         stderr=log,
         stdin=subprocess.DEVNULL,
@@ -318,6 +319,8 @@ def open_dashboard(endpoint: str, stay: bool) -> None:
     say(f"\ndashboard: {info['dashboard_url']}\nsign in as (username / password / groups):")
     for user in info["users"].values():
         say(f"  {user['username']:8} {user['password']}  {','.join(user['groups']):10} {user['role']}")
+    say("approvers are asked for an authenticator code: `.venv/bin/govsync local mfa-code NAME` prints it "
+        "(with AWS_ENDPOINT_URL below)")  # fmt: skip
     say(f"AWS_ENDPOINT_URL={endpoint}   (Ctrl-C stops the local stack)")
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -2,8 +2,8 @@
 CloudFormation skips), created from the template's own properties; and the demo's users in them:
 the data scientist who registers, two governance officers, an auditor and a viewer.
 
-Passwords are generated at each start and published, with the API's URL and the pool, in the local
-Secrets Manager (`govsync local info --json` reads them there)."""
+Passwords are generated when the stack is created (a restarted stack keeps them) and published, with
+the API's URL and the pool, in the local Secrets Manager (`govsync local info --json` reads them there)."""
 
 from __future__ import annotations
 
@@ -72,8 +72,13 @@ def _password() -> str:
     return secrets.token_urlsafe(15) + "Aa1!"
 
 
-def create(cognito: Any, pool_id: str) -> dict[str, dict[str, Any]]:
-    """The demo users, confirmed, in their groups; name -> username, password, email, groups, role."""
+# who decides: they set up an authenticator app (TOTP), as DeciderMfa=required asks of deciders
+MFA_GROUPS = frozenset({"approvers", "admins"})
+
+
+def create(cognito: Any, pool_id: str, client_id: str) -> dict[str, dict[str, Any]]:
+    """The demo users, confirmed, in their groups; name -> username, password, email, groups, role, and
+    for approvers and admins the authenticator app's secret (`totp_secret`), MFA set up and preferred."""
     users = {}
     for name, (email, groups, role) in PEOPLE.items():
         password = _password()
@@ -87,14 +92,45 @@ def create(cognito: Any, pool_id: str) -> dict[str, dict[str, Any]]:
         for group in groups:
             cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=name, GroupName=group)
         users[name] = {"username": name, "password": password, "email": email, "groups": list(groups), "role": role}
+        if MFA_GROUPS & set(groups):
+            users[name]["totp_secret"] = set_up_mfa(cognito, client_id, name, password)
     return users
+
+
+def set_up_mfa(cognito: Any, client_id: str, username: str, password: str) -> str:
+    """What a person does once in an authenticator app: associate, verify a code, make it preferred."""
+    signed_in = cognito.initiate_auth(
+        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": username, "PASSWORD": password}
+    )["AuthenticationResult"]
+    access = signed_in["AccessToken"]
+    secret = str(cognito.associate_software_token(AccessToken=access)["SecretCode"])
+    cognito.verify_software_token(AccessToken=access, UserCode=totp_code(secret), FriendlyDeviceName="demo")
+    cognito.set_user_mfa_preference(
+        AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
+    return secret
+
+
+def totp_code(secret: str, at: float | None = None) -> str:
+    """The authenticator app's code for `secret` now (RFC 6238: SHA-1, 6 digits, 30 seconds)."""
+    import base64
+    import time
+
+    from cryptography.hazmat.primitives.hashes import SHA1
+    from cryptography.hazmat.primitives.twofactor.totp import TOTP
+
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
+    return TOTP(key, 6, SHA1(), 30, enforce_key_length=False).generate(int(at or time.time())).decode()
 
 
 def publish(secrets_client: Any, api_url: str, pool_id: str, client_id: str, users: dict[str, Any]) -> None:
     value = json.dumps({"api_url": api_url, "dashboard_url": api_url + DASHBOARD_PATH,
                         "cognito": {"user_pool_id": pool_id, "client_id": client_id}, "users": users})  # fmt: skip
-    secrets_client.create_secret(Name=SECRET_NAME, SecretString=value,
-                                 Description="govsync local stack: the governance API and its demo users")  # fmt: skip
+    try:
+        description = "govsync local stack: the governance API and its demo users"
+        secrets_client.create_secret(Name=SECRET_NAME, SecretString=value, Description=description)
+    except secrets_client.exceptions.ResourceExistsException:  # a restarted stack: its API's new URL
+        secrets_client.put_secret_value(SecretId=SECRET_NAME, SecretString=value)
 
 
 def published(secrets_client: Any) -> dict[str, Any]:
@@ -106,9 +142,17 @@ def published(secrets_client: Any) -> dict[str, Any]:
         return {}
 
 
-def id_token(cognito: Any, client_id: str, username: str, password: str) -> str:
-    """Sign in as API users do (InitiateAuth, USER_PASSWORD_AUTH): the ID token for the Authorization header."""
+def id_token(cognito: Any, client_id: str, username: str, password: str, totp_secret: str | None = None) -> str:
+    """Sign in as API users do (InitiateAuth, USER_PASSWORD_AUTH, then the authenticator app's code when
+    the pool asks for it): the ID token for the Authorization header."""
     answer = cognito.initiate_auth(
         ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": username, "PASSWORD": password}
     )
+    if answer.get("ChallengeName") == "SOFTWARE_TOKEN_MFA" and totp_secret:
+        answer = cognito.respond_to_auth_challenge(
+            ClientId=client_id,
+            ChallengeName="SOFTWARE_TOKEN_MFA",
+            Session=answer["Session"],
+            ChallengeResponses={"USERNAME": username, "SOFTWARE_TOKEN_MFA_CODE": totp_code(totp_secret)},
+        )
     return str(answer["AuthenticationResult"]["IdToken"])

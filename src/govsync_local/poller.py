@@ -47,20 +47,43 @@ def _worker(spec: FunctionSpec, env: dict[str, str], log_file: str, conn: Any) -
 
 
 class FunctionWorker:
-    def __init__(self, spec: FunctionSpec, env: dict[str, str]) -> None:
+    """The function's process. One that died (killed, crashed) or timed out is replaced by a new one,
+    as Lambda replaces an execution environment: the batch it held fails and is retried."""
+
+    def __init__(self, spec: FunctionSpec, env: dict[str, str], log: Any = print) -> None:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_file = str((LOG_DIR / f"{spec.logical_id}.log").resolve())
+        self.spec, self.env, self.log = spec, env, log
+        self._timeout = spec.timeout
+        self.restarts = 0
+        self._start()
+
+    def _start(self) -> None:
         ctx = multiprocessing.get_context("spawn")
         self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_worker, args=(spec, env, self.log_file, child), daemon=True)
+        self._process = ctx.Process(target=_worker, args=(self.spec, self.env, self.log_file, child), daemon=True)
         self._process.start()
-        self._timeout = spec.timeout
+
+    def _restart(self, why: str) -> None:
+        self.restarts += 1
+        self.log(f"{self.spec.logical_id}: worker {why}; starting a new one")
+        with contextlib.suppress(Exception):
+            self._process.kill()
+            self._process.join(timeout=5)
+        self._start()
 
     def invoke(self, event: dict[str, Any]) -> tuple[str, Any]:
-        self._conn.send(event)
-        if not self._conn.poll(self._timeout + 60):  # first call includes the import (cold start)
-            return ("error", "timed out")
-        return self._conn.recv()
+        if not self._process.is_alive():
+            self._restart(f"exited (code {self._process.exitcode})")
+        try:
+            self._conn.send(event)
+            if not self._conn.poll(self._timeout + 60):  # first call includes the import (cold start)
+                self._restart("timed out")
+                return ("error", "timed out")
+            return self._conn.recv()
+        except (OSError, EOFError) as exc:  # the process died while it held the batch
+            self._restart(f"died ({type(exc).__name__})")
+            return ("error", f"worker process died ({type(exc).__name__}); the batch is retried")
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -92,7 +115,7 @@ class QueuePoller(threading.Thread):
         )
         self.retry_delay = retry_delay
         self._stop = threading.Event()
-        self.worker = FunctionWorker(spec, env)
+        self.worker = FunctionWorker(spec, env, log)
         self.invocations = 0
 
     def stop(self) -> None:

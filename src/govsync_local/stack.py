@@ -33,6 +33,7 @@ from govsync_local.accounts import (
 from govsync_local.deployed import stack_context
 from govsync_local.emitter import SageMakerEventEmitter
 from govsync_local.poller import QueuePoller
+from govsync_local.state import StateError, StateStore
 from govsync_local.unsupported import apply_unsupported
 
 DEFAULT_PORT = 5050
@@ -53,6 +54,8 @@ class LocalStack:
         duplicate_events: bool = False,
         log: Callable[[str], None] = print,
         api_port: int | None = None,
+        state: StateStore | None = None,
+        fresh: bool = False,
     ) -> None:
         self.port = port
         self.api_port = port + 1 if api_port is None else api_port  # port+1 taken: any free one
@@ -66,6 +69,9 @@ class LocalStack:
         self._pollers: list[QueuePoller] = []
         self._api: Any = None
         self._stopping = threading.Event()
+        self.state = state  # None: in memory only (what tests and scans start)
+        self.fresh = fresh
+        self.restored = False
 
     @property
     def parameters(self) -> dict[str, str]:
@@ -77,6 +83,7 @@ class LocalStack:
             if probe.connect_ex(("127.0.0.1", self.port)) == 0:
                 raise LocalStackError(f"port {self.port} is in use (set GOVSYNC_LOCAL_PORT or --port)")
         os.environ.pop("MOTO_ACCOUNT_ID", None)  # it would pin assumed roles to one account too
+        os.environ["MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP"] = "true"  # MFA codes are checked, as Cognito does
         os.environ["AWS_DEFAULT_REGION"] = REGION
         os.environ.setdefault("AWS_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])
@@ -89,16 +96,32 @@ class LocalStack:
         logging.getLogger("moto").setLevel(logging.ERROR)
         warnings.filterwarnings("ignore", message="Tried to parse AWS::", category=UserWarning)
 
+        if self.state is not None and self.fresh:
+            self.state.clear()
+        self.restored = self.state is not None and self.state.exists()
+        if self.restored:
+            assert self.state is not None
+            try:
+                self.state.restore()  # before the server takes its first request
+            except StateError as exc:
+                raise LocalStackError(str(exc)) from exc
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         started = time.monotonic()
-        self.deploy()
-        self.log(f"deployed template.yaml as stack {self.stack_name!r} ({time.monotonic() - started:.1f}s)")
+        if self.restored:
+            self.context = stack_context(self.endpoint, self.accounts, self.stack_name, self.parameters)
+            self.log(f"restored the local state from {self.state.path if self.state else ''} (--fresh starts empty)")
+        else:
+            self.deploy()
+            self.log(f"deployed template.yaml as stack {self.stack_name!r} ({time.monotonic() - started:.1f}s)")
         emitter = SageMakerEventEmitter(duplicate=self.duplicate_events)
         motoext.on_model_package_change(emitter.model_package_changed)
         motoext.on_endpoint_change(emitter.endpoint_changed)
         self.start_pollers()
         self.start_api()
+        if self.state is not None:  # only a stack that started whole is saved
+            self.state.save()
+            self.state.start_saving(self.log)
 
     def deploy(self) -> None:
         template = tpl.load()
@@ -193,8 +216,11 @@ class LocalStack:
                 raise LocalStackError(f"governance API port {self.api_port} is in use ({exc})") from exc
             self._api = LocalApiGateway(specs[0], env, authorizer, 0, self.log)
         self._api.start()
-        users = people.create(client("cognito-idp", self.endpoint), pool_id)
-        people.publish(client("secretsmanager", self.endpoint), self._api.url, pool_id, client_id, users)
+        secrets = client("secretsmanager", self.endpoint)
+        users = people.published(secrets).get("users") if self.restored else None
+        if not users:
+            users = people.create(client("cognito-idp", self.endpoint), pool_id, client_id)
+        people.publish(secrets, self._api.url, pool_id, client_id, users)
         self.log(f"governance API on {self._api.url} ({len(users)} demo users: govsync local info --json)")
         self.log(f"dashboard on {self._api.url}{people.DASHBOARD_PATH}")
 
@@ -215,6 +241,13 @@ class LocalStack:
             self._api = None
         for poller in self._pollers:
             poller.stop()
+        if self.state is not None and self.state.saved_at is not None and self._server is not None:
+            self.state.stop_saving()
+            try:
+                self.state.save()
+                self.log(f"saved the local state in {self.state.path}")
+            except Exception as exc:
+                self.log(f"saving the local state failed: {type(exc).__name__}: {exc}")
         if self._server is not None:
             self._server.stop()
             self._server = None

@@ -16,6 +16,7 @@ from govsync.domain.export import CSV_HEADER
 from govsync_local.accounts import Accounts, dev_bucket_name
 from govsync_local.demo import user_client, user_keys
 from govsync_local.demo_data import GROUP, register
+from govsync_local.people import totp_code
 
 from .conftest import SCREENSHOTS, requires_chromium
 
@@ -41,6 +42,11 @@ def sign_in(browser, demo, name: str) -> None:
     browser.find_element(By.NAME, "username").send_keys(user["username"])
     browser.find_element(By.NAME, "password").send_keys(user["password"])
     browser.find_element(By.CSS_SELECTOR, "form.sign-in button[type=submit]").click()
+    if user.get("totp_secret"):  # deciders have an authenticator app: the pool asks for its code
+        code = wait(browser).until(seen.visibility_of_element_located((By.NAME, "code")))
+        assert browser.switch_to.active_element == code
+        code.send_keys(totp_code(user["totp_secret"]))
+        browser.find_element(By.CSS_SELECTOR, "form.sign-in button[type=submit]").click()
     wait(browser).until(seen.text_to_be_present_in_element((By.ID, "who-name"), user["email"]))
     wait(browser).until(lambda b: renders(b) >= 1)
 

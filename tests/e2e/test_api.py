@@ -3,9 +3,11 @@ expiry, audience, token use), people deciding through the registry, the CLI's do
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
+import socket
 import time
 import urllib.request
 
@@ -15,6 +17,7 @@ from moto.utilities.utils import load_resource
 
 from govsync.domain.export import CSV_HEADER
 from govsync_local.api_client import GovernanceApi
+from govsync_local.people import totp_code
 
 from .conftest import wait_until
 from .test_local_stack import METADATA, SPEC, new_group, record
@@ -40,10 +43,12 @@ def version(local) -> str:
 
 
 def forged(api: GovernanceApi, **changes) -> str:
-    """An ID token as the local Cognito would sign it (its key), with `changes` to its claims."""
+    """A genuine ID token's claims (with `changes`) signed with the private key moto publishes in its
+    source, which anyone can download: the pool signs with a key of its own, so none of these passes."""
     key = jwk.RSAKey.import_key(load_resource("cognitoidp/resources/jwks-private.json"))
-    genuine = jwt.decode(api.token("olivia"), key)
-    return jwt.encode({"alg": "RS256", "kid": "dummy"}, {**genuine.claims, **changes}, key)
+    payload = api.token("olivia").split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return jwt.encode({"alg": "RS256", "kid": "dummy"}, {**claims, **changes}, key)
 
 
 def test_local_info_gives_the_api_its_pool_and_the_demo_people(local):
@@ -53,7 +58,7 @@ def test_local_info_gives_the_api_its_pool_and_the_demo_people(local):
     assert {name: user["groups"] for name, user in info["users"].items()} == {
         "alice": ["approvers"], "olivia": ["approvers"], "oscar": ["approvers"], "audrey": ["auditors"],
         "victor": ["viewers"]}  # fmt: skip
-    assert all(len(user["password"]) >= 12 for user in info["users"].values())
+    assert all(len(user["password"]) >= 14 for user in info["users"].values())
 
 
 def test_the_dashboard_is_served_without_a_token_and_signs_in_against_the_local_cognito(local):
@@ -79,15 +84,41 @@ def test_the_authorizer_lets_only_genuine_unexpired_id_tokens_of_the_pools_clien
     for bad in (
         tampered,
         "not-a-token",
-        forged(api, exp=int(time.time()) - 60),
-        forged(api, aud="another-client"),
-        forged(api, token_use="access"),
-        forged(api, iss="https://cognito-idp.us-east-1.amazonaws.com/x"),
+        forged(api),  # olivia's own claims, signed with moto's published key
+        forged(api, **{"cognito:groups": ["admins"], "exp": int(time.time()) + 3600}),
     ):
         status, body = api.call(None, "GET", "/records", headers={"Authorization": bad})
         assert (status, body) == (401, {"message": "Unauthorized"})
     assert api.call(None, "GET", "/records", headers={"Authorization": f"Bearer {token}"})[0] == 200
     assert api.call("victor", "GET", "/nowhere")[0] == 403  # API Gateway: no such resource
+
+
+def raw_request(url: str, lines: list[str], body: bytes = b"") -> tuple[bytes, float]:
+    """A hand-written HTTP request (what a broken or hostile client sends); the answer and its time."""
+    address = url.removeprefix("http://").split("/")[0]
+    host, port = address.split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+            if b"\r\n\r\n" in answer and answer.split(b"\r\n\r\n", 1)[1]:
+                break
+    return answer, time.monotonic() - started
+
+
+def test_the_gateway_answers_400_to_a_bad_content_length_without_waiting_or_a_traceback(local, api):
+    token = api.token("olivia")
+    head = ["POST /usecases HTTP/1.1", "Host: x", f"Authorization: {token}", "Content-Type: application/json"]
+    not_a_number, _ = raw_request(api.url, [*head, "Content-Length: abc"], b"{}")
+    assert not_a_number.startswith(b"HTTP/1.0 400") or not_a_number.startswith(b"HTTP/1.1 400"), not_a_number[:200]
+    assert b"Content-Length must be a number" in not_a_number
+    short, took = raw_request(api.url, [*head, "Content-Length: 100"], b'{"id": "x"}')
+    assert b" 400 " in short.split(b"\r\n")[0] and b"shorter than its Content-Length" in short, short[:300]
+    assert took < 15
+    assert "Traceback" not in (local.workdir / "local-up.log").read_text()
+    assert api.call("olivia", "GET", "/records?limit=1")[0] == 200  # and it goes on serving
 
 
 def test_roles_decide_who_exports_and_who_decides(api, version):
@@ -171,3 +202,33 @@ def test_the_cli_records_use_cases_and_exports(local, tmp_path):
     assert out.read_text().splitlines()[0] == ",".join(CSV_HEADER)
     pack = local.govsync("export", "--since", "2020-01-01")
     assert pack.returncode == 0 and json.loads(pack.stdout)["verified"] is True
+
+
+def test_deciders_sign_in_with_their_authenticator_code_and_the_cli_gives_it(local, api):
+    # Given the demo's approvers have MFA set up, and the viewer has not
+    users = local.info["users"]
+    assert {name for name, user in users.items() if user.get("totp_secret")} == {"alice", "olivia", "oscar"}
+    # When the CLI is asked for olivia's code, it is what her authenticator app shows
+    shown = local.govsync("local", "mfa-code", "olivia", "--json")
+    assert shown.returncode == 0, shown.stderr
+    code = json.loads(shown.stdout)["code"]
+    assert code in {totp_code(users["olivia"]["totp_secret"], time.time() + drift) for drift in (-30, 0, 30)}
+    # and a user without MFA, or no such user, is a usage error naming them
+    for name, said in (("victor", "victor has no MFA set up"), ("nobody", "no demo user 'nobody'")):
+        refused = local.govsync("local", "mfa-code", name)
+        assert refused.returncode == 2 and said in refused.stderr, refused.stderr
+    # Then the pool asks olivia for her code when she signs in, and refuses a wrong one
+    cognito = local.client("cognito-idp")
+    client_id = local.info["cognito"]["client_id"]
+    olivia = users["olivia"]
+    asked = cognito.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                                  AuthParameters={"USERNAME": "olivia", "PASSWORD": olivia["password"]})  # fmt: skip
+    assert asked["ChallengeName"] == "SOFTWARE_TOKEN_MFA" and "AuthenticationResult" not in asked
+    wrong = str((int(totp_code(olivia["totp_secret"])) + 1) % 1_000_000).zfill(6)
+    with pytest.raises(cognito.exceptions.CodeMismatchException):
+        cognito.respond_to_auth_challenge(
+            ClientId=client_id, ChallengeName="SOFTWARE_TOKEN_MFA", Session=asked["Session"],
+            ChallengeResponses={"USERNAME": "olivia", "SOFTWARE_TOKEN_MFA_CODE": wrong},
+        )  # fmt: skip
+    # and her token, signed in with her code, is one the API takes
+    assert api.call("olivia", "GET", "/me")[0] == 200

@@ -243,9 +243,19 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
                 "AllowedArtifactBuckets": DEV_BUCKET,
                 "StageTargets": json.dumps(STAGE_TARGETS),
                 "DeployAccounts": f"{TEST_ACCOUNT},{PROD_ACCOUNT}",
+                # the tests hand the API claims, not tokens; the MFA test of test_governance_api turns it on
+                "DeciderMfa": "optional",
             },
-            # (the API's app client: the pool itself is not created here, no test signs in)
-            refs={"GovernanceTable": table, "ArtifactBucket": CENTRAL_BUCKET, "UserPoolClient": APP_CLIENT, **queues},
+            # (the API's app client: no test signs in; the pool is where DeciderMfa looks people up)
+            refs={
+                "GovernanceTable": table,
+                "ArtifactBucket": CENTRAL_BUCKET,
+                "UserPoolClient": APP_CLIENT,
+                "UserPool": boto3.client("cognito-idp", region_name=REGION).create_user_pool(PoolName="people")[
+                    "UserPool"
+                ]["Id"],
+                **queues,
+            },
             attributes={("GovernanceKey", "Arn"): key_arn},
         )
         use_function_environment(monkeypatch, "RegistrySyncFunction", ctx)

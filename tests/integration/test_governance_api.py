@@ -8,12 +8,14 @@ import io
 import json
 from typing import Any
 
+import boto3
 import pytest
 
 from govsync import wiring
 from govsync.api.routes import SIGNED_IN
 from govsync.domain.export import BLOG_ATTRIBUTES, CSV_HEADER
 from govsync.domain.people import PERMISSIONS
+from govsync_local import people
 from govsync_local import template as tpl
 from govsync_local.api_gateway import Route, rest_event
 
@@ -479,3 +481,30 @@ def test_bad_input_is_a_4xx_in_one_shape_and_changes_nothing(registered, stack):
     assert described(stack, registered)["ModelApprovalStatus"] == "PendingManualApproval"
     _, _, headers = api(stack, "victor", "GET", f"/models/{GROUP}/versions/1")
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["Cache-Control"] == "no-store"
+
+
+# ---------------------------------------------------------------------------------------- MFA
+def test_with_decider_mfa_required_only_a_decider_with_mfa_set_up_decides(stack, registered):
+    # Given the stack requires MFA of deciders, olivia has an authenticator app set up and oscar has not
+    stack.configure(DeciderMfa="required")
+    cognito = boto3.client("cognito-idp", region_name="us-east-1")
+    pool, client_id = stack.ctx.refs["UserPool"], stack.ctx.refs["UserPoolClient"]
+    flows = ["ALLOW_USER_PASSWORD_AUTH"]
+    app_client = cognito.create_user_pool_client(UserPoolId=pool, ClientName="dashboard", ExplicitAuthFlows=flows)
+    app_client = app_client["UserPoolClient"]
+    for name in ("olivia", "oscar"):
+        cognito.admin_create_user(UserPoolId=pool, Username=name, MessageAction="SUPPRESS")
+        cognito.admin_set_user_password(UserPoolId=pool, Username=name, Password="Passw0rd!Passw0rd", Permanent=True)
+    secret = people.set_up_mfa(cognito, app_client["ClientId"], "olivia", "Passw0rd!Passw0rd")
+    assert secret and client_id
+    # When oscar decides, he is refused and told what to do; nothing is stored
+    status, body, _ = decision(stack, "oscar", 1, "development")
+    assert status == 403 and "MFA" in body["message"] and "authenticator app" in body["message"], body
+    assert api(stack, "oscar", "POST", "/usecases", {"id": "uc-mfa", "name": "M", "owner": "o", "lob": "l"})[0] == 403
+    # Then olivia decides
+    status, body, _ = decision(stack, "olivia", 1, "development")
+    assert status == 202, body
+    # and with DeciderMfa=optional oscar decides too
+    stack.configure(DeciderMfa="optional")
+    wiring.reset()
+    assert decision(stack, "oscar", 1, "test", verdict="reject", comment="not yet")[0] in (202, 409), "not refused"

@@ -327,3 +327,19 @@ def test_the_api_writes_an_access_log_line_per_request():
     assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"} and "KmsKeyId" in group
     account = template["Resources"]["ApiGatewayAccount"]
     assert account["Condition"] == "CreateApiGatewayLoggingRole" and account["DeletionPolicy"] == "Retain"
+
+
+def test_snapstart_is_a_parameter_and_everything_invokes_the_published_alias():
+    template = load("template.yaml")
+    assert template["Parameters"]["SnapStart"]["Default"] == "false"
+    function = template["Globals"]["Function"]
+    assert function["AutoPublishAlias"] == "live"
+    assert function["SnapStart"] == {"ApplyOn": {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}}
+    cfn = tpl.transformed(template, "us-east-1")["Resources"]
+    mappings = [r["Properties"]["FunctionName"] for r in cfn.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert mappings and all(m["Ref"].endswith("Aliaslive") for m in mappings)
+    schedules = [r["Properties"]["Target"]["Arn"] for r in cfn.values() if r["Type"] == "AWS::Scheduler::Schedule"]
+    assert len(schedules) == 2 and all(s["Ref"].endswith("Aliaslive") for s in schedules)
+    # the scheduler role may invoke the alias (a qualified ARN)
+    role = template["Resources"]["SchedulerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]
+    assert sum(r["Fn::Sub"].endswith(":*") for r in role["Resource"]) == 2

@@ -12,6 +12,7 @@ and the tests), never in the functions.
 - `cloudwatch`: percentile statistics;
 - `dynamodb`: transactions and queries that do not copy or sort the whole table;
 - `s3`: CopySourceIfMatch, ranged UploadPartCopy;
+- `cognito`: a signing key per user pool, generated when it is created, served as its JWKS;
 - `cloudformation`: the key policy, bucket and table properties moto's resource types leave out;
 - `listeners`: hooks (`on_model_package_change`, `on_endpoint_change`) so the local stack can emit
   SageMaker's events.
@@ -22,6 +23,7 @@ from __future__ import annotations
 from govsync_local.motoext import (
     cloudformation,
     cloudwatch,
+    cognito,
     dynamodb,
     events,
     model_monitor,
@@ -51,6 +53,7 @@ PATCHES = (
     dynamodb,
     s3,
     cloudformation,
+    cognito,
 )
 
 

@@ -73,6 +73,8 @@ def client(service: Literal["events"], region: str | None = None) -> EventBridge
 def client(service: Literal["sts"], region: str | None = None) -> STSClient: ...
 @overload
 def client(service: Literal["ssm"], region: str | None = None) -> SSMClient: ...
+@overload
+def client(service: Literal["cognito-idp"], region: str | None = None) -> Any: ...  # one call: AdminGetUser
 def client(service: str, region: str | None = None) -> Any:
     """A client per (service, region), created once. Honours AWS_ENDPOINT_URL and profiles."""
     return _client(service, region)

@@ -45,6 +45,24 @@ def requires(permission: str) -> Any:
     return middleware
 
 
+def decides_with_mfa(router: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Answer:
+    """Route middleware after `requires` on the routes that decide: when the stack requires it
+    (`GOVSYNC_DECIDER_MFA=required`), the decider has MFA set up in the user pool (403 otherwise), so
+    the token they decide with was issued after an MFA challenge."""
+    from govsync.wiring.api import decider_mfa
+
+    users = decider_mfa()
+    person = router.context.get("person")
+    if users is not None and isinstance(person, Person) and not users.has_mfa(person.username):
+        logger.info("refused: no MFA", by=person.name, route=router.current_event.resource)
+        return message(
+            403,
+            f"{person.name} decides only with MFA: set up an authenticator app for your user (the dashboard's "
+            "sign-in asks for its code once it is set up), then sign in again",
+        )
+    return next_middleware(router)
+
+
 def body_problem(body: str | None) -> str | None:
     """A request body is a JSON object (or absent): an array, a string or a number is refused, never
     read in part."""

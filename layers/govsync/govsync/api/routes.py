@@ -23,7 +23,15 @@ from pydantic import BeforeValidator
 
 from govsync import __version__
 from govsync.api import dashboard, use_case_routes
-from govsync.api.access import SIGNED_IN, Answer, caller, message, requires, with_security_headers
+from govsync.api.access import (
+    SIGNED_IN,
+    Answer,
+    caller,
+    decides_with_mfa,
+    message,
+    requires,
+    with_security_headers,
+)
 from govsync.api.models import GROUP_NAME, USE_CASE_ID, StageDecision
 from govsync.domain.errors import Refused
 from govsync.domain.export import BLOG_ATTRIBUTES
@@ -209,7 +217,7 @@ def pending() -> dict[str, Any]:
 
 @app.post(
     "/models/<group>/versions/<version>/stages/<stage>/decisions",
-    middlewares=[requires(DECIDE)],
+    middlewares=[requires(DECIDE), decides_with_mfa],
     summary="Approve or reject a stage (made in the registry; the record follows its event)",
     responses={202: {"description": "Stored: collected (more approvers needed) or sent to the registry"}},
 )

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from govsync.api.access import caller, requires
+from govsync.api.access import caller, decides_with_mfa, requires
 from govsync.api.models import USE_CASE_ID, NewUseCase, UseCaseDecision
 from govsync.domain.errors import Refused
 from govsync.domain.people import MANAGE_USE_CASES, READ
@@ -38,7 +38,9 @@ def show_use_case(use_case_id: UseCaseId) -> dict[str, Any]:
     return {**use_case.to_json(), "models": [r.view({use_case_id: use_case.stage}) for r in records]}
 
 
-@router.post("/usecases", middlewares=[requires(MANAGE_USE_CASES)], summary="Record a use case (in POC)")
+@router.post(
+    "/usecases", middlewares=[requires(MANAGE_USE_CASES), decides_with_mfa], summary="Record a use case (in POC)"
+)
 def create_use_case(body: NewUseCase) -> Response[dict[str, Any]]:
     use_case = wiring.use_case_lifecycle().record(
         caller(router), body.id, body.name, owner=body.owner, lob=body.lob, description=body.description or None
@@ -47,7 +49,7 @@ def create_use_case(body: NewUseCase) -> Response[dict[str, Any]]:
                     body=use_case.to_json())  # fmt: skip
 
 
-@router.post("/usecases/<use_case_id>/decisions", middlewares=[requires(MANAGE_USE_CASES)],
+@router.post("/usecases/<use_case_id>/decisions", middlewares=[requires(MANAGE_USE_CASES), decides_with_mfa],
           summary="Advance a use case to its next stage, or reject it back one")  # fmt: skip
 def decide_use_case(use_case_id: UseCaseId, body: UseCaseDecision) -> dict[str, Any]:
     lifecycle = wiring.use_case_lifecycle()

@@ -218,6 +218,15 @@ class Dashboard(Common):
     user_pool_client_id: str = setting(
         "GOVSYNC_USER_POOL_CLIENT_ID", "the app client the dashboard signs in with", "", pattern=r"^[\w+]{0,128}$"
     )
+    user_pool_id: str = setting(
+        "GOVSYNC_USER_POOL_ID", "the user pool people sign in to", "", pattern=r"^([\w-]+_[0-9a-zA-Z]+)?$"
+    )
+    decider_mfa: str = setting(
+        "GOVSYNC_DECIDER_MFA",
+        "required: a decision through the API takes a decider with MFA set up in the user pool",
+        "optional",
+        pattern=r"^(required|optional)$",
+    )
     cognito_endpoint: str = setting(
         "GOVSYNC_COGNITO_ENDPOINT",
         "Cognito's endpoint (empty: the region's)",
@@ -225,6 +234,12 @@ class Dashboard(Common):
         pattern=r"^(https?://[^\s]+)?$",
         tuning=True,
     )
+
+    @model_validator(mode="after")
+    def _mfa_needs_the_pool(self) -> Self:
+        if self.decider_mfa == "required" and not self.user_pool_id:
+            raise ValueError("GOVSYNC_DECIDER_MFA=required needs GOVSYNC_USER_POOL_ID (whose users' MFA it checks)")
+        return self
 
     @property
     def cognito_url(self) -> str:

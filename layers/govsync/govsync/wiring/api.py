@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from govsync.adapters.cognito import CognitoUsers
 from govsync.adapters.registry import SageMakerRegistry
 from govsync.services.decisions import Decisions
 from govsync.services.export import Exporter
@@ -13,7 +14,7 @@ from govsync.wiring.gates import gate_checks
 from govsync.wiring.store import governance_store
 from govsync.wiring.use_cases import use_case_lifecycle
 
-__all__ = ["decisions", "exporter", "gate_queries", "governance_store", "use_case_lifecycle"]
+__all__ = ["decider_mfa", "decisions", "exporter", "gate_queries", "governance_store", "use_case_lifecycle"]
 
 
 @built_once
@@ -32,3 +33,10 @@ def exporter() -> Exporter:
 def gate_queries() -> GateQueries:
     settings = settings_for(ApiSettings)
     return GateQueries(gate_checks(settings), governance_store(), SageMakerRegistry(), utc_now, settings.region)
+
+
+@built_once
+def decider_mfa() -> CognitoUsers | None:
+    """Whose MFA a decision checks (None: the stack does not require it)."""
+    settings = settings_for(ApiSettings)
+    return CognitoUsers(settings.user_pool_id, settings.region) if settings.decider_mfa == "required" else None

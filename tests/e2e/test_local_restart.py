@@ -1,0 +1,84 @@
+"""The local stack as a user stops and starts it: state kept across a stop, `--fresh` empty, a killed
+function worker replaced and its messages processed."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from govsync_local.server import free_port
+
+from .conftest import CLEAN_ENV, Local, local_up, wait_until
+from .test_local_stack import new_group, record, register
+
+pytestmark = pytest.mark.e2e
+
+
+def info(endpoint: str) -> dict:
+    shown = subprocess.run(
+        [sys.executable, "-m", "govsync_cli", "local", "info", "--json"],
+        env={**CLEAN_ENV, "AWS_ENDPOINT_URL": endpoint}, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(shown.stdout)
+
+
+def workers_of(workdir: Path) -> list[int]:
+    """The function worker processes the local stack in `workdir` runs (spawned children in its folder)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if b"spawn_main" in cmdline and Path(cwd) == workdir:
+            pids.append(int(entry.name))
+    return pids
+
+
+def test_state_survives_a_stop_and_fresh_starts_empty_and_a_killed_worker_is_replaced(tmp_path):
+    workdir = tmp_path.resolve()
+    # Given a version registered on a running local stack
+    with local_up(workdir, free_port()) as endpoint:
+        local = Local(endpoint, workdir, info(endpoint))
+        group = new_group(local)
+        register(local, group)
+        wait_until(lambda: record(local, group).get("development"), what="the first record")
+        people = local.info["users"]
+        # When every function worker is killed
+        killed = workers_of(workdir)
+        assert len(killed) >= 5, killed  # one per queue-fed function, and the API's
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
+        # Then the next registration is still synced (a new worker takes the batch)
+        register(local, group)
+        wait_until(lambda: record(local, group, 2).get("development"), timeout=60, what="a record after the kill")
+        assert "RegistrySyncFunction: worker exited" in (workdir / "local-up.log").read_text()
+    # (local_up stopped it with SIGTERM and checked it stopped cleanly)
+    assert (workdir / ".govsync" / "state" / "moto-state.pickle").exists()
+
+    # When it starts again in the same folder
+    with local_up(workdir, free_port()) as endpoint:
+        local = Local(endpoint, workdir, info(endpoint))
+        # Then the records, their audit trail and the people's passwords are still there
+        assert record(local, group)["development"]["model_status"] == "pending"
+        assert record(local, group, 2)["development"]
+        verified = local.govsync("audit", "verify", group, "1", "--json")
+        assert verified.returncode == 0 and json.loads(verified.stdout)["ok"], verified.stdout + verified.stderr
+        assert local.info["users"] == people
+        assert "restored the local state" in (workdir / "local-up.log").read_text()
+        # and it keeps working: a new version is synced
+        register(local, group)
+        wait_until(lambda: record(local, group, 3).get("development"), timeout=60, what="a record after restart")
+
+    # When it starts with --fresh, it is empty
+    with local_up(workdir, free_port(), "--fresh") as endpoint:
+        local = Local(endpoint, workdir, info(endpoint))
+        assert record(local, group) == {}
+        assert local.info["users"] != people

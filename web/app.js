@@ -7,6 +7,7 @@ import { field, h, message, replace } from "./dom.js";
 import { approvalsView } from "./approvals.js";
 import { exportView } from "./exporting.js";
 import { inventoryView } from "./inventory.js";
+import { mfaSetupView } from "./mfa.js";
 import { useCasesView } from "./usecases.js";
 import { versionView } from "./version.js";
 
@@ -33,11 +34,11 @@ function signedOut() {
   document.getElementById("who").hidden = true;
 }
 
-function signInView(note) {
+function signInView(note, kind = "error") {
   document.title = "Sign in — govsync";
   const username = h("input", { name: "username", autocomplete: "username", required: true });
   const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
-  const problem = h("div", { "aria-live": "assertive" }, note ? message("error", note) : null);
+  const problem = h("div", { "aria-live": "assertive" }, note ? message(kind, note) : null);
   const submit = h("button", { type: "submit" }, "Sign in");
   const form = h("form", { class: "card sign-in", "aria-labelledby": "sign-in-title" },
     h("h1", { id: "sign-in-title" }, "Sign in"),
@@ -126,6 +127,9 @@ function showPerson() {
   for (const link of document.querySelectorAll("#nav a[data-permission]")) {
     link.hidden = !may(link.dataset.permission);
   }
+  // the stack requires MFA of deciders and this decider has none yet: offer to set it up
+  const mfa = ctx.me.mfa || {};
+  document.getElementById("mfa-setup").hidden = !(mfa.required && mfa.set_up === false && may("decide"));
 }
 
 const VIEWS = {
@@ -134,6 +138,7 @@ const VIEWS = {
   models: versionView,
   usecases: useCasesView,
   export: exportView,
+  mfa: mfaSetupView,
 };
 
 let shown = 0; // the view the address asks for now: a view's late redraw for an older address draws nothing
@@ -158,6 +163,8 @@ async function route() {
   const viewCtx = {
     ...ctx, may, args,
     every: (ms, fn) => { timer = setInterval(fn, ms); },
+    // (replaceState: a hash change would route again and draw the sign-in without the note)
+    signInAgain: (note) => { signedOut(); history.replaceState(null, "", "#/inventory"); signInView(note, "ok"); },
     /** Draw the view, unless the address moved on meanwhile (an answer arriving late, a timer, a reload). */
     show: (...children) => { if (mine === shown) replace(main, ...children); },
   };

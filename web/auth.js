@@ -35,6 +35,7 @@ function claims(token) {
 function keep(result, previous = {}) {
   const session = {
     idToken: result.IdToken,
+    accessToken: result.AccessToken || previous.accessToken, // for setting up MFA (Cognito's own calls)
     refreshToken: result.RefreshToken || previous.refreshToken,
     expires: claims(result.IdToken).exp,
   };
@@ -91,6 +92,24 @@ export async function setNewPassword(config, username, password, session) {
     ChallengeResponses: { USERNAME: username, NEW_PASSWORD: password },
   });
   return keep(answer.AuthenticationResult);
+}
+
+/** Set up an authenticator app, step 1: the secret key to add to it (Cognito's AssociateSoftwareToken). */
+export async function associateAuthenticator(config) {
+  const session = stored();
+  if (!session || !session.accessToken) throw new Error("sign in again first");
+  const answer = await cognito(config, "AssociateSoftwareToken", { AccessToken: session.accessToken });
+  return answer.SecretCode;
+}
+
+/** Step 2: the app's first code proves it works; then MFA is on and preferred for this user. */
+export async function verifyAuthenticator(config, code) {
+  const { accessToken } = stored() || {};
+  await cognito(config, "VerifySoftwareToken", { AccessToken: accessToken, UserCode: code, FriendlyDeviceName: "govsync" });
+  await cognito(config, "SetUserMFAPreference", {
+    AccessToken: accessToken,
+    SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true },
+  });
 }
 
 /** The authenticator app's code for the SOFTWARE_TOKEN_MFA challenge. */

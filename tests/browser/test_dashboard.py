@@ -288,3 +288,41 @@ def test_a_version_its_registrant_approved_herself_says_why_it_is_not_deployed(d
     wait(browser).until(seen.text_to_be_present_in_element((By.ID, "timeline"), judged))
     assert "it counts for nothing" in browser.find_element(By.ID, "timeline").text
     screenshot(browser, "version-blocked-by-gates")
+
+
+def test_a_decider_without_mfa_sets_up_an_authenticator_app_then_signs_in_with_its_code(demo, browser):
+    import boto3
+
+    # Given a new approver with no MFA yet (the stack requires it of deciders: DeciderMfa=required)
+    cognito = boto3.client("cognito-idp", region_name="us-east-1", endpoint_url=demo.endpoint,
+                           aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
+    pool, password = demo.info["cognito"]["user_pool_id"], "Nina-Passw0rd!-2026"
+    cognito.admin_create_user(UserPoolId=pool, Username="nina", MessageAction="SUPPRESS",
+                              UserAttributes=[{"Name": "email", "Value": "nina@example.com"}])  # fmt: skip
+    cognito.admin_set_user_password(UserPoolId=pool, Username="nina", Password=password, Permanent=True)
+    cognito.admin_add_user_to_group(UserPoolId=pool, Username="nina", GroupName="approvers")
+
+    def password_step() -> None:
+        browser.get(demo.url)
+        wait(browser).until(seen.presence_of_element_located((By.NAME, "username"))).send_keys("nina")
+        browser.find_element(By.NAME, "password").send_keys(password)
+        browser.find_element(By.CSS_SELECTOR, "form.sign-in button[type=submit]").click()
+
+    # When she signs in with her password alone, the bar offers to set MFA up
+    password_step()
+    offer = wait(browser).until(seen.visibility_of_element_located((By.ID, "mfa-setup")))
+    offer.click()
+    # and she adds the key to her app and enters its code
+    secret = wait(browser).until(seen.visibility_of_element_located((By.ID, "mfa-secret"))).text
+    browser.find_element(By.NAME, "mfa-code").send_keys(totp_code(secret))
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    # Then she is asked to sign in again, and the pool now asks for the app's code
+    wait(browser).until(seen.text_to_be_present_in_element((By.ID, "main"), "MFA is on"))
+    screenshot(browser, "mfa-set-up")
+    password_step()
+    code = wait(browser).until(seen.visibility_of_element_located((By.NAME, "code")))
+    code.send_keys(totp_code(secret))
+    browser.find_element(By.CSS_SELECTOR, "form.sign-in button[type=submit]").click()
+    wait(browser).until(seen.text_to_be_present_in_element((By.ID, "who-name"), "nina@example.com"))
+    assert not browser.find_element(By.ID, "mfa-setup").is_displayed()
+    assert cognito.admin_get_user(UserPoolId=pool, Username="nina")["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"]

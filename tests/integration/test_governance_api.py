@@ -497,6 +497,10 @@ def test_with_decider_mfa_required_only_a_decider_with_mfa_set_up_decides(stack,
         cognito.admin_set_user_password(UserPoolId=pool, Username=name, Password="Passw0rd!Passw0rd", Permanent=True)
     secret = people.set_up_mfa(cognito, app_client["ClientId"], "olivia", "Passw0rd!Passw0rd")
     assert secret and client_id
+    # /me tells the dashboard who has it (deciders only are looked up)
+    mfa = {name: api(stack, name, "GET", "/me")[1]["mfa"] for name in ("olivia", "oscar", "victor")}
+    assert mfa == {"olivia": {"required": True, "set_up": True}, "oscar": {"required": True, "set_up": False},
+                   "victor": {"required": True, "set_up": None}}  # fmt: skip
     # When oscar decides, he is refused and told what to do; nothing is stored
     status, body, _ = decision(stack, "oscar", 1, "development")
     assert status == 403 and "MFA" in body["message"] and "authenticator app" in body["message"], body
@@ -507,4 +511,5 @@ def test_with_decider_mfa_required_only_a_decider_with_mfa_set_up_decides(stack,
     # and with DeciderMfa=optional oscar decides too
     stack.configure(DeciderMfa="optional")
     wiring.reset()
+    assert api(stack, "oscar", "GET", "/me")[1]["mfa"] == {"required": False, "set_up": None}
     assert decision(stack, "oscar", 1, "test", verdict="reject", comment="not yet")[0] in (202, 409), "not refused"

@@ -200,12 +200,16 @@ def version_gates(
 @app.get("/me", middlewares=[requires(SIGNED_IN)], summary="Who is signed in and what their groups let them do")
 def me() -> dict[str, Any]:
     person = caller(app)
+    users = wiring.decider_mfa()
+    set_up = users.has_mfa(person.username) if users is not None and person.may(DECIDE) else None
     return {
         "username": person.username,
         "name": person.name,
         "email": person.email,
         "groups": sorted(person.groups),
         "permissions": sorted(p for p in PERMISSIONS if person.may(p)),
+        # whether this person's decisions need MFA, and whether they have it (asked of deciders only)
+        "mfa": {"required": users is not None, "set_up": set_up},
     }
 
 

@@ -7,7 +7,7 @@ import { field, h, message, replace } from "./dom.js";
 import { approvalsView } from "./approvals.js";
 import { exportView } from "./exporting.js";
 import { inventoryView } from "./inventory.js";
-import { mfaSetupView } from "./mfa.js";
+import { codeInput, mfaSetupView } from "./mfa.js";
 import { useCasesView } from "./usecases.js";
 import { versionView } from "./version.js";
 
@@ -64,8 +64,7 @@ function signInView(note, kind = "error") {
 }
 
 function mfaView(username, session) {
-  const code = h("input", { name: "code", inputmode: "numeric", autocomplete: "one-time-code", required: true,
-    pattern: "[0-9]{6}", maxlength: 6 });
+  const code = codeInput("code");
   const problem = h("div", { "aria-live": "assertive" });
   const submit = h("button", { type: "submit" }, "Verify and sign in");
   const form = h("form", { class: "card sign-in", "aria-labelledby": "mfa-title" },

@@ -84,14 +84,19 @@ export async function signIn(config, username, password) {
   throw new Error(`this dashboard cannot answer the sign-in challenge ${answer.ChallengeName}`);
 }
 
-export async function setNewPassword(config, username, password, session) {
+/** Answer the sign-in's challenge (`responses` besides the username); the signed-in session. */
+async function answerChallenge(config, challenge, session, username, responses) {
   const answer = await cognito(config, "RespondToAuthChallenge", {
     ClientId: config.cognito.client_id,
-    ChallengeName: "NEW_PASSWORD_REQUIRED",
+    ChallengeName: challenge,
     Session: session,
-    ChallengeResponses: { USERNAME: username, NEW_PASSWORD: password },
+    ChallengeResponses: { USERNAME: username, ...responses },
   });
   return keep(answer.AuthenticationResult);
+}
+
+export function setNewPassword(config, username, password, session) {
+  return answerChallenge(config, "NEW_PASSWORD_REQUIRED", session, username, { NEW_PASSWORD: password });
 }
 
 /** Set up an authenticator app, step 1: the secret key to add to it (Cognito's AssociateSoftwareToken). */
@@ -113,14 +118,8 @@ export async function verifyAuthenticator(config, code) {
 }
 
 /** The authenticator app's code for the SOFTWARE_TOKEN_MFA challenge. */
-export async function answerMfa(config, username, code, session) {
-  const answer = await cognito(config, "RespondToAuthChallenge", {
-    ClientId: config.cognito.client_id,
-    ChallengeName: "SOFTWARE_TOKEN_MFA",
-    Session: session,
-    ChallengeResponses: { USERNAME: username, SOFTWARE_TOKEN_MFA_CODE: code },
-  });
-  return keep(answer.AuthenticationResult);
+export function answerMfa(config, username, code, session) {
+  return answerChallenge(config, "SOFTWARE_TOKEN_MFA", session, username, { SOFTWARE_TOKEN_MFA_CODE: code });
 }
 
 export function signOut() {

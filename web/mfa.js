@@ -4,12 +4,17 @@
 import * as auth from "./auth.js";
 import { field, h, message } from "./dom.js";
 
+/** The field an authenticator app's 6-digit code goes in. */
+export function codeInput(name) {
+  return h("input", { name, inputmode: "numeric", autocomplete: "one-time-code", required: true,
+    pattern: "[0-9]{6}", maxlength: 6 });
+}
+
 export async function mfaSetupView(main, ctx) {
   const secret = await auth.associateAuthenticator(ctx.config);
   const label = encodeURIComponent(`govsync:${ctx.me.username}`);
   const uri = `otpauth://totp/${label}?secret=${secret}&issuer=govsync`;
-  const code = h("input", { name: "mfa-code", inputmode: "numeric", autocomplete: "one-time-code", required: true,
-    pattern: "[0-9]{6}", maxlength: 6 });
+  const code = codeInput("mfa-code");
   const problem = h("div", { "aria-live": "assertive" });
   const submit = h("button", { type: "submit" }, "Verify and turn on MFA");
   const form = h("form", { class: "card", "aria-labelledby": "mfa-setup-title" },

@@ -82,3 +82,38 @@ def test_state_survives_a_stop_and_fresh_starts_empty_and_a_killed_worker_is_rep
         local = Local(endpoint, workdir, info(endpoint))
         assert record(local, group) == {}
         assert local.info["users"] != people
+
+
+def test_a_hard_kill_loses_at_most_the_last_snapshot_interval(tmp_path):
+    workdir = tmp_path.resolve()
+    # Given a record made on a local stack that then runs one more snapshot interval
+    log = (workdir / "local-up.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "govsync_cli", "local", "up", "--port", str(free_port())],
+        cwd=workdir, env=CLEAN_ENV, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        endpoint = ""
+        for line in proc.stdout:  # type: ignore[union-attr]
+            if line.startswith("AWS_ENDPOINT_URL="):
+                endpoint = line.strip().split("=", 1)[1]
+                break
+        assert endpoint, (workdir / "local-up.log").read_text()
+        local = Local(endpoint, workdir, info(endpoint))
+        group = new_group(local)
+        register(local, group)
+        wait_until(lambda: record(local, group).get("development"), what="the record")
+        snapshot = workdir / ".govsync" / "state" / "moto-state.pickle"
+        written = snapshot.stat().st_mtime
+        wait_until(lambda: snapshot.stat().st_mtime > written + 1, timeout=15, what="the next snapshot")
+        # When it is killed without a chance to save (SIGKILL)
+        proc.kill()
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+    # Then a restart has the record
+    with local_up(workdir, free_port()) as endpoint:
+        local = Local(endpoint, workdir, info(endpoint))
+        assert record(local, group)["development"]["model_status"] == "pending"

@@ -75,7 +75,8 @@ def test_me_names_the_person_and_what_their_groups_allow(stack):
     status, me, _ = api(stack, "audrey", "GET", "/me")
     assert status == 200
     assert me == {"username": "audrey", "name": "audrey@example.com", "email": "audrey@example.com",
-                  "groups": ["auditors"], "permissions": ["export", "read"]}  # fmt: skip
+                  "groups": ["auditors"], "permissions": ["export", "read"],
+                  "mfa": {"required": False, "set_up": None}}  # fmt: skip
     status, me, _ = api(stack, "olivia", "GET", "/me")
     assert me["permissions"] == ["decide", "manage-use-cases", "read"]
 

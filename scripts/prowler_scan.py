@@ -92,14 +92,15 @@ def main() -> int:
     from govsync_local.accounts import LOCAL_ROLE
     from govsync_local.stack import LocalStack
 
-    # the local AWS answers "not implemented" to calls Prowler makes for other checks (CloudTrail's
-    # LookupEvents): Prowler records those as errors; their server-side tracebacks are noise here
-    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-
     stack = LocalStack(
         port=free_port(), api_port=free_port(), log=lambda line: print(f"[local] {line}", file=sys.stderr)
     )
     stack.start()
+    # the local AWS answers "not implemented" to calls Prowler makes for other checks (CloudTrail's
+    # LookupEvents, EventBridge schemas): Prowler records those as errors; their server-side tracebacks
+    # are noise here
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
+    logging.getLogger("moto").setLevel(logging.CRITICAL)
     accounts = stack.accounts
     named = {accounts.central: "central", accounts.dev: "dev", accounts.test: "test", accounts.prod: "prod"}
     findings: list[dict[str, Any]] = []

@@ -271,10 +271,12 @@ def test_no_rule_drops_an_event_it_cannot_deliver(name):
 
 
 def test_every_alarm_tells_someone_and_every_log_group_is_encrypted_and_kept():
-    template = load("template.yaml")
     topic = {"Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]}
-    alarms = of_type(template, "AWS::CloudWatch::Alarm")
-    assert alarms and all(a["Properties"]["AlarmActions"] == [topic] for a in alarms.values())
+    for name in TEMPLATES:  # every account's alarms: its topic, or the one AlarmTopicArn names
+        alarms = of_type(load(name), "AWS::CloudWatch::Alarm")
+        assert alarms and all(a["Properties"]["AlarmActions"] == [topic] for a in alarms.values()), name
+        assert load(name)["Outputs"]["AlarmTopicArn"]["Value"] == topic, name
+    template = load("template.yaml")
     key_arn = {"Fn::GetAtt": ["GovernanceKey", "Arn"]}
     assert template["Resources"]["AlarmTopic"]["Properties"]["KmsMasterKeyId"] == key_arn
     groups = of_type(template, "AWS::Logs::LogGroup")

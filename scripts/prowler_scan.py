@@ -14,6 +14,8 @@ on govsync's resources is not muted.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import socket
@@ -105,7 +107,8 @@ def main() -> int:
     named = {accounts.central: "central", accounts.dev: "dev", accounts.test: "test", accounts.prod: "prod"}
     findings: list[dict[str, Any]] = []
     try:
-        with tempfile.TemporaryDirectory() as tmp:
+        # (moto's server prints a line for each service it lacks that Prowler asks about: not ours to show)
+        with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
             out = args.keep or Path(tmp)
             out.mkdir(parents=True, exist_ok=True)
             config = prowler_config(args.prowler, list(named), Path(tmp))

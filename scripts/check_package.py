@@ -122,6 +122,7 @@ def main() -> int:
         work = {name: sqs.create_queue(QueueName=f"package-check-{name}")["QueueUrl"]
                 for name in ("ReconcileWorkQueue", "MetricsWorkQueue")}  # fmt: skip
         s3, kms = boto3.client("s3", **kwargs), boto3.client("kms", **kwargs)
+        pool = boto3.client("cognito-idp", **kwargs).create_user_pool(PoolName="package-check")["UserPool"]["Id"]
         key_arn = kms.create_key()["KeyMetadata"]["Arn"]
         for bucket in ("package-check-dev", "package-check-central"):
             s3.create_bucket(Bucket=bucket)
@@ -145,7 +146,7 @@ def main() -> int:
             },
             refs={"GovernanceTable": table, "RegistryEventsDLQ": dlq, "ArtifactBucket": "package-check-central",
                   "DeployRequestsQueue": "", "DeployRequestsDLQ": dlq, "EndpointEventsDLQ": dlq,
-                  "ScheduledJobsDLQ": dlq, "UserPoolClient": "packagecheckclient", **work},
+                  "ScheduledJobsDLQ": dlq, "UserPoolClient": "packagecheckclient", "UserPool": pool, **work},
             attributes={("GovernanceKey", "Arn"): key_arn},
         )  # fmt: skip
 
@@ -212,6 +213,18 @@ def main() -> int:
         if [r["model_version"] for r in body.get("records", [])] != [1]:
             print(f"check-package: GovernanceApiFunction answered {listed}", file=sys.stderr)
             return 1
+        # an approver's GET /me: whether her decisions need MFA, asked of the pool (DeciderMfa=required)
+        me_event = json.loads((ROOT / "events" / "api-get-records.json").read_text())
+        me_event.update(resource="/me", path="/me", queryStringParameters=None, multiValueQueryStringParameters=None)
+        me_event["requestContext"].update(resourcePath="/me", path="/v1/me")
+        me_event["requestContext"]["authorizer"]["claims"].update(
+            {"cognito:username": "olivia", "email": "olivia@example.com", "cognito:groups": "approvers"}
+        )
+        (Path(tmp) / "api-get-me.json").write_text(json.dumps(me_event))
+        me = run_built("GovernanceApiFunction", str(Path(tmp) / "api-get-me.json"))
+        if not me or json.loads(me.get("body") or "{}").get("mfa") != {"required": True, "set_up": False}:
+            print(f"check-package: GET /me answered {me}", file=sys.stderr)
+            return 1
         # and the dashboard's page, from the built layer's web files (a public route: no claims)
         page = run_built("GovernanceApiFunction", "api-get-dashboard.json")
         if not page or page.get("statusCode") != 200 or 'src="app.js"' not in page.get("body", ""):
@@ -226,7 +239,8 @@ def main() -> int:
             return 1
     print(
         "check-package: the sam build output synced an event and copied its artifact, and the deploy, "
-        "deployment status, metrics aggregator, reconciler and governance API functions answered, and the "
+        "deployment status, metrics aggregator, reconciler and governance API functions answered (an approver's "
+        "MFA asked of the user pool), and the "
         f"dashboard's page was served, with the layer only (built exactly as locked; {layer_bytes / MB:.2f} MB "
         "zipped): ok"
     )

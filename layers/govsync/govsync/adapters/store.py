@@ -27,8 +27,8 @@ from govsync.adapters.dynamodb_items import (
 from govsync.adapters.dynamodb_job_items import MetricsPointItem, metrics_pk
 from govsync.adapters.dynamodb_table import bind
 from govsync.adapters.use_case_store import UseCaseTable
-from govsync.domain.audit import AuditEntry
-from govsync.domain.errors import ConcurrentChange
+from govsync.domain.audit import AuditEntry, StoredEntry
+from govsync.domain.errors import AuditChainBroken, ConcurrentChange
 from govsync.domain.monitoring import MetricsPoint
 from govsync.domain.records import STATUSES, StageRecord
 from govsync.domain.usecases import tally_changes, uncounted_left
@@ -89,13 +89,18 @@ class GovernanceStore(UseCaseTable):
         return {key: Applied(source, records[key]) for key, source in heads.items() if key in records}
 
     def audit_entries(self, group: str, version: int) -> list[AuditEntry]:
+        return [stored.entry for stored in self.audit_items(group, version)]
+
+    def audit_items(self, group: str, version: int, limit: int | None = None) -> list[StoredEntry]:
+        """Every audit item of the version's partition (the first `limit`), with the seq its key names."""
         try:
             return [
-                item.to_entry()
+                StoredEntry(int(item.sk.removeprefix(AUDIT_PREFIX)), item.to_entry())
                 for item in AuditItem.query(
-                    version_pk(group, version), AuditItem.sk.startswith(AUDIT_PREFIX), consistent_read=True
+                    version_pk(group, version), AuditItem.sk.startswith(AUDIT_PREFIX), consistent_read=True,
+                    limit=limit,
                 )
-            ]
+            ]  # fmt: skip
         except PynamoDBException as exc:
             raise failure(exc, f"Query audit of {group}/{version}") from exc
 
@@ -201,6 +206,12 @@ class GovernanceStore(UseCaseTable):
         an entry (a registry change that changes no governance fact) the head keeps its chain and only
         its mark moves.
         """
+        if state.head is None and self.audit_items(state.group, state.version, limit=1):
+            # a head over a trail whose head is gone would restart the chain and hide it: leave it to a person
+            raise AuditChainBroken(
+                f"{state.group} v{state.version}: audit items exist for a version with no head; the trail is "
+                "broken and left as it is (govsync audit verify names what is wrong)"
+            )
         pk = version_pk(state.group, state.version)
         new_source = source_version if source_version is not None else state.source_version
         head = VersionHeadItem(

@@ -97,3 +97,40 @@ def verify_chain(entries: Iterable[AuditEntry], head_seq: int, head_hash: str) -
     if head_seq and expected_prev != head_hash:
         return ChainVerdict(False, count, count, f"entry {count} does not match the chain head")
     return ChainVerdict(True, count)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """An audit entry as the table keeps it: the seq its key names beside what the entry says."""
+
+    key_seq: int
+    entry: AuditEntry
+
+
+def verify_trail(group: str, version: int, stored: Iterable[StoredEntry], head: tuple[int, str] | None) -> ChainVerdict:
+    """Everything the version's partition holds, against its head: no entry without a head, none after
+    it, none kept under another seq's key or naming another version (a chain copied from elsewhere),
+    and entries 1..head forming the chain (`verify_chain`). The first problem found is named."""
+    stored = sorted(stored, key=lambda s: (s.key_seq, s.entry.seq))  # the table's order
+    if head is None:
+        if stored:
+            first = stored[0].entry.seq
+            return ChainVerdict(False, 0, first, f"audit items exist ({len(stored)}) for a version with no head")
+        return ChainVerdict(True, 0)
+    head_seq, head_hash = head
+    for item in stored:
+        entry = item.entry
+        if item.key_seq != entry.seq:
+            return ChainVerdict(
+                False, 0, item.key_seq, f"the entry kept as entry {item.key_seq} says it is {entry.seq}"
+            )
+        if (entry.model_group, entry.model_version) != (group, version):
+            where = f"{entry.model_group} v{entry.model_version}"
+            return ChainVerdict(False, 0, entry.seq, f"entry {entry.seq} belongs to {where}, not this version")
+    after = [item.entry.seq for item in stored if item.entry.seq > head_seq]
+    if after:
+        return ChainVerdict(
+            False, 0, after[0], f"entry {after[0]} is after the chain head (entry {head_seq}): written behind the "
+            "chain's back, or the head was moved back"
+        )  # fmt: skip
+    return verify_chain([item.entry for item in stored], head_seq, head_hash)

@@ -118,9 +118,10 @@ class Refused(GovsyncError):
 
 
 class AuditChainBroken(GovsyncError):
-    """The hash chain of a version's audit entries does not verify."""
+    """A version's audit trail does not verify (its head gone, say): nothing is written over it, and a
+    person looks (retrying cannot mend it)."""
 
 
 def is_retryable(exc: BaseException) -> bool:
     """Retry what may succeed later; reject what never will."""
-    return not isinstance(exc, RejectedEvent | PermanentAwsError)
+    return not isinstance(exc, RejectedEvent | PermanentAwsError | AuditChainBroken)

@@ -109,14 +109,23 @@ def row(view: dict[str, Any]) -> dict[str, Any]:
     return {name: _cell(value) for name, value in values.items()}
 
 
+# what makes a spreadsheet read a cell as a formula (OWASP's CSV injection advice)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dict | list | tuple):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, int | float):
+        return str(value)  # a number is a number, its sign included
+    else:
+        text = str(value)
+    # registrant-controlled text (`=HYPERLINK(…)` in a description) is shown, never run: a leading quote
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def to_csv(views: Iterable[dict[str, Any]]) -> str:

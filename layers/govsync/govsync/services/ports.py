@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from govsync.domain.audit import AuditEntry
+from govsync.domain.audit import AuditEntry, StoredEntry
 from govsync.domain.endpoint_metrics import MonitorStatus
 from govsync.domain.monitoring import MetricsPoint, Window
 from govsync.domain.package import ListedGroup, ListedPackage, PackageSnapshot
@@ -43,6 +43,7 @@ class Store(Protocol):
         self, versions: Iterable[tuple[str, int]], first_stage: str
     ) -> dict[tuple[str, int], Applied]: ...
     def audit_entries(self, group: str, version: int) -> list[AuditEntry]: ...
+    def audit_items(self, group: str, version: int, limit: int | None = None) -> list[StoredEntry]: ...
     def records_by_stage_status(self, stage: str, status: str, group: str | None = None) -> Iterator[StageRecord]: ...
     def records_by_use_case(self, use_case_id: str) -> Iterator[StageRecord]: ...
     def group_records_in_stage(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from govsync.domain.audit import AuditEntry, ChainVerdict, verify_chain
+from govsync.domain.audit import AuditEntry, ChainVerdict, verify_trail
 from govsync.domain.errors import Refused
 from govsync.domain.records import StageRecord
 from govsync.services.ports import Store
@@ -99,9 +99,15 @@ class Trail:
 
 
 def audit_trail(store: Store, group: str, version: int) -> Trail:
-    """The head first, then the entries: an entry appended in between (a later change) is left for the
-    next read, so a chain that verifies is never reported broken by a write racing the read."""
-    state = store.load_version(group, version)
-    entries = [e for e in store.audit_entries(group, version) if e.seq <= state.audit_seq]
-    verdict = verify_chain(entries, state.audit_seq, state.audit_head)
-    return Trail(entries, state.audit_seq, state.audit_head, verdict, state.head is not None)
+    """Everything the version's partition holds, against its head (`verify_trail`). The head is read
+    first, then the items: an entry after the head may be a change committed in between (head and
+    entry are one transaction), so the head is read again before an entry after it counts as broken."""
+    for _ in range(3):
+        state = store.load_version(group, version)
+        stored = store.audit_items(group, version)
+        if state.head is None or all(s.entry.seq <= state.audit_seq for s in stored):
+            break
+    head = (state.audit_seq, state.audit_head) if state.head is not None else None
+    verdict = verify_trail(group, version, stored, head)
+    entries = sorted((s.entry for s in stored if s.entry.seq <= state.audit_seq), key=lambda e: e.seq)
+    return Trail(entries, state.audit_seq, state.audit_head, verdict, state.head is not None or bool(stored))

@@ -96,6 +96,26 @@ def copy_chain_from_another_version(ddb, table):
         put(ddb, table, {**found, "pk": {"S": f"MODEL#{GROUP}#2"}})
 
 
+def edit_record(ddb, table):
+    """rejected -> approved would be the story; here approved -> rejected, by someone else."""
+    found = item(ddb, table, 1, "V#STAGE#development")
+    assert found["model_status"]["S"] == "approved"
+    put(ddb, table, found, model_status={"S": "rejected"}, stage_status={"S": "development#rejected"},
+        model_audit_user={"S": "mallory@example.com"})  # fmt: skip
+
+
+def rename_approver(ddb, table):
+    found = item(ddb, table, 1, "V#STAGE#development")
+    decision = found["registry_decision"]["M"]
+    assert decision["by"]["L"]  # who approved, as the registry recorded them
+    renamed = {"L": [{"S": "mallory@example.com"}]}
+    put(ddb, table, found, registry_decision={"M": {**decision, "by": renamed}})
+
+
+def delete_record(ddb, table):
+    delete(ddb, table, 1, "V#STAGE#development")
+
+
 CASES: dict[str, tuple[Callable, int, str]] = {
     # tamper: (what, the version it breaks, words the verdict says)
     "an edited entry": (edit_entry, 1, "entry 2 was edited"),
@@ -107,6 +127,9 @@ CASES: dict[str, tuple[Callable, int, str]] = {
     "the head deleted only": (delete_head_only, 1, "audit items exist (3) for a version with no head"),
     "a forged entry after the head": (forge_after_head, 1, "entry 4 is after the chain head (entry 3)"),
     "a chain copied from another version": (copy_chain_from_another_version, 2, f"belongs to {GROUP} v1"),
+    "a stage record edited behind the chain's back": (edit_record, 1, "the development record differs from"),
+    "a decision's approver renamed": (rename_approver, 1, "the development record differs from"),
+    "a stage record deleted": (delete_record, 1, "the development record is gone"),
 }
 
 

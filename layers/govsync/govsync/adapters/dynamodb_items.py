@@ -218,6 +218,7 @@ class AuditItem(GovernanceItem, discriminator="audit"):
         values["model_version"] = int(values["model_version"])
         values["seq"] = int(values["seq"])
         values["changes"] = plain(values["changes"])
+        values["states"] = dict(plain(values["states"]) or {})
         return AuditEntry(**values)
 
 

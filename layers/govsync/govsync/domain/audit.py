@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 # what a change did to a version's records: stage -> field -> [before, after]
@@ -27,10 +27,14 @@ class AuditEntry:
     recorded_at: str
     prev_hash: str
     hash: str = ""
+    # stage -> the hash of the record this change left (`record_hash`): the records are inside the chain
+    states: dict[str, str] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("hash")
+        if not data["states"]:  # an entry written before records were hashed keeps its own hash
+            data.pop("states")
         return data
 
     def compute_hash(self) -> str:
@@ -53,6 +57,7 @@ def new_entry(
     changes: dict[str, dict[str, list[Any]]],
     source_time: str,
     recorded_at: str,
+    states: dict[str, str] | None = None,
 ) -> AuditEntry:
     return AuditEntry(
         model_group=group,
@@ -65,6 +70,7 @@ def new_entry(
         source_time=source_time,
         recorded_at=recorded_at,
         prev_hash=prev_hash,
+        states=dict(states or {}),
     ).sealed()
 
 
@@ -134,3 +140,22 @@ def verify_trail(group: str, version: int, stored: Iterable[StoredEntry], head: 
             "chain's back, or the head was moved back"
         )  # fmt: skip
     return verify_chain([item.entry for item in stored], head_seq, head_hash)
+
+
+def verify_states(current: dict[str, str], entries: Iterable[AuditEntry], checked: int) -> ChainVerdict:
+    """Each stage record as it is now (`current`: stage -> `record_hash`) against the state the chain
+    last recorded for it: a record edited, or deleted, behind the chain's back is named. A stage no
+    entry recorded a state for (a trail older than record hashes) is not judged."""
+    last: dict[str, tuple[int, str]] = {}
+    for entry in sorted(entries, key=lambda e: e.seq):
+        for stage, digest in entry.states.items():
+            last[stage] = (entry.seq, digest)
+    for stage, (seq, digest) in sorted(last.items()):
+        if stage not in current:
+            return ChainVerdict(False, checked, seq, f"the {stage} record is gone (entry {seq} recorded it)")
+        if current[stage] != digest:
+            return ChainVerdict(
+                False, checked, seq, f"the {stage} record differs from the state entry {seq} recorded: "
+                "changed behind the chain's back"
+            )  # fmt: skip
+    return ChainVerdict(True, checked)

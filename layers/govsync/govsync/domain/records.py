@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -285,3 +287,11 @@ def diff_records(before: dict[str, StageRecord], after: dict[str, StageRecord]) 
         if fields:
             changes[stage] = fields
     return changes
+
+
+def record_hash(record: StageRecord) -> str:
+    """The record's state as its audit entry seals it: every field but the bookkeeping ones (which
+    follow the registry without an entry), in canonical JSON, SHA-256."""
+    state = {name: value for name, value in record.to_json().items() if name not in BOOKKEEPING}
+    canonical = json.dumps(state, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from govsync.domain.audit import AuditEntry, ChainVerdict, verify_trail
+from govsync.domain.audit import AuditEntry, ChainVerdict, verify_states, verify_trail
 from govsync.domain.errors import Refused
-from govsync.domain.records import StageRecord
+from govsync.domain.records import StageRecord, record_hash
 from govsync.services.ports import Store
 
 
@@ -110,4 +110,7 @@ def audit_trail(store: Store, group: str, version: int) -> Trail:
     head = (state.audit_seq, state.audit_head) if state.head is not None else None
     verdict = verify_trail(group, version, stored, head)
     entries = sorted((s.entry for s in stored if s.entry.seq <= state.audit_seq), key=lambda e: e.seq)
+    if verdict.ok:  # the chain holds: the records must be the states it sealed
+        current = {stage: record_hash(record) for stage, record in state.records.items()}
+        verdict = verify_states(current, entries, verdict.checked)
     return Trail(entries, state.audit_seq, state.audit_head, verdict, state.head is not None or bool(stored))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from govsync.domain.audit import AuditEntry, Changes, new_entry
 from govsync.domain.errors import ConcurrentChange, RetryableError
-from govsync.domain.records import StageRecord, diff_records
+from govsync.domain.records import StageRecord, diff_records, record_hash
 from govsync.domain.version_state import VersionState
 from govsync.observability import logger
 from govsync.services.ports import Store
@@ -97,6 +97,7 @@ def commit_update(store: Store, state: VersionState, update: Update) -> Committe
         changes=changes,
         source_time=update.source_time,
         recorded_at=update.recorded_at,
+        states={stage: record_hash(update.records[stage]) for stage in changes if stage in update.records},
     )
     store.commit(state, changed, entry, update.source_version)
     return CommittedUpdate(update.records, entry, changes)

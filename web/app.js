@@ -89,11 +89,11 @@ function mfaView(username, session) {
 }
 
 function newPasswordView(username, session) {
-  const password = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: 12 });
+  const password = h("input", { type: "password", autocomplete: "new-password", required: true, minlength: 14 });
   const problem = h("div", { "aria-live": "assertive" });
   const form = h("form", { class: "card sign-in" }, h("h1", {}, "Choose a new password"),
     h("p", { class: "muted" }, "Your first sign-in: the user pool asks for a password of your own."),
-    field("New password", password, "12 characters or more, with upper and lower case, a digit and a symbol."),
+    field("New password", password, "14 characters or more, with upper and lower case, a digit and a symbol."),
     problem, h("button", { type: "submit" }, "Set password and sign in"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -5,6 +5,7 @@ anchors outside the table: they are not in this table.)"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import boto3
@@ -164,3 +165,20 @@ def test_a_sync_never_writes_a_head_over_a_trail_whose_head_is_gone(stack):
     (dead,) = stack.dead_letters()
     reason = dead["MessageAttributes"][REASON_ATTRIBUTE]["StringValue"]
     assert "audit items exist for a version with no head" in reason, reason
+
+
+def test_reconcile_reports_a_trail_whose_head_is_gone_and_repairs_the_others(stack):
+    # Given two versions, the first one's head deleted (its entries remain), the second one's record lost
+    three_entries(stack)
+    arn2 = register(stack.sagemaker)
+    assert stack.invoke(event_for(arn2)) == {"batchItemFailures": []}
+    ddb = boto3.client("dynamodb", region_name="us-east-1")
+    delete_head_only(ddb, stack.table)
+    delete(ddb, stack.table, 2, "V#STAGE#development")
+    # When the reconciler runs
+    summary = stack.invoke_job("ReconcilerFunction", {"job": "reconcile"})
+    # Then it says what it found for the first and leaves it, and still looks at the second
+    assert summary["failed"] == 1 and summary["checked"] == 2, summary
+    assert "audit items exist for a version with no head" in json.dumps(summary), summary
+    assert "Item" not in ddb.get_item(TableName=stack.table, Key=key(1, HEAD), ConsistentRead=True)
+    assert len(wiring.governance_store().audit_entries(GROUP, 1)) == 3

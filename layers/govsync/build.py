@@ -35,6 +35,7 @@ SERVICES = (
     "cognito-idp",
     "dynamodb",
     "events",
+    "logs",
     "s3",
     "sagemaker",
     "sqs",
@@ -55,6 +56,7 @@ ENTRY_MODULES = (
     "govsync.wiring.metrics",
     "govsync.wiring.reconcile",
     "govsync.wiring.runs",
+    "govsync.wiring.anchor",
     "aws_lambda_powertools.utilities.parser",
     "yaml",  # the gate policy's parser: loaded with a function's first deployment or gates query
 )

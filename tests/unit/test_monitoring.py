@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from govsync.adapters.cloudwatch import CloudWatchMetrics
 from govsync.adapters.described_package import snapshot_from_describe
-from govsync.adapters.dynamodb_items import plain
+from govsync.adapters.dynamodb_attributes import plain
 from govsync.adapters.monitors import monitor_status
 from govsync.domain.alerts import ALERT_RAISED, ALERT_RESOLVED, Thresholds, alert_transition, apply_monitoring, breaches
 from govsync.domain.deployment import Deployment

@@ -106,7 +106,7 @@ def test_scheduled_jobs_start_as_the_pinned_scheduler_role_and_the_artifact_buck
     functions = of_type(template, "AWS::Serverless::Function")
     schedules = [e["Properties"] for f in functions.values() for e in f["Properties"].get("Events", {}).values()
                  if e["Type"] == "ScheduleV2"]  # fmt: skip
-    assert len(schedules) == 2
+    assert len(schedules) == 3
     assert all(s["RoleArn"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]} for s in schedules)
     bucket = template["Resources"]["ArtifactBucket"]["Properties"]
     assert bucket["LoggingConfiguration"]["Fn::If"][0] == "ServerAccessLogs"
@@ -280,16 +280,19 @@ def test_every_alarm_tells_someone_and_every_log_group_is_encrypted_and_kept():
     key_arn = {"Fn::GetAtt": ["GovernanceKey", "Arn"]}
     assert template["Resources"]["AlarmTopic"]["Properties"]["KmsMasterKeyId"] == key_arn
     groups = of_type(template, "AWS::Logs::LogGroup")
+    anchors = groups.pop("AnchorLogGroup")  # the anchors' copy is kept ten years, and retained
+    assert anchors["Properties"]["RetentionInDays"] == 3653 and anchors["DeletionPolicy"] == "Retain"
     assert groups and all(g["Properties"]["KmsKeyId"] == key_arn
-                          and g["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
-                          for g in groups.values())  # fmt: skip
+                          and g["Properties"]["RetentionInDays"] in ({"Ref": "LogRetentionDays"}, 3653)
+                          for g in [*groups.values(), anchors])  # fmt: skip
     assert template["Parameters"]["LogRetentionDays"]["Default"] == 365
     # the key lets CloudWatch Logs use it for these log groups only, and CloudWatch alarms for the topic
     key = {s["Sid"]: s for s in template["Resources"]["GovernanceKey"]["Properties"]["KeyPolicy"]["Statement"]
            if "Sid" in s}  # fmt: skip
     logs = key["LogsEncryptTheFunctionsLogs"]["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
     assert [arn["Fn::Sub"].split(":log-group:")[1] for arn in logs] == [
-        "/aws/lambda/${AWS::StackName}-*", "/aws/apigateway/${AWS::StackName}-*"]  # fmt: skip
+        "/aws/lambda/${AWS::StackName}-*", "/aws/apigateway/${AWS::StackName}-*",
+        "/govsync/${AWS::StackName}/anchors"]  # fmt: skip
     assert key["AlarmsNotifyTheEncryptedTopic"]["Condition"] == {
         "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     }
@@ -341,7 +344,36 @@ def test_snapstart_is_a_parameter_and_everything_invokes_the_published_alias():
     mappings = [r["Properties"]["FunctionName"] for r in cfn.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
     assert mappings and all(m["Ref"].endswith("Aliaslive") for m in mappings)
     schedules = [r["Properties"]["Target"]["Arn"] for r in cfn.values() if r["Type"] == "AWS::Scheduler::Schedule"]
-    assert len(schedules) == 2 and all(s["Ref"].endswith("Aliaslive") for s in schedules)
+    assert len(schedules) == 3 and all(s["Ref"].endswith("Aliaslive") for s in schedules)
     # the scheduler role may invoke the alias (a qualified ARN)
     role = template["Resources"]["SchedulerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]
-    assert sum(r["Fn::Sub"].endswith(":*") for r in role["Resource"]) == 2
+    assert sum(r["Fn::Sub"].endswith(":*") for r in role["Resource"]) == 3
+
+
+def test_anchors_are_write_once_under_compliance_lock_and_no_role_deletes_from_the_table():
+    template = load("template.yaml")
+    resources = template["Resources"]
+    bucket = resources["AnchorBucket"]
+    props = bucket["Properties"]
+    assert bucket["DeletionPolicy"] == "Retain" and props["ObjectLockEnabled"] is True
+    assert props["ObjectLockConfiguration"]["Rule"]["DefaultRetention"] == {
+        "Mode": "COMPLIANCE", "Years": {"Ref": "AnchorRetentionYears"}}  # fmt: skip
+    assert template["Parameters"]["AnchorRetentionYears"]["Default"] == 10
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["GovernanceKey", "Arn"]}}  # fmt: skip
+    policy = {s["Sid"]: s for s in resources["AnchorBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]}
+    assert policy["TlsOnly"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert policy["WriteOnceOnly"]["Effect"] == "Deny"
+    assert policy["WriteOnceOnly"]["Condition"] == {"Null": {"s3:if-none-match": "true"}}
+    assert {"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectRetention"} <= set(policy["NoDeletes"]["Action"])
+    # no role of the stack may delete a table item, or an anchor, or touch the lock
+    for logical, role in of_type(template, "AWS::IAM::Role").items():
+        actions = json.dumps(role["Properties"].get("Policies", []))
+        for forbidden in ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:*", "s3:DeleteObject",
+                          "s3:PutObjectRetention", "s3:BypassGovernanceRetention", '"s3:*"'):  # fmt: skip
+            assert forbidden not in actions, (logical, forbidden)
+    anchor_role = json.dumps(resources["AuditAnchorRole"]["Properties"]["Policies"])
+    assert "dynamodb:PutItem" not in anchor_role and "dynamodb:UpdateItem" not in anchor_role
+    table = resources["GovernanceTable"]["Properties"]
+    assert table["DeletionProtectionEnabled"] is True
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True

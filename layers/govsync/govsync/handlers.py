@@ -24,7 +24,7 @@ def receive_count(record: SQSRecord) -> int:
     return int(record.attributes.approximate_receive_count or 1)
 
 
-def _observed(handler: Handler) -> Handler:
+def observed(handler: Handler) -> Handler:
     """Powertools' logger context, tracer and metrics around a handler."""
     return logger.inject_lambda_context(clear_state=True)(capture_lambda_handler(metrics.log_metrics(handler)))
 
@@ -42,7 +42,7 @@ def _batch(record_handler: Callable[..., str]) -> Handler:
 
 def sqs_batch(record_handler: Callable[[SQSRecord], str]) -> Handler:
     """A handler for an SQS event source with ReportBatchItemFailures: `record_handler` per message."""
-    return _observed(_batch(capture_method(record_handler)))
+    return observed(_batch(capture_method(record_handler)))
 
 
 # a work item's invocation starts no new work with less than this left; the rest is queued as its next part
@@ -76,4 +76,4 @@ def scheduled(job: Job) -> Handler:
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return work(event, context) if "Records" in event else plan(event, context)
 
-    return _observed(handler)
+    return observed(handler)

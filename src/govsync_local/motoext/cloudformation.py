@@ -5,7 +5,8 @@ local stack looks like the template where a scanner looks.
   (moto keeps the template's mapping with a None in their place, and every DescribeKey then answers a
   server error);
 - `AWS::S3::Bucket`: VersioningConfiguration, PublicAccessBlockConfiguration, OwnershipControls,
-  LoggingConfiguration and LifecycleConfiguration (moto applies only encryption and tags);
+  LoggingConfiguration, LifecycleConfiguration and ObjectLockConfiguration (moto applies only
+  encryption and tags);
 - `AWS::Logs::LogGroup`: KmsKeyId (moto reads only the API's spelling, kmsKeyId);
 - `AWS::DynamoDB::Table`: PointInTimeRecoverySpecification, and SSESpecification in the API's shape
   (`SSEEnabled` is CloudFormation's name for the API's `Enabled`).
@@ -55,6 +56,11 @@ def install() -> None:
             }
         if rules := properties.get("LifecycleConfiguration", {}).get("Rules"):
             bucket.set_lifecycle([_lifecycle_rule(rule) for rule in rules])
+        if str(properties.get("ObjectLockEnabled", "")).lower() == "true":
+            retention = properties.get("ObjectLockConfiguration", {}).get("Rule", {}).get("DefaultRetention", {})
+            backend.put_object_lock_configuration(
+                bucket.name, True, retention.get("Mode"), int(retention.get("Days", 0)), int(retention.get("Years", 0))
+            )
         return bucket
 
     def create_log_group(cls: Any, name: str, cfn: dict[str, Any], account_id: str, region: str, **kw: Any) -> Any:

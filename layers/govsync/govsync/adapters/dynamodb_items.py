@@ -24,25 +24,27 @@ deployments of a stage (keys only) without reading the records of every version 
 A scheduled job's run has its partition `RUN#<job>#<run_id>`: `RUN` (parts planned and done, the
 summary) and one `PART#<item>#<part>` per work item part done (its counts); both expire (TTL). Runs are
 listed through by_stage_status under `RUN#<job>`, sorted by their start.
+
+Every version's audit trail is listed through by_stage_status too, sorted by `model_ref`: its head under
+`TRAIL`, its first entry under `TRAILSTART` (a trail whose head is gone is still found). Verifying and
+anchoring every chain reads these, not a Scan.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, TypeAliasType, get_args, get_origin, get_type_hints
+from typing import Any
 
 from pynamodb.attributes import (
-    Attribute,
     BooleanAttribute,
     DiscriminatorAttribute,
     ListAttribute,
-    MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from govsync.adapters.dynamodb_attributes import plain, stored_attributes
 from govsync.domain.artifacts import ArtifactCopy
 from govsync.domain.audit import AuditEntry
 from govsync.domain.decisions import Decision
@@ -62,6 +64,10 @@ TALLY_PREFIX = "U#TALLY#"
 
 def version_pk(group: str, version: int) -> str:
     return f"MODEL#{group}#{version}"
+
+
+def audit_sk(seq: int) -> str:
+    return f"{AUDIT_PREFIX}{seq:010d}"
 
 
 def model_ref(group: str, version: int) -> str:
@@ -115,42 +121,20 @@ class ByLive(GlobalSecondaryIndex["StageRecordItem"]):
     model_ref = UnicodeAttribute(range_key=True)
 
 
+TRAIL_LISTING = "TRAIL"  # version heads in by_stage_status
+TRAIL_START_LISTING = "TRAILSTART"  # first audit entries in by_stage_status
+
+
 class VersionHeadItem(GovernanceItem, discriminator="head"):
+    listing = ByStageStatus["VersionHeadItem"]()
+
+    stage_status = UnicodeAttribute(default=TRAIL_LISTING)
+    model_ref = UnicodeAttribute(null=True)  # the trail listing's sort key
     model_group = UnicodeAttribute()
     model_version = NumberAttribute()
     source_version = UnicodeAttribute(null=True)
     audit_seq = NumberAttribute(default=0)
     audit_head = UnicodeAttribute()
-
-
-def stored_as(hint: Any, field: dataclasses.Field[Any]) -> Attribute[Any]:
-    """The attribute a domain value's field is stored as, from the field's type (its default kept)."""
-    optional = type(None) in get_args(hint)
-    kind = next((a for a in get_args(hint) if a is not type(None)), hint) if optional else hint
-    if isinstance(kind, TypeAliasType):  # `type Name = ...`: what it names
-        kind = kind.__value__
-    origin = get_origin(kind) or kind
-    default = {} if field.default is dataclasses.MISSING else {"default": field.default}
-    if kind is str:
-        return UnicodeAttribute(null=optional, **default)
-    if kind is int:
-        return NumberAttribute(null=optional, **default)
-    if kind is bool:
-        return BooleanAttribute(null=optional, **default)
-    if origin is tuple:  # a tuple of names
-        return ListAttribute(of=UnicodeAttribute, default=list)
-    if origin is list:
-        return ListAttribute(default=list)
-    if origin is dict or dataclasses.is_dataclass(kind):  # a JSON object, or a value stored as its JSON
-        return MapAttribute(default=dict)
-    raise TypeError(f"{field.name}: no attribute for {hint!r}")
-
-
-def stored_attributes(value: type) -> dict[str, Attribute[Any]]:
-    """One attribute per field of a domain value (a dataclass), made from the field's type: the value
-    is declared once, in the domain, and a new field is stored with no change here."""
-    hints = get_type_hints(value)
-    return {field.name: stored_as(hints[field.name], field) for field in dataclasses.fields(value)}
 
 
 class StageRecordItem(GovernanceItem, discriminator="stage"):
@@ -204,12 +188,18 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
 
 class AuditItem(GovernanceItem, discriminator="audit"):
     locals().update(stored_attributes(AuditEntry))  # the entry's fields, as StageRecordItem has the record's
+    listing = ByStageStatus["AuditItem"]()
+    stage_status = UnicodeAttribute(null=True)  # TRAIL_START_LISTING on a chain's first entry
+    model_ref = UnicodeAttribute(null=True)
 
     @classmethod
     def from_entry(cls, entry: AuditEntry) -> AuditItem:
+        first = entry.seq == 1
         return cls(
             version_pk(entry.model_group, entry.model_version),
-            f"{AUDIT_PREFIX}{entry.seq:010d}",
+            audit_sk(entry.seq),
+            stage_status=TRAIL_START_LISTING if first else None,
+            model_ref=model_ref(entry.model_group, entry.model_version) if first else None,
             **{name: getattr(entry, name) for name in AuditEntry.__dataclass_fields__},
         )
 
@@ -271,16 +261,3 @@ def tally_sk(group: str, stage: str) -> str:
 
 def use_case_pk(use_case_id: str) -> str:
     return f"USECASE#{use_case_id}"
-
-
-def plain(value: Any) -> Any:
-    """MapAttribute/Decimal values back to plain JSON types (so hashes recompute identically)."""
-    if isinstance(value, MapAttribute):
-        value = value.as_dict()
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if hasattr(value, "as_tuple"):  # Decimal
-        return int(value) if value == int(value) else float(value)
-    return value

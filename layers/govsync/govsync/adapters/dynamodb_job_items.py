@@ -14,7 +14,8 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 
-from govsync.adapters.dynamodb_items import ByStageStatus, GovernanceItem, plain
+from govsync.adapters.dynamodb_attributes import plain
+from govsync.adapters.dynamodb_items import ByStageStatus, GovernanceItem
 from govsync.domain.monitoring import MetricsPoint
 
 

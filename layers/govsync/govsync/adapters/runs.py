@@ -11,8 +11,8 @@ from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateErr
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from govsync.adapters.dynamodb_attributes import plain
 from govsync.adapters.dynamodb_errors import failure
-from govsync.adapters.dynamodb_items import plain
 from govsync.adapters.dynamodb_job_items import RunItem, RunPartItem, run_pk
 from govsync.adapters.dynamodb_table import bind
 from govsync.domain.runs import PartResult, RunState, WorkItem, piece_of

@@ -26,6 +26,7 @@ from govsync.adapters.dynamodb_items import (
 )
 from govsync.adapters.dynamodb_job_items import MetricsPointItem, metrics_pk
 from govsync.adapters.dynamodb_table import bind
+from govsync.adapters.trail_store import TrailTable
 from govsync.adapters.use_case_store import UseCaseTable
 from govsync.domain.audit import AuditEntry, StoredEntry
 from govsync.domain.errors import AuditChainBroken, ConcurrentChange
@@ -37,7 +38,7 @@ from govsync.domain.version_state import Applied, VersionHead, VersionState
 PAGE_SIZE = 25  # items a query reads at a time where its caller may stop early
 
 
-class GovernanceStore(UseCaseTable):
+class GovernanceStore(UseCaseTable, TrailTable):
     def __init__(self, table_name: str, region: str, host: str | None = None) -> None:
         self._connection = bind(table_name, region, host)
 
@@ -219,6 +220,7 @@ class GovernanceStore(UseCaseTable):
             HEAD_SK,
             model_group=state.group,
             model_version=state.version,
+            model_ref=model_ref(state.group, state.version),
             source_version=new_source,
             audit_seq=entry.seq if entry else state.audit_seq,
             audit_head=entry.hash if entry else state.audit_head,

@@ -3,6 +3,7 @@ function's settings made of the blocks it needs (`settings.functions`), read onc
 
 from govsync.settings.blocks import Common, QueueConsumer, Queued, StageChain, Targets
 from govsync.settings.capabilities import (
+    Anchoring,
     Approvals,
     Copies,
     Dashboard,
@@ -15,6 +16,7 @@ from govsync.settings.capabilities import (
 from govsync.settings.declare import ConfigurationError, SettingsModel
 from govsync.settings.functions import (
     FUNCTION_SETTINGS,
+    AnchorSettings,
     ApiSettings,
     DeploySettings,
     MetricsSettings,
@@ -27,6 +29,8 @@ from govsync.settings.functions import (
 
 __all__ = [
     "FUNCTION_SETTINGS",
+    "AnchorSettings",
+    "Anchoring",
     "ApiSettings",
     "Approvals",
     "Common",

@@ -245,3 +245,13 @@ class Dashboard(Common):
     def cognito_url(self) -> str:
         """Where a browser signs in (InitiateAuth): the region's Cognito, or the configured endpoint."""
         return self.cognito_endpoint or f"https://cognito-idp.{self.region}.amazonaws.com/"
+
+
+class Anchoring(Common):
+    """Where the audit chains' anchors are kept, outside the table."""
+
+    anchor_bucket: str = setting("GOVSYNC_ANCHOR_BUCKET", "the Object Lock bucket anchors are written to", **BUCKET)
+    anchor_log_group: str | None = setting(
+        "GOVSYNC_ANCHOR_LOG_GROUP", "the log group each anchor's summary is copied to", None,
+        pattern=r"^[\w#/.-]{1,512}$",
+    )  # fmt: skip

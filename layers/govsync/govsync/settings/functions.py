@@ -8,6 +8,7 @@ import os
 from govsync.domain.events import EventPolicy
 from govsync.settings.blocks import EventSources, QueueConsumer, Registrations
 from govsync.settings.capabilities import (
+    Anchoring,
     Approvals,
     Copies,
     Dashboard,
@@ -53,6 +54,10 @@ class ApiSettings(Gates, UseCaseStages, MonitoringThresholds, Dashboard):
     """GovernanceApiFunction: people's decisions, the records, the exports, the dashboard."""
 
 
+class AnchorSettings(Anchoring):
+    """AuditAnchorFunction: every chain's head sealed into an anchor outside the table, on its schedule."""
+
+
 # each function's settings, by its logical id in template.yaml
 FUNCTION_SETTINGS: dict[str, type[SettingsModel]] = {
     "RegistrySyncFunction": SyncSettings,
@@ -61,6 +66,7 @@ FUNCTION_SETTINGS: dict[str, type[SettingsModel]] = {
     "DeploymentStatusFunction": StatusSettings,
     "MetricsAggregatorFunction": MetricsSettings,
     "GovernanceApiFunction": ApiSettings,
+    "AuditAnchorFunction": AnchorSettings,
 }
 
 

@@ -107,6 +107,14 @@ def cmd_audit_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def versions_with_trails(store: Any, stages: tuple[str, ...]) -> list[tuple[str, int]]:
+    """Every version with a record, a chain head or a first audit entry (the trail listings)."""
+    versions = {(r.model_group, r.model_version) for r in store.all_records(stages)}
+    versions.update(leaf.key for leaf in store.trail_heads())
+    versions.update(store.trail_starts())
+    return sorted(versions)
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from govsync.services.queries import audit_trail
 
@@ -116,7 +124,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             raise CliError("audit verify takes GROUP VERSION, or nothing for every version")
         versions = [(args.group, args.version)]
     else:
-        versions = sorted({(r.model_group, r.model_version) for r in store.all_records(stages_of(args))})
+        versions = versions_with_trails(store, stages_of(args))
     results = []
     for group, version in versions:
         trail = audit_trail(store, group, version)
@@ -133,13 +141,20 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             status = "ok" if verdict.ok else f"BROKEN at entry {verdict.broken_seq}: {verdict.reason}"
             print(f"{group} v{version}: {verdict.checked} entries, {status}")
     broken = [r for r in results if not r["ok"]]
-    summary = {
+    summary: dict[str, Any] = {
         "versions": len(results),
         "entries": sum(r["entries"] for r in results),
         "broken": [{k: r[k] for k in ("model_group", "model_version", "broken_seq", "reason")} for r in broken],
         "ok": not broken,
         "results": results,
     }
+    anchored = None
+    if args.anchored:
+        from govsync_cli.evidence import anchored_check
+
+        anchored = anchored_check(args)
+        summary["anchored"] = anchored.to_json()
+        summary["ok"] = summary["ok"] and anchored.ok
     if args.json:
         emit(args, summary, "")
     else:
@@ -148,4 +163,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             f"{summary['versions']} versions, {summary['entries']} entries checked: "
             + (f"{len(broken)} broken ({failed})" if broken else "every chain verifies")
         )
-    return EXIT_FAILED if broken else EXIT_OK
+        if anchored is not None:
+            from govsync_cli.evidence import describe_check
+
+            print(describe_check(anchored))
+    return EXIT_OK if summary["ok"] else EXIT_FAILED

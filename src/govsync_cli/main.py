@@ -28,6 +28,7 @@ from govsync_cli.base import (
     version_number,
 )
 from govsync_cli.decide import add_commands as add_decision_commands
+from govsync_cli.evidence import cmd_audit_anchor, cmd_audit_verify_pack
 from govsync_cli.groups import add_commands as add_group_commands
 from govsync_cli.jobs import cmd_reconcile, cmd_schedule_list, cmd_schedule_run
 from govsync_cli.records import cmd_records_list, cmd_records_show
@@ -81,6 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("group"), p.add_argument("version", type=version_number)
     p = subcommand(audit, "verify", "check the hash chain (exit 1 naming the first broken entry)", cmd_audit_verify)
     p.add_argument("group", nargs="?"), p.add_argument("version", nargs="?", type=version_number)
+    p.add_argument("--anchored", action="store_true",
+                   help="also hold the table against the anchors in the Object Lock bucket")  # fmt: skip
+    p.add_argument("--verbose", action="store_true", help="the functions' log lines too (with --anchored)")
+    p = subcommand(audit, "anchor", "seal every chain's head into the next anchor now (exit 1 if the table "
+                   "disagreed with the last one)", cmd_audit_anchor)  # fmt: skip
+    p.add_argument("--verbose", action="store_true", help="the function's log lines too")
+    p = subcommand(audit, "verify-pack", "check an auditor's JSON pack offline: entries, chains, anchor proofs "
+                   "(no AWS access)", cmd_audit_verify_pack)  # fmt: skip
+    p.add_argument("file", metavar="FILE", help="the pack (govsync export / GET /export), or - for standard input")
 
     p = job_command(
         commands, "reconcile", "list the registry and repair missing or stale records (also the first-install backfill)"

@@ -77,6 +77,15 @@ class AnchorBucket:
         ]  # fmt: skip
         return anchors, stored
 
+    def latest(self) -> tuple[Anchor, list[Leaf]] | None:
+        """The latest anchor and its leaves, as first written (None: no anchor yet)."""
+        stored = [item for item in self._versions(SUMMARY_PREFIX).values() if item.version_ids]
+        if not stored:
+            return None
+        newest = max(stored, key=lambda item: item.seq)
+        anchor = Anchor.from_json(json.loads(self._get(summary_key(newest.seq), newest.version_ids[0])))
+        return anchor, self.leaves(newest.seq) or []
+
     def leaves(self, seq: int) -> list[Leaf] | None:
         """The leaves anchor `seq` sealed, as first written (None: the bucket has none)."""
         stored = self._versions(leaves_key(seq)).get(leaves_key(seq))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
+from govsync.domain.anchors import Anchor, Leaf, merkle_levels, merkle_proof
 from govsync.domain.errors import Refused
 from govsync.domain.export import Chain, governance_view, in_window, to_csv
 from govsync.domain.people import EXPORT, Person
@@ -17,11 +18,18 @@ from govsync.services.queries import audit_trail, order
 from govsync.settings import StageChain
 
 
+class LatestAnchor(Protocol):
+    def latest(self) -> tuple[Anchor, list[Leaf]] | None:
+        """The latest anchor and the leaves it sealed (None: no anchor yet)."""
+        ...
+
+
 @dataclass
 class Exporter:
     settings: StageChain
     store: Store
     clock: Callable[[], datetime]
+    anchors: LatestAnchor | None = None
 
     def _records(self, person: Person) -> tuple[list[StageRecord], dict[str, str]]:
         if (refusal := person.refusal(EXPORT)) is not None:
@@ -44,9 +52,17 @@ class Exporter:
         records, use_cases = self._records(person)
         entries: list[dict[str, Any]] = []
         chains: list[dict[str, Any]] = []
+        latest = self.anchors.latest() if self.anchors is not None else None
+        proofs = Proofs(*latest) if latest else None
         for group, version in dict.fromkeys((r.model_group, r.model_version) for r in records):
             trail = audit_trail(self.store, group, version)
-            chains.append(Chain(group, version, trail.head_seq, trail.head_hash, trail.verdict).to_json())
+            chain = Chain(group, version, trail.head_seq, trail.head_hash, trail.verdict).to_json()
+            if proofs is not None and (proof := proofs.of(group, version)) is not None:
+                chain["anchor_proof"] = proof
+                sealed = proof["leaf"][2]  # the entry the anchor sealed: in the pack, so the proof meets the chain
+                entries.extend({**e.payload(), "hash": e.hash} for e in trail.entries
+                               if e.seq == sealed and not in_window(e, start, end))  # fmt: skip
+            chains.append(chain)
             entries.extend({**e.payload(), "hash": e.hash} for e in trail.entries if in_window(e, start, end))
         logger.info("export", format="json", records=len(records), entries=len(entries), by=person.name)
         return {
@@ -57,7 +73,26 @@ class Exporter:
             "audit_entries": entries,
             "chains": chains,
             "verified": all(c["verified"] for c in chains),
+            # the latest anchor's summary: each chain's anchor_proof leads from its head to this root
+            "anchor": latest[0].to_json() if latest else None,
         }
+
+
+class Proofs:
+    """Merkle proofs from each version's sealed head to an anchor's root (the tree built once)."""
+
+    def __init__(self, anchor: Anchor, leaves: list[Leaf]) -> None:
+        self.anchor = anchor
+        self.leaves = sorted(leaves, key=lambda leaf: leaf.key)
+        self.index = {leaf.key: i for i, leaf in enumerate(self.leaves)}
+        self.levels = merkle_levels([leaf.digest() for leaf in self.leaves])
+
+    def of(self, group: str, version: int) -> dict[str, Any] | None:
+        i = self.index.get((group, version))
+        if i is None:
+            return None
+        path = [[sibling, side] for sibling, side in merkle_proof(self.levels, i)]
+        return {"anchor": self.anchor.seq, "leaf": self.leaves[i].to_json(), "path": path}
 
 
 def _instant(value: str | None, name: str) -> str | None:

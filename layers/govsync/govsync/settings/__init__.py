@@ -4,6 +4,7 @@ function's settings made of the blocks it needs (`settings.functions`), read onc
 from govsync.settings.blocks import Common, QueueConsumer, Queued, StageChain, Targets
 from govsync.settings.capabilities import (
     Anchoring,
+    AnchorReading,
     Approvals,
     Copies,
     Dashboard,
@@ -29,6 +30,7 @@ from govsync.settings.functions import (
 
 __all__ = [
     "FUNCTION_SETTINGS",
+    "AnchorReading",
     "AnchorSettings",
     "Anchoring",
     "ApiSettings",

@@ -247,10 +247,20 @@ class Dashboard(Common):
         return self.cognito_endpoint or f"https://cognito-idp.{self.region}.amazonaws.com/"
 
 
-class Anchoring(Common):
+class AnchorReading(Common):
     """Where the audit chains' anchors are kept, outside the table."""
 
+    anchor_bucket: str | None = setting(
+        "GOVSYNC_ANCHOR_BUCKET", "the Object Lock bucket the anchors are kept in (none: packs carry no proofs)",
+        None, **BUCKET,
+    )  # fmt: skip
+
+
+class Anchoring(AnchorReading):
+    """Writing anchors: the bucket, and a copy of each summary in a log group."""
+
     anchor_bucket: str = setting("GOVSYNC_ANCHOR_BUCKET", "the Object Lock bucket anchors are written to", **BUCKET)
+
     anchor_log_group: str | None = setting(
         "GOVSYNC_ANCHOR_LOG_GROUP", "the log group each anchor's summary is copied to", None,
         pattern=r"^[\w#/.-]{1,512}$",

@@ -9,6 +9,7 @@ from govsync.domain.events import EventPolicy
 from govsync.settings.blocks import EventSources, QueueConsumer, Registrations
 from govsync.settings.capabilities import (
     Anchoring,
+    AnchorReading,
     Approvals,
     Copies,
     Dashboard,
@@ -50,7 +51,7 @@ class MetricsSettings(QueueConsumer, MonitoringThresholds, MetricsCollection, Wo
     """MetricsAggregatorFunction: live endpoints' metrics, held to their stage's thresholds."""
 
 
-class ApiSettings(Gates, UseCaseStages, MonitoringThresholds, Dashboard):
+class ApiSettings(Gates, UseCaseStages, MonitoringThresholds, Dashboard, AnchorReading):
     """GovernanceApiFunction: people's decisions, the records, the exports, the dashboard."""
 
 

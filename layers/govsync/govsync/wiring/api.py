@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from govsync.adapters.anchor_bucket import AnchorBucket
 from govsync.adapters.cognito import CognitoUsers
 from govsync.adapters.registry import SageMakerRegistry
 from govsync.services.decisions import Decisions
@@ -26,7 +27,9 @@ def decisions() -> Decisions:
 
 @built_once
 def exporter() -> Exporter:
-    return Exporter(settings=settings_for(ApiSettings), store=governance_store(), clock=utc_now)
+    settings = settings_for(ApiSettings)
+    anchors = AnchorBucket(settings.anchor_bucket, settings.region) if settings.anchor_bucket else None
+    return Exporter(settings=settings, store=governance_store(), clock=utc_now, anchors=anchors)
 
 
 @built_once

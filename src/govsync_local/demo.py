@@ -18,7 +18,10 @@
    (`govsync schedule run MetricsAggregatorFunction`, once per hour) writes them on the record, keeps
    each hour in the history the dashboard charts, and raises an alert.
 9. A record is lost: `govsync reconcile` lists the registry and repairs it.
-10. The auditor exports the evidence: the CSV inventory and the JSON pack with chain proofs.
+10. The audit chains are anchored outside the table (`govsync audit anchor`: a Merkle root over every
+    chain's head, into the Object Lock bucket) and the table is verified against the anchors.
+11. The auditor exports the evidence: the CSV inventory and the JSON pack with each chain's proof to the
+    anchor, which `govsync audit verify-pack` checks with no AWS access at all.
 The stack reacts to SageMaker's events; the demo waits for them and prints the records and audit trail.
 """
 
@@ -37,7 +40,7 @@ from typing import Any
 
 from govsync_local.accounts import Accounts, client, dev_bucket_name
 from govsync_local.api_client import GovernanceApi
-from govsync_local.demo_api import DemoApiError, decide, export, show_pending
+from govsync_local.demo_api import PACK_FILE, DemoApiError, decide, export, show_pending
 from govsync_local.demo_data import (
     EVALUATION_REPORT,
     GROUP,
@@ -359,7 +362,17 @@ def run_demo(port: int = 0, stay: bool = False) -> int:
         verified = cli.main(["--endpoint-url", endpoint, "audit", "verify", group, str(version)])
         if verified != 0:
             raise DemoError("the audit chain did not verify")
+        say("\n10. the chains anchored outside the table, and the table held against the anchors")
+        say("govsync audit anchor")
+        if cli.main(["--endpoint-url", endpoint, "audit", "anchor"]) != 0:
+            raise DemoError("anchoring found the table changed behind the chains' back")
+        say("\ngovsync audit verify --anchored")
+        if cli.main(["--endpoint-url", endpoint, "audit", "verify", "--anchored"]) != 0:
+            raise DemoError("the table does not agree with its anchors")
         export(GovernanceApi(endpoint), "audrey")
+        say(f"\ngovsync audit verify-pack {PACK_FILE}   (offline: no AWS access)")
+        if cli.main(["audit", "verify-pack", str(PACK_FILE)]) != 0:
+            raise DemoError("the auditor's pack does not hold")
         say("\ndemo complete")
         open_dashboard(endpoint, stay)
         return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from govsync_local.api_client import GovernanceApi
 from govsync_local.demo_data import say
 
 EXPORT_FILE = Path(".govsync") / "demo-export.csv"
+PACK_FILE = Path(".govsync") / "demo-pack.json"
 
 
 class DemoApiError(Exception):
@@ -50,7 +52,7 @@ def show_pending(api: GovernanceApi, user: str) -> None:
 
 def export(api: GovernanceApi, user: str) -> None:
     """The auditor's pack: the CSV inventory to a file, the JSON pack's chain verification."""
-    say(f"\n10. the auditor ({api.users[user]['email']}): GET /export?format=csv and GET /export?format=json")
+    say(f"\n11. the auditor ({api.users[user]['email']}): GET /export?format=csv and GET /export?format=json")
     status, text = api.call(user, "GET", "/export?format=csv")
     if status != 200:
         raise DemoApiError(f"GET /export?format=csv answered {status}: {text}")
@@ -61,9 +63,12 @@ def export(api: GovernanceApi, user: str) -> None:
     status, pack = api.call(user, "GET", "/export?format=json")
     if status != 200 or not pack["verified"]:
         raise DemoApiError(f"the JSON pack did not verify ({status}): {pack if status != 200 else pack['chains']}")
+    PACK_FILE.write_text(json.dumps(pack, indent=1))
+    proofs = sum(1 for chain in pack["chains"] if chain.get("anchor_proof"))
     say(
         f"   JSON pack: {len(pack['records'])} records, {len(pack['audit_entries'])} audit entries, "
-        f"{len(pack['chains'])} chains, every one verified"
+        f"{len(pack['chains'])} chains, every one verified, {proofs} with a proof to anchor "
+        f"{(pack.get('anchor') or {}).get('seq')}; written to {PACK_FILE}"
     )
     status, body = api.call("victor", "GET", "/export?format=json")
     say(f"   the viewer tries the same: {status}: {body.get('message') if isinstance(body, dict) else body}")

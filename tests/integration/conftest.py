@@ -32,6 +32,8 @@ DEV_BUCKET = "dev-models-111111111111"
 MODEL_KEY = "fraud-detector/train-1/output/model.tar.gz"
 MODEL_URI = f"s3://{DEV_BUCKET}/{MODEL_KEY}"
 CENTRAL_BUCKET = f"govsync-artifacts-{CENTRAL}-{REGION}"
+ANCHOR_BUCKET = f"govsync-anchors-{CENTRAL}-{REGION}"
+ANCHOR_LOG_GROUP = "/govsync/govsync/anchors"
 TEST_ACCOUNT = "333333333333"
 PROD_ACCOUNT = "444444444444"
 APP_CLIENT = "4tq8integrationclient"
@@ -227,6 +229,11 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=CENTRAL_BUCKET)
         s3.put_bucket_versioning(Bucket=CENTRAL_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        # the anchors' bucket as the template makes it: Object Lock, compliance mode
+        s3.create_bucket(Bucket=ANCHOR_BUCKET, ObjectLockEnabledForBucket=True)
+        lock = {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 10}}}
+        s3.put_object_lock_configuration(Bucket=ANCHOR_BUCKET, ObjectLockConfiguration=lock)
+        boto3.client("logs", region_name=REGION).create_log_group(logGroupName=ANCHOR_LOG_GROUP)
         s3.create_bucket(Bucket=DEV_BUCKET)
         s3.put_object(
             Bucket=DEV_BUCKET,
@@ -250,6 +257,8 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
             refs={
                 "GovernanceTable": table,
                 "ArtifactBucket": CENTRAL_BUCKET,
+                "AnchorBucket": ANCHOR_BUCKET,
+                "AnchorLogGroup": ANCHOR_LOG_GROUP,
                 "UserPoolClient": APP_CLIENT,
                 "UserPool": boto3.client("cognito-idp", region_name=REGION).create_user_pool(PoolName="people")[
                     "UserPool"

@@ -10,6 +10,7 @@ from typing import Any
 
 from govsync.domain.anchors import Anchor, Leaf, root_from_proof
 from govsync.domain.audit import GENESIS, AuditEntry
+from govsync.domain.export import in_window
 
 
 def check_pack(pack: Any) -> tuple[list[str], dict[str, int]]:
@@ -28,12 +29,17 @@ def check_pack(pack: Any) -> tuple[list[str], dict[str, int]]:
         if entry.compute_hash() != entry.hash:
             problems.append(f"{name} was edited (hash mismatch)")
         by_version[(entry.model_group, entry.model_version)][entry.seq] = entry
+    window = pack.get("window") or {}
     for (group, version), entries in sorted(by_version.items()):
         for seq, entry in sorted(entries.items()):
             before = entries.get(seq - 1)
             expected = GENESIS if seq == 1 else before.hash if before else None
             if expected is not None and entry.prev_hash != expected:
                 problems.append(f"{group} v{version} entry {seq} does not follow entry {seq - 1}")
+        # the window's entries are one run of the chain: a gap in it is an entry left out
+        shown = sorted(seq for seq, e in entries.items() if in_window(e, window.get("from"), window.get("to")))
+        missing = sorted(set(range(shown[0], shown[-1] + 1)) - set(shown)) if shown else []
+        problems += [f"{group} v{version} entry {seq} is missing from the pack" for seq in missing]
     anchor = _anchor(pack.get("anchor"), problems)
     proofs = 0
     for chain in pack["chains"]:

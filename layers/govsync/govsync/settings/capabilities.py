@@ -263,5 +263,5 @@ class Anchoring(AnchorReading):
 
     anchor_log_group: str | None = setting(
         "GOVSYNC_ANCHOR_LOG_GROUP", "the log group each anchor's summary is copied to", None,
-        pattern=r"^[\w#/.-]{1,512}$",
+        pattern=r"^[A-Za-z0-9_#/.-]+$", max_length=512,
     )  # fmt: skip

@@ -46,7 +46,7 @@ def describe_check(check: Any) -> str:
     if latest is None:
         head = "no anchor yet (govsync audit anchor writes the first)"
     else:
-        head = (f"{check.anchors} anchors; the latest, {latest.seq} ({latest.created_at}), sealed {latest.versions} "
+        head = (f"{check.anchors} anchor{'' if check.anchors == 1 else 's'}; the latest, {latest.seq} ({latest.created_at}), sealed {latest.versions} "
                 f"versions; {max(len(check.heads) - latest.versions, 0)} versions not anchored yet")  # fmt: skip
     lines = [head]
     lines += [f"  against the anchors: {problem}" for problem in check.problems]

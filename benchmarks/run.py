@@ -28,6 +28,7 @@ BENCHES = (
     "fanout-reconcile",
     "burst",
     "gates",
+    "anchor",
 )
 DEV_BUCKET = "bench-dev-artifacts"
 CENTRAL_BUCKET = "bench-central-artifacts"
@@ -167,6 +168,12 @@ def gates(args: argparse.Namespace) -> list[str]:
         return bench_gates.run(stack, stack.use, DEV_BUCKET, args.kicks)
 
 
+def anchor(args: argparse.Namespace) -> list[str]:
+    from benchmarks import bench_anchor
+
+    return bench_anchor.run(args.anchor_versions)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--versions", type=int, default=120, help="model versions for the registry sync benchmark")
@@ -180,6 +187,7 @@ def main() -> int:
     parser.add_argument("--burst-registrations", type=int, default=1000, help="versions registered in the burst")
     parser.add_argument("--burst-approvals", type=int, default=500, help="of them approved in the burst")
     parser.add_argument("--kicks", type=int, default=40, help="deployments kicked per gate policy")
+    parser.add_argument("--anchor-versions", type=int, default=100_000, help="versions sealed by the anchor")
     parser.add_argument("--only", choices=BENCHES, help="run one benchmark")
     parser.add_argument(
         "--runtime-python",
@@ -200,6 +208,7 @@ def main() -> int:
         "fanout-reconcile": fanout_reconcile,
         "burst": burst,
         "gates": gates,
+        "anchor": anchor,
     }
     assert tuple(benches) == BENCHES
     for name, bench in benches.items():

@@ -1,6 +1,6 @@
 """The governance table's audit trails as a whole (part of `adapters.store.GovernanceStore`): every
-version's chain head and first entry through the trail listings (never a Scan), and heads and entries
-read by key, a hundred a call."""
+version's chain head and first entry through the trail listings (never a Scan; DynamoDB's pages of up to
+1 MB, about 4,000 heads), and heads and entries read by key, a hundred a call."""
 
 from __future__ import annotations
 
@@ -21,8 +21,6 @@ from govsync.adapters.dynamodb_items import (
 )
 from govsync.domain.anchors import Leaf
 
-LISTING_PAGE = 1000  # listing items read a call (heads are small)
-
 
 def _leaf(item: VersionHeadItem) -> Leaf:
     return Leaf(item.model_group, int(item.model_version), int(item.audit_seq or 0), item.audit_head)
@@ -34,7 +32,7 @@ class TrailTable:
     def trail_heads(self) -> Iterator[Leaf]:
         """Every version's chain head, in (group, version) order."""
         try:
-            for item in VersionHeadItem.listing.query(TRAIL_LISTING, page_size=LISTING_PAGE):
+            for item in VersionHeadItem.listing.query(TRAIL_LISTING):
                 yield _leaf(item)
         except PynamoDBException as exc:
             raise failure(exc, "Query the trail listing") from exc
@@ -43,7 +41,7 @@ class TrailTable:
         """(group, version) of every version with a first audit entry, its head there or not."""
         try:
             for item in AuditItem.listing.query(
-                TRAIL_START_LISTING, page_size=LISTING_PAGE, attributes_to_get=["pk", "sk", "kind", "model_ref"]
+                TRAIL_START_LISTING, attributes_to_get=["pk", "sk", "kind", "model_ref"]
             ):
                 yield version_of(item.model_ref)
         except PynamoDBException as exc:

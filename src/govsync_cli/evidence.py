@@ -46,8 +46,9 @@ def describe_check(check: Any) -> str:
     if latest is None:
         head = "no anchor yet (govsync audit anchor writes the first)"
     else:
-        head = (f"{check.anchors} anchor{'' if check.anchors == 1 else 's'}; the latest, {latest.seq} ({latest.created_at}), sealed {latest.versions} "
-                f"versions; {max(len(check.heads) - latest.versions, 0)} versions not anchored yet")  # fmt: skip
+        anchors = f"{check.anchors} anchor" + ("" if check.anchors == 1 else "s")
+        head = (f"{anchors}; the latest, {latest.seq} ({latest.created_at}), sealed {latest.versions} versions; "
+                f"{max(len(check.heads) - latest.versions, 0)} versions not anchored yet")  # fmt: skip
     lines = [head]
     lines += [f"  against the anchors: {problem}" for problem in check.problems]
     lines += [f"  recorded in {finding}" for finding in check.recorded]

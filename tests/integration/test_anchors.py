@@ -164,3 +164,20 @@ def test_every_trail_is_listed_though_its_records_are_gone(stack):
     # Then the trail listings still name it: its first entry is listed apart from its head
     assert [leaf.key for leaf in store.trail_heads()] == [(GROUP, 2)]
     assert sorted(store.trail_starts()) == [(GROUP, 1), (GROUP, 2)]
+
+
+def test_the_api_says_whether_a_version_s_chain_is_the_one_its_anchor_sealed(stack):
+    from .test_governance_api import api
+
+    two_versions(stack)
+    path = f"/models/{GROUP}/versions/1/audit"
+    assert api(stack, "victor", "GET", path)[1]["anchored"] == {"anchor": None, "sealed": False, "ok": True,
+                                                                "reason": "no anchor yet"}  # fmt: skip
+    written = anchor_now(stack)
+    anchored = api(stack, "victor", "GET", path)[1]["anchored"]
+    assert anchored == {"anchor": written["seq"], "anchored_at": written["created_at"], "sealed": True,
+                        "sealed_seq": 3, "ok": True, "reason": ""}  # fmt: skip
+    rewrite_chain(boto3.client("dynamodb", region_name="us-east-1"), stack.table)
+    status, trail, _ = api(stack, "victor", "GET", path)
+    assert status == 200 and trail["verification"]["verified"] is True  # the table alone cannot tell
+    assert trail["anchored"]["ok"] is False and "the chain was rewritten" in trail["anchored"]["reason"]

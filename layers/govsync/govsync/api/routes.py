@@ -37,6 +37,7 @@ from govsync.domain.errors import Refused
 from govsync.domain.export import BLOG_ATTRIBUTES
 from govsync.domain.people import DECIDE, EXPORT, PERMISSIONS, READ
 from govsync.observability import capture_lambda_handler, logger, metrics
+from govsync.services.export import against_latest_anchor
 from govsync.services.queries import RecordFilter, audit_trail, find_records, order, page
 from govsync.settings import ApiSettings, settings_for
 from govsync.wiring import api as wiring
@@ -157,6 +158,8 @@ def version_audit(group: Group, version: Version) -> dict[str, Any]:
         "verification": {"verified": verdict.ok, "entries_checked": verdict.checked,
                          "broken_seq": verdict.broken_seq, "reason": verdict.reason},
         "head": {"seq": trail.head_seq, "hash": trail.head_hash},
+        # the chain against the latest anchor outside the table (null: the stack keeps none)
+        "anchored": against_latest_anchor(wiring.exporter().anchors, group, version, trail.entries),
     }  # fmt: skip
 
 

@@ -181,6 +181,23 @@ def verify_leaves(anchor: Anchor, leaves: list[Leaf]) -> list[str]:
     return problems
 
 
+def version_against_anchor(
+    anchor: Anchor, leaves: list[Leaf], group: str, version: int, entries: dict[int, str]
+) -> dict[str, Any]:
+    """One version's chain (`entries`: seq -> hash, as the table holds them) against an anchor: whether
+    the anchor sealed it, and whether the entry it sealed is still the one in the table."""
+    leaf = next((leaf for leaf in leaves if leaf.key == (group, version)), None)
+    found: dict[str, Any] = {"anchor": anchor.seq, "anchored_at": anchor.created_at, "sealed": leaf is not None}
+    if leaf is None:
+        return {**found, "ok": True, "reason": f"not sealed by anchor {anchor.seq}: its trail began after it"}
+    digest = entries.get(leaf.seq)
+    if digest == leaf.head:
+        return {**found, "sealed_seq": leaf.seq, "ok": True, "reason": ""}
+    sealed = f"entry {leaf.seq} that anchor {anchor.seq} sealed"
+    reason = f"{sealed} is gone" if digest is None else f"{sealed} is not in the table (the chain was rewritten)"
+    return {**found, "sealed_seq": leaf.seq, "ok": False, "reason": reason}
+
+
 def compare_with_table(
     anchor_seq: int,
     anchored: Iterable[Leaf],

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from govsync.domain.anchors import Anchor, Leaf, merkle_levels, merkle_proof
+from govsync.domain.anchors import Anchor, Leaf, merkle_levels, merkle_proof, version_against_anchor
 from govsync.domain.errors import Refused
 from govsync.domain.export import Chain, governance_view, in_window, to_csv
 from govsync.domain.people import EXPORT, Person
@@ -93,6 +93,14 @@ class Proofs:
             return None
         path = [[sibling, side] for sibling, side in merkle_proof(self.levels, i)]
         return {"anchor": self.anchor.seq, "leaf": self.leaves[i].to_json(), "path": path}
+
+
+def against_latest_anchor(anchors: LatestAnchor | None, group: str, version: int, entries: list[Any]) -> Any:
+    """The version's chain against the latest anchor (None: the stack keeps no anchors)."""
+    latest = anchors.latest() if anchors is not None else None
+    if latest is None:
+        return None if anchors is None else {"anchor": None, "sealed": False, "ok": True, "reason": "no anchor yet"}
+    return version_against_anchor(*latest, group, version, {e.seq: e.hash for e in entries})
 
 
 def _instant(value: str | None, name: str) -> str | None:

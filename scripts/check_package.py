@@ -126,6 +126,8 @@ def main() -> int:
         key_arn = kms.create_key()["KeyMetadata"]["Arn"]
         for bucket in ("package-check-dev", "package-check-central"):
             s3.create_bucket(Bucket=bucket)
+        s3.create_bucket(Bucket="package-check-anchors", ObjectLockEnabledForBucket=True)
+        boto3.client("logs", **kwargs).create_log_group(logGroupName="/govsync/package-check/anchors")
         s3.put_object(Bucket="package-check-dev", Key="model/model.tar.gz", Body=b"model" * 1000)
         sm.create_model_package_group(ModelPackageGroupName="fraud-detector")
         sm.create_model_package(
@@ -146,7 +148,8 @@ def main() -> int:
             },
             refs={"GovernanceTable": table, "RegistryEventsDLQ": dlq, "ArtifactBucket": "package-check-central",
                   "DeployRequestsQueue": "", "DeployRequestsDLQ": dlq, "EndpointEventsDLQ": dlq,
-                  "ScheduledJobsDLQ": dlq, "UserPoolClient": "packagecheckclient", "UserPool": pool, **work},
+                  "ScheduledJobsDLQ": dlq, "UserPoolClient": "packagecheckclient", "UserPool": pool,
+                  "AnchorBucket": "package-check-anchors", "AnchorLogGroup": "/govsync/package-check/anchors", **work},
             attributes={("GovernanceKey", "Arn"): key_arn},
         )  # fmt: skip
 
@@ -207,6 +210,11 @@ def main() -> int:
         if not aggregated or aggregated.get("failed") != 0 or not reconciled or reconciled.get("up_to_date") != 1:
             print(f"check-package: scheduled functions answered {aggregated} and {reconciled}", file=sys.stderr)
             return 1
+        # the anchor: the version's chain head sealed into the Object Lock bucket, a copy in its log group
+        anchored = run_built("AuditAnchorFunction", "schedule-audit-anchor.json")
+        if not anchored or anchored.get("versions") != 1 or anchored.get("findings") != []:
+            print(f"check-package: AuditAnchorFunction answered {anchored}", file=sys.stderr)
+            return 1
         # the governance API: a viewer's GET /records as API Gateway hands it over, the record listed
         listed = run_built("GovernanceApiFunction", "api-get-records.json")
         body = json.loads(listed["body"]) if listed and listed.get("statusCode") == 200 else {}
@@ -239,7 +247,8 @@ def main() -> int:
             return 1
     print(
         "check-package: the sam build output synced an event and copied its artifact, and the deploy, "
-        "deployment status, metrics aggregator, reconciler and governance API functions answered (an approver's "
+        "deployment status, metrics aggregator, reconciler, audit anchor and governance API functions answered (an "
+        "approver's "
         "MFA asked of the user pool), and the "
         f"dashboard's page was served, with the layer only (built exactly as locked; {layer_bytes / MB:.2f} MB "
         "zipped): ok"

@@ -26,7 +26,8 @@ def test_anchor_verify_and_check_a_pack_and_the_bucket_keeps_every_anchor(local,
     written = json.loads(anchored.stdout)
     assert written["findings"] == [] and written["location"].startswith(f"s3://{BUCKET}/anchors/")
     # Then the table agrees with its anchors, and the version is among those sealed
-    verified = local.govsync("audit", "verify", "--anchored", "--json")
+    # (the version's own chain: other tests of this session's stack tamper with theirs on purpose)
+    verified = local.govsync("audit", "verify", group, "1", "--anchored", "--json")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     summary = json.loads(verified.stdout)
     assert summary["anchored"]["ok"] and summary["anchored"]["latest"]["hash"] == written["hash"]

@@ -73,7 +73,14 @@ def test_the_local_stack_applies_what_the_templates_say_where_a_scanner_looks(lo
     key = kms.describe_key(KeyId=sse["KMSMasterKeyArn"])["KeyMetadata"]
     assert key["KeyManager"] == "CUSTOMER" and kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]
     groups = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/govsync-")["logGroups"]
-    assert len(groups) == 6 and all(g.get("kmsKeyId") == key["Arn"] for g in groups)
+    assert len(groups) == 7 and all(g.get("kmsKeyId") == key["Arn"] for g in groups)
+    # the anchors' bucket: Object Lock in compliance mode, ten years; its log group kept ten years
+    anchors = "govsync-anchors-111111111111-us-east-1"
+    rule = s3.get_object_lock_configuration(Bucket=anchors)["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+    assert (rule["Mode"], rule["Years"]) == ("COMPLIANCE", 10)  # (moto also answers "Days": 0)
+    assert s3.get_bucket_logging(Bucket=anchors)["LoggingEnabled"]["TargetBucket"].startswith("govsync-access-logs-")
+    (anchor_log,) = logs.describe_log_groups(logGroupNamePrefix="/govsync/govsync/anchors")["logGroups"]
+    assert anchor_log["retentionInDays"] == 3653 and anchor_log.get("kmsKeyId") == key["Arn"]
     # the dev account's bucket policy (moto's CloudFormation skips it) is applied too
     dev_s3 = boto3.client(
         "s3", region_name="us-east-1", endpoint_url=local.endpoint,

@@ -190,12 +190,17 @@ def version_against_anchor(
     found: dict[str, Any] = {"anchor": anchor.seq, "anchored_at": anchor.created_at, "sealed": leaf is not None}
     if leaf is None:
         return {**found, "ok": True, "reason": f"not sealed by anchor {anchor.seq}: its trail began after it"}
-    digest = entries.get(leaf.seq)
+    problem = sealed_entry_problem(leaf, anchor.seq, entries.get(leaf.seq))
+    return {**found, "sealed_seq": leaf.seq, "ok": problem is None, "reason": problem or ""}
+
+
+def sealed_entry_problem(leaf: Leaf, anchor_seq: int, digest: str | None) -> str | None:
+    """What is wrong with the table's hash (`digest`; None: no such entry) of the entry `leaf` sealed."""
     if digest == leaf.head:
-        return {**found, "sealed_seq": leaf.seq, "ok": True, "reason": ""}
-    sealed = f"entry {leaf.seq} that anchor {anchor.seq} sealed"
-    reason = f"{sealed} is gone" if digest is None else f"{sealed} is not in the table (the chain was rewritten)"
-    return {**found, "sealed_seq": leaf.seq, "ok": False, "reason": reason}
+        return None
+    if digest is None:
+        return f"entry {leaf.seq} that anchor {anchor_seq} sealed is gone"
+    return f"entry {leaf.seq} is not the entry anchor {anchor_seq} sealed (the chain was rewritten)"
 
 
 def compare_with_table(
@@ -220,19 +225,13 @@ def compare_with_table(
             findings.append(f"{name}: the head is at entry {now.seq}, before entry {leaf.seq} that anchor "
                             f"{anchor_seq} sealed")  # fmt: skip
         elif now.seq == leaf.seq:
-            if now.head != leaf.head:
-                findings.append(f"{name}: entry {leaf.seq} is not the entry anchor {anchor_seq} sealed (the chain "
-                                "was rewritten)")  # fmt: skip
+            if problem := sealed_entry_problem(leaf, anchor_seq, now.head):
+                findings.append(f"{name}: {problem}")
         else:
             moved.append(leaf)
     if moved:
         found = entry_hash(moved)
         for leaf in moved:
-            name = f"{leaf.model_group} v{leaf.model_version}"
-            digest = found.get(leaf.key)
-            if digest is None:
-                findings.append(f"{name}: entry {leaf.seq} that anchor {anchor_seq} sealed is gone")
-            elif digest != leaf.head:
-                findings.append(f"{name}: entry {leaf.seq} is not the entry anchor {anchor_seq} sealed (the chain "
-                                "was rewritten)")  # fmt: skip
+            if problem := sealed_entry_problem(leaf, anchor_seq, found.get(leaf.key)):
+                findings.append(f"{leaf.model_group} v{leaf.model_version}: {problem}")
     return findings

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from govsync.domain.audit import AuditEntry, StoredEntry
 from govsync.domain.errors import AuditChainBroken, ConcurrentChange
+from govsync.domain.lineage_keys import LineageKey
 from govsync.domain.monitoring import MetricsPoint
 from govsync.domain.records import STATUSES, StageRecord
 from govsync.domain.usecases import ModelTally, UseCase, counted, tally_changes, uncounted_left
@@ -29,6 +30,7 @@ class InMemoryStore:
         self.tallies: dict[tuple[str, str, str], list[int]] = {}
         self.uncounted: set[tuple[str, int, str]] = set()  # records "written before the tallies"
         self.commits = 0
+        self.lineage_index: dict[tuple[str, int], set[LineageKey]] = {}  # only ever added to
         # called after a version is read and before its write lands: lets a test play a concurrent writer
         self.before_commit: Callable[[VersionState], None] | None = None
 
@@ -68,6 +70,8 @@ class InMemoryStore:
         self.records.setdefault(key, {}).update({r.model_stage: r for r in records})
         if entry is not None:
             self.audit.setdefault(key, []).append(entry)
+        indexed = self.lineage_index.setdefault(key, set())
+        indexed.update(k for r in records if r.lineage for k in r.lineage.index_keys())
         self.commits += 1
 
     def applied_versions(self, versions: Iterable[tuple[str, int]], first_stage: str) -> dict[tuple[str, int], Applied]:
@@ -117,6 +121,10 @@ class InMemoryStore:
         for record in self._all():
             if record.model_stage == stage and record.deployment.status is DeployState.LIVE:
                 yield record.model_group, record.model_version
+
+    def versions_built_from(self, key: LineageKey) -> Iterator[tuple[str, int]]:
+        """As the table's index: every version whose lineage ever held the key (never removed)."""
+        yield from sorted(v for v, keys in self.lineage_index.items() if key in keys)
 
     def records_at(self, keys: Iterable[tuple[str, int, str]]) -> list[StageRecord]:
         return [self.records[(g, v)][s] for g, v, s in keys if s in self.records.get((g, v), {})]

@@ -31,6 +31,7 @@ from govsync_cli.decide import add_commands as add_decision_commands
 from govsync_cli.evidence import cmd_audit_anchor, cmd_audit_verify_pack
 from govsync_cli.groups import add_commands as add_group_commands
 from govsync_cli.jobs import cmd_reconcile, cmd_schedule_list, cmd_schedule_run
+from govsync_cli.lineage import add_command as add_lineage_command
 from govsync_cli.records import cmd_records_list, cmd_records_show
 from govsync_cli.register import add_command as add_register_command
 
@@ -111,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_decision_commands(commands, usecases)
     add_group_commands(commands)
     add_register_command(commands)
+    add_lineage_command(commands)
 
     for plugin in plugins.each():
         plugin.register(commands)

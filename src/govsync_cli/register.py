@@ -63,6 +63,38 @@ def check_metadata(args: argparse.Namespace, checks: Checks) -> None:
         )
 
 
+def check_lineage(args: argparse.Namespace, checks: Checks) -> None:
+    """Each lineage option a valid form of its kind, and short enough for a metadata value (256)."""
+    from govsync.domain.lineage_keys import BadLineageQuery, canonical
+
+    given = [("--training-job", "training-job", args.training_job), ("--commit", "commit", args.commit),
+             ("--mlflow-run", "mlflow-run", args.mlflow_run), ("--code-repository", None, args.code_repository),
+             *(("--dataset", "dataset", uri) for uri in args.dataset or [])]  # fmt: skip
+    for option, kind, value in given:
+        if value is None:
+            continue
+        if len(value) > 256:
+            checks.problems.append(f"{option}: {len(value)} characters; a metadata value takes at most 256")
+            continue
+        try:
+            canonical(kind or "dataset", value)
+        except BadLineageQuery as exc:
+            checks.problems.append(f"{option}: {exc}")
+    if len(args.dataset or []) > 20:
+        checks.problems.append(f"--dataset given {len(args.dataset)} times; at most 20")
+
+
+def lineage_metadata(args: argparse.Namespace) -> dict[str, str]:
+    """The lineage options as the documented CustomerMetadataProperties keys (docs/lineage.md)."""
+    from govsync.domain.lineage import DATASET_KEY_PREFIX, LINEAGE_KEYS
+
+    values = {"training_job": args.training_job, "code_repository": args.code_repository,
+              "code_commit": args.commit, "mlflow_run_id": args.mlflow_run}  # fmt: skip
+    metadata = {LINEAGE_KEYS[name][0]: value for name, value in values.items() if value}
+    metadata.update({f"{DATASET_KEY_PREFIX}{n}": uri for n, uri in enumerate(args.dataset or [], start=1)})
+    return metadata
+
+
 def check_artifacts(args: argparse.Namespace, s3: Any, checks: Checks) -> None:
     buckets = allowed_buckets(args)
     if buckets is None:
@@ -201,8 +233,10 @@ def request(args: argparse.Namespace, group_arn: str) -> dict[str, Any]:
             "SupportedResponseMIMETypes": [args.content_type],
         },
         "ModelApprovalStatus": "PendingManualApproval",
-        "CustomerMetadataProperties": metadata,
+        "CustomerMetadataProperties": {**metadata, **lineage_metadata(args)},
     }
+    if args.training_job:
+        body["SourceUri"] = args.training_job
     if args.metrics:
         body["ModelMetrics"] = {
             "ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": args.metrics}}
@@ -216,6 +250,7 @@ def cmd_register(args: argparse.Namespace) -> int:
     sagemaker = boto3.client("sagemaker", region_name=region())
     checks = Checks()
     check_metadata(args, checks)
+    check_lineage(args, checks)
     check_artifacts(args, boto3.client("s3", region_name=region()), checks)
     me = boto3.client("sts", region_name=region()).get_caller_identity()["Account"]
     group_arn = resolve_group(args, sagemaker, checks)
@@ -268,3 +303,8 @@ def add_command(commands: Any) -> None:
                    help="the central stack's AllowedArtifactBuckets (default: GOVSYNC_ARTIFACT_BUCKETS)")  # fmt: skip
     p.add_argument("--new-use-case", action="store_true", help="the use case is new: not yet in the governance table")
     p.add_argument("--dry-run", action="store_true", help="check, then print the request instead of sending it")
+    p.add_argument("--training-job", metavar="ARN", help="lineage: the training job that made the model")
+    p.add_argument("--dataset", action="append", metavar="URI", help="lineage: a training dataset (repeatable)")
+    p.add_argument("--code-repository", metavar="URL", help="lineage: the training code's repository")
+    p.add_argument("--commit", metavar="SHA", help="lineage: the training code's commit")
+    p.add_argument("--mlflow-run", metavar="RUN_ID", help="lineage: the MLflow run that trained it")

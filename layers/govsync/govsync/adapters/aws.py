@@ -152,6 +152,10 @@ class AssumedRoles:
     def client(
         self, service: Literal["codepipeline"], role_arn: str, region: str, external_id: str | None = None
     ) -> CodePipelineClient: ...
+    @overload
+    def client(
+        self, service: Literal["s3"], role_arn: str, region: str, external_id: str | None = None
+    ) -> S3Client: ...
     def client(self, service: str, role_arn: str, region: str, external_id: str | None = None) -> Any:
         """A client of `service` signed by `role_arn` in `region`."""
         import time

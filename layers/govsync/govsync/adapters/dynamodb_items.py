@@ -51,6 +51,7 @@ from govsync.domain.decisions import Decision
 from govsync.domain.deployment import Deployment, DeployState
 from govsync.domain.endpoint_metrics import EndpointMetrics, MonitoringAlert
 from govsync.domain.gate_results import GateReport
+from govsync.domain.lineage import Lineage
 from govsync.domain.records import StageRecord
 from govsync.domain.registry_decisions import RegistryDecision
 from govsync.domain.usecases import Counted, ModelTally, UseCase, counted
@@ -181,6 +182,8 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
         values["monitoring_alert"] = MonitoringAlert.from_json(values["monitoring_alert"])
         values["registry_decision"] = RegistryDecision.from_json(values["registry_decision"])
         values["gates"] = GateReport.from_json(values["gates"])
+        values["lineage"] = Lineage.from_json(values["lineage"])
+        values["lineage_missing"] = tuple(values["lineage_missing"] or ())
         values["model_monitoring_metrics"] = EndpointMetrics.from_json(values["model_monitoring_metrics"])
         values["model_validation_metrics"] = dict(values["model_validation_metrics"] or {})
         return StageRecord(**values)

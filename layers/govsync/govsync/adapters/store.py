@@ -26,6 +26,7 @@ from govsync.adapters.dynamodb_items import (
 )
 from govsync.adapters.dynamodb_job_items import MetricsPointItem, metrics_pk
 from govsync.adapters.dynamodb_table import bind
+from govsync.adapters.lineage_store import LineageTable, lineage_items
 from govsync.adapters.trail_store import TrailTable
 from govsync.adapters.use_case_store import UseCaseTable
 from govsync.domain.audit import AuditEntry, StoredEntry
@@ -38,7 +39,7 @@ from govsync.domain.version_state import Applied, VersionHead, VersionState
 PAGE_SIZE = 25  # items a query reads at a time where its caller may stop early
 
 
-class GovernanceStore(UseCaseTable, TrailTable):
+class GovernanceStore(UseCaseTable, TrailTable, LineageTable):
     def __init__(self, table_name: str, region: str, host: str | None = None) -> None:
         self._connection = bind(table_name, region, host)
 
@@ -244,6 +245,8 @@ class GovernanceStore(UseCaseTable, TrailTable):
                     self._tally(transaction, key, change)
                 for record in uncounted_left(state, records):  # the version's others: counted now too
                     self._count(transaction, record)
+                for item in lineage_items(state, records):  # the reverse query's keys it adds
+                    transaction.save(item)
         except TransactWriteError as exc:
             reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
             if "ConditionalCheckFailed" in reasons:

@@ -10,9 +10,11 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from govsync.domain.errors import Refused
 from govsync.domain.identity import person_from_claims
 from govsync.domain.people import Person
 from govsync.observability import logger
+from govsync.settings import ApiSettings
 
 # an answer of the API: a JSON body (Powertools' Response is generic in its body)
 Answer = Response[Any]
@@ -99,3 +101,9 @@ def caller(resolver: APIGatewayRestResolver | APIGatewayRouter) -> Person:
     person = resolver.context.get("person")
     assert isinstance(person, Person)  # set by `requires` on every route
     return person
+
+
+def known_stage(settings: ApiSettings, stage: str) -> None:
+    """400 naming the chain's stages when a query asks for another."""
+    if stage not in settings.stages:
+        raise Refused(400, f"stage: {stage!r} is not a stage (stages: {', '.join(settings.stages)})")

@@ -22,12 +22,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BeforeValidator
 
 from govsync import __version__
-from govsync.api import dashboard, use_case_routes
+from govsync.api import dashboard, lineage_routes, use_case_routes
 from govsync.api.access import (
     SIGNED_IN,
     Answer,
     caller,
     decides_with_mfa,
+    known_stage,
     message,
     requires,
     with_security_headers,
@@ -45,6 +46,7 @@ from govsync.wiring import api as wiring
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(dashboard.router)
 app.include_router(use_case_routes.router)
+app.include_router(lineage_routes.router)
 TITLE = "govsync governance API"
 
 
@@ -82,12 +84,6 @@ def unknown_route(_exc: Exception) -> Answer:
 
 
 # ---------------------------------------------------------------------------------------- records
-def known_stage(settings: ApiSettings, stage: str) -> None:
-    """400 naming the chain's stages when a query asks for another."""
-    if stage not in settings.stages:
-        raise Refused(400, f"stage: {stage!r} is not a stage (stages: {', '.join(settings.stages)})")
-
-
 Stage = Annotated[str, Path(description="A stage of the chain, e.g. development, test, production")]
 Group = Annotated[str, Path(pattern=GROUP_NAME, description="Model package group name")]
 

@@ -6,7 +6,12 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from govsync.domain.records import BOOKKEEPING
+
+if TYPE_CHECKING:
+    from govsync.domain.records import StageRecord
 
 # what a change did to a version's records: stage -> field -> [before, after]
 Changes = dict[str, dict[str, list[Any]]]
@@ -159,3 +164,18 @@ def verify_states(current: dict[str, str], entries: Iterable[AuditEntry], checke
                 "changed behind the chain's back"
             )  # fmt: skip
     return ChainVerdict(True, checked)
+
+
+# record fields added after records were first sealed, and their empty value
+ADDED_EMPTY: dict[str, Any] = {"lineage": {}, "lineage_missing": []}
+
+
+def record_hash(record: StageRecord) -> str:
+    """The record's state as its audit entry seals it: every field but the bookkeeping ones (which
+    follow the registry without an entry), in canonical JSON, SHA-256."""
+    state = {name: value for name, value in record.to_json().items() if name not in BOOKKEEPING}
+    for name, empty in ADDED_EMPTY.items():  # a field added since: absent from the states sealed before it
+        if state.get(name) == empty:
+            del state[name]
+    canonical = json.dumps(state, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

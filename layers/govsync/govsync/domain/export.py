@@ -50,6 +50,10 @@ OPERATIONAL_FIELDS = (
     "decided_through",
     "unauthorized_decision",
     "gates_failed",
+    "lineage_training",
+    "lineage_datasets",
+    "lineage_code",
+    "lineage_missing",
 )
 CSV_HEADER = BLOG_ATTRIBUTES + OPERATIONAL_FIELDS
 # record fields the CSV shows through other columns, not as their own (the JSON pack has them whole)
@@ -59,6 +63,7 @@ SUMMARIZED = {
     "artifacts": ("artifact_status",),
     "registry_decision": ("decided_through", "unauthorized_decision"),
     "gates": ("gates_failed",),
+    "lineage": ("lineage_training", "lineage_datasets", "lineage_code"),
 }
 
 
@@ -94,7 +99,8 @@ def row(view: dict[str, Any]) -> dict[str, Any]:
     """A record's view (StageRecord.view) as one CSV row: nested values as compact JSON."""
     deployment = view.get("deployment") or {}
     approved = [d["by"] for d in view.get("decisions") or [] if d.get("state") == APPLIED]
-    decided, gates = view.get("registry_decision") or {}, view.get("gates") or {}
+    decided, gates, lineage = view.get("registry_decision") or {}, view.get("gates") or {}, view.get("lineage") or {}
+    run = lineage.get("mlflow_run_id")
     values: dict[str, Any] = {name: view.get(name) for name in CSV_HEADER}
     values.update(
         approved_by=", ".join(approved),
@@ -105,6 +111,9 @@ def row(view: dict[str, Any]) -> dict[str, Any]:
         unauthorized_decision=None if decided.get("authorized", True) else decided.get("reason"),
         gates_failed="; ".join(f"{r['rule']}: {r['reason']}" for r in gates.get("results") or []
                                if r.get("outcome") == "fail"),
+        lineage_training=lineage.get("training_job") or (f"mlflow run {run}" if run else None),
+        lineage_datasets=", ".join(d["uri"] for d in lineage.get("datasets") or []),
+        lineage_code="@".join(filter(None, (lineage.get("code_repository"), lineage.get("code_commit")))),
     )  # fmt: skip
     return {name: _cell(value) for name, value in values.items()}
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -14,6 +12,7 @@ from govsync.domain.deployment import Deployment, DeployState
 from govsync.domain.endpoint_metrics import EndpointMetrics, MonitoringAlert
 from govsync.domain.gate_results import GateReport
 from govsync.domain.governance import DEFAULT_METADATA_KEYS, Governance
+from govsync.domain.lineage import Lineage
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.registry_decisions import RegistryDecision
 
@@ -124,6 +123,9 @@ class StageRecord:
     registry_decision: RegistryDecision | None = None
     # the policy gates' last word on deploying the version into this stage (see domain.gate_results)
     gates: GateReport | None = None
+    # where the version came from (see domain.lineage), and the expected kinds it does not say
+    lineage: Lineage | None = None
+    lineage_missing: tuple[str, ...] = ()
 
     @property
     def deployment_status(self) -> str | None:
@@ -140,6 +142,8 @@ class StageRecord:
         data["monitoring_alert"] = self.monitoring_alert.to_json() if self.monitoring_alert else {}
         data["registry_decision"] = self.registry_decision.to_json() if self.registry_decision else {}
         data["gates"] = self.gates.to_json() if self.gates else {}
+        data["lineage"] = self.lineage.to_json() if self.lineage else {}
+        data["lineage_missing"] = list(self.lineage_missing)
         metrics = self.model_monitoring_metrics
         data["model_monitoring_metrics"] = metrics.to_json() if metrics else {}
         return data
@@ -155,8 +159,7 @@ class StageRecord:
         return data
 
 
-# A version's stage records, by stage.
-type Records = dict[str, StageRecord]
+type Records = dict[str, StageRecord]  # a version's stage records, by stage
 
 # Fields that say who/when rather than what: they change with every write, so a diff skips them.
 BOOKKEEPING = frozenset({"model_audit_timestamp", "model_audit_user", "registry_last_modified"})
@@ -172,13 +175,16 @@ class Artifacts:
 
 
 def build_stage_records(
-    pkg: PackageSnapshot, governance: Governance, config: StageConfig, artifacts: Artifacts | None = None
+    pkg: PackageSnapshot,
+    governance: Governance,
+    config: StageConfig,
+    artifacts: Artifacts | None = None,
+    lineage: Lineage | None = None,
+    lineage_missing: tuple[str, ...] = (),
 ) -> dict[str, StageRecord]:
-    """The stage records this package state implies, keyed by stage.
-
-    The first stage follows ModelApprovalStatus; a ModelLifeCycle naming a later stage sets that
-    stage's record. An unknown lifecycle stage or status sets nothing.
-    """
+    """The stage records this package state implies, keyed by stage. The first stage follows
+    ModelApprovalStatus; a ModelLifeCycle naming a later stage sets that stage's record. An unknown
+    lifecycle stage or status sets nothing."""
     artifacts = artifacts or Artifacts()
     common: dict[str, Any] = {
         "model_group": pkg.group,
@@ -195,6 +201,8 @@ def build_stage_records(
         "metadata_complete": not governance.missing,
         "metadata_missing": governance.missing,
         **{name: governance.values.get(name) for name in DEFAULT_METADATA_KEYS},
+        "lineage": lineage,
+        "lineage_missing": lineage_missing,
     }
     first_status = APPROVAL_STATUS.get(pkg.approval_status, PENDING)
     records = {
@@ -256,6 +264,8 @@ def merge_records(before: dict[str, StageRecord], implied: dict[str, StageRecord
             "model_validation_metrics",
             "artifacts",
             "artifact_status",
+            "lineage",
+            "lineage_missing",
         )
     }
     for stage, record in before.items():
@@ -287,11 +297,3 @@ def diff_records(before: dict[str, StageRecord], after: dict[str, StageRecord]) 
         if fields:
             changes[stage] = fields
     return changes
-
-
-def record_hash(record: StageRecord) -> str:
-    """The record's state as its audit entry seals it: every field but the bookkeeping ones (which
-    follow the registry without an entry), in canonical JSON, SHA-256."""
-    state = {name: value for name, value in record.to_json().items() if name not in BOOKKEEPING}
-    canonical = json.dumps(state, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()

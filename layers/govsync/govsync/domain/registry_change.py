@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from govsync.domain.attribution import attribute
 from govsync.domain.governance import Governance
+from govsync.domain.lineage import Lineage
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.promotion import Planning, plan_promotions
 from govsync.domain.records import Artifacts, Records, build_stage_records, merge_records
@@ -35,11 +36,17 @@ def seen_before(state: VersionState, pkg: PackageSnapshot, first_stage: str) -> 
 
 
 def records_after(
-    before: Records, pkg: PackageSnapshot, governance: Governance, artifacts: Artifacts, plan: Planning
+    before: Records,
+    pkg: PackageSnapshot,
+    governance: Governance,
+    artifacts: Artifacts,
+    plan: Planning,
+    lineage: tuple[Lineage | None, tuple[str, ...]] = (None, ()),
 ) -> tuple[Records, str | None]:
     """The version's records once the package's state is applied to `before`, and the person who made
-    the decision when it came through govsync (None: the registry's own actor)."""
-    implied = build_stage_records(pkg, governance, plan.config, artifacts)
+    the decision when it came through govsync (None: the registry's own actor). `lineage`: what the
+    version's lineage says and the expected kinds it lacks."""
+    implied = build_stage_records(pkg, governance, plan.config, artifacts, *lineage)
     # who decided comes first: an approval that counts for nothing promotes nothing
     after, person = attribute(before, merge_records(before, implied), plan.pkg, plan.approvers, frozenset(implied))
     return plan_rollbacks(before, plan_promotions(before, after, plan), plan), person

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from govsync.domain.audit import AuditEntry, StoredEntry
 from govsync.domain.endpoint_metrics import MonitorStatus
+from govsync.domain.lineage_keys import LineageKey
 from govsync.domain.monitoring import MetricsPoint, Window
 from govsync.domain.package import ListedGroup, ListedPackage, PackageSnapshot
 from govsync.domain.records import StageRecord
@@ -59,6 +60,10 @@ class Store(Protocol):
         ...
 
     def records_at(self, keys: Iterable[tuple[str, int, str]]) -> list[StageRecord]: ...
+    def versions_built_from(self, key: LineageKey) -> Iterator[tuple[str, int]]:
+        """(group, version) of every version whose lineage ever held `key` (its records say if it still does)."""
+        ...
+
     def use_case_tallies(self, use_case_id: str) -> list[ModelTally]:
         """The use case's tallies (written with the records: O(groups x stages), not O(versions))."""
         ...

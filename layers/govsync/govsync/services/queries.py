@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from govsync.domain.audit import AuditEntry, ChainVerdict, verify_states, verify_trail
+from govsync.domain.audit import AuditEntry, ChainVerdict, record_hash, verify_states, verify_trail
 from govsync.domain.errors import Refused
-from govsync.domain.records import StageRecord, record_hash
+from govsync.domain.lineage_keys import LineageKey
+from govsync.domain.records import StageRecord
 from govsync.services.ports import Store
 
 
@@ -114,3 +115,42 @@ def audit_trail(store: Store, group: str, version: int) -> Trail:
         current = {stage: record_hash(record) for stage, record in state.records.items()}
         verdict = verify_states(current, entries, verdict.checked)
     return Trail(entries, state.audit_seq, state.audit_head, verdict, state.head is not None or bool(stored))
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltFrom:
+    """A version built from what a lineage query names: its lineage and its records, stage by stage."""
+
+    records: list[StageRecord]  # in chain order
+
+    def to_json(self) -> dict[str, Any]:
+        first = self.records[0]
+        return {
+            "model_group": first.model_group,
+            "model_version": first.model_version,
+            "model_package_arn": first.model_package_arn,
+            "stages": {
+                r.model_stage: {"model_status": r.model_status, "deployment_status": r.deployment_status}
+                for r in self.records
+            },
+            "lineage": first.lineage.to_json() if first.lineage else {},
+        }
+
+
+def built_from(
+    store: Store, key: LineageKey, stages: Sequence[str], stage: str | None = None, limit: int = 1000
+) -> tuple[list[BuiltFrom], bool]:
+    """Every version whose recorded lineage holds `key` (through the lineage index: an index entry whose
+    version's lineage no longer holds the key is left out), with a record in `stage` when given; at most
+    `limit` of them, and whether more were left out."""
+    found: list[BuiltFrom] = []
+    for group, version in dict.fromkeys(store.versions_built_from(key)):
+        records = sorted(store.load_version(group, version).records.values(), key=order(stages))
+        lineage = records[0].lineage if records else None
+        in_stage = not stage or any(r.model_stage == stage for r in records)
+        if lineage is None or key not in lineage.index_keys() or not in_stage:
+            continue
+        if len(found) == limit:
+            return found, True
+        found.append(BuiltFrom(records))
+    return found, False

@@ -12,6 +12,7 @@ from govsync.domain.deploy_requests import DeployRequest, to_send
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import PackageRef, check_model_package_event
 from govsync.domain.governance import Governance, resolve_governance
+from govsync.domain.lineage import Lineage
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.promotion import Planning
 from govsync.domain.records import APPROVED, Artifacts, StageRecord
@@ -19,12 +20,15 @@ from govsync.domain.registrations import registration_refusal
 from govsync.domain.registry_change import Seen, records_after, seen_before
 from govsync.domain.version_state import VersionState
 from govsync.observability import MetricUnit, logger, metrics
+from govsync.services.lineage import LineageReader
 from govsync.services.messages import Consumer, Message
 from govsync.services.ports import Queue, Registry
 from govsync.services.updates import CommittedUpdate, Update, commit_update, retry_on_conflict
 from govsync.settings import SyncSettings
 
 MAX_RACE_ATTEMPTS = 3
+
+type RecordedLineage = tuple[Lineage | None, tuple[str, ...]]  # what it says, the expected kinds it lacks
 
 
 class Outcome(StrEnum):
@@ -67,20 +71,26 @@ class SyncInputs:
 
     governance: Governance | None = None
     artifacts: Artifacts | None = None
+    lineage: RecordedLineage | None = None
 
     def resolve(
-        self, governance: Callable[[], Governance], artifacts: Callable[[], Artifacts]
-    ) -> tuple[Governance, Artifacts]:
+        self,
+        governance: Callable[[], Governance],
+        artifacts: Callable[[], Artifacts],
+        lineage: Callable[[], RecordedLineage],
+    ) -> tuple[Governance, Artifacts, RecordedLineage]:
         if self.governance is None:
             self.governance = governance()
+        if self.lineage is None:
+            self.lineage = lineage()
         if self.artifacts is None:
             self.artifacts = artifacts()
-        return self.governance, self.artifacts
+        return self.governance, self.artifacts, self.lineage
 
-    def resolved(self) -> tuple[Governance, Artifacts]:
-        if self.governance is None or self.artifacts is None:
+    def resolved(self) -> tuple[Governance, Artifacts, RecordedLineage]:
+        if self.governance is None or self.artifacts is None or self.lineage is None:
             raise RuntimeError("a change was written before its inputs were resolved")
-        return self.governance, self.artifacts
+        return self.governance, self.artifacts, self.lineage
 
 
 @dataclass(kw_only=True)
@@ -90,6 +100,7 @@ class RegistrySync(Consumer):
     artifacts: ArtifactCopies | None = None
     deploy_requests: Queue | None = None
     use_cases: UseCases | None = None
+    lineage: LineageReader | None = None
 
     def handle_message(self, body: str, message_id: str, receive_count: int = 1) -> Outcome:
         """One SQS message. Retryable failures raise (the batch reports the item); the rest is
@@ -134,13 +145,14 @@ class RegistrySync(Consumer):
             seen = seen_before(state, pkg, self.config.first)
             if seen in (Seen.DUPLICATE, Seen.STALE):
                 return state, seen, None
-            governance, artifacts = inputs.resolve(
+            governance, artifacts, lineage = inputs.resolve(
                 lambda: self._governance(pkg),
                 lambda: self._copy_artifacts(pkg, state.records, fresh=not redelivered and state.head is None),
+                lambda: self._lineage(pkg, state.records),
             )
             now = self.now()
             plan = Planning(self.config, self.targets, ref.event_id, now, message_id, pkg, self.settings.approvers)
-            after, person = records_after(state.records, pkg, governance, artifacts, plan)
+            after, person = records_after(state.records, pkg, governance, artifacts, plan, lineage)
             update = Update(
                 after,
                 ref.event_id,
@@ -166,17 +178,20 @@ class RegistrySync(Consumer):
                 self.deploy_requests, to_send(state.records, state.records, message_id, redelivered=redelivered)
             )
             return outcome
-        governance, artifacts = inputs.resolved()  # set by the attempt that was written
+        governance, artifacts, (_, lineage_missing) = inputs.resolved()  # set by the attempt that was written
         logger.info(
             "record upserted",
             stages=sorted(written.changes),
             audit_seq=written.entry.seq if written.entry else None,
             metadata_complete=not governance.missing,
             artifact_status=artifacts.status,
+            lineage_missing=list(lineage_missing),
         )
         metrics.add_metric(name="RecordsUpserted", unit=MetricUnit.Count, value=1)
         if governance.missing:
             metrics.add_metric(name="MetadataIncomplete", unit=MetricUnit.Count, value=1)
+        if lineage_missing:
+            metrics.add_metric(name="LineageIncomplete", unit=MetricUnit.Count, value=1)
         send_requests(
             self.deploy_requests, to_send(state.records, written.records, message_id, redelivered=redelivered)
         )
@@ -207,6 +222,13 @@ class RegistrySync(Consumer):
         prior = current.artifacts if current else []
         prior_metrics = current.model_validation_metrics if current else {}
         return self.artifacts.sync(pkg, prior, prior_metrics, fresh=fresh)
+
+    def _lineage(self, pkg: PackageSnapshot, records: dict[str, StageRecord]) -> RecordedLineage:
+        """What the version's lineage says (read before the transaction, like the copies)."""
+        if self.lineage is None:
+            return None, ()
+        prior = next(iter(records.values()), None)
+        return self.lineage.read(pkg, prior.lineage if prior else None)
 
     def _governance(self, pkg: PackageSnapshot) -> Governance:
         """Card and metadata first; the group's tags are read only when those leave keys unset."""

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from govsync.domain.audit import AuditEntry, Changes, new_entry
+from govsync.domain.audit import AuditEntry, Changes, new_entry, record_hash
 from govsync.domain.errors import ConcurrentChange, RetryableError
-from govsync.domain.records import StageRecord, diff_records, record_hash
+from govsync.domain.records import StageRecord, diff_records
 from govsync.domain.version_state import VersionState
 from govsync.observability import logger
 from govsync.services.ports import Store

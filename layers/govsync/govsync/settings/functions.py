@@ -15,6 +15,7 @@ from govsync.settings.capabilities import (
     Dashboard,
     DeployRequests,
     Gates,
+    LineageSources,
     MetricsCollection,
     MonitoringThresholds,
     UseCaseStages,
@@ -23,9 +24,9 @@ from govsync.settings.capabilities import (
 from govsync.settings.declare import SettingsModel
 
 
-class SyncSettings(QueueConsumer, Registrations, Copies, UseCaseStages, DeployRequests, Approvals):
-    """RegistrySyncFunction: accept a registration, copy its artifacts, plan its promotions, judge who
-    decided in the registry."""
+class SyncSettings(QueueConsumer, Registrations, Copies, LineageSources, UseCaseStages, DeployRequests, Approvals):
+    """RegistrySyncFunction: accept a registration, copy its artifacts, read its lineage, plan its
+    promotions, judge who decided in the registry."""
 
 
 class ReconcileSettings(SyncSettings, WorkQueue):

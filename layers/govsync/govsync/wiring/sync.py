@@ -6,9 +6,11 @@ from s3transfer.manager import TransferConfig
 
 from govsync.adapters.registry import SageMakerRegistry
 from govsync.adapters.s3 import S3Artifacts
+from govsync.adapters.source_account import SourceAccountReads
 from govsync.adapters.sqs import SqsQueue
 from govsync.domain.arns import Arn
 from govsync.services.artifact_copy import ArtifactSync
+from govsync.services.lineage import LineageReader
 from govsync.services.ports import utc_now
 from govsync.services.registry_sync import RegistrySync
 from govsync.settings import SyncSettings, settings_for
@@ -36,6 +38,12 @@ def artifact_storage(settings: SyncSettings) -> S3Artifacts | None:
     )
 
 
+def lineage_reader(settings: SyncSettings) -> LineageReader:
+    role = settings.lineage_role_name
+    source = SourceAccountReads(role, settings.region, settings.partition) if role else None
+    return LineageReader(settings.lineage_expected, source)
+
+
 @built_once
 def registry_sync() -> RegistrySync:
     settings = settings_for(SyncSettings)
@@ -48,4 +56,5 @@ def registry_sync() -> RegistrySync:
         clock=utc_now,
         deploy_requests=SqsQueue(settings.deploy_queue_url, settings.region),
         use_cases=use_case_lifecycle(),
+        lineage=lineage_reader(settings),
     )

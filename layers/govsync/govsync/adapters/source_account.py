@@ -66,4 +66,5 @@ class SourceAccountReads:
             raise aws.translate(exc, "GetObjectAttributes", uri) from exc
         except BotoCoreError as exc:
             raise aws.translate(exc, "GetObjectAttributes", uri) from exc
-        return answer.get("ETag"), answer.get("VersionId")
+        etag = answer.get("ETag")  # unquoted here (HeadObject quotes it): recorded unquoted
+        return (etag.strip('"') if etag else None), answer.get("VersionId")

@@ -76,6 +76,10 @@ def cmd_records_show(args: argparse.Namespace) -> int:
                 lines.extend(f"{''.ljust(width)}  - {_monitor_line(m)}" for m in v.get("monitors", []))
             elif k == "monitoring_alert" and v:
                 lines.append(f"{k.ljust(width)}  {_alert_line(v)}")
+            elif k == "lineage" and v:
+                lines.append(f"{k.ljust(width)}  {lineage_line(v)}")
+                lines.extend(f"{''.ljust(width)}  - {dataset_line(d)}" for d in v.get("datasets", []))
+                lines.extend(f"{''.ljust(width)}  ! {problem}" for problem in v.get("problems", []))
             elif k == "decisions" and v:
                 lines.append(f"{k.ljust(width)}  {len(v)}")
                 lines.extend(f"{''.ljust(width)}  - {d['at']} {decision_line(d)}" for d in v)
@@ -175,3 +179,27 @@ def _artifact_line(artifact: dict[str, Any]) -> str:
         f"{name}: {artifact.get('source_uri')} -> {artifact.get('central_uri')} "
         f"({artifact.get('size')} bytes{objects}, {artifact.get('checksum')}, verified by {artifact.get('verified')})"
     )
+
+
+def lineage_line(lineage: dict[str, Any]) -> str:
+    """Where the version came from, in one line (the datasets on lines of their own)."""
+    parts = []
+    if job := lineage.get("training_job"):
+        parts.append(f"training job {job}")
+    if run := lineage.get("mlflow_run_id"):
+        parts.append(f"MLflow run {run}" + (f" (experiment {lineage['mlflow_experiment']})"
+                                            if lineage.get("mlflow_experiment") else ""))  # fmt: skip
+    if commit := lineage.get("code_commit"):
+        parts.append(f"code {lineage.get('code_repository') or '?'} @ {commit}")
+    if not parts and lineage.get("source_uri"):
+        parts.append(f"source {lineage['source_uri']}")
+    if image := lineage.get("training_image"):
+        parts.append(f"image {image}")
+    said = ", ".join(lineage.get("sources", []))
+    return "; ".join(parts or ["(nothing)"]) + (f"  [from {said}]" if said else "")
+
+
+def dataset_line(dataset: dict[str, Any]) -> str:
+    version = ", ".join(f"{k} {dataset[k]}" for k in ("version_id", "etag") if dataset.get(k))
+    channel = f"{dataset['channel']}: " if dataset.get("channel") else ""
+    return f"{channel}{dataset['uri']}" + (f" ({version})" if version else "")

@@ -42,6 +42,9 @@ class Accounts:
         return cls(**values)
 
 
+LINEAGE_ROLE = "govsync-lineage-read"  # dev-account.yaml's lineage read role, named alike in both stacks
+
+
 def dev_bucket_name(accounts: Accounts) -> str:
     return f"govsync-dev-artifacts-{accounts.dev}"
 
@@ -67,6 +70,7 @@ def stack_parameters(accounts: Accounts) -> dict[str, str]:
         "StageTargets": json.dumps(stage_targets(accounts)),
         "DeployAccounts": f"{accounts.test},{accounts.prod}",
         "MonitoringThresholds": json.dumps(MONITORING_THRESHOLDS),
+        "LineageReadRoleName": LINEAGE_ROLE,
         # the demo's data scientist registers as an IAM user of the dev account; she is alice@example.com
         "IdentityMap": json.dumps({f"arn:aws:iam::{accounts.dev}:user/alice-*": "alice@example.com"}),
     }

@@ -2,7 +2,8 @@
 
 1. The ML engineer creates the model package group in the central account and shares it with the dev
    account over AWS RAM (`govsync groups create`); the dev account accepts the invitation (the blog's code).
-2. A data scientist uploads model.tar.gz to the dev account's bucket (dev-account.yaml's).
+2. A data scientist uploads model.tar.gz to the dev account's bucket (dev-account.yaml's), after training
+   it there with a SageMaker training job on November's dataset.
 3. From the dev account, create_model_package into the shared group by its ARN (the SageMaker guide's
    "Register a Model Version from a Different Account"); an account the group is not shared with is refused.
    She approves it herself in the registry, with her dev keys: the stack records an unauthorized
@@ -22,6 +23,9 @@
     chain's head, into the Object Lock bucket) and the table is verified against the anchors.
 11. The auditor exports the evidence: the CSV inventory and the JSON pack with each chain's proof to the
     anchor, which `govsync audit verify-pack` checks with no AWS access at all.
+12. Lineage: each version was trained by a SageMaker training job in the dev account on a month's dataset;
+    the stack recorded the job, the dataset and its version, and the code's commit. Which production
+    versions were trained on November's dataset? (`govsync lineage --dataset ... --stage production`)
 The stack reacts to SageMaker's events; the demo waits for them and prints the records and audit trail.
 """
 
@@ -53,6 +57,7 @@ from govsync_local.demo_data import (
     wait_for,
 )
 from govsync_local.demo_gates import decided_by, self_approval
+from govsync_local.demo_lineage import COMMITS, REPOSITORY, dataset_uri, show_lineage, train, which_were_trained_on
 from govsync_local.demo_monitoring import monitoring
 from govsync_local.server import free_port, stop_process
 
@@ -150,14 +155,14 @@ def unshared_attempt(endpoint: str, accounts: Accounts, group_arn: str, bucket: 
 
 
 def register_with_govsync(
-    endpoint: str, keys: dict[str, str], group: str, bucket: str, key: str, report_key: str
+    endpoint: str, keys: dict[str, str], group: str, bucket: str, key: str, report_key: str, options: list[str]
 ) -> str:
     """`govsync register` run as the data scientist in the dev account (its own process, its own credentials)."""
     command = ["govsync", "register", "--group", group, "--model-data", f"s3://{bucket}/{key}",
                "--image", "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
                "--metrics", f"s3://{bucket}/{report_key}", "--use-case", "uc-fraud", "--use-case-name",
                "Card fraud detection", "--owner", "alice@example.com", "--risk", "high",
-               "--description", "XGBoost fraud detector retrained on 2026-12 data"]  # fmt: skip
+               "--description", "XGBoost fraud detector retrained on 2026-12 data", *options]  # fmt: skip
     say("\n" + shlex.join(command))
     env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "GOVSYNC_ARTIFACT_BUCKETS": bucket,
            **{name.upper(): value for name, value in keys.items()}}  # fmt: skip
@@ -210,8 +215,12 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
         ChecksumAlgorithm="CRC64NVME",
     )
 
+    dev_sagemaker = client("sagemaker", endpoint, accounts.dev, accounts)
+    november = train(dev_sagemaker, dev_s3, accounts.dev, bucket, "2026-11")
+
     say("3. data scientist in the dev account: create_model_package into the shared group by its ARN")
-    arn = register(scientist, bucket, key, report_key, group=group_arn)
+    lineage = {"SourceUri": november, "CodeRepository": REPOSITORY, "CodeCommit": COMMITS[0]}
+    arn = register(scientist, bucket, key, report_key, group=group_arn, lineage=lineage)
     say(f"   {arn}")
     version = int(arn.rsplit("/", 1)[1])
     unshared_attempt(endpoint, accounts, group_arn, bucket, key, report_key)
@@ -235,6 +244,7 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
         raise DemoError(f"artifacts not copied: {record.artifacts}")
     for artifact in record.artifacts:
         say(f"   copied {artifact.source_uri}\n       -> {artifact.central_uri} ({artifact.checksum})")
+    show_lineage(record)
 
     self_approval(store, endpoint, scientist, arn, version)
 
@@ -263,7 +273,10 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
 
     say("6. version 2, registered with `govsync register` (which checks it first), approved, validated in test:")
     say("   it replaces version 1 on both endpoints")
-    second = register_with_govsync(endpoint, scientist_keys, GROUP, bucket, key, report_key)
+    december = train(dev_sagemaker, dev_s3, accounts.dev, bucket, "2026-12")
+    lineage_options = ["--training-job", december, "--dataset", dataset_uri(bucket, "2026-12"),
+                       "--code-repository", REPOSITORY, "--commit", COMMITS[1]]  # fmt: skip
+    second = register_with_govsync(endpoint, scientist_keys, GROUP, bucket, key, report_key, lineage_options)
     number = int(second.rsplit("/", 1)[1])
     wait_for("the version 2 record", lambda: status(number=number) == "pending")
     decide(api, "oscar", GROUP, number, "development", "approve", "Retrained on 2026-12 data: better recall")
@@ -373,6 +386,7 @@ def run_demo(port: int = 0, stay: bool = False) -> int:
         say(f"\ngovsync audit verify-pack {PACK_FILE}   (offline: no AWS access)")
         if cli.main(["audit", "verify-pack", str(PACK_FILE)]) != 0:
             raise DemoError("the auditor's pack does not hold")
+        which_were_trained_on(cli, endpoint, dev_bucket_name(accounts), [version])
         say("\ndemo complete")
         open_dashboard(endpoint, stay)
         return 0

@@ -59,9 +59,15 @@ def model_tarball() -> bytes:
     return buffer.getvalue()
 
 
-def register(scientist: Any, bucket: str, key: str, report_key: str, group: str = GROUP) -> str:
-    """create_model_package as the SageMaker guide writes it (`group`: a name, or a shared group's ARN)."""
+def register(
+    scientist: Any, bucket: str, key: str, report_key: str, group: str = GROUP, lineage: dict[str, str] | None = None
+) -> str:
+    """create_model_package as the SageMaker guide writes it (`group`: a name, or a shared group's ARN);
+    `lineage`: SourceUri (the training job) and the documented lineage metadata keys."""
+    lineage = dict(lineage or {})
+    source = {"SourceUri": lineage.pop("SourceUri")} if "SourceUri" in lineage else {}
     return scientist.create_model_package(
+        **source,
         ModelPackageGroupName=group,
         ModelPackageDescription="XGBoost fraud detector trained on 2026-11 data",
         InferenceSpecification={
@@ -83,6 +89,7 @@ def register(scientist: Any, bucket: str, key: str, report_key: str, group: str 
             "UseCaseName": "Card fraud detection",
             "UseCaseStage": "development",
             "ModelOwner": "alice@example.com",
+            **lineage,
         },
         ModelCard={
             "ModelCardStatus": "Draft",

@@ -23,6 +23,7 @@ from govsync_local import motoext, people
 from govsync_local import template as tpl
 from govsync_local.accounts import (
     CREDENTIALS,
+    LINEAGE_ROLE,
     REGION,
     Accounts,
     LocalStackError,
@@ -149,6 +150,8 @@ class LocalStack:
         parameters = {
             "CentralAccountId": self.accounts.central,
             "CentralRegistrySyncRoleArn": outputs["RegistrySyncRoleArn"],
+            "LineageReadRoleName": LINEAGE_ROLE,
+            "LineageDatasetBuckets": dev_bucket_name(self.accounts),
         }
         self._create_account_stack(self.accounts.dev, DEV_STACK, DEV_TEMPLATE, parameters)
 

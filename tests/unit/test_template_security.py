@@ -203,6 +203,27 @@ def test_the_dev_account_keeps_its_identities_from_deciding_in_the_registry():
     assert template["Outputs"]["RegistrantGuardrailPolicyArn"]["Value"] == {"Ref": "RegistrantGuardrailPolicy"}
 
 
+def test_the_lineage_role_reads_only_training_jobs_and_object_versions_for_the_central_sync_role():
+    """dev-account.yaml's lineage role: trusted by the central registry sync role alone, it describes this
+    account's training jobs and reads objects' ETag and version id (GetObjectAttributes), never the data;
+    the central role may assume it only in the accounts the stack accepts versions from."""
+    template = load("dev-account.yaml")
+    role = template["Resources"]["LineageReadRole"]
+    assert role["Condition"] == "CreatesLineageRole" and role["Properties"]["RoleName"] == {
+        "Ref": "LineageReadRoleName"
+    }
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"AWS": {"Ref": "CentralRegistrySyncRoleArn"}}
+    granted = {a for s in statements(role["Properties"]["Policies"]) for a in actions(s)}
+    assert granted == {"sagemaker:DescribeTrainingJob", "s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"}
+    jobs = next(s for s in statements(role["Properties"]["Policies"]) if s.get("Sid") == "DescribeTrainingJobs")
+    assert jobs["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:sagemaker:*:${AWS::AccountId}:training-job/*"}
+    central = load("template.yaml")["Resources"]["RegistrySyncRole"]
+    (assume,) = [s for s in statements(central) if s.get("Sid") == "AssumeLineageReadRole"]
+    assert assume["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${LineageReadRoleName}"}
+    assert "aws:ResourceAccount" in assume["Condition"]["StringEquals"]
+
+
 def test_the_dev_account_template_deploys_without_a_transform_or_packaged_code():
     """StackSets deploy it as it is: no SAM transform, no CodeUri to package."""
     template = load("dev-account.yaml")

@@ -107,4 +107,7 @@ def test_the_quick_start_runs_verbatim(tmp_path):
         assert re.search(r"uc-fraud\s+Card fraud detection\s+qa", out), out
         assert '{"batchItemFailures": []}' in out
         assert "1 versions, " in out and "every chain verifies" in out
+        # docs/lineage.md: the version registered with its dataset and commit is found by each
+        assert re.search(r"fraud-detector\s+1\s+development \w+.*\s9c1e5a7b3d2f\s+1\n", out), out
+        assert '"kind": "dataset"' in out and '"model_version": 1,' in out and '"truncated": false' in out
         assert "Traceback" not in ran.stderr

@@ -100,6 +100,7 @@ SAMPLE_PATHS = {
     "/export": ("/export?format=json", None),
     "/openapi.json": ("/openapi.json", None),
     "/me": ("/me", None),
+    "/lineage": ("/lineage?commit=3f2a9c1d4e5b6a7f8091a2b3c4d5e6f708192a3b", None),
     "/models/{group}/versions/{version}/metrics": (f"/models/{GROUP}/versions/1/metrics?stage=test", None),
     "/models/{group}/versions/{version}/gates": (f"/models/{GROUP}/versions/1/gates", None),
 }  # fmt: skip

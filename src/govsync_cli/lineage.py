@@ -40,13 +40,13 @@ def cmd_lineage(args: argparse.Namespace) -> int:
     given = {kind: value for kind, value in given.items() if value is not None}
     if len(given) != 1:
         raise CliError(f"give exactly one of {', '.join(OPTIONS.values())}")
-    stages = stages_of(args)
-    one_of(args.stage, stages, "--stage")
     ((kind, value),) = given.items()
     try:
         key = LineageKey.of(kind, value)
-    except BadLineageQuery as exc:
+    except BadLineageQuery as exc:  # before any AWS call
         raise CliError(f"{OPTIONS[kind]}: {exc}") from None
+    stages = stages_of(args)
+    one_of(args.stage, stages, "--stage")
     versions, truncated = built_from(store_for(args), key, stages, args.stage, args.limit)
     found = [v.to_json() for v in versions]
     data = {"query": {"kind": key.kind, "value": key.value, "stage": args.stage}, "versions": found,

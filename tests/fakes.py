@@ -31,6 +31,8 @@ class InMemoryStore:
         self.uncounted: set[tuple[str, int, str]] = set()  # records "written before the tallies"
         self.commits = 0
         self.lineage_index: dict[tuple[str, int], set[LineageKey]] = {}  # only ever added to
+        self.notified: dict[tuple[str, int], int] = {}  # as the table's V#NOTIFIED items
+        self.on_commit: Callable[[VersionState, AuditEntry | None], None] | None = None
         # called after a version is read and before its write lands: lets a test play a concurrent writer
         self.before_commit: Callable[[VersionState], None] | None = None
 
@@ -40,7 +42,7 @@ class InMemoryStore:
         records = dict(self.records.get(key, {}))
         legacy = {stage for stage in records if (group, version, stage) in self.uncounted}
         counts = {stage: counted(r) for stage, r in records.items() if stage not in legacy}
-        return VersionState(group, version, self.heads.get(key), records, counts, legacy)
+        return VersionState(group, version, self.heads.get(key), records, counts, legacy, self.notified.get(key))
 
     def commit(
         self, state: VersionState, records: Iterable[StageRecord], entry: AuditEntry | None, source_version: str | None
@@ -72,7 +74,17 @@ class InMemoryStore:
             self.audit.setdefault(key, []).append(entry)
         indexed = self.lineage_index.setdefault(key, set())
         indexed.update(k for r in records if r.lineage for k in r.lineage.index_keys())
+        if current is None:
+            self.notified[key] = 0
         self.commits += 1
+        if self.on_commit is not None:
+            self.on_commit(state, entry)
+
+    def mark_notified(self, group: str, version: int, seq: int) -> bool:
+        if self.notified.get((group, version), -1) >= seq:
+            return False
+        self.notified[(group, version)] = seq
+        return True
 
     def applied_versions(self, versions: Iterable[tuple[str, int]], first_stage: str) -> dict[tuple[str, int], Applied]:
         found = {}

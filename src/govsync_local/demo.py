@@ -59,6 +59,7 @@ from govsync_local.demo_data import (
 from govsync_local.demo_gates import decided_by, self_approval
 from govsync_local.demo_lineage import COMMITS, REPOSITORY, dataset_uri, show_lineage, train, which_were_trained_on
 from govsync_local.demo_monitoring import monitoring
+from govsync_local.demo_notifications import told
 from govsync_local.server import free_port, stop_process
 
 READY_TIMEOUT = 180
@@ -245,6 +246,8 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     for artifact in record.artifacts:
         say(f"   copied {artifact.source_uri}\n       -> {artifact.central_uri} ({artifact.checksum})")
     show_lineage(record)
+    say("   the notifications topic tells the approvers (govsync local info: notifications_queue):")
+    told(endpoint, "approval-requested", "development", version)
 
     self_approval(store, endpoint, scientist, arn, version)
 

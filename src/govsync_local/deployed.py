@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from govsync_cli.cloudformation import parameter_value
-from govsync_local import people
+from govsync_local import notifications, people
 from govsync_local import template as tpl
 from govsync_local.accounts import REGION, Accounts, LocalStackError, client, dev_bucket_name
 
@@ -99,6 +99,8 @@ def info(endpoint: str, accounts: Accounts | None = None, stack_name: str = "gov
         "central_bucket": outputs.get("ArtifactBucketName"),
         "governance_table": outputs.get("GovernanceTableName"),
         "queues": queues,
+        # a queue subscribed to the notifications topic (raw messages: one notification each)
+        "notifications_queue": notifications.queue_url(endpoint),
         # the API's and the dashboard's URLs, the user pool and the demo users, as the stack published them
         **people.published(client("secretsmanager", endpoint)),
     }

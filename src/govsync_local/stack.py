@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from govsync_local import motoext, people
+from govsync_local import motoext, notifications, people
 from govsync_local import template as tpl
 from govsync_local.accounts import (
     CREDENTIALS,
@@ -69,6 +69,7 @@ class LocalStack:
         self._server: Any = None
         self._pollers: list[QueuePoller] = []
         self._api: Any = None
+        self._printer: notifications.NotificationPrinter | None = None
         self._stopping = threading.Event()
         self.state = state  # None: in memory only (what tests and scans start)
         self.fresh = fresh
@@ -119,6 +120,7 @@ class LocalStack:
         motoext.on_model_package_change(emitter.model_package_changed)
         motoext.on_endpoint_change(emitter.endpoint_changed)
         self.start_pollers()
+        self.start_notifications()
         self.start_api()
         if self.state is not None:  # only a stack that started whole is saved
             self.state.save()
@@ -227,6 +229,15 @@ class LocalStack:
         self.log(f"governance API on {self._api.url} ({len(users)} demo users: govsync local info --json)")
         self.log(f"dashboard on {self._api.url}{people.DASHBOARD_PATH}")
 
+    def start_notifications(self) -> None:
+        """Queues subscribed to the notifications topic; each notification printed as a line."""
+        topic = notifications.topic_arn(self.endpoint, self.stack_name)
+        if topic is None:
+            return
+        urls = notifications.subscribe(self.endpoint, topic)
+        self._printer = notifications.NotificationPrinter(self.endpoint, urls[notifications.PRINTED], self.log)
+        self._printer.start()
+
     def start_pollers(self) -> None:
         for spec in tpl.function_specs(self.context.template).values():
             queue = spec.queue_logical_id
@@ -239,6 +250,9 @@ class LocalStack:
             self._pollers.append(poller)
 
     def stop(self) -> None:
+        if self._printer is not None:
+            self._printer.stop()
+            self._printer = None
         if self._api is not None:
             self._api.stop()
             self._api = None

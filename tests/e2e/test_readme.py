@@ -110,4 +110,6 @@ def test_the_quick_start_runs_verbatim(tmp_path):
         # docs/lineage.md: the version registered with its dataset and commit is found by each
         assert re.search(r"fraud-detector\s+1\s+development \w+.*\s9c1e5a7b3d2f\s+1\n", out), out
         assert '"kind": "dataset"' in out and '"model_version": 1,' in out and '"truncated": false' in out
+        # docs/notifications.md: the topic's subscriber heard the registration
+        assert "approval-requested fraud-detector 1 development - development waits for a decision" in out, out
         assert "Traceback" not in ran.stderr

@@ -153,6 +153,10 @@ class Stack:
         ).get("Messages", [])
         return messages
 
+    def notifications(self) -> list[dict]:
+        """What the notifications topic said since the last call, as its subscribers read it."""
+        return [json.loads(body) for body in self.drain("NotificationsQueue")]
+
     def aws_calls(self, *services: str) -> list[str]:
         return [f"{s}:{op}" for (s, op), n in self.calls.items() for _ in range(n) if not services or s in services]
 
@@ -225,6 +229,14 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
             )
         }
         queues["RegistryEventsDLQ"] = dlq
+        # the notifications topic, a queue subscribed to it (raw messages) for the tests to read
+        topic = boto3.client("sns", region_name=REGION).create_topic(Name="govsync-AlarmTopic-TEST")["TopicArn"]
+        queues["NotificationsQueue"] = sqs.create_queue(QueueName="govsync-notifications-TEST")["QueueUrl"]
+        heard = sqs.get_queue_attributes(QueueUrl=queues["NotificationsQueue"], AttributeNames=["QueueArn"])
+        boto3.client("sns", region_name=REGION).subscribe(
+            TopicArn=topic, Protocol="sqs", Endpoint=heard["Attributes"]["QueueArn"],
+            Attributes={"RawMessageDelivery": "true"},
+        )  # fmt: skip
         key_arn = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=CENTRAL_BUCKET)
@@ -259,6 +271,7 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
                 "ArtifactBucket": CENTRAL_BUCKET,
                 "AnchorBucket": ANCHOR_BUCKET,
                 "AnchorLogGroup": ANCHOR_LOG_GROUP,
+                "AlarmTopic": topic,
                 "UserPoolClient": APP_CLIENT,
                 "UserPool": boto3.client("cognito-idp", region_name=REGION).create_user_pool(PoolName="people")[
                     "UserPool"

@@ -138,6 +138,16 @@ class VersionHeadItem(GovernanceItem, discriminator="head"):
     audit_head = UnicodeAttribute()
 
 
+NOTIFIED_SK = "V#NOTIFIED"
+
+
+class NotifiedItem(GovernanceItem, discriminator="notified"):
+    """How far the version's notifications were told (`services.notifications`); apart from the head,
+    which every change writes whole."""
+
+    notified_seq = NumberAttribute(default=0)
+
+
 class StageRecordItem(GovernanceItem, discriminator="stage"):
     # the record's fields, each an attribute of the class being made (a class body's locals() is the
     # namespace PynamoDB builds the item from)

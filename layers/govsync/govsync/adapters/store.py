@@ -4,10 +4,10 @@ items and their keys are in `govsync.adapters.dynamodb_items`."""
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
@@ -15,9 +15,11 @@ from govsync.adapters.dynamodb_errors import failure
 from govsync.adapters.dynamodb_items import (
     AUDIT_PREFIX,
     HEAD_SK,
+    NOTIFIED_SK,
     STAGE_PREFIX,
     AuditItem,
     GovernanceItem,
+    NotifiedItem,
     StageRecordItem,
     VersionHeadItem,
     model_ref,
@@ -42,6 +44,8 @@ PAGE_SIZE = 25  # items a query reads at a time where its caller may stop early
 class GovernanceStore(UseCaseTable, TrailTable, LineageTable):
     def __init__(self, table_name: str, region: str, host: str | None = None) -> None:
         self._connection = bind(table_name, region, host)
+        # told of each committed change (the notifier: `services.notifications.Notifier.committed`)
+        self.on_commit: Callable[[VersionState, AuditEntry | None], None] | None = None
 
     # ------------------------------------------------------------------ reads
     def load_version(self, group: str, version: int) -> VersionState:
@@ -50,7 +54,9 @@ class GovernanceStore(UseCaseTable, TrailTable, LineageTable):
             for item in GovernanceItem.query(
                 version_pk(group, version), GovernanceItem.sk.startswith("V#"), consistent_read=True
             ):
-                if isinstance(item, VersionHeadItem):
+                if isinstance(item, NotifiedItem):
+                    state.notified = int(item.notified_seq)
+                elif isinstance(item, VersionHeadItem):
                     state.head = VersionHead(item.source_version, int(item.audit_seq), item.audit_head)
                 elif isinstance(item, StageRecordItem):
                     record = item.to_record()
@@ -237,6 +243,8 @@ class GovernanceStore(UseCaseTable, TrailTable, LineageTable):
         try:
             with TransactWrite(connection=self._connection) as transaction:
                 transaction.save(head, condition=condition)
+                if state.head is None:  # a new version: nothing of it told yet
+                    transaction.save(NotifiedItem(pk, NOTIFIED_SK, notified_seq=0))
                 for record in records:
                     transaction.save(StageRecordItem.from_record(record))
                 if entry is not None:
@@ -252,3 +260,19 @@ class GovernanceStore(UseCaseTable, TrailTable, LineageTable):
             if "ConditionalCheckFailed" in reasons:
                 raise ConcurrentChange(f"version {state.group}/{state.version} changed concurrently") from exc
             raise failure(exc, "TransactWriteItems") from exc
+        if self.on_commit is not None:
+            self.on_commit(state, entry)
+
+    def mark_notified(self, group: str, version: int, seq: int) -> bool:
+        """Record the version's notifications told up to entry `seq` (never back); False if told already."""
+        item = NotifiedItem(version_pk(group, version), NOTIFIED_SK)
+        try:
+            item.update(
+                actions=[NotifiedItem.notified_seq.set(seq)],
+                condition=NotifiedItem.notified_seq.does_not_exist() | (NotifiedItem.notified_seq < seq),
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise failure(exc, f"UpdateItem notified {group}/{version}") from exc
+        return True

@@ -28,6 +28,9 @@ class VersionState:
     # before the tallies existed counts nothing until the reconciler counts it)
     counted: dict[str, Counted] = field(default_factory=dict)
     uncounted: set[str] = field(default_factory=set)  # stages whose record was written before the tallies
+    # the last audit entry whose notifications were told (None: the version predates notifications,
+    # everything it recorded counts as told)
+    notified: int | None = None
 
     @property
     def source_version(self) -> str | None:
@@ -36,6 +39,10 @@ class VersionState:
     @property
     def audit_seq(self) -> int:
         return self.head.audit_seq if self.head else 0
+
+    @property
+    def notified_seq(self) -> int:
+        return self.notified if self.notified is not None else self.audit_seq
 
     @property
     def audit_head(self) -> str:

@@ -3,8 +3,6 @@ function's settings made of the blocks it needs (`settings.functions`), read onc
 
 from govsync.settings.blocks import Common, QueueConsumer, Queued, StageChain, Targets
 from govsync.settings.capabilities import (
-    Anchoring,
-    AnchorReading,
     Approvals,
     Copies,
     Dashboard,
@@ -15,6 +13,7 @@ from govsync.settings.capabilities import (
     WorkQueue,
 )
 from govsync.settings.declare import ConfigurationError, SettingsModel
+from govsync.settings.evidence import Anchoring, AnchorReading, LineageSources, Notifying
 from govsync.settings.functions import (
     FUNCTION_SETTINGS,
     AnchorSettings,
@@ -41,9 +40,11 @@ __all__ = [
     "Dashboard",
     "DeploySettings",
     "Gates",
+    "LineageSources",
     "MetricsCollection",
     "MetricsSettings",
     "MonitoringThresholds",
+    "Notifying",
     "QueueConsumer",
     "Queued",
     "ReconcileSettings",

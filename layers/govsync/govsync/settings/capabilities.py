@@ -1,5 +1,5 @@
 """The settings one capability adds to what every function shares (`settings.blocks`): artifact copies,
-lineage sources, use-case stages, approvals, monitoring thresholds and collection, the deploy and work queues, the
+use-case stages, approvals, monitoring thresholds and collection, the deploy and work queues, the
 dashboard."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from pydantic import field_validator, model_validator
 
 from govsync.domain.alerts import Thresholds
 from govsync.domain.approvals import DEFAULT_APPROVAL_RULES, DEFAULT_RISK_TIERS, ApprovalRules
-from govsync.domain.lineage import LINEAGE_KINDS
 from govsync.domain.registry_decisions import Approvers
 from govsync.domain.usecases import DEFAULT_USE_CASE_MAP, USE_CASE_STAGES
 from govsync.settings.blocks import (
@@ -58,32 +57,6 @@ class Copies(Common):
         "GOVSYNC_COPY_PART_MIB", "a multipart copy's part size", 128, ge=5, le=5 * 1024, tuning=True
     )
     copy_concurrency: int = setting("GOVSYNC_COPY_CONCURRENCY", "parts copied at once", 8, ge=1, le=64, tuning=True)
-
-
-class LineageSources(Common):
-    """Where a version's lineage is read from beyond the package, and what a record is flagged for lacking."""
-
-    lineage_role_name: str | None = setting(
-        "GOVSYNC_LINEAGE_ROLE_NAME",
-        "the role assumed in each source account to read training jobs and dataset versions "
-        "(empty: the package's word only)",
-        None,
-        pattern=ROLE_NAME,
-    )
-    lineage_expected: tuple[str, ...] = setting(
-        "GOVSYNC_LINEAGE_EXPECTED",
-        f"what a version's lineage is expected to say, of {', '.join(LINEAGE_KINDS)} (empty: nothing flagged)",
-        LINEAGE_KINDS,
-        reading="list",
-    )
-
-    @field_validator("lineage_expected")
-    @classmethod
-    def _expected(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = sorted(set(value) - set(LINEAGE_KINDS))
-        if unknown:
-            raise ValueError(f"unknown lineage kinds {unknown} (each one of {', '.join(LINEAGE_KINDS)})")
-        return value
 
 
 class UseCaseStages(StageChain):
@@ -272,23 +245,3 @@ class Dashboard(Common):
     def cognito_url(self) -> str:
         """Where a browser signs in (InitiateAuth): the region's Cognito, or the configured endpoint."""
         return self.cognito_endpoint or f"https://cognito-idp.{self.region}.amazonaws.com/"
-
-
-class AnchorReading(Common):
-    """Where the audit chains' anchors are kept, outside the table."""
-
-    anchor_bucket: str | None = setting(
-        "GOVSYNC_ANCHOR_BUCKET", "the Object Lock bucket the anchors are kept in (none: packs carry no proofs)",
-        None, **BUCKET,
-    )  # fmt: skip
-
-
-class Anchoring(AnchorReading):
-    """Writing anchors: the bucket, and a copy of each summary in a log group."""
-
-    anchor_bucket: str = setting("GOVSYNC_ANCHOR_BUCKET", "the Object Lock bucket anchors are written to", **BUCKET)
-
-    anchor_log_group: str | None = setting(
-        "GOVSYNC_ANCHOR_LOG_GROUP", "the log group each anchor's summary is copied to", None,
-        pattern=r"^[A-Za-z0-9_#/.-]+$", max_length=512,
-    )  # fmt: skip

@@ -8,23 +8,23 @@ import os
 from govsync.domain.events import EventPolicy
 from govsync.settings.blocks import EventSources, QueueConsumer, Registrations
 from govsync.settings.capabilities import (
-    Anchoring,
-    AnchorReading,
     Approvals,
     Copies,
     Dashboard,
     DeployRequests,
     Gates,
-    LineageSources,
     MetricsCollection,
     MonitoringThresholds,
     UseCaseStages,
     WorkQueue,
 )
 from govsync.settings.declare import SettingsModel
+from govsync.settings.evidence import Anchoring, AnchorReading, LineageSources, Notifying
 
 
-class SyncSettings(QueueConsumer, Registrations, Copies, LineageSources, UseCaseStages, DeployRequests, Approvals):
+class SyncSettings(
+    QueueConsumer, Registrations, Copies, LineageSources, UseCaseStages, DeployRequests, Approvals, Notifying
+):
     """RegistrySyncFunction: accept a registration, copy its artifacts, read its lineage, plan its
     promotions, judge who decided in the registry."""
 
@@ -33,11 +33,11 @@ class ReconcileSettings(SyncSettings, WorkQueue):
     """ReconcilerFunction: the registry sync over the whole registry, fanned out over its work queue."""
 
 
-class DeploySettings(QueueConsumer, Gates):
+class DeploySettings(QueueConsumer, Gates, Notifying):
     """DeployFunction: pass the policy gates, then kick a stage's strategy in the stage's account."""
 
 
-class StatusSettings(QueueConsumer, EventSources):
+class StatusSettings(QueueConsumer, EventSources, Notifying):
     """DeploymentStatusFunction: endpoint events from the stage accounts onto the records."""
 
     @property

@@ -9,7 +9,7 @@ from govsync.services.deploy import Deployments
 from govsync.settings import DeploySettings, settings_for
 from govsync.wiring.built import built_once
 from govsync.wiring.gates import gate_checks
-from govsync.wiring.store import dead_letter, governance_store
+from govsync.wiring.store import dead_letter, notified_store
 
 
 @built_once
@@ -19,7 +19,7 @@ def deployments() -> Deployments:
     return Deployments(
         settings=settings,
         registry=SageMakerRegistry(),
-        store=governance_store(),
+        store=notified_store(settings),
         strategies=strategies.build(clients),
         dead_letter=dead_letter(settings),
         gates=gate_checks(settings),

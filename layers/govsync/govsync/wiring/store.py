@@ -1,10 +1,17 @@
-"""What every function shares: the governance table and the dead-letter queue."""
+"""What every function shares: the governance table (told of each committed change, where the function
+notifies) and the dead-letter queue."""
 
 from __future__ import annotations
 
+from govsync.adapters.eventbus import EventPublisher
+from govsync.adapters.sns import TopicPublisher
 from govsync.adapters.sqs import SqsDeadLetter
 from govsync.adapters.store import GovernanceStore
-from govsync.settings import Common, Queued, settings_for
+from govsync.notify import Channel
+from govsync.notify.event_bus import EventBusChannel
+from govsync.notify.topic import TopicChannel
+from govsync.services.notifications import Notifier
+from govsync.settings import Common, Notifying, Queued, Targets, settings_for
 from govsync.wiring.built import built_once
 
 
@@ -16,3 +23,16 @@ def governance_store() -> GovernanceStore:
 
 def dead_letter(settings: Queued) -> SqsDeadLetter:
     return SqsDeadLetter(settings.dead_letter_queue_url, settings.region)
+
+
+def notified_store[S: Notifying](settings: S) -> GovernanceStore:
+    """The governance table, its committed changes told on the central bus and the notifications topic."""
+    store = governance_store()
+    if store.on_commit is None:
+        channels: list[Channel] = []
+        if isinstance(settings, Targets):
+            channels.append(EventBusChannel(EventPublisher(settings.region), settings.notification_bus))
+        if settings.notification_topic_arn:
+            channels.append(TopicChannel(TopicPublisher(settings.notification_topic_arn)))
+        store.on_commit = Notifier(channels, store, settings.dashboard_url).committed
+    return store

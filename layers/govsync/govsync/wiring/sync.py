@@ -15,7 +15,7 @@ from govsync.services.ports import utc_now
 from govsync.services.registry_sync import RegistrySync
 from govsync.settings import SyncSettings, settings_for
 from govsync.wiring.built import built_once
-from govsync.wiring.store import dead_letter, governance_store
+from govsync.wiring.store import dead_letter, notified_store
 from govsync.wiring.use_cases import use_case_lifecycle
 
 MIB = 1024 * 1024
@@ -50,7 +50,7 @@ def registry_sync() -> RegistrySync:
     return RegistrySync(
         settings=settings,
         registry=SageMakerRegistry(),
-        store=governance_store(),
+        store=notified_store(settings),
         dead_letter=dead_letter(settings),
         artifacts=ArtifactSync(artifact_storage(settings), settings.artifact_buckets, utc_now),
         clock=utc_now,

@@ -1,0 +1,144 @@
+"""What people are told, read off the audit trail: each audit entry is one change, written once (a
+redelivered event or a re-run job writes none), so the notifications an entry implies are told once.
+
+A notification has one documented shape per type (`docs/notifications/<type>.schema.json`):
+
+- `approval-requested`: a stage record now waits for a decision (created pending, or back to pending);
+- `unauthorized-decision`: the registry's decision on a stage was made by someone who may not decide;
+- `gate-failed`: the policy gates keep the version out of a stage;
+- `deployment-failed`: a deployment failed or was refused;
+- `deployed`: a version went live in a stage's account (a rollback's redeployment too);
+- `rolled-back`: a version was taken off a stage's endpoint in favour of the one before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from govsync.domain.audit import AuditEntry
+
+APPROVAL_REQUESTED = "approval-requested"
+UNAUTHORIZED_DECISION = "unauthorized-decision"
+GATE_FAILED = "gate-failed"
+DEPLOYMENT_FAILED = "deployment-failed"
+DEPLOYED = "deployed"
+ROLLED_BACK = "rolled-back"
+TYPES = (APPROVAL_REQUESTED, UNAUTHORIZED_DECISION, GATE_FAILED, DEPLOYMENT_FAILED, DEPLOYED, ROLLED_BACK)
+
+# a deployment's status (domain.deployment.DeployState) -> the notification its arrival implies
+_DEPLOYMENT_TYPES = {"live": DEPLOYED, "failed": DEPLOYMENT_FAILED, "refused": DEPLOYMENT_FAILED,
+                     "rolled_back": ROLLED_BACK}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One notification: its type, the version and stage it is about, and what happened, in words."""
+
+    type: str
+    model_group: str
+    model_version: int
+    stage: str
+    summary: str
+    entry_seq: int
+    entry_hash: str
+    time: str
+    actor: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    link: str | None = None
+
+    @property
+    def id(self) -> str:
+        """The same notification has the same id, however often it is sent (receivers drop repeats)."""
+        return f"{self.entry_hash[:32]}:{self.stage}:{self.type}"
+
+    def to_json(self) -> dict[str, Any]:
+        message = {
+            "id": self.id,
+            "type": self.type,
+            "time": self.time,
+            "model_group": self.model_group,
+            "model_version": self.model_version,
+            "stage": self.stage,
+            "summary": self.summary,
+            "actor": self.actor,
+            "audit_seq": self.entry_seq,
+            "detail": self.detail,
+        }
+        if self.link:
+            message["link"] = self.link
+        return message
+
+
+def _changed(facts: Mapping[str, list[Any]], name: str) -> tuple[Any, Any] | None:
+    pair = facts.get(name)
+    return (pair[0], pair[1]) if isinstance(pair, list) and len(pair) == 2 else None
+
+
+def _status(value: Any) -> str | None:
+    return value.get("status") if isinstance(value, dict) else None
+
+
+def _stage_notices(stage: str, facts: Mapping[str, list[Any]]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(type, summary, detail) for each fact of one stage's change worth telling."""
+    found: list[tuple[str, str, dict[str, Any]]] = []
+    if (status := _changed(facts, "model_status")) and status[1] == "pending" and status[0] != "pending":
+        found.append((APPROVAL_REQUESTED, f"{stage} waits for a decision", {"previous_status": status[0]}))
+    decided = _changed(facts, "registry_decision")
+    if decided and isinstance(decided[1], dict) and decided[1].get("authorized") is False:
+        reason = str(decided[1].get("reason") or "")
+        by = ", ".join(decided[1].get("by") or ())
+        detail = {"by": by, "status": decided[1].get("status"), "reason": reason}
+        found.append((UNAUTHORIZED_DECISION, f"{stage}: {by}'s decision counts for nothing: {reason}", detail))
+    if (gates := _changed(facts, "gates")) and isinstance(gates[1], dict) and gates[1].get("passed") is False:
+        failed = [r for r in gates[1].get("results") or [] if r.get("outcome") == "fail"]
+        words = "; ".join(f"{r.get('rule')}: {r.get('reason')}" for r in failed)
+        detail = {"failed": [{"rule": r.get("rule"), "reason": r.get("reason")} for r in failed]}
+        found.append((GATE_FAILED, f"deploying into {stage} waits: {words}", detail))
+    if deployment := _changed(facts, "deployment"):
+        before, after = _status(deployment[0]), _status(deployment[1])
+        kind = _DEPLOYMENT_TYPES.get(after or "")
+        if kind and before != after:
+            d = deployment[1]
+            detail = {key: d.get(key) for key in ("account", "endpoint_name", "action", "previous_version", "error")
+                      if d.get(key) is not None}  # fmt: skip
+            where = f" in {d.get('account')}" if d.get("account") else ""
+            summary = {
+                DEPLOYED: f"live in {stage}{where}",
+                ROLLED_BACK: f"rolled back in {stage}{where}",
+                DEPLOYMENT_FAILED: f"deployment into {stage}{where} failed: {d.get('error') or after}",
+            }[kind]
+            found.append((kind, summary, detail))
+    return found
+
+
+def version_link(dashboard_url: str | None, group: str, version: int) -> str | None:
+    """The version's page on the dashboard, when its URL is known."""
+    if not dashboard_url:
+        return None
+    return f"{dashboard_url.split('#')[0]}#/models/{quote(group, safe='')}/{version}"
+
+
+def notices(entry: AuditEntry, dashboard_url: str | None = None) -> list[Notice]:
+    """The notifications one audit entry implies, in stage order as the entry holds them."""
+    link = version_link(dashboard_url, entry.model_group, entry.model_version)
+    return [
+        Notice(
+            kind,
+            entry.model_group,
+            entry.model_version,
+            stage,
+            summary,
+            entry.seq,
+            entry.hash,
+            entry.recorded_at,
+            entry.actor,
+            detail,
+            link,
+        )
+        for stage, facts in entry.changes.items()
+        if isinstance(facts, dict)
+        for kind, summary, detail in _stage_notices(stage, facts)
+    ]

@@ -164,6 +164,7 @@ def test_a_breached_threshold_flags_the_record_and_publishes_one_event_until_res
     stack.configure(MonitoringThresholds=json.dumps({"test": {"invocation_5xx_rate": 0.05}}))
     capture_central_events(stack)
     arn = deployed_to_test(stack)
+    stack.drain("CentralEvents")  # the deployment's own notifications (docs/notifications.md)
     endpoint = records(1)["test"].deployment.endpoint_name
     put_endpoint_metrics(TEST_ACCOUNT, endpoint, IN_WINDOW, invocations=[100], e5=[9])
     # When a window with 9% errors is collected, and the next one with 10%

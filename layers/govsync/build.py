@@ -38,6 +38,7 @@ SERVICES = (
     "logs",
     "s3",
     "sagemaker",
+    "secretsmanager",
     "sns",
     "sqs",
     "ssm",

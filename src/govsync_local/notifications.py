@@ -19,6 +19,11 @@ def topic_arn(endpoint: str, stack_name: str) -> str | None:
     return next((o["OutputValue"] for o in stack.get("Outputs", []) if o["OutputKey"] == "AlarmTopicArn"), None)
 
 
+def webhook_secret(endpoint: str, secret_arn: str) -> str:
+    """The value of the stack's webhook signing secret (what a receiver is given)."""
+    return str(client("secretsmanager", endpoint).get_secret_value(SecretId=secret_arn)["SecretString"])
+
+
 def subscribe(endpoint: str, topic: str) -> dict[str, str]:
     """Both queues, subscribed to `topic` once (a restored stack keeps its subscriptions); their URLs."""
     sqs, sns = client("sqs", endpoint), client("sns", endpoint)

@@ -123,9 +123,12 @@ def totp_code(secret: str, at: float | None = None) -> str:
     return TOTP(key, 6, SHA1(), 30, enforce_key_length=False).generate(int(at or time.time())).decode()
 
 
-def publish(secrets_client: Any, api_url: str, pool_id: str, client_id: str, users: dict[str, Any]) -> None:
+def publish(
+    secrets_client: Any, api_url: str, pool_id: str, client_id: str, users: dict[str, Any], webhook_url: str
+) -> None:
     value = json.dumps({"api_url": api_url, "dashboard_url": api_url + DASHBOARD_PATH,
-                        "cognito": {"user_pool_id": pool_id, "client_id": client_id}, "users": users})  # fmt: skip
+                        "cognito": {"user_pool_id": pool_id, "client_id": client_id}, "users": users,
+                        "webhook_url": webhook_url})  # fmt: skip
     try:
         description = "govsync local stack: the governance API and its demo users"
         secrets_client.create_secret(Name=SECRET_NAME, SecretString=value, Description=description)
@@ -134,8 +137,8 @@ def publish(secrets_client: Any, api_url: str, pool_id: str, client_id: str, use
 
 
 def published(secrets_client: Any) -> dict[str, Any]:
-    """`api_url`, `dashboard_url`, `cognito` and `users` of the running local stack (empty while the API
-    is not up yet)."""
+    """`api_url`, `dashboard_url`, `cognito`, `users` and `webhook_url` (its receiver of every notification)
+    of the running local stack (empty while the API is not up yet)."""
     try:
         return dict(json.loads(secrets_client.get_secret_value(SecretId=SECRET_NAME)["SecretString"]))
     except secrets_client.exceptions.ResourceNotFoundException:

@@ -36,6 +36,7 @@ from govsync_local.emitter import SageMakerEventEmitter
 from govsync_local.poller import QueuePoller
 from govsync_local.state import StateError, StateStore
 from govsync_local.unsupported import apply_unsupported
+from govsync_local.webhooks import WebhookReceiver
 
 DEFAULT_PORT = 5050
 WORKLOAD_TEMPLATE = tpl.ROOT / "workload-account.yaml"
@@ -65,11 +66,18 @@ class LocalStack:
         self.stack_name = stack_name
         self.endpoint = f"http://127.0.0.1:{port}"
         self.duplicate_events = duplicate_events
-        self.log = log
+        lock = threading.Lock()
+
+        def one_line_at_a_time(line: str) -> None:  # the pollers, the printer and the receiver log at once
+            with lock:
+                log(line)
+
+        self.log = one_line_at_a_time
         self._server: Any = None
         self._pollers: list[QueuePoller] = []
         self._api: Any = None
         self._printer: notifications.NotificationPrinter | None = None
+        self.webhooks = WebhookReceiver(self.log)  # bound now: its URL is a parameter of the stack
         self._stopping = threading.Event()
         self.state = state  # None: in memory only (what tests and scans start)
         self.fresh = fresh
@@ -77,7 +85,7 @@ class LocalStack:
 
     @property
     def parameters(self) -> dict[str, str]:
-        return stack_parameters(self.accounts)
+        return {**stack_parameters(self.accounts), "Webhooks": json.dumps({"*": [self.webhooks.url]})}
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -225,7 +233,7 @@ class LocalStack:
         users = people.published(secrets).get("users") if self.restored else None
         if not users:
             users = people.create(client("cognito-idp", self.endpoint), pool_id, client_id)
-        people.publish(secrets, self._api.url, pool_id, client_id, users)
+        people.publish(secrets, self._api.url, pool_id, client_id, users, self.webhooks.url)
         self.log(f"governance API on {self._api.url} ({len(users)} demo users: govsync local info --json)")
         self.log(f"dashboard on {self._api.url}{people.DASHBOARD_PATH}")
 
@@ -237,6 +245,8 @@ class LocalStack:
         urls = notifications.subscribe(self.endpoint, topic)
         self._printer = notifications.NotificationPrinter(self.endpoint, urls[notifications.PRINTED], self.log)
         self._printer.start()
+        self.webhooks.start(notifications.webhook_secret(self.endpoint, self.context.refs["WebhookSecret"]))
+        self.log(f"webhooks: every notification POSTed, signed, to {self.webhooks.url} (verified there)")
 
     def start_pollers(self) -> None:
         for spec in tpl.function_specs(self.context.template).values():
@@ -253,6 +263,7 @@ class LocalStack:
         if self._printer is not None:
             self._printer.stop()
             self._printer = None
+        self.webhooks.stop()
         if self._api is not None:
             self._api.stop()
             self._api = None

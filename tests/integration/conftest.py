@@ -37,6 +37,7 @@ ANCHOR_LOG_GROUP = "/govsync/govsync/anchors"
 TEST_ACCOUNT = "333333333333"
 PROD_ACCOUNT = "444444444444"
 APP_CLIENT = "4tq8integrationclient"
+WEBHOOK_SECRET = "integration-webhook-secret-0123456789abcdef"
 STAGE_TARGETS = {
     "test": {"account": TEST_ACCOUNT, "instance_type": "ml.m5.large"},
     "production": {"account": PROD_ACCOUNT, "instance_type": "ml.m5.xlarge", "instance_count": 2},
@@ -226,6 +227,7 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
                 "ScheduledJobsDLQ",
                 "ReconcileWorkQueue",
                 "MetricsWorkQueue",
+                "NotificationsDLQ",
             )
         }
         queues["RegistryEventsDLQ"] = dlq
@@ -272,6 +274,9 @@ def stack(monkeypatch, call_counter) -> Iterator[Stack]:
                 "AnchorBucket": ANCHOR_BUCKET,
                 "AnchorLogGroup": ANCHOR_LOG_GROUP,
                 "AlarmTopic": topic,
+                "WebhookSecret": boto3.client("secretsmanager", region_name=REGION).create_secret(
+                    Name="govsync-WebhookSecret-TEST", SecretString=WEBHOOK_SECRET
+                )["ARN"],
                 "UserPoolClient": APP_CLIENT,
                 "UserPool": boto3.client("cognito-idp", region_name=REGION).create_user_pool(PoolName="people")[
                     "UserPool"

@@ -8,10 +8,13 @@ from pathlib import Path
 
 import jsonschema
 
+from govsync.adapters.sqs import REASON_ATTRIBUTE
 from govsync.domain.notifications import TYPES
+from govsync_local.server import free_port
+from govsync_local.webhooks import WebhookReceiver
 
 from ..unit.helpers import FULL_METADATA
-from .conftest import GROUP, as_registrant, register
+from .conftest import GROUP, WEBHOOK_SECRET, as_registrant, register
 from .test_promotion import approve, event_for, lifecycle, sync
 
 SCHEMAS = {
@@ -62,3 +65,25 @@ def test_an_unauthorized_registry_decision_is_told(stack):
     heard = stack.notifications()
     assert [(m["type"], m["stage"]) for m in heard] == [("unauthorized-decision", "development")]
     assert "DataScientist" in heard[0]["detail"]["by"] and heard[0]["detail"]["reason"]
+
+
+def test_webhooks_are_signed_verified_by_the_receiver_and_dead_lettered_when_it_is_gone(stack):
+    receiver = WebhookReceiver(log=lambda _line: None)
+    receiver.start(WEBHOOK_SECRET)
+    gone = free_port()  # nothing listens there
+    try:
+        stack.configure(Webhooks=json.dumps({"approval-requested": [receiver.url],
+                                             "*": [f"http://127.0.0.1:{gone}/hook"]}))  # fmt: skip
+        arn = register(stack.sagemaker)
+        sync(stack, arn)
+        # the receiver verified the signature with the stack's secret (the documented recipe)
+        assert [(m["type"], m["stage"]) for m in receiver.received] == [("approval-requested", "development")]
+        assert receiver.received[0] == stack.notifications()[0]  # the same message as the topic's
+        # the endpoint that is gone: three tries, then the dead-letter queue with the reason
+        (dead,) = stack.sqs.receive_message(QueueUrl=stack.queues["NotificationsDLQ"],
+                                            MessageAttributeNames=["All"])["Messages"]  # fmt: skip
+        reason = dead["MessageAttributes"][REASON_ATTRIBUTE]["StringValue"]
+        assert reason.startswith(f"webhook http://127.0.0.1:{gone}/hook: URLError") and "after 3 attempt(s)" in reason
+        assert json.loads(dead["Body"])["type"] == "approval-requested"
+    finally:
+        receiver.stop()

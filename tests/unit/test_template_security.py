@@ -70,7 +70,7 @@ def test_every_central_queue_and_function_setting_is_encrypted_with_the_stacks_k
     services = [
         v["Fn::Sub"] for v in statements["UseThroughAwsServicesOnly"]["Condition"]["StringEquals"]["kms:ViaService"]
     ]
-    assert {s.split(".")[0] for s in services} == {"dynamodb", "s3", "sqs", "lambda", "sns"}
+    assert {s.split(".")[0] for s in services} == {"dynamodb", "s3", "sqs", "lambda", "sns", "secretsmanager"}
     assert statements["EventBridgeWritesTheEncryptedQueues"]["Condition"] == {
         "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     }

@@ -78,6 +78,8 @@ def client(service: Literal["logs"], region: str | None = None) -> Any: ...  # o
 @overload
 def client(service: Literal["sns"], region: str | None = None) -> Any: ...  # one call: Publish
 @overload
+def client(service: Literal["secretsmanager"], region: str | None = None) -> Any: ...  # one call: GetSecretValue
+@overload
 def client(service: Literal["cognito-idp"], region: str | None = None) -> Any: ...  # one call: AdminGetUser
 def client(service: str, region: str | None = None) -> Any:
     """A client per (service, region), created once. Honours AWS_ENDPOINT_URL and profiles."""

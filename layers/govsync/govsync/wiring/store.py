@@ -4,12 +4,15 @@ notifies) and the dead-letter queue."""
 from __future__ import annotations
 
 from govsync.adapters.eventbus import EventPublisher
+from govsync.adapters.http import HttpPoster
+from govsync.adapters.secrets import SecretValue
 from govsync.adapters.sns import TopicPublisher
 from govsync.adapters.sqs import SqsDeadLetter
 from govsync.adapters.store import GovernanceStore
 from govsync.notify import Channel
 from govsync.notify.event_bus import EventBusChannel
 from govsync.notify.topic import TopicChannel
+from govsync.notify.webhook import WebhookChannel
 from govsync.services.notifications import Notifier
 from govsync.settings import Common, Notifying, Queued, Targets, settings_for
 from govsync.wiring.built import built_once
@@ -34,5 +37,10 @@ def notified_store[S: Notifying](settings: S) -> GovernanceStore:
             channels.append(EventBusChannel(EventPublisher(settings.region), settings.notification_bus))
         if settings.notification_topic_arn:
             channels.append(TopicChannel(TopicPublisher(settings.notification_topic_arn)))
+        if any(settings.webhooks.values()) and settings.webhook_secret_arn:  # last: it never fails the others
+            dead = SqsDeadLetter(settings.notifications_dlq_url, settings.region)
+            channels.append(
+                WebhookChannel(settings.webhooks, HttpPoster(), SecretValue(settings.webhook_secret_arn), dead)
+            )
         store.on_commit = Notifier(channels, store, settings.dashboard_url).committed
     return store

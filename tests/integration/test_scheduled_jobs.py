@@ -176,14 +176,14 @@ def test_a_breached_threshold_flags_the_record_and_publishes_one_event_until_res
     assert alert.to_json()["breaches"] == [{"metric": "invocation_5xx_rate", "value": 0.09, "threshold": 0.05}]
     assert records(1)["test"].monitoring_alert.since == WINDOW_END.isoformat()
     events = [json.loads(body) for body in stack.drain("CentralEvents")]
-    assert [e["detail-type"] for e in events] == ["Model Monitoring Alert"]
-    assert events[0]["detail"]["ModelPackageArn"] == arn and events[0]["detail"]["Stage"] == "test"
+    assert [e["detail-type"] for e in events] == ["metric-alert"]
+    assert events[0]["detail"]["model_group"] == arn.split("/")[-2] and events[0]["detail"]["stage"] == "test"
     # When a clean window follows
     put_endpoint_metrics(TEST_ACCOUNT, endpoint, IN_WINDOW + timedelta(hours=2), invocations=[100])
     stack.invoke_job("MetricsAggregatorFunction", {"window_end": (WINDOW_END + timedelta(hours=2)).isoformat()})
     # Then the alert is resolved, with its event
     assert records(1)["test"].monitoring_alert is None
-    assert [json.loads(b)["detail-type"] for b in stack.drain("CentralEvents")] == ["Model Monitoring Alert Resolved"]
+    assert [json.loads(b)["detail-type"] for b in stack.drain("CentralEvents")] == ["metric-alert-resolved"]
 
 
 def test_model_monitor_executions_with_violations_are_on_the_record(stack):

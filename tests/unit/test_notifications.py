@@ -13,6 +13,7 @@ import pytest
 
 from govsync.adapters.described_package import snapshot_from_describe
 from govsync.domain.deployment import Action, Deployment, DeployState
+from govsync.domain.endpoint_metrics import Breach, EndpointMetrics, MonitoringAlert
 from govsync.domain.gate_results import GateOutcome, GateReport, GateResult
 from govsync.domain.governance import resolve_governance
 from govsync.domain.notifications import TYPES, version_link
@@ -152,3 +153,27 @@ def test_the_docs_example_is_a_message_of_its_documented_shape():
     page = (ROOT / "docs" / "notifications.md").read_text()
     example = json.loads(page.split("```json\n", 1)[1].split("```", 1)[0])
     jsonschema.validate(example, SCHEMAS[example["type"]], format_checker=jsonschema.FormatChecker())
+
+
+def test_a_metric_alert_is_told_when_raised_and_when_resolved_not_while_it_stays():
+    store, heard = stack()
+    registered(store)
+    heard.notifications.clear()
+
+    def window(end: str, alert: MonitoringAlert | None):
+        metrics = EndpointMetrics("fraud-detector-test", "333333333333", "us-east-1", "s", end, end,
+                                  {"invocations": 100, "invocation_5xx_rate": 0.09})  # fmt: skip
+        return with_stage("test", model_monitoring_metrics=metrics, monitoring_alert=alert)
+
+    raised = MonitoringAlert("w1", "w1", (Breach("invocation_5xx_rate", 0.09, 0.05),))
+    change(store, window("w1", raised), "metrics-w1")
+    change(store, window("w2", replace(raised, window_end="w2")), "metrics-w2")  # still breached: nothing new
+    change(store, window("w3", None), "metrics-w3")
+    metric = [n.kind for n in heard.notifications if n.kind.startswith("metric")]
+    assert metric == ["metric-alert", "metric-alert-resolved"]
+    alert, resolved = [n.detail for n in heard.notifications if n.kind.startswith("metric")]
+    assert alert["summary"] == "test's metrics breach its thresholds: invocation_5xx_rate 0.09 over 0.05"
+    assert alert["detail"]["since"] == resolved["detail"]["since"] == "w1"
+    assert alert["detail"]["endpoint_name"] == "fraud-detector-test" and resolved["detail"]["window_end"] == "w3"
+    for detail, kind in ((alert, "metric-alert"), (resolved, "metric-alert-resolved")):
+        jsonschema.validate(detail, SCHEMAS[kind], format_checker=jsonschema.FormatChecker())

@@ -398,3 +398,23 @@ def test_anchors_are_write_once_under_compliance_lock_and_no_role_deletes_from_t
     table = resources["GovernanceTable"]["Properties"]
     assert table["DeletionProtectionEnabled"] is True
     assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_only_the_notifying_functions_read_the_webhook_secret_and_publish_notifications():
+    template = load("template.yaml")
+    notifying = {"RegistrySyncRole", "DeployFunctionRole", "DeploymentStatusRole", "MetricsAggregatorRole"}
+    readers, publishers = set(), set()
+    for name, resource in of_type(template, "AWS::IAM::Role").items():
+        for statement in statements(resource):
+            if "secretsmanager:GetSecretValue" in actions(statement):
+                assert statement["Resource"] == {"Ref": "WebhookSecret"}, name
+                readers.add(name)
+            if "sns:Publish" in actions(statement):
+                assert statement["Resource"] == {
+                    "Fn::If": ["CreateAlarmTopic", {"Ref": "AlarmTopic"}, {"Ref": "AlarmTopicArn"}]
+                }
+                publishers.add(name)
+    assert readers == publishers == notifying
+    assert not {a for s in statements(template) for a in actions(s) if a.startswith("secretsmanager:")} - {
+        "secretsmanager:GetSecretValue"
+    }

@@ -13,10 +13,9 @@ from govsync.domain.endpoint_metrics import Breach, EndpointMetrics, MonitoringA
 from govsync.domain.monitoring import VIOLATIONS, number
 from govsync.domain.records import Records, StageRecord
 
-ALERT_RAISED = "Model Monitoring Alert"
-
-
-ALERT_RESOLVED = "Model Monitoring Alert Resolved"
+# a record's alert raised, or resolved, by a window (counted in the run's summary; told as notifications)
+ALERT_RAISED = "raised"
+ALERT_RESOLVED = "resolved"
 
 
 class Thresholds(BaseModel):

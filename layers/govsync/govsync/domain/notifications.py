@@ -8,7 +8,9 @@ A notification has one documented shape per type (`docs/notifications/<type>.sch
 - `gate-failed`: the policy gates keep the version out of a stage;
 - `deployment-failed`: a deployment failed or was refused;
 - `deployed`: a version went live in a stage's account (a rollback's redeployment too);
-- `rolled-back`: a version was taken off a stage's endpoint in favour of the one before.
+- `rolled-back`: a version was taken off a stage's endpoint in favour of the one before;
+- `metric-alert`: a live endpoint's metrics breach the stage's thresholds (once, while they do);
+- `metric-alert-resolved`: a window within the thresholds again.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ GATE_FAILED = "gate-failed"
 DEPLOYMENT_FAILED = "deployment-failed"
 DEPLOYED = "deployed"
 ROLLED_BACK = "rolled-back"
-TYPES = (APPROVAL_REQUESTED, UNAUTHORIZED_DECISION, GATE_FAILED, DEPLOYMENT_FAILED, DEPLOYED, ROLLED_BACK)
+METRIC_ALERT = "metric-alert"
+METRIC_ALERT_RESOLVED = "metric-alert-resolved"
+TYPES = (APPROVAL_REQUESTED, UNAUTHORIZED_DECISION, GATE_FAILED, DEPLOYMENT_FAILED, DEPLOYED, ROLLED_BACK,
+         METRIC_ALERT, METRIC_ALERT_RESOLVED)  # fmt: skip
 
 # a deployment's status (domain.deployment.DeployState) -> the notification its arrival implies
 _DEPLOYMENT_TYPES = {"live": DEPLOYED, "failed": DEPLOYMENT_FAILED, "refused": DEPLOYMENT_FAILED,
@@ -111,7 +116,31 @@ def _stage_notices(stage: str, facts: Mapping[str, list[Any]]) -> list[tuple[str
                 DEPLOYMENT_FAILED: f"deployment into {stage}{where} failed: {d.get('error') or after}",
             }[kind]
             found.append((kind, summary, detail))
+    found.extend(_alert_notices(stage, facts))
     return found
+
+
+def _breach_words(breach: Mapping[str, Any]) -> str:
+    if breach.get("metric") == "monitor_violations":
+        return f"Model Monitor: {breach.get('value')}"
+    return f"{breach.get('metric')} {breach.get('value')} over {breach.get('threshold')}"
+
+
+def _alert_notices(stage: str, facts: Mapping[str, list[Any]]) -> list[tuple[str, str, dict[str, Any]]]:
+    """A monitoring alert raised, or resolved (a window that keeps it open tells nothing)."""
+    alert = _changed(facts, "monitoring_alert")
+    if alert is None or bool(alert[0]) == bool(alert[1]):
+        return []
+    window = (_changed(facts, "model_monitoring_metrics") or (None, None))[1] or {}
+    detail = {key: window.get(key) for key in ("endpoint_name", "account", "window_start", "window_end")}
+    detail["values"] = window.get("values") or {}
+    if alert[1]:
+        breaches = list(alert[1].get("breaches") or [])
+        words = "; ".join(_breach_words(b) for b in breaches)
+        detail |= {"since": alert[1].get("since"), "breaches": breaches}
+        return [(METRIC_ALERT, f"{stage}'s metrics breach its thresholds: {words}", detail)]
+    detail["since"] = alert[0].get("since")
+    return [(METRIC_ALERT_RESOLVED, f"{stage}'s metrics are within its thresholds again", detail)]
 
 
 def version_link(dashboard_url: str | None, group: str, version: int) -> str | None:

@@ -1,9 +1,10 @@
 """Notifications: what govsync tells people and their tools, as values, and the channels that carry them.
 
-A `Notification` is a fact worth telling in one documented shape (`notify.monitoring`: a monitoring
-alert raised or resolved); a channel is a module of this package behind the `Channel` protocol (today the central event
-bus, `notify.event_bus`). A service builds a notification and hands it to its channels; a new channel
-or a new kind of notification changes no service.
+A `Notification` is a fact worth telling, in one documented shape per type (`domain.notifications`
+reads them off the audit trail; `services.notifications` tells them once each); a channel is a module of
+this package behind the `Channel` protocol: the central event bus (`notify.event_bus`), the
+notifications topic (`notify.topic`), signed webhooks (`notify.webhook`). A new channel or a new type of
+notification changes no service.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,8 +24,6 @@ from govsync.domain.endpoint_metrics import MonitorStatus
 from govsync.domain.errors import GovsyncError
 from govsync.domain.records import StageRecord
 from govsync.domain.runs import PartResult, WorkItem
-from govsync.notify import Channel, send_to_all
-from govsync.notify.monitoring import monitoring_alert
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.fanout import plan_chunks
 from govsync.services.ports import MetricsSource, MonitorSource, Store, utc_now
@@ -45,7 +43,6 @@ class MetricsAggregator:
     store: Store
     cloudwatch: MetricsSource
     monitors: MonitorSource
-    notifications: Sequence[Channel]
     clock: Callable[[], datetime] = utc_now
     job: str = "metrics-aggregation"
 
@@ -162,8 +159,8 @@ class MetricsAggregator:
             self.store.save_metrics_point(mon.history_point(endpoint, values), expires)
             planned = alerts.apply_monitoring(record, values, found)
             transition = alerts.alert_transition(record.monitoring_alert, planned.monitoring_alert) if planned else None
-            if transition and planned:  # before the write: a failed publish leaves the record as it was
-                self._notify(transition, record, planned)
+            if transition and planned:  # told once the write commits (services.notifications)
+                self._log_alert(record, planned)
             audit = Audit(f"metrics-{window.end.isoformat()}", ACTOR, "monitoring-metrics", now)
             after = update_records(
                 self.store,
@@ -184,8 +181,7 @@ class MetricsAggregator:
             piece.counts["alerts_raised"] += transition == alerts.ALERT_RAISED
             piece.counts["alerts_resolved"] += transition != alerts.ALERT_RAISED
 
-    def _notify(self, transition: str, record: StageRecord, planned: StageRecord) -> None:
-        send_to_all(self.notifications, monitoring_alert(transition, record, planned))
+    def _log_alert(self, record: StageRecord, planned: StageRecord) -> None:
         logger.warning(
             "monitoring alert" if planned.monitoring_alert else "monitoring alert resolved",
             model_group=record.model_group,

@@ -48,7 +48,7 @@ class StatusSettings(QueueConsumer, EventSources, Notifying):
         return EventPolicy(allowed_accounts=accounts, allowed_regions=regions)
 
 
-class MetricsSettings(QueueConsumer, MonitoringThresholds, MetricsCollection, WorkQueue):
+class MetricsSettings(QueueConsumer, MonitoringThresholds, MetricsCollection, WorkQueue, Notifying):
     """MetricsAggregatorFunction: live endpoints' metrics, held to their stage's thresholds."""
 
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from govsync.adapters.aws import AssumedRoles
 from govsync.adapters.cloudwatch import CloudWatchMetrics
-from govsync.adapters.eventbus import EventPublisher
 from govsync.adapters.monitors import ModelMonitors
-from govsync.notify.event_bus import EventBusChannel
 from govsync.services.metrics_aggregation import MetricsAggregator
 from govsync.settings import MetricsSettings, settings_for
 from govsync.wiring.built import built_once
-from govsync.wiring.store import governance_store
+from govsync.wiring.store import notified_store
 
 
 @built_once
@@ -19,8 +17,7 @@ def metrics_aggregator() -> MetricsAggregator:
     roles = AssumedRoles("govsync-metrics", settings.region)
     return MetricsAggregator(
         settings=settings,
-        store=governance_store(),
+        store=notified_store(settings),
         cloudwatch=CloudWatchMetrics(roles),
         monitors=ModelMonitors(roles),
-        notifications=[EventBusChannel(EventPublisher(settings.region), settings.notification_bus)],
     )

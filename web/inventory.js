@@ -59,7 +59,7 @@ export async function inventoryView(main, ctx) {
     counter(`live in ${last}`, rows.filter((r) => stageState(r.stages[last]) === "live").length, "count-live"),
     counter("awaiting approval", (pending || []).length, "count-pending"),
     counter("with alerts", rows.filter((r) => r.alerts.length).length, "count-alerts"),
-    counter("reviews overdue", overdue, "count-overdue", `waiting over ${ctx.config.review_days} days`));
+    counter("approvals overdue", overdue, "count-overdue", `waiting over ${ctx.config.review_days} days`));
 
   const search = h("input", { type: "search", id: "filter-search", name: "search", placeholder: "group, owner, use case…" });
   const filters = h("form", { class: "filters", role: "search", "aria-label": "Filter the inventory" },

@@ -124,6 +124,9 @@ def main() -> int:
         s3, kms = boto3.client("s3", **kwargs), boto3.client("kms", **kwargs)
         pool = boto3.client("cognito-idp", **kwargs).create_user_pool(PoolName="package-check")["UserPool"]["Id"]
         key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+        topic = boto3.client("sns", **kwargs).create_topic(Name="package-check-notifications")["TopicArn"]
+        secrets = boto3.client("secretsmanager", **kwargs)
+        secret = secrets.create_secret(Name="package-check-webhooks", SecretString="package-check")["ARN"]
         for bucket in ("package-check-dev", "package-check-central"):
             s3.create_bucket(Bucket=bucket)
         s3.create_bucket(Bucket="package-check-anchors", ObjectLockEnabledForBucket=True)
@@ -149,7 +152,8 @@ def main() -> int:
             refs={"GovernanceTable": table, "RegistryEventsDLQ": dlq, "ArtifactBucket": "package-check-central",
                   "DeployRequestsQueue": "", "DeployRequestsDLQ": dlq, "EndpointEventsDLQ": dlq,
                   "ScheduledJobsDLQ": dlq, "UserPoolClient": "packagecheckclient", "UserPool": pool,
-                  "AnchorBucket": "package-check-anchors", "AnchorLogGroup": "/govsync/package-check/anchors", **work},
+                  "AnchorBucket": "package-check-anchors", "AnchorLogGroup": "/govsync/package-check/anchors",
+                  "AlarmTopic": topic, "WebhookSecret": secret, "NotificationsDLQ": dlq, **work},
             attributes={("GovernanceKey", "Arn"): key_arn},
         )  # fmt: skip
 

@@ -29,8 +29,7 @@ class NotifiedTrail(Protocol):
 
 
 def as_notification(notice: Notice) -> Notification:
-    resources = ()
-    return Notification(notice.type, notice.to_json(), resources)
+    return Notification(notice.type, notice.to_json())
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,6 +197,15 @@ def test_a_recorded_datasets_version_is_kept_not_read_again():
     assert TRAIN not in source.reads
 
 
+def test_a_training_job_read_once_is_taken_from_the_record_after():
+    source = FakeSource({JOB: DESCRIBED_JOB}, {TRAIN: ('"etag-1"', "v-1")})
+    reader = LineageReader(EXPECTED, source)
+    first, _ = reader.read(pkg(SourceUri=JOB), None)
+    again, missing = reader.read(pkg(SourceUri=JOB), first)
+    assert source.reads == [JOB, TRAIN]  # nothing read the second time
+    assert again == first and missing == ("code",)
+
+
 def test_what_cannot_be_read_is_recorded_not_fatal():
     denied = FakeSource(fail=ConfigurationProblem("DescribeTrainingJob: AccessDenied", code="AccessDenied", action="x"))
     lineage, missing = LineageReader(EXPECTED, denied).read(pkg(SourceUri=JOB), None)

@@ -254,6 +254,12 @@ def with_training_job(lineage: Lineage, job: TrainingJob) -> Lineage:
     return _with(lineage, TRAINING_JOB, found, [u for _, u in job.channels], {u: c for c, u in job.channels})
 
 
+def recorded_training_job(lineage: Lineage) -> TrainingJob:
+    """The training job as a lineage that read it recorded it (its channels: the datasets given one)."""
+    channels = tuple((d.channel, d.uri) for d in lineage.datasets if d.channel)
+    return TrainingJob(lineage.training_job or "", lineage.training_image, channels, lineage.hyperparameters_sha256)
+
+
 def with_problem(lineage: Lineage, problem: str) -> Lineage:
     return replace(lineage, problems=(*lineage.problems, problem))
 

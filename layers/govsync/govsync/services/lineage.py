@@ -1,5 +1,6 @@
 """Reading a version's lineage: what the package says, then, when a read role into the source account
-is configured, what its training job says and which versions of its dataset objects there are.
+is configured, what its training job says (read once: later syncs take it from the record) and which
+versions of its dataset objects there are.
 
 Nothing here fails a sync: what cannot be read is recorded on the lineage as a problem, in words (a
 transient error is raised, so the message is retried). A dataset's version is read once, when govsync
@@ -14,9 +15,11 @@ from typing import Protocol
 from govsync.domain.arns import Arn
 from govsync.domain.errors import PermanentAwsError
 from govsync.domain.lineage import (
+    TRAINING_JOB,
     Lineage,
     TrainingJob,
     from_package,
+    recorded_training_job,
     with_problem,
     with_training_job,
     with_versions,
@@ -43,14 +46,16 @@ class LineageReader:
         """The version's lineage and the expected kinds it lacks; `prior`: what was recorded before."""
         lineage = from_package(pkg)
         if self.source is not None:
-            lineage = self._training_job(lineage, pkg)
+            lineage = self._training_job(lineage, pkg, prior)
             lineage = self._versions(lineage, pkg, prior)
         return lineage, lineage.missing(self.expected)
 
-    def _training_job(self, lineage: Lineage, pkg: PackageSnapshot) -> Lineage:
+    def _training_job(self, lineage: Lineage, pkg: PackageSnapshot, prior: Lineage | None) -> Lineage:
         arn = lineage.training_job
         if arn is None or self.source is None:
             return lineage
+        if prior is not None and prior.training_job == arn and TRAINING_JOB in prior.sources:
+            return with_training_job(lineage, recorded_training_job(prior))  # read once: a run job does not change
         account = Arn.parse(arn).account
         if account != pkg.source_account:  # never assume a role into an account the version did not come from
             return with_problem(

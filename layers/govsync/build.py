@@ -59,6 +59,7 @@ ENTRY_MODULES = (
     "govsync.wiring.reconcile",
     "govsync.wiring.runs",
     "govsync.wiring.anchor",
+    "govsync.wiring.due_dates",
     "aws_lambda_powertools.utilities.parser",
     "yaml",  # the gate policy's parser: loaded with a function's first deployment or gates query
 )

@@ -17,7 +17,8 @@ from govsync.domain.export import CSV_HEADER, row, to_csv
 from govsync.domain.governance import resolve_governance
 from govsync.domain.identity import is_registrant, parse_groups, person_from_claims, person_from_identity
 from govsync.domain.people import PERMISSIONS, Person
-from govsync.domain.records import StageConfig, build_stage_records
+from govsync.domain.records import build_stage_records
+from govsync.domain.stages import StageConfig
 from govsync.domain.usecases import UseCase, decided, recorded
 from govsync.settings import ApiSettings, ConfigurationError
 

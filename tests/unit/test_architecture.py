@@ -265,10 +265,12 @@ def test_each_scheduled_job_is_the_template_s_schedule():
     # the jobs' one place (govsync.jobs) and the template agree: function, schedule parameter, input
     specs = tpl.function_specs(tpl.load())
     scheduled = {logical for logical, spec in specs.items() if spec.schedules}
-    assert scheduled == set(JOBS) | {"AuditAnchorFunction"}  # the anchor is one run, not fanned out
+    single_runs = {"AuditAnchorFunction": "AnchorSchedule", "DueDatesFunction": "DueDatesSchedule"}
+    assert scheduled == set(JOBS) | set(single_runs)  # these are one run each, not fanned out
     template = tpl.load()
-    (anchor,) = template["Resources"]["AuditAnchorFunction"]["Properties"]["Events"].values()
-    assert anchor["Properties"]["ScheduleExpression"] == {"Ref": "AnchorSchedule"}
+    for function_id, parameter in single_runs.items():
+        (run,) = template["Resources"][function_id]["Properties"]["Events"].values()
+        assert run["Properties"]["ScheduleExpression"] == {"Ref": parameter}
     for function_id, job in JOBS.items():
         events = template["Resources"][function_id]["Properties"]["Events"].values()
         (schedule,) = [e["Properties"] for e in events if e["Type"] == "ScheduleV2"]

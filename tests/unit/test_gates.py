@@ -19,8 +19,9 @@ from govsync.domain.errors import ConfigurationProblem, Refused
 from govsync.domain.gate_results import GateOutcome, GateReport, OnFail
 from govsync.domain.governance import resolve_governance
 from govsync.domain.people import Person
-from govsync.domain.records import StageConfig, build_stage_records
+from govsync.domain.records import build_stage_records
 from govsync.domain.registry_decisions import Approvers, through_govsync, through_registry
+from govsync.domain.stages import StageConfig
 from govsync.gates import GateContext, evaluate
 from govsync.gates.policy import Policy, PolicyError, parse_policy, shipped_policy
 from govsync.services.gate_checks import GateChecks

@@ -25,7 +25,8 @@ from govsync.domain.monitoring import (
     number,
     window_ending,
 )
-from govsync.domain.records import StageConfig, build_stage_records, merge_records
+from govsync.domain.records import build_stage_records, merge_records
+from govsync.domain.stages import StageConfig
 from govsync.settings import ConfigurationError, MetricsSettings
 
 from .helpers import described

@@ -17,8 +17,9 @@ from govsync.domain.endpoint_metrics import Breach, EndpointMetrics, MonitoringA
 from govsync.domain.gate_results import GateOutcome, GateReport, GateResult
 from govsync.domain.governance import resolve_governance
 from govsync.domain.notifications import TYPES, version_link
-from govsync.domain.records import StageConfig, build_stage_records
+from govsync.domain.records import build_stage_records
 from govsync.domain.registry_decisions import RegistryDecision
+from govsync.domain.stages import StageConfig
 from govsync.notify import Notification
 from govsync.services.notifications import Notifier
 from govsync.services.updates import Audit, update_records

@@ -13,8 +13,9 @@ from govsync.domain.events import EventEnvelope, EventPolicy
 from govsync.domain.governance import resolve_governance
 from govsync.domain.naming import SAGEMAKER_NAME, endpoint_name, sagemaker_name, version_resource_name
 from govsync.domain.promotion import Planning, approved_in, plan_promotions
-from govsync.domain.records import StageConfig, build_stage_records, diff_records, merge_records
+from govsync.domain.records import build_stage_records, diff_records, merge_records
 from govsync.domain.rollback import plan_rollbacks, rollback_candidate
+from govsync.domain.stages import StageConfig
 from govsync.domain.targets import StageTarget, resolve_targets
 from govsync.domain.usecases import advance, counted, initial_stage, models_approved, tallies_of, tally_changes
 from govsync.strategies import check_target

@@ -11,7 +11,8 @@ from govsync.domain.decisions import Decision
 from govsync.domain.endpoint_metrics import Breach, MonitoringAlert
 from govsync.domain.export import CSV_HEADER, SUMMARIZED
 from govsync.domain.governance import resolve_governance
-from govsync.domain.records import StageConfig, StageRecord, build_stage_records, diff_records, merge_records
+from govsync.domain.records import StageRecord, build_stage_records, diff_records, merge_records
+from govsync.domain.stages import StageConfig
 
 from .helpers import card, described
 

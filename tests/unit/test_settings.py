@@ -41,14 +41,15 @@ def test_defaults():
 
 def test_the_dashboards_settings():
     settings = ApiSettings.from_env(ENV)
-    assert (settings.metrics_history_days, settings.review_days) == (30, 7)
+    assert settings.metrics_history_days == 30
+    assert settings.cadence.review_every("High") == 90 and settings.cadence.sla(None) == 24
     assert settings.cognito_url == "https://cognito-idp.us-east-1.amazonaws.com/"
     local = ApiSettings.from_env(
         {**ENV, "GOVSYNC_COGNITO_ENDPOINT": "http://127.0.0.1:5050", "GOVSYNC_USER_POOL_CLIENT_ID": "3dfa2a07cee647a0",
-         "GOVSYNC_REVIEW_DAYS": "3"}
+         "GOVSYNC_APPROVAL_SLA_HOURS": '{"high": 4}'}
     )  # fmt: skip
     assert local.cognito_url == "http://127.0.0.1:5050"
-    assert (local.user_pool_client_id, local.review_days) == ("3dfa2a07cee647a0", 3)
+    assert (local.user_pool_client_id, local.cadence.sla("medium")) == ("3dfa2a07cee647a0", 4)
 
 
 def test_overrides():
@@ -139,10 +140,10 @@ def test_the_docs_table_of_variables_is_made_from_the_declarations():
 
 def test_a_function_reads_only_its_own_variables():
     # Given the registry sync's environment with a malformed dashboard variable it does not read
-    env = {**ENV, "GOVSYNC_REVIEW_DAYS": "soon"}
+    env = {**ENV, "GOVSYNC_USER_POOL_ID": "not a pool"}
     # Then the registry sync starts, and the API (which reads it) names it
     assert SyncSettings.from_env(env).stages
-    with pytest.raises(ConfigurationError, match="GOVSYNC_REVIEW_DAYS='soon'"):
+    with pytest.raises(ConfigurationError, match="GOVSYNC_USER_POOL_ID='not a pool'"):
         ApiSettings.from_env(env)
 
 

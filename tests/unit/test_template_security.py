@@ -106,7 +106,7 @@ def test_scheduled_jobs_start_as_the_pinned_scheduler_role_and_the_artifact_buck
     functions = of_type(template, "AWS::Serverless::Function")
     schedules = [e["Properties"] for f in functions.values() for e in f["Properties"].get("Events", {}).values()
                  if e["Type"] == "ScheduleV2"]  # fmt: skip
-    assert len(schedules) == 3
+    assert len(schedules) == 4
     assert all(s["RoleArn"] == {"Fn::GetAtt": ["SchedulerRole", "Arn"]} for s in schedules)
     bucket = template["Resources"]["ArtifactBucket"]["Properties"]
     assert bucket["LoggingConfiguration"]["Fn::If"][0] == "ServerAccessLogs"
@@ -365,10 +365,10 @@ def test_snapstart_is_a_parameter_and_everything_invokes_the_published_alias():
     mappings = [r["Properties"]["FunctionName"] for r in cfn.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
     assert mappings and all(m["Ref"].endswith("Aliaslive") for m in mappings)
     schedules = [r["Properties"]["Target"]["Arn"] for r in cfn.values() if r["Type"] == "AWS::Scheduler::Schedule"]
-    assert len(schedules) == 3 and all(s["Ref"].endswith("Aliaslive") for s in schedules)
+    assert len(schedules) == 4 and all(s["Ref"].endswith("Aliaslive") for s in schedules)
     # the scheduler role may invoke the alias (a qualified ARN)
     role = template["Resources"]["SchedulerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]
-    assert sum(r["Fn::Sub"].endswith(":*") for r in role["Resource"]) == 3
+    assert sum(r["Fn::Sub"].endswith(":*") for r in role["Resource"]) == 4
 
 
 def test_anchors_are_write_once_under_compliance_lock_and_no_role_deletes_from_the_table():
@@ -402,7 +402,8 @@ def test_anchors_are_write_once_under_compliance_lock_and_no_role_deletes_from_t
 
 def test_only_the_notifying_functions_read_the_webhook_secret_and_publish_notifications():
     template = load("template.yaml")
-    notifying = {"RegistrySyncRole", "DeployFunctionRole", "DeploymentStatusRole", "MetricsAggregatorRole"}
+    notifying = {"RegistrySyncRole", "DeployFunctionRole", "DeploymentStatusRole", "MetricsAggregatorRole",
+                 "DueDatesRole"}
     readers, publishers = set(), set()
     for name, resource in of_type(template, "AWS::IAM::Role").items():
         for statement in statements(resource):

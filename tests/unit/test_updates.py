@@ -9,8 +9,9 @@ from govsync.adapters.described_package import snapshot_from_describe
 from govsync.domain.audit import verify_chain
 from govsync.domain.errors import RetryableError
 from govsync.domain.governance import resolve_governance
-from govsync.domain.records import StageConfig, build_stage_records
+from govsync.domain.records import build_stage_records
 from govsync.domain.registry_change import Seen, seen_before
+from govsync.domain.stages import StageConfig
 from govsync.domain.version_state import VersionHead, VersionState
 from govsync.services.updates import Audit, Update, update_records, update_version
 from govsync.services.use_cases import UseCaseLifecycle

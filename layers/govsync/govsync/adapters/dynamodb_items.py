@@ -54,6 +54,7 @@ from govsync.domain.gate_results import GateReport
 from govsync.domain.lineage import Lineage
 from govsync.domain.records import StageRecord
 from govsync.domain.registry_decisions import RegistryDecision
+from govsync.domain.reviews import Reminder, Review
 from govsync.domain.usecases import Counted, ModelTally, UseCase, counted
 
 HEAD_SK = "V#HEAD"
@@ -194,6 +195,8 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
         values["gates"] = GateReport.from_json(values["gates"])
         values["lineage"] = Lineage.from_json(values["lineage"])
         values["lineage_missing"] = tuple(values["lineage_missing"] or ())
+        values["review"] = Review.from_json(values["review"])
+        values["approval_reminder"] = Reminder.from_json(values["approval_reminder"])
         values["model_monitoring_metrics"] = EndpointMetrics.from_json(values["model_monitoring_metrics"])
         values["model_validation_metrics"] = dict(values["model_validation_metrics"] or {})
         return StageRecord(**values)

@@ -49,7 +49,6 @@ def config(settings: ApiSettings) -> dict[str, Any]:
         "cognito": {"endpoint": settings.cognito_url, "region": settings.region,
                     "client_id": settings.user_pool_client_id},
         "stages": list(settings.stages),
-        "review_days": settings.review_days,
     }  # fmt: skip
 
 

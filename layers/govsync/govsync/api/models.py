@@ -34,6 +34,10 @@ class StageDecision(_Commented):
     decision: Literal["approve", "reject"]
 
 
+class ReviewDecision(_Commented):
+    """A periodic review of a live model: what the reviewer found (no other field)."""
+
+
 class UseCaseDecision(_Commented):
     decision: Literal["advance", "reject"]
     # the stage the person decided on: a decision sent again after the use case moved is refused (409)

@@ -33,7 +33,7 @@ from govsync.api.access import (
     requires,
     with_security_headers,
 )
-from govsync.api.models import GROUP_NAME, USE_CASE_ID, StageDecision
+from govsync.api.models import GROUP_NAME, USE_CASE_ID, ReviewDecision, StageDecision
 from govsync.domain.errors import Refused
 from govsync.domain.export import BLOG_ATTRIBUTES
 from govsync.domain.people import DECIDE, EXPORT, PERMISSIONS, READ
@@ -233,6 +233,15 @@ def decide_stage(
 ) -> Response[dict[str, Any]]:
     result = wiring.decisions().decide(caller(app), group, version, stage, body.decision, body.comment, if_match)
     return Response(status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=result)
+
+
+@app.post(
+    "/models/<group>/versions/<version>/reviews",
+    middlewares=[requires(DECIDE), decides_with_mfa],
+    summary="Record a periodic review of a version live in the last stage (sets its next due date)",
+)
+def review_version(group: Group, version: Version, body: ReviewDecision) -> dict[str, Any]:
+    return wiring.reviews().review(caller(app), group, version, body.comment)
 
 
 # ---------------------------------------------------------------------------------------- evidence

@@ -21,7 +21,8 @@ from govsync.domain.identity import (
 )
 from govsync.domain.people import Person
 from govsync.domain.promotion import first_record_in_stage
-from govsync.domain.records import APPROVED, REJECTED, Records, StageConfig, StageRecord
+from govsync.domain.records import APPROVED, REJECTED, Records, StageRecord
+from govsync.domain.stages import StageConfig
 
 DECISIONS = (APPROVE, REJECT)
 STATUS_OF = {APPROVE: APPROVED, REJECT: REJECTED}

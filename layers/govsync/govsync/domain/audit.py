@@ -167,7 +167,7 @@ def verify_states(current: dict[str, str], entries: Iterable[AuditEntry], checke
 
 
 # record fields added after records were first sealed, and their empty value
-ADDED_EMPTY: dict[str, Any] = {"lineage": {}, "lineage_missing": []}
+ADDED_EMPTY: dict[str, Any] = {"lineage": {}, "lineage_missing": [], "review": {}, "approval_reminder": {}}
 
 
 def record_hash(record: StageRecord) -> str:

@@ -54,6 +54,10 @@ OPERATIONAL_FIELDS = (
     "lineage_datasets",
     "lineage_code",
     "lineage_missing",
+    "review_due",
+    "review_state",
+    "last_reviewed_by",
+    "approval_reminders",
 )
 CSV_HEADER = BLOG_ATTRIBUTES + OPERATIONAL_FIELDS
 # record fields the CSV shows through other columns, not as their own (the JSON pack has them whole)
@@ -64,6 +68,8 @@ SUMMARIZED = {
     "registry_decision": ("decided_through", "unauthorized_decision"),
     "gates": ("gates_failed",),
     "lineage": ("lineage_training", "lineage_datasets", "lineage_code"),
+    "review": ("review_due", "review_state", "last_reviewed_by"),
+    "approval_reminder": ("approval_reminders",),
 }
 
 
@@ -101,6 +107,7 @@ def row(view: dict[str, Any]) -> dict[str, Any]:
     approved = [d["by"] for d in view.get("decisions") or [] if d.get("state") == APPLIED]
     decided, gates, lineage = view.get("registry_decision") or {}, view.get("gates") or {}, view.get("lineage") or {}
     run = lineage.get("mlflow_run_id")
+    review, reminder = view.get("review") or {}, view.get("approval_reminder") or {}
     values: dict[str, Any] = {name: view.get(name) for name in CSV_HEADER}
     values.update(
         approved_by=", ".join(approved),
@@ -114,6 +121,8 @@ def row(view: dict[str, Any]) -> dict[str, Any]:
         lineage_training=lineage.get("training_job") or (f"mlflow run {run}" if run else None),
         lineage_datasets=", ".join(d["uri"] for d in lineage.get("datasets") or []),
         lineage_code="@".join(filter(None, (lineage.get("code_repository"), lineage.get("code_commit")))),
+        review_due=review.get("due"), review_state=review.get("state"), last_reviewed_by=review.get("last_by"),
+        approval_reminders=reminder.get("count"),
     )  # fmt: skip
     return {name: _cell(value) for name, value in values.items()}
 

@@ -10,7 +10,10 @@ A notification has one documented shape per type (`docs/notifications/<type>.sch
 - `deployed`: a version went live in a stage's account (a rollback's redeployment too);
 - `rolled-back`: a version was taken off a stage's endpoint in favour of the one before;
 - `metric-alert`: a live endpoint's metrics breach the stage's thresholds (once, while they do);
-- `metric-alert-resolved`: a window within the thresholds again.
+- `metric-alert-resolved`: a window within the thresholds again;
+- `approval-reminder`: a stage has waited for a decision into another period of its tier's SLA;
+- `review-due`: a live model's periodic review comes due (`ReviewNoticeDays` ahead of the date);
+- `review-overdue`: the review's date has passed without a review.
 """
 
 from __future__ import annotations
@@ -30,8 +33,11 @@ DEPLOYED = "deployed"
 ROLLED_BACK = "rolled-back"
 METRIC_ALERT = "metric-alert"
 METRIC_ALERT_RESOLVED = "metric-alert-resolved"
+APPROVAL_REMINDER = "approval-reminder"
+REVIEW_DUE = "review-due"
+REVIEW_OVERDUE = "review-overdue"
 TYPES = (APPROVAL_REQUESTED, UNAUTHORIZED_DECISION, GATE_FAILED, DEPLOYMENT_FAILED, DEPLOYED, ROLLED_BACK,
-         METRIC_ALERT, METRIC_ALERT_RESOLVED)  # fmt: skip
+         METRIC_ALERT, METRIC_ALERT_RESOLVED, APPROVAL_REMINDER, REVIEW_DUE, REVIEW_OVERDUE)  # fmt: skip
 
 # a deployment's status (domain.deployment.DeployState) -> the notification its arrival implies
 _DEPLOYMENT_TYPES = {"live": DEPLOYED, "failed": DEPLOYMENT_FAILED, "refused": DEPLOYMENT_FAILED,
@@ -117,6 +123,27 @@ def _stage_notices(stage: str, facts: Mapping[str, list[Any]]) -> list[tuple[str
             }[kind]
             found.append((kind, summary, detail))
     found.extend(_alert_notices(stage, facts))
+    found.extend(_due_date_notices(stage, facts))
+    return found
+
+
+def _due_date_notices(stage: str, facts: Mapping[str, list[Any]]) -> list[tuple[str, str, dict[str, Any]]]:
+    """A reminder sent (its count went up), a review come due or overdue (its state moved there)."""
+    found: list[tuple[str, str, dict[str, Any]]] = []
+    reminder = _changed(facts, "approval_reminder")
+    if reminder and isinstance(reminder[1], dict) and reminder[1]:
+        sent = reminder[1]
+        hours = int(sent.get("sla_hours") or 0)
+        waited = hours * int(sent.get("count") or 0)
+        detail = {key: sent.get(key) for key in ("since", "count", "sla_hours")}
+        found.append((APPROVAL_REMINDER, f"{stage} has waited over {waited} h for a decision (SLA {hours} h)", detail))
+    review = _changed(facts, "review")
+    if review and isinstance(review[1], dict) and review[1].get("state") in ("due", "overdue"):
+        before, after = review[0] if isinstance(review[0], dict) else {}, review[1]
+        if before.get("state") != after["state"] or before.get("due") != after.get("due"):
+            detail = {key: after.get(key) for key in ("due", "every_days", "last_at", "last_by")}
+            kind, words = (REVIEW_DUE, "is due") if after["state"] == "due" else (REVIEW_OVERDUE, "is overdue")
+            found.append((kind, f"{stage}'s periodic review {words} (due {after.get('due')})", detail))
     return found
 
 

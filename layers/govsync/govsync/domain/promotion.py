@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, replace
 from govsync.domain.deployment import ACTIVE, Action, Deployment, DeployState
 from govsync.domain.gate_results import GateReport
 from govsync.domain.package import PackageSnapshot
-from govsync.domain.records import APPROVED, PENDING, REJECTED, RETIRED, Records, StageConfig, StageRecord
+from govsync.domain.records import APPROVED, PENDING, REJECTED, RETIRED, Records, StageRecord
 from govsync.domain.registry_decisions import Approvers
+from govsync.domain.stages import StageConfig
 from govsync.domain.targets import Target
 
 

@@ -15,6 +15,8 @@ from govsync.domain.governance import DEFAULT_METADATA_KEYS, Governance
 from govsync.domain.lineage import Lineage
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.registry_decisions import RegistryDecision
+from govsync.domain.reviews import Reminder, Review
+from govsync.domain.stages import StageConfig
 
 # Two facts per stage record, neither overwriting the other:
 # the governance decision (`model_status`), which only the registry's decisions set ...
@@ -51,36 +53,6 @@ STAGE_STATUS = {"PendingApproval": PENDING, "Approved": APPROVED, "Rejected": RE
 def deployment_state(deployment: Deployment) -> str | None:
     """The stage's deployment state (`deploying`, `deployed`, ...), or None where nothing was deployed."""
     return _DEPLOYMENT_STATE.get(deployment.status) if deployment.status else None
-
-
-@dataclass(frozen=True, slots=True)
-class StageConfig:
-    """The promotion chain and how ModelLifeCycle stage names map onto it."""
-
-    stages: tuple[str, ...] = ("development", "test", "production")
-    aliases: dict[str, str] = field(default_factory=lambda: {"staging": "test", "prod": "production"})
-    metadata_keys: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_METADATA_KEYS))
-
-    @property
-    def first(self) -> str:
-        return self.stages[0]
-
-    def next_stage(self, stage: str) -> str | None:
-        index = self.stages.index(stage)
-        return self.stages[index + 1] if index + 1 < len(self.stages) else None
-
-    def previous_stage(self, stage: str) -> str | None:
-        index = self.stages.index(stage)
-        return self.stages[index - 1] if index > 0 else None
-
-    def stage_for(self, lifecycle_stage: str) -> str | None:
-        """Configured stage names match case-insensitively; aliases map the rest."""
-        wanted = lifecycle_stage.strip().lower()
-        for stage in self.stages:
-            if stage.lower() == wanted:
-                return stage
-        alias = {k.lower(): v for k, v in self.aliases.items()}.get(wanted)
-        return alias if alias in self.stages else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +98,9 @@ class StageRecord:
     # where the version came from (see domain.lineage), and the expected kinds it does not say
     lineage: Lineage | None = None
     lineage_missing: tuple[str, ...] = ()
+    # live in the last stage: its periodic review (see domain.due_dates); waiting: the reminders sent
+    review: Review | None = None
+    approval_reminder: Reminder | None = None
 
     @property
     def deployment_status(self) -> str | None:
@@ -139,10 +114,9 @@ class StageRecord:
         data["deployment"] = self.deployment.to_json()
         data["decisions"] = [d.to_json() for d in self.decisions]
         data["artifacts"] = [a.to_json() for a in self.artifacts]
-        data["monitoring_alert"] = self.monitoring_alert.to_json() if self.monitoring_alert else {}
-        data["registry_decision"] = self.registry_decision.to_json() if self.registry_decision else {}
-        data["gates"] = self.gates.to_json() if self.gates else {}
-        data["lineage"] = self.lineage.to_json() if self.lineage else {}
+        for name in ("monitoring_alert", "registry_decision", "gates", "lineage", "review", "approval_reminder"):
+            value = getattr(self, name)  # a value object, stored as its JSON ({} when there is none)
+            data[name] = value.to_json() if value else {}
         data["lineage_missing"] = list(self.lineage_missing)
         metrics = self.model_monitoring_metrics
         data["model_monitoring_metrics"] = metrics.to_json() if metrics else {}
@@ -228,22 +202,24 @@ def build_stage_records(
     return records
 
 
+# what our own functions observed and people decided on a stage: the registry's word never replaces it
+OBSERVED = ("deployment", "model_monitoring_metrics", "monitoring_alert", "decisions", "gates", "review",
+            "approval_reminder")  # fmt: skip
+
+
 def _decided(old: StageRecord | None, new: StageRecord) -> StageRecord:
     """A stage the registry names: its decision applies when it is a new one (a repeated one keeps the
     decision recorded since, e.g. `retired`). What our own functions observed (deployment,
     monitoring) and people's decisions stay: a decision never touches the deployment's state."""
     if old is None:
         return new
+    repeated = old.registry_status == new.registry_status
     return replace(
         new,
-        model_status=old.model_status if old.registry_status == new.registry_status else new.model_status,
-        deployment=old.deployment,
-        model_monitoring_metrics=old.model_monitoring_metrics,
-        monitoring_alert=old.monitoring_alert,
-        decisions=old.decisions,
+        **{name: getattr(old, name) for name in OBSERVED},
+        model_status=old.model_status if repeated else new.model_status,
         # a repeated decision keeps who made it; a new one is judged by `attribution.attribute`
-        registry_decision=old.registry_decision if old.registry_status == new.registry_status else None,
-        gates=old.gates,
+        registry_decision=old.registry_decision if repeated else None,
     )
 
 

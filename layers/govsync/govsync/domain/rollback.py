@@ -7,7 +7,8 @@ from dataclasses import replace
 
 from govsync.domain.deployment import Action, Deployment, DeployState, Rollback, RollbackState
 from govsync.domain.promotion import Planning, stages_now_in
-from govsync.domain.records import APPROVED, PENDING, REJECTED, StageConfig, StageRecord
+from govsync.domain.records import APPROVED, PENDING, REJECTED, StageRecord
+from govsync.domain.stages import StageConfig
 from govsync.domain.targets import Target
 
 # Decisions a rollback target may have in its stage: any but rejected (the deploy function re-reads

@@ -21,8 +21,9 @@ from govsync.domain.approvals import ApprovalRules
 from govsync.domain.approvals import risk_tier as tier_named  # `risk_tier` names the rule module here
 from govsync.domain.gate_results import GateOutcome, GateReport, GateResult
 from govsync.domain.package import PackageSnapshot
-from govsync.domain.records import StageConfig, StageRecord
+from govsync.domain.records import StageRecord
 from govsync.domain.registry_decisions import Approvers
+from govsync.domain.stages import StageConfig
 from govsync.gates.policy import Policy
 
 

@@ -13,10 +13,12 @@ from typing import Any
 from govsync.domain import approvals
 from govsync.domain.approvals import ApprovalRules, Ask, Verdict
 from govsync.domain.decisions import COLLECTED, FAILED, SENT
+from govsync.domain.due_dates import Cadence, waiting_since
 from govsync.domain.errors import GovsyncError, Refused
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.people import DECIDE, Person
-from govsync.domain.records import APPROVAL_STATUS, PENDING, STAGE_STATUS, Records, StageConfig, StageRecord
+from govsync.domain.records import APPROVAL_STATUS, PENDING, STAGE_STATUS, Records, StageRecord
+from govsync.domain.stages import StageConfig
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.ports import RegistryDecisions, Store
 from govsync.services.updates import Audit, update_records
@@ -51,6 +53,7 @@ class Decisions:
     registry: RegistryDecisions
     clock: Callable[[], datetime]
     new_id: Callable[[], str] = field(default=lambda: uuid.uuid4().hex)
+    cadence: Cadence = field(default_factory=Cadence)
 
     def decide(
         self,
@@ -161,7 +164,7 @@ class Decisions:
         return rows
 
     def _pending_row(self, record: StageRecord, now: datetime, rules: ApprovalRules) -> dict[str, Any]:
-        since = _waiting_since(record)
+        since = waiting_since(record)
         collected = approvals.approvals(record)
         try:
             waited = max(0, int((now - datetime.fromisoformat(since)).total_seconds()))
@@ -179,6 +182,9 @@ class Decisions:
             "deployment_status": record.deployment_status,
             "waiting_since": since,
             "waited_seconds": waited,
+            # past its risk tier's SLA (the reminders' period): the dashboard's "approvals overdue"
+            "sla_hours": (sla := self.cadence.sla(record.model_risk)),
+            "overdue": waited is not None and waited > sla * 3600,
             "approvals": [{"by": d.by, "at": d.at, "comment": d.comment} for d in collected],
             "approvals_collected": len(collected),
             "approvals_required": rules.required(record.model_stage, record.model_risk),
@@ -193,9 +199,3 @@ def registry_decision(pkg: PackageSnapshot, stage: str, config: StageConfig) -> 
     if pkg.lifecycle is not None and config.stage_for(pkg.lifecycle.stage) == stage:
         return STAGE_STATUS.get(pkg.lifecycle.stage_status)
     return None
-
-
-def _waiting_since(record: StageRecord) -> str:
-    """When the stage began to wait: its deployment's request (promoted into it), else the registry's last
-    change of the version."""
-    return record.deployment.requested_at or record.registry_last_modified

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from govsync.domain.deployment import DeployState, superseded
+from govsync.domain.due_dates import schedule_review
 from govsync.domain.endpoint_events import EndpointChange, check_endpoint_event, records_after_change
 from govsync.domain.events import EventPolicy
 from govsync.domain.records import STATUSES, StageRecord
@@ -53,9 +54,7 @@ class DeploymentStatus(Consumer):
                            endpoint_status=change.status)  # fmt: skip
 
         audit = Audit(change.event_id, ACTOR, f"endpoint-{change.status.lower()}", self.now())
-        after = update_records(
-            self.store, change.group, change.version, lambda records: records_after_change(records, change), audit
-        )
+        after = update_records(self.store, change.group, change.version, lambda r: self._after(r, change), audit)
         if after is None:
             logger.info("endpoint event changes nothing", endpoint_name=change.endpoint_name)
             return Outcome.IGNORED
@@ -67,6 +66,14 @@ class DeploymentStatus(Consumer):
         if record.deployment.status is DeployState.LIVE:
             self._supersede(change, record.deployment.previous_version)
         return Outcome.UPDATED
+
+    def _after(self, records: dict[str, StageRecord], change: EndpointChange) -> dict[str, StageRecord] | None:
+        """The records after the endpoint's change; live in the last stage, with its first review scheduled."""
+        after = records_after_change(records, change)
+        final = self.settings.stages[-1]
+        if after is None or change.stage != final:
+            return after
+        return {**after, final: schedule_review(after[final], self.settings.cadence, final, self.clock())}
 
     def _supersede(self, change: EndpointChange, previous: int | None) -> None:
         replaced = Replacement(change.endpoint_name, previous, change.version)

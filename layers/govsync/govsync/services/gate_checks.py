@@ -14,8 +14,9 @@ from govsync.domain.arns import PackageArn
 from govsync.domain.errors import ConfigurationProblem, GovsyncError, Refused
 from govsync.domain.gate_results import GateReport
 from govsync.domain.package import PackageSnapshot
-from govsync.domain.records import APPROVED, StageConfig, StageRecord
+from govsync.domain.records import APPROVED, StageRecord
 from govsync.domain.registry_decisions import Approvers
+from govsync.domain.stages import StageConfig
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.ports import RegistryDecisions, Store
 

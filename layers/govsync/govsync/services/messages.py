@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from govsync.domain.errors import ConfigurationProblem, RejectedEvent, is_retryable
 from govsync.domain.events import EventEnvelope, rejection_reason
-from govsync.domain.records import StageConfig
+from govsync.domain.stages import StageConfig
 from govsync.domain.targets import Target
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.ports import DeadLetter, Store, utc_now

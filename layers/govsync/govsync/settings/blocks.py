@@ -13,8 +13,8 @@ from pydantic import field_validator, model_validator
 from govsync.domain.artifacts import BUCKET_NAME
 from govsync.domain.events import ACCOUNT_ID, REGION, EventPolicy
 from govsync.domain.governance import DEFAULT_METADATA_KEYS
-from govsync.domain.records import StageConfig
 from govsync.domain.registrations import parse_dev_accounts
+from govsync.domain.stages import StageConfig
 from govsync.domain.targets import StageTarget, Target, resolve_targets, role_arn
 from govsync.settings.declare import SettingsModel, check_each, setting
 

@@ -210,11 +210,8 @@ class WorkQueue(Queued):
 
 
 class Dashboard(Common):
-    """The dashboard: when a waiting decision is overdue, and how people sign in."""
+    """The dashboard: how people sign in."""
 
-    review_days: int = setting(
-        "GOVSYNC_REVIEW_DAYS", "a decision waiting longer counts as an overdue review", 7, ge=1, le=365
-    )
     user_pool_client_id: str = setting(
         "GOVSYNC_USER_POOL_CLIENT_ID", "the app client the dashboard signs in with", "", pattern=r"^[\w+]{0,128}$"
     )

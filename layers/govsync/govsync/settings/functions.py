@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from govsync.domain.events import EventPolicy
-from govsync.settings.blocks import EventSources, QueueConsumer, Registrations
+from govsync.settings.blocks import EventSources, QueueConsumer, Registrations, Targets
 from govsync.settings.capabilities import (
     Approvals,
     Copies,
@@ -19,6 +19,7 @@ from govsync.settings.capabilities import (
     WorkQueue,
 )
 from govsync.settings.declare import SettingsModel
+from govsync.settings.due_dates import DueDateRules
 from govsync.settings.evidence import Anchoring, AnchorReading, LineageSources, Notifying
 
 
@@ -37,8 +38,9 @@ class DeploySettings(QueueConsumer, Gates, Notifying):
     """DeployFunction: pass the policy gates, then kick a stage's strategy in the stage's account."""
 
 
-class StatusSettings(QueueConsumer, EventSources, Notifying):
-    """DeploymentStatusFunction: endpoint events from the stage accounts onto the records."""
+class StatusSettings(QueueConsumer, EventSources, DueDateRules, Notifying):
+    """DeploymentStatusFunction: endpoint events from the stage accounts onto the records (a model live in
+    the last stage is given its first review's date)."""
 
     @property
     def deploy_policy(self) -> EventPolicy:
@@ -52,8 +54,13 @@ class MetricsSettings(QueueConsumer, MonitoringThresholds, MetricsCollection, Wo
     """MetricsAggregatorFunction: live endpoints' metrics, held to their stage's thresholds."""
 
 
-class ApiSettings(Gates, UseCaseStages, MonitoringThresholds, Dashboard, AnchorReading):
-    """GovernanceApiFunction: people's decisions, the records, the exports, the dashboard."""
+class ApiSettings(Gates, UseCaseStages, MonitoringThresholds, Dashboard, AnchorReading, DueDateRules):
+    """GovernanceApiFunction: people's decisions and reviews, the records, the exports, the dashboard."""
+
+
+class DueDatesSettings(Targets, DueDateRules, Notifying):
+    """DueDatesFunction: approvals waiting past their SLA reminded, live models' reviews marked due, on its
+    schedule."""
 
 
 class AnchorSettings(Anchoring):
@@ -69,6 +76,7 @@ FUNCTION_SETTINGS: dict[str, type[SettingsModel]] = {
     "MetricsAggregatorFunction": MetricsSettings,
     "GovernanceApiFunction": ApiSettings,
     "AuditAnchorFunction": AnchorSettings,
+    "DueDatesFunction": DueDatesSettings,
 }
 
 

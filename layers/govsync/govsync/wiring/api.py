@@ -6,6 +6,7 @@ from govsync.adapters.anchor_bucket import AnchorBucket
 from govsync.adapters.cognito import CognitoUsers
 from govsync.adapters.registry import SageMakerRegistry
 from govsync.services.decisions import Decisions
+from govsync.services.due_dates import Reviews
 from govsync.services.export import Exporter
 from govsync.services.gate_checks import GateQueries
 from govsync.services.ports import utc_now
@@ -15,14 +16,21 @@ from govsync.wiring.gates import gate_checks
 from govsync.wiring.store import governance_store
 from govsync.wiring.use_cases import use_case_lifecycle
 
-__all__ = ["decider_mfa", "decisions", "exporter", "gate_queries", "governance_store", "use_case_lifecycle"]
+__all__ = ["decider_mfa", "decisions", "exporter", "gate_queries", "governance_store", "reviews", "use_case_lifecycle"]
 
 
 @built_once
 def decisions() -> Decisions:
-    return Decisions(
-        settings=settings_for(ApiSettings), store=governance_store(), registry=SageMakerRegistry(), clock=utc_now
-    )
+    settings = settings_for(ApiSettings)
+    return Decisions(settings=settings, store=governance_store(), registry=SageMakerRegistry(), clock=utc_now,
+                     cadence=settings.cadence)  # fmt: skip
+
+
+@built_once
+def reviews() -> Reviews:
+    settings = settings_for(ApiSettings)
+    return Reviews(settings.cadence, settings.stages, governance_store(), SageMakerRegistry(), settings.region,
+                   settings.identity_map, utc_now)  # fmt: skip
 
 
 @built_once

@@ -53,13 +53,16 @@ export async function inventoryView(main, ctx) {
   const [records, pending] = await Promise.all([ctx.api.all("records?limit=500", "records"), ctx.refreshPending()]);
   const rows = versions(records);
   const last = stages.at(-1);
-  const overdueAfter = ctx.config.review_days * 86400;
-  const overdue = (pending || []).filter((p) => (p.waited_seconds || 0) > overdueAfter).length;
+  const overdue = (pending || []).filter((p) => p.overdue).length;
+  const reviews = (state) => rows.filter((r) => stageState(r.stages[last]) === "live"
+    && r.stages[last].review && r.stages[last].review.state === state).length;
   const counts = h("section", { class: "counts", "aria-label": "Counts" },
     counter(`live in ${last}`, rows.filter((r) => stageState(r.stages[last]) === "live").length, "count-live"),
     counter("awaiting approval", (pending || []).length, "count-pending"),
     counter("with alerts", rows.filter((r) => r.alerts.length).length, "count-alerts"),
-    counter("approvals overdue", overdue, "count-overdue", `waiting over ${ctx.config.review_days} days`));
+    counter("approvals overdue", overdue, "count-overdue", "waiting past their risk tier's SLA"),
+    counter("reviews due", reviews("due"), "count-reviews-due", `periodic reviews of live ${last} models`),
+    counter("reviews overdue", reviews("overdue"), "count-reviews-overdue", "past their review date"));
 
   const search = h("input", { type: "search", id: "filter-search", name: "search", placeholder: "group, owner, use case…" });
   const filters = h("form", { class: "filters", role: "search", "aria-label": "Filter the inventory" },

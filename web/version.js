@@ -5,6 +5,7 @@
 
 import { lineChart } from "./chart.js";
 import { chip, h, message, time } from "./dom.js";
+import { reviewSection } from "./review.js";
 
 const DECIMALS = (digits) => (v) => Number(v).toLocaleString("en", { maximumFractionDigits: digits });
 const CHARTS = [
@@ -68,6 +69,16 @@ function happened(entry) {
     }
     case "monitoring-metrics":
       return null;
+    case "review-schedule": {
+      const review = after("review");
+      return review && review.state !== "scheduled" ? `${stage} periodic review ${review.state} (due ${time(review.due)})` : null;
+    }
+    case "approval-reminder":
+      return `approvers reminded: ${stage} has waited past its SLA (${(after("approval_reminder") || {}).count}×)`;
+    case "review": {
+      const review = after("review") || {};
+      return `${stage} reviewed: “${review.last_comment || ""}”; next review due ${time(review.due)}`;
+    }
     default: {
       const d = after("deployment");
       if (entry.action.startsWith("endpoint-") && d) {
@@ -229,6 +240,7 @@ export async function versionView(main, ctx) {
     const [version, audit, now] = await Promise.all([ctx.api.get(base), ctx.api.get(`${base}/audit`),
       ctx.api.get(`${base}/gates`).catch(() => null)]);
     const first = Object.values(version.stages)[0];
+    const reviewed = reviewSection(ctx, version, draw);
     const head = h("header", { class: "version-head" },
       h("h1", {}, `${group} v${number}`),
       h("p", { class: "chips", id: "stage-chips" }, ctx.config.stages.map((stage) => chip(stage, version.stages[stage]))),
@@ -240,6 +252,7 @@ export async function versionView(main, ctx) {
     ctx.show(head, ...alertsOf(version), ...unauthorizedOf(version), ...blockedOf(version),
       section("Timeline", "timeline-section", timeline(audit.entries)),
       section("Policy gates", "gates-section", ...gates(version, now)),
+      ...(reviewed ? [section("Periodic review", "review-section", ...reviewed)] : []),
       section("Monitoring", "monitoring", ...(await monitoring(ctx, group, version))),
       section("Deployments", "deployment-section", deployments(version)),
       section("Governance attributes", "attributes-section", attributes(version)),

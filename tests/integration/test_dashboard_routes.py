@@ -65,8 +65,8 @@ def test_the_bare_address_redirects_to_the_page_within_the_apis_stage(stack):
 def test_the_settings_say_where_to_sign_in_and_hold_no_secret(stack):
     status, config, _ = public(stack, "/dashboard/config.json")
     assert status == 200
-    assert config["stages"] == ["development", "test", "production"] and config["review_days"] == 7
-    assert set(config) == {"cognito", "stages", "review_days"}
+    assert config["stages"] == ["development", "test", "production"]
+    assert set(config) == {"cognito", "stages"}
     assert config["cognito"] == {"endpoint": "https://cognito-idp.us-east-1.amazonaws.com/", "region": "us-east-1",
                                  "client_id": APP_CLIENT}  # fmt: skip
 

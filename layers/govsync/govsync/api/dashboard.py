@@ -1,5 +1,5 @@
 """The dashboard's static page, script and style, served by the API itself (docs/dashboard.md says
-why), and the page's settings (`config.json`): where to sign in and what counts as overdue.
+why), and the page's settings (`config.json`): where to sign in and the stages.
 
 These routes are public (API Gateway's `Authorizer: NONE`): they hold no data, and every call the page
 makes carries the user's ID token to the authenticated routes. Assets are files of `govsync/web`

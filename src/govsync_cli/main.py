@@ -28,6 +28,7 @@ from govsync_cli.base import (
     version_number,
 )
 from govsync_cli.decide import add_commands as add_decision_commands
+from govsync_cli.due_dates import add_due_date_commands
 from govsync_cli.evidence import cmd_audit_anchor, cmd_audit_verify_pack
 from govsync_cli.groups import add_commands as add_group_commands
 from govsync_cli.jobs import cmd_reconcile, cmd_schedule_list, cmd_schedule_run
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_group_commands(commands)
     add_register_command(commands)
     add_lineage_command(commands)
+    add_due_date_commands(commands)
 
     for plugin in plugins.each():
         plugin.register(commands)

@@ -103,9 +103,11 @@ SAMPLE_PATHS = {
     "/lineage": ("/lineage?commit=3f2a9c1d4e5b6a7f8091a2b3c4d5e6f708192a3b", None),
     "/models/{group}/versions/{version}/metrics": (f"/models/{GROUP}/versions/1/metrics?stage=test", None),
     "/models/{group}/versions/{version}/gates": (f"/models/{GROUP}/versions/1/gates", None),
+    "/models/{group}/versions/{version}/reviews": (f"/models/{GROUP}/versions/1/reviews", {"comment": "fine"}),
 }  # fmt: skip
 PERMISSION_OF = {
     ("POST", "/models/{group}/versions/{version}/stages/{stage}/decisions"): "decide",
+    ("POST", "/models/{group}/versions/{version}/reviews"): "decide",
     ("POST", "/usecases"): "manage-use-cases",
     ("POST", "/usecases/{use_case_id}/decisions"): "manage-use-cases",
     ("GET", "/export"): "export",

@@ -402,8 +402,13 @@ def test_anchors_are_write_once_under_compliance_lock_and_no_role_deletes_from_t
 
 def test_only_the_notifying_functions_read_the_webhook_secret_and_publish_notifications():
     template = load("template.yaml")
-    notifying = {"RegistrySyncRole", "DeployFunctionRole", "DeploymentStatusRole", "MetricsAggregatorRole",
-                 "DueDatesRole"}
+    notifying = {
+        "RegistrySyncRole",
+        "DeployFunctionRole",
+        "DeploymentStatusRole",
+        "MetricsAggregatorRole",
+        "DueDatesRole",
+    }
     readers, publishers = set(), set()
     for name, resource in of_type(template, "AWS::IAM::Role").items():
         for statement in statements(resource):

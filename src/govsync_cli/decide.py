@@ -163,6 +163,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@refusals_exit
+def cmd_retire(args: argparse.Namespace) -> int:
+    wiring = _services(args)
+    result = wiring.retirements().retire(_me(), args.group, args.version, args.stage, args.comment)
+    retired = result["retirement"]
+    waits = "its teardown is asked of the deploy function" if retired["teardown"] == "requested" else retired["result"]
+    emit(args, result, f"{args.group} v{args.version} {args.stage} retired by {retired['by']}: {waits}")
+    return EXIT_OK
+
+
 def add_commands(commands: Any, usecases: Any) -> None:
     for decision, verb in (("approve", "approve"), ("reject", "reject")):
         p = subcommand(
@@ -177,6 +187,12 @@ def add_commands(commands: Any, usecases: Any) -> None:
         p.add_argument("--comment", required=True, help="why: kept on the record, its audit entry and the registry")
         p.add_argument("--if-match", help="the record's registry_last_modified: refuse if the package changed since")
         p.add_argument("--verbose", action="store_true", help="the service's own log lines too")
+    p = subcommand(commands, "retire", "retire a stage of a model version (as you): its endpoint is torn down in the "
+                   "stage's account while it still serves the version", cmd_retire)  # fmt: skip
+    p.add_argument("group"), p.add_argument("version", type=version_number)
+    p.add_argument("--stage", required=True, help="the stage retired (the stack's StageNames)")
+    p.add_argument("--comment", required=True, help="why: kept on the record and its audit entry")
+    p.add_argument("--verbose", action="store_true", help="the service's own log lines too")
     p = subcommand(commands, "pending", "stage records awaiting a decision, oldest first", cmd_pending)
     p.add_argument("--verbose", action="store_true", help="the service's own log lines too")
     p = subcommand(

@@ -104,10 +104,13 @@ SAMPLE_PATHS = {
     "/models/{group}/versions/{version}/metrics": (f"/models/{GROUP}/versions/1/metrics?stage=test", None),
     "/models/{group}/versions/{version}/gates": (f"/models/{GROUP}/versions/1/gates", None),
     "/models/{group}/versions/{version}/reviews": (f"/models/{GROUP}/versions/1/reviews", {"comment": "fine"}),
+    "/models/{group}/versions/{version}/stages/{stage}/retirement": (
+        f"/models/{GROUP}/versions/1/stages/nosuch/retirement", {"comment": "gone"}),
 }  # fmt: skip
 PERMISSION_OF = {
     ("POST", "/models/{group}/versions/{version}/stages/{stage}/decisions"): "decide",
     ("POST", "/models/{group}/versions/{version}/reviews"): "decide",
+    ("POST", "/models/{group}/versions/{version}/stages/{stage}/retirement"): "decide",
     ("POST", "/usecases"): "manage-use-cases",
     ("POST", "/usecases/{use_case_id}/decisions"): "manage-use-cases",
     ("GET", "/export"): "export",

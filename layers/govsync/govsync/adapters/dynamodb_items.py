@@ -52,9 +52,9 @@ from govsync.domain.deployment import Deployment, DeployState
 from govsync.domain.endpoint_metrics import EndpointMetrics, MonitoringAlert
 from govsync.domain.gate_results import GateReport
 from govsync.domain.lineage import Lineage
+from govsync.domain.record_facts import Reminder, Retirement, Review
 from govsync.domain.records import StageRecord
 from govsync.domain.registry_decisions import RegistryDecision
-from govsync.domain.reviews import Reminder, Review
 from govsync.domain.usecases import Counted, ModelTally, UseCase, counted
 
 HEAD_SK = "V#HEAD"
@@ -197,6 +197,7 @@ class StageRecordItem(GovernanceItem, discriminator="stage"):
         values["lineage_missing"] = tuple(values["lineage_missing"] or ())
         values["review"] = Review.from_json(values["review"])
         values["approval_reminder"] = Reminder.from_json(values["approval_reminder"])
+        values["retirement"] = Retirement.from_json(values["retirement"])
         values["model_monitoring_metrics"] = EndpointMetrics.from_json(values["model_monitoring_metrics"])
         values["model_validation_metrics"] = dict(values["model_validation_metrics"] or {})
         return StageRecord(**values)

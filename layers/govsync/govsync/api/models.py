@@ -38,6 +38,10 @@ class ReviewDecision(_Commented):
     """A periodic review of a live model: what the reviewer found (no other field)."""
 
 
+class RetirementRequest(_Commented):
+    """A stage taken out of service: why (no other field)."""
+
+
 class UseCaseDecision(_Commented):
     decision: Literal["advance", "reject"]
     # the stage the person decided on: a decision sent again after the use case moved is refused (409)

@@ -33,7 +33,7 @@ from govsync.api.access import (
     requires,
     with_security_headers,
 )
-from govsync.api.models import GROUP_NAME, USE_CASE_ID, ReviewDecision, StageDecision
+from govsync.api.models import GROUP_NAME, USE_CASE_ID, RetirementRequest, ReviewDecision, StageDecision
 from govsync.domain.errors import Refused
 from govsync.domain.export import BLOG_ATTRIBUTES
 from govsync.domain.people import DECIDE, EXPORT, PERMISSIONS, READ
@@ -242,6 +242,17 @@ def decide_stage(
 )
 def review_version(group: Group, version: Version, body: ReviewDecision) -> dict[str, Any]:
     return wiring.reviews().review(caller(app), group, version, body.comment)
+
+
+@app.post(
+    "/models/<group>/versions/<version>/stages/<stage>/retirement",
+    middlewares=[requires(DECIDE), decides_with_mfa],
+    summary="Retire a stage of a version: its endpoint torn down in the stage's account while it serves the version",
+    responses={202: {"description": "Retired; the teardown is asked of the deploy function (the record follows)"}},
+)
+def retire_stage(group: Group, version: Version, stage: Stage, body: RetirementRequest) -> Response[dict[str, Any]]:
+    result = wiring.retirements().retire(caller(app), group, version, stage, body.comment)
+    return Response(status_code=HTTPStatus.ACCEPTED, content_type=content_types.APPLICATION_JSON, body=result)
 
 
 # ---------------------------------------------------------------------------------------- evidence

@@ -167,7 +167,13 @@ def verify_states(current: dict[str, str], entries: Iterable[AuditEntry], checke
 
 
 # record fields added after records were first sealed, and their empty value
-ADDED_EMPTY: dict[str, Any] = {"lineage": {}, "lineage_missing": [], "review": {}, "approval_reminder": {}}
+ADDED_EMPTY: dict[str, Any] = {
+    "lineage": {},
+    "lineage_missing": [],
+    "review": {},
+    "approval_reminder": {},
+    "retirement": {},
+}
 
 
 def record_hash(record: StageRecord) -> str:

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from govsync.domain.deployment import Action, DeployState, RollbackState
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import rejection_reason
+from govsync.domain.record_facts import Teardown
 from govsync.domain.records import StageRecord
+
+
+class Outcome(StrEnum):
+    """What the deploy function made of one request."""
+
+    KICKED = "kicked"
+    SKIPPED = "skipped"
+    REFUSED = "refused"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled_back"
+    NO_ROLLBACK = "no_rollback"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"
+    RETIRED = "retired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +64,14 @@ def open_requests(records: dict[str, StageRecord], message_id: str | None = None
         ):
             requests.append(DeployRequest(Action.ROLLBACK, record.model_group, record.model_version, stage,
                                           rollback.requested_by_event or ""))  # fmt: skip
+        retirement = record.retirement
+        if (
+            retirement is not None
+            and retirement.teardown is Teardown.REQUESTED
+            and message_id in (None, retirement.requested_by_message)
+        ):
+            requests.append(DeployRequest(Action.RETIRE, record.model_group, record.model_version, stage,
+                                          retirement.requested_by_event or ""))  # fmt: skip
     return requests
 
 

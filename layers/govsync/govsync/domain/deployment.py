@@ -36,6 +36,7 @@ class DeployState(StrEnum):
     BLOCKED = "blocked"  # a policy gate failed (the stage record's `gates` says which, and why)
     SUPERSEDED = "superseded"
     ROLLED_BACK = "rolled_back"
+    RETIRED = "retired"  # the version retired and its endpoint torn down (domain.retirement)
 
 
 class RollbackState(StrEnum):
@@ -48,6 +49,7 @@ class RollbackState(StrEnum):
 class Action(StrEnum):
     PROMOTE = "promote"
     ROLLBACK = "rollback"
+    RETIRE = "retire"  # tear down what a retired version serves (domain.retirement)
 
 
 ACTIVE = frozenset({DeployState.REQUESTED, DeployState.KICKED, DeployState.LIVE})

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 
 from govsync.domain.approvals import risk_tier
 from govsync.domain.deployment import DeployState
+from govsync.domain.record_facts import DUE, OVERDUE, SCHEDULED, Reminder, Review
 from govsync.domain.records import PENDING, StageRecord
-from govsync.domain.reviews import DUE, OVERDUE, SCHEDULED, Reminder, Review
 
 DEFAULT_REVIEW_DAYS: dict[str, int] = {"high": 90, "medium": 180, "low": 365}
 DEFAULT_SLA_HOURS: dict[str, int] = {"high": 24, "medium": 72, "low": 168}

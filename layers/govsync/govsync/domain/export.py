@@ -58,6 +58,8 @@ OPERATIONAL_FIELDS = (
     "review_state",
     "last_reviewed_by",
     "approval_reminders",
+    "retired_by",
+    "teardown",
 )
 CSV_HEADER = BLOG_ATTRIBUTES + OPERATIONAL_FIELDS
 # record fields the CSV shows through other columns, not as their own (the JSON pack has them whole)
@@ -70,6 +72,7 @@ SUMMARIZED = {
     "lineage": ("lineage_training", "lineage_datasets", "lineage_code"),
     "review": ("review_due", "review_state", "last_reviewed_by"),
     "approval_reminder": ("approval_reminders",),
+    "retirement": ("retired_by", "teardown"),
 }
 
 
@@ -107,7 +110,11 @@ def row(view: dict[str, Any]) -> dict[str, Any]:
     approved = [d["by"] for d in view.get("decisions") or [] if d.get("state") == APPLIED]
     decided, gates, lineage = view.get("registry_decision") or {}, view.get("gates") or {}, view.get("lineage") or {}
     run = lineage.get("mlflow_run_id")
-    review, reminder = view.get("review") or {}, view.get("approval_reminder") or {}
+    review, reminder, retired = (
+        view.get("review") or {},
+        view.get("approval_reminder") or {},
+        view.get("retirement") or {},
+    )
     values: dict[str, Any] = {name: view.get(name) for name in CSV_HEADER}
     values.update(
         approved_by=", ".join(approved),
@@ -122,7 +129,8 @@ def row(view: dict[str, Any]) -> dict[str, Any]:
         lineage_datasets=", ".join(d["uri"] for d in lineage.get("datasets") or []),
         lineage_code="@".join(filter(None, (lineage.get("code_repository"), lineage.get("code_commit")))),
         review_due=review.get("due"), review_state=review.get("state"), last_reviewed_by=review.get("last_by"),
-        approval_reminders=reminder.get("count"),
+        approval_reminders=reminder.get("count"), retired_by=retired.get("by"),
+        teardown=": ".join(filter(None, (retired.get("teardown"), retired.get("result")))),
     )  # fmt: skip
     return {name: _cell(value) for name, value in values.items()}
 

@@ -13,7 +13,9 @@ A notification has one documented shape per type (`docs/notifications/<type>.sch
 - `metric-alert-resolved`: a window within the thresholds again;
 - `approval-reminder`: a stage has waited for a decision into another period of its tier's SLA;
 - `review-due`: a live model's periodic review comes due (`ReviewNoticeDays` ahead of the date);
-- `review-overdue`: the review's date has passed without a review.
+- `review-overdue`: the review's date has passed without a review;
+- `retired`: a retired stage's teardown is done (its endpoint deleted, or found serving another version,
+  or nothing deployed), with who retired it, why and what became of the endpoint.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ METRIC_ALERT_RESOLVED = "metric-alert-resolved"
 APPROVAL_REMINDER = "approval-reminder"
 REVIEW_DUE = "review-due"
 REVIEW_OVERDUE = "review-overdue"
+RETIRED = "retired"
 TYPES = (APPROVAL_REQUESTED, UNAUTHORIZED_DECISION, GATE_FAILED, DEPLOYMENT_FAILED, DEPLOYED, ROLLED_BACK,
-         METRIC_ALERT, METRIC_ALERT_RESOLVED, APPROVAL_REMINDER, REVIEW_DUE, REVIEW_OVERDUE)  # fmt: skip
+         METRIC_ALERT, METRIC_ALERT_RESOLVED, APPROVAL_REMINDER, REVIEW_DUE, REVIEW_OVERDUE, RETIRED)  # fmt: skip
 
 # a deployment's status (domain.deployment.DeployState) -> the notification its arrival implies
 _DEPLOYMENT_TYPES = {"live": DEPLOYED, "failed": DEPLOYMENT_FAILED, "refused": DEPLOYMENT_FAILED,
@@ -144,6 +147,13 @@ def _due_date_notices(stage: str, facts: Mapping[str, list[Any]]) -> list[tuple[
             detail = {key: after.get(key) for key in ("due", "every_days", "last_at", "last_by")}
             kind, words = (REVIEW_DUE, "is due") if after["state"] == "due" else (REVIEW_OVERDUE, "is overdue")
             found.append((kind, f"{stage}'s periodic review {words} (due {after.get('due')})", detail))
+    retired = _changed(facts, "retirement")
+    if retired and isinstance(retired[1], dict) and retired[1].get("teardown") not in (None, "requested"):
+        before = retired[0] if isinstance(retired[0], dict) else {}
+        if before.get("teardown") in (None, "requested"):
+            done = retired[1]
+            detail = {key: done.get(key) for key in ("by", "door", "comment", "teardown", "result", "endpoint_name")}
+            found.append((RETIRED, f"{stage} retired by {done.get('by')}: {done.get('result')}", detail))
     return found
 
 

@@ -14,8 +14,8 @@ from govsync.domain.gate_results import GateReport
 from govsync.domain.governance import DEFAULT_METADATA_KEYS, Governance
 from govsync.domain.lineage import Lineage
 from govsync.domain.package import PackageSnapshot
+from govsync.domain.record_facts import Reminder, Retirement, Review
 from govsync.domain.registry_decisions import RegistryDecision
-from govsync.domain.reviews import Reminder, Review
 from govsync.domain.stages import StageConfig
 
 # Two facts per stage record, neither overwriting the other:
@@ -33,7 +33,8 @@ DEPLOY_FAILED = "deploy_failed"
 BLOCKED = "blocked"
 ROLLED_BACK = "rolled_back"
 SUPERSEDED = "superseded"
-DEPLOYMENT_STATES = (DEPLOYING, DEPLOYED, DEPLOY_FAILED, BLOCKED, ROLLED_BACK, SUPERSEDED)
+TORN_DOWN = "retired"  # retired and its endpoint deleted (domain.retirement)
+DEPLOYMENT_STATES = (DEPLOYING, DEPLOYED, DEPLOY_FAILED, BLOCKED, ROLLED_BACK, SUPERSEDED, TORN_DOWN)
 # deployment.status -> deployment_status
 _DEPLOYMENT_STATE = {
     DeployState.REQUESTED: DEPLOYING,
@@ -44,6 +45,7 @@ _DEPLOYMENT_STATE = {
     DeployState.BLOCKED: BLOCKED,
     DeployState.ROLLED_BACK: ROLLED_BACK,
     DeployState.SUPERSEDED: SUPERSEDED,
+    DeployState.RETIRED: TORN_DOWN,
 }
 
 APPROVAL_STATUS = {"PendingManualApproval": PENDING, "Approved": APPROVED, "Rejected": REJECTED}
@@ -101,6 +103,8 @@ class StageRecord:
     # live in the last stage: its periodic review (see domain.due_dates); waiting: the reminders sent
     review: Review | None = None
     approval_reminder: Reminder | None = None
+    # retired: who, when, why, and what became of its deployment (see domain.retirement)
+    retirement: Retirement | None = None
 
     @property
     def deployment_status(self) -> str | None:
@@ -114,7 +118,8 @@ class StageRecord:
         data["deployment"] = self.deployment.to_json()
         data["decisions"] = [d.to_json() for d in self.decisions]
         data["artifacts"] = [a.to_json() for a in self.artifacts]
-        for name in ("monitoring_alert", "registry_decision", "gates", "lineage", "review", "approval_reminder"):
+        for name in ("monitoring_alert", "registry_decision", "gates", "lineage", "review", "approval_reminder",
+                     "retirement"):  # fmt: skip
             value = getattr(self, name)  # a value object, stored as its JSON ({} when there is none)
             data[name] = value.to_json() if value else {}
         data["lineage_missing"] = list(self.lineage_missing)
@@ -204,7 +209,7 @@ def build_stage_records(
 
 # what our own functions observed and people decided on a stage: the registry's word never replaces it
 OBSERVED = ("deployment", "model_monitoring_metrics", "monitoring_alert", "decisions", "gates", "review",
-            "approval_reminder")  # fmt: skip
+            "approval_reminder", "retirement")  # fmt: skip
 
 
 def _decided(old: StageRecord | None, new: StageRecord) -> StageRecord:

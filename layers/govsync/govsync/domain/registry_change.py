@@ -12,6 +12,7 @@ from govsync.domain.lineage import Lineage
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.promotion import Planning, plan_promotions
 from govsync.domain.records import Artifacts, Records, build_stage_records, merge_records
+from govsync.domain.retirement import archived, retire_archived
 from govsync.domain.rollback import plan_rollbacks
 from govsync.domain.version_state import VersionState
 
@@ -47,6 +48,9 @@ def records_after(
     the decision when it came through govsync (None: the registry's own actor). `lineage`: what the
     version's lineage says and the expected kinds it lacks."""
     implied = build_stage_records(pkg, governance, plan.config, artifacts, *lineage)
+    if archived(pkg):  # every stage retired: like a rejection, always honoured (it puts nothing in service)
+        merged = merge_records(before, implied)
+        return retire_archived(merged, pkg, at=plan.now, event_id=plan.event_id, message_id=plan.message_id), None
     # who decided comes first: an approval that counts for nothing promotes nothing
     after, person = attribute(before, merge_records(before, implied), plan.pkg, plan.approvers, frozenset(implied))
     return plan_rollbacks(before, plan_promotions(before, after, plan), plan), person

@@ -73,6 +73,15 @@ def decided(use_case: UseCase, decision: str, comment: str, *, actor: str, at: s
     return replace(use_case, stage=following, history=(*use_case.history, entry))
 
 
+def all_models_retired(use_case: UseCase, models: list[str], *, trigger: str, actor: str, at: str) -> UseCase | None:
+    """The use case retired, its models (`models`, by group) all retired; None where it is retired already."""
+    if use_case.stage == USE_CASE_STAGES[-1]:
+        return None
+    entry = {"from": use_case.stage, "to": USE_CASE_STAGES[-1], "reason": "all its models retired",
+             "models": sorted(set(models)), "trigger": trigger, "actor": actor, "at": at}  # fmt: skip
+    return replace(use_case, stage=USE_CASE_STAGES[-1], history=(*use_case.history, entry))
+
+
 def initial_stage(declared: str | None) -> str:
     """A new use case starts where its models' UseCaseStage metadata says, else in development."""
     value = (declared or "").strip().lower()

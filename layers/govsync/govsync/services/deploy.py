@@ -1,25 +1,23 @@
-"""Deploy function's service: take a deploy request, check the registry still approves the version,
-pass the policy gates, kick the stage's strategy in the stage's account, and record the kick.
+"""Deploy function's service: take a deploy request, check the registry still approves the version, pass the policy
+gates, kick the stage's strategy in the stage's account, and record the kick.
 
-A kick never deploys a version the registry does not approve for the stage (the request is refused
-and the record says why), nor one that fails a policy gate at that moment (the deployment is
-`blocked`, the record's `gates` says which rules failed and why; a rule whose `on_fail` is `reject`
-also sets the registry's decision back to Rejected, with the reasons as its description). A failure
-that cannot heal (role assumption denied, no instance type, a missing pipeline) marks the record
-`deploy_failed` with the error and sends the request to the dead-letter queue; a transient one fails
-the message so SQS redelivers it. Kicks are idempotent: deterministic names and request tokens make a
-retried kick find what an earlier one made.
+A kick never deploys a version the registry does not approve for the stage (the request is refused and the record
+says why), nor one that fails a policy gate at that moment (the deployment is `blocked`, the record's `gates` says
+which rules failed and why; a rule whose `on_fail` is `reject` also sets the registry's decision back to Rejected,
+with the reasons as its description). A failure that cannot heal (role assumption denied, no instance type, a
+missing pipeline) marks the record `deploy_failed` with the error and sends the request to the dead-letter queue; a
+transient one fails the message so SQS redelivers it. Kicks are idempotent: deterministic names and request tokens
+make a retried kick find what an earlier one made. Retired stages' teardowns are `services.retirement`'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import Any
 
 from govsync.domain.arns import PackageArn, version_arn
-from govsync.domain.deploy_requests import DeployRequest, parse_deploy_request
+from govsync.domain.deploy_requests import DeployRequest, Outcome, parse_deploy_request
 from govsync.domain.deployment import (
     Action,
     Deployment,
@@ -45,23 +43,12 @@ from govsync.services.deployment_status import Replacement, supersede_previous
 from govsync.services.gate_checks import GateChecks, reject_in_registry
 from govsync.services.messages import Consumer, Message
 from govsync.services.ports import Deployer, RegistryDecisions
+from govsync.services.retirement import Teardowns
 from govsync.services.updates import Audit, update_stage_record
 
 ACTOR = "govsync-deploy"
 type RecordChange = Callable[[StageRecord], StageRecord | None]
 ALL_VERSIONS = range(10**10)  # every model package version (SageMaker's have at most 10 digits)
-
-
-class Outcome(StrEnum):
-    KICKED = "kicked"
-    SKIPPED = "skipped"
-    REFUSED = "refused"
-    BLOCKED = "blocked"
-    FAILED = "failed"
-    ROLLED_BACK = "rolled_back"
-    NO_ROLLBACK = "no_rollback"
-    REJECTED = "rejected"
-    SUPERSEDED = "superseded"
 
 
 @dataclass(kw_only=True)
@@ -74,6 +61,9 @@ class Deployments(Consumer):
         def handle(message: Message) -> Outcome:
             request = parse_deploy_request(message.body, self.config.stages)
             message.identify(request.event_id or None)
+            if request.action is Action.RETIRE:
+                teardowns = Teardowns(self.store, self.strategies, self.targets, self.clock)
+                return Outcome.RETIRED if teardowns.tear_down(request) else Outcome.SKIPPED
             return self._open(request, rejected=request.action is Action.ROLLBACK)
 
         return self.consume(
@@ -277,7 +267,6 @@ class Deployments(Consumer):
         logger.warning("nothing to roll back to", reason=reason)
         return Outcome.NO_ROLLBACK
 
-    # ------------------------------------------------------------------ helpers
     def _update(
         self, request: DeployRequest, change: Callable[[Deployment], Deployment | None], action: str
     ) -> dict[str, StageRecord] | None:
@@ -292,8 +281,7 @@ class Deployments(Consumer):
     def _update_record(
         self, request: DeployRequest, change: RecordChange, action: str, create: StageRecord | None = None
     ) -> dict[str, StageRecord] | None:
-        """Change the request's stage record (`create`: the record to start from when the stage has none
-        yet); the records written."""
+        """Change the request's stage record (`create`: where the stage has none yet); the records written."""
         audit = Audit(request.event_id, ACTOR, action, self.now())
         where = (request.model_group, request.model_version, request.stage)
         return update_stage_record(self.store, where, change, audit, create)

@@ -13,6 +13,7 @@ from govsync.domain.endpoint_metrics import MonitorStatus
 from govsync.domain.lineage_keys import LineageKey
 from govsync.domain.monitoring import MetricsPoint, Window
 from govsync.domain.package import ListedGroup, ListedPackage, PackageSnapshot
+from govsync.domain.record_facts import TeardownResult
 from govsync.domain.records import StageRecord
 from govsync.domain.targets import Target
 from govsync.domain.usecases import ModelTally, UseCase
@@ -148,4 +149,8 @@ class Deployer(Protocol):
 
     def serving(self, target: Target, group: str) -> int | None:
         """The version the group's endpoint in the target serves now, where the strategy can tell."""
+        ...
+
+    def tear_down(self, target: Target, group: str, version: int) -> TeardownResult:
+        """Delete what the stage serves, only while it serves `version` (domain.retirement)."""
         ...

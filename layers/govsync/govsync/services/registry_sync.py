@@ -15,7 +15,7 @@ from govsync.domain.governance import Governance, resolve_governance
 from govsync.domain.lineage import Lineage
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.promotion import Planning
-from govsync.domain.records import APPROVED, Artifacts, StageRecord
+from govsync.domain.records import APPROVED, RETIRED, Artifacts, StageRecord
 from govsync.domain.registrations import registration_refusal
 from govsync.domain.registry_change import Seen, records_after, seen_before
 from govsync.domain.version_state import VersionState
@@ -46,6 +46,8 @@ class ArtifactCopies(Protocol):
 
 class UseCases(Protocol):
     def evaluate(self, record: StageRecord, *, trigger: str, actor: str) -> object: ...
+
+    def retire_if_all_retired(self, use_case_id: str, *, trigger: str, actor: str) -> object: ...
 
 
 def send_requests(queue: Queue | None, requests: list[DeployRequest]) -> None:
@@ -203,8 +205,17 @@ class RegistrySync(Consumer):
     def _evaluate_use_case(
         self, before: dict[str, StageRecord], after: dict[str, StageRecord], event_id: str, actor: str
     ) -> None:
-        """A new approval may complete its use case's stage (an unauthorized one counts for nothing)."""
+        """A new approval may complete its use case's stage (an unauthorized one counts for nothing); a
+        retirement may retire it."""
         if self.use_cases is None:
+            return
+        newly_retired = (
+            r.use_case_id
+            for s, r in after.items()
+            if r.model_status == RETIRED and (s not in before or before[s].model_status != RETIRED)
+        )
+        if use_case_id := next(filter(None, newly_retired), None):
+            self.use_cases.retire_if_all_retired(use_case_id, trigger=event_id, actor=actor)
             return
         for stage, record in after.items():
             old = before.get(stage)

@@ -3,6 +3,7 @@ the people's side: record a use case (in POC), advance or reject it by hand."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,7 +11,8 @@ from datetime import datetime
 from govsync.domain.errors import ConcurrentChange, Refused
 from govsync.domain.people import MANAGE_USE_CASES, Person
 from govsync.domain.records import StageRecord
-from govsync.domain.usecases import UseCase, advance, decided, initial_stage, recorded
+from govsync.domain.retirement import version_retired
+from govsync.domain.usecases import UseCase, advance, all_models_retired, decided, initial_stage, recorded
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.decisions import required_comment
 from govsync.services.ports import Store
@@ -40,6 +42,28 @@ class UseCaseLifecycle:
             if after.stage != base.stage:
                 logger.info("use case advanced", use_case_id=use_case_id, stage_from=base.stage, stage_to=after.stage)
                 metrics.add_metric(name="UseCasesAdvanced", unit=MetricUnit.Count, value=1)
+            return after
+
+        return retry_on_conflict(attempt, what=f"use case {use_case_id}")
+
+    def retire_if_all_retired(self, use_case_id: str, *, trigger: str, actor: str) -> UseCase | None:
+        """Retire the use case once every version of its models is retired (read through its index)."""
+        versions: dict[tuple[str, int], list[StageRecord]] = defaultdict(list)
+        for record in self.store.records_by_use_case(use_case_id):
+            versions[(record.model_group, record.model_version)].append(record)
+        if not versions or not all(version_retired(records) for records in versions.values()):
+            return None
+        groups = [group for group, _ in versions]
+
+        def attempt() -> UseCase | None:
+            current = self.store.load_use_case(use_case_id)
+            after = current and all_models_retired(current, groups, trigger=trigger, actor=actor,
+                                                   at=self.clock().isoformat())  # fmt: skip
+            if current is None or after is None:
+                return current
+            self.store.save_use_case(after, current.seq)
+            logger.info("use case retired", use_case_id=use_case_id, stage_from=current.stage)
+            metrics.add_metric(name="UseCasesRetired", unit=MetricUnit.Count, value=1)
             return after
 
         return retry_on_conflict(attempt, what=f"use case {use_case_id}")

@@ -54,8 +54,9 @@ class MetricsSettings(QueueConsumer, MonitoringThresholds, MetricsCollection, Wo
     """MetricsAggregatorFunction: live endpoints' metrics, held to their stage's thresholds."""
 
 
-class ApiSettings(Gates, UseCaseStages, MonitoringThresholds, Dashboard, AnchorReading, DueDateRules):
-    """GovernanceApiFunction: people's decisions and reviews, the records, the exports, the dashboard."""
+class ApiSettings(Gates, UseCaseStages, MonitoringThresholds, Dashboard, AnchorReading, DueDateRules, DeployRequests):
+    """GovernanceApiFunction: people's decisions, reviews and retirements, the records, the exports, the
+    dashboard."""
 
 
 class DueDatesSettings(Targets, DueDateRules, Notifying):

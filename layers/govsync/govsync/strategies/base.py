@@ -11,6 +11,7 @@ from govsync.adapters.aws import AssumedRoles
 from govsync.domain.kicks import DeploySpec, KickResult
 from govsync.domain.naming import resource_tags
 from govsync.domain.package import PackageSnapshot
+from govsync.domain.record_facts import Teardown, TeardownResult
 from govsync.domain.targets import StageTarget, Target
 
 
@@ -45,6 +46,19 @@ class DeployStrategy(Protocol):
         """The version the group's endpoint in the target serves now, where the strategy can tell
         (None: nothing yet, or a strategy that cannot see the endpoint)."""
         ...
+
+    def tear_down(self, target: Target, group: str, version: int) -> TeardownResult:
+        """Delete what the stage serves, only while it serves `version` (domain.retirement)."""
+        ...
+
+
+def owned_by_the_team(target: Target) -> TeardownResult:
+    """A strategy whose deployments the team's own tooling makes: govsync cannot see or delete them."""
+    return TeardownResult(
+        Teardown.NOT_SUPPORTED,
+        f"the {target.strategy} strategy deploys with the team's own tooling: tear the version down in "
+        f"{target.account} there (govsync deletes nothing)",
+    )
 
 
 def base_spec(pkg: PackageSnapshot, target: Target, parameters: Mapping[str, Any]) -> DeploySpec:

@@ -11,8 +11,9 @@ from govsync.adapters.aws import translate
 from govsync.domain.kicks import DeploySpec, KickResult
 from govsync.domain.naming import sagemaker_name
 from govsync.domain.package import PackageSnapshot
+from govsync.domain.record_facts import TeardownResult
 from govsync.domain.targets import StageTarget, Target
-from govsync.strategies.base import Clients, base_spec
+from govsync.strategies.base import Clients, base_spec, owned_by_the_team
 
 
 class CodePipeline:
@@ -57,3 +58,6 @@ class CodePipeline:
     def serving(self, target: Target, group: str) -> int | None:
         """The team's own pipeline owns the endpoint: the records say what it serves."""
         return None
+
+    def tear_down(self, target: Target, group: str, version: int) -> TeardownResult:
+        return owned_by_the_team(target)

@@ -14,6 +14,7 @@ from govsync.domain.errors import RetryableError
 from govsync.domain.kicks import DeploySpec, KickResult
 from govsync.domain.naming import TAG_VERSION, endpoint_name, resource_tags, version_resource_name
 from govsync.domain.package import PackageSnapshot
+from govsync.domain.record_facts import Teardown, TeardownResult
 from govsync.domain.targets import DEFAULT_STRATEGY, StageTarget, Target
 from govsync.strategies.base import Clients, base_spec
 
@@ -147,6 +148,52 @@ class SageMakerEndpoint:
             raise translate(exc, "SageMaker", f"endpoint {name} in {target.account}") from exc
         version = next((t["Value"] for t in tags if t["Key"] == TAG_VERSION), "")
         return int(version) if version.isdigit() else None
+
+    def tear_down(self, target: Target, group: str, version: int) -> TeardownResult:
+        """The stage endpoint deleted with its config and its models, only while its tag names `version`.
+        The endpoint goes last: a teardown retried after a partial one finds it and finishes."""
+        name = endpoint_name(group, target.stage)
+        sm = self._roles.client("sagemaker", target.role_arn, target.region, target.external_id)
+        where = f"endpoint {name} in {target.account}"
+        try:
+            current = self._describe(sm, name)
+            if current is None:
+                return TeardownResult(Teardown.NOTHING_DEPLOYED, f"no {where}: nothing to delete")
+            tags = sm.list_tags(ResourceArn=current["EndpointArn"]).get("Tags", [])
+            serving = next((t["Value"] for t in tags if t["Key"] == TAG_VERSION), "")
+            if serving != str(version):
+                now = f"v{serving}" if serving else "a version govsync did not deploy"
+                return TeardownResult(Teardown.NOT_SERVING, f"{where} serves {now}: nothing deleted", name)
+            config = current["EndpointConfigName"]
+            variants = self._config_variants(sm, config)
+            for model in sorted({v["ModelName"] for v in variants if v.get("ModelName")}):
+                self._delete(sm.delete_model, ModelName=model)
+            self._delete(sm.delete_endpoint_config, EndpointConfigName=config)
+            sm.delete_endpoint(EndpointName=name)
+        except ClientError as exc:
+            if error_code(exc) == "ValidationException" and "in-progress" in _message(exc).lower():
+                raise RetryableError(f"{where}: {_message(exc)[:200]}") from exc
+            raise translate(exc, "SageMaker", where) from exc
+        except BotoCoreError as exc:
+            raise translate(exc, "SageMaker", where) from exc
+        return TeardownResult(Teardown.TORN_DOWN, f"deleted {where} with its config {config} and its model", name)
+
+    @staticmethod
+    def _config_variants(sm: SageMakerClient, config: str) -> list[Any]:
+        try:
+            return list(sm.describe_endpoint_config(EndpointConfigName=config).get("ProductionVariants", []))
+        except ClientError as exc:
+            if _missing(exc):  # deleted by an earlier attempt
+                return []
+            raise
+
+    @staticmethod
+    def _delete(call: Any, **request: str) -> None:
+        try:
+            call(**request)
+        except ClientError as exc:
+            if not _missing(exc):
+                raise
 
     @staticmethod
     def _create(call: Any, request: dict[str, Any]) -> None:

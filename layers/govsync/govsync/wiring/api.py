@@ -5,18 +5,29 @@ from __future__ import annotations
 from govsync.adapters.anchor_bucket import AnchorBucket
 from govsync.adapters.cognito import CognitoUsers
 from govsync.adapters.registry import SageMakerRegistry
+from govsync.adapters.sqs import SqsQueue
 from govsync.services.decisions import Decisions
 from govsync.services.due_dates import Reviews
 from govsync.services.export import Exporter
 from govsync.services.gate_checks import GateQueries
 from govsync.services.ports import utc_now
+from govsync.services.retirement import Retirements
 from govsync.settings import ApiSettings, settings_for
 from govsync.wiring.built import built_once
 from govsync.wiring.gates import gate_checks
 from govsync.wiring.store import governance_store
 from govsync.wiring.use_cases import use_case_lifecycle
 
-__all__ = ["decider_mfa", "decisions", "exporter", "gate_queries", "governance_store", "reviews", "use_case_lifecycle"]
+__all__ = [
+    "decider_mfa",
+    "decisions",
+    "exporter",
+    "gate_queries",
+    "governance_store",
+    "retirements",
+    "reviews",
+    "use_case_lifecycle",
+]
 
 
 @built_once
@@ -31,6 +42,13 @@ def reviews() -> Reviews:
     settings = settings_for(ApiSettings)
     return Reviews(settings.cadence, settings.stages, governance_store(), SageMakerRegistry(), settings.region,
                    settings.identity_map, utc_now)  # fmt: skip
+
+
+@built_once
+def retirements() -> Retirements:
+    settings = settings_for(ApiSettings)
+    return Retirements(settings.stages, governance_store(), SqsQueue(settings.deploy_queue_url, settings.region),
+                       use_case_lifecycle(), utc_now)  # fmt: skip
 
 
 @built_once

@@ -53,6 +53,10 @@ class GateResult:
         )
 
 
+# the check every policy starts with (govsync.gates.records_current): the records hold the registry's last change
+RECORDS_CURRENT = "records_current"
+
+
 @dataclass(frozen=True, slots=True)
 class GateReport:
     """Every rule's result for one deployment into `stage`, under one policy version."""
@@ -69,6 +73,11 @@ class GateReport:
     @property
     def passed(self) -> bool:
         return not self.failures
+
+    @property
+    def waits_for_event(self) -> bool:
+        """Only `records_current` fails: the version's last registry change is on its way (transient)."""
+        return bool(self.failures) and all(r.rule == RECORDS_CURRENT for r in self.failures)
 
     @property
     def rejects(self) -> bool:

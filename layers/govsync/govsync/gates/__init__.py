@@ -19,7 +19,7 @@ from datetime import datetime
 
 from govsync.domain.approvals import ApprovalRules
 from govsync.domain.approvals import risk_tier as tier_named  # `risk_tier` names the rule module here
-from govsync.domain.gate_results import GateOutcome, GateReport, GateResult
+from govsync.domain.gate_results import RECORDS_CURRENT, GateOutcome, GateReport, GateResult
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.records import StageRecord
 from govsync.domain.registry_decisions import Approvers
@@ -64,9 +64,6 @@ class GateContext:
     def risk_tier(self) -> str | None:
         """The configured tier ModelRisk names, or None (see `domain.approvals.risk_tier`)."""
         return tier_named(self.risk_value, self.approvals.risk_tiers)
-
-
-RECORDS_CURRENT = "records_current"
 
 
 def records_current(context: GateContext) -> GateResult:

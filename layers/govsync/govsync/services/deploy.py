@@ -30,7 +30,7 @@ from govsync.domain.deployment import (
     refused,
     rollback_done,
 )
-from govsync.domain.errors import PermanentAwsError, RejectedEvent
+from govsync.domain.errors import PermanentAwsError, RejectedEvent, RetryableError
 from govsync.domain.gate_results import GateReport
 from govsync.domain.kicks import KickResult
 from govsync.domain.package import PackageSnapshot
@@ -148,6 +148,9 @@ class Deployments(Consumer):
                 return TargetVersion(candidate, pkg, records, report), own_blocked
             if candidate == version:
                 own_blocked = report
+            elif report.waits_for_event:  # its sync would not ask for this stage again: wait for it here
+                raise RetryableError(f"version {candidate}'s last registry change is on its way: {stage} converges "
+                                     "once its event is applied")  # fmt: skip
         return None, own_blocked
 
     def _ensure_serving(self, desired: TargetVersion, target: Target, request: DeployRequest,
@@ -164,6 +167,12 @@ class Deployments(Consumer):
                 self._update(own, lambda d: overtaken(d, serving, self.now()) if d.status is DeployState.REQUESTED
                              else None, "deploy-overtaken")  # fmt: skip
                 return Outcome.SUPERSEDED
+            if serving != rolled_back_from:  # taken off: its re-approval (a later change) asks for it again
+                reason = f"the registry no longer lets version {serving} serve in {stage} ({registry_state(served)})"
+                taken_off = DeployRequest(Action.ROLLBACK, group, serving, stage, request.event_id)
+                live = (DeployState.KICKED, DeployState.LIVE)
+                self._update(taken_off, lambda d: rollback_done(d, RollbackState.KICKED, version, reason, self.now())
+                             if d.status in live else None, "rolled-back")  # fmt: skip
         status = existing.deployment.status if existing else None
         if status in (DeployState.KICKED, DeployState.LIVE) and serving in (None, version):
             logger.info("the stage already serves the version it should", serving=version)

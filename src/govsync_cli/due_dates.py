@@ -4,8 +4,9 @@ service, as you), and the DueDatesFunction's run here (reminders sent, reviews m
 from __future__ import annotations
 
 import argparse
+import re
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from govsync_cli.base import EXIT_FAILED, EXIT_OK, emit, subcommand, version_number
@@ -16,12 +17,16 @@ DUE_DATES_FUNCTION = "DueDatesFunction"
 
 
 def moment(value: str) -> datetime:
-    """An ISO 8601 date or time (UTC when it names no zone)."""
+    """An ISO 8601 date or time (UTC when it names no zone), or a time from now: `+25h`, `+80d`."""
+    text = value.strip()
+    if (ahead := re.fullmatch(r"\+(\d{1,5})([hd])", text)) is not None:
+        count, unit = int(ahead[1]), ahead[2]
+        return datetime.now(UTC) + (timedelta(hours=count) if unit == "h" else timedelta(days=count))
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{value!r} is not an ISO 8601 date or time (e.g. 2027-03-01T09:00Z)"
+            f"{value!r} is not an ISO 8601 date or time (e.g. 2027-03-01T09:00Z) or a time from now (+25h, +80d)"
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
@@ -62,6 +67,7 @@ def add_due_date_commands(commands: Any) -> None:
     p.add_argument("--verbose", action="store_true", help="the service's own log lines too")
     p = subcommand(commands, "due-dates", "run DueDatesFunction now: remind approvals past their SLA, mark reviews "
                    "due or overdue (each told once)", cmd_due_dates)  # fmt: skip
-    p.add_argument("--as-of", type=moment, help="judge the due dates at this ISO time instead of now (rehearse "
-                   "what comes due by then: what it marks and tells is real)")  # fmt: skip
+    p.add_argument("--as-of", type=moment, metavar="TIME",
+                   help="judge the due dates at this ISO time, or this far from now (+25h, +80d), instead of now: "
+                   "rehearse what comes due by then (what it marks and tells is real)")  # fmt: skip
     p.add_argument("--verbose", action="store_true", help="the function's log lines too")

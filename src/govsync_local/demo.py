@@ -26,6 +26,9 @@
 12. Lineage: each version was trained by a SageMaker training job in the dev account on a month's dataset;
     the stack recorded the job, the dataset and its version, and the code's commit. Which production
     versions were trained on November's dataset? (`govsync lineage --dataset ... --stage production`)
+13. Due dates and retirement: a day later the waiting production approval is reminded; weeks later the
+    live version's periodic review comes due, and an officer does it; version 2 is retired from test and
+    its endpoint torn down (`govsync due-dates --as-of`, `POST …/reviews`, `POST …/retirement`).
 The stack reacts to SageMaker's events; the demo waits for them and prints the records and audit trail.
 """
 
@@ -51,7 +54,6 @@ from govsync_local.demo_data import (
     DemoError,
     local_info,
     model_tarball,
-    records_of,
     register,
     say,
     wait_for,
@@ -60,6 +62,7 @@ from govsync_local.demo_gates import decided_by, self_approval
 from govsync_local.demo_lineage import COMMITS, REPOSITORY, dataset_uri, show_lineage, train, which_were_trained_on
 from govsync_local.demo_monitoring import monitoring
 from govsync_local.demo_notifications import told
+from govsync_local.demo_upkeep import reconcile, upkeep
 from govsync_local.server import free_port, stop_process
 
 READY_TIMEOUT = 180
@@ -313,21 +316,6 @@ def show_endpoint(store: Any, endpoint: str, accounts: Accounts, version: int, s
     )
 
 
-def reconcile(endpoint: str, group: str, version: int) -> None:
-    from govsync_cli import main as cli
-
-    say(f"\n9. version {version}'s development record is lost (deleted from the table); no event will come for it")
-    table = local_info(endpoint)["governance_table"]
-    client("dynamodb", endpoint).delete_item(
-        TableName=table, Key={"pk": {"S": f"MODEL#{group}#{version}"}, "sk": {"S": "V#STAGE#development"}}
-    )
-    say("\ngovsync reconcile   (daily on its EventBridge schedule)")
-    if cli.main(["--endpoint-url", endpoint, "reconcile"]) != 0:
-        raise DemoError("the reconciler left failures")
-    if "development" not in records_of(endpoint, group, version):
-        raise DemoError("the reconciler did not repair the lost record")
-
-
 def open_dashboard(endpoint: str, stay: bool) -> None:
     """How to see this state on the dashboard; with `stay`, the URL and the users until Ctrl-C."""
     if not stay:
@@ -390,6 +378,7 @@ def run_demo(port: int = 0, stay: bool = False) -> int:
         if cli.main(["audit", "verify-pack", str(PACK_FILE)]) != 0:
             raise DemoError("the auditor's pack does not hold")
         which_were_trained_on(cli, endpoint, dev_bucket_name(accounts), [version])
+        upkeep(cli, endpoint, accounts, version)
         say("\ndemo complete")
         open_dashboard(endpoint, stay)
         return 0

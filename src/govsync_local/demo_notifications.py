@@ -29,3 +29,16 @@ def told(endpoint: str, kind: str, stage: str, version: int) -> dict[str, Any]:
             if (body.get("type"), body.get("stage"), body.get("model_version")) == (kind, stage, version):
                 return dict(body)
     raise DemoError(f"no {kind} notification for {stage} of version {version} within {WAIT_SECONDS} s")
+
+
+def skip_told(endpoint: str) -> int:
+    """Take what waits on the notifications queue without showing it; how many there were."""
+    url = queue_url(endpoint)
+    if url is None:
+        return 0
+    sqs, taken = client("sqs", endpoint), 0
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            taken += 1
+    return taken

@@ -138,8 +138,9 @@ def _due_date_notices(stage: str, facts: Mapping[str, list[Any]]) -> list[tuple[
         sent = reminder[1]
         hours = int(sent.get("sla_hours") or 0)
         waited = hours * int(sent.get("count") or 0)
+        words = f"{waited} h" if waited < 72 else f"{waited // 24} days"
         detail = {key: sent.get(key) for key in ("since", "count", "sla_hours")}
-        found.append((APPROVAL_REMINDER, f"{stage} has waited over {waited} h for a decision (SLA {hours} h)", detail))
+        found.append((APPROVAL_REMINDER, f"{stage} has waited over {words} for a decision (SLA {hours} h)", detail))
     review = _changed(facts, "review")
     if review and isinstance(review[1], dict) and review[1].get("state") in ("due", "overdue"):
         before, after = review[0] if isinstance(review[0], dict) else {}, review[1]

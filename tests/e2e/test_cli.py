@@ -121,6 +121,9 @@ def test_invoke_applies_env_vars_like_sam_local_invoke(local, fraud_detector, tm
         (("lineage", "--dataset", "s3://b/k", "--stage", "prod"), 2, "--stage 'prod' is not one of: development"),
         (("lineage", "--dataset", "s3://b/k", "--commit", "abcdef1"), 2, "not allowed with argument --dataset"),
         (("lineage",), 2, "one of the arguments --dataset --commit --training-job --mlflow-run is required"),
+        (("due-dates", "--as-of", "soon"), 2, "--as-of: 'soon' is not an ISO 8601 date or time"),
+        (("review", "g", "1", "--comment", "  "), 2, "comment: a decision takes a comment saying why"),
+        (("retire", "g", "1", "--stage", "prod", "--comment", "x"), 1, "no stage 'prod' (stages: development"),
         (
             (
                 "register",
@@ -151,6 +154,8 @@ def test_invoke_applies_env_vars_like_sam_local_invoke(local, fraud_detector, tm
         (("usecases", "show", "no-such-use-case"), 1, "no use case 'no-such-use-case'"),
         (("records", "list", "--group", "no-such-group"), 1, "no records of model group 'no-such-group'"),
         (("reconcile", "--group", "no-such-group"), 1, "no model package group named 'no-such-group'"),
+        (("review", "no-such-group", "1", "--comment", "fine"), 1, "no production record for no-such-group version 1"),
+        (("retire", "no-such-group", "1", "--stage", "test", "--comment", "x"), 1, "no test record for no-such-group"),
     ],
 )
 def test_cli_errors_name_the_problem_and_exit_non_zero(local, args, code, message):

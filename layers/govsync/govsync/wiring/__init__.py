@@ -1,11 +1,11 @@
 """Composition root: each function's services, built once per process from the settings.
 
-One module per function, so a function loads only the adapters and services it uses: `store` (the
-table and the dead-letter queue, shared), `sync` (RegistrySyncFunction), `use_cases`, `deploy`
-(DeployFunction), `status` (DeploymentStatusFunction), `api` (GovernanceApiFunction), `metrics`
-(MetricsAggregatorFunction), `reconcile` (ReconcilerFunction), `runs` (the scheduled functions'
-fan-out). A function's app imports its module. The functions below reach any builder from one place
-(the CLI, the tests): each imports its module on first use, so importing this package loads none.
+One module per function, so a function loads only the adapters and services it uses: `store` (the table and
+the dead-letter queue, shared), `sync` (RegistrySyncFunction), `use_cases`, `deploy` (DeployFunction),
+`status` (DeploymentStatusFunction), `api` (GovernanceApiFunction), `metrics` (MetricsAggregatorFunction),
+`reconcile` (ReconcilerFunction), `due_dates` (DueDatesFunction), `anchor` (AuditAnchorFunction), `runs` (the
+scheduled functions' fan-out). A function's app imports its module. The functions below reach any builder from
+one place (the CLI, the tests): each imports its module on first use, so importing this package loads none.
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ if TYPE_CHECKING:
     from govsync.services.decisions import Decisions
     from govsync.services.deploy import Deployments
     from govsync.services.deployment_status import DeploymentStatus
+    from govsync.services.due_dates import DueDates, Reviews
     from govsync.services.export import Exporter
     from govsync.services.fanout import Fanout
     from govsync.services.gate_checks import GateQueries
     from govsync.services.metrics_aggregation import MetricsAggregator
     from govsync.services.reconcile import Reconciler
     from govsync.services.registry_sync import RegistrySync
+    from govsync.services.retirement import Retirements
     from govsync.services.use_cases import UseCaseLifecycle
 
 
@@ -60,6 +62,24 @@ def decisions() -> Decisions:
     from govsync.wiring import api
 
     return api.decisions()
+
+
+def reviews() -> Reviews:
+    from govsync.wiring import api
+
+    return api.reviews()
+
+
+def retirements() -> Retirements:
+    from govsync.wiring import api
+
+    return api.retirements()
+
+
+def due_dates() -> DueDates:
+    from govsync.wiring import due_dates as built
+
+    return built.due_dates()
 
 
 def exporter() -> Exporter:

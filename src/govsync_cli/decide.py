@@ -166,6 +166,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 @refusals_exit
 def cmd_retire(args: argparse.Namespace) -> int:
     wiring = _services(args)
+    stages = wiring.decisions().settings.stages
+    if args.stage not in stages:
+        raise CliError(f"--stage {args.stage!r} is not a stage of the chain ({', '.join(stages)})")
     result = wiring.retirements().retire(_me(), args.group, args.version, args.stage, args.comment)
     retired = result["retirement"]
     waits = "its teardown is asked of the deploy function" if retired["teardown"] == "requested" else retired["result"]

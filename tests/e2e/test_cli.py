@@ -123,7 +123,7 @@ def test_invoke_applies_env_vars_like_sam_local_invoke(local, fraud_detector, tm
         (("lineage",), 2, "one of the arguments --dataset --commit --training-job --mlflow-run is required"),
         (("due-dates", "--as-of", "soon"), 2, "--as-of: 'soon' is not an ISO 8601 date or time"),
         (("review", "g", "1", "--comment", "  "), 2, "comment: a decision takes a comment saying why"),
-        (("retire", "g", "1", "--stage", "prod", "--comment", "x"), 1, "no stage 'prod' (stages: development"),
+        (("retire", "g", "1", "--stage", "prod", "--comment", "x"), 2, "--stage 'prod' is not a stage of the chain"),
         (
             (
                 "register",

@@ -79,6 +79,14 @@ function happened(entry) {
       const review = after("review") || {};
       return `${stage} reviewed: “${review.last_comment || ""}”; next review due ${time(review.due)}`;
     }
+    case "retired": {
+      const retirement = after("retirement") || {};
+      return `retired ${stage}: “${retirement.comment || ""}”`;
+    }
+    case "teardown": {
+      const retirement = after("retirement") || {};
+      return `${stage} after its retirement: ${retirement.result || retirement.teardown}`;
+    }
     default: {
       const d = after("deployment");
       if (entry.action.startsWith("endpoint-") && d) {

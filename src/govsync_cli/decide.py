@@ -65,12 +65,17 @@ def refusals_exit(command: Callable[[argparse.Namespace], int]) -> Callable[[arg
     return run
 
 
+def _known_stage(wiring: Any, stage: str) -> None:
+    """--stage names a stage of the chain (exit 2 naming them)."""
+    stages = wiring.decisions().settings.stages
+    if stage not in stages:
+        raise CliError(f"--stage {stage!r} is not a stage of the chain ({', '.join(stages)})")
+
+
 @refusals_exit
 def cmd_decide(args: argparse.Namespace) -> int:
     wiring = _services(args)
-    stages = wiring.decisions().settings.stages
-    if args.stage not in stages:
-        raise CliError(f"--stage {args.stage!r} is not a stage of the chain ({', '.join(stages)})")
+    _known_stage(wiring, args.stage)
     result = wiring.decisions().decide(
         _me(), args.group, args.version, args.stage, args.decision, args.comment, args.if_match
     )
@@ -166,9 +171,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 @refusals_exit
 def cmd_retire(args: argparse.Namespace) -> int:
     wiring = _services(args)
-    stages = wiring.decisions().settings.stages
-    if args.stage not in stages:
-        raise CliError(f"--stage {args.stage!r} is not a stage of the chain ({', '.join(stages)})")
+    _known_stage(wiring, args.stage)
     result = wiring.retirements().retire(_me(), args.group, args.version, args.stage, args.comment)
     retired = result["retirement"]
     waits = "its teardown is asked of the deploy function" if retired["teardown"] == "requested" else retired["result"]

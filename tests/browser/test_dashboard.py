@@ -326,3 +326,43 @@ def test_a_decider_without_mfa_sets_up_an_authenticator_app_then_signs_in_with_i
     wait(browser).until(seen.text_to_be_present_in_element((By.ID, "who-name"), "nina@example.com"))
     assert not browser.find_element(By.ID, "mfa-setup").is_displayed()
     assert cognito.admin_get_user(UserPoolId=pool, Username="nina")["UserMFASettingList"] == ["SOFTWARE_TOKEN_MFA"]
+
+
+def test_an_officer_records_a_periodic_review_and_the_registrant_may_not(demo, browser):
+    # Given version 1 live in production, reviewed once in the demo (by oscar)
+    sign_in(browser, demo, "alice")
+    go(browser, f"models/{GROUP}/1", "#review-section")
+    assert browser.find_element(By.ID, "review-state").text == "scheduled"
+    assert "by oscar@example.com" in browser.find_element(By.ID, "review-facts").text
+    # When its registrant records a review, she is refused in words
+    browser.find_element(By.ID, "review-comment").send_keys("My own model is fine")
+    browser.find_element(By.ID, "record-review").click()
+    form = browser.find_element(By.ID, "review-form")
+    wait(browser).until(lambda b: "Refused:" in form.text)
+    assert "separation of duties: alice@example.com registered this version" in form.text
+    # When olivia, an officer, records hers
+    sign_in(browser, demo, "olivia")
+    go(browser, f"models/{GROUP}/1", "#review-section")
+    assert unlabelled(browser) == []
+    browser.find_element(By.ID, "review-comment").send_keys("Drift within bounds; fairness report attached")
+    browser.find_element(By.ID, "record-review").click()
+    # Then the page says when the next one is due, and the section names her and her words
+    wait(browser).until(seen.text_to_be_present_in_element((By.ID, "toast"), "Review recorded: the next one is due"))
+    wait(browser).until(seen.text_to_be_present_in_element((By.ID, "review-facts"), "by olivia@example.com"))
+    assert "“Drift within bounds; fairness report attached”" in browser.find_element(By.ID, "review-facts").text
+    wait(browser).until(seen.text_to_be_present_in_element((By.ID, "timeline"), "production reviewed: “Drift within"))
+    screenshot(browser, "version-review")
+    # and the inventory counts no review due or overdue
+    go(browser, "inventory", "#inventory tbody tr")
+    assert browser.find_element(By.CSS_SELECTOR, "#count-reviews-due .count-value").text == "0"
+    assert browser.find_element(By.CSS_SELECTOR, "#count-reviews-overdue .count-value").text == "0"
+
+
+def test_a_viewer_sees_the_review_but_no_form(demo, browser):
+    sign_in(browser, demo, "victor")
+    go(browser, f"models/{GROUP}/1", "#review-section")
+    assert browser.find_elements(By.ID, "review-form") == []
+    assert browser.find_element(By.ID, "review-facts").text
+    # version 2's test stage, retired in the demo: its endpoint torn down, in the timeline
+    go(browser, f"models/{GROUP}/2", "#timeline")
+    assert "retired" in browser.find_element(By.ID, "timeline").text

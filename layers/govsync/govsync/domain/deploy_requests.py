@@ -7,10 +7,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from govsync.domain.deployment import Action, DeployState, RollbackState
+from govsync.domain.deployment import Action, Deployment, DeployState, Rollback, RollbackState
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import rejection_reason
-from govsync.domain.record_facts import Teardown
+from govsync.domain.record_facts import Retirement, Teardown
 from govsync.domain.records import StageRecord
 
 
@@ -52,26 +52,19 @@ def open_requests(records: dict[str, StageRecord], message_id: str | None = None
     message `message_id` opened, if given)."""
     requests = []
     for stage, record in records.items():
-        deployment = record.deployment
-        if deployment.status is DeployState.REQUESTED and message_id in (None, deployment.requested_by_message):
-            requests.append(DeployRequest(Action.PROMOTE, record.model_group, record.model_version, stage,
-                                          deployment.requested_by_event or ""))  # fmt: skip
-        rollback = deployment.rollback
-        if (
-            rollback is not None
-            and rollback.status is RollbackState.REQUESTED
-            and message_id in (None, rollback.requested_by_message)
-        ):
-            requests.append(DeployRequest(Action.ROLLBACK, record.model_group, record.model_version, stage,
-                                          rollback.requested_by_event or ""))  # fmt: skip
-        retirement = record.retirement
-        if (
-            retirement is not None
-            and retirement.teardown is Teardown.REQUESTED
-            and message_id in (None, retirement.requested_by_message)
-        ):
-            requests.append(DeployRequest(Action.RETIRE, record.model_group, record.model_version, stage,
-                                          retirement.requested_by_event or ""))  # fmt: skip
+        deployment, rollback, retirement = record.deployment, record.deployment.rollback, record.retirement
+        waiting: list[tuple[Action, Deployment | Rollback | Retirement]] = []
+        if deployment.status is DeployState.REQUESTED:
+            waiting.append((Action.PROMOTE, deployment))
+        if rollback is not None and rollback.status is RollbackState.REQUESTED:
+            waiting.append((Action.ROLLBACK, rollback))
+        if retirement is not None and retirement.teardown is Teardown.REQUESTED:
+            waiting.append((Action.RETIRE, retirement))
+        requests += [
+            DeployRequest(action, record.model_group, record.model_version, stage, asked.requested_by_event or "")
+            for action, asked in waiting
+            if message_id in (None, asked.requested_by_message)
+        ]
     return requests
 
 

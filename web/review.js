@@ -23,7 +23,7 @@ function reviewForm(ctx, group, version, redraw) {
     try {
       const done = await ctx.api.post(`models/${encodeURIComponent(group)}/versions/${version}/reviews`,
         { comment: comment.value.trim() });
-      ctx.toast(`Review recorded: the next one is due ${time(done.review.due)}.`);
+      ctx.toast(`Review recorded: the next one is due ${time(done.review.next_review_due)}.`);
       await redraw();
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
@@ -41,7 +41,7 @@ export function reviewSection(ctx, version, redraw) {
   if (!record || record.deployment_status !== "deployed") return null;
   const review = record.review && Object.keys(record.review).length ? record.review : null;
   const facts = review ? h("dl", { class: "facts", id: "review-facts" },
-    h("dt", {}, "Next review"), h("dd", {}, `${time(review.due)} (every ${review.every_days} days for its risk tier)`),
+    h("dt", {}, "Next review"), h("dd", {}, `${time(review.next_review_due)} (every ${review.every_days} days for its risk tier)`),
     h("dt", {}, "State"), h("dd", { class: `review-${review.state}`, id: "review-state" }, STATE_WORDS[review.state] || review.state),
     h("dt", {}, "Last review"), h("dd", {}, review.last_at ? `${time(review.last_at)} by ${review.last_by}: “${review.last_comment}”` : "none yet"))
     : message("info", `Live in ${last}: its first review date is set by the next due-dates run.`);

@@ -71,13 +71,13 @@ function happened(entry) {
       return null;
     case "review-schedule": {
       const review = after("review");
-      return review && review.state !== "scheduled" ? `${stage} periodic review ${review.state} (due ${time(review.due)})` : null;
+      return review && review.state !== "scheduled" ? `${stage} periodic review ${review.state} (due ${time(review.next_review_due)})` : null;
     }
     case "approval-reminder":
       return `approvers reminded: ${stage} has waited past its SLA (${(after("approval_reminder") || {}).count}×)`;
     case "review": {
       const review = after("review") || {};
-      return `${stage} reviewed: “${review.last_comment || ""}”; next review due ${time(review.due)}`;
+      return `${stage} reviewed: “${review.last_comment || ""}”; next review due ${time(review.next_review_due)}`;
     }
     case "retired": {
       const retirement = after("retirement") || {};

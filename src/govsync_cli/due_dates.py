@@ -36,7 +36,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     result = _services(args).reviews().review(_me(), args.group, args.version, args.comment)
     review = result["review"]
     emit(args, result, f"{args.group} v{args.version} {result['stage']} reviewed by {review['last_by']}; the next "
-                       f"review is due {review['due']} (every {review['every_days']} days)")  # fmt: skip
+                       f"review is due {review['next_review_due']} (every {review['every_days']} days)")  # fmt: skip
     return EXIT_OK
 
 

@@ -61,7 +61,7 @@ def upkeep(cli: Any, endpoint: str, accounts: Accounts, version: int) -> None:
     review = store.load_version(GROUP, version).records["production"].review
     if review is None:
         raise DemoError(f"version {version} is live in production without a review date")
-    due = datetime.fromisoformat(review.due)
+    due = datetime.fromisoformat(review.next_review_due)
     say(f"   its periodic review is due {due:%Y-%m-%d} (every {review.every_days} days for its risk); "
         f"{review.every_days - 10} days after it went live:")  # fmt: skip
     due_dates(cli, endpoint, due - timedelta(days=10))
@@ -71,8 +71,9 @@ def upkeep(cli: Any, endpoint: str, accounts: Accounts, version: int) -> None:
     path = f"/models/{GROUP}/versions/{version}/reviews"
     post(api, "alice", path, "My own model is fine", expect=403)
     done = post(api, "oscar", path, "Quarterly review: drift within bounds, fairness report attached", expect=200)
-    say(f"   reviewed by {done['review']['last_by']} today; the next review is due {done['review']['due'][:10]}, "
-        f"{done['review']['every_days']} days from the review")  # fmt: skip
+    reviewed = done["review"]
+    say(f"   reviewed by {reviewed['last_by']} today; the next review is due {reviewed['next_review_due'][:10]}, "
+        f"{reviewed['every_days']} days from the review")  # fmt: skip
 
     test = store.load_version(GROUP, version + 1).records["test"]
     name = test.deployment.endpoint_name

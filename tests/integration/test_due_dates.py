@@ -30,7 +30,7 @@ def test_a_live_production_model_comes_due_is_reviewed_and_its_waiting_approval_
     production = records(1)["production"]
     assert production.deployment_status == "deployed" and production.review is not None
     live_at = datetime.fromisoformat(production.deployment.deployed_at or "")
-    assert production.review.due == (live_at + timedelta(days=180)).isoformat()
+    assert production.review.next_review_due == (live_at + timedelta(days=180)).isoformat()
     assert (production.review.state, production.review.every_days) == ("scheduled", 180)
     stack.notifications()  # what promotion told
 

@@ -74,7 +74,7 @@ def test_a_model_going_live_in_the_last_stage_is_due_for_review_by_its_tier(risk
     record = live(records(risk)["production"])
     scheduled = schedule_review(record, CADENCE, "production", LIVE_AT)
     assert scheduled.review is not None
-    assert scheduled.review.due == (LIVE_AT + timedelta(days=days)).isoformat()
+    assert scheduled.review.next_review_due == (LIVE_AT + timedelta(days=days)).isoformat()
     assert (scheduled.review.state, scheduled.review.every_days) == ("scheduled", days)
     # only the last stage, only live
     assert schedule_review(live(records(risk)["test"]), CADENCE, "production", LIVE_AT).review is None
@@ -114,8 +114,8 @@ def test_a_review_decision_records_who_and_why_and_sets_the_next_date():
     at = LIVE_AT + timedelta(days=96)
     reviews = Reviews(CADENCE, STAGES, store, registry, "us-east-1", {}, clock=lambda: at)
     answer = reviews.review(OLIVIA, GROUP, 1, "  drift within bounds; fairness report attached  ")
-    assert answer["review"] == {"due": (at + timedelta(days=90)).isoformat(), "state": "scheduled", "every_days": 90,
-                                "last_at": at.isoformat(), "last_by": "olivia@example.com",
+    assert answer["review"] == {"next_review_due": (at + timedelta(days=90)).isoformat(), "state": "scheduled",
+                                "every_days": 90, "last_at": at.isoformat(), "last_by": "olivia@example.com",
                                 "last_comment": "drift within bounds; fairness report attached"}  # fmt: skip
     entry = store.audit_entries(GROUP, 1)[-1]
     assert (entry.action, entry.actor) == ("review", "olivia@example.com")
@@ -183,7 +183,7 @@ def test_a_new_wait_starts_its_reminders_again_and_a_decided_stage_is_not_remind
 
 def test_review_done_uses_the_tier_and_the_pending_queue_flags_what_is_past_its_sla():
     record = review_done(live(records("low")["production"]), CADENCE, "o", "fine", LIVE_AT)
-    assert record.review is not None and record.review.due == (LIVE_AT + timedelta(days=365)).isoformat()
+    assert record.review is not None and record.review.next_review_due == (LIVE_AT + timedelta(days=365)).isoformat()
     assert Cadence(sla_hours={"high": 4}).sla("medium") == 4  # a tier not named takes the shortest
 
 

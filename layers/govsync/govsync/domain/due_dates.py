@@ -87,7 +87,7 @@ def advance_review(record: StageRecord, cadence: Cadence, final_stage: str, now:
     review = scheduled.review
     if review is None or not reviewed_by_due_date(record, final_stage):
         return None
-    state = review_state(review.due, now, cadence.notice_days)
+    state = review_state(review.next_review_due, now, cadence.notice_days)
     updated = scheduled if state == review.state else replace(scheduled, review=replace(review, state=state))
     return None if updated == record else updated
 

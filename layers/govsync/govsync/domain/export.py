@@ -128,7 +128,8 @@ def row(view: dict[str, Any]) -> dict[str, Any]:
         lineage_training=lineage.get("training_job") or (f"mlflow run {run}" if run else None),
         lineage_datasets=", ".join(d["uri"] for d in lineage.get("datasets") or []),
         lineage_code="@".join(filter(None, (lineage.get("code_repository"), lineage.get("code_commit")))),
-        review_due=review.get("due"), review_state=review.get("state"), last_reviewed_by=review.get("last_by"),
+        review_due=review.get("next_review_due"), review_state=review.get("state"),
+        last_reviewed_by=review.get("last_by"),
         approval_reminders=reminder.get("count"), retired_by=retired.get("by"),
         teardown=": ".join(filter(None, (retired.get("teardown"), retired.get("result")))),
     )  # fmt: skip

@@ -144,10 +144,10 @@ def _due_date_notices(stage: str, facts: Mapping[str, list[Any]]) -> list[tuple[
     review = _changed(facts, "review")
     if review and isinstance(review[1], dict) and review[1].get("state") in ("due", "overdue"):
         before, after = review[0] if isinstance(review[0], dict) else {}, review[1]
-        if before.get("state") != after["state"] or before.get("due") != after.get("due"):
-            detail = {key: after.get(key) for key in ("due", "every_days", "last_at", "last_by")}
+        if before.get("state") != after["state"] or before.get("next_review_due") != after.get("next_review_due"):
+            detail = {key: after.get(key) for key in ("next_review_due", "every_days", "last_at", "last_by")}
             kind, words = (REVIEW_DUE, "is due") if after["state"] == "due" else (REVIEW_OVERDUE, "is overdue")
-            found.append((kind, f"{stage}'s periodic review {words} (due {after.get('due')})", detail))
+            found.append((kind, f"{stage}'s periodic review {words} (due {after.get('next_review_due')})", detail))
     retired = _changed(facts, "retirement")
     if retired and isinstance(retired[1], dict) and retired[1].get("teardown") not in (None, "requested"):
         before = retired[0] if isinstance(retired[0], dict) else {}

@@ -25,7 +25,7 @@ def _from_json[T](kind: type[T], data: Mapping[str, Any] | None) -> T | None:
 class Review:
     """A live model's periodic review: when the next one is due, where it stands, and the last one."""
 
-    due: str  # ISO 8601, UTC
+    next_review_due: str  # ISO 8601, UTC
     state: str  # scheduled | due | overdue
     every_days: int  # the cadence the due date was set with (the risk tier's)
     last_at: str | None = None

@@ -134,6 +134,8 @@ class Reviews:
         )  # fmt: skip
         review = (written or state.records)[final].review
         assert review is not None
-        logger.info("reviewed", model_group=group, model_version=version, by=person.name, next_due=review.due)
+        logger.info(
+            "reviewed", model_group=group, model_version=version, by=person.name, next_review_due=review.next_review_due
+        )
         metrics.add_metric(name="Reviews", unit=MetricUnit.Count, value=1)
         return {"model_group": group, "model_version": version, "stage": final, "review": review.to_json()}

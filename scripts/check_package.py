@@ -219,6 +219,11 @@ def main() -> int:
         if not anchored or anchored.get("versions") != 1 or anchored.get("findings") != []:
             print(f"check-package: AuditAnchorFunction answered {anchored}", file=sys.stderr)
             return 1
+        # the due dates: the version's waiting stage counted (a reminder is not due yet), nothing failed
+        dated = run_built("DueDatesFunction", "schedule-due-dates.json")
+        if not dated or dated.get("failed") != 0 or dated.get("waiting", 0) < 1:
+            print(f"check-package: DueDatesFunction answered {dated}", file=sys.stderr)
+            return 1
         # the governance API: a viewer's GET /records as API Gateway hands it over, the record listed
         listed = run_built("GovernanceApiFunction", "api-get-records.json")
         body = json.loads(listed["body"]) if listed and listed.get("statusCode") == 200 else {}
@@ -251,7 +256,7 @@ def main() -> int:
             return 1
     print(
         "check-package: the sam build output synced an event and copied its artifact, and the deploy, "
-        "deployment status, metrics aggregator, reconciler, audit anchor and governance API functions answered (an "
+        "deployment status, metrics aggregator, reconciler, audit anchor, due dates and governance API functions answered (an "
         "approver's "
         "MFA asked of the user pool), and the "
         f"dashboard's page was served, with the layer only (built exactly as locked; {layer_bytes / MB:.2f} MB "

@@ -256,11 +256,9 @@ def main() -> int:
             return 1
     print(
         "check-package: the sam build output synced an event and copied its artifact, and the deploy, "
-        "deployment status, metrics aggregator, reconciler, audit anchor, due dates and governance API functions answered (an "
-        "approver's "
-        "MFA asked of the user pool), and the "
-        f"dashboard's page was served, with the layer only (built exactly as locked; {layer_bytes / MB:.2f} MB "
-        "zipped): ok"
+        "deployment status, metrics aggregator, reconciler, audit anchor, due dates and governance API functions "
+        "answered (an approver's MFA asked of the user pool), and the dashboard's page was served, with the layer "
+        f"only (built exactly as locked; {layer_bytes / MB:.2f} MB zipped): ok"
     )
     return 0
 

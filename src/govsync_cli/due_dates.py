@@ -69,5 +69,6 @@ def add_due_date_commands(commands: Any) -> None:
                    "due or overdue (each told once)", cmd_due_dates)  # fmt: skip
     p.add_argument("--as-of", type=moment, metavar="TIME",
                    help="judge the due dates at this ISO time, or this far from now (+25h, +80d), instead of now: "
-                   "rehearse what comes due by then (what it marks and tells is real)")  # fmt: skip
+                   "rehearse what comes due by then (what it marks and tells is real; its audit entries carry "
+                   "the time it ran)")  # fmt: skip
     p.add_argument("--verbose", action="store_true", help="the function's log lines too")

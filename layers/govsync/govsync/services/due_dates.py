@@ -80,7 +80,8 @@ class DueDates:
         """Apply `change` to the record as the table holds it now (a decision may have come in since it
         was listed); one failure is counted and the pass goes on."""
         where = (record.model_group, record.model_version, record.model_stage)
-        audit = Audit(f"{action}-{now.isoformat()}", ACTOR, action, now.isoformat())
+        # judged as of `now` (a rehearsal's later time too); the entry is stamped with when it was written
+        audit = Audit(f"{action}-{now.isoformat()}", ACTOR, action, self.clock().isoformat())
         try:
             written = update_stage_record(self.store, where, change, audit)
         except GovsyncError as exc:

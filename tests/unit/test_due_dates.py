@@ -190,3 +190,15 @@ def test_review_done_uses_the_tier_and_the_pending_queue_flags_what_is_past_its_
 class FakeRegistry:
     def describe_package(self, arn: str, region: str):
         return snapshot_from_describe(described())
+
+
+def test_a_run_with_nothing_due_reads_no_version_and_writes_nothing():
+    store, _ = stored(pending_since=LIVE_AT + timedelta(days=1, hours=12))
+    job = DueDates(CADENCE, STAGES, store)
+    job.run(LIVE_AT + timedelta(days=1))  # the live model's first review date
+    loads, seq = [], store.load_version(GROUP, 1).audit_seq
+    read = store.load_version
+    store.load_version = lambda group, version: loads.append((group, version)) or read(group, version)  # type: ignore[method-assign]
+    summary = job.run(LIVE_AT + timedelta(days=2))  # test has waited 12 h of its 24, the review is far off
+    assert (summary["waiting"], summary["live"], summary["reminded"]) == (1, 1, 0)
+    assert loads == [] and store.load_version(GROUP, 1).audit_seq == seq

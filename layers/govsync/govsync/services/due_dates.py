@@ -78,7 +78,10 @@ class DueDates:
         counted: str = "",
     ) -> StageRecord | None:
         """Apply `change` to the record as the table holds it now (a decision may have come in since it
-        was listed); one failure is counted and the pass goes on."""
+        was listed), where it changes the record as listed (most do not: no read, no write); one failure
+        is counted and the pass goes on."""
+        if change(record) is None:
+            return None
         where = (record.model_group, record.model_version, record.model_stage)
         # judged as of `now` (a rehearsal's later time too); the entry is stamped with when it was written
         audit = Audit(f"{action}-{now.isoformat()}", ACTOR, action, self.clock().isoformat())

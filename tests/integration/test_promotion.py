@@ -96,12 +96,16 @@ def test_approval_deploys_into_the_test_account_and_the_endpoint_event_marks_it_
     model = sm.describe_model(ModelName=config)
     assert model["PrimaryContainer"]["ModelPackageName"] == arn
     assert model["ExecutionRoleArn"] == f"arn:aws:iam::{TEST_ACCOUNT}:role/govsync-deploy-execution"
-    variant = sm.describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"][0]
+    described_config = sm.describe_endpoint_config(EndpointConfigName=config)
+    variant = described_config["ProductionVariants"][0]
     assert (variant["InstanceType"], variant["InitialInstanceCount"]) == ("ml.m5.large", 1)
+    # hardened by default: the stage's key on the config, network isolation, tags naming the group too
+    assert described_config["KmsKeyId"] == "alias/govsync-endpoints" and model["EnableNetworkIsolation"] is True
     endpoint = sm.describe_endpoint(EndpointName=name)
     assert endpoint["EndpointConfigName"] == config
     tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=endpoint["EndpointArn"])["Tags"]}
     assert tags["govsync:model-package-arn"] == arn and tags["govsync:stage"] == "test"
+    assert (tags["govsync:model-group"], tags["govsync:model-version"]) == (GROUP, "1")
     # And the record is deployed, with the deployment it came from
     test = records(1)["test"]
     assert (test.model_status, test.deployment_status) == ("pending", "deployed")  # two facts

@@ -2,7 +2,8 @@
 IN_SERVICE, blue/green as one step); an endpoint whose model data cannot be downloaded ends FAILED
 with SageMaker's failure reason; a failed or in-progress endpoint cannot be updated;
 `create_model`, `create_endpoint_config` and `create_endpoint` refuse an existing name (moto replaces
-the resource silently); `add_tags` replaces a key's value."""
+the resource silently); `create_model` keeps `EnableNetworkIsolation` (moto drops it); `add_tags`
+replaces a key's value."""
 
 from __future__ import annotations
 
@@ -61,8 +62,12 @@ def install() -> None:
     original_create_endpoint_config = SageMakerResponse.create_endpoint_config
 
     def create_model(self: SageMakerResponse) -> ActionResult:
-        _refuse_existing(self.sagemaker_backend._models, self._get_param("ModelName"), "model", self)
-        return original_create_model(self)
+        name = self._get_param("ModelName")
+        _refuse_existing(self.sagemaker_backend._models, name, "model", self)
+        created = original_create_model(self)
+        # moto 5.2.5 keeps every model's EnableNetworkIsolation False: keep what the request asked
+        self.sagemaker_backend._models[name].enable_network_isolation = bool(self._get_param("EnableNetworkIsolation"))
+        return created
 
     def create_endpoint_config(self: SageMakerResponse) -> ActionResult:
         name = self._get_param("EndpointConfigName")

@@ -11,6 +11,7 @@ import re
 TAG_PACKAGE_ARN = "govsync:model-package-arn"
 TAG_STAGE = "govsync:stage"
 TAG_VERSION = "govsync:model-version"
+TAG_GROUP = "govsync:model-group"
 
 # SageMaker's name pattern for models, endpoint configs and endpoints.
 SAGEMAKER_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
@@ -38,9 +39,11 @@ def version_resource_name(group: str, version: int, stage: str) -> str:
     return sagemaker_name(group, f"v{version}", stage)
 
 
-def resource_tags(package_arn: str, stage: str, version: int) -> list[dict[str, str]]:
+def resource_tags(package_arn: str, stage: str, version: int, group: str) -> list[dict[str, str]]:
+    """What everything govsync creates is tagged with: the package, its group and version, the stage."""
     return [
         {"Key": TAG_PACKAGE_ARN, "Value": package_arn},
+        {"Key": TAG_GROUP, "Value": group},
         {"Key": TAG_STAGE, "Value": stage},
         {"Key": TAG_VERSION, "Value": str(version)},
     ]

@@ -9,6 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from govsync.domain.events import ACCOUNT_ID
 
 DEFAULT_STRATEGY = "sagemaker-endpoint"
+# the key endpoint configs are encrypted with in a stage account (workload-account.yaml's EndpointKey)
+DEFAULT_ENDPOINT_KEY = "alias/govsync-endpoints"
+# an instance count a stage's target does not set: two in the last stage (an instance can fail or be
+# patched without an outage), one before it
+FINAL_STAGE_INSTANCES, INSTANCES = 2, 1
 
 
 class StageTarget(BaseModel):
@@ -24,9 +29,12 @@ class StageTarget(BaseModel):
     # sagemaker-endpoint
     execution_role_arn: str | None = None
     instance_type: str | None = None
-    instance_count: int = Field(default=1, ge=1, le=100)
+    instance_count: int | None = Field(default=None, ge=1, le=100)
     vpc_config: dict[str, list[str]] | None = None
-    network_isolation: bool = False
+    network_isolation: bool = True
+    # the KMS key (id, ARN, alias or alias ARN in the stage account) the endpoint config's storage volume is
+    # encrypted with; null: SageMaker's default
+    kms_key: str | None = Field(default=DEFAULT_ENDPOINT_KEY, pattern=r"^[A-Za-z0-9:/_-]{1,2048}$")
     # codepipeline
     pipeline_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.@\-_]{1,100}$")
     # event
@@ -62,6 +70,7 @@ class Target:
     instance_count: int
     vpc_config: dict[str, list[str]] | None
     network_isolation: bool
+    kms_key: str | None
     pipeline_name: str | None
     event_bus_arn: str
 
@@ -71,7 +80,13 @@ def role_arn(partition: str, account: str, role_name: str) -> str:
 
 
 def resolve_targets(
-    raw: dict[str, StageTarget], *, role_name: str, region: str, partition: str, central_account: str | None
+    raw: dict[str, StageTarget],
+    *,
+    role_name: str,
+    region: str,
+    partition: str,
+    central_account: str | None,
+    final_stage: str | None = None,
 ) -> dict[str, Target]:
     targets = {}
     for stage, target in raw.items():
@@ -87,9 +102,10 @@ def resolve_targets(
             strategy=target.strategy,
             execution_role_arn=target.execution_role_arn or f"{role}-execution",
             instance_type=target.instance_type,
-            instance_count=target.instance_count,
+            instance_count=target.instance_count or (FINAL_STAGE_INSTANCES if stage == final_stage else INSTANCES),
             vpc_config=target.vpc_config,
             network_isolation=target.network_isolation,
+            kms_key=target.kms_key,
             pipeline_name=target.pipeline_name,
             event_bus_arn=target.event_bus_arn
             or f"arn:{partition}:events:{target_region}:{bus_account}:event-bus/default",

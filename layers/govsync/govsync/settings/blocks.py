@@ -156,6 +156,7 @@ class Targets(StageChain):
             region=self.region,
             partition=self.partition,
             central_account=self.account_id,
+            final_stage=self.stages[-1],
         )
 
     def stage_role_arn(self, account: str, role_name: str) -> str:

@@ -63,5 +63,5 @@ def owned_by_the_team(target: Target) -> TeardownResult:
 
 def base_spec(pkg: PackageSnapshot, target: Target, parameters: Mapping[str, Any]) -> DeploySpec:
     """A strategy's spec: the package, the stage, the tags, and the strategy's own `parameters`."""
-    tags = tuple(resource_tags(pkg.arn, target.stage, pkg.version))
+    tags = tuple(resource_tags(pkg.arn, target.stage, pkg.version, pkg.group))
     return DeploySpec(pkg.arn, pkg.group, pkg.version, target.stage, tags, parameters)

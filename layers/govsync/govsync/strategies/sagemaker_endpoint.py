@@ -50,7 +50,7 @@ class SageMakerEndpoint:
         """A model from the package, an endpoint config of one variant, the group's stage endpoint:
         CreateModel's and CreateEndpointConfig's requests, and the endpoint's name."""
         model = version_resource_name(pkg.group, pkg.version, target.stage)
-        tags = resource_tags(pkg.arn, target.stage, pkg.version)
+        tags = resource_tags(pkg.arn, target.stage, pkg.version, pkg.group)
         instance_type = target.instance_type or next(iter(pkg.instance_types), None)
         if instance_type is None:
             raise ValueError(
@@ -71,12 +71,15 @@ class SageMakerEndpoint:
             model_request["VpcConfig"] = dict(target.vpc_config)
         variant = {"VariantName": "AllTraffic", "ModelName": model, "InstanceType": instance_type,
                    "InitialInstanceCount": target.instance_count, "InitialVariantWeight": 1.0}  # fmt: skip
+        config: dict[str, Any] = {"EndpointConfigName": model, "ProductionVariants": [variant], "Tags": tags}
+        if target.kms_key:
+            config["KmsKeyId"] = target.kms_key
         return base_spec(
             pkg,
             target,
             {
                 "model": model_request,
-                "endpoint_config": {"EndpointConfigName": model, "ProductionVariants": [variant], "Tags": tags},
+                "endpoint_config": config,
                 "endpoint_name": endpoint_name(pkg.group, target.stage),
             },
         )

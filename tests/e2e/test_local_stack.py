@@ -73,7 +73,7 @@ def test_the_local_stack_applies_what_the_templates_say_where_a_scanner_looks(lo
     key = kms.describe_key(KeyId=sse["KMSMasterKeyArn"])["KeyMetadata"]
     assert key["KeyManager"] == "CUSTOMER" and kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]
     groups = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/govsync-")["logGroups"]
-    assert len(groups) == 7 and all(g.get("kmsKeyId") == key["Arn"] for g in groups)
+    assert len(groups) == 8 and all(g.get("kmsKeyId") == key["Arn"] for g in groups)
     # the anchors' bucket: Object Lock in compliance mode, ten years; its log group kept ten years
     anchors = "govsync-anchors-111111111111-us-east-1"
     rule = s3.get_object_lock_configuration(Bucket=anchors)["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
@@ -90,6 +90,14 @@ def test_the_local_stack_applies_what_the_templates_say_where_a_scanner_looks(lo
         st["Sid"] for st in json.loads(dev_s3.get_bucket_policy(Bucket=local.info["dev_bucket"])["Policy"])["Statement"]
     }
     assert "TlsOnly" in dev_sids
+    # a stage account's endpoint key (workload-account.yaml): customer managed, rotated, by its alias
+    test_kms = boto3.client(
+        "kms", region_name="us-east-1", endpoint_url=local.endpoint,
+        **_credentials_in(local, local.info["accounts"]["test"]),
+    )  # fmt: skip
+    endpoint_key = test_kms.describe_key(KeyId="alias/govsync-endpoints")["KeyMetadata"]
+    assert endpoint_key["KeyManager"] == "CUSTOMER"
+    assert test_kms.get_key_rotation_status(KeyId=endpoint_key["KeyId"])["KeyRotationEnabled"]
 
 
 def _credentials_in(local, account: str) -> dict[str, str]:

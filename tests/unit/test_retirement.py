@@ -142,3 +142,28 @@ def test_archiving_retires_every_stage_and_a_version_counts_as_retired_when_all_
     rejected = {**records, "development": replace(records["development"], model_status="rejected")}
     assert version_retired(rejected.values())
     assert not archived(snapshot_from_describe(described()))
+
+
+def test_two_retirements_at_once_write_one_and_neither_fails():
+    from govsync.domain.people import Person
+    from govsync.services.retirement import Retirements
+
+    store = InMemoryStore()
+    update_records(store, GROUP, 1, lambda before: version_records(), Audit("setup", "test", "setup", NOW))
+    sent: list[dict] = []
+    queue = type("Queue", (), {"configured": True, "send_json": lambda self, body: sent.append(body)})()
+    first = Retirements(("development", "test", "production"), store, queue, clock=lambda: NOW_DT)
+    olivia, oscar = (Person(n, f"{n}@example.com", frozenset({"approvers"})) for n in ("olivia", "oscar"))
+    read = store.load_version
+
+    def racing(group, version):  # oscar's retirement lands between olivia's read and her write
+        state = read(group, version)
+        store.load_version = read  # type: ignore[method-assign]
+        first.retire(oscar, GROUP, 1, "production", "his")
+        return state
+
+    store.load_version = racing  # type: ignore[method-assign]
+    answer = first.retire(olivia, GROUP, 1, "production", "hers")
+    assert answer["retirement"]["by"] == "oscar@example.com"  # his stands; hers wrote nothing
+    assert [e.action for e in store.audit_entries(GROUP, 1)].count("retired") == 1
+    assert [r["action"] for r in sent] == ["retire", "retire"]  # each asked for the teardown (skipped there)

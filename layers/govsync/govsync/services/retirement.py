@@ -100,14 +100,15 @@ class Retirements:
             audit = Audit(event_id, person.name, "retired", now)
             written = update_stage_record(
                 self.store, (group, version, stage),
-                lambda r: retire(r, by=person.name, at=now, door="govsync", comment=comment, event_id=event_id,
-                                 message_id=None),
+                lambda r: None if r.retirement else retire(r, by=person.name, at=now, door="govsync",
+                                                           comment=comment, event_id=event_id, message_id=None),
                 audit,
             )  # fmt: skip
-            record = (written or {}).get(stage) or record
-            logger.info("stage retired", model_group=group, model_version=version, stage=stage, by=person.name)
-            metrics.add_metric(name="Retirements", unit=MetricUnit.Count, value=1)
-            self._retire_use_case(record, event_id, person.name)
+            record = (written or self.store.load_version(group, version).records)[stage]
+            if written is not None:  # (None: a concurrent retirement got there first; its own stands)
+                logger.info("stage retired", model_group=group, model_version=version, stage=stage, by=person.name)
+                metrics.add_metric(name="Retirements", unit=MetricUnit.Count, value=1)
+                self._retire_use_case(record, event_id, person.name)
         self._send_teardown(record)
         assert record.retirement is not None
         return {"model_group": group, "model_version": version, "stage": stage,

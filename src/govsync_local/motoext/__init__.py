@@ -7,6 +7,7 @@ and the tests), never in the functions.
   policy or an accepted RAM share;
 - `ram`: resource shares of model package groups with SageMaker's managed permissions, invitations;
 - `sagemaker_endpoints`: endpoint states, update_endpoint, FAILED on missing model data, names;
+- `sagemaker_guardrails`: update_endpoint's DeploymentConfig: a bake, rolled back by an alarm in ALARM;
 - `model_monitor`: monitoring schedules and executions;
 - `events`: `account` and `resources` on delivered and forwarded events;
 - `cloudwatch`: percentile statistics;

@@ -1,5 +1,6 @@
 """Endpoints: CREATING -> IN_SERVICE as SageMaker reports them; `update_endpoint` (UPDATING ->
-IN_SERVICE, blue/green as one step); an endpoint whose model data cannot be downloaded ends FAILED
+IN_SERVICE, blue/green as one step; with a DeploymentConfig, a bake watched by its alarms:
+`sagemaker_guardrails`); an endpoint whose model data cannot be downloaded ends FAILED
 with SageMaker's failure reason; a failed or in-progress endpoint cannot be updated;
 `create_model`, `create_endpoint_config` and `create_endpoint` refuse an existing name (moto replaces
 the resource silently); `create_model` keeps `EnableNetworkIsolation` (moto drops it); `add_tags`
@@ -13,6 +14,7 @@ from moto.core.responses import ActionResult
 from moto.sagemaker.models import ValidationError
 from moto.sagemaker.responses import SageMakerResponse
 
+from govsync_local.motoext import sagemaker_guardrails
 from govsync_local.motoext.listeners import endpoint_notify
 
 
@@ -48,6 +50,10 @@ def install() -> None:
         if config_name not in backend.endpoint_configs:
             arn = arn_formatter("endpoint-config", config_name, self.current_account, self.region)
             raise ValidationError(f'Could not find endpoint configuration "{arn}".')
+        if deployment_config := self._get_param("DeploymentConfig"):
+            sagemaker_guardrails.check_alarms(deployment_config, self.current_account, self.region)
+            sagemaker_guardrails.start(self, endpoint, config_name, deployment_config)
+            return ActionResult({"EndpointArn": endpoint.arn})
         config = backend.endpoint_configs[config_name].response_object
         endpoint.endpoint_config_name = config_name
         endpoint.production_variants = endpoint._process_production_variants(config["ProductionVariants"])

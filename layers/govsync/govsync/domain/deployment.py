@@ -9,7 +9,10 @@
                     where it serves, as the kick and the endpoint's last state change reported them
     details         what the strategy itself reports (model name, pipeline execution, event id, ...):
                     stored beside the fields above, so a new strategy needs no new field here
-    previous_version   the version whose endpoint config this one replaced
+    previous_version, previous_endpoint_config_name   what the endpoint served when this one was kicked
+    guardrails, rollback_alarms   an update's traffic shifting and the alarms SageMaker rolls it back on;
+                    progress (shifting, rolled back) and rolled_back_by (`sagemaker`, the alarms) as the
+                    endpoint's state changes report them (domain.guardrails, domain.endpoint_events)
     requested_at, kicked_at, deployed_at, requested_by_event, approved_in, rolled_back_from, error
     rollback        {status: requested | kicked | none, requested_at, to_version, reason}
 
@@ -98,6 +101,11 @@ class Deployment:
     endpoint_status: str | None = None
     variants: tuple[str, ...] | None = None
     previous_version: int | None = None
+    previous_endpoint_config_name: str | None = None
+    guardrails: str | None = None
+    rollback_alarms: tuple[str, ...] | None = None
+    progress: str | None = None
+    rolled_back_by: str | None = None
     requested_at: str | None = None
     requested_by_event: str | None = None
     requested_by_message: str | None = None  # the message whose change opened it: the one that sends it
@@ -141,8 +149,9 @@ class Deployment:
             values["status"] = DeployState(values["status"])
         if "action" in values:
             values["action"] = Action(values["action"])
-        if "variants" in values:
-            values["variants"] = tuple(str(v) for v in values["variants"] if isinstance(v, str))
+        for name in ("variants", "rollback_alarms"):
+            if name in values:
+                values[name] = tuple(str(v) for v in values[name] if isinstance(v, str))
         if isinstance(values.get("rollback"), Mapping):
             values["rollback"] = Rollback.from_json(values["rollback"])
         for name in _INTS & values.keys():

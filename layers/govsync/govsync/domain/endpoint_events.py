@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from govsync.domain.arns import PackageArn
-from govsync.domain.deployment import DeployState
+from govsync.domain.deployment import Deployment, DeployState
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import EventEnvelope, EventPolicy, check_envelope, rejection_reason
 from govsync.domain.naming import SAGEMAKER_NAME, TAG_PACKAGE_ARN, TAG_STAGE, version_resource_name
@@ -102,29 +102,66 @@ def check_endpoint_event(envelope: EventEnvelope, policy: EventPolicy, targets: 
 
 # REQUESTED too: the endpoint may report before the kick's own write lands
 _TRACKED = (DeployState.REQUESTED, DeployState.KICKED, DeployState.LIVE, DeployState.FAILED)
+_ON_ITS_WAY = (DeployState.REQUESTED, DeployState.KICKED)
+SAGEMAKER = "sagemaker"  # who rolled a deployment back when SageMaker did (its alarms, its health checks)
+
+
+def rolled_back_by_sagemaker(deployment: Deployment, change: EndpointChange) -> bool:
+    """SageMaker took the update back: the endpoint reports ROLLING_BACK, or is in service again on the
+    config it served before this version was kicked (FailureReason may then be empty)."""
+    if deployment.status not in _ON_ITS_WAY:
+        return False
+    if change.status == "ROLLING_BACK":
+        return True
+    previous = deployment.previous_endpoint_config_name
+    return change.status == "IN_SERVICE" and previous is not None and change.endpoint_config_name == previous
+
+
+def _rolled_back(deployment: Deployment, change: EndpointChange) -> Deployment:
+    alarms = deployment.rollback_alarms or ()
+    if change.failure_reason:
+        why = change.failure_reason
+    elif alarms:
+        why = f"an auto-rollback alarm went into ALARM during the bake (it watches {', '.join(alarms)})"
+    else:
+        why = "the new fleet did not come into service"
+    back_to = deployment.previous_endpoint_config_name or "the config it served before"
+    return replace(deployment, status=DeployState.FAILED, endpoint_name=change.endpoint_name,
+                   endpoint_status=change.status, progress="rolled back", rolled_back_by=SAGEMAKER,
+                   failed_at=change.time, error=f"SageMaker rolled the update back to {back_to}: {why}")  # fmt: skip
 
 
 def apply_endpoint_change(record: StageRecord, change: EndpointChange) -> StageRecord | None:
     """The record after an endpoint state change, or None when the change is not about this
     record's current deployment (another config, a superseded kick) or changes nothing."""
     deployment = record.deployment
-    if change.status not in ("IN_SERVICE", "FAILED", "DELETING"):
-        return None  # CREATING, UPDATING, ...: on the way, nothing to record yet
+    if change.status not in ("IN_SERVICE", "FAILED", "DELETING", "UPDATING", "ROLLING_BACK"):
+        return None  # CREATING, ...: on the way, nothing to record yet
     if deployment.status not in _TRACKED or deployment.account != change.account:
         return None
     if deployment.endpoint_name not in (None, change.endpoint_name):
         return None
+    if rolled_back_by_sagemaker(deployment, change):
+        return replace(record, deployment=_rolled_back(deployment, change))
+    if change.status in ("UPDATING", "ROLLING_BACK"):
+        # traffic shifting under guardrails takes a while: the record says it is under way
+        guarded = deployment.status in _ON_ITS_WAY and deployment.guardrails
+        if change.status == "ROLLING_BACK" or not guarded or deployment.progress == "shifting":
+            return None
+        return replace(record, deployment=replace(deployment, endpoint_status=change.status, progress="shifting"))
     expected_config = deployment.endpoint_config_name
     if expected_config is None and deployment.strategy == DEFAULT_STRATEGY:
         expected_config = version_resource_name(record.model_group, record.model_version, record.model_stage)
     if expected_config and change.endpoint_config_name and expected_config != change.endpoint_config_name:
         return None
-    updated = replace(deployment, endpoint_name=change.endpoint_name, endpoint_status=change.status)
+    updated = replace(deployment, endpoint_name=change.endpoint_name, endpoint_status=change.status,
+                      rolled_back_by=None)  # fmt: skip
     if change.endpoint_arn:
         updated = replace(updated, endpoint_arn=change.endpoint_arn)
     if change.status == "IN_SERVICE":
         updated = replace(updated, status=DeployState.LIVE, deployed_at=change.time, error=None,
-                          variants=change.variants or updated.variants)  # fmt: skip
+                          variants=change.variants or updated.variants,
+                          progress="complete" if updated.guardrails else None)  # fmt: skip
     elif change.status == "FAILED":
         updated = replace(updated, status=DeployState.FAILED,
                           error=change.failure_reason or "endpoint FAILED (no reason given)")  # fmt: skip

@@ -41,6 +41,9 @@ class KickResult:
     failure_reason: str | None = None
     previous_version: int | None = None  # the version whose endpoint config this one replaces
     previous_endpoint_config_name: str | None = None
+    # an update's guardrails in words, and the alarms SageMaker rolls it back on (domain.guardrails)
+    guardrails: str | None = None
+    rollback_alarms: tuple[str, ...] | None = None
     # the strategy's own references: model name, pipeline execution, event id, ...
     details: Mapping[str, str] = field(default_factory=dict)
 
@@ -48,11 +51,11 @@ class KickResult:
         """The result without what the endpoint said at the kick (a state change said more since)."""
         return replace(self, endpoint_status=None, failure_reason=None)
 
-    def to_json(self) -> dict[str, str | int]:
+    def to_json(self) -> dict[str, str | int | list[str]]:
         """Flat, as the deployment stores it (`Deployment.with_result`)."""
-        data: dict[str, str | int] = dict(self.details)
+        data: dict[str, str | int | list[str]] = dict(self.details)
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name != "details" and value is not None:
-                data[f.name] = value
+                data[f.name] = list(value) if isinstance(value, tuple) else value
         return data

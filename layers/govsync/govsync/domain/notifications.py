@@ -9,6 +9,8 @@ A notification has one documented shape per type (`docs/notifications/<type>.sch
 - `deployment-failed`: a deployment failed or was refused;
 - `deployed`: a version went live in a stage's account (a rollback's redeployment too);
 - `rolled-back`: a version was taken off a stage's endpoint in favour of the one before;
+- `auto-rolled-back`: SageMaker rolled an update back (an auto-rollback alarm during the bake, or a
+  fleet that did not come into service): the version failed in the stage, the one before stays live;
 - `metric-alert`: a live endpoint's metrics breach the stage's thresholds (once, while they do);
 - `metric-alert-resolved`: a window within the thresholds again;
 - `approval-reminder`: a stage has waited for a decision into another period of its tier's SLA;
@@ -39,8 +41,10 @@ APPROVAL_REMINDER = "approval-reminder"
 REVIEW_DUE = "review-due"
 REVIEW_OVERDUE = "review-overdue"
 RETIRED = "retired"
+AUTO_ROLLED_BACK = "auto-rolled-back"
 TYPES = (APPROVAL_REQUESTED, UNAUTHORIZED_DECISION, GATE_FAILED, DEPLOYMENT_FAILED, DEPLOYED, ROLLED_BACK,
-         METRIC_ALERT, METRIC_ALERT_RESOLVED, APPROVAL_REMINDER, REVIEW_DUE, REVIEW_OVERDUE, RETIRED)  # fmt: skip
+         AUTO_ROLLED_BACK, METRIC_ALERT, METRIC_ALERT_RESOLVED, APPROVAL_REMINDER, REVIEW_DUE, REVIEW_OVERDUE,
+         RETIRED)  # fmt: skip
 
 # a deployment's status (domain.deployment.DeployState) -> the notification its arrival implies
 _DEPLOYMENT_TYPES = {"live": DEPLOYED, "failed": DEPLOYMENT_FAILED, "refused": DEPLOYMENT_FAILED,
@@ -116,13 +120,16 @@ def _stage_notices(stage: str, facts: Mapping[str, list[Any]]) -> list[tuple[str
         kind = _DEPLOYMENT_TYPES.get(after or "")
         if kind and before != after:
             d = deployment[1]
-            detail = {key: d.get(key) for key in ("account", "endpoint_name", "action", "previous_version", "error")
-                      if d.get(key) is not None}  # fmt: skip
+            keys: tuple[str, ...] = ("account", "endpoint_name", "action", "previous_version", "error")
+            if kind == DEPLOYMENT_FAILED and d.get("rolled_back_by"):
+                kind, keys = AUTO_ROLLED_BACK, (*keys, "rolled_back_by", "guardrails", "rollback_alarms")
+            detail = {key: d.get(key) for key in keys if d.get(key) is not None}
             where = f" in {d.get('account')}" if d.get("account") else ""
             summary = {
                 DEPLOYED: f"live in {stage}{where}",
                 ROLLED_BACK: f"rolled back in {stage}{where}",
                 DEPLOYMENT_FAILED: f"deployment into {stage}{where} failed: {d.get('error') or after}",
+                AUTO_ROLLED_BACK: f"{stage}{where}: {d.get('error')}",
             }[kind]
             found.append((kind, summary, detail))
     found.extend(_alert_notices(stage, facts))

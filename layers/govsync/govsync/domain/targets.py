@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from govsync.domain.events import ACCOUNT_ID
+from govsync.domain.guardrails import DEFAULT_ALARMS, DEFAULT_LATENCY_MS, AutoRollbackAlarms, TrafficShift
 
 DEFAULT_STRATEGY = "sagemaker-endpoint"
 # the key endpoint configs are encrypted with in a stage account (workload-account.yaml's EndpointKey)
@@ -14,6 +16,7 @@ DEFAULT_ENDPOINT_KEY = "alias/govsync-endpoints"
 # an instance count a stage's target does not set: two in the last stage (an instance can fail or be
 # patched without an outage), one before it
 FINAL_STAGE_INSTANCES, INSTANCES = 2, 1
+ALARM_NAME = re.compile(r"[A-Za-z0-9 ._:/#+=@-]{1,255}")
 
 
 class StageTarget(BaseModel):
@@ -35,6 +38,10 @@ class StageTarget(BaseModel):
     # the KMS key (id, ARN, alias or alias ARN in the stage account) the endpoint config's storage volume is
     # encrypted with; null: SageMaker's default
     kms_key: str | None = Field(default=DEFAULT_ENDPOINT_KEY, pattern=r"^[A-Za-z0-9:/_-]{1,2048}$")
+    # deployment guardrails of an update (domain.guardrails): how traffic moves, what rolls it back
+    traffic: TrafficShift | None = None
+    auto_rollback_alarms: AutoRollbackAlarms = None
+    rollback_latency_ms: int = Field(default=DEFAULT_LATENCY_MS, ge=1, le=600_000)
     # codepipeline
     pipeline_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.@\-_]{1,100}$")
     # event
@@ -45,6 +52,16 @@ class StageTarget(BaseModel):
     def _account(cls, value: str) -> str:
         if not ACCOUNT_ID.fullmatch(value):
             raise ValueError("account must be a 12-digit account id")
+        return value
+
+    @field_validator("auto_rollback_alarms")
+    @classmethod
+    def _alarms(cls, value: AutoRollbackAlarms) -> AutoRollbackAlarms:
+        if isinstance(value, list):
+            if not 1 <= len(value) <= 10:
+                raise ValueError(f"auto_rollback_alarms: 1 to 10 alarm names, or {DEFAULT_ALARMS!r}")
+            if bad := [name for name in value if not ALARM_NAME.fullmatch(name)]:
+                raise ValueError(f"auto_rollback_alarms: not an alarm name: {bad[0]!r}")
         return value
 
     @field_validator("vpc_config")
@@ -71,6 +88,9 @@ class Target:
     vpc_config: dict[str, list[str]] | None
     network_isolation: bool
     kms_key: str | None
+    traffic: TrafficShift | None
+    auto_rollback_alarms: AutoRollbackAlarms
+    rollback_latency_ms: int
     pipeline_name: str | None
     event_bus_arn: str
 
@@ -106,6 +126,9 @@ def resolve_targets(
             vpc_config=target.vpc_config,
             network_isolation=target.network_isolation,
             kms_key=target.kms_key,
+            traffic=target.traffic,
+            auto_rollback_alarms=target.auto_rollback_alarms,
+            rollback_latency_ms=target.rollback_latency_ms,
             pipeline_name=target.pipeline_name,
             event_bus_arn=target.event_bus_arn
             or f"arn:{partition}:events:{target_region}:{bus_account}:event-bus/default",

@@ -255,6 +255,8 @@ class Deployments(Consumer):
         strategy = self.strategies.get(target.strategy)
         if strategy is None:
             raise ValueError(f"no deployer for strategy {target.strategy}")
+        if record.deployment.action is Action.ROLLBACK:  # back to what served before: at once, unwatched
+            target = replace(target, traffic=None, auto_rollback_alarms=None)
         spec = replace(strategy.spec(pkg, target), artifacts=tuple(record.artifacts))
         return strategy.kick(target, spec)
 

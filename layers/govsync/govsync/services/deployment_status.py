@@ -13,7 +13,12 @@ from enum import StrEnum
 
 from govsync.domain.deployment import DeployState, superseded
 from govsync.domain.due_dates import schedule_review
-from govsync.domain.endpoint_events import EndpointChange, check_endpoint_event, records_after_change
+from govsync.domain.endpoint_events import (
+    SAGEMAKER,
+    EndpointChange,
+    check_endpoint_event,
+    records_after_change,
+)
 from govsync.domain.events import EventPolicy
 from govsync.domain.records import STATUSES, StageRecord
 from govsync.observability import MetricUnit, logger, metrics
@@ -53,7 +58,13 @@ class DeploymentStatus(Consumer):
         logger.append_keys(model_group=change.group, model_version=change.version, stage=change.stage,
                            endpoint_status=change.status)  # fmt: skip
 
-        audit = Audit(change.event_id, ACTOR, f"endpoint-{change.status.lower()}", self.now())
+        now = self.now()
+
+        def audit(after: dict[str, StageRecord]) -> Audit:
+            if after[change.stage].deployment.rolled_back_by == SAGEMAKER:  # SageMaker did it, not govsync
+                return Audit(change.event_id, SAGEMAKER, "rolled-back-by-sagemaker", now)
+            return Audit(change.event_id, ACTOR, f"endpoint-{change.status.lower()}", now)
+
         after = update_records(self.store, change.group, change.version, lambda r: self._after(r, change), audit)
         if after is None:
             logger.info("endpoint event changes nothing", endpoint_name=change.endpoint_name)

@@ -118,18 +118,24 @@ class Audit:
 
 
 def update_records(
-    store: Store, group: str, version: int, change: RecordsChange, audit: Audit
+    store: Store,
+    group: str,
+    version: int,
+    change: RecordsChange,
+    audit: Audit | Callable[[dict[str, StageRecord]], Audit],
 ) -> dict[str, StageRecord] | None:
     """A change our own functions make (deployments, endpoint states, metrics): `change` maps the
-    records to new ones (or None: nothing to do); the records written, or None."""
+    records to new ones (or None: nothing to do); the records written, or None. `audit` may depend on
+    the records after the change (who made it: govsync, or SageMaker that rolled a deployment back)."""
 
     def apply(state: VersionState) -> Update | None:
         after = change(dict(state.records))
         if after is None:
             return None
+        facts = audit(after) if callable(audit) else audit
         return Update(
-            after, audit.event_id, audit.actor, audit.action, source_time=audit.now, recorded_at=audit.now,
-            note=audit.note,
+            after, facts.event_id, facts.actor, facts.action, source_time=facts.now, recorded_at=facts.now,
+            note=facts.note,
         )  # fmt: skip
 
     written = update_version(store, group, version, apply)

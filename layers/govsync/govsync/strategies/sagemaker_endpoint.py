@@ -1,6 +1,11 @@
 """SageMaker endpoints in a stage's account (through its deploy role): model, endpoint config, and
-the endpoint created or updated to the new config (blue/green by SageMaker). Every name is
-deterministic, so a retried kick finds what an earlier attempt made instead of making it twice."""
+the endpoint created or updated to the new config (blue/green by SageMaker, with the stage's traffic
+shifting and rollback alarms: domain.guardrails). Every name is deterministic, so a retried kick finds
+what an earlier attempt made instead of making it twice.
+
+Which version an endpoint serves is read from its endpoint config's tags (a config is one version's,
+for good); the endpoint's own tags name the version last kicked there, which SageMaker may have rolled
+back."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from govsync.adapters.aws import error_code, translate
 from govsync.domain.errors import RetryableError
+from govsync.domain.guardrails import alarm_names, alarms_to_create, deployment_config, guardrail_words
 from govsync.domain.kicks import DeploySpec, KickResult
 from govsync.domain.naming import TAG_VERSION, endpoint_name, resource_tags, version_resource_name
 from govsync.domain.package import PackageSnapshot
@@ -74,15 +80,17 @@ class SageMakerEndpoint:
         config: dict[str, Any] = {"EndpointConfigName": model, "ProductionVariants": [variant], "Tags": tags}
         if target.kms_key:
             config["KmsKeyId"] = target.kms_key
-        return base_spec(
-            pkg,
-            target,
-            {
-                "model": model_request,
-                "endpoint_config": config,
-                "endpoint_name": endpoint_name(pkg.group, target.stage),
-            },
-        )
+        endpoint = endpoint_name(pkg.group, target.stage)
+        alarms = alarm_names(target.auto_rollback_alarms, endpoint)
+        parameters: dict[str, Any] = {"model": model_request, "endpoint_config": config, "endpoint_name": endpoint}
+        if update := deployment_config(target.traffic, alarms):
+            parameters |= {
+                "deployment_config": update,
+                "guardrails": guardrail_words(target.traffic, alarms),
+                "alarms": [a.request for a in alarms_to_create(target.auto_rollback_alarms, endpoint,
+                                                               target.rollback_latency_ms)],
+            }  # fmt: skip
+        return base_spec(pkg, target, parameters)
 
     def kick(self, target: Target, spec: DeploySpec) -> KickResult:
         sm = self._roles.client("sagemaker", target.role_arn, target.region, target.external_id)
@@ -121,15 +129,22 @@ class SageMakerEndpoint:
                 raise RetryableError(f"endpoint {name} in {target.account} was Failed; deleted it to recreate")
             if status not in ("InService", None):
                 raise RetryableError(f"endpoint {name} in {target.account} is {status}; cannot update it yet")
-            serving_tags = sm.list_tags(ResourceArn=current["EndpointArn"]).get("Tags", [])
-            previous = next((t["Value"] for t in serving_tags if t["Key"] == TAG_VERSION), None)
             result = replace(
                 result,
-                previous_version=int(previous) if previous and previous.isdigit() else None,
+                previous_version=self._config_version(sm, current["EndpointConfigName"]),
                 previous_endpoint_config_name=current["EndpointConfigName"],
             )
+            update = spec.parameters.get("deployment_config")
+            if update:
+                self._put_alarms(target, spec.parameters.get("alarms") or ())
+                names = [a["AlarmName"] for a in update.get("AutoRollbackConfiguration", {}).get("Alarms", [])]
+                result = replace(result, guardrails=str(spec.parameters["guardrails"]),
+                                 rollback_alarms=tuple(names) or None)  # fmt: skip
             sm.add_tags(ResourceArn=current["EndpointArn"], Tags=tags)
-            sm.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
+            if update:
+                sm.update_endpoint(EndpointName=name, EndpointConfigName=config_name, DeploymentConfig=update)
+            else:
+                sm.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
             return result
         except ClientError as exc:
             if error_code(exc) == "ValidationException" and "in-progress" in _message(exc).lower():
@@ -144,13 +159,9 @@ class SageMakerEndpoint:
         sm = self._roles.client("sagemaker", target.role_arn, target.region, target.external_id)
         try:
             current = self._describe(sm, name)
-            if current is None:
-                return None
-            tags = sm.list_tags(ResourceArn=current["EndpointArn"]).get("Tags", [])
+            return None if current is None else self._config_version(sm, current["EndpointConfigName"])
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, "SageMaker", f"endpoint {name} in {target.account}") from exc
-        version = next((t["Value"] for t in tags if t["Key"] == TAG_VERSION), "")
-        return int(version) if version.isdigit() else None
 
     def tear_down(self, target: Target, group: str, version: int) -> TeardownResult:
         """The stage endpoint deleted with its config and its models, only while its tag names `version`.
@@ -162,12 +173,11 @@ class SageMakerEndpoint:
             current = self._describe(sm, name)
             if current is None:
                 return TeardownResult(Teardown.NOTHING_DEPLOYED, f"no {where}: nothing to delete")
-            tags = sm.list_tags(ResourceArn=current["EndpointArn"]).get("Tags", [])
-            serving = next((t["Value"] for t in tags if t["Key"] == TAG_VERSION), "")
-            if serving != str(version):
-                now = f"v{serving}" if serving else "a version govsync did not deploy"
-                return TeardownResult(Teardown.NOT_SERVING, f"{where} serves {now}: nothing deleted", name)
             config = current["EndpointConfigName"]
+            serving = self._config_version(sm, config)
+            if serving != version:
+                now = f"v{serving}" if serving is not None else "a version govsync did not deploy"
+                return TeardownResult(Teardown.NOT_SERVING, f"{where} serves {now}: nothing deleted", name)
             variants = self._config_variants(sm, config)
             for model in sorted({v["ModelName"] for v in variants if v.get("ModelName")}):
                 self._delete(sm.delete_model, ModelName=model)
@@ -180,6 +190,27 @@ class SageMakerEndpoint:
         except BotoCoreError as exc:
             raise translate(exc, "SageMaker", where) from exc
         return TeardownResult(Teardown.TORN_DOWN, f"deleted {where} with its config {config} and its model", name)
+
+    def _put_alarms(self, target: Target, alarms: Any) -> None:
+        """The default rollback alarms, put (again: PutMetricAlarm replaces) before the update names them."""
+        if not alarms:
+            return
+        cloudwatch = self._roles.client("cloudwatch", target.role_arn, target.region, target.external_id)
+        for alarm in alarms:
+            cloudwatch.put_metric_alarm(**alarm)
+
+    @staticmethod
+    def _config_version(sm: SageMakerClient, config: str) -> int | None:
+        """The version an endpoint config was made for (its version tag); None for one govsync did not make."""
+        try:
+            arn = sm.describe_endpoint_config(EndpointConfigName=config)["EndpointConfigArn"]
+        except ClientError as exc:
+            if _missing(exc):
+                return None
+            raise
+        tags = sm.list_tags(ResourceArn=arn).get("Tags", [])
+        version = next((t["Value"] for t in tags if t["Key"] == TAG_VERSION), "")
+        return int(version) if version.isdigit() else None
 
     @staticmethod
     def _config_variants(sm: SageMakerClient, config: str) -> list[Any]:

@@ -1,0 +1,144 @@
+"""Deployment guardrails against moto (with the local stack's SageMaker extension): a production update
+shifts traffic as a canary watched by govsync's default alarm pair; an alarm during the bake makes
+SageMaker roll it back, and the record, the audit trail and the notifications say so; a quiet bake
+completes; a rollback that a rejection asks for moves at once, unwatched."""
+
+import json
+import time
+
+import boto3
+import jsonschema
+import pytest
+
+from govsync import wiring
+from govsync.adapters.aws import AssumedRoles
+from govsync.domain.naming import endpoint_name, version_resource_name
+from govsync.domain.targets import StageTarget, resolve_targets
+from govsync.strategies.base import Clients
+from govsync.strategies.sagemaker_endpoint import SageMakerEndpoint
+
+from .conftest import GROUP, PROD_ACCOUNT, STAGE_TARGETS
+from .test_notifications import SCHEMAS
+from .test_promotion import lifecycle, promote_to_production, records
+
+ENDPOINT = endpoint_name(GROUP, "production")
+CANARY = {"mode": "canary", "percent": 50, "wait_seconds": 600, "termination_wait_seconds": 300}
+
+
+def client_in(service: str, account: str = PROD_ACCOUNT):
+    creds = boto3.client("sts", region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/inspect", RoleSessionName="inspect"
+    )["Credentials"]
+    return boto3.client(
+        service,
+        region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def settled(timeout: float = 30.0) -> dict:
+    """The production endpoint once its update (and bake) is over."""
+    sm, deadline = client_in("sagemaker"), time.monotonic() + timeout
+    while (described := sm.describe_endpoint(EndpointName=ENDPOINT))["EndpointStatus"] != "InService":
+        assert time.monotonic() < deadline, f"endpoint still {described['EndpointStatus']}"
+        time.sleep(0.05)
+    return described
+
+
+@pytest.fixture
+def guarded(stack, monkeypatch):
+    """Production shifts traffic as a canary watched by the default alarms; version 1 is live there."""
+    production = {
+        **STAGE_TARGETS["production"],
+        "traffic": CANARY,
+        "auto_rollback_alarms": "default",
+        "rollback_latency_ms": 250,
+    }
+    stack.configure(StageTargets=json.dumps({**STAGE_TARGETS, "production": production}))
+    promote_to_production(stack)
+    assert records(1)["production"].deployment.status == "live"
+    assert records(1)["production"].deployment.guardrails is None  # a first deployment creates the endpoint
+    return stack
+
+
+def test_an_alarm_during_the_canary_rolls_back_and_the_record_says_so(guarded, monkeypatch):
+    stack = guarded
+    monkeypatch.setenv("GOVSYNC_LOCAL_BAKE_SECONDS", "60")  # the alarm, not the clock, ends this bake
+    # When version 2 goes to production: the update is a canary, baking, watched by the default pair
+    second = promote_to_production(stack)
+    sm, cloudwatch = client_in("sagemaker"), client_in("cloudwatch")
+    described = sm.describe_endpoint(EndpointName=ENDPOINT)
+    assert described["EndpointStatus"] == "Updating"
+    assert described["PendingDeploymentSummary"]["EndpointConfigName"] == version_resource_name(GROUP, 2, "production")
+    v2 = records(2)["production"].deployment
+    assert (v2.status, v2.progress, v2.endpoint_status) == ("kicked", "shifting", "UPDATING")
+    latency = f"govsync-{ENDPOINT}-latency"
+    assert v2.rollback_alarms == (f"govsync-{ENDPOINT}-5xx", latency)
+    assert v2.guardrails.startswith("canary 50%, bake 600 s; rolls back on ")
+    alarm = cloudwatch.describe_alarms(AlarmNames=[latency])["MetricAlarms"][0]
+    assert (alarm["MetricName"], alarm["ExtendedStatistic"], alarm["Threshold"]) == ("ModelLatency", "p90", 250000)
+    # And latency goes over the threshold during the bake
+    cloudwatch.set_alarm_state(AlarmName=latency, StateValue="ALARM", StateReason="p90 latency 303 ms over 250")
+    described = settled()
+    stack.run_deployments()
+    # Then SageMaker rolled back: version 1's config serves, version 2 failed in production, and why
+    assert described["EndpointConfigName"] == version_resource_name(GROUP, 1, "production")
+    v2, v1 = records(2)["production"], records(1)["production"]
+    assert (v2.deployment_status, v2.deployment.status, v2.deployment.rolled_back_by) == (
+        "deploy_failed",
+        "failed",
+        "sagemaker",
+    )
+    assert latency in v2.deployment.error and "rolled the update back to" in v2.deployment.error
+    assert (v1.deployment.status, v1.deployment_status) == ("live", "deployed")  # the previous version stays
+    # audited as SageMaker's doing, told once as an automatic rollback
+    entries = wiring.governance_store().audit_entries(GROUP, 2)
+    by_sagemaker = [(e.actor, e.action) for e in entries if e.actor == "sagemaker"]
+    assert by_sagemaker == [("sagemaker", "rolled-back-by-sagemaker")]
+    heard = stack.notifications()
+    for message in heard:
+        jsonschema.validate(message, SCHEMAS[message["type"]], format_checker=jsonschema.FormatChecker())
+    told = [n for n in heard if n["type"] == "auto-rolled-back"]
+    assert len(told) == 1 and told[0]["model_version"] == 2 and told[0]["detail"]["rolled_back_by"] == "sagemaker"
+    assert told[0]["actor"] == "sagemaker" and latency in told[0]["summary"]
+    # And the strategy reads version 1 as what production serves (the endpoint's own tag names the kicked 2)
+    strategy = SageMakerEndpoint(Clients(AssumedRoles("inspect", "us-east-1"), "us-east-1"))
+    target = resolve_targets(
+        {"production": StageTarget(account=PROD_ACCOUNT)},
+        role_name="govsync-deploy",
+        region="us-east-1",
+        partition="aws",
+        central_account=None,
+    )["production"]
+    assert strategy.serving(target, GROUP) == 1
+    assert second.endswith("/2")
+
+
+def test_a_quiet_bake_completes_and_supersedes_the_previous_version(guarded, monkeypatch):
+    monkeypatch.setenv("GOVSYNC_LOCAL_BAKE_SECONDS", "0.2")
+    promote_to_production(guarded)
+    described = settled()
+    guarded.run_deployments()
+    assert described["EndpointConfigName"] == version_resource_name(GROUP, 2, "production")
+    assert described["LastDeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["Type"] == "CANARY"
+    v2 = records(2)["production"].deployment
+    assert (v2.status, v2.progress, v2.rolled_back_by) == ("live", "complete", None)
+    assert records(1)["production"].deployment.status == "superseded"
+
+
+def test_a_rejection_rolls_back_at_once_without_the_canary(guarded, monkeypatch):
+    monkeypatch.setenv("GOVSYNC_LOCAL_BAKE_SECONDS", "0.2")
+    second = promote_to_production(guarded)
+    settled()
+    guarded.run_deployments()
+    # When version 2 is rejected in production, the rollback to version 1 is an update of its own
+    lifecycle(guarded, second, "Production", "Rejected")
+    guarded.run_deployments()
+    described = client_in("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    # Then it went all at once (no bake: in service at once), and version 1 is live again
+    assert described["EndpointStatus"] == "InService"
+    assert described["EndpointConfigName"] == version_resource_name(GROUP, 1, "production")
+    v1 = records(1)["production"].deployment
+    assert (v1.status, v1.action, v1.guardrails) == ("live", "rollback", None)

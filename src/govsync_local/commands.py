@@ -73,6 +73,9 @@ def register(commands: Any) -> None:
         "--state", default=".govsync/state", help="folder the local AWS's state is kept in (default: .govsync/state)"
     )
     p.add_argument("--fresh", action="store_true", help="start empty: forget the state kept in --state")
+    p.add_argument("--stage-targets", metavar="FILE",
+                   help="a JSON file of stage targets (the StageTargets parameter) in place of the local chain's, "
+                        "e.g. to try a production canary (the local test and production accounts only)")  # fmt: skip
     p.set_defaults(func=needs_extras(cmd_local_up))
     p = local.add_parser("info", help="where the running local stack's resources are")
     p.add_argument("--port", type=int, help="port (default: GOVSYNC_LOCAL_PORT or 5050)")
@@ -139,6 +142,35 @@ def local_endpoint(args: argparse.Namespace) -> str:
     return os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{port}"
 
 
+def read_stage_targets(path: str | None) -> dict[str, dict[str, object]] | None:
+    """--stage-targets: each target checked as the functions will check it, in the local accounts only."""
+    if path is None:
+        return None
+    from pydantic import ValidationError
+
+    from govsync.domain.targets import StageTarget
+    from govsync_local.accounts import Accounts
+
+    try:
+        raw = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise CliError(f"--stage-targets {path}: {exc}") from exc
+    if not isinstance(raw, dict) or not raw or not all(isinstance(v, dict) for v in raw.values()):
+        raise CliError(f"--stage-targets {path}: want a JSON object of stage name -> target object")
+    accounts = Accounts.from_env()
+    for stage, target in raw.items():
+        try:
+            checked = StageTarget.model_validate(target)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"])
+            raise CliError(f"--stage-targets {path}: {stage}.{where}: {problem['msg']}") from exc
+        if checked.account not in (accounts.test, accounts.prod):
+            raise CliError(f"--stage-targets {path}: {stage}: account {checked.account} is not a local stage "
+                           f"account ({accounts.test}, {accounts.prod})")  # fmt: skip
+    return raw
+
+
 def cmd_local_up(args: argparse.Namespace) -> int:
     from govsync_local.accounts import LocalStackError
     from govsync_local.stack import LocalStack
@@ -150,7 +182,8 @@ def cmd_local_up(args: argparse.Namespace) -> int:
     api_port = args.api_port if args.api_port is not None else (int(raw_api_port) if raw_api_port else None)
     stack = LocalStack(port=local_port(args), stack_name=args.stack, duplicate_events=args.duplicate_events,
                        log=lambda line: print(f"[local] {line}", file=sys.stderr, flush=True),
-                       api_port=api_port, state=StateStore(Path(args.state)), fresh=args.fresh)  # fmt: skip
+                       api_port=api_port, state=StateStore(Path(args.state)), fresh=args.fresh,
+                       stage_targets=read_stage_targets(args.stage_targets))  # fmt: skip
     try:
         stack.start()
     except LocalStackError as exc:

@@ -58,6 +58,7 @@ class LocalStack:
         api_port: int | None = None,
         state: StateStore | None = None,
         fresh: bool = False,
+        stage_targets: dict[str, dict[str, object]] | None = None,
     ) -> None:
         self.port = port
         self.api_port = port + 1 if api_port is None else api_port  # port+1 taken: any free one
@@ -82,10 +83,12 @@ class LocalStack:
         self.state = state  # None: in memory only (what tests and scans start)
         self.fresh = fresh
         self.restored = False
+        self.stage_targets = stage_targets  # None: the local chain's (accounts.stage_targets)
 
     @property
     def parameters(self) -> dict[str, str]:
-        return {**stack_parameters(self.accounts), "Webhooks": json.dumps({"*": [self.webhooks.url]})}
+        chosen = {"StageTargets": json.dumps(self.stage_targets)} if self.stage_targets else {}
+        return {**stack_parameters(self.accounts), "Webhooks": json.dumps({"*": [self.webhooks.url]}), **chosen}
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:

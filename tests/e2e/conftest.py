@@ -75,13 +75,14 @@ def wait_until(check, timeout: float = 30.0, what: str = "condition"):
 
 
 @contextlib.contextmanager
-def local_up(workdir: Path, port: int, *options: str) -> Iterator[str]:
-    """`govsync local up --port PORT [options]` in `workdir`, as a user starts it: its endpoint once ready;
-    stopped (and checked to stop cleanly) afterwards."""
+def local_up(workdir: Path, port: int, *options: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`govsync local up --port PORT [options]` in `workdir`, as a user starts it (`env`: variables the
+    user set): its endpoint once ready; stopped (and checked to stop cleanly) afterwards."""
     log = (workdir / "local-up.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "govsync_cli", "local", "up", "--port", str(port), *options],
-        cwd=workdir, env=CLEAN_ENV, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True,
+        cwd=workdir, env={**CLEAN_ENV, **(env or {})}, stdout=subprocess.PIPE, stderr=log,
+        stdin=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()

@@ -3,7 +3,7 @@ version before its fix): the same services, store and fakes, the steps in order.
 
 from __future__ import annotations
 
-from .test_convergence import OFFICER, Burst
+from .test_convergence import OFFICER, REGISTRANT, Burst
 
 TEST_ENDPOINT = ("333333333333", "churn-test")
 
@@ -87,3 +87,39 @@ def test_a_rollback_waits_for_the_event_of_the_version_it_goes_back_to():
         s.register("fraud"), s.fail_send()
     s.teardown()
     assert s.served() == 2
+
+
+def test_a_rollback_takes_off_the_rejected_version_even_when_the_registrant_approves_it_again():
+    s = Steps()
+    s.register("fraud"), s.fail_send(), s.register("fraud"), s.fail_send()
+    s.decide_as_officer("fraud", 1, "Approved"), s.fail_send(), s.redeliver()
+    s.register("fraud"), s.fail_send()
+    s.decide_as_officer("fraud", 3, "Approved"), s.fail_send(), s.redeliver()
+    s.register("fraud"), s.fail_send()
+    s._run_deploy(0)  # v1's request: v3 is newer and approved, v3 goes to test
+    s.decide_as_officer("fraud", 3, "test/Rejected"), s.fail_send()
+    # the data scientist approves her own version in the registry: it counts for nothing
+    s.registry.decide(arn("fraud", 3), "Staging/Approved", REGISTRANT)
+    s.teardown()
+    assert s.endpoints.endpoints[("333333333333", "fraud-test")]["version"] == 1
+
+
+def test_an_overtaken_version_approved_again_comes_back_when_the_newer_one_is_gone():
+    s, officer = Steps(), Steps.decide_as_officer
+    s.register("churn"), s.fail_send(), s.register("fraud"), s.fail_send(), s.register("churn")
+    officer(s, "churn", 1, "Approved"), s.fail_send(), s.deliver()
+    s.register("churn"), s.fail_send()
+    officer(s, "churn", 3, "Approved"), s.fail_send(), s.redeliver()
+    s.register("fraud"), s.fail_send(), s.register("fraud"), s.fail_send()
+    s._run_deploy(0)  # v1's request is overtaken: v3 goes to test
+    officer(s, "churn", 3, "Rejected"), s.fail_send(), s._settle(0), s.redeliver()
+    officer(s, "churn", 1, "Rejected"), s.fail_send()
+    s._run_deploy(0)  # v3's rollback: nothing approved to go back to, v3 stays
+    s.register("fraud"), s.fail_send(), s._run_deploy(0)
+    assert s.served() == 3
+    # v1 approved again, rejected in test, then approved in test: deployable in test again
+    officer(s, "churn", 1, "Approved"), officer(s, "churn", 1, "test/Rejected")
+    s.fail_send(), s.fail_send(), s.register("fraud")
+    officer(s, "churn", 1, "Staging/Approved")
+    s.teardown()
+    assert s.served() == 1

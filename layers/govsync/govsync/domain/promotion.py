@@ -89,6 +89,17 @@ class Planning:
 REDEPLOYABLE = (None, DeployState.REFUSED, DeployState.BLOCKED, DeployState.ROLLED_BACK)
 
 
+def _back_from_superseded(existing: StageRecord, before: Records, stage: str, previous: str) -> bool:
+    """A version overtaken in `stage` (a newer one took its place) that this change makes deployable there
+    again: rejected there before, or not approved in the stage before. The newer version may since have
+    been taken off (rejected, with nothing to roll back to then): the stage converges again."""
+    if existing.deployment.status is not DeployState.SUPERSEDED:
+        return False
+    old, old_previous = before.get(stage), before.get(previous)
+    was_rejected = old is not None and old.model_status == REJECTED
+    return was_rejected or old_previous is None or old_previous.model_status not in (APPROVED, RETIRED)
+
+
 def first_record_in_stage(record: StageRecord, stage: str) -> StageRecord:
     """A version's first record in `stage`, from its record in the stage before: pending, no
     decision of the registry's or of people yet, nothing deployed or monitored."""
@@ -122,7 +133,8 @@ def plan_promotions(
                 continue
             # the stage before must be approved by people who may decide (see domain.attribution)
             decided = previous in planned and planned[previous].model_status in (APPROVED, RETIRED)
-            if (existing is None or existing.deployment.status in REDEPLOYABLE) and decided:
+            if decided and (existing is None or existing.deployment.status in REDEPLOYABLE
+                            or _back_from_superseded(existing, before, stage, previous)):  # fmt: skip
                 wanted[stage] = (previous, planned[previous])
     for following in plan.config.stages:
         if following not in wanted or following not in plan.targets:

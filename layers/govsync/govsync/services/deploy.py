@@ -162,7 +162,9 @@ class Deployments(Consumer):
         serving = self._serving(target, request)
         if serving is not None and serving > version:
             served = self._describe(version_arn(arn, serving), described)
-            if deployable_in(served, stage, self.config):  # a concurrent kick put a newer version there
+            # a concurrent kick put a newer version there (never the rejected one a rollback takes off: its
+            # registry state may say approved again, by someone whose decision counts for nothing)
+            if serving != rolled_back_from and deployable_in(served, stage, self.config):
                 own = DeployRequest(request.action, group, version, stage, request.event_id)
                 self._update(own, lambda d: overtaken(d, serving, self.now()) if d.status is DeployState.REQUESTED
                              else None, "deploy-overtaken")  # fmt: skip

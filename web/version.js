@@ -83,6 +83,10 @@ function happened(entry) {
       const retirement = after("retirement") || {};
       return `retired ${stage}: “${retirement.comment || ""}”`;
     }
+    case "rolled-back-by-sagemaker": {
+      const d = after("deployment") || {};
+      return `SageMaker rolled the update back in ${stage}: ${d.error || "an auto-rollback alarm went off"}`;
+    }
     case "teardown": {
       const retirement = after("retirement") || {};
       return `${stage} after its retirement: ${retirement.result || retirement.teardown}`;
@@ -185,14 +189,18 @@ function deployments(version) {
   const rows = Object.values(version.stages).filter((r) => r.deployment && r.deployment.status).map((r) => {
     const d = r.deployment;
     const replaced = d.previous_version ? `v${d.previous_version}` : "—";
-    const rollback = d.rolled_back_from ? `rolled back from v${d.rolled_back_from}` : d.rollback ? `rollback ${d.rollback.status}` : "—";
+    const rollback = d.rolled_back_by === "sagemaker" ? `by SageMaker: ${d.error}`
+      : d.rolled_back_from ? `rolled back from v${d.rolled_back_from}` : d.rollback ? `rollback ${d.rollback.status}` : "—";
+    const guardrails = d.guardrails ? `${d.guardrails}${d.progress ? ` (${d.progress})` : ""}` : "all at once";
     return h("tr", { "data-stage": r.model_stage }, h("th", { scope: "row" }, r.model_stage), h("td", {}, d.account || "—"),
       h("td", {}, d.endpoint_name || "—"), h("td", { class: "deploy-status" }, r.deployment_status || d.status),
-      h("td", {}, d.action || "—"), h("td", {}, replaced), h("td", {}, rollback),
+      h("td", {}, d.action || "—"), h("td", { class: "guardrails" }, guardrails), h("td", {}, replaced),
+      h("td", { class: "rollback" }, rollback),
       h("td", {}, d.superseded_by ? `superseded by v${d.superseded_by} ${time(d.superseded_at)}` : time(d.deployed_at)));
   });
   if (!rows.length) return message("info", "Not deployed anywhere yet.");
-  return table(["Stage", "Account", "Endpoint", "Status", "Action", "Replaced", "Rollback", "When"], rows, { id: "deployments" });
+  return table(["Stage", "Account", "Endpoint", "Status", "Action", "Traffic", "Replaced", "Rollback", "When"], rows,
+    { id: "deployments" });
 }
 
 function auditTrail(audit) {

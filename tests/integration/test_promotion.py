@@ -16,7 +16,7 @@ from govsync.domain.audit import verify_chain
 from govsync.domain.naming import endpoint_name, version_resource_name
 
 from ..unit.helpers import FULL_METADATA
-from .conftest import DEV_BUCKET, GROUP, MODEL_KEY, PROD_ACCOUNT, TEST_ACCOUNT, load_event, register
+from .conftest import CENTRAL_BUCKET, DEV_BUCKET, GROUP, MODEL_KEY, PROD_ACCOUNT, TEST_ACCOUNT, load_event, register
 
 
 def event_for(arn: str, detail_type: str = "SageMaker Model Package State Change") -> dict:
@@ -101,6 +101,10 @@ def test_approval_deploys_into_the_test_account_and_the_endpoint_event_marks_it_
     assert (variant["InstanceType"], variant["InitialInstanceCount"]) == ("ml.m5.large", 1)
     # hardened by default: the stage's key on the config, network isolation, tags naming the group too
     assert described_config["KmsKeyId"] == "alias/govsync-endpoints" and model["EnableNetworkIsolation"] is True
+    # a fifth of the requests and responses captured into the central bucket, under the central key
+    capture = described_config["DataCaptureConfig"]
+    assert capture["DestinationS3Uri"] == f"s3://{CENTRAL_BUCKET}/data-capture/{GROUP}/test"
+    assert (capture["InitialSamplingPercentage"], capture["KmsKeyId"]) == (20, stack.key_arn)
     endpoint = sm.describe_endpoint(EndpointName=name)
     assert endpoint["EndpointConfigName"] == config
     tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=endpoint["EndpointArn"])["Tags"]}

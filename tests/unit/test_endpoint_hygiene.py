@@ -5,6 +5,8 @@ with botocore's own validator against its service model)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import botocore.session
 import pytest
 from botocore.validate import ParamValidator
@@ -68,3 +70,22 @@ def test_a_stage_turns_each_default_off_or_sets_its_own():
 def test_a_key_that_is_not_one_is_refused_when_the_settings_are_read():
     with pytest.raises(ValueError, match="kms_key"):
         StageTarget(account="333333333333", kms_key="not a key; rm -rf")
+
+
+def test_data_capture_goes_to_the_central_bucket_under_the_central_key_unless_a_stage_turns_it_off():
+    key = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    chosen = targets(test={"data_capture_percent": None}, production={"data_capture_percent": 5})
+    central = {stage: replace(t, capture_bucket="govsync-artifacts-111111111111", capture_key=key)
+               for stage, t in chosen.items()}  # fmt: skip
+    production = SageMakerEndpoint.spec(PACKAGE, central["production"]).parameters["endpoint_config"]
+    accepted("CreateEndpointConfig", production)
+    assert production["DataCaptureConfig"] == {
+        "EnableCapture": True, "InitialSamplingPercentage": 5,
+        "DestinationS3Uri": f"s3://govsync-artifacts-111111111111/data-capture/{GROUP}/production",
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}], "KmsKeyId": key,
+    }  # fmt: skip
+    assert "DataCaptureConfig" not in SageMakerEndpoint.spec(PACKAGE, central["test"]).parameters["endpoint_config"]
+    # on by default (20 %), wherever the deploy function knows the central bucket
+    default = replace(targets()["test"], capture_bucket="b-111111111111")
+    config = SageMakerEndpoint.spec(PACKAGE, default).parameters["endpoint_config"]
+    assert config["DataCaptureConfig"]["InitialSamplingPercentage"] == 20

@@ -16,6 +16,7 @@ DEFAULT_ENDPOINT_KEY = "alias/govsync-endpoints"
 # an instance count a stage's target does not set: two in the last stage (an instance can fail or be
 # patched without an outage), one before it
 FINAL_STAGE_INSTANCES, INSTANCES = 2, 1
+DEFAULT_CAPTURE_PERCENT = 20
 ALARM_NAME = re.compile(r"[A-Za-z0-9 ._:/#+=@-]{1,255}")
 
 
@@ -42,6 +43,9 @@ class StageTarget(BaseModel):
     traffic: TrafficShift | None = None
     auto_rollback_alarms: AutoRollbackAlarms = None
     rollback_latency_ms: int = Field(default=DEFAULT_LATENCY_MS, ge=1, le=600_000)
+    # the share of requests and responses the endpoint captures into the central bucket (for Model Monitor
+    # and audits); null: none
+    data_capture_percent: int | None = Field(default=DEFAULT_CAPTURE_PERCENT, ge=1, le=100)
     # codepipeline
     pipeline_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9.@\-_]{1,100}$")
     # event
@@ -91,8 +95,12 @@ class Target:
     traffic: TrafficShift | None
     auto_rollback_alarms: AutoRollbackAlarms
     rollback_latency_ms: int
+    data_capture_percent: int | None
     pipeline_name: str | None
     event_bus_arn: str
+    # where the deploy function sends the endpoints' data capture (DeploySettings sets them)
+    capture_bucket: str | None = None
+    capture_key: str | None = None
 
 
 def role_arn(partition: str, account: str, role_name: str) -> str:
@@ -129,6 +137,7 @@ def resolve_targets(
             traffic=target.traffic,
             auto_rollback_alarms=target.auto_rollback_alarms,
             rollback_latency_ms=target.rollback_latency_ms,
+            data_capture_percent=target.data_capture_percent,
             pipeline_name=target.pipeline_name,
             event_bus_arn=target.event_bus_arn
             or f"arn:{partition}:events:{target_region}:{bus_account}:event-bus/default",

@@ -199,6 +199,22 @@ class MetricsCollection(Common):
     )
 
 
+class DataCapture(Common):
+    """Where the stage endpoints' data capture goes (their `data_capture_percent` says how much)."""
+
+    data_capture_bucket: str | None = setting(
+        "GOVSYNC_DATA_CAPTURE_BUCKET", "the central bucket endpoints capture into (data-capture/ prefix)", None,
+        **BUCKET,
+    )  # fmt: skip
+    data_capture_key_arn: str | None = setting(
+        "GOVSYNC_DATA_CAPTURE_KEY_ARN",
+        "the key captured data is encrypted with",
+        None,
+        each_matches=KMS_KEY_ARN,
+        pattern_means="a KMS key ARN (a stage account names the central key by its ARN)",
+    )
+
+
 class DeployRequests(Common):
     deploy_queue_url: str | None = setting("GOVSYNC_DEPLOY_QUEUE_URL", "where deploy requests go", None, **QUEUE)
 

@@ -4,13 +4,16 @@ at import time). The template gives each function exactly these variables (a tes
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 from govsync.domain.events import EventPolicy
+from govsync.domain.targets import Target
 from govsync.settings.blocks import EventSources, QueueConsumer, Registrations, Targets
 from govsync.settings.capabilities import (
     Approvals,
     Copies,
     Dashboard,
+    DataCapture,
     DeployRequests,
     Gates,
     MetricsCollection,
@@ -34,8 +37,15 @@ class ReconcileSettings(SyncSettings, WorkQueue):
     """ReconcilerFunction: the registry sync over the whole registry, fanned out over its work queue."""
 
 
-class DeploySettings(QueueConsumer, Gates, Notifying):
+class DeploySettings(QueueConsumer, Gates, Notifying, DataCapture):
     """DeployFunction: pass the policy gates, then kick a stage's strategy in the stage's account."""
+
+    @property
+    def targets(self) -> dict[str, Target]:
+        """The stage targets, with where their endpoints' data capture goes."""
+        bucket, key = self.data_capture_bucket, self.data_capture_key_arn
+        return {stage: replace(target, capture_bucket=bucket, capture_key=key)
+                for stage, target in super().targets.items()}  # fmt: skip
 
 
 class StatusSettings(QueueConsumer, EventSources, DueDateRules, Notifying):

@@ -41,6 +41,21 @@ def _missing(exc: ClientError) -> bool:
     return error_code(exc) == "ValidationException" and "Could not find" in _message(exc)
 
 
+def data_capture(group: str, target: Target) -> dict[str, Any]:
+    """The endpoint config's DataCaptureConfig: a sample of requests and responses into the central
+    bucket's data-capture/<group>/<stage>/ (SageMaker adds the endpoint, variant and hour), encrypted
+    with the central key."""
+    capture: dict[str, Any] = {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": target.data_capture_percent,
+        "DestinationS3Uri": f"s3://{target.capture_bucket}/data-capture/{group}/{target.stage}",
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+    }
+    if target.capture_key:
+        capture["KmsKeyId"] = target.capture_key
+    return capture
+
+
 class SageMakerEndpoint:
     name: ClassVar[str] = DEFAULT_STRATEGY
 
@@ -80,6 +95,8 @@ class SageMakerEndpoint:
         config: dict[str, Any] = {"EndpointConfigName": model, "ProductionVariants": [variant], "Tags": tags}
         if target.kms_key:
             config["KmsKeyId"] = target.kms_key
+        if target.data_capture_percent and target.capture_bucket:
+            config["DataCaptureConfig"] = data_capture(pkg.group, target)
         endpoint = endpoint_name(pkg.group, target.stage)
         alarms = alarm_names(target.auto_rollback_alarms, endpoint)
         parameters: dict[str, Any] = {"model": model_request, "endpoint_config": config, "endpoint_name": endpoint}

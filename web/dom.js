@@ -59,19 +59,20 @@ export function stageState(record) {
   const deployment = record.deployment_status;
   if (decision === "rejected" || decision === "retired") return decision;
   if (deployment === "deploying") return "deploying";
+  if (deployment === "shadow") return "shadow";
   if (deployment === "deploy_failed" || deployment === "blocked") return "failed";
   if (deployment === "deployed") return "live";
   if (deployment === "superseded" || deployment === "rolled_back") return "retired";
   return decision || "none";
 }
 
-const LABELS = { none: "—", live: "live", failed: "failed", deploying: "deploying" };
+const LABELS = { none: "—", live: "live", failed: "failed", deploying: "deploying", shadow: "shadow test" };
 
 /** A chip per stage: its state, and when live its decision (awaiting approval, approved). */
 export function chip(stage, record) {
   const state = stageState(record);
   const decided = { pending: " · awaiting approval", approved: " · approved" };
-  const awaiting = state === "live" ? decided[record.model_status] || "" : "";
+  const awaiting = state === "live" || state === "shadow" ? decided[record.model_status] || "" : "";
   const detail = record
     ? `${stage}: decision ${record.model_status}, deployment ${record.deployment_status || "none"}`
     : `${stage}: not reached`;

@@ -142,3 +142,55 @@ def test_a_rejection_rolls_back_at_once_without_the_canary(guarded, monkeypatch)
     assert described["EndpointConfigName"] == version_resource_name(GROUP, 1, "production")
     v1 = records(1)["production"].deployment
     assert (v1.status, v1.action, v1.guardrails) == ("live", "rollback", None)
+
+
+@pytest.fixture
+def shadowed(stack, monkeypatch):
+    """Production tests a new version as a shadow of the live one (a fifth of its requests); v2 runs so."""
+    monkeypatch.setenv("GOVSYNC_LOCAL_BAKE_SECONDS", "0")
+    production = {**STAGE_TARGETS["production"], "shadow": {"sampling_percent": 20}}
+    stack.configure(StageTargets=json.dumps({**STAGE_TARGETS, "production": production}))
+    promote_to_production(stack)
+    assert records(1)["production"].deployment.status == "live"  # nothing to shadow: it serves at once
+    second = promote_to_production(stack)
+    stack.run_deployments()
+    return stack, second
+
+
+def test_a_new_version_runs_as_a_shadow_beside_the_live_one(shadowed):
+    sm = client_in("sagemaker")
+    described = sm.describe_endpoint(EndpointName=ENDPOINT)
+    config = sm.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
+    assert described["EndpointConfigName"] == f"{GROUP}-v2-production-shadow"
+    assert [v["ModelName"] for v in config["ProductionVariants"]] == [version_resource_name(GROUP, 1, "production")]
+    [shadow] = config["ShadowProductionVariants"]
+    assert (shadow["ModelName"], shadow["InitialVariantWeight"]) == (version_resource_name(GROUP, 2, "production"), 0.2)
+    v2, v1 = records(2)["production"], records(1)["production"]
+    assert (v2.deployment_status, v2.deployment.status, v2.deployment.shadow_of) == ("shadow", "shadow", 1)
+    assert (v1.deployment_status, v1.deployment.status) == ("deployed", "live")  # v1 still answers
+    tags = {t["Key"]: t["Value"] for t in sm.list_tags(ResourceArn=config["EndpointConfigArn"])["Tags"]}
+    assert (tags["govsync:model-version"], tags["govsync:shadow-version"]) == ("1", "2")
+
+
+def test_the_stages_approval_promotes_the_shadow(shadowed):
+    stack, second = shadowed
+    lifecycle(stack, second, "Production", "Approved")
+    stack.run_deployments()
+    described = client_in("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    assert described["EndpointConfigName"] == version_resource_name(GROUP, 2, "production")
+    assert "ShadowProductionVariants" not in described
+    v2, v1 = records(2)["production"], records(1)["production"]
+    assert (v2.model_status, v2.deployment.status, v2.deployment.approved_in) == ("approved", "live", "production")
+    assert v1.deployment.status == "superseded" and v1.deployment.superseded_by == 2
+
+
+def test_rejecting_the_shadow_removes_it_and_leaves_the_live_version(shadowed):
+    stack, second = shadowed
+    lifecycle(stack, second, "Production", "Rejected")
+    stack.run_deployments()
+    described = client_in("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    assert described["EndpointConfigName"] == version_resource_name(GROUP, 1, "production")
+    assert "ShadowProductionVariants" not in described
+    v2, v1 = records(2)["production"], records(1)["production"]
+    assert (v2.model_status, v2.deployment.status, v2.deployment.rollback.to_version) == ("rejected", "rolled_back", 1)
+    assert (v1.deployment.status, v1.deployment.action) == ("live", "rollback")

@@ -200,3 +200,61 @@ def test_an_automatic_rollback_is_told_as_such_not_as_a_plain_failure():
 def test_traffic_in_words():
     linear = TrafficShift(mode="linear", instances=2, wait_seconds=60)
     assert linear.words() == "linear steps of 2 instance(s), bake 60 s"
+
+
+class RecordingSageMaker:
+    """A stage account's SageMaker with one endpoint serving v1, as the kick sees it: every request it
+    makes is checked against SageMaker's API model (botocore's validator) and kept."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict]] = []
+        self.live = {"EndpointConfigName": "fraud-detector-v1-production",
+                     "EndpointConfigArn": "arn:aws:sagemaker:us-east-1:444444444444:endpoint-config/v1",
+                     "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "fraud-detector-v1-production",
+                                             "InstanceType": "ml.m5.large", "InitialInstanceCount": 2,
+                                             "InitialVariantWeight": 1.0}]}  # fmt: skip
+
+    def __getattr__(self, operation: str):
+        def call(**request):
+            name = "".join(part.title() for part in operation.split("_"))
+            accepted("sagemaker", name, request)
+            self.calls.append((operation, request))
+            if operation == "describe_endpoint":
+                arn = "arn:aws:sagemaker:us-east-1:444444444444:endpoint/fraud-detector-production"
+                return {"EndpointArn": arn, "EndpointConfigName": self.live["EndpointConfigName"],
+                        "EndpointStatus": "InService"}  # fmt: skip
+            if operation == "describe_endpoint_config":
+                return self.live
+            if operation == "list_tags":
+                return {"Tags": [{"Key": "govsync:model-version", "Value": "1"}]}
+            return {}
+
+        return call
+
+
+class Roles:
+    def __init__(self, sm) -> None:
+        self.sm = sm
+
+    def client(self, service, *args):
+        return self.sm
+
+
+def test_a_shadow_kick_is_a_config_sagemaker_accepts_with_the_live_variant_and_the_new_one_as_its_shadow():
+    from govsync.strategies.base import Clients
+
+    sm = RecordingSageMaker()
+    target = targets(production={"shadow": {"sampling_percent": 25}})["production"]
+    second = replace(PACKAGE, version=2, arn=PACKAGE.arn[:-1] + "2")
+    spec = SageMakerEndpoint.spec(second, target)
+    result = SageMakerEndpoint(Clients(Roles(sm), "us-east-1")).kick(target, spec)
+    [(_, shadow_config)] = [(op, r) for op, r in sm.calls if op == "create_endpoint_config"
+                            and r["EndpointConfigName"].endswith("-shadow")]  # fmt: skip
+    assert shadow_config["ProductionVariants"] == sm.live["ProductionVariants"]
+    [copy] = shadow_config["ShadowProductionVariants"]
+    assert (copy["VariantName"], copy["ModelName"], copy["InitialVariantWeight"]) == (
+        "Shadow", "fraud-detector-v2-production", 0.25)  # fmt: skip
+    assert {"Key": "govsync:shadow-version", "Value": "2"} in shadow_config["Tags"]
+    assert ("update_endpoint", {"EndpointName": "fraud-detector-production",
+                                "EndpointConfigName": shadow_config["EndpointConfigName"]}) in sm.calls  # fmt: skip
+    assert (result.shadow_of, result.endpoint_config_name) == (1, shadow_config["EndpointConfigName"])

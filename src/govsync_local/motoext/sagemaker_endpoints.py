@@ -3,7 +3,8 @@ IN_SERVICE, blue/green as one step; with a DeploymentConfig, a bake watched by i
 `sagemaker_guardrails`); an endpoint whose model data cannot be downloaded ends FAILED
 with SageMaker's failure reason; a failed or in-progress endpoint cannot be updated;
 `create_model`, `create_endpoint_config` and `create_endpoint` refuse an existing name (moto replaces
-the resource silently); `create_model` keeps `EnableNetworkIsolation` (moto drops it); `add_tags`
+the resource silently); `create_model` keeps `EnableNetworkIsolation` and `create_endpoint_config` its
+`ShadowProductionVariants` (moto drops both); `add_tags`
 replaces a key's value."""
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def install() -> None:
         config = backend.endpoint_configs[config_name].response_object
         endpoint.endpoint_config_name = config_name
         endpoint.production_variants = endpoint._process_production_variants(config["ProductionVariants"])
+        shadows = config.get("ShadowProductionVariants")
+        endpoint.shadow_production_variants = endpoint._process_production_variants(shadows) if shadows else None
         from moto.core.utils import utcnow
 
         endpoint.last_modified_time = utcnow()
@@ -78,7 +81,11 @@ def install() -> None:
     def create_endpoint_config(self: SageMakerResponse) -> ActionResult:
         name = self._get_param("EndpointConfigName")
         _refuse_existing(self.sagemaker_backend.endpoint_configs, name, "endpoint configuration", self)
-        return original_create_endpoint_config(self)
+        created = original_create_endpoint_config(self)
+        # moto 5.2.5 drops shadow variants: keep them (DescribeEndpointConfig and the endpoint show them)
+        shadows = self._get_param("ShadowProductionVariants")
+        self.sagemaker_backend.endpoint_configs[name].shadow_production_variants = shadows or None
+        return created
 
     from moto.sagemaker.models import SageMakerModelBackend
 

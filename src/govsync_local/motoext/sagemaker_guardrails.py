@@ -88,6 +88,8 @@ def start(response: Any, endpoint: Any, new_config: str, deployment_config: dict
             config = backend.endpoint_configs[new_config].response_object
             endpoint.endpoint_config_name = new_config
             endpoint.production_variants = endpoint._process_production_variants(config["ProductionVariants"])
+            shadows = config.get("ShadowProductionVariants")
+            endpoint.shadow_production_variants = endpoint._process_production_variants(shadows) if shadows else None
         endpoint.endpoint_status = "InService"
         endpoint_notify(response, endpoint.endpoint_name, ("IN_SERVICE",))
 

@@ -10,6 +10,7 @@
     details         what the strategy itself reports (model name, pipeline execution, event id, ...):
                     stored beside the fields above, so a new strategy needs no new field here
     previous_version, previous_endpoint_config_name   what the endpoint served when this one was kicked
+    shadow_of       the live version a version in `shadow` runs beside (its stage's approval promotes it)
     guardrails, rollback_alarms   an update's traffic shifting and the alarms SageMaker rolls it back on;
                     progress (shifting, rolled back) and rolled_back_by (`sagemaker`, the alarms) as the
                     endpoint's state changes report them (domain.guardrails, domain.endpoint_events)
@@ -40,6 +41,7 @@ class DeployState(StrEnum):
     SUPERSEDED = "superseded"
     ROLLED_BACK = "rolled_back"
     RETIRED = "retired"  # the version retired and its endpoint torn down (domain.retirement)
+    SHADOW = "shadow"  # a shadow variant beside the live version (`shadow_of`): the stage's approval promotes it
 
 
 class RollbackState(StrEnum):
@@ -55,9 +57,9 @@ class Action(StrEnum):
     RETIRE = "retire"  # tear down what a retired version serves (domain.retirement)
 
 
-ACTIVE = frozenset({DeployState.REQUESTED, DeployState.KICKED, DeployState.LIVE})
+ACTIVE = frozenset({DeployState.REQUESTED, DeployState.KICKED, DeployState.LIVE, DeployState.SHADOW})
 
-_INTS = frozenset({"previous_version", "rolled_back_from", "superseded_by", "to_version"})
+_INTS = frozenset({"previous_version", "rolled_back_from", "superseded_by", "to_version", "shadow_of"})
 
 
 def _clean(value: Any) -> Any:
@@ -106,6 +108,7 @@ class Deployment:
     rollback_alarms: tuple[str, ...] | None = None
     progress: str | None = None
     rolled_back_by: str | None = None
+    shadow_of: int | None = None  # the live version this one runs as a shadow of
     requested_at: str | None = None
     requested_by_event: str | None = None
     requested_by_message: str | None = None  # the message whose change opened it: the one that sends it
@@ -203,7 +206,8 @@ def settled(deployment: Deployment, now: str) -> Deployment:
     reason = deployment.failure_reason
     base = replace(deployment, endpoint_status=None, failure_reason=None)
     if observed == "InService":
-        return replace(base, status=DeployState.LIVE, endpoint_status="IN_SERVICE", deployed_at=now)
+        status = DeployState.SHADOW if deployment.shadow_of is not None else DeployState.LIVE
+        return replace(base, status=status, endpoint_status="IN_SERVICE", deployed_at=now)
     if observed == "Failed":
         return replace(base, status=DeployState.FAILED, endpoint_status="FAILED",
                        error=reason or "endpoint Failed (no reason given)")  # fmt: skip

@@ -101,7 +101,7 @@ def check_endpoint_event(envelope: EventEnvelope, policy: EventPolicy, targets: 
 
 
 # REQUESTED too: the endpoint may report before the kick's own write lands
-_TRACKED = (DeployState.REQUESTED, DeployState.KICKED, DeployState.LIVE, DeployState.FAILED)
+_TRACKED = (DeployState.REQUESTED, DeployState.KICKED, DeployState.LIVE, DeployState.FAILED, DeployState.SHADOW)
 _ON_ITS_WAY = (DeployState.REQUESTED, DeployState.KICKED)
 SAGEMAKER = "sagemaker"  # who rolled a deployment back when SageMaker did (its alarms, its health checks)
 
@@ -159,13 +159,15 @@ def apply_endpoint_change(record: StageRecord, change: EndpointChange) -> StageR
     if change.endpoint_arn:
         updated = replace(updated, endpoint_arn=change.endpoint_arn)
     if change.status == "IN_SERVICE":
-        updated = replace(updated, status=DeployState.LIVE, deployed_at=change.time, error=None,
+        # a shadow serves no answer: it runs beside the live version until the stage's approval promotes it
+        in_service = DeployState.SHADOW if updated.shadow_of is not None else DeployState.LIVE
+        updated = replace(updated, status=in_service, deployed_at=change.time, error=None,
                           variants=change.variants or updated.variants,
                           progress="complete" if updated.guardrails else None)  # fmt: skip
     elif change.status == "FAILED":
         updated = replace(updated, status=DeployState.FAILED,
                           error=change.failure_reason or "endpoint FAILED (no reason given)")  # fmt: skip
-    elif change.status == "DELETING" and deployment.status is DeployState.LIVE:
+    elif change.status == "DELETING" and deployment.status in (DeployState.LIVE, DeployState.SHADOW):
         updated = replace(updated, status=DeployState.SUPERSEDED, error="endpoint deleted")
     if updated == deployment:
         return None

@@ -63,6 +63,15 @@ class TrafficShift(BaseModel):
         return f"{shift}, bake {self.wait_seconds} s"
 
 
+class ShadowTest(BaseModel):
+    """A new version first runs as a shadow variant beside the live one: it gets a copy of a sample of the
+    live requests, its answers are captured, never returned. The stage's approval promotes it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    sampling_percent: int = Field(default=100, ge=1, le=100)
+
+
 AutoRollbackAlarms = list[str] | Literal["default"] | None
 
 

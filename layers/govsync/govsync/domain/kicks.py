@@ -44,6 +44,7 @@ class KickResult:
     # an update's guardrails in words, and the alarms SageMaker rolls it back on (domain.guardrails)
     guardrails: str | None = None
     rollback_alarms: tuple[str, ...] | None = None
+    shadow_of: int | None = None  # kicked as a shadow variant beside this live version
     # the strategy's own references: model name, pipeline execution, event id, ...
     details: Mapping[str, str] = field(default_factory=dict)
 
@@ -51,9 +52,9 @@ class KickResult:
         """The result without what the endpoint said at the kick (a state change said more since)."""
         return replace(self, endpoint_status=None, failure_reason=None)
 
-    def to_json(self) -> dict[str, str | int | list[str]]:
-        """Flat, as the deployment stores it (`Deployment.with_result`)."""
-        data: dict[str, str | int | list[str]] = dict(self.details)
+    def to_json(self) -> dict[str, Any]:
+        """Flat, as the deployment stores it (`Deployment.with_result`): strings, numbers, lists of strings."""
+        data: dict[str, Any] = dict(self.details)
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name != "details" and value is not None:

@@ -12,6 +12,8 @@ TAG_PACKAGE_ARN = "govsync:model-package-arn"
 TAG_STAGE = "govsync:stage"
 TAG_VERSION = "govsync:model-version"
 TAG_GROUP = "govsync:model-group"
+# on a shadow test's endpoint config (tagged as the live version's): the version running as its shadow
+TAG_SHADOW_VERSION = "govsync:shadow-version"
 
 # SageMaker's name pattern for models, endpoint configs and endpoints.
 SAGEMAKER_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")

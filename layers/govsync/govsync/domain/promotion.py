@@ -124,8 +124,11 @@ def plan_promotions(
     """`after` plus what new approvals ask for: the next stage's record, `pending`, with a deployment
     request (only where that stage has a target and no active deployment of this version)."""
     planned = dict(after)
-    approved = stages_now_in(before, after, plan.config, APPROVED)
+    approved = list(stages_now_in(before, after, plan.config, APPROVED))
     wanted = {plan.config.next_stage(stage): (stage, record) for stage, record in approved}
+    for stage, record in approved:  # a shadow its stage approves takes the stage's traffic
+        if record.deployment.status is DeployState.SHADOW and stage in plan.targets:
+            planned[stage] = replace(record, deployment=promotion_request(plan, plan.targets[stage], stage))
     if plan.pkg is not None:
         for stage in plan.targets:
             existing, previous = planned.get(stage), plan.config.previous_stage(stage)
@@ -146,18 +149,7 @@ def plan_promotions(
         existing = planned.get(following)
         if existing is not None and existing.deployment.status in ACTIVE:
             continue
-        target = plan.targets[following]
-        request = Deployment(
-            status=DeployState.REQUESTED,
-            action=Action.PROMOTE,
-            account=target.account,
-            region=target.region,
-            strategy=target.strategy,
-            requested_at=plan.now,
-            requested_by_event=plan.event_id,
-            requested_by_message=plan.message_id,
-            approved_in=stage,
-        )
+        request = promotion_request(plan, plan.targets[following], stage)
         base = existing or first_record_in_stage(record, following)
         if base.model_status in (PENDING, APPROVED):
             planned[following] = replace(base, deployment=request)
@@ -170,6 +162,22 @@ def plan_promotions(
         else:  # retired: pending again
             planned[following] = replace(base, model_status=PENDING, deployment=request)
     return planned
+
+
+def promotion_request(plan: Planning, target: Target, approved_in: str) -> Deployment:
+    """A deployment into `target`'s stage, asked for because the version is approved in `approved_in`: the
+    stage before (a promotion), or the stage itself (its shadow promoted)."""
+    return Deployment(
+        status=DeployState.REQUESTED,
+        action=Action.PROMOTE,
+        account=target.account,
+        region=target.region,
+        strategy=target.strategy,
+        requested_at=plan.now,
+        requested_by_event=plan.event_id,
+        requested_by_message=plan.message_id,
+        approved_in=approved_in,
+    )
 
 
 def newest_first(approved: Iterable[StageRecord], own: tuple[int, str]) -> Iterator[tuple[int, str]]:

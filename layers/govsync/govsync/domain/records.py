@@ -34,7 +34,8 @@ BLOCKED = "blocked"
 ROLLED_BACK = "rolled_back"
 SUPERSEDED = "superseded"
 TORN_DOWN = "retired"  # retired and its endpoint deleted (domain.retirement)
-DEPLOYMENT_STATES = (DEPLOYING, DEPLOYED, DEPLOY_FAILED, BLOCKED, ROLLED_BACK, SUPERSEDED, TORN_DOWN)
+SHADOW = "shadow"
+DEPLOYMENT_STATES = (DEPLOYING, DEPLOYED, SHADOW, DEPLOY_FAILED, BLOCKED, ROLLED_BACK, SUPERSEDED, TORN_DOWN)
 # deployment.status -> deployment_status
 _DEPLOYMENT_STATE = {
     DeployState.REQUESTED: DEPLOYING,
@@ -46,6 +47,7 @@ _DEPLOYMENT_STATE = {
     DeployState.ROLLED_BACK: ROLLED_BACK,
     DeployState.SUPERSEDED: SUPERSEDED,
     DeployState.RETIRED: TORN_DOWN,
+    DeployState.SHADOW: SHADOW,
 }
 
 APPROVAL_STATUS = {"PendingManualApproval": PENDING, "Approved": APPROVED, "Rejected": REJECTED}

@@ -40,7 +40,7 @@ def plan_rollbacks(
             hit = planned.get(hit_stage)
             if hit_stage not in plan.targets or hit is None:
                 continue
-            if hit.deployment.status not in (DeployState.KICKED, DeployState.LIVE):
+            if hit.deployment.status not in (DeployState.KICKED, DeployState.LIVE, DeployState.SHADOW):
                 continue
             if hit.deployment.rollback_state in (RollbackState.REQUESTED, RollbackState.KICKED):
                 continue

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from govsync.domain.events import ACCOUNT_ID
-from govsync.domain.guardrails import DEFAULT_ALARMS, DEFAULT_LATENCY_MS, AutoRollbackAlarms, TrafficShift
+from govsync.domain.guardrails import (
+    DEFAULT_ALARMS,
+    DEFAULT_LATENCY_MS,
+    AutoRollbackAlarms,
+    ShadowTest,
+    TrafficShift,
+)
 
 DEFAULT_STRATEGY = "sagemaker-endpoint"
 # the key endpoint configs are encrypted with in a stage account (workload-account.yaml's EndpointKey)
@@ -43,6 +50,8 @@ class StageTarget(BaseModel):
     traffic: TrafficShift | None = None
     auto_rollback_alarms: AutoRollbackAlarms = None
     rollback_latency_ms: int = Field(default=DEFAULT_LATENCY_MS, ge=1, le=600_000)
+    # a new version first runs as a shadow of the live one, until the stage approves it
+    shadow: ShadowTest | None = None
     # the share of requests and responses the endpoint captures into the central bucket (for Model Monitor
     # and audits); null: none
     data_capture_percent: int | None = Field(default=DEFAULT_CAPTURE_PERCENT, ge=1, le=100)
@@ -95,12 +104,36 @@ class Target:
     traffic: TrafficShift | None
     auto_rollback_alarms: AutoRollbackAlarms
     rollback_latency_ms: int
+    shadow: ShadowTest | None
     data_capture_percent: int | None
     pipeline_name: str | None
     event_bus_arn: str
     # where the deploy function sends the endpoints' data capture (DeploySettings sets them)
     capture_bucket: str | None = None
     capture_key: str | None = None
+
+
+def data_capture_config(group: str, target: Target) -> dict[str, Any]:
+    """The endpoint config's DataCaptureConfig: a sample of requests and responses into the central
+    bucket's data-capture/<group>/<stage>/ (SageMaker adds the endpoint, variant and hour), encrypted
+    with the central key."""
+    capture: dict[str, Any] = {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": target.data_capture_percent,
+        "DestinationS3Uri": f"s3://{target.capture_bucket}/data-capture/{group}/{target.stage}",
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+    }
+    if target.capture_key:
+        capture["KmsKeyId"] = target.capture_key
+    return capture
+
+
+def as_kicked(target: Target, *, rollback: bool, shadow_approved: bool) -> Target:
+    """The target a kick uses: a rollback goes back to what served before at once, unwatched and not as a
+    shadow; a shadow its stage approved takes the stage's traffic."""
+    if rollback:
+        return replace(target, traffic=None, auto_rollback_alarms=None, shadow=None)
+    return replace(target, shadow=None) if shadow_approved else target
 
 
 def role_arn(partition: str, account: str, role_name: str) -> str:
@@ -137,6 +170,7 @@ def resolve_targets(
             traffic=target.traffic,
             auto_rollback_alarms=target.auto_rollback_alarms,
             rollback_latency_ms=target.rollback_latency_ms,
+            shadow=target.shadow,
             data_capture_percent=target.data_capture_percent,
             pipeline_name=target.pipeline_name,
             event_bus_arn=target.event_bus_arn

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 
 from govsync.domain.arns import PackageArn, version_arn
 from govsync.domain.deploy_requests import DeployRequest, Outcome, parse_deploy_request
@@ -37,7 +36,7 @@ from govsync.domain.package import PackageSnapshot
 from govsync.domain.promotion import TargetVersion, deployable_in, first_record_in_stage, newest_first, registry_state
 from govsync.domain.records import APPROVED, Records, StageRecord
 from govsync.domain.rollback import rollback_request
-from govsync.domain.targets import Target
+from govsync.domain.targets import Target, as_kicked
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.deployment_status import Replacement, supersede_previous
 from govsync.services.gate_checks import GateChecks, reject_in_registry
@@ -105,8 +104,10 @@ class Deployments(Consumer):
             pkg = self._describe(arn, described)
             reason = f"version {version} is not approved in {previous_stage} in the registry ({registry_state(pkg)})"
             return self._refuse(request, reason)
-        outcome = self._ensure_serving(desired, target, request, described,
-                                       rolled_back_from=version if rejected else None)  # fmt: skip
+        shadow_off = rejected and record.deployment.status is DeployState.SHADOW  # a rejected shadow: taken off
+        rolled_back_from = version if rejected else None
+        outcome = self._ensure_serving(desired, target, request, described, rolled_back_from=rolled_back_from,
+                                       shadow_off=shadow_off)  # fmt: skip
         if not rejected:
             if desired.version != version:  # a newer version is approved: this request will not run
                 self._update(request, lambda d: overtaken(d, desired.version, self.now()), "deploy-overtaken")
@@ -154,7 +155,8 @@ class Deployments(Consumer):
         return None, own_blocked
 
     def _ensure_serving(self, desired: TargetVersion, target: Target, request: DeployRequest,
-                        described: dict[str, PackageSnapshot], *, rolled_back_from: int | None) -> Outcome:  # fmt: skip
+                        described: dict[str, PackageSnapshot], *, rolled_back_from: int | None,
+                        shadow_off: bool = False) -> Outcome:  # fmt: skip
         """Kick `desired` unless the stage already serves it (or a newer version the registry allows)."""
         group, stage, version, records = request.model_group, request.stage, desired.version, desired.records
         arn = desired.pkg.arn
@@ -176,7 +178,11 @@ class Deployments(Consumer):
                 self._update(taken_off, lambda d: rollback_done(d, RollbackState.KICKED, version, reason, self.now())
                              if d.status in live else None, "rolled-back")  # fmt: skip
         status = existing.deployment.status if existing else None
-        if status in (DeployState.KICKED, DeployState.LIVE) and serving in (None, version):
+        if status is DeployState.SHADOW and rolled_back_from is None:
+            logger.info("the version runs as a shadow: the stage's approval promotes it", shadow_of=serving)
+            return Outcome.SKIPPED
+        # a rejected shadow is taken off by the live version's own config, though that version serves already
+        if status in (DeployState.KICKED, DeployState.LIVE) and serving in (None, version) and not shadow_off:
             logger.info("the stage already serves the version it should", serving=version)
             return Outcome.SKIPPED
         action = Action.ROLLBACK if rolled_back_from is not None and version < rolled_back_from else Action.PROMOTE
@@ -231,14 +237,7 @@ class Deployments(Consumer):
             replaced = Replacement(result.endpoint_name or "", result.previous_version, version)
             supersede_previous(self.store, group, stage, replaced, event_id=request.event_id, actor=ACTOR,
                                now=self.now())  # fmt: skip
-        reported: dict[str, Any] = result.to_json()
-        logger.info(
-            "deployment kicked",
-            model_group=group,
-            model_version=version,
-            stage=stage,
-            **reported,
-        )
+        logger.info("deployment kicked", model_group=group, model_version=version, stage=stage, **result.to_json())
         metrics.add_metric(name="DeploysKicked", unit=MetricUnit.Count, value=1)
         return Outcome.KICKED
 
@@ -257,8 +256,8 @@ class Deployments(Consumer):
         strategy = self.strategies.get(target.strategy)
         if strategy is None:
             raise ValueError(f"no deployer for strategy {target.strategy}")
-        if record.deployment.action is Action.ROLLBACK:  # back to what served before: at once, unwatched
-            target = replace(target, traffic=None, auto_rollback_alarms=None)
+        target = as_kicked(target, rollback=record.deployment.action is Action.ROLLBACK,
+                           shadow_approved=record.deployment.approved_in == target.stage)  # fmt: skip
         spec = replace(strategy.spec(pkg, target), artifacts=tuple(record.artifacts))
         return strategy.kick(target, spec)
 

@@ -125,5 +125,6 @@ def supersede_previous(
         )
         if record.deployment.status is DeployState.LIVE and record.deployment.endpoint_name == replaced.endpoint_name
     }
-    for version in sorted(live | ({replaced.previous} if replaced.previous is not None else set())):
+    replaced_versions = live | ({replaced.previous} if replaced.previous is not None else set())
+    for version in sorted(replaced_versions - {replaced.by_version}):  # (a shadow's removal: the same version)
         update_records(store, group, version, retire, Audit(event_id, actor, "superseded", now))

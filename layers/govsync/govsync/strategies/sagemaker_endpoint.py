@@ -18,10 +18,17 @@ from govsync.adapters.aws import error_code, translate
 from govsync.domain.errors import RetryableError
 from govsync.domain.guardrails import alarm_names, alarms_to_create, deployment_config, guardrail_words
 from govsync.domain.kicks import DeploySpec, KickResult
-from govsync.domain.naming import TAG_VERSION, endpoint_name, resource_tags, version_resource_name
+from govsync.domain.naming import (
+    TAG_SHADOW_VERSION,
+    TAG_VERSION,
+    endpoint_name,
+    resource_tags,
+    sagemaker_name,
+    version_resource_name,
+)
 from govsync.domain.package import PackageSnapshot
 from govsync.domain.record_facts import Teardown, TeardownResult
-from govsync.domain.targets import DEFAULT_STRATEGY, StageTarget, Target
+from govsync.domain.targets import DEFAULT_STRATEGY, StageTarget, Target, data_capture_config
 from govsync.strategies.base import Clients, base_spec
 
 if TYPE_CHECKING:
@@ -39,21 +46,6 @@ def _exists(exc: ClientError) -> bool:
 
 def _missing(exc: ClientError) -> bool:
     return error_code(exc) == "ValidationException" and "Could not find" in _message(exc)
-
-
-def data_capture(group: str, target: Target) -> dict[str, Any]:
-    """The endpoint config's DataCaptureConfig: a sample of requests and responses into the central
-    bucket's data-capture/<group>/<stage>/ (SageMaker adds the endpoint, variant and hour), encrypted
-    with the central key."""
-    capture: dict[str, Any] = {
-        "EnableCapture": True,
-        "InitialSamplingPercentage": target.data_capture_percent,
-        "DestinationS3Uri": f"s3://{target.capture_bucket}/data-capture/{group}/{target.stage}",
-        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
-    }
-    if target.capture_key:
-        capture["KmsKeyId"] = target.capture_key
-    return capture
 
 
 class SageMakerEndpoint:
@@ -96,10 +88,13 @@ class SageMakerEndpoint:
         if target.kms_key:
             config["KmsKeyId"] = target.kms_key
         if target.data_capture_percent and target.capture_bucket:
-            config["DataCaptureConfig"] = data_capture(pkg.group, target)
+            config["DataCaptureConfig"] = data_capture_config(pkg.group, target)
         endpoint = endpoint_name(pkg.group, target.stage)
         alarms = alarm_names(target.auto_rollback_alarms, endpoint)
         parameters: dict[str, Any] = {"model": model_request, "endpoint_config": config, "endpoint_name": endpoint}
+        if target.shadow:
+            shadow_config = sagemaker_name(pkg.group, f"v{pkg.version}", target.stage, "shadow")
+            parameters["shadow"] = {"sampling_percent": target.shadow.sampling_percent, "config_name": shadow_config}
         if update := deployment_config(target.traffic, alarms):
             parameters |= {
                 "deployment_config": update,
@@ -151,6 +146,12 @@ class SageMakerEndpoint:
                 previous_version=self._config_version(sm, current["EndpointConfigName"]),
                 previous_endpoint_config_name=current["EndpointConfigName"],
             )
+            shadow = spec.parameters.get("shadow")
+            if shadow and current["EndpointConfigName"] == shadow["config_name"]:  # an earlier attempt's shadow
+                return replace(result, endpoint_config_name=str(shadow["config_name"]), endpoint_status=status,
+                               shadow_of=self._config_version(sm, current["EndpointConfigName"]))  # fmt: skip
+            if shadow and result.previous_version not in (None, spec.version):
+                return self._shadow(sm, spec, result, tags)
             update = spec.parameters.get("deployment_config")
             if update:
                 self._put_alarms(target, spec.parameters.get("alarms") or ())
@@ -207,6 +208,29 @@ class SageMakerEndpoint:
         except BotoCoreError as exc:
             raise translate(exc, "SageMaker", where) from exc
         return TeardownResult(Teardown.TORN_DOWN, f"deleted {where} with its config {config} and its model", name)
+
+    def _shadow(self, sm: SageMakerClient, spec: DeploySpec, result: KickResult, tags: list[TagTypeDef]) -> KickResult:
+        """The endpoint on a config of its live variants and the new version as their shadow (a sample of
+        the live requests copied to it, its answers captured, not returned). The config is tagged as the
+        live version's (it serves the answers) and names the shadow's version."""
+        shadow, ours = spec.parameters["shadow"], spec.parameters["endpoint_config"]
+        name, live_config = str(shadow["config_name"]), str(result.previous_endpoint_config_name)
+        live = sm.describe_endpoint_config(EndpointConfigName=live_config)
+        live_tags = sm.list_tags(ResourceArn=live["EndpointConfigArn"]).get("Tags", [])
+        kept = ("VariantName", "ModelName", "InstanceType", "InitialInstanceCount", "InitialVariantWeight")
+        variants = [{k: v[k] for k in kept if k in v} for v in live["ProductionVariants"]]  # type: ignore[literal-required]
+        weight = sum(float(v.get("InitialVariantWeight", 1.0)) for v in variants)
+        copy = {**ours["ProductionVariants"][0], "VariantName": "Shadow",
+                "InitialVariantWeight": round(weight * int(shadow["sampling_percent"]) / 100, 4)}  # fmt: skip
+        config_tags = [*live_tags, {"Key": TAG_SHADOW_VERSION, "Value": str(spec.version)}]
+        config: dict[str, Any] = {"EndpointConfigName": name, "ProductionVariants": variants,
+                                  "ShadowProductionVariants": [copy], "Tags": config_tags}  # fmt: skip
+        config |= {key: ours[key] for key in ("KmsKeyId", "DataCaptureConfig") if key in ours}
+        self._create(sm.create_endpoint_config, config)
+        result = replace(result, endpoint_config_name=name, shadow_of=result.previous_version)
+        sm.add_tags(ResourceArn=str(result.endpoint_arn), Tags=tags)
+        sm.update_endpoint(EndpointName=str(spec.parameters["endpoint_name"]), EndpointConfigName=name)
+        return result
 
     def _put_alarms(self, target: Target, alarms: Any) -> None:
         """The default rollback alarms, put (again: PutMetricAlarm replaces) before the update names them."""

@@ -6,7 +6,6 @@ completes; a rollback that a rejection asks for moves at once, unwatched."""
 import json
 import time
 
-import boto3
 import jsonschema
 import pytest
 
@@ -20,22 +19,14 @@ from govsync.strategies.sagemaker_endpoint import SageMakerEndpoint
 from .conftest import GROUP, PROD_ACCOUNT, STAGE_TARGETS
 from .test_notifications import SCHEMAS
 from .test_promotion import lifecycle, promote_to_production, records
+from .test_scheduled_jobs import client_in as client_in_account
 
 ENDPOINT = endpoint_name(GROUP, "production")
 CANARY = {"mode": "canary", "percent": 50, "wait_seconds": 600, "termination_wait_seconds": 300}
 
 
-def client_in(service: str, account: str = PROD_ACCOUNT):
-    creds = boto3.client("sts", region_name="us-east-1").assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/inspect", RoleSessionName="inspect"
-    )["Credentials"]
-    return boto3.client(
-        service,
-        region_name="us-east-1",
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-    )
+def client_in(service: str):
+    return client_in_account(service, PROD_ACCOUNT)
 
 
 def settled(timeout: float = 30.0) -> dict:
@@ -172,25 +163,25 @@ def test_a_new_version_runs_as_a_shadow_beside_the_live_one(shadowed):
     assert (tags["govsync:model-version"], tags["govsync:shadow-version"]) == ("1", "2")
 
 
-def test_the_stages_approval_promotes_the_shadow(shadowed):
+def decided(shadowed, decision: str):
+    """Production's decision on the shadow (v2): the endpoint after it, then v2's and v1's records."""
     stack, second = shadowed
-    lifecycle(stack, second, "Production", "Approved")
+    lifecycle(stack, second, "Production", decision)
     stack.run_deployments()
     described = client_in("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
-    assert described["EndpointConfigName"] == version_resource_name(GROUP, 2, "production")
     assert "ShadowProductionVariants" not in described
-    v2, v1 = records(2)["production"], records(1)["production"]
+    return described, records(2)["production"], records(1)["production"]
+
+
+def test_the_stages_approval_promotes_the_shadow(shadowed):
+    described, v2, v1 = decided(shadowed, "Approved")
+    assert described["EndpointConfigName"] == version_resource_name(GROUP, 2, "production")
     assert (v2.model_status, v2.deployment.status, v2.deployment.approved_in) == ("approved", "live", "production")
     assert v1.deployment.status == "superseded" and v1.deployment.superseded_by == 2
 
 
 def test_rejecting_the_shadow_removes_it_and_leaves_the_live_version(shadowed):
-    stack, second = shadowed
-    lifecycle(stack, second, "Production", "Rejected")
-    stack.run_deployments()
-    described = client_in("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    described, v2, v1 = decided(shadowed, "Rejected")
     assert described["EndpointConfigName"] == version_resource_name(GROUP, 1, "production")
-    assert "ShadowProductionVariants" not in described
-    v2, v1 = records(2)["production"], records(1)["production"]
     assert (v2.model_status, v2.deployment.status, v2.deployment.rollback.to_version) == ("rejected", "rolled_back", 1)
     assert (v1.deployment.status, v1.deployment.action) == ("live", "rollback")

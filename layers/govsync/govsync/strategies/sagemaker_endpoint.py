@@ -149,7 +149,7 @@ class SageMakerEndpoint:
             shadow = spec.parameters.get("shadow")
             if shadow and current["EndpointConfigName"] == shadow["config_name"]:  # an earlier attempt's shadow
                 return replace(result, endpoint_config_name=str(shadow["config_name"]), endpoint_status=status,
-                               shadow_of=self._config_version(sm, current["EndpointConfigName"]))  # fmt: skip
+                               shadow_of=result.previous_version, previous_endpoint_config_name=None)  # fmt: skip
             if shadow and result.previous_version not in (None, spec.version):
                 return self._shadow(sm, spec, result, tags)
             update = spec.parameters.get("deployment_config")

@@ -9,7 +9,7 @@ back."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -46,6 +46,17 @@ def _exists(exc: ClientError) -> bool:
 
 def _missing(exc: ClientError) -> bool:
     return error_code(exc) == "ValidationException" and "Could not find" in _message(exc)
+
+
+@dataclass(frozen=True, slots=True)
+class ServedConfig:
+    """The endpoint config an endpoint serves: the version it was made for (its version tag; None for one
+    govsync did not make), its production variants and its tags."""
+
+    name: str
+    version: int | None
+    variants: list[Any]
+    tags: list[Any]
 
 
 class SageMakerEndpoint:
@@ -141,17 +152,14 @@ class SageMakerEndpoint:
                 raise RetryableError(f"endpoint {name} in {target.account} was Failed; deleted it to recreate")
             if status not in ("InService", None):
                 raise RetryableError(f"endpoint {name} in {target.account} is {status}; cannot update it yet")
-            result = replace(
-                result,
-                previous_version=self._config_version(sm, current["EndpointConfigName"]),
-                previous_endpoint_config_name=current["EndpointConfigName"],
-            )
+            live = self._config(sm, current["EndpointConfigName"])
+            result = replace(result, previous_version=live.version, previous_endpoint_config_name=live.name)
             shadow = spec.parameters.get("shadow")
             if shadow and current["EndpointConfigName"] == shadow["config_name"]:  # an earlier attempt's shadow
                 return replace(result, endpoint_config_name=str(shadow["config_name"]), endpoint_status=status,
                                shadow_of=result.previous_version, previous_endpoint_config_name=None)  # fmt: skip
             if shadow and result.previous_version not in (None, spec.version):
-                return self._shadow(sm, spec, result, tags)
+                return self._shadow(sm, spec, result, tags, live)
             update = spec.parameters.get("deployment_config")
             if update:
                 self._put_alarms(target, spec.parameters.get("alarms") or ())
@@ -177,7 +185,7 @@ class SageMakerEndpoint:
         sm = self._roles.client("sagemaker", target.role_arn, target.region, target.external_id)
         try:
             current = self._describe(sm, name)
-            return None if current is None else self._config_version(sm, current["EndpointConfigName"])
+            return None if current is None else self._config(sm, current["EndpointConfigName"]).version
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, "SageMaker", f"endpoint {name} in {target.account}") from exc
 
@@ -192,7 +200,7 @@ class SageMakerEndpoint:
             if current is None:
                 return TeardownResult(Teardown.NOTHING_DEPLOYED, f"no {where}: nothing to delete")
             config = current["EndpointConfigName"]
-            serving = self._config_version(sm, config)
+            serving = self._config(sm, config).version
             if serving != version:
                 now = f"v{serving}" if serving is not None else "a version govsync did not deploy"
                 return TeardownResult(Teardown.NOT_SERVING, f"{where} serves {now}: nothing deleted", name)
@@ -209,20 +217,20 @@ class SageMakerEndpoint:
             raise translate(exc, "SageMaker", where) from exc
         return TeardownResult(Teardown.TORN_DOWN, f"deleted {where} with its config {config} and its model", name)
 
-    def _shadow(self, sm: SageMakerClient, spec: DeploySpec, result: KickResult, tags: list[TagTypeDef]) -> KickResult:
+    def _shadow(
+        self, sm: SageMakerClient, spec: DeploySpec, result: KickResult, tags: list[TagTypeDef], live: ServedConfig
+    ) -> KickResult:
         """The endpoint on a config of its live variants and the new version as their shadow (a sample of
         the live requests copied to it, its answers captured, not returned). The config is tagged as the
         live version's (it serves the answers) and names the shadow's version."""
         shadow, ours = spec.parameters["shadow"], spec.parameters["endpoint_config"]
-        name, live_config = str(shadow["config_name"]), str(result.previous_endpoint_config_name)
-        live = sm.describe_endpoint_config(EndpointConfigName=live_config)
-        live_tags = sm.list_tags(ResourceArn=live["EndpointConfigArn"]).get("Tags", [])
+        name = str(shadow["config_name"])
         kept = ("VariantName", "ModelName", "InstanceType", "InitialInstanceCount", "InitialVariantWeight")
-        variants = [{k: v[k] for k in kept if k in v} for v in live["ProductionVariants"]]  # type: ignore[literal-required]
+        variants = [{k: v[k] for k in kept if k in v} for v in live.variants]
         weight = sum(float(v.get("InitialVariantWeight", 1.0)) for v in variants)
         copy = {**ours["ProductionVariants"][0], "VariantName": "Shadow",
                 "InitialVariantWeight": round(weight * int(shadow["sampling_percent"]) / 100, 4)}  # fmt: skip
-        config_tags = [*live_tags, {"Key": TAG_SHADOW_VERSION, "Value": str(spec.version)}]
+        config_tags = [*live.tags, {"Key": TAG_SHADOW_VERSION, "Value": str(spec.version)}]
         config: dict[str, Any] = {"EndpointConfigName": name, "ProductionVariants": variants,
                                   "ShadowProductionVariants": [copy], "Tags": config_tags}  # fmt: skip
         config |= {key: ours[key] for key in ("KmsKeyId", "DataCaptureConfig") if key in ours}
@@ -241,17 +249,19 @@ class SageMakerEndpoint:
             cloudwatch.put_metric_alarm(**alarm)
 
     @staticmethod
-    def _config_version(sm: SageMakerClient, config: str) -> int | None:
-        """The version an endpoint config was made for (its version tag); None for one govsync did not make."""
+    def _config(sm: SageMakerClient, name: str) -> ServedConfig:
+        """An endpoint config as the kick reads it once: its variants, its tags, the version they name."""
         try:
-            arn = sm.describe_endpoint_config(EndpointConfigName=config)["EndpointConfigArn"]
+            described = sm.describe_endpoint_config(EndpointConfigName=name)
         except ClientError as exc:
             if _missing(exc):
-                return None
+                return ServedConfig(name, None, [], [])
             raise
-        tags = sm.list_tags(ResourceArn=arn).get("Tags", [])
+        tags = list(sm.list_tags(ResourceArn=described["EndpointConfigArn"]).get("Tags", []))
         version = next((t["Value"] for t in tags if t["Key"] == TAG_VERSION), "")
-        return int(version) if version.isdigit() else None
+        return ServedConfig(
+            name, int(version) if version.isdigit() else None, list(described["ProductionVariants"]), tags
+        )
 
     @staticmethod
     def _config_variants(sm: SageMakerClient, config: str) -> list[Any]:

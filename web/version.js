@@ -191,8 +191,9 @@ function deployments(version) {
     const replaced = d.previous_version ? `v${d.previous_version}` : "—";
     const rollback = d.rolled_back_by === "sagemaker" ? `by SageMaker: ${d.error}`
       : d.rolled_back_from ? `rolled back from v${d.rolled_back_from}` : d.rollback ? `rollback ${d.rollback.status}` : "—";
+    const endpoint = !d.strategy || d.strategy === "sagemaker-endpoint"; // the team's own tooling moves its traffic
     const guardrails = d.shadow_of ? `shadow of v${d.shadow_of}` : d.guardrails
-      ? `${d.guardrails}${d.progress ? ` (${d.progress})` : ""}` : "all at once";
+      ? `${d.guardrails}${d.progress ? ` (${d.progress})` : ""}` : endpoint ? "all at once" : "—";
     return h("tr", { "data-stage": r.model_stage }, h("th", { scope: "row" }, r.model_stage), h("td", {}, d.account || "—"),
       h("td", {}, d.endpoint_name || "—"), h("td", { class: "deploy-status" }, r.deployment_status || d.status),
       h("td", {}, d.action || "—"), h("td", { class: "guardrails" }, guardrails), h("td", {}, replaced),

@@ -178,6 +178,7 @@ class LocalStack:
             "CentralKeyArn": outputs["GovernanceKeyArn"],
             "ModelArtifactBuckets": dev_bucket_name(self.accounts),
             "CentralMetricsRoleArn": outputs["MetricsAggregatorRoleArn"],
+            "CentralStatusRoleArn": outputs["DeploymentStatusRoleArn"],
         }
         self._create_account_stack(account, WORKLOAD_STACK, WORKLOAD_TEMPLATE, parameters)
 

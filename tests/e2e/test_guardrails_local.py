@@ -89,6 +89,9 @@ def test_a_canary_rolled_back_by_its_latency_alarm_then_a_good_version_completes
     failed = wait_until(lambda: (p := production(local, group, second)).get("deployment_status") == "deploy_failed"
                         and p, what="v2 rolled back", timeout=60)  # fmt: skip
     assert failed["deployment"]["rolled_back_by"] == "sagemaker" and latency in failed["deployment"]["error"]
+    # the alarm that tripped, read in production through its read role
+    assert failed["deployment"]["tripped_alarms"] == [latency]
+    assert failed["deployment"]["progress"] == f"rolled back by {latency}"
     assert failed["deployment"]["guardrails"].startswith("canary 50%, bake 600 s")
     assert production(local, group, first)["deployment_status"] == "deployed"
     assert sm.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"] == f"{group}-v1-production"
@@ -97,6 +100,12 @@ def test_a_canary_rolled_back_by_its_latency_alarm_then_a_good_version_completes
     # When the latency is back to normal and version 3 goes the same way
     cloudwatch.set_alarm_state(AlarmName=latency, StateValue="OK", StateReason="p90 model latency 180 ms")
     third = into_production(local, group)
+    # Then while it is under way the record says where SageMaker is (read in production as it reported UPDATING)
+    under_way = wait_until(lambda: (d := production(local, group, third).get("deployment") or {}).get("progress")
+                           not in (None, "shifting") and d, what="v3's update read in production")  # fmt: skip
+    assert under_way["progress"].startswith(
+        ("provisioning the new fleet, 0 of 2", "baking: a canary of 50% of the capacity on the new version")
+    ), under_way["progress"]
     # Then its canary completes: live, version 1 superseded
     live = wait_until(lambda: (p := production(local, group, third)).get("deployment_status") == "deployed" and p,
                       what="v3 live", timeout=90)  # fmt: skip

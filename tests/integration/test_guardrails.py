@@ -64,7 +64,9 @@ def test_an_alarm_during_the_canary_rolls_back_and_the_record_says_so(guarded, m
     assert described["EndpointStatus"] == "Updating"
     assert described["PendingDeploymentSummary"]["EndpointConfigName"] == version_resource_name(GROUP, 2, "production")
     v2 = records(2)["production"].deployment
-    assert (v2.status, v2.progress, v2.endpoint_status) == ("kicked", "shifting", "UPDATING")
+    # the deployment status function read the update in production (its read role): the new fleet provisioning
+    assert (v2.status, v2.endpoint_status) == ("kicked", "UPDATING")
+    assert v2.progress.startswith("provisioning the new fleet, 0 of 2 new instance(s) up (since 20"), v2.progress
     latency = f"govsync-{ENDPOINT}-latency"
     assert v2.rollback_alarms == (f"govsync-{ENDPOINT}-5xx", latency)
     assert v2.guardrails.startswith("canary 50%, bake 600 s; rolls back on ")
@@ -83,6 +85,8 @@ def test_an_alarm_during_the_canary_rolls_back_and_the_record_says_so(guarded, m
         "sagemaker",
     )
     assert latency in v2.deployment.error and "rolled the update back to" in v2.deployment.error
+    # which alarm: read in production as the rollback was reported, not taken from SageMaker's words
+    assert v2.deployment.tripped_alarms == (latency,) and v2.deployment.progress == f"rolled back by {latency}"
     assert (v1.deployment.status, v1.deployment_status) == ("live", "deployed")  # the previous version stays
     # audited as SageMaker's doing, told once as an automatic rollback
     entries = wiring.governance_store().audit_entries(GROUP, 2)
@@ -94,6 +98,7 @@ def test_an_alarm_during_the_canary_rolls_back_and_the_record_says_so(guarded, m
     told = [n for n in heard if n["type"] == "auto-rolled-back"]
     assert len(told) == 1 and told[0]["model_version"] == 2 and told[0]["detail"]["rolled_back_by"] == "sagemaker"
     assert told[0]["actor"] == "sagemaker" and latency in told[0]["summary"]
+    assert told[0]["detail"]["tripped_alarms"] == [latency]
     # And the strategy reads version 1 as what production serves (the endpoint's own tag names the kicked 2)
     strategy = SageMakerEndpoint(Clients(AssumedRoles("inspect", "us-east-1"), "us-east-1"))
     target = resolve_targets(

@@ -1,5 +1,6 @@
 """Deployment guardrails locally: `update_endpoint` with a `DeploymentConfig` is Updating (on the old
-config, the new one in `PendingDeploymentSummary`) for a bake, then InService on the new config; if
+config, the new one in `PendingDeploymentSummary`: its fleet Creating for the first third of the bake,
+then Baking) for a bake, then InService on the new config; if
 one of its auto-rollback alarms is in ALARM during the bake, RollingBack, then InService on the old
 config. The alarms must exist (SageMaker refuses alarms it cannot find).
 
@@ -54,6 +55,25 @@ def check_alarms(config: dict[str, Any], account: str, region: str) -> None:
         raise ValidationError(f"Could not find alarm(s) {', '.join(missing)} in {account}.")
 
 
+def pending_summary(config_name: str, variants: list[dict[str, Any]], status: str) -> dict[str, Any]:
+    """DescribeEndpoint's PendingDeploymentSummary: the new fleet provisioning (Creating, no instance
+    up yet) or up and baking."""
+    now = utcnow()
+    return {
+        "EndpointConfigName": config_name,
+        "StartTime": now,
+        "ProductionVariants": [
+            {
+                "VariantName": variant["VariantName"],
+                "CurrentInstanceCount": 0 if status == "Creating" else int(variant.get("InitialInstanceCount") or 1),
+                "DesiredInstanceCount": int(variant.get("InitialInstanceCount") or 1),
+                "VariantStatus": [{"Status": status, "StartTime": now}],
+            }
+            for variant in variants
+        ],
+    }
+
+
 def start(response: Any, endpoint: Any, new_config: str, deployment_config: dict[str, Any]) -> None:
     """Begin a guarded update: Updating now; the bake runs on its own thread (the caller's request
     returns at once, as SageMaker's does)."""
@@ -62,13 +82,17 @@ def start(response: Any, endpoint: Any, new_config: str, deployment_config: dict
     endpoint.endpoint_status = "Updating"
     endpoint.failure_reason = None
     endpoint.last_modified_time = utcnow()
-    endpoint.pending_deployment_summary = {"EndpointConfigName": new_config, "StartTime": utcnow()}
+    variants = response.sagemaker_backend.endpoint_configs[new_config].response_object["ProductionVariants"]
+    endpoint.pending_deployment_summary = pending_summary(new_config, variants, "Creating")
     endpoint_notify(response, endpoint.endpoint_name, ("UPDATING",))
 
     def bake() -> None:
-        deadline = time.monotonic() + bake_seconds(deployment_config)
+        seconds = bake_seconds(deployment_config)
+        deadline, provisioned = time.monotonic() + seconds, time.monotonic() + seconds / 3
         firing: list[str] = []
         while True:
+            if endpoint.pending_deployment_summary and time.monotonic() >= provisioned:
+                endpoint.pending_deployment_summary = pending_summary(new_config, variants, "Baking")
             alarms = _alarms(account, region)
             names = alarm_names(deployment_config)
             firing = [n for n in names if n in alarms and alarms[n].state_value == "ALARM"]

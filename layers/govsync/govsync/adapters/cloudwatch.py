@@ -44,3 +44,29 @@ class CloudWatchMetrics:
                     break
                 request["NextToken"] = answer["NextToken"]
         return values
+
+
+class CloudWatchAlarms:
+    """Alarms in a stage account (through its read role): which of a deployment's rollback alarms fired."""
+
+    def __init__(self, roles: aws.AssumedRoles) -> None:
+        self._roles = roles
+
+    def in_alarm(
+        self, names: tuple[str, ...], *, role_arn: str, region: str, external_id: str | None
+    ) -> tuple[str, ...]:
+        """Those of `names` in ALARM now, in their order (one DescribeAlarms call per 100 names)."""
+        firing: set[str] = set()
+        try:
+            cloudwatch = self._roles.client("cloudwatch", role_arn, region, external_id)
+            for start in range(0, len(names), 100):
+                pages = cloudwatch.get_paginator("describe_alarms").paginate(
+                    AlarmNames=list(names[start : start + 100]), StateValue="ALARM",
+                    AlarmTypes=["MetricAlarm", "CompositeAlarm"],
+                )  # fmt: skip
+                for page in pages:
+                    alarms = [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]
+                    firing.update(str(alarm["AlarmName"]) for alarm in alarms if alarm.get("StateValue") == "ALARM")
+        except (ClientError, BotoCoreError) as exc:
+            raise aws.translate(exc, f"DescribeAlarms in {Arn.parse(role_arn).account}") from exc
+        return tuple(name for name in names if name in firing)

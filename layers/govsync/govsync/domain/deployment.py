@@ -12,8 +12,9 @@
     previous_version, previous_endpoint_config_name   what the endpoint served when this one was kicked
     shadow_of       the live version a version in `shadow` runs beside (its stage's approval promotes it)
     guardrails, rollback_alarms   an update's traffic shifting and the alarms SageMaker rolls it back on;
-                    progress (shifting, rolled back) and rolled_back_by (`sagemaker`, the alarms) as the
-                    endpoint's state changes report them (domain.guardrails, domain.endpoint_events)
+                    progress (provisioning, baking, shifting, rolled back) and rolled_back_by (`sagemaker`)
+                    with tripped_alarms (those in ALARM), as the endpoint's state changes and
+                    DescribeEndpoint report them (domain.guardrails, domain.endpoint_events)
     requested_at, kicked_at, deployed_at, requested_by_event, approved_in, rolled_back_from, error
     rollback        {status: requested | kicked | none, requested_at, to_version, reason}
 
@@ -108,6 +109,7 @@ class Deployment:
     rollback_alarms: tuple[str, ...] | None = None
     progress: str | None = None
     rolled_back_by: str | None = None
+    tripped_alarms: tuple[str, ...] | None = None  # the rollback alarms in ALARM when SageMaker rolled back
     shadow_of: int | None = None  # the live version this one runs as a shadow of
     requested_at: str | None = None
     requested_by_event: str | None = None
@@ -152,7 +154,7 @@ class Deployment:
             values["status"] = DeployState(values["status"])
         if "action" in values:
             values["action"] = Action(values["action"])
-        for name in ("variants", "rollback_alarms"):
+        for name in ("variants", "rollback_alarms", "tripped_alarms"):
             if name in values:
                 values[name] = tuple(str(v) for v in values[name] if isinstance(v, str))
         if isinstance(values.get("rollback"), Mapping):
@@ -176,13 +178,15 @@ def request_only(deployment: Deployment) -> Deployment:
 
 
 def kicked(deployment: Deployment, result: KickResult, *, action: Action, now: str, event_id: str) -> Deployment:
-    """The deployment once kicked: its request, what the strategy reported, and when."""
+    """The deployment once kicked: its request, what the strategy reported, and when (and where an update
+    under guardrails is, when the endpoint reported UPDATING before this write)."""
     return replace(
         request_only(deployment).with_result(result),
         status=DeployState.KICKED,
         action=action,
         kicked_at=now,
         requested_by_event=event_id or deployment.requested_by_event or "",
+        progress=deployment.progress if deployment.status is DeployState.REQUESTED else None,
     )
 
 

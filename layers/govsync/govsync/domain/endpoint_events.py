@@ -57,6 +57,9 @@ class EndpointChange:
     version: int
     stage: str
     variants: tuple[str, ...] = ()
+    # read in the stage account when the event came (`DeploymentStatus.observed`), not carried by it:
+    rollout: str | None = None  # where an update under guardrails is (guardrails.rollout_words)
+    tripped_alarms: tuple[str, ...] = ()  # the stage's rollback alarms in ALARM when SageMaker rolled back
 
 
 def check_endpoint_event(envelope: EventEnvelope, policy: EventPolicy, targets: dict[str, Target]) -> EndpointChange:
@@ -118,17 +121,23 @@ def rolled_back_by_sagemaker(deployment: Deployment, change: EndpointChange) -> 
 
 
 def _rolled_back(deployment: Deployment, change: EndpointChange) -> Deployment:
-    alarms = deployment.rollback_alarms or ()
-    if change.failure_reason:
+    alarms, tripped = deployment.rollback_alarms or (), change.tripped_alarms
+    if tripped:
+        why = f"alarm {', '.join(tripped)} went into ALARM during the update"
+        if change.failure_reason:
+            why += f" ({change.failure_reason})"
+    elif change.failure_reason:
         why = change.failure_reason
     elif alarms:
         why = f"an auto-rollback alarm went into ALARM during the bake (it watches {', '.join(alarms)})"
     else:
         why = "the new fleet did not come into service"
     back_to = deployment.previous_endpoint_config_name or "the config it served before"
+    progress = f"rolled back by {', '.join(tripped)}" if tripped else "rolled back"
     return replace(deployment, status=DeployState.FAILED, endpoint_name=change.endpoint_name,
-                   endpoint_status=change.status, progress="rolled back", rolled_back_by=SAGEMAKER,
-                   failed_at=change.time, error=f"SageMaker rolled the update back to {back_to}: {why}")  # fmt: skip
+                   endpoint_status=change.status, progress=progress, rolled_back_by=SAGEMAKER,
+                   tripped_alarms=tripped or deployment.tripped_alarms, failed_at=change.time,
+                   error=f"SageMaker rolled the update back to {back_to}: {why}")  # fmt: skip
 
 
 def apply_endpoint_change(record: StageRecord, change: EndpointChange) -> StageRecord | None:
@@ -145,10 +154,12 @@ def apply_endpoint_change(record: StageRecord, change: EndpointChange) -> StageR
         return replace(record, deployment=_rolled_back(deployment, change))
     if change.status in ("UPDATING", "ROLLING_BACK"):
         # traffic shifting under guardrails takes a while: the record says it is under way
-        guarded = deployment.status in _ON_ITS_WAY and deployment.guardrails
-        if change.status == "ROLLING_BACK" or not guarded or deployment.progress == "shifting":
+        # (the stage account's report says so too when the kick's own write has not landed yet)
+        guarded = deployment.status in _ON_ITS_WAY and (deployment.guardrails or change.rollout)
+        progress = change.rollout or deployment.progress or "shifting"
+        if change.status == "ROLLING_BACK" or not guarded or progress == deployment.progress:
             return None
-        return replace(record, deployment=replace(deployment, endpoint_status=change.status, progress="shifting"))
+        return replace(record, deployment=replace(deployment, endpoint_status=change.status, progress=progress))
     expected_config = deployment.endpoint_config_name
     if expected_config is None and deployment.strategy == DEFAULT_STRATEGY:
         expected_config = version_resource_name(record.model_group, record.model_version, record.model_stage)

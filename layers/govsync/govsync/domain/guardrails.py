@@ -140,6 +140,45 @@ def deployment_config(traffic: TrafficShift | None, alarms: tuple[str, ...]) -> 
     return config
 
 
+@dataclass(frozen=True, slots=True)
+class RolloutPhase:
+    """Where SageMaker is in an update under way: the new fleet's status in DescribeEndpoint's
+    PendingDeploymentSummary (Creating, Updating, ActivatingTraffic, Baking, Deleting) and its instances."""
+
+    status: str
+    since: str | None = None  # when the new fleet entered this status (ISO 8601)
+    current_instances: int | None = None
+    desired_instances: int | None = None
+
+
+def _share(traffic: TrafficShift | None, phase: RolloutPhase) -> str:
+    """The share of traffic the new version takes at this step, in words."""
+    shift = traffic or TrafficShift()
+    if shift.mode == ALL_AT_ONCE:
+        return "all traffic on the new version"
+    if shift.percent is not None:
+        size = f"{shift.percent}% of the capacity"
+    else:
+        size = f"{shift.instances} instance(s)"
+        if phase.desired_instances:
+            size += f" ({min(100, round(100 * (shift.instances or 0) / phase.desired_instances))}% of the capacity)"
+    return f"a canary of {size} on the new version" if shift.mode == CANARY else f"linear steps of {size}"
+
+
+def rollout_words(phase: RolloutPhase, traffic: TrafficShift | None) -> str:
+    """The record's `progress` while an update is under way, from SageMaker's own report."""
+    what = {
+        "Creating": "provisioning the new fleet",
+        "Updating": "provisioning the new fleet",
+        "ActivatingTraffic": f"shifting traffic: {_share(traffic, phase)}",
+        "Baking": f"baking: {_share(traffic, phase)}",
+        "Deleting": "retiring the old fleet",
+    }.get(phase.status, phase.status.lower())
+    if phase.current_instances is not None and phase.desired_instances:
+        what += f", {phase.current_instances} of {phase.desired_instances} new instance(s) up"
+    return f"{what} (since {phase.since})" if phase.since else what
+
+
 def guardrail_words(traffic: TrafficShift | None, alarms: tuple[str, ...]) -> str | None:
     """What the record says of the deployment's guardrails (None: none asked for)."""
     if traffic is None and not alarms:

@@ -122,7 +122,10 @@ def _stage_notices(stage: str, facts: Mapping[str, list[Any]]) -> list[tuple[str
             d = deployment[1]
             keys: tuple[str, ...] = ("account", "endpoint_name", "action", "previous_version", "error")
             if kind == DEPLOYMENT_FAILED and d.get("rolled_back_by"):
-                kind, keys = AUTO_ROLLED_BACK, (*keys, "rolled_back_by", "guardrails", "rollback_alarms")
+                kind, keys = (
+                    AUTO_ROLLED_BACK,
+                    (*keys, "rolled_back_by", "guardrails", "rollback_alarms", "tripped_alarms"),
+                )
             detail = {key: d.get(key) for key in keys if d.get(key) is not None}
             where = f" in {d.get('account')}" if d.get("account") else ""
             summary = {

@@ -4,6 +4,10 @@ stage accounts) move the record they are tagged with: IN_SERVICE -> deployed, FA
 Correlation is by the endpoint's tags (package ARN and stage), checked against the stage's account
 and the record's own deployment; an event for a deployment that is no longer current changes
 nothing. Once a version is live, the versions it replaced on the endpoint are marked superseded.
+
+In a stage with guardrails, the stage account is read as the event comes (its read role): an update's
+progress from DescribeEndpoint, and on a rollback which rollback alarms are in ALARM. A read that fails
+is logged and counted; the event is recorded without what it would have added.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ from govsync.domain.endpoint_events import (
     check_endpoint_event,
     records_after_change,
 )
+from govsync.domain.errors import GovsyncError
 from govsync.domain.events import EventPolicy
+from govsync.domain.guardrails import alarm_names, rollout_words
+from govsync.domain.naming import version_resource_name
 from govsync.domain.records import STATUSES, StageRecord
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.messages import Consumer, Message
-from govsync.services.ports import Store
+from govsync.services.ports import AlarmSource, RolloutSource, Store
 from govsync.services.updates import Audit, update_records
 from govsync.settings import StatusSettings
 
@@ -39,6 +46,8 @@ class Outcome(StrEnum):
 @dataclass(kw_only=True)
 class DeploymentStatus(Consumer):
     settings: StatusSettings
+    rollouts: RolloutSource | None = None  # the stage accounts' endpoints and alarms (None: not read)
+    alarms: AlarmSource | None = None
     _policy: EventPolicy = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -47,12 +56,41 @@ class DeploymentStatus(Consumer):
 
     def handle_message(self, body: str, message_id: str, receive_count: int = 1) -> Outcome:
         def handle(message: Message) -> Outcome:
-            return self.apply(check_endpoint_event(message.envelope(), self._policy, self.targets))
+            return self.apply(self.observed(check_endpoint_event(message.envelope(), self._policy, self.targets)))
 
         return self.consume(
             Message(body, message_id, receive_count), handle, rejected=Outcome.REJECTED, what="endpoint event",
             metric="EndpointEventsRejected",
         )  # fmt: skip
+
+    def observed(self, change: EndpointChange) -> EndpointChange:
+        """The change with what the stage account says of an update under guardrails: its progress while
+        UPDATING; on a rollback (ROLLING_BACK, or back in service on another version's config) the
+        rollback alarms in ALARM."""
+        target = self.targets[change.stage]
+        alarms = alarm_names(target.auto_rollback_alarms, change.endpoint_name)
+        own_config = version_resource_name(change.group, change.version, change.stage)
+        back = change.status == "ROLLING_BACK" or (change.status == "IN_SERVICE" and change.endpoint_config_name
+                                                   not in (None, own_config))  # fmt: skip
+        reading_progress = change.status == "UPDATING" and (target.traffic or alarms) and self.rollouts
+        if not (reading_progress or (back and alarms and self.alarms)):
+            return change
+        role_arn, external_id = (
+            self.settings.stage_role_arn(target.account, self.settings.metrics_role_name),
+            target.external_id,
+        )
+        try:
+            if reading_progress and self.rollouts:
+                phase = self.rollouts.pending(change.endpoint_name, role_arn=role_arn, region=change.region,
+                                              external_id=external_id)  # fmt: skip
+                return replace(change, rollout=rollout_words(phase, target.traffic) if phase else None)
+            if self.alarms:
+                tripped = self.alarms.in_alarm(alarms, role_arn=role_arn, region=change.region, external_id=external_id)
+                return replace(change, tripped_alarms=tripped)
+        except GovsyncError as exc:
+            logger.warning("stage account not read: the event is recorded without it", error=str(exc))
+            metrics.add_metric(name="StageReadsFailed", unit=MetricUnit.Count, value=1)
+        return change
 
     def apply(self, change: EndpointChange) -> Outcome:
         logger.append_keys(model_group=change.group, model_version=change.version, stage=change.stage,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from govsync.domain.audit import AuditEntry, StoredEntry
 from govsync.domain.endpoint_metrics import MonitorStatus
+from govsync.domain.guardrails import RolloutPhase
 from govsync.domain.lineage_keys import LineageKey
 from govsync.domain.monitoring import MetricsPoint, Window
 from govsync.domain.package import ListedGroup, ListedPackage, PackageSnapshot
@@ -123,6 +124,22 @@ class MonitorSource(Protocol):
     def on_endpoints(
         self, endpoint_names: set[str], since: datetime, *, role_arn: str, region: str, external_id: str | None
     ) -> dict[str, list[MonitorStatus]]: ...
+
+
+class RolloutSource(Protocol):
+    """SageMaker endpoints in the stage accounts: the update under way on one."""
+
+    def pending(
+        self, endpoint_name: str, *, role_arn: str, region: str, external_id: str | None
+    ) -> RolloutPhase | None: ...
+
+
+class AlarmSource(Protocol):
+    """CloudWatch alarms in the stage accounts."""
+
+    def in_alarm(
+        self, names: tuple[str, ...], *, role_arn: str, region: str, external_id: str | None
+    ) -> tuple[str, ...]: ...
 
 
 class DeadLetter(Protocol):

@@ -179,16 +179,21 @@ class MonitoringThresholds(StageChain):
         return self
 
 
-class MetricsCollection(Common):
-    """How the metrics aggregator reads the stage accounts."""
+class StageReading(Common):
+    """The read-only role in each stage account (endpoint metrics, Model Monitor, endpoint updates, alarms)."""
 
-    metrics_window_minutes: int = setting("GOVSYNC_METRICS_WINDOW_MINUTES", "the metrics window", 60, ge=5, le=1440)
     metrics_role_name: str = setting(
         "GOVSYNC_METRICS_ROLE_NAME",
         "the read-only role assumed in each stage account",
         "govsync-metrics-read",
         pattern=ROLE_NAME,
     )
+
+
+class MetricsCollection(StageReading):
+    """How the metrics aggregator reads the stage accounts."""
+
+    metrics_window_minutes: int = setting("GOVSYNC_METRICS_WINDOW_MINUTES", "the metrics window", 60, ge=5, le=1440)
     monitor_lookback_hours: int = setting(
         "GOVSYNC_MONITOR_LOOKBACK_HOURS",
         "how far back Model Monitor executions are read",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from govsync.adapters.aws import AssumedRoles
+from govsync.adapters.cloudwatch import CloudWatchAlarms
+from govsync.adapters.rollouts import EndpointRollouts
 from govsync.services.deployment_status import DeploymentStatus
 from govsync.settings import StatusSettings, settings_for
 from govsync.wiring.built import built_once
@@ -11,4 +14,6 @@ from govsync.wiring.store import dead_letter, notified_store
 @built_once
 def deployment_status() -> DeploymentStatus:
     settings = settings_for(StatusSettings)
-    return DeploymentStatus(settings=settings, store=notified_store(settings), dead_letter=dead_letter(settings))
+    roles = AssumedRoles("govsync-deployment-status", settings.region)
+    return DeploymentStatus(settings=settings, store=notified_store(settings), dead_letter=dead_letter(settings),
+                            rollouts=EndpointRollouts(roles), alarms=CloudWatchAlarms(roles))  # fmt: skip

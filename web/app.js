@@ -153,14 +153,15 @@ async function route() {
     return signInView(error.message);
   }
   showPerson();
-  const [name = "inventory", ...args] = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  const [path, query = ""] = location.hash.replace(/^#\/?/, "").split("?");
+  const [name = "inventory", ...args] = path.split("/").map(decodeURIComponent);
   const view = VIEWS[name] || inventoryView;
   for (const link of document.querySelectorAll("#nav a")) {
     link.toggleAttribute("aria-current", link.dataset.view === (VIEWS[name] ? name : "inventory"));
   }
   refreshPending();
   const viewCtx = {
-    ...ctx, may, args,
+    ...ctx, may, args, query: new URLSearchParams(query),
     every: (ms, fn) => { timer = setInterval(fn, ms); },
     // (replaceState: a hash change would route again and draw the sign-in without the note)
     signInAgain: (note) => { signedOut(); history.replaceState(null, "", "#/inventory"); signInView(note, "ok"); },

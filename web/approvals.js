@@ -1,9 +1,11 @@
-// Awaiting approval: the queue, oldest first, with how long each has waited, its risk and the
-// approvals collected against those required. Approvers decide here, with a comment; a refusal
-// (separation of duties, the same approver twice, a stale view) is shown in the API's words.
+// Awaiting approval: the queue, oldest first. Each card tells what a decision should be made knowing:
+// why it waits, live alerts on the stage or the stage before, the gates' last word, the review, lineage,
+// the approvals so far and the previous decision. Approvers decide here, with a comment; a refusal
+// (separation of duties, the same approver twice, a stale view) is shown in the API's words. After a
+// decision the keyboard goes on to the next card (or the queue's heading when none is left).
 
 import { ApiError } from "./api.js";
-import { field, h, message, replace, waited } from "./dom.js";
+import { alertWords, field, GATE_RULES, h, message, replace, tier, time, waited } from "./dom.js";
 
 function outcome(result) {
   if (result.state === "collected") {
@@ -12,6 +14,8 @@ function outcome(result) {
   }
   return `Your decision (${result.decision}) was sent to the model registry; the record follows its event.`;
 }
+
+const key = (item) => `${item.model_group}/${item.model_version}/${item.stage}`;
 
 function decisionForm(ctx, item, reload) {
   const comment = h("textarea", { name: "comment", rows: 2, required: true, maxlength: 1024,
@@ -38,7 +42,7 @@ function decisionForm(ctx, item, reload) {
         { "If-Match": item.registry_last_modified });
       ctx.toast(outcome(result));
       replace(problem, message("ok", outcome(result)));
-      setTimeout(reload, 1500);
+      setTimeout(() => reload(key(item)), 1500);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       replace(problem, message("error", `Refused: ${error.message}`));
@@ -48,38 +52,99 @@ function decisionForm(ctx, item, reload) {
   return form;
 }
 
+/** Why the stage waits, in one sentence. */
+function why(item) {
+  if (item.decision_sent) return "A decision was sent to the registry: waiting for its event.";
+  const more = Math.max(0, item.approvals_required - item.approvals_collected);
+  const live = item.deployment_status === "deployed" ? ` It is live in ${item.stage} meanwhile.` : "";
+  return `${item.stage} waits for a decision: ${more} more approval${more === 1 ? "" : "s"} needed ` +
+    `(${item.approvals_collected} of ${item.approvals_required} ${item.risk_tier ? `for a ${item.risk_tier} risk tier`
+      : `: the risk “${item.model_risk || ""}” names no tier, so it takes the most any tier takes`}); ` +
+    `waiting ${waited(item.waited_seconds)}${item.overdue ? ", past its SLA" : ""}.${live}`;
+}
+
+function part(title, cls, ...content) {
+  return h("section", { class: `card-section ${cls}` }, h("h3", {}, title), ...content);
+}
+
+/** The card's story: alerts, gates, review, lineage, approvals so far, the previous decision. */
+function story(item) {
+  const parts = [h("p", { class: "why" }, why(item))];
+  for (const alert of item.alerts || []) {
+    parts.push(h("p", { class: "note note-error card-alert" }, alertWords(alert, alert.stage)));
+  }
+  const gates = item.gates;
+  if (gates && gates.results) {
+    const failed = gates.results.filter((g) => g.outcome === "fail");
+    parts.push(part("Policy gates", "card-gates", failed.length
+      ? h("ul", {}, failed.map((g) => h("li", {}, `✖ ${GATE_RULES[g.rule] || g.rule}: ${g.reason}`)))
+      : h("p", {}, `✔ every gate passed (${time(gates.evaluated_at)})`)));
+  }
+  if (item.review) {
+    const r = item.review;
+    parts.push(part("Periodic review", "card-review", h("p", {}, `${r.state}: next due ${time(r.next_review_due)}` +
+      (r.last_at ? `; last by ${r.last_by} ${time(r.last_at)}: “${r.last_comment || ""}”` : ""))));
+  }
+  if (item.lineage || (item.lineage_missing || []).length) {
+    const l = item.lineage || {};
+    const said = [l.training_job && `training job ${l.training_job.split("/").pop()}`,
+      l.datasets && `${l.datasets.length} dataset${l.datasets.length === 1 ? "" : "s"}`,
+      l.code_repository && `code ${l.code_repository}${l.code_commit ? ` @ ${l.code_commit.slice(0, 12)}` : ""}`]
+      .filter(Boolean).join(", ");
+    const missing = (item.lineage_missing || []).length ? ` Not recorded: ${item.lineage_missing.join(", ")}.` : "";
+    parts.push(part("Lineage", "card-lineage", h("p", {}, `${said || "nothing recorded"}.${missing}`)));
+  }
+  parts.push(part("Approvals so far", "card-approvals", item.approvals.length
+    ? h("ul", { class: "approvers" }, item.approvals.map((a) => h("li", {}, `${a.by} (${time(a.at)}): “${a.comment}”`)))
+    : h("p", {}, "none yet")));
+  const last = item.previous_decision;
+  if (last) {
+    parts.push(part("Previous decision", "card-previous",
+      h("p", {}, `${last.decision === "approve" ? "approved" : "rejected"} by ${last.by} ${time(last.at)}: “${last.comment}”`)));
+  } else if (item.stage_description) {
+    parts.push(part("Previous decision", "card-previous", h("p", {}, `in the registry: “${item.stage_description}”`)));
+  }
+  return parts;
+}
+
 function card(ctx, item, reload) {
   const link = `#/models/${encodeURIComponent(item.model_group)}/${item.model_version}`;
-  const approvals = item.approvals.length
-    ? h("ul", { class: "approvers" }, item.approvals.map((a) => h("li", {}, `${a.by}: “${a.comment}”`)))
-    : null;
   return h("article", { class: "card queue-item", "data-model": `${item.model_group}/${item.model_version}`,
-    "data-stage": item.stage },
+    "data-stage": item.stage, "data-key": key(item) },
   h("h2", {}, h("a", { href: link }, `${item.model_group} v${item.model_version}`), " ",
     h("span", { class: "stage-name" }, item.stage)),
   h("dl", { class: "facts" },
     h("dt", {}, "Waiting"), h("dd", {}, waited(item.waited_seconds)),
-    h("dt", {}, "Risk"), h("dd", {}, item.model_risk || "not set"),
+    h("dt", {}, "Risk"), h("dd", {}, tier(item.model_risk) || "not set"),
     h("dt", {}, "Approvals"), h("dd", { class: "approval-count" }, `${item.approvals_collected} of ${item.approvals_required}`),
     h("dt", {}, "Owner"), h("dd", {}, item.model_owner || "—"),
-    h("dt", {}, "Use case"), h("dd", {}, item.use_case_id || "—"),
+    h("dt", {}, "Use case"), h("dd", {}, item.use_case_name || item.use_case_id || "—"),
     h("dt", {}, "Deployment"), h("dd", {}, item.deployment_status || "none")),
-  approvals,
-  item.decision_sent
-    ? message("info", "A decision was sent to the registry: waiting for its event.")
-    : ctx.may("decide") ? decisionForm(ctx, item, reload) : null);
+  ...story(item),
+  item.decision_sent ? null : ctx.may("decide") ? decisionForm(ctx, item, reload) : null);
 }
 
 export async function approvalsView(main, ctx) {
   document.title = "Awaiting approval — govsync";
-  const draw = async () => {
+  let order = [];
+  const draw = async (decided) => {
     const pending = (await ctx.refreshPending()) ?? (await ctx.api.get("approvals/pending")).pending;
-    ctx.show(h("h1", {}, "Awaiting approval"),
+    const heading = h("h1", { tabindex: "-1", id: "queue-heading" }, "Awaiting approval");
+    ctx.show(heading,
       h("p", { class: "muted" }, `Oldest first. ${pending.length} stage${pending.length === 1 ? "" : "s"} waiting.`),
       ctx.may("decide") ? null
         : message("info", `You may read the queue; deciding takes the group approvers or admins (yours: ${ctx.me.groups.join(", ") || "none"}).`),
       pending.length ? h("div", { class: "queue" }, pending.map((item) => card(ctx, item, draw)))
         : message("info", "Nothing is waiting for a decision."));
+    const before = order;
+    order = pending.map(key);
+    if (decided) {
+      // the keyboard goes on: the first card after the decided one that is still here, else the heading
+      const still = new Set(order);
+      const next = before.slice(before.indexOf(decided) + 1).find((k) => still.has(k));
+      const target = next && main.querySelector(`.queue-item[data-key="${CSS.escape(next)}"] h2 a`);
+      (target || heading).focus();
+    }
   };
   await draw();
 }

@@ -3,7 +3,9 @@
 
 import { h, s, time } from "./dom.js";
 
-const WIDTH = 640;
+// a narrow screen draws a narrower chart, so that its text stays legible when the chart fits the screen
+const narrow = () => window.matchMedia("(max-width: 760px)").matches;
+let WIDTH = 640;
 const HEIGHT = 220;
 const PAD = { top: 16, right: 16, bottom: 34, left: 64 };
 
@@ -22,6 +24,7 @@ function ticks(low, high, count) {
  * format(v): how a value reads (axis, labels, table).
  */
 export function lineChart({ title, points, threshold = null, format = String, id }) {
+  WIDTH = narrow() ? 360 : 640;
   const values = points.map((p) => p.v);
   const times = points.map((p) => Date.parse(p.t));
   const top = Math.max(...values, threshold ?? -Infinity) * 1.1 || 1;
@@ -36,12 +39,12 @@ export function lineChart({ title, points, threshold = null, format = String, id
     s("g", { class: "tick" },
       s("line", { x1: PAD.left, x2: WIDTH - PAD.right, y1: y(v), y2: y(v) }),
       s("text", { x: PAD.left - 8, y: y(v) + 4, "text-anchor": "end" }, format(v))));
-  const labelEvery = Math.max(1, Math.ceil(points.length / 6));
+  const labelEvery = Math.max(1, Math.ceil(points.length / (narrow() ? 3 : 6)));
   const xLabels = points
     .map((p, i) => (i % labelEvery === 0 || i === points.length - 1 ? p : null))
     .filter(Boolean)
     .map((p) => s("text", { class: "x-label", x: x(Date.parse(p.t)), y: HEIGHT - 12, "text-anchor": "middle" },
-      new Date(p.t).toISOString().slice(11, 16)));
+      new Date(p.t).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })));
   const line = s("polyline", {
     class: "series",
     points: points.map((p) => `${x(Date.parse(p.t)).toFixed(1)},${y(p.v).toFixed(1)}`).join(" "),

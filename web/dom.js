@@ -32,11 +32,52 @@ export function replace(node, ...children) {
   return build(node, {}, children);
 }
 
+/** A time in the viewer's locale and zone, the zone named ("7 Dec 2026, 02:10 UTC"). */
 export function time(iso) {
   if (!iso) return "—";
   const when = new Date(iso);
   if (Number.isNaN(when.getTime())) return String(iso);
-  return when.toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  return when.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit",
+    minute: "2-digit", timeZoneName: "short" });
+}
+
+// the policy gates' rules, as people read them
+export const GATE_RULES = {
+  records_current: "Records current", separation_of_duties: "Separation of duties", approvers: "Approvers",
+  risk_tier: "Risk tier", metadata_complete: "Metadata complete", model_card: "Model card",
+  validation_metric: "Validation metric", reports: "Reports", lineage: "Lineage", no_open_alert: "No open alert",
+};
+
+/** A risk tier as one word however the registrant spelled it ("High", "high " -> "high"). */
+export function tier(risk) {
+  return String(risk || "").trim().toLowerCase();
+}
+
+// metric -> its name and unit as the charts show them (stored as fractions and microseconds)
+const METRICS = {
+  invocation_5xx_rate: ["server errors", 100, "%", 2], invocation_4xx_rate: ["client errors", 100, "%", 2],
+  model_latency_p90_us: ["p90 model latency", 1 / 1000, " ms", 0],
+  model_latency_avg_us: ["average model latency", 1 / 1000, " ms", 0],
+  overhead_latency_avg_us: ["average overhead latency", 1 / 1000, " ms", 0],
+};
+
+/** A threshold breach in words and the charts' units: "server errors 3% over 2%". */
+export function breachWords(breach) {
+  const metric = METRICS[breach.metric];
+  if (!metric) {
+    return breach.metric === "monitor_violations"
+      ? `Model Monitor schedule ${breach.value}: ${String(breach.threshold).toLowerCase().replace(/_/g, " ")}`
+      : `${breach.metric.replace(/_/g, " ")} ${breach.value} over ${breach.threshold}`;
+  }
+  const [name, scale, unit, digits] = metric;
+  const show = (v) => `${(Number(v) * scale).toLocaleString(undefined, { maximumFractionDigits: digits })}${unit}`;
+  return `${name} ${show(breach.value)} over ${show(breach.threshold)}`;
+}
+
+/** A live alert in one sentence: where, since when, and what breaches. */
+export function alertWords(alert, stage) {
+  return `Alert in ${stage}: ${alert.breaches.map(breachWords).join("; ")} ` +
+    `(windows breaching from ${time(alert.since)} to ${time(alert.window_end)})`;
 }
 
 export function waited(seconds) {
@@ -88,4 +129,24 @@ export function field(label, control, hint) {
   const id = control.id || `f-${Math.random().toString(36).slice(2, 9)}`;
   control.id = id;
   return h("div", { class: "field" }, h("label", { for: id }, label), control, hint ? h("small", {}, hint) : null);
+}
+
+// what each stage chip says, for the legend (in the page: hover text reaches neither keyboards nor touch)
+const MEANINGS = [
+  ["pending", "pending", "waits for a decision in this stage"],
+  ["approved", "approved", "approved; not deployed (yet) in this stage"],
+  ["deploying", "deploying", "its deployment into this stage is under way"],
+  ["live", "live", "serves in this stage (“· awaiting approval”: serves, and the next decision on it is pending)"],
+  ["shadow", "shadow test", "runs as a shadow beside the live version; the stage's approval promotes it"],
+  ["failed", "failed", "its deployment failed, or the policy gates hold it back"],
+  ["rejected", "rejected", "rejected in this stage"],
+  ["retired", "retired", "retired, replaced by a newer version, or rolled back"],
+  ["none", "—", "not reached this stage"],
+];
+
+/** The stage chips' legend: each state's chip and what it means. */
+export function legend() {
+  return h("details", { class: "legend", id: "legend" }, h("summary", {}, "What the stage chips mean"),
+    h("dl", {}, MEANINGS.flatMap(([state, label, meaning]) => [
+      h("dt", {}, h("span", { class: `chip chip-${state}` }, label)), h("dd", {}, meaning)])));
 }

@@ -91,7 +91,8 @@ export async function useCasesView(main, ctx) {
         manage ? decide(ctx, u, draw) : null))));
     ctx.show(h("h1", {}, "Use cases"),
       h("p", { class: "muted" }, "A use case advances on its own when all its models are approved in the stage it is in; people may advance it or send it back here."),
-      manage ? createForm(ctx, draw) : null, h("div", { class: "board", id: "board" }, columns));
+      manage ? createForm(ctx, draw) : null, h("div", { class: "board", id: "board", tabindex: "0", role: "region",
+        "aria-label": "Use cases by stage" }, columns));
   };
   await draw();
 }

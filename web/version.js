@@ -4,7 +4,7 @@
 // audit trail. Refreshes itself while a decision or a deployment is on its way.
 
 import { lineChart } from "./chart.js";
-import { chip, h, message, time } from "./dom.js";
+import { alertWords, chip, GATE_RULES as RULES, h, message, tier, time } from "./dom.js";
 import { reviewSection } from "./review.js";
 
 const DECIMALS = (digits) => (v) => Number(v).toLocaleString("en", { maximumFractionDigits: digits });
@@ -20,7 +20,9 @@ function section(title, id, ...content) {
 }
 
 function table(headers, rows, attrs = {}) {
-  return h("div", { class: "table-wrap" }, h("table", attrs,
+  // a table wider than the screen scrolls: its region takes keyboard focus so that arrows scroll it
+  const label = attrs.id ? attrs.id.replace(/-/g, " ") : headers.join(", ");
+  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": label }, h("table", attrs,
     h("thead", {}, h("tr", {}, headers.map((c) => h("th", { scope: "col" }, c)))),
     h("tbody", {}, rows)));
 }
@@ -101,25 +103,58 @@ function happened(entry) {
   }
 }
 
-function timeline(entries) {
+// what the timeline leaves out (nothing a person did), said in words in the audit trail
+const QUIET = { "registry-sync": "synced from the registry", "monitoring-metrics": "endpoint metrics recorded",
+  "review-schedule": "review schedule checked" };
+
+function sentence(entry) {
+  return happened(entry) || QUIET[entry.action] || entry.action.replace(/-/g, " ");
+}
+
+/** The decisions still to be made, last on the timeline: what it waits for, since when, who approved so far. */
+function waiting(version) {
+  return Object.values(version.stages).filter((r) => r.model_status === "pending").map((r) => {
+    const since = (r.deployment && r.deployment.requested_at) || r.registry_last_modified;
+    const approved = (r.decisions || []).filter((d) => d.state === "collected").map((d) => d.by);
+    const alert = Object.keys(r.monitoring_alert || {}).length ? " An alert is open on it." : "";
+    return h("li", { class: "waiting", "data-action": "waiting" },
+      h("time", { datetime: since }, time(since)), " ",
+      h("span", { class: "what" }, `${r.model_stage} waits for a decision` +
+        (approved.length ? ` (approved so far by ${approved.join(", ")})` : "") + `.${alert}`));
+  });
+}
+
+function timeline(entries, version) {
   const items = entries.map((e) => ({ e, text: happened(e) })).filter((i) => i.text);
   return h("ol", { class: "timeline", id: "timeline" }, items.map(({ e, text }) =>
     h("li", { "data-action": e.action },
       h("time", { datetime: e.source_time }, time(e.source_time)), " ",
-      h("span", { class: "what" }, text), " ", h("span", { class: "actor" }, `— ${e.actor}`))));
+      h("span", { class: "what" }, text), " ", h("span", { class: "actor" }, `— ${e.actor}`))), waiting(version));
 }
+
+// the governance attributes in words (stored under the registry's metadata keys)
+const ATTRIBUTES = {
+  model_group: "Model group", model_version: "Version", model_stage: "Stage", model_status: "Decision",
+  use_case_id: "Use case id", use_case_name: "Use case", use_case_stage: "Use case stage", model_owner: "Owner",
+  model_lob: "Line of business", model_project: "Project", model_risk: "Risk tier",
+  model_validation_metrics: "Validation metrics", model_monitoring_metrics: "Monitoring metrics",
+  model_audit_timestamp: "Last changed", model_audit_user: "Last changed by", model_package_arn: "Model package",
+  source_account: "Registered from account", deployment_status: "Deployment",
+};
+const WHEN = new Set(["model_audit_timestamp"]);
 
 function attributes(version) {
   const stages = Object.keys(version.stages);
-  return table(["Attribute", ...stages], version.attributes.map((name) => h("tr", {},
-    h("th", { scope: "row" }, name),
+  return table(["Attribute", ...stages], version.attributes.map((name) => h("tr", { "data-attribute": name },
+    h("th", { scope: "row" }, ATTRIBUTES[name] || name.replace(/_/g, " ")),
     stages.map((stage) => {
       const value = version.stages[stage][name];
       if (name.endsWith("_metrics")) {
         const count = Object.keys(value || {}).length;
         return h("td", {}, count ? `${count} values (below)` : "—");
       }
-      return h("td", {}, show(value));
+      if (WHEN.has(name)) return h("td", {}, time(value));
+      return h("td", {}, name === "model_risk" ? tier(value) || "—" : show(value));
     }))), { id: "attributes" });
 }
 
@@ -139,16 +174,8 @@ function validation(version) {
 
 function alertsOf(version) {
   return Object.values(version.stages).filter((r) => Object.keys(r.monitoring_alert || {}).length).map((r) =>
-    message("error", `Alert in ${r.model_stage} since ${time(r.monitoring_alert.since)}: ` +
-      r.monitoring_alert.breaches.map((b) => `${b.metric} ${show(b.value)} over ${show(b.threshold)}`).join("; ")));
+    message("error", alertWords(r.monitoring_alert, r.model_stage)));
 }
-
-// the policy gates' rules, as people read them
-const RULES = {
-  records_current: "Records current", separation_of_duties: "Separation of duties", approvers: "Approvers",
-  risk_tier: "Risk tier", metadata_complete: "Metadata complete", model_card: "Model card",
-  validation_metric: "Validation metric", reports: "Reports", lineage: "Lineage", no_open_alert: "No open alert",
-};
 const OUTCOMES = { pass: "✔ passed", fail: "✖ failed", skip: "– does not apply" };
 
 /** A decision made in the registry by someone who may not decide: it counts for nothing. */
@@ -212,7 +239,7 @@ function auditTrail(audit) {
     : h("p", { class: "chain chain-broken", id: "chain", role: "alert" },
       `✖ Chain broken at entry ${audit.verification.broken_seq}: ${audit.verification.reason}`);
   const rows = audit.entries.map((e) => h("tr", {},
-    h("td", {}, String(e.seq)), h("td", {}, time(e.source_time)), h("td", {}, e.actor), h("td", {}, e.action),
+    h("td", {}, String(e.seq)), h("td", {}, time(e.source_time)), h("td", {}, e.actor), h("td", { "data-action": e.action }, sentence(e)),
     h("td", {}, h("details", {}, h("summary", {}, Object.keys(e.changes || {}).join(", ") || "—"),
       h("dl", { class: "changes" }, Object.entries(e.changes || {}).flatMap(([stage, fields]) =>
         Object.entries(fields).map(([name, [was, now]]) => [h("dt", {}, `${stage}.${name}`),
@@ -258,17 +285,18 @@ export async function versionView(main, ctx) {
     const [version, audit, now] = await Promise.all([ctx.api.get(base), ctx.api.get(`${base}/audit`),
       ctx.api.get(`${base}/gates`).catch(() => null)]);
     const first = Object.values(version.stages)[0];
+    const waits = Object.values(version.stages).some((r) => r.model_status === "pending");
     const reviewed = reviewSection(ctx, version, draw);
     const head = h("header", { class: "version-head" },
       h("h1", {}, `${group} v${number}`),
       h("p", { class: "chips", id: "stage-chips" }, ctx.config.stages.map((stage) => chip(stage, version.stages[stage]))),
       h("p", { class: "muted uri" }, version.model_package_arn),
-      h("p", {}, `Use case ${first.use_case_name || first.use_case_id || "—"} · risk ${first.model_risk || "—"} · owner ${first.model_owner || "—"} · from account ${first.source_account}`,
-        " ", h("a", { href: "#/approvals" }, "Decide in the approval queue"), " ",
+      h("p", {}, `Use case ${first.use_case_name || first.use_case_id || "—"} · risk ${tier(first.model_risk) || "—"} · owner ${first.model_owner || "—"} · from account ${first.source_account}`,
+        " ", waits && ctx.may("decide") ? h("a", { href: "#/approvals" }, "Decide in the approval queue") : null, " ",
         h("button", { type: "button", class: "secondary", onclick: () => draw() }, "Refresh")),
       inFlight(version) ? h("p", { class: "muted", role: "status" }, "A decision or a deployment is on its way: this page refreshes itself.") : null);
     ctx.show(head, ...alertsOf(version), ...unauthorizedOf(version), ...blockedOf(version),
-      section("Timeline", "timeline-section", timeline(audit.entries)),
+      section("Timeline", "timeline-section", timeline(audit.entries, version)),
       section("Policy gates", "gates-section", ...gates(version, now)),
       ...(reviewed ? [section("Periodic review", "review-section", ...reviewed)] : []),
       section("Monitoring", "monitoring", ...(await monitoring(ctx, group, version))),

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from govsync.domain import approvals
-from govsync.domain.approvals import ApprovalRules, Ask, Verdict
+from govsync.domain.approvals import ApprovalRules, Ask, Verdict, risk_tier
 from govsync.domain.decisions import COLLECTED, FAILED, SENT
 from govsync.domain.due_dates import Cadence, waiting_since
 from govsync.domain.errors import GovsyncError, Refused
@@ -155,11 +155,17 @@ class Decisions:
     def pending(self) -> list[dict[str, Any]]:
         """Stage records awaiting a decision, oldest first: how long they have waited, their risk, the
         approvals collected and the approvals required."""
-        now, rules = self.clock(), self.settings.approvals
+        now, rules, stages = self.clock(), self.settings.approvals, list(self.settings.stages)
+        waiting = [record for stage in stages for record in self.store.records_by_stage_status(stage, PENDING)]
+        # the stage before each one's: an alert there is part of what is decided (one batch read)
+        below = {stage: stages[i - 1] for i, stage in enumerate(stages) if i}
+        lower = {(r.model_group, r.model_version, r.model_stage): r
+                 for r in self.store.records_at({(w.model_group, w.model_version, below[w.model_stage])
+                                                 for w in waiting if w.model_stage in below})}  # fmt: skip
         rows = []
-        for stage in self.settings.stages:
-            for record in self.store.records_by_stage_status(stage, PENDING):
-                rows.append(self._pending_row(record, now, rules))
+        for record in waiting:
+            before = lower.get((record.model_group, record.model_version, below.get(record.model_stage, "")))
+            rows.append(self._pending_row(record, now, rules) | decision_context(record, before))
         rows.sort(key=lambda r: (r["waiting_since"], r["model_group"], r["model_version"]))
         return rows
 
@@ -188,8 +194,28 @@ class Decisions:
             "approvals": [{"by": d.by, "at": d.at, "comment": d.comment} for d in collected],
             "approvals_collected": len(collected),
             "approvals_required": rules.required(record.model_stage, record.model_risk),
+            # the configured tier the risk names (None: it names none, and takes the most any tier takes)
+            "risk_tier": risk_tier(record.model_risk, rules.risk_tiers),
             "decision_sent": any(d.state == SENT for d in record.decisions),
         }
+
+
+def decision_context(record: StageRecord, before: StageRecord | None) -> dict[str, Any]:
+    """What a decision on `record` should be made knowing: live alerts on its stage or the stage before
+    (`before`), the gates' last word, lineage, the review, and the previous decision's words."""
+    previous = next((d for d in reversed(record.decisions) if d.state != COLLECTED), None)
+    alerting = [r for r in (record, before) if r is not None and r.monitoring_alert]
+    return {
+        "use_case_name": record.use_case_name,
+        "alerts": [{"stage": r.model_stage, **r.monitoring_alert.to_json()} for r in alerting if r.monitoring_alert],
+        "gates": record.gates.to_json() if record.gates else None,
+        "lineage": record.lineage.to_json() if record.lineage else None,
+        "lineage_missing": list(record.lineage_missing),
+        "review": record.review.to_json() if record.review else None,
+        "previous_decision": previous
+        and {k: getattr(previous, k) for k in ("decision", "by", "comment", "at", "state")},
+        "stage_description": record.stage_description,
+    }
 
 
 def registry_decision(pkg: PackageSnapshot, stage: str, config: StageConfig) -> str | None:

@@ -27,15 +27,24 @@ function may(permission) {
   return Boolean(ctx.me && ctx.me.permissions.includes(permission));
 }
 
+/** Signed out, the header is the product's name only: no menu, no Sign out, the name not a link. */
+function header(signedIn) {
+  document.getElementById("nav").hidden = !signedIn;
+  document.getElementById("who").hidden = !signedIn;
+  const brand = document.querySelector(".brand");
+  if (signedIn) brand.setAttribute("href", "#/inventory");
+  else brand.removeAttribute("href");
+}
+
 function signedOut() {
   auth.signOut();
   ctx.me = null;
-  document.getElementById("nav").hidden = true;
-  document.getElementById("who").hidden = true;
+  header(false);
 }
 
 function signInView(note, kind = "error") {
   document.title = "Sign in — govsync";
+  header(false);
   const username = h("input", { name: "username", autocomplete: "username", required: true });
   const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
   const problem = h("div", { "aria-live": "assertive" }, note ? message(kind, note) : null);
@@ -119,8 +128,7 @@ async function refreshPending() {
 }
 
 function showPerson() {
-  document.getElementById("nav").hidden = false;
-  document.getElementById("who").hidden = false;
+  header(true);
   document.getElementById("who-name").textContent = ctx.me.name;
   document.getElementById("who-groups").textContent = `(${ctx.me.groups.join(", ") || "no group"})`;
   for (const link of document.querySelectorAll("#nav a[data-permission]")) {

@@ -92,7 +92,7 @@ function story(item) {
       l.code_repository && `code ${l.code_repository}${l.code_commit ? ` @ ${l.code_commit.slice(0, 12)}` : ""}`]
       .filter(Boolean).join(", ");
     const missing = (item.lineage_missing || []).length ? ` Not recorded: ${item.lineage_missing.join(", ")}.` : "";
-    parts.push(part("Lineage", "card-lineage", h("p", {}, `${said || "nothing recorded"}.${missing}`)));
+    parts.push(part("Lineage", "card-lineage", h("p", {}, said ? `${said}.${missing}` : missing.trim())));
   }
   parts.push(part("Approvals so far", "card-approvals", item.approvals.length
     ? h("ul", { class: "approvers" }, item.approvals.map((a) => h("li", {}, `${a.by} (${time(a.at)}): “${a.comment}”`)))

@@ -41,10 +41,11 @@ export function lineChart({ title, points, threshold = null, format = String, id
       s("text", { x: PAD.left - 8, y: y(v) + 4, "text-anchor": "end" }, format(v))));
   const labelEvery = Math.max(1, Math.ceil(points.length / (narrow() ? 3 : 6)));
   const xLabels = points
-    .map((p, i) => (i % labelEvery === 0 || i === points.length - 1 ? p : null))
+    // every labelEvery-th window, and the last unless it would crowd the label before it
+    .map((p, i) => (i % labelEvery === 0 || (i === points.length - 1 && i % labelEvery > labelEvery / 2) ? p : null))
     .filter(Boolean)
     .map((p) => s("text", { class: "x-label", x: x(Date.parse(p.t)), y: HEIGHT - 12, "text-anchor": "middle" },
-      new Date(p.t).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })));
+      new Date(p.t).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" })));
   const line = s("polyline", {
     class: "series",
     points: points.map((p) => `${x(Date.parse(p.t)).toFixed(1)},${y(p.v).toFixed(1)}`).join(" "),

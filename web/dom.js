@@ -66,7 +66,7 @@ export function breachWords(breach) {
   const metric = METRICS[breach.metric];
   if (!metric) {
     return breach.metric === "monitor_violations"
-      ? `Model Monitor schedule ${breach.value}: ${String(breach.threshold).toLowerCase().replace(/_/g, " ")}`
+      ? `Model Monitor schedule ${breach.value}: ${String(breach.threshold).replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase()}`
       : `${breach.metric.replace(/_/g, " ")} ${breach.value} over ${breach.threshold}`;
   }
   const [name, scale, unit, digits] = metric;
@@ -77,7 +77,7 @@ export function breachWords(breach) {
 /** A live alert in one sentence: where, since when, and what breaches. */
 export function alertWords(alert, stage) {
   return `Alert in ${stage}: ${alert.breaches.map(breachWords).join("; ")} ` +
-    `(windows breaching from ${time(alert.since)} to ${time(alert.window_end)})`;
+    `(open since the window ending ${time(alert.since)}; latest window ${time(alert.window_end)})`;
 }
 
 export function waited(seconds) {

@@ -45,7 +45,7 @@ export function lineChart({ title, points, threshold = null, format = String, id
     .map((p, i) => (i % labelEvery === 0 || (i === points.length - 1 && i % labelEvery > labelEvery / 2) ? p : null))
     .filter(Boolean)
     .map((p) => s("text", { class: "x-label", x: x(Date.parse(p.t)), y: HEIGHT - 12, "text-anchor": "middle" },
-      new Date(p.t).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" })));
+      new Date(p.t).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })));
   const line = s("polyline", {
     class: "series",
     points: points.map((p) => `${x(Date.parse(p.t)).toFixed(1)},${y(p.v).toFixed(1)}`).join(" "),

@@ -71,13 +71,14 @@ export function breachWords(breach) {
   }
   const [name, scale, unit, digits] = metric;
   const show = (v) => `${(Number(v) * scale).toLocaleString(undefined, { maximumFractionDigits: digits })}${unit}`;
-  return `${name} ${show(breach.value)} over ${show(breach.threshold)}`;
+  // since: the window its run of breaches began in, as the chart marks it
+  return `${name} ${show(breach.value)} over ${show(breach.threshold)}${breach.since ? ` since ${time(breach.since)}` : ""}`;
 }
 
 /** A live alert in one sentence: where, since when, and what breaches. */
 export function alertWords(alert, stage) {
   return `Alert in ${stage}: ${alert.breaches.map(breachWords).join("; ")} ` +
-    `(open since the window ending ${time(alert.since)}; latest window ${time(alert.window_end)})`;
+    `(${alert.breaches.every((b) => b.since) ? "" : `open since ${time(alert.since)}; `}latest window ${time(alert.window_end)})`;
 }
 
 export function waited(seconds) {

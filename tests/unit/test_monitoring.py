@@ -161,7 +161,9 @@ def test_the_same_window_applies_once_and_alerts_raise_and_resolve():
     assert first.monitoring_alert.to_json() == {
         "since": window.end.isoformat(),
         "window_end": window.end.isoformat(),
-        "breaches": [{"metric": "invocation_5xx_rate", "value": 0.5, "threshold": 0.1}],
+        "breaches": [
+            {"metric": "invocation_5xx_rate", "value": 0.5, "threshold": 0.1, "since": window.end.isoformat()}
+        ],
     }
     assert alert_transition(record.monitoring_alert, first.monitoring_alert) == ALERT_RAISED
     # collected again (another collection time, same window and values): nothing to write
@@ -169,8 +171,15 @@ def test_the_same_window_applies_once_and_alerts_raise_and_resolve():
     # the next window still breaching keeps the alert's start
     later = window_ending(NOW + timedelta(hours=1), 60)
     next_values = monitoring_metrics(endpoint(), later, {}, [], "t3")
-    second = apply_monitoring(first, next_values, found)
+    latency = Breach("model_latency_p90_us", 303500, 250000)
+    second = apply_monitoring(first, next_values, [*found, latency])
     assert second.monitoring_alert.since == window.end.isoformat()
+    # each breach says since when it runs (the chart's red points): the error rate from the first window,
+    # the latency from this one
+    assert [(b.metric, b.since) for b in second.monitoring_alert.breaches] == [
+        ("invocation_5xx_rate", window.end.isoformat()),
+        ("model_latency_p90_us", later.end.isoformat()),
+    ]
     assert alert_transition(first.monitoring_alert, second.monitoring_alert) is None
     cleared = apply_monitoring(
         second, monitoring_metrics(endpoint(), window_ending(NOW + timedelta(hours=2), 60), {}, [], "t4"), []

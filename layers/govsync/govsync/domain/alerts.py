@@ -62,7 +62,10 @@ def apply_monitoring(record: StageRecord, metrics: EndpointMetrics, found: Seque
     alert = None
     if found:
         since = old_alert.since if old_alert else metrics.window_end
-        alert = MonitoringAlert(since, metrics.window_end, tuple(found))
+        # each breach keeps the window it began in (the alert's `since` is its earliest breach's)
+        began = {b.metric: b.since for b in old_alert.breaches} if old_alert else {}
+        dated = tuple(replace(b, since=began.get(b.metric) or metrics.window_end) for b in found)
+        alert = MonitoringAlert(since, metrics.window_end, dated)
     if metrics.says_the_same_as(record.model_monitoring_metrics) and alert == old_alert:
         return None
     return replace(record, model_monitoring_metrics=metrics, monitoring_alert=alert)

@@ -143,9 +143,11 @@ class Breach:
     metric: str
     value: int | float | str
     threshold: int | float | str
+    since: str | None = None  # the end of the first window of this run of breaches (the chart's red points)
 
     def to_json(self) -> dict[str, Any]:
-        return {"metric": self.metric, "value": self.value, "threshold": self.threshold}
+        data = {"metric": self.metric, "value": self.value, "threshold": self.threshold}
+        return data | {"since": self.since} if self.since else data
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,5 +169,7 @@ class MonitoringAlert:
         return cls(
             str(data.get("since") or ""),
             str(data.get("window_end") or ""),
-            tuple(Breach(str(b["metric"]), b["value"], b["threshold"]) for b in data.get("breaches") or ()),
+            tuple(
+                Breach(str(b["metric"]), b["value"], b["threshold"], b.get("since")) for b in data.get("breaches") or ()
+            ),
         )

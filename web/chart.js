@@ -5,7 +5,6 @@ import { h, s, time } from "./dom.js";
 
 // a narrow screen draws a narrower chart, so that its text stays legible when the chart fits the screen
 const narrow = () => window.matchMedia("(max-width: 760px)").matches;
-let WIDTH = 640;
 const HEIGHT = 220;
 const PAD = { top: 16, right: 16, bottom: 34, left: 64 };
 
@@ -24,7 +23,7 @@ function ticks(low, high, count) {
  * format(v): how a value reads (axis, labels, table).
  */
 export function lineChart({ title, points, threshold = null, format = String, id }) {
-  WIDTH = narrow() ? 360 : 640;
+  const WIDTH = narrow() ? 360 : 640;
   const values = points.map((p) => p.v);
   const times = points.map((p) => Date.parse(p.t));
   const top = Math.max(...values, threshold ?? -Infinity) * 1.1 || 1;

@@ -122,6 +122,12 @@ export function chip(stage, record) {
     h("span", { class: "chip-stage" }, stage), " ", LABELS[state] || state, awaiting);
 }
 
+/** A region that scrolls sideways when its content is wider than the screen: it takes keyboard focus
+ * (so that arrows scroll it) and is named for screen readers. */
+export function scrolls(label, content) {
+  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": label }, content);
+}
+
 export function message(kind, text) {
   return h("p", { class: `note note-${kind}`, role: kind === "error" ? "alert" : "status" }, text);
 }

@@ -1,7 +1,7 @@
 // Inventory: every model version, a chip per stage, its metadata completeness and alerts; counts at
 // the top; filters and search (applied here, on the API's pages of records).
 
-import { chip, h, legend, message, replace, stageState, tier } from "./dom.js";
+import { chip, h, legend, message, replace, scrolls, stageState, tier } from "./dom.js";
 
 // what a narrow screen leaves out of the table, keeping the version, its risk, its stages and its alerts
 const WIDE_ONLY = new Set(["Use case", "Owner", "Account", "Metadata"]);
@@ -128,7 +128,6 @@ export async function inventoryView(main, ctx) {
   filters.addEventListener("change", draw);
   filters.addEventListener("submit", (event) => event.preventDefault());
   ctx.show(h("h1", {}, "Inventory"), counts, filters, legend(), shown,
-    rows.length ? h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Model versions" }, table)
-      : message("info", "No model version is registered yet."));
+    rows.length ? scrolls("Model versions", table) : message("info", "No model version is registered yet."));
   draw();
 }

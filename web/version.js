@@ -4,7 +4,7 @@
 // audit trail. Refreshes itself while a decision or a deployment is on its way.
 
 import { lineChart } from "./chart.js";
-import { alertWords, chip, GATE_RULES as RULES, h, message, tier, time } from "./dom.js";
+import { alertWords, chip, GATE_RULES as RULES, h, message, scrolls, tier, time } from "./dom.js";
 import { reviewSection } from "./review.js";
 
 const DECIMALS = (digits) => (v) => Number(v).toLocaleString("en", { maximumFractionDigits: digits });
@@ -20,9 +20,7 @@ function section(title, id, ...content) {
 }
 
 function table(headers, rows, attrs = {}) {
-  // a table wider than the screen scrolls: its region takes keyboard focus so that arrows scroll it
-  const label = attrs.id ? attrs.id.replace(/-/g, " ") : headers.join(", ");
-  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": label }, h("table", attrs,
+  return scrolls(attrs.id ? attrs.id.replace(/-/g, " ") : headers.join(", "), h("table", attrs,
     h("thead", {}, h("tr", {}, headers.map((c) => h("th", { scope: "col" }, c)))),
     h("tbody", {}, rows)));
 }

@@ -204,16 +204,16 @@ def decision_context(record: StageRecord, before: StageRecord | None) -> dict[st
     """What a decision on `record` should be made knowing: live alerts on its stage or the stage before
     (`before`), the gates' last word, lineage, the review, and the previous decision's words."""
     previous = next((d for d in reversed(record.decisions) if d.state != COLLECTED), None)
-    alerting = [r for r in (record, before) if r is not None and r.monitoring_alert]
+    alerts = [(r.model_stage, r.monitoring_alert) for r in (record, before) if r is not None and r.monitoring_alert]
+    words = ("decision", "by", "comment", "at", "state")
     return {
         "use_case_name": record.use_case_name,
-        "alerts": [{"stage": r.model_stage, **r.monitoring_alert.to_json()} for r in alerting if r.monitoring_alert],
+        "alerts": [{"stage": stage, **alert.to_json()} for stage, alert in alerts],
         "gates": record.gates.to_json() if record.gates else None,
         "lineage": record.lineage.to_json() if record.lineage else None,
         "lineage_missing": list(record.lineage_missing),
         "review": record.review.to_json() if record.review else None,
-        "previous_decision": previous
-        and {k: getattr(previous, k) for k in ("decision", "by", "comment", "at", "state")},
+        "previous_decision": {k: getattr(previous, k) for k in words} if previous else None,
         "stage_description": record.stage_description,
     }
 

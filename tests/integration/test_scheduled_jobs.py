@@ -173,8 +173,11 @@ def test_a_breached_threshold_flags_the_record_and_publishes_one_event_until_res
     put_endpoint_metrics(TEST_ACCOUNT, endpoint, IN_WINDOW + timedelta(hours=1), invocations=[100], e5=[10])
     stack.invoke_job("MetricsAggregatorFunction", {"window_end": (WINDOW_END + timedelta(hours=1)).isoformat()})
     # Then the record is flagged since the first window, and one alert event was published
-    assert alert.to_json()["breaches"] == [{"metric": "invocation_5xx_rate", "value": 0.09, "threshold": 0.05}]
+    first = {"metric": "invocation_5xx_rate", "value": 0.09, "threshold": 0.05, "since": WINDOW_END.isoformat()}
+    assert alert.to_json()["breaches"] == [first]
     assert records(1)["test"].monitoring_alert.since == WINDOW_END.isoformat()
+    # the breach keeps the window its run began in, as the alert does
+    assert [b.since for b in records(1)["test"].monitoring_alert.breaches] == [WINDOW_END.isoformat()]
     events = [json.loads(body) for body in stack.drain("CentralEvents")]
     assert [e["detail-type"] for e in events] == ["metric-alert"]
     assert events[0]["detail"]["model_group"] == arn.split("/")[-2] and events[0]["detail"]["stage"] == "test"

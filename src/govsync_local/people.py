@@ -1,6 +1,6 @@
 """The local stack's people: the template's Cognito user pool, app client and groups (which moto's
 CloudFormation skips), created from the template's own properties; and the demo's users in them:
-the data scientist who registers, two governance officers, an auditor and a viewer.
+the data scientist who registers, two governance officers, an auditor, a viewer and an administrator.
 
 Passwords are generated when the stack is created (a restarted stack keeps them) and published, with
 the API's URL and the pool, in the local Secrets Manager (`govsync local info --json` reads them there)."""
@@ -23,6 +23,7 @@ PEOPLE: dict[str, tuple[str, tuple[str, ...], str]] = {
     "oscar": ("oscar@example.com", ("approvers",), "governance officer"),
     "audrey": ("audrey@example.com", ("auditors",), "auditor"),
     "victor": ("victor@example.com", ("viewers",), "viewer"),
+    "adam": ("adam@example.com", ("admins",), "platform administrator"),
 }
 
 

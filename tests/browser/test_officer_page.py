@@ -222,6 +222,7 @@ OFFERED = {  # person: (Export in the menu, decides in the queue and on the vers
     "olivia": (False, True, True),  # approvers
     "audrey": (True, False, False),  # auditors
     "victor": (False, False, False),  # viewers
+    "adam": (True, True, True),  # admins
 }
 
 

@@ -57,7 +57,7 @@ def test_local_info_gives_the_api_its_pool_and_the_demo_people(local):
     assert set(info["cognito"]) == {"user_pool_id", "client_id"}
     assert {name: user["groups"] for name, user in info["users"].items()} == {
         "alice": ["approvers"], "olivia": ["approvers"], "oscar": ["approvers"], "audrey": ["auditors"],
-        "victor": ["viewers"]}  # fmt: skip
+        "victor": ["viewers"], "adam": ["admins"]}  # fmt: skip
     assert all(len(user["password"]) >= 14 for user in info["users"].values())
 
 
@@ -207,7 +207,7 @@ def test_the_cli_records_use_cases_and_exports(local, tmp_path):
 def test_deciders_sign_in_with_their_authenticator_code_and_the_cli_gives_it(local, api):
     # Given the demo's approvers have MFA set up, and the viewer has not
     users = local.info["users"]
-    assert {name for name, user in users.items() if user.get("totp_secret")} == {"alice", "olivia", "oscar"}
+    assert {name for name, user in users.items() if user.get("totp_secret")} == {"alice", "olivia", "oscar", "adam"}
     # When the CLI is asked for olivia's code, it is what her authenticator app shows
     shown = local.govsync("local", "mfa-code", "olivia", "--json")
     assert shown.returncode == 0, shown.stderr

@@ -124,6 +124,43 @@ def test_a_quiet_bake_completes_and_supersedes_the_previous_version(guarded, mon
     assert records(1)["production"].deployment.status == "superseded"
 
 
+def test_while_the_update_runs_the_record_follows_it_until_it_completes(guarded, monkeypatch):
+    """SageMaker reports UPDATING once: the status function reads the update again on its own queue, delayed,
+    while production says it is under way (the new fleet Creating for a third of the local bake, then Baking)."""
+    stack = guarded
+    monkeypatch.setenv("GOVSYNC_LOCAL_BAKE_SECONDS", "9")
+    monkeypatch.setenv("GOVSYNC_PROGRESS_CHECK_SECONDS", "5")
+    stack.configure()  # the functions read their settings again
+    promote_to_production(stack)
+    assert records(2)["production"].deployment.progress.startswith("provisioning the new fleet, 0 of 2")
+    # Then the report waits on the status function's queue, delayed, and comes back while the fleet bakes
+    check = wait_for_check(stack, timeout=15)
+    stack.invoke_function("DeploymentStatusFunction", check)
+    v2 = records(2)["production"].deployment
+    assert (v2.status, v2.endpoint_status) == ("kicked", "UPDATING")
+    assert v2.progress.startswith("baking: a canary of 50% of the capacity on the new version, 2 of 2"), v2.progress
+    entries = [e.action for e in wiring.governance_store().audit_entries(GROUP, 2)]
+    assert entries[-2:] == ["endpoint-updating", "endpoint-updating"]
+    # When the bake is over, the endpoint reports IN_SERVICE, and the next check finds no update: no more checks
+    settled()
+    stack.run_deployments()
+    assert records(2)["production"].deployment.progress == "complete"
+    stack.invoke_function("DeploymentStatusFunction", wait_for_check(stack, timeout=15))
+    assert records(2)["production"].deployment.progress == "complete"
+    time.sleep(6)
+    assert stack.drain("EndpointEventsQueue") == []
+
+
+def wait_for_check(stack, timeout: float) -> str:
+    """The one progress check on the status function's queue, once its delay is over."""
+    deadline = time.monotonic() + timeout
+    while not (bodies := stack.drain("EndpointEventsQueue")):
+        assert time.monotonic() < deadline, "no progress check came back"
+        time.sleep(0.5)
+    (body,) = bodies
+    return body
+
+
 def test_a_rejection_rolls_back_at_once_without_the_canary(guarded, monkeypatch):
     monkeypatch.setenv("GOVSYNC_LOCAL_BAKE_SECONDS", "0.2")
     second = promote_to_production(guarded)

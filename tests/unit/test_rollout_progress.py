@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import botocore.session
 import pytest
@@ -15,14 +15,17 @@ import pytest
 from govsync.adapters.rollouts import rollout_phase
 from govsync.domain.audit import AuditEntry
 from govsync.domain.deployment import Action, Deployment, DeployState, after_kick, kicked
-from govsync.domain.endpoint_events import apply_endpoint_change
+from govsync.domain.endpoint_events import LONGEST_UPDATE, apply_endpoint_change, progress_check, still_updating
 from govsync.domain.errors import RetryableError
+from govsync.domain.events import EVENT_ID
 from govsync.domain.guardrails import RolloutPhase, TrafficShift, rollout_words
 from govsync.domain.kicks import KickResult
 from govsync.domain.notifications import AUTO_ROLLED_BACK, notices
 from govsync.services.deployment_status import DeploymentStatus
 from govsync.settings import StatusSettings
 
+from ..fakes import InMemoryStore
+from .test_convergence import FakeDeadLetter
 from .test_guardrails import change, kicked_record
 
 CANARY = TrafficShift(mode="canary", percent=10, wait_seconds=600)
@@ -54,10 +57,11 @@ def test_the_summary_read_is_the_shape_describe_endpoint_answers():
 
 
 def test_the_new_fleets_latest_status_is_the_phase():
-    assert rollout_phase(summary("Baking", 2)) == RolloutPhase("Baking", "2026-12-06T10:05:00+00:00", 2, 2)
+    baking = RolloutPhase("Baking", "2026-12-06T10:05:00+00:00", 2, 2, config_name="g-v2-production")
+    assert rollout_phase(summary("Baking", 2)) == baking
     assert rollout_phase(None) is None
     bare = rollout_phase({"EndpointConfigName": "c", "StartTime": STARTED})
-    assert bare == RolloutPhase("Creating", "2026-12-06T10:00:00+00:00")
+    assert bare == RolloutPhase("Creating", "2026-12-06T10:00:00+00:00", config_name="c")
 
 
 @pytest.mark.parametrize(
@@ -206,3 +210,109 @@ def test_the_stage_read_role_only_reads_and_lets_in_only_the_aggregator_and_the_
     assert not any(
         "sts:AssumeRole" in actions(s) for s in statements(central["DeploymentStatusRole"]["Properties"]["Policies"])
     )
+
+
+class LaterQueue:
+    """The status function's own queue, as far as progress checks go: what was sent, with its delay."""
+
+    def __init__(self, error=None):
+        self.sent, self.error = [], error
+
+    def send_later(self, body, delay_seconds):
+        if self.error:
+            raise self.error
+        self.sent.append((body, delay_seconds))
+
+
+def updating_report(version: int = 2, time: str = "2026-12-06T10:00:00Z") -> str:
+    package = f"arn:aws:sagemaker:us-east-1:111111111111:model-package/g/{version}"
+    return json.dumps({
+        "id": "0f9e6d5c-1b2a-4c3d-8e7f-000000000002", "version": "0", "detail-type": "SageMaker Endpoint State Change",
+        "source": "aws.sagemaker", "account": "444444444444", "region": "us-east-1", "time": time,
+        "detail": {"EndpointName": "g-production", "EndpointConfigName": "g-v1-production",
+                   "EndpointStatus": "UPDATING",
+                   "Tags": {"govsync:model-package-arn": package, "govsync:stage": "production"}},
+    })  # fmt: skip
+
+
+def followed(sources: Sources, queue: LaterQueue, now: datetime) -> tuple[DeploymentStatus, InMemoryStore]:
+    """A status service for a guarded production with version 2 kicked there, its clock at `now`."""
+    store = InMemoryStore()
+    store.records[("g", 2)] = {"production": replace(kicked_record(), model_group="g", model_version=2)}
+    service = status(sources, GUARDED)
+    service.store, service.dead_letter, service.checks, service.clock = store, FakeDeadLetter(), queue, lambda: now
+    return service, store
+
+
+def test_an_update_under_way_is_read_again_until_it_ends():
+    """SageMaker reports an update once, as it starts: the report is read again, delayed on the function's own
+    queue, while the stage account says this version's update is under way, so the record follows the bake."""
+    sources = Sources(phase=RolloutPhase("Creating", "t0", 0, 2, config_name="g-v2-production"))
+    queue = LaterQueue()
+    service, store = followed(sources, queue, STARTED.replace(minute=1))
+    # When the update starts
+    assert service.handle_message(updating_report(), "m-1") == "updated"
+    assert store.records[("g", 2)]["production"].deployment.progress.startswith("provisioning the new fleet, 0 of 2")
+    # Then the report is sent again for a minute later, under an id of its own (the same for a redelivery)
+    ((check, delay),) = queue.sent
+    assert delay == 60 and json.loads(check)["id"] != json.loads(updating_report())["id"]
+    assert EVENT_ID.fullmatch(json.loads(check)["id"]) and progress_check(updating_report()) == check
+    assert {k: v for k, v in json.loads(check).items() if k != "id"} == {
+        k: v for k, v in json.loads(updating_report()).items() if k != "id"}  # fmt: skip
+    # When it comes back and the new fleet is baking, the record says so (audited) and it is read again
+    sources.phase = RolloutPhase("Baking", "t1", 2, 2, config_name="g-v2-production")
+    assert service.handle_message(check, "m-2") == "updated"
+    assert store.records[("g", 2)]["production"].deployment.progress == (
+        "baking: a canary of 10% of the capacity on the new version, 2 of 2 new instance(s) up (since t1)")  # fmt: skip
+    assert [e.action for e in store.audit[("g", 2)]] == ["endpoint-updating", "endpoint-updating"]
+    assert len(queue.sent) == 2 and queue.sent[1][0] != check
+    # When nothing changed since, nothing is written, and it is still followed
+    assert service.handle_message(queue.sent[1][0], "m-3") == "ignored"
+    assert len(queue.sent) == 3
+    # When the update is over (its IN_SERVICE report has its own way), the checks stop
+    sources.phase = None
+    service.handle_message(queue.sent[2][0], "m-4")
+    assert len(queue.sent) == 3 and len(store.audit[("g", 2)]) == 2
+
+
+def test_only_this_versions_update_is_followed_and_never_past_sagemakers_longest():
+    reported = replace(change("UPDATING", "g-v1-production"), rollout="baking", rollout_config="g-v2-production")
+    at = datetime.fromisoformat(reported.time)
+    assert still_updating(reported, at + timedelta(hours=9, minutes=59))
+    assert not still_updating(reported, at + timedelta(hours=10))
+    assert still_updating(replace(reported, rollout_config="g-v2-production-shadow"), at)
+    assert not still_updating(replace(reported, rollout_config="g-v3-production"), at)  # a later kick's
+    assert not still_updating(replace(reported, rollout_config=None), at)  # no update under way
+    assert not still_updating(replace(reported, status="IN_SERVICE"), at)
+    # the service: another version's update in the stage account is not followed for this one
+    sources = Sources(phase=RolloutPhase("Baking", "t", config_name="g-v3-production"))
+    queue = LaterQueue()
+    service, _ = followed(sources, queue, STARTED)
+    service.handle_message(updating_report(), "m-1")
+    assert queue.sent == []
+    # nor a report older than the longest update
+    service, _ = followed(Sources(phase=RolloutPhase("Baking", "t", config_name="g-v2-production")), queue,
+                          STARTED + LONGEST_UPDATE)  # fmt: skip
+    service.handle_message(updating_report(), "m-2")
+    assert queue.sent == []
+
+
+def test_a_check_that_cannot_be_sent_costs_the_report_nothing():
+    sources = Sources(phase=RolloutPhase("Baking", "t", config_name="g-v2-production"))
+    service, store = followed(sources, LaterQueue(error=RetryableError("SendMessage: AccessDenied")), STARTED)
+    assert service.handle_message(updating_report(), "m-1") == "updated"
+    assert store.records[("g", 2)]["production"].deployment.progress.startswith("baking")
+    assert service.dead_letter.sent == []
+
+
+def test_the_status_function_may_send_only_to_its_own_queue_and_its_dead_letter_queues():
+    from .test_template_security import actions, load, statements
+
+    central = load("template.yaml")["Resources"]
+    role = central["DeploymentStatusRole"]["Properties"]
+    sends = [s for s in statements(role["Policies"]) if "sqs:SendMessage" in actions(s)]
+    assert {json.dumps(s["Resource"], sort_keys=True) for s in sends} == {
+        json.dumps({"Fn::GetAtt": [queue, "Arn"]}) for queue in
+        ("EndpointEventsQueue", "EndpointEventsDLQ", "NotificationsDLQ")}  # fmt: skip
+    variables = central["DeploymentStatusFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["GOVSYNC_PROGRESS_QUEUE_URL"] == {"Ref": "EndpointEventsQueue"}

@@ -49,6 +49,7 @@ def rollout_phase(summary: Mapping[str, Any] | None) -> RolloutPhase | None:
         since=_iso((latest or {}).get("StartTime") or summary.get("StartTime")),
         current_instances=sum(current) if current else None,
         desired_instances=sum(desired) if desired else None,
+        config_name=str(summary["EndpointConfigName"]) if summary.get("EndpointConfigName") else None,
     )
 
 

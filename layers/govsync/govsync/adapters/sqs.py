@@ -79,7 +79,7 @@ def dead_letter_attributes(
 
 
 class SqsQueue:
-    """A queue we send JSON requests to (the deploy requests queue)."""
+    """A queue we send to: JSON requests (the deploy requests queue), fanned-out work, a check for later."""
 
     def __init__(self, queue_url: str | None, region: str, client: SQSClient | None = None) -> None:
         self._queue_url = queue_url
@@ -91,11 +91,18 @@ class SqsQueue:
         return bool(self._queue_url)
 
     def send_json(self, body: dict[str, Any]) -> None:
+        self._send(json.dumps(body, sort_keys=True), 0)
+
+    def send_later(self, body: str, delay_seconds: int) -> None:
+        """Send `body` to be delivered in `delay_seconds` (at most SQS's 900)."""
+        self._send(body, min(delay_seconds, 900))
+
+    def _send(self, body: str, delay_seconds: int) -> None:
         if not self._queue_url:
             raise RetryableError("no queue configured to send to")
         try:
             (self._client or aws.client("sqs", self._region)).send_message(
-                QueueUrl=self._queue_url, MessageBody=json.dumps(body, sort_keys=True)
+                QueueUrl=self._queue_url, MessageBody=body, DelaySeconds=delay_seconds
             )
         except (ClientError, BotoCoreError) as exc:
             raise aws.translate(exc, "SendMessage", self._queue_url) from exc

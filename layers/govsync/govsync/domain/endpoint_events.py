@@ -3,8 +3,10 @@ the checks that decide whether one is ours, and what it means for the record it 
 
 from __future__ import annotations
 
+import json
+import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -13,7 +15,13 @@ from govsync.domain.arns import PackageArn
 from govsync.domain.deployment import Deployment, DeployState
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import EventEnvelope, EventPolicy, check_envelope, rejection_reason
-from govsync.domain.naming import SAGEMAKER_NAME, TAG_PACKAGE_ARN, TAG_STAGE, version_resource_name
+from govsync.domain.naming import (
+    SAGEMAKER_NAME,
+    TAG_PACKAGE_ARN,
+    TAG_STAGE,
+    shadow_config_name,
+    version_resource_name,
+)
 from govsync.domain.records import Records, StageRecord
 from govsync.domain.targets import DEFAULT_STRATEGY, Target
 
@@ -59,6 +67,7 @@ class EndpointChange:
     variants: tuple[str, ...] = ()
     # read in the stage account when the event came (`DeploymentStatus.observed`), not carried by it:
     rollout: str | None = None  # where an update under guardrails is (guardrails.rollout_words)
+    rollout_config: str | None = None  # the endpoint config that update moves to
     tripped_alarms: tuple[str, ...] = ()  # the stage's rollback alarms in ALARM when SageMaker rolled back
 
 
@@ -196,3 +205,29 @@ def records_after_change(records: Records, change: EndpointChange) -> Records | 
         )
     updated = apply_endpoint_change(records[change.stage], change)
     return None if updated is None else {**records, change.stage: updated}
+
+
+# SageMaker's longest update under guardrails: an 8-hour execution timeout, then up to an hour's wait
+# before the old fleet goes
+LONGEST_UPDATE = timedelta(hours=10)
+_PROGRESS_CHECKS = uuid.UUID("5b0f1b8e-6c1e-4f57-9a53-0d3c1f6f2a10")  # namespace of progress checks' ids
+
+
+def still_updating(change: EndpointChange, now: datetime) -> bool:
+    """The stage account said, as this UPDATING report came, that this version's update is under way:
+    where it is is worth reading again, until SageMaker's longest update would be over."""
+    if change.status != "UPDATING" or change.rollout_config is None:
+        return False
+    own = {version_resource_name(change.group, change.version, change.stage),
+           shadow_config_name(change.group, change.version, change.stage)}  # fmt: skip
+    reported = datetime.fromisoformat(change.time)
+    reported = reported if reported.tzinfo else reported.replace(tzinfo=UTC)
+    return change.rollout_config in own and now - reported < LONGEST_UPDATE
+
+
+def progress_check(body: str) -> str:
+    """An UPDATING report again, to be read with what the stage account says then: the same event under an
+    id of its own, derived from the one it follows (a redelivered report asks for the same check)."""
+    event = json.loads(body)
+    event["id"] = str(uuid.uuid5(_PROGRESS_CHECKS, str(event["id"])))
+    return json.dumps(event)

@@ -149,6 +149,7 @@ class RolloutPhase:
     since: str | None = None  # when the new fleet entered this status (ISO 8601)
     current_instances: int | None = None
     desired_instances: int | None = None
+    config_name: str | None = None  # the endpoint config the update moves to
 
 
 def _share(traffic: TrafficShift | None, phase: RolloutPhase) -> str:

@@ -41,6 +41,11 @@ def version_resource_name(group: str, version: int, stage: str) -> str:
     return sagemaker_name(group, f"v{version}", stage)
 
 
+def shadow_config_name(group: str, version: int, stage: str) -> str:
+    """The endpoint config that runs a version as the shadow of the stage's live one."""
+    return sagemaker_name(group, f"v{version}", stage, "shadow")
+
+
 def resource_tags(package_arn: str, stage: str, version: int, group: str) -> list[dict[str, str]]:
     """What everything govsync creates is tagged with: the package, its group and version, the stage."""
     return [

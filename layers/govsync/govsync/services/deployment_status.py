@@ -7,7 +7,10 @@ nothing. Once a version is live, the versions it replaced on the endpoint are ma
 
 In a stage with guardrails, the stage account is read as the event comes (its read role): an update's
 progress from DescribeEndpoint, and on a rollback which rollback alarms are in ALARM. A read that fails
-is logged and counted; the event is recorded without what it would have added.
+is logged and counted; the event is recorded without what it would have added. SageMaker reports an
+update once, as it starts: while the read says it is under way, the report is read again every
+`progress_check_seconds` (a copy of it, delayed, on the function's own queue), so that the record follows
+the bake and the traffic shifting.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from govsync.domain.endpoint_events import (
     SAGEMAKER,
     EndpointChange,
     check_endpoint_event,
+    progress_check,
     records_after_change,
+    still_updating,
 )
 from govsync.domain.errors import GovsyncError
 from govsync.domain.events import EventPolicy
@@ -30,7 +35,7 @@ from govsync.domain.naming import version_resource_name
 from govsync.domain.records import STATUSES, StageRecord
 from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.messages import Consumer, Message
-from govsync.services.ports import AlarmSource, RolloutSource, Store
+from govsync.services.ports import AlarmSource, DelayedQueue, RolloutSource, Store
 from govsync.services.updates import Audit, update_records
 from govsync.settings import StatusSettings
 
@@ -48,6 +53,7 @@ class DeploymentStatus(Consumer):
     settings: StatusSettings
     rollouts: RolloutSource | None = None  # the stage accounts' endpoints and alarms (None: not read)
     alarms: AlarmSource | None = None
+    checks: DelayedQueue | None = None  # the function's own queue: an update under way is read again later
     _policy: EventPolicy = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -56,7 +62,11 @@ class DeploymentStatus(Consumer):
 
     def handle_message(self, body: str, message_id: str, receive_count: int = 1) -> Outcome:
         def handle(message: Message) -> Outcome:
-            return self.apply(self.observed(check_endpoint_event(message.envelope(), self._policy, self.targets)))
+            change = self.observed(check_endpoint_event(message.envelope(), self._policy, self.targets))
+            outcome = self.apply(change)
+            if self.checks and still_updating(change, self.clock()):
+                self._check_again(self.checks, message.body)
+            return outcome
 
         return self.consume(
             Message(body, message_id, receive_count), handle, rejected=Outcome.REJECTED, what="endpoint event",
@@ -83,7 +93,9 @@ class DeploymentStatus(Consumer):
             if reading_progress and self.rollouts:
                 phase = self.rollouts.pending(change.endpoint_name, role_arn=role_arn, region=change.region,
                                               external_id=external_id)  # fmt: skip
-                return replace(change, rollout=rollout_words(phase, target.traffic) if phase else None)
+                if phase is None:
+                    return replace(change, rollout=None)
+                return replace(change, rollout=rollout_words(phase, target.traffic), rollout_config=phase.config_name)
             if self.alarms:
                 tripped = self.alarms.in_alarm(alarms, role_arn=role_arn, region=change.region, external_id=external_id)
                 return replace(change, tripped_alarms=tripped)
@@ -91,6 +103,16 @@ class DeploymentStatus(Consumer):
             logger.warning("stage account not read: the event is recorded without it", error=str(exc))
             metrics.add_metric(name="StageReadsFailed", unit=MetricUnit.Count, value=1)
         return change
+
+    def _check_again(self, checks: DelayedQueue, body: str) -> None:
+        """The report again in `progress_check_seconds`; one that cannot be sent costs the event nothing."""
+        seconds = self.settings.progress_check_seconds
+        try:
+            checks.send_later(progress_check(body), seconds)
+            logger.info("update under way: read again later", in_seconds=seconds)
+        except GovsyncError as exc:
+            logger.warning("update under way: not read again (the next report will be)", error=str(exc))
+            metrics.add_metric(name="ProgressChecksFailed", unit=MetricUnit.Count, value=1)
 
     def apply(self, change: EndpointChange) -> Outcome:
         logger.append_keys(model_group=change.group, model_version=change.version, stage=change.stage,

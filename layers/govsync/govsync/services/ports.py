@@ -153,6 +153,12 @@ class Queue(Protocol):
     def send_json(self, body: dict[str, Any]) -> None: ...
 
 
+class DelayedQueue(Protocol):
+    """A queue that takes a message to deliver later (SQS's DelaySeconds)."""
+
+    def send_later(self, body: str, delay_seconds: int) -> None: ...
+
+
 class Deployer(Protocol):
     """What the deploy service asks of a deploy strategy (`govsync.strategies.base.DeployStrategy`)."""
 

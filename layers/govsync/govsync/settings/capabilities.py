@@ -190,6 +190,21 @@ class StageReading(Common):
     )
 
 
+class ProgressChecks(StageReading):
+    """An update under guardrails read again while it runs, through the status function's own queue."""
+
+    progress_queue_url: str | None = setting(
+        "GOVSYNC_PROGRESS_QUEUE_URL",
+        "where an update under guardrails is looked at again (none: read only when the endpoint reports)",
+        None,
+        **QUEUE,
+    )
+    progress_check_seconds: int = setting(
+        "GOVSYNC_PROGRESS_CHECK_SECONDS", "how often an update under guardrails is read again", 60, ge=5, le=900,
+        tuning=True,
+    )  # fmt: skip
+
+
 class MetricsCollection(StageReading):
     """How the metrics aggregator reads the stage accounts."""
 

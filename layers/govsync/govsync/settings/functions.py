@@ -18,7 +18,7 @@ from govsync.settings.capabilities import (
     Gates,
     MetricsCollection,
     MonitoringThresholds,
-    StageReading,
+    ProgressChecks,
     UseCaseStages,
     WorkQueue,
 )
@@ -49,7 +49,7 @@ class DeploySettings(QueueConsumer, Gates, Notifying, DataCapture):
                 for stage, target in super().targets.items()}  # fmt: skip
 
 
-class StatusSettings(QueueConsumer, EventSources, DueDateRules, Notifying, StageReading):
+class StatusSettings(QueueConsumer, EventSources, DueDateRules, Notifying, ProgressChecks):
     """DeploymentStatusFunction: endpoint events from the stage accounts onto the records (a model live in
     the last stage is given its first review's date; an update under guardrails is read in the stage
     account through its read role)."""

@@ -23,7 +23,7 @@ from govsync.domain.naming import (
     TAG_VERSION,
     endpoint_name,
     resource_tags,
-    sagemaker_name,
+    shadow_config_name,
     version_resource_name,
 )
 from govsync.domain.package import PackageSnapshot
@@ -104,7 +104,7 @@ class SageMakerEndpoint:
         alarms = alarm_names(target.auto_rollback_alarms, endpoint)
         parameters: dict[str, Any] = {"model": model_request, "endpoint_config": config, "endpoint_name": endpoint}
         if target.shadow:
-            shadow_config = sagemaker_name(pkg.group, f"v{pkg.version}", target.stage, "shadow")
+            shadow_config = shadow_config_name(pkg.group, pkg.version, target.stage)
             parameters["shadow"] = {"sampling_percent": target.shadow.sampling_percent, "config_name": shadow_config}
         if update := deployment_config(target.traffic, alarms):
             parameters |= {

@@ -307,6 +307,13 @@ def test_every_alarm_tells_someone_and_every_log_group_is_encrypted_and_kept():
                           and g["Properties"]["RetentionInDays"] in ({"Ref": "LogRetentionDays"}, 3653)
                           for g in [*groups.values(), anchors])  # fmt: skip
     assert template["Parameters"]["LogRetentionDays"]["Default"] == 365
+    # the dev account's one log group (the invitation acceptor's) likewise, under the artifacts' key
+    dev = load("dev-account.yaml")
+    (acceptor,) = of_type(dev, "AWS::Logs::LogGroup").values()
+    assert acceptor["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["ArtifactKey", "Arn"]}
+    assert acceptor["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert dev["Parameters"]["LogRetentionDays"]["Default"] == 365
+    assert not of_type(load("workload-account.yaml"), "AWS::Logs::LogGroup")
     # the key lets CloudWatch Logs use it for these log groups only, and CloudWatch alarms for the topic
     key = {s["Sid"]: s for s in template["Resources"]["GovernanceKey"]["Properties"]["KeyPolicy"]["Statement"]
            if "Sid" in s}  # fmt: skip

@@ -117,7 +117,7 @@ export async function inventoryView(main, ctx) {
       h("td", {}, row.risk || "—"),
       h("td", { class: "wide-only" }, row.owner || "—"),
       h("td", { class: "wide-only" }, row.account || "—"),
-      h("td", { class: "chips" }, stages.map((stage) => chip(stage, row.stages[stage]))),
+      h("td", {}, h("div", { class: "chips" }, stages.map((stage) => chip(stage, row.stages[stage])))),
       h("td", { class: "wide-only" }, row.complete ? h("span", { class: "ok" }, "complete")
         : h("span", { class: "warn" }, `missing: ${row.missing.join(", ")}`)),
       h("td", {}, row.alerts.length ? h("span", { class: "alert-flag" }, `⚠ ${row.alerts.map((r) => r.model_stage).join(", ")}`) : "—"))));

@@ -13,7 +13,8 @@
    and the record names the officer.
 5. Validated in test, the test stage is approved by two officers (a high-risk version takes two distinct
    approvers; the same officer twice is refused): deployed to production (444…).
-6. Version 2, registered with `govsync register`, goes the same way and replaces version 1 on both endpoints.
+6. Version 2, registered with `govsync register`, goes the same way and replaces version 1 on both endpoints:
+   in production as a canary watched by a pair of rollback alarms (SageMaker's deployment guardrails).
 7. An officer rejects version 2 in production: the stack rolls production back to version 1.
 8. Twelve hours of production traffic and a Model Monitor schedule: the hourly metrics aggregator
    (`govsync schedule run MetricsAggregatorFunction`, once per hour) writes them on the record, keeps
@@ -58,6 +59,7 @@ from govsync_local.demo_data import (
     say,
     wait_for,
 )
+from govsync_local.demo_deployments import TARGETS_FILE, demo_stage_targets, live_again, show_endpoint, show_guardrails
 from govsync_local.demo_gates import decided_by, self_approval
 from govsync_local.demo_lineage import COMMITS, REPOSITORY, dataset_uri, show_lineage, train, which_were_trained_on
 from govsync_local.demo_monitoring import monitoring
@@ -73,9 +75,23 @@ STATE = Path(".govsync") / "demo-state"  # the demo's own, started fresh each ru
 def start_local_stack(port: int) -> tuple[subprocess.Popen[str], str]:
     """`govsync local up` in a child process; returns it and the endpoint it printed."""
     LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
+    TARGETS_FILE.write_text(json.dumps(demo_stage_targets(Accounts.from_env()), indent=1))
     log = LOG_FILE.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "govsync_cli", "local", "up", "--port", str(port), "--fresh", "--state", str(STATE)],
+        [
+            sys.executable,
+            "-m",
+            "govsync_cli",
+            "local",
+            "up",
+            "--port",
+            str(port),
+            "--fresh",
+            "--state",
+            str(STATE),
+            "--stage-targets",
+            str(TARGETS_FILE),
+        ],
         stdout=subprocess.PIPE,
         stderr=log,
         stdin=subprocess.DEVNULL,
@@ -278,7 +294,7 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     show_endpoint(store, endpoint, accounts, version, "production")
 
     say("6. version 2, registered with `govsync register` (which checks it first), approved, validated in test:")
-    say("   it replaces version 1 on both endpoints")
+    say("   it replaces version 1 on both endpoints; production's endpoint is updated as a canary")
     december = train(dev_sagemaker, dev_s3, accounts.dev, bucket, "2026-12")
     lineage_options = ["--training-job", december, "--dataset", dataset_uri(bucket, "2026-12"),
                        "--code-repository", REPOSITORY, "--commit", COMMITS[1]]  # fmt: skip
@@ -292,28 +308,13 @@ def scenario(endpoint: str, accounts: Accounts) -> tuple[str, int]:
     wait_for("version 2 in production", lambda: deployment("production", number) == "deployed")
     wait_for("version 1 to be superseded in production", lambda: deployment("production") == "superseded")
     show_endpoint(store, endpoint, accounts, number, "production")
+    show_guardrails(store, number)
 
     say("7. governance officer rejects version 2 in production -> rollback")
     decide(api, "olivia", GROUP, number, "production", "reject", "Drift in the first hour of live traffic")
-    wait_for("version 1 to be live in production again", lambda: _live(store, version, "production"))
+    wait_for("version 1 to be live in production again", lambda: live_again(store, version, "production"))
     show_endpoint(store, endpoint, accounts, version, "production")
     return GROUP, version
-
-
-def _live(store: Any, version: int, stage: str) -> bool:
-    record = store.load_version(GROUP, version).records.get(stage)
-    return bool(record and record.deployment_status == "deployed" and record.deployment.action == "rollback")
-
-
-def show_endpoint(store: Any, endpoint: str, accounts: Accounts, version: int, stage: str) -> None:
-    """What runs in the stage account, read there (through a role in that account)."""
-    record = store.load_version(GROUP, version).records[stage]
-    sagemaker = client("sagemaker", endpoint, record.deployment.account, accounts)
-    described = sagemaker.describe_endpoint(EndpointName=record.deployment.endpoint_name)
-    say(
-        f"   account {record.deployment.account}: endpoint {described['EndpointName']} "
-        f"{described['EndpointStatus']} on {described['EndpointConfigName']}"
-    )
 
 
 def open_dashboard(endpoint: str, stay: bool) -> None:

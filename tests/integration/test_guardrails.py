@@ -151,14 +151,44 @@ def test_while_the_update_runs_the_record_follows_it_until_it_completes(guarded,
     assert stack.drain("EndpointEventsQueue") == []
 
 
-def wait_for_check(stack, timeout: float) -> str:
-    """The one progress check on the status function's queue, once its delay is over."""
+def wait_for_check(stack, timeout: float, queue: str = "EndpointEventsQueue") -> str:
+    """The one message a function sent itself for later (a progress check, a waiting kick), once it is due."""
     deadline = time.monotonic() + timeout
-    while not (bodies := stack.drain("EndpointEventsQueue")):
-        assert time.monotonic() < deadline, "no progress check came back"
+    while not (bodies := stack.drain(queue)):
+        assert time.monotonic() < deadline, f"nothing came back on {queue}"
         time.sleep(0.5)
     (body,) = bodies
     return body
+
+
+def test_a_version_approved_while_an_update_bakes_waits_for_it_then_is_kicked(guarded, monkeypatch):
+    """A bake under guardrails can outlast the deploy queue's deliveries: the kick that finds the endpoint
+    updating comes back later on the deploy queue (a delayed copy saying since when it waits), not to the
+    dead-letter queue, and is kicked once the update is over."""
+    stack = guarded
+    monkeypatch.setenv("GOVSYNC_LOCAL_BAKE_SECONDS", "6")
+    monkeypatch.setenv("GOVSYNC_UPDATE_WAIT_SECONDS", "5")
+    stack.configure()
+    promote_to_production(stack)  # version 2's canary bakes
+    sm = client_in("sagemaker")
+    assert sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"] == "Updating"
+    # When version 3 is approved for production meanwhile
+    promote_to_production(stack)
+    # Then its kick waits: the request is still open, nothing is dead-lettered, and it comes back on its own
+    assert records(3)["production"].deployment.status == "requested"
+    copies = []
+    while records(3)["production"].deployment.status == "requested":
+        copies.append(json.loads(wait_for_check(stack, timeout=20, queue="DeployRequestsQueue")))
+        if sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"] == "InService":
+            stack.run_deployments()  # version 2's update is over: its IN_SERVICE recorded
+        stack.invoke_function("DeployFunction", json.dumps(copies[-1]))
+    assert copies and {c["waiting_since"] for c in copies} == {copies[0]["waiting_since"]}
+    assert {(c["model_version"], c["stage"]) for c in copies} == {(3, "production")}
+    assert stack.drain("DeployRequestsDLQ") == []
+    # and once version 2's update was over, version 3's went the same way
+    assert records(3)["production"].deployment.status == "kicked"
+    assert records(2)["production"].deployment.status == "live"
+    assert settled()["EndpointConfigName"] == version_resource_name(GROUP, 3, "production")
 
 
 def test_a_rejection_rolls_back_at_once_without_the_canary(guarded, monkeypatch):

@@ -15,10 +15,10 @@ import pytest
 from govsync.adapters.rollouts import rollout_phase
 from govsync.domain.audit import AuditEntry
 from govsync.domain.deployment import Action, Deployment, DeployState, after_kick, kicked
-from govsync.domain.endpoint_events import LONGEST_UPDATE, apply_endpoint_change, progress_check, still_updating
+from govsync.domain.endpoint_events import apply_endpoint_change, progress_check, still_updating
 from govsync.domain.errors import RetryableError
 from govsync.domain.events import EVENT_ID
-from govsync.domain.guardrails import RolloutPhase, TrafficShift, rollout_words
+from govsync.domain.guardrails import LONGEST_UPDATE, RolloutPhase, TrafficShift, rollout_words
 from govsync.domain.kicks import KickResult
 from govsync.domain.notifications import AUTO_ROLLED_BACK, notices
 from govsync.services.deployment_status import DeploymentStatus

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -27,6 +29,7 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     SUPERSEDED = "superseded"
     RETIRED = "retired"
+    WAITING = "waiting"  # the stage's endpoint is being updated: the request comes back later
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,8 @@ class DeployRequestMessage(BaseModel):
     model_version: int = Field(ge=1)
     stage: str = Field(min_length=1, max_length=64)
     event_id: str = Field(default="", max_length=128)
+    # since when the request waits for the stage's endpoint to finish an update (`waiting_again`)
+    waiting_since: datetime | None = None
 
     def request(self) -> DeployRequest:
         return DeployRequest(self.action, self.model_group, self.model_version, self.stage, self.event_id)
@@ -104,3 +109,11 @@ def parse_deploy_request(body: str, stages: tuple[str, ...]) -> DeployRequest:
     if message.stage not in stages:
         raise RejectedEvent(f"deploy request names an unknown stage {message.stage[:64]!r}")
     return message.request()
+
+
+def waiting_again(body: str, now: datetime) -> tuple[str, datetime]:
+    """The request again, to come back once the stage's endpoint may be done updating, and since when it
+    waits (its first wait's time, kept across its returns)."""
+    message = DeployRequestMessage.model_validate_json(body)
+    since = message.waiting_since or now
+    return json.dumps({**json.loads(body), "waiting_since": since.isoformat()}, sort_keys=True), since

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -15,6 +15,7 @@ from govsync.domain.arns import PackageArn
 from govsync.domain.deployment import Deployment, DeployState
 from govsync.domain.errors import RejectedEvent
 from govsync.domain.events import EventEnvelope, EventPolicy, check_envelope, rejection_reason
+from govsync.domain.guardrails import LONGEST_UPDATE
 from govsync.domain.naming import (
     SAGEMAKER_NAME,
     TAG_PACKAGE_ARN,
@@ -207,9 +208,6 @@ def records_after_change(records: Records, change: EndpointChange) -> Records | 
     return None if updated is None else {**records, change.stage: updated}
 
 
-# SageMaker's longest update under guardrails: an 8-hour execution timeout, then up to an hour's wait
-# before the old fleet goes
-LONGEST_UPDATE = timedelta(hours=10)
 _PROGRESS_CHECKS = uuid.UUID("5b0f1b8e-6c1e-4f57-9a53-0d3c1f6f2a10")  # namespace of progress checks' ids
 
 

@@ -31,6 +31,10 @@ class RetryableError(GovsyncError):
     """A transient failure (throttling, 5xx, a lost optimistic-lock race): the message is retried."""
 
 
+class EndpointBusy(RetryableError):
+    """The stage's endpoint is being changed (an update baking, a rollback): a kick waits until it is done."""
+
+
 class PermanentAwsError(GovsyncError):
     """An AWS call failed in a way retrying cannot fix (not found, access denied, validation)."""
 

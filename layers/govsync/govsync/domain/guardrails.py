@@ -12,6 +12,7 @@ canary, linear), the CloudWatch alarms that make SageMaker roll it back, and the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -138,6 +139,11 @@ def deployment_config(traffic: TrafficShift | None, alarms: tuple[str, ...]) -> 
     if alarms:
         config["AutoRollbackConfiguration"] = {"Alarms": [{"AlarmName": name} for name in alarms]}
     return config
+
+
+# SageMaker's longest update under guardrails: an 8-hour execution timeout, then up to an hour's wait
+# before the old fleet goes
+LONGEST_UPDATE = timedelta(hours=10)
 
 
 @dataclass(frozen=True, slots=True)

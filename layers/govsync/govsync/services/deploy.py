@@ -1,14 +1,13 @@
 """Deploy function's service: take a deploy request, check the registry still approves the version, pass the policy
 gates, kick the stage's strategy in the stage's account, and record the kick.
 
-A kick never deploys a version the registry does not approve for the stage (the request is refused and the record
-says why), nor one that fails a policy gate at that moment (the deployment is `blocked`, the record's `gates` says
-which rules failed and why; a rule whose `on_fail` is `reject` also sets the registry's decision back to Rejected,
-with the reasons as its description). A failure that cannot heal (role assumption denied, no instance type, a
-missing pipeline) marks the record `deploy_failed` with the error and sends the request to the dead-letter queue; a
-transient one fails the message so SQS redelivers it. Kicks are idempotent: deterministic names and request tokens
-make a retried kick find what an earlier one made. Retired stages' teardowns are `services.retirement`'s.
-"""
+A kick never deploys a version the registry does not approve for the stage (refused, the record says why), nor one
+that fails a policy gate at that moment (`blocked`, the record's `gates` says which rules failed and why; a rule
+whose `on_fail` is `reject` also sets the registry's decision back to Rejected, with the reasons). A failure that
+cannot heal (role assumption denied, no instance type, a missing pipeline) marks the record `deploy_failed` and
+dead-letters the request; a transient one fails the message so SQS redelivers it; an endpoint being updated is
+waited for (`services.update_waits`). Kicks are idempotent: deterministic names and request tokens make a retried
+kick find what an earlier one made. Retired stages' teardowns are `services.retirement`'s."""
 
 from __future__ import annotations
 
@@ -29,7 +28,7 @@ from govsync.domain.deployment import (
     refused,
     rollback_done,
 )
-from govsync.domain.errors import PermanentAwsError, RejectedEvent, RetryableError
+from govsync.domain.errors import EndpointBusy, PermanentAwsError, RejectedEvent, RetryableError
 from govsync.domain.gate_results import GateReport
 from govsync.domain.kicks import KickResult
 from govsync.domain.package import PackageSnapshot
@@ -41,9 +40,11 @@ from govsync.observability import MetricUnit, logger, metrics
 from govsync.services.deployment_status import Replacement, supersede_previous
 from govsync.services.gate_checks import GateChecks, reject_in_registry
 from govsync.services.messages import Consumer, Message
-from govsync.services.ports import Deployer, RegistryDecisions
+from govsync.services.ports import DelayedQueue, Deployer, RegistryDecisions
 from govsync.services.retirement import Teardowns
+from govsync.services.update_waits import wait_for_update
 from govsync.services.updates import Audit, update_stage_record
+from govsync.settings import DeploySettings
 
 ACTOR = "govsync-deploy"
 type RecordChange = Callable[[StageRecord], StageRecord | None]
@@ -52,9 +53,11 @@ ALL_VERSIONS = range(10**10)  # every model package version (SageMaker's have at
 
 @dataclass(kw_only=True)
 class Deployments(Consumer):
+    settings: DeploySettings
     registry: RegistryDecisions
     strategies: Mapping[str, Deployer]
     gates: GateChecks
+    waits: DelayedQueue | None = None  # the deploy queue: a kick whose endpoint is being updated comes back
 
     def handle_message(self, body: str, message_id: str, receive_count: int = 1) -> Outcome:
         def handle(message: Message) -> Outcome:
@@ -63,12 +66,13 @@ class Deployments(Consumer):
             if request.action is Action.RETIRE:
                 teardowns = Teardowns(self.store, self.strategies, self.targets, self.clock)
                 return Outcome.RETIRED if teardowns.tear_down(request) else Outcome.SKIPPED
-            return self._open(request, rejected=request.action is Action.ROLLBACK)
+            try:
+                return self._open(request, rejected=request.action is Action.ROLLBACK)
+            except EndpointBusy as busy:
+                return wait_for_update(self.waits, message.body, busy, self.clock(), self.settings.update_wait_seconds)
 
-        return self.consume(
-            Message(body, message_id, receive_count), handle, rejected=Outcome.REJECTED, what="deploy request",
-            metric="DeployRequestsRejected",
-        )  # fmt: skip
+        return self.consume(Message(body, message_id, receive_count), handle, rejected=Outcome.REJECTED,
+                            what="deploy request", metric="DeployRequestsRejected")  # fmt: skip
 
     # ------------------------------------------------------------------ converge
     def _open(self, request: DeployRequest, *, rejected: bool) -> Outcome:
@@ -211,9 +215,8 @@ class Deployments(Consumer):
         self._update(request, lambda d: kick_failed(d, reason, self.now()), "deploy-failed")
         metrics.add_metric(name="DeploysFailed", unit=MetricUnit.Count, value=1)
 
-    def _kick_requested(
-        self, request: DeployRequest, target: Target, desired: TargetVersion, record: StageRecord
-    ) -> Outcome:
+    def _kick_requested(self, request: DeployRequest, target: Target, desired: TargetVersion,
+                        record: StageRecord) -> Outcome:  # fmt: skip
         """Kick the requested deployment of `record` (the request's stage record, as last read or written),
         which the policy gates passed a moment ago (`desired.gates`)."""
         group, version, stage = request.model_group, request.model_version, request.stage
@@ -279,9 +282,8 @@ class Deployments(Consumer):
         logger.warning("nothing to roll back to", reason=reason)
         return Outcome.NO_ROLLBACK
 
-    def _update(
-        self, request: DeployRequest, change: Callable[[Deployment], Deployment | None], action: str
-    ) -> dict[str, StageRecord] | None:
+    def _update(self, request: DeployRequest, change: Callable[[Deployment], Deployment | None],
+                action: str) -> dict[str, StageRecord] | None:  # fmt: skip
         """Change the deployment of the request's stage record; the records written."""
 
         def apply(record: StageRecord) -> StageRecord | None:
@@ -290,9 +292,8 @@ class Deployments(Consumer):
 
         return self._update_record(request, apply, action)
 
-    def _update_record(
-        self, request: DeployRequest, change: RecordChange, action: str, create: StageRecord | None = None
-    ) -> dict[str, StageRecord] | None:
+    def _update_record(self, request: DeployRequest, change: RecordChange, action: str,
+                       create: StageRecord | None = None) -> dict[str, StageRecord] | None:  # fmt: skip
         """Change the request's stage record (`create`: where the stage has none yet); the records written."""
         audit = Audit(request.event_id, ACTOR, action, self.now())
         where = (request.model_group, request.model_version, request.stage)

@@ -239,6 +239,15 @@ class DeployRequests(Common):
     deploy_queue_url: str | None = setting("GOVSYNC_DEPLOY_QUEUE_URL", "where deploy requests go", None, **QUEUE)
 
 
+class UpdateWaits(DeployRequests):
+    """A kick whose endpoint is being updated comes back later on the deploy queue (the function's own)."""
+
+    update_wait_seconds: int = setting(
+        "GOVSYNC_UPDATE_WAIT_SECONDS", "how long a kick waits for its endpoint's update before it tries again", 120,
+        ge=5, le=900, tuning=True,
+    )  # fmt: skip
+
+
 class WorkQueue(Queued):
     work_queue_url: str | None = setting(
         "GOVSYNC_WORK_QUEUE_URL", "a scheduled function's work queue: its run's items, fanned out", None, **QUEUE

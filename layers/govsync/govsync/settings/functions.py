@@ -19,6 +19,7 @@ from govsync.settings.capabilities import (
     MetricsCollection,
     MonitoringThresholds,
     ProgressChecks,
+    UpdateWaits,
     UseCaseStages,
     WorkQueue,
 )
@@ -38,7 +39,7 @@ class ReconcileSettings(SyncSettings, WorkQueue):
     """ReconcilerFunction: the registry sync over the whole registry, fanned out over its work queue."""
 
 
-class DeploySettings(QueueConsumer, Gates, Notifying, DataCapture):
+class DeploySettings(QueueConsumer, Gates, Notifying, DataCapture, UpdateWaits):
     """DeployFunction: pass the policy gates, then kick a stage's strategy in the stage's account."""
 
     @property

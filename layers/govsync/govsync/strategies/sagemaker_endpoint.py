@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from govsync.adapters.aws import error_code, translate
-from govsync.domain.errors import RetryableError
+from govsync.domain.errors import EndpointBusy, RetryableError
 from govsync.domain.guardrails import alarm_names, alarms_to_create, deployment_config, guardrail_words
 from govsync.domain.kicks import DeploySpec, KickResult
 from govsync.domain.naming import (
@@ -151,7 +151,7 @@ class SageMakerEndpoint:
                 sm.delete_endpoint(EndpointName=name)
                 raise RetryableError(f"endpoint {name} in {target.account} was Failed; deleted it to recreate")
             if status not in ("InService", None):
-                raise RetryableError(f"endpoint {name} in {target.account} is {status}; cannot update it yet")
+                raise EndpointBusy(f"endpoint {name} in {target.account} is {status}; cannot update it yet")
             live = self._config(sm, current["EndpointConfigName"])
             result = replace(result, previous_version=live.version, previous_endpoint_config_name=live.name)
             shadow = spec.parameters.get("shadow")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from govsync import strategies
 from govsync.adapters.aws import AssumedRoles
 from govsync.adapters.registry import SageMakerRegistry
+from govsync.adapters.sqs import SqsQueue
 from govsync.services.deploy import Deployments
 from govsync.settings import DeploySettings, settings_for
 from govsync.wiring.built import built_once
@@ -23,4 +24,5 @@ def deployments() -> Deployments:
         strategies=strategies.build(clients),
         dead_letter=dead_letter(settings),
         gates=gate_checks(settings),
+        waits=SqsQueue(settings.deploy_queue_url, settings.region) if settings.deploy_queue_url else None,
     )

@@ -303,16 +303,3 @@ def test_a_check_that_cannot_be_sent_costs_the_report_nothing():
     assert service.handle_message(updating_report(), "m-1") == "updated"
     assert store.records[("g", 2)]["production"].deployment.progress.startswith("baking")
     assert service.dead_letter.sent == []
-
-
-def test_the_status_function_may_send_only_to_its_own_queue_and_its_dead_letter_queues():
-    from .test_template_security import actions, load, statements
-
-    central = load("template.yaml")["Resources"]
-    role = central["DeploymentStatusRole"]["Properties"]
-    sends = [s for s in statements(role["Policies"]) if "sqs:SendMessage" in actions(s)]
-    assert {json.dumps(s["Resource"], sort_keys=True) for s in sends} == {
-        json.dumps({"Fn::GetAtt": [queue, "Arn"]}) for queue in
-        ("EndpointEventsQueue", "EndpointEventsDLQ", "NotificationsDLQ")}  # fmt: skip
-    variables = central["DeploymentStatusFunction"]["Properties"]["Environment"]["Variables"]
-    assert variables["GOVSYNC_PROGRESS_QUEUE_URL"] == {"Ref": "EndpointEventsQueue"}

@@ -431,3 +431,25 @@ def test_only_the_notifying_functions_read_the_webhook_secret_and_publish_notifi
     assert not {a for s in statements(template) for a in actions(s) if a.startswith("secretsmanager:")} - {
         "secretsmanager:GetSecretValue"
     }
+
+
+@pytest.mark.parametrize(
+    ("function", "role", "variable", "own_queue", "dead_letter_queue"),
+    [
+        # an update under guardrails: its UPDATING report again, delayed, to read where the update is then
+        ("DeploymentStatusFunction", "DeploymentStatusRole", "GOVSYNC_PROGRESS_QUEUE_URL", "EndpointEventsQueue",
+         "EndpointEventsDLQ"),
+        # a kick whose endpoint is being updated: its request again, delayed
+        ("DeployFunction", "DeployFunctionRole", "GOVSYNC_DEPLOY_QUEUE_URL", "DeployRequestsQueue",
+         "DeployRequestsDLQ"),
+    ],
+)  # fmt: skip
+def test_a_function_that_sends_itself_a_message_for_later_may_send_only_there_and_to_dead_letter_queues(
+    function, role, variable, own_queue, dead_letter_queue
+):
+    central = load("template.yaml")["Resources"]
+    sends = [s for s in statements(central[role]["Properties"]["Policies"]) if "sqs:SendMessage" in actions(s)]
+    assert {json.dumps(s["Resource"], sort_keys=True) for s in sends} == {
+        json.dumps({"Fn::GetAtt": [queue, "Arn"]}) for queue in (own_queue, dead_letter_queue, "NotificationsDLQ")
+    }
+    assert central[function]["Properties"]["Environment"]["Variables"][variable] == {"Ref": own_queue}

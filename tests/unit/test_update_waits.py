@@ -58,16 +58,3 @@ def test_the_request_comes_back_later_until_the_longest_update_is_over():
 def test_without_a_queue_a_busy_endpoint_is_retried_as_before():
     with pytest.raises(RetryableError, match="is Updating"):
         wait_for_update(None, REQUEST, BUSY, NOW, 120)
-
-
-def test_the_deploy_function_may_send_only_to_its_own_queue_and_its_dead_letter_queues():
-    from .test_template_security import actions, load, statements
-
-    central = load("template.yaml")["Resources"]
-    role = central["DeployFunctionRole"]["Properties"]
-    sends = [s for s in statements(role["Policies"]) if "sqs:SendMessage" in actions(s)]
-    assert {json.dumps(s["Resource"], sort_keys=True) for s in sends} == {
-        json.dumps({"Fn::GetAtt": [queue, "Arn"]}) for queue in
-        ("DeployRequestsQueue", "DeployRequestsDLQ", "NotificationsDLQ")}  # fmt: skip
-    variables = central["DeployFunction"]["Properties"]["Environment"]["Variables"]
-    assert variables["GOVSYNC_DEPLOY_QUEUE_URL"] == {"Ref": "DeployRequestsQueue"}

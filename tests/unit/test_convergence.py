@@ -24,7 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from govsync.adapters.described_package import snapshot_from_describe
 from govsync.domain.endpoint_events import EndpointChange
-from govsync.domain.errors import RetryableError
+from govsync.domain.errors import EndpointBusy, RetryableError
 from govsync.domain.kicks import DeploySpec, KickResult
 from govsync.domain.naming import endpoint_name
 from govsync.domain.package import PackageSnapshot
@@ -35,7 +35,7 @@ from govsync.services.deploy import Deployments
 from govsync.services.deployment_status import DeploymentStatus
 from govsync.services.gate_checks import GateChecks
 from govsync.services.registry_sync import RegistrySync
-from govsync.settings import StatusSettings, SyncSettings
+from govsync.settings import DeploySettings, StatusSettings, SyncSettings
 from govsync.strategies.sagemaker_endpoint import SageMakerEndpoint
 from govsync_local.emitter import MODEL_PACKAGE_STATE_CHANGE, delivered_event
 
@@ -64,6 +64,7 @@ ENV = {
 }
 SETTINGS = SyncSettings.from_env(ENV)  # the registry sync's; the deploy function's are a part of them
 STATUS_SETTINGS = StatusSettings.from_env(ENV)
+DEPLOY_SETTINGS = DeploySettings.from_env(ENV)
 CONFIG = SETTINGS.stage_config
 GATES = GateChecks(shipped_policy(), CONFIG, SETTINGS.approvals, SETTINGS.approvers)
 
@@ -147,6 +148,16 @@ class FakeQueue:
 
 
 @dataclass
+class Later:
+    """The deploy queue as a waiting kick uses it: the copy joins the requests still to be taken."""
+
+    pending: list[str]
+
+    def send_later(self, body: str, delay_seconds: int) -> None:
+        self.pending.append(body)
+
+
+@dataclass
 class FakeDeadLetter:
     sent: list[tuple[str, str]] = field(default_factory=list)
 
@@ -176,7 +187,7 @@ class FakeEndpoints(SageMakerEndpoint):
         if current is not None and current["config"] == config:
             return replace(result, endpoint_status=current["status"])
         if current is not None and current["status"] != "InService":
-            raise RetryableError(f"endpoint {key[1]} is {current['status']}; cannot update it yet")
+            raise EndpointBusy(f"endpoint {key[1]} is {current['status']}; cannot update it yet")
         if current is not None:
             result = replace(result, previous_version=current["version"])
         self.endpoints[key] = {"config": config, "version": spec.version, "package": spec.package_arn,
@@ -199,13 +210,14 @@ class Burst(RuleBasedStateMachine):
         self.endpoints = FakeEndpoints(before_kick=self._check_gates)
         self.sync = RegistrySync(settings=SETTINGS, registry=self.registry, store=self.store,
                                  dead_letter=self.dead, deploy_requests=self.queue)  # fmt: skip
-        self.deploy = Deployments(settings=SETTINGS, registry=self.registry, store=self.store,
+        self.pending_deploys: list[str] = []
+        # a kick that finds its endpoint updating comes back later: a copy of its request, to be taken again
+        self.deploy = Deployments(settings=DEPLOY_SETTINGS, registry=self.registry, store=self.store,
                                   strategies={"sagemaker-endpoint": self.endpoints}, dead_letter=self.dead,
-                                  gates=GATES)  # fmt: skip
+                                  gates=GATES, waits=Later(self.pending_deploys))  # fmt: skip
         self.status = DeploymentStatus(settings=STATUS_SETTINGS, store=self.store, dead_letter=self.dead)
         self.messages = itertools.count(1)
         self.failed: list[tuple[str, str]] = []  # (message id, body) of deliveries that failed, for SQS to retry
-        self.pending_deploys: list[str] = []
         self.taken = 0  # deploy requests sent so far that were put on the pending list
 
     # ------------------------------------------------------------------ the registry

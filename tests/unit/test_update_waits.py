@@ -37,8 +37,9 @@ def test_a_waiting_request_says_since_when_it_waits_and_keeps_its_first_wait():
     assert parse_deploy_request(again, ("development", "test", "production")) == parse_deploy_request(
         REQUEST, ("development", "test", "production")
     )
-    with pytest.raises(RejectedEvent, match="waiting_since"):
-        parse_deploy_request(json.dumps({**json.loads(REQUEST), "waiting_since": "soon"}), ("production",))
+    for wrong in ("soon", "2026-12-07T09:00:00"):  # a time, with its zone
+        with pytest.raises(RejectedEvent, match="waiting_since"):
+            parse_deploy_request(json.dumps({**json.loads(REQUEST), "waiting_since": wrong}), ("production",))
 
 
 def test_the_request_comes_back_later_until_the_longest_update_is_over():

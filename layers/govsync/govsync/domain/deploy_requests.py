@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from govsync.domain.deployment import Action, Deployment, DeployState, Rollback, RollbackState
 from govsync.domain.errors import RejectedEvent
@@ -95,7 +95,7 @@ class DeployRequestMessage(BaseModel):
     stage: str = Field(min_length=1, max_length=64)
     event_id: str = Field(default="", max_length=128)
     # since when the request waits for the stage's endpoint to finish an update (`waiting_again`)
-    waiting_since: datetime | None = None
+    waiting_since: AwareDatetime | None = None
 
     def request(self) -> DeployRequest:
         return DeployRequest(self.action, self.model_group, self.model_version, self.stage, self.event_id)

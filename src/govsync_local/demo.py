@@ -77,21 +77,10 @@ def start_local_stack(port: int) -> tuple[subprocess.Popen[str], str]:
     LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
     TARGETS_FILE.write_text(json.dumps(demo_stage_targets(Accounts.from_env()), indent=1))
     log = LOG_FILE.open("w")
+    command = [sys.executable, "-m", "govsync_cli", "local", "up", "--port", str(port), "--fresh", "--state",
+               str(STATE), "--stage-targets", str(TARGETS_FILE)]  # fmt: skip
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "govsync_cli",
-            "local",
-            "up",
-            "--port",
-            str(port),
-            "--fresh",
-            "--state",
-            str(STATE),
-            "--stage-targets",
-            str(TARGETS_FILE),
-        ],
+        command,
         stdout=subprocess.PIPE,
         stderr=log,
         stdin=subprocess.DEVNULL,

@@ -93,8 +93,8 @@ class DeploymentStatus(Consumer):
             if reading_progress and self.rollouts:
                 phase = self.rollouts.pending(change.endpoint_name, role_arn=role_arn, region=change.region,
                                               external_id=external_id)  # fmt: skip
-                if phase is None:
-                    return replace(change, rollout=None)
+                if phase is None:  # no update under way (any more)
+                    return change
                 return replace(change, rollout=rollout_words(phase, target.traffic), rollout_config=phase.config_name)
             if self.alarms:
                 tripped = self.alarms.in_alarm(alarms, role_arn=role_arn, region=change.region, external_id=external_id)

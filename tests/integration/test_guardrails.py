@@ -128,7 +128,9 @@ def test_while_the_update_runs_the_record_follows_it_until_it_completes(guarded,
     """SageMaker reports UPDATING once: the status function reads the update again on its own queue, delayed,
     while production says it is under way (the new fleet Creating for a third of the local bake, then Baking)."""
     stack = guarded
-    monkeypatch.setenv("GOVSYNC_LOCAL_BAKE_SECONDS", "9")
+    # the new fleet provisions for the first 4 s of the bake, longer than the kick takes to be reported, and
+    # bakes until the check is read (the test then ends the bake)
+    monkeypatch.setenv("GOVSYNC_LOCAL_BAKE_SECONDS", "12")
     monkeypatch.setenv("GOVSYNC_PROGRESS_CHECK_SECONDS", "5")
     stack.configure()  # the functions read their settings again
     promote_to_production(stack)
@@ -142,6 +144,7 @@ def test_while_the_update_runs_the_record_follows_it_until_it_completes(guarded,
     entries = [e.action for e in wiring.governance_store().audit_entries(GROUP, 2)]
     assert entries[-2:] == ["endpoint-updating", "endpoint-updating"]
     # When the bake is over, the endpoint reports IN_SERVICE, and the next check finds no update: no more checks
+    monkeypatch.setenv("GOVSYNC_LOCAL_BAKE_SECONDS", "0")
     settled()
     stack.run_deployments()
     assert records(2)["production"].deployment.progress == "complete"
@@ -166,7 +169,7 @@ def test_a_version_approved_while_an_update_bakes_waits_for_it_then_is_kicked(gu
     updating comes back later on the deploy queue (a delayed copy saying since when it waits), not to the
     dead-letter queue, and is kicked once the update is over."""
     stack = guarded
-    monkeypatch.setenv("GOVSYNC_LOCAL_BAKE_SECONDS", "6")
+    monkeypatch.setenv("GOVSYNC_LOCAL_BAKE_SECONDS", "60")  # the test ends it (a bake reads the cap as it goes)
     monkeypatch.setenv("GOVSYNC_UPDATE_WAIT_SECONDS", "5")
     stack.configure()
     promote_to_production(stack)  # version 2's canary bakes
@@ -174,21 +177,23 @@ def test_a_version_approved_while_an_update_bakes_waits_for_it_then_is_kicked(gu
     assert sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"] == "Updating"
     # When version 3 is approved for production meanwhile
     promote_to_production(stack)
-    # Then its kick waits: the request is still open, nothing is dead-lettered, and it comes back on its own
+    # Then its kick waits: the request is still open, and it comes back on its own, still waiting
     assert records(3)["production"].deployment.status == "requested"
-    copies = []
-    while records(3)["production"].deployment.status == "requested":
-        copies.append(json.loads(wait_for_check(stack, timeout=20, queue="DeployRequestsQueue")))
-        if sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"] == "InService":
-            stack.run_deployments()  # version 2's update is over: its IN_SERVICE recorded
-        stack.invoke_function("DeployFunction", json.dumps(copies[-1]))
-    assert copies and {c["waiting_since"] for c in copies} == {copies[0]["waiting_since"]}
-    assert {(c["model_version"], c["stage"]) for c in copies} == {(3, "production")}
-    assert stack.drain("DeployRequestsDLQ") == []
-    # and once version 2's update was over, version 3's went the same way
-    assert records(3)["production"].deployment.status == "kicked"
+    first = json.loads(wait_for_check(stack, timeout=20, queue="DeployRequestsQueue"))
+    assert (first["model_version"], first["stage"], first["action"]) == (3, "production", "promote")
+    stack.invoke_function("DeployFunction", json.dumps(first))
+    assert records(3)["production"].deployment.status == "requested"
+    # When version 2's bake is over (its IN_SERVICE recorded), the next return kicks version 3
+    monkeypatch.setenv("GOVSYNC_LOCAL_BAKE_SECONDS", "0")
+    settled()
+    stack.run_deployments()
     assert records(2)["production"].deployment.status == "live"
+    second = json.loads(wait_for_check(stack, timeout=20, queue="DeployRequestsQueue"))
+    assert second["waiting_since"] == first["waiting_since"]
+    stack.invoke_function("DeployFunction", json.dumps(second))
+    assert records(3)["production"].deployment.status == "kicked"
     assert settled()["EndpointConfigName"] == version_resource_name(GROUP, 3, "production")
+    assert stack.drain("DeployRequestsDLQ") == []
 
 
 def test_a_rejection_rolls_back_at_once_without_the_canary(guarded, monkeypatch):

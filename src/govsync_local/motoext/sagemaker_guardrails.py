@@ -87,16 +87,17 @@ def start(response: Any, endpoint: Any, new_config: str, deployment_config: dict
     endpoint_notify(response, endpoint.endpoint_name, ("UPDATING",))
 
     def bake() -> None:
-        seconds = bake_seconds(deployment_config)
-        deadline, provisioned = time.monotonic() + seconds, time.monotonic() + seconds / 3
+        started = time.monotonic()
         firing: list[str] = []
         while True:
-            if endpoint.pending_deployment_summary and time.monotonic() >= provisioned:
+            # the cap is read as the bake goes: lowering GOVSYNC_LOCAL_BAKE_SECONDS ends a bake under way
+            seconds, elapsed = bake_seconds(deployment_config), time.monotonic() - started
+            if endpoint.pending_deployment_summary and elapsed >= seconds / 3:
                 endpoint.pending_deployment_summary = pending_summary(new_config, variants, "Baking")
             alarms = _alarms(account, region)
             names = alarm_names(deployment_config)
             firing = [n for n in names if n in alarms and alarms[n].state_value == "ALARM"]
-            if firing or time.monotonic() >= deadline:
+            if firing or elapsed >= seconds:
                 break
             time.sleep(_POLL)
         endpoint.pending_deployment_summary = None
